@@ -1,0 +1,136 @@
+"""What a live-computation question is, and how generator families register.
+
+A *family* (say ``conv2d-shape``) makes questions at one of several *levels*;
+each (family, level) pair is one schedulable skill with the card id
+``skill/<family>/<level>``. A generator draws its parameters from the
+``numpy.random.Generator`` it is given, computes the answer by running torch,
+and returns a plain-data ``Question`` (picklable, JSON-friendly) so that it can
+cross a process boundary.
+
+This module imports neither numpy nor torch: the registry must be cheap to
+load on the start-up path. Generators import torch inside their functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+
+AnswerKind = Literal["shape", "int", "float", "floats", "choice", "text"]
+
+
+@dataclass(frozen=True)
+class Expected:
+    """The answer a question is graded against, as torch computed it.
+
+    kind      value                      notes
+    shape     tuple[int, ...]            "(2, 3)", "2x3", "torch.Size([2, 3])" all accepted
+    int       int                        "1,024" and "1_024" accepted
+    float     float                      compared at ``decimals`` places (stated in the prompt)
+    floats    tuple[float, ...]          a short vector, each at ``decimals`` places
+    choice    int (index into choices)   typed as number (1-based) or letter
+    text      str                        a term; aliases and small typos accepted
+    """
+
+    kind: AnswerKind
+    value: Any
+    decimals: int | None = None
+    choices: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    def display(self) -> str:
+        """The answer as a person would write it."""
+        if self.kind == "shape":
+            return "(" + ", ".join(str(v) for v in self.value) + (",)" if len(self.value) == 1 else ")")
+        if self.kind == "int":
+            return f"{self.value:,}"
+        if self.kind == "float":
+            return f"{self.value:.{self.decimals or 0}f}"
+        if self.kind == "floats":
+            return "[" + ", ".join(f"{v:.{self.decimals or 0}f}" for v in self.value) + "]"
+        if self.kind == "choice":
+            return f"{'abcdefgh'[self.value]}) {self.choices[self.value]}"
+        return str(self.value)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One generated question with everything needed to ask, grade and explain it."""
+
+    family: str
+    level: int
+    params: dict[str, Any]
+    prompt: str
+    code: str  # shown with the question; may be ""
+    expected: Expected
+    explanation: str  # worked, with the numbers filled in
+    proof: str  # self-contained Python that, run with torch, prints the answer
+    seed: int = 0  # filled in by ``generate``; generators leave it alone
+
+    @property
+    def skill(self) -> str:
+        return skill_id(self.family, self.level)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        exp = data.pop("expected")
+        value = exp["value"]
+        return {
+            "family": self.family,
+            "skill": self.skill,
+            "level": self.level,
+            "seed": self.seed,
+            "params": self.params,
+            "prompt": self.prompt,
+            "code": self.code,
+            "answer": list(value) if isinstance(value, tuple) else value,
+            "answer_display": self.expected.display(),
+            "answer_kind": exp["kind"],
+            "choices": list(self.expected.choices),
+            "decimals": self.expected.decimals,
+            "explanation": self.explanation,
+            "proof": self.proof,
+        }
+
+
+Maker = Callable[["np.random.Generator", int], Question]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A generator family: metadata (cheap) plus the function that makes questions."""
+
+    id: str
+    title: str
+    topic: str
+    terms: tuple[str, ...]  # glossary slugs this family exercises
+    levels: dict[int, str]  # level -> what that level adds, e.g. {1: "stride 1, 'same'"}
+    make: Maker = field(repr=False)
+
+    def skills(self) -> list[str]:
+        return [skill_id(self.id, level) for level in sorted(self.levels)]
+
+
+def skill_id(family: str, level: int) -> str:
+    return f"skill/{family}/{level}"
+
+
+REGISTRY: dict[str, Family] = {}
+
+
+def family(
+    id: str, *, title: str, topic: str, terms: tuple[str, ...], levels: dict[int, str]
+) -> Callable[[Maker], Maker]:
+    """Register a generator function as a family (used as a decorator)."""
+
+    def register(make: Maker) -> Maker:
+        if id in REGISTRY:
+            raise ValueError(f"generator family {id!r} registered twice")
+        REGISTRY[id] = Family(id, title, topic, terms, dict(levels), make)
+        return make
+
+    return register
