@@ -56,6 +56,20 @@ class Expected:
             return f"{'abcdefgh'[self.value]}) {self.choices[self.value]}"
         return str(self.value)
 
+    def proof_line(self) -> str:
+        """The exact last line a question's ``proof`` snippet must print."""
+        if self.kind == "shape":
+            return str(tuple(int(v) for v in self.value))
+        if self.kind == "int":
+            return str(int(self.value))
+        if self.kind == "float":
+            return f"{self.value:.{self.decimals or 0}f}"
+        if self.kind == "floats":
+            return "[" + ", ".join(f"{v:.{self.decimals or 0}f}" for v in self.value) + "]"
+        if self.kind == "choice":
+            return self.choices[self.value]
+        return str(self.value)
+
 
 @dataclass(frozen=True)
 class Question:
