@@ -219,7 +219,9 @@ def _check_links(content: Content) -> None:
                     problem(slug, "term", fld, f"unknown term '{target}'")
         for tag in term.tags:
             if tag not in TAGS:
-                problem(slug, "term", "tags", f"unknown tag '{tag}' (known: {', '.join(sorted(TAGS))})")
+                problem(
+                    slug, "term", "tags", f"unknown tag '{tag}' (known: {', '.join(sorted(TAGS))})"
+                )
         leak = _leaked_name(term)
         if leak:
             problem(slug, "term", "definition", f"gives away the name: contains '{leak}'")
@@ -247,16 +249,29 @@ def _leaked_name(term: Term) -> str | None:
 
 
 def load(folders: Iterable[Path]) -> Content:
-    """Load every TOML file in ``folders`` into one validated ``Content``."""
+    """Load every TOML file in ``folders`` (folders or single files) into one ``Content``."""
     content = Content()
     for folder in folders:
-        if not folder.is_dir():
-            content.problems.append(Problem(folder, "folder", "", "not a folder"))
-            continue
-        for path in _toml_files(folder):
-            _load_file(path, content)
+        if folder.is_file():
+            _load_file(folder, content)
+        elif folder.is_dir():
+            for path in _toml_files(folder):
+                _load_file(path, content)
+        else:
+            content.problems.append(Problem(folder, "path", "", "no such file or folder"))
     _check_links(content)
     return content
+
+
+def with_file(base: Content, path: Path) -> Content:
+    """``base`` plus the entries of one more file, the whole re-validated.
+
+    Used for user decks: the caller keeps ``base`` if the result has problems.
+    """
+    merged = Content(terms=dict(base.terms), concepts=dict(base.concepts), origin=dict(base.origin))
+    _load_file(path, merged)
+    _check_links(merged)
+    return merged
 
 
 def load_builtin() -> Content:

@@ -45,7 +45,11 @@ class Expected:
     def display(self) -> str:
         """The answer as a person would write it."""
         if self.kind == "shape":
-            return "(" + ", ".join(str(v) for v in self.value) + (",)" if len(self.value) == 1 else ")")
+            return (
+                "("
+                + ", ".join(str(v) for v in self.value)
+                + (",)" if len(self.value) == 1 else ")")
+            )
         if self.kind == "int":
             return f"{self.value:,}"
         if self.kind == "float":

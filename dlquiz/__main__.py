@@ -1,0 +1,91 @@
+"""Command line: ``dlquiz`` starts the app; subcommands do the rest.
+
+``make_app`` builds the Textual app for the CLI and the tests alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dlquiz import __version__, paths
+from dlquiz.content import ContentError
+from dlquiz.store import StoreError
+
+if TYPE_CHECKING:
+    from dlquiz.tui.app import DLQuizApp
+
+
+def make_app(
+    home: Path,
+    extra_content: list[Path] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> DLQuizApp:
+    """Open the user's data folder and build the app (raises StoreError/ContentError)."""
+    from dlquiz.tui.app import DLQuizApp
+    from dlquiz.workspace import open_workspace
+
+    workspace = open_workspace(home, extra_content)
+    return DLQuizApp(workspace, clock=clock)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dlquiz",
+        description="Learn deep learning with spaced repetition, in the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"dlquiz {__version__}")
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help=f"where your reviews are kept (default: ${paths.ENV_HOME} or the platform's "
+        "user data folder)",
+    )
+    parser.add_argument(
+        "--content",
+        metavar="PATH",
+        action="append",
+        type=Path,
+        help="an extra deck (TOML file or folder) to study beside the built-in content",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("check", help="validate content files and list every problem")
+    check.add_argument("path", nargs="?", type=Path, help="file or folder (default: built-in)")
+    sub.add_parser("where", help="print the data folder in use")
+    return parser
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    home = paths.data_dir(args.data_dir)
+    try:
+        app = make_app(home, args.content)
+    except ContentError as exc:
+        print("dlquiz: the built-in content has errors (please report this):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"dlquiz: {exc}", file=sys.stderr)
+        return 2
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "check":
+        from dlquiz.commands.check import run as run_check
+
+        return run_check(args.path)
+    if args.command == "where":
+        print(paths.data_dir(args.data_dir))
+        return 0
+    return _run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

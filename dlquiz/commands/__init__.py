@@ -1,0 +1,1 @@
+"""Subcommands of the ``dlquiz`` command line (no textual here)."""

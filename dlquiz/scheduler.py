@@ -1,0 +1,172 @@
+"""A thin layer over the ``fsrs`` package (FSRS-6): ratings, previews, grading.
+
+We never hand-write FSRS maths. What this module adds:
+
+* ``CardState``, a compact immutable snapshot of a card's memory state that
+  serialises to a short JSON list (fast to load at 100k cards);
+* ``Scheduler.outcomes``: the four possible next states of a card, computed
+  once, so the interval shown on each rating button is exactly the interval
+  applied when that button is pressed (FSRS fuzzes intervals at random);
+* the auto-grade mapping used by auto-checked cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+from fsrs import Card, Rating, State
+from fsrs import Scheduler as FsrsScheduler
+
+AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
+RATING_NAMES = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}
+
+LEARNING, REVIEW, RELEARNING = State.Learning.value, State.Review.value, State.Relearning.value
+
+
+class CardState(NamedTuple):
+    """A card's scheduling state; times are POSIX seconds (UTC)."""
+
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: float
+    last_review: float | None
+    reps: int
+    lapses: int
+
+    def to_json(self) -> list[object]:
+        return list(self)
+
+    @classmethod
+    def from_json(cls, raw: list[object]) -> CardState:
+        if not isinstance(raw, list) or len(raw) != len(cls._fields):
+            raise ValueError(f"card state must be a list of {len(cls._fields)} values")
+        return cls._make(raw)  # type: ignore[arg-type]
+
+    @property
+    def due_at(self) -> datetime:
+        return datetime.fromtimestamp(self.due, UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happens to a card if it is given ``rating`` now."""
+
+    rating: int
+    state: CardState
+    interval: timedelta
+
+    @property
+    def label(self) -> str:
+        return format_interval(self.interval)
+
+
+def _to_fsrs(state: CardState | None, now: datetime) -> Card:
+    # card_id is passed explicitly: fsrs.Card() without one sleeps 1 ms.
+    if state is None:
+        return Card(card_id=1, due=now)
+    return Card(
+        card_id=1,
+        state=State(state.state),
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=datetime.fromtimestamp(state.due, UTC),
+        last_review=(
+            datetime.fromtimestamp(state.last_review, UTC)
+            if state.last_review is not None
+            else None
+        ),
+    )
+
+
+class Scheduler:
+    """FSRS-6 scheduling with the user's settings."""
+
+    def __init__(
+        self,
+        desired_retention: float = 0.9,
+        learning_steps: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=10)),
+        relearning_steps: tuple[timedelta, ...] = (timedelta(minutes=10),),
+        parameters: tuple[float, ...] | None = None,
+        maximum_interval: int = 36500,
+    ) -> None:
+        kwargs: dict[str, object] = {}
+        if parameters:
+            kwargs["parameters"] = parameters
+        self._fsrs = FsrsScheduler(
+            desired_retention=desired_retention,
+            learning_steps=learning_steps,
+            relearning_steps=relearning_steps,
+            maximum_interval=maximum_interval,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def outcomes(self, state: CardState | None, now: datetime) -> dict[int, Outcome]:
+        """The next state for each rating 1–4 (``state`` None means a new card)."""
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        now = now.astimezone(UTC)
+        card = _to_fsrs(state, now)
+        reps = state.reps if state else 0
+        lapses = state.lapses if state else 0
+        was_review = state is not None and state.state == REVIEW
+        result: dict[int, Outcome] = {}
+        for rating in (AGAIN, HARD, GOOD, EASY):
+            new, _log = self._fsrs.review_card(card, Rating(rating), now)
+            assert new.last_review is not None
+            after = CardState(
+                state=new.state.value,
+                step=new.step,
+                stability=new.stability,
+                difficulty=new.difficulty,
+                due=new.due.timestamp(),
+                last_review=new.last_review.timestamp(),
+                reps=reps + 1,
+                lapses=lapses + (1 if rating == AGAIN and was_review else 0),
+            )
+            result[rating] = Outcome(rating, after, new.due - now)
+        return result
+
+    def retrievability(self, state: CardState, now: datetime) -> float:
+        return float(self._fsrs.get_card_retrievability(_to_fsrs(state, now), now.astimezone(UTC)))
+
+
+def shifted(outcome: Outcome, answered_at: datetime) -> CardState:
+    """The outcome's state as if computed at ``answered_at`` (same interval).
+
+    Outcomes are computed when a card is shown; the answer comes seconds later.
+    Shifting keeps the interval the user saw on the button.
+    """
+    ts = answered_at.timestamp()
+    return outcome.state._replace(due=ts + outcome.interval.total_seconds(), last_review=ts)
+
+
+def auto_rating(correct: bool, needed_help: bool = False) -> int:
+    """Auto-grade: wrong -> Again; right after a hint or retry -> Hard; right -> Good."""
+    if not correct:
+        return AGAIN
+    return HARD if needed_help else GOOD
+
+
+def format_interval(delta: timedelta) -> str:
+    """A short human interval: 45s, 10m, 3h, 4d, 2.5mo, 1.2y."""
+    seconds = max(0.0, delta.total_seconds())
+    if seconds < 60:
+        return f"{round(seconds)}s"
+    minutes = seconds / 60
+    if minutes < 60:
+        return f"{round(minutes)}m"
+    hours = minutes / 60
+    if hours < 24:
+        return f"{round(hours)}h"
+    days = hours / 24
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        months = days / 30.4
+        return f"{months:.1f}mo".replace(".0mo", "mo")
+    return f"{days / 365:.1f}y".replace(".0y", "y")

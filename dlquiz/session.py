@@ -1,0 +1,270 @@
+"""A study session: which card comes next, recording answers, undo. No I/O, no UI.
+
+The caller owns persistence: ``answer`` and ``undo`` return a log record; the
+caller appends it durably and only then calls ``apply`` with it, so memory never
+runs ahead of the disk.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from dlquiz.cards import CardSpec
+from dlquiz.history import Record, parse_time, review_record, undo_record
+from dlquiz.scheduler import REVIEW, CardState, Outcome, Scheduler, shifted
+from dlquiz.settings import Settings
+
+# A learning card due within this window may be shown early when nothing else is left.
+LEARN_AHEAD = timedelta(minutes=20)
+
+
+def day_start(now: datetime, tz: tzinfo, hour: int) -> datetime:
+    """Start (UTC) of the study day containing ``now``; days begin at ``hour`` local time."""
+    local = now.astimezone(tz)
+    start = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if local < start:
+        start -= timedelta(days=1)
+    return start.astimezone(UTC)
+
+
+@dataclass
+class Today:
+    """What has been done in the current study day (derived from the log)."""
+
+    reviews: list[Record] = field(default_factory=list)  # effective review records
+    new_ids: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_records(cls, records: Iterable[Record]) -> Today:
+        today = cls()
+        for record in records:
+            today.add(record)
+        return today
+
+    def add(self, record: Record) -> None:
+        if record.get("type") == "review":
+            self.reviews.append(record)
+            if record.get("before") is None:
+                self.new_ids.add(record["card"])
+        elif record.get("type") == "undo":
+            for i in range(len(self.reviews) - 1, -1, -1):
+                if self.reviews[i].get("id") == record.get("undoes"):
+                    undone = self.reviews.pop(i)
+                    if undone.get("before") is None:
+                        self.new_ids.discard(undone["card"])
+                    break
+
+    @property
+    def reviewed(self) -> int:
+        return len(self.reviews)
+
+    @property
+    def new(self) -> int:
+        return len(self.new_ids)
+
+    @property
+    def old_reviewed(self) -> int:
+        return sum(1 for r in self.reviews if r.get("before") is not None)
+
+
+@dataclass(frozen=True)
+class Counts:
+    due: int
+    new: int
+    reviewed_today: int
+
+
+class Session:
+    """Chooses cards and turns answers into log records."""
+
+    def __init__(
+        self,
+        deck: dict[str, CardSpec],
+        cards: dict[str, CardState],
+        scheduler: Scheduler,
+        settings: Settings,
+        now: datetime,
+        tz: tzinfo = UTC,
+        today_records: Iterable[Record] = (),
+    ) -> None:
+        self.deck = deck
+        self.cards = cards  # shared with the store: the session updates it on apply
+        self.scheduler = scheduler
+        self.settings = settings
+        self.tz = tz
+        self._day_start = day_start(now, tz, settings.day_starts_at_hour)
+        self.today = Today.from_records(
+            r for r in today_records if parse_time(r["time"]) >= self._day_start
+        )
+        self._learning: list[tuple[float, str]] = []
+        self._review: list[tuple[float, str]] = []
+        for card_id, state in cards.items():
+            if card_id in deck:
+                self._push(card_id, state)
+        heapq.heapify(self._learning)
+        heapq.heapify(self._review)
+        self._new_order = [cid for cid in deck if cid not in cards]
+        self._new_pos = 0
+        self._since_new = 0
+        self._undo_stack: list[Record] = []
+        self._again_first: str | None = None  # an undone card comes straight back
+
+    # ----- the day ------------------------------------------------------------------
+
+    def _roll_day(self, now: datetime) -> None:
+        start = day_start(now, self.tz, self.settings.day_starts_at_hour)
+        if start != self._day_start:
+            self._day_start = start
+            self.today = Today()
+
+    @property
+    def day_end(self) -> datetime:
+        return self._day_start + timedelta(days=1)
+
+    # ----- queues -------------------------------------------------------------------
+
+    def _push(self, card_id: str, state: CardState) -> None:
+        heap = self._review if state.state == REVIEW else self._learning
+        heapq.heappush(heap, (state.due, card_id))
+
+    def _valid(self, entry: tuple[float, str], review: bool) -> bool:
+        state = self.cards.get(entry[1])
+        return state is not None and state.due == entry[0] and (state.state == REVIEW) == review
+
+    def _top(self, heap: list[tuple[float, str]], review: bool) -> tuple[float, str] | None:
+        while heap and not self._valid(heap[0], review):
+            heapq.heappop(heap)  # stale: the card was reviewed since this was pushed
+        return heap[0] if heap else None
+
+    def _next_new(self) -> str | None:
+        if self.today.new >= self.settings.new_per_day:
+            return None
+        while self._new_pos < len(self._new_order):
+            card_id = self._new_order[self._new_pos]
+            if card_id in self.cards:  # studied since the session began
+                self._new_pos += 1
+                continue
+            if self._unlocked(card_id):
+                return card_id
+            # Locked cards stay in place for a later day; look further on.
+            for later in self._new_order[self._new_pos + 1 :]:
+                if later not in self.cards and self._unlocked(later):
+                    return later
+            return None
+        return None
+
+    def _unlocked(self, card_id: str) -> bool:
+        req = self.deck[card_id].requires
+        return req is None or (req in self.cards and req not in self.today.new_ids)
+
+    def _reviews_left(self) -> int:
+        return max(0, self.settings.max_reviews_per_day - self.today.old_reviewed)
+
+    def next_card(self, now: datetime) -> CardSpec | None:
+        """The card to show now, or None when the day's work is done."""
+        self._roll_day(now)
+        if self._again_first is not None:
+            card_id, self._again_first = self._again_first, None
+            return self.deck[card_id]
+        ts = now.timestamp()
+        learning = self._top(self._learning, review=False)
+        if learning is not None and learning[0] <= ts:
+            return self.deck[learning[1]]
+        review = self._top(self._review, review=True)
+        if review is not None and (
+            review[0] > self.day_end.timestamp() or not self._reviews_left()
+        ):
+            review = None
+        new = self._next_new()
+        if review is not None and new is not None:
+            # Spread new cards evenly through the reviews that are due.
+            due_left = self.counts(now).due
+            every = max(1, math.ceil(due_left / max(1, self.settings.new_per_day - self.today.new)))
+            if self._since_new >= every:
+                return self.deck[new]
+            return self.deck[review[1]]
+        if review is not None:
+            return self.deck[review[1]]
+        if new is not None:
+            return self.deck[new]
+        if learning is not None and learning[0] <= (now + LEARN_AHEAD).timestamp():
+            return self.deck[learning[1]]
+        return None
+
+    def next_learning_due(self) -> datetime | None:
+        """When the next learning card comes due (to say "come back in 8 min")."""
+        top = self._top(self._learning, review=False)
+        return datetime.fromtimestamp(top[0], UTC) if top else None
+
+    def counts(self, now: datetime) -> Counts:
+        self._roll_day(now)
+        end = self.day_end.timestamp()
+        soon = (now + LEARN_AHEAD).timestamp()
+        due_review = sum(1 for e in self._review if e[0] <= end and self._valid(e, True))
+        due_learning = sum(1 for e in self._learning if e[0] <= soon and self._valid(e, False))
+        due = min(due_review, self._reviews_left()) + due_learning
+        remaining_new = sum(1 for cid in self._new_order[self._new_pos :] if cid not in self.cards)
+        new = min(max(0, self.settings.new_per_day - self.today.new), remaining_new)
+        return Counts(due=due, new=new, reviewed_today=self.today.reviewed)
+
+    # ----- answers ------------------------------------------------------------------
+
+    def outcomes(self, card_id: str, now: datetime) -> dict[int, Outcome]:
+        """The four possible results of answering now: shown on the rating buttons."""
+        return self.scheduler.outcomes(self.cards.get(card_id), now)
+
+    def answer(
+        self,
+        card_id: str,
+        outcome: Outcome,
+        answered_at: datetime,
+        duration_ms: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Record:
+        """The log record for answering ``card_id`` with ``outcome`` (not yet applied)."""
+        before = self.cards.get(card_id)
+        after = shifted(outcome, answered_at)
+        return review_record(
+            card_id, outcome.rating, answered_at, before, after, duration_ms, extra
+        )
+
+    def undo(self, now: datetime) -> Record | None:
+        """The undo record for this session's last answer, or None if there is none."""
+        if not self._undo_stack:
+            return None
+        return undo_record(self._undo_stack[-1], now)
+
+    def apply(self, record: Record) -> None:
+        """Apply a record that has been written to the log."""
+        if record["type"] == "review":
+            state = CardState.from_json(record["after"])
+            self.cards[record["card"]] = state
+            self._undo_stack.append(record)
+            self.today.add(record)
+            self._push(record["card"], state)
+            if record.get("before") is None:
+                self._since_new = 0
+            else:
+                self._since_new += 1
+        elif record["type"] == "undo":
+            review = self._undo_stack.pop()
+            if review["id"] != record["undoes"]:
+                raise ValueError("undo must cancel the session's last answer")
+            before = review.get("before")
+            if before is None:
+                self.cards.pop(review["card"], None)
+            else:
+                state = CardState.from_json(before)
+                self.cards[review["card"]] = state
+                self._push(review["card"], state)
+            self.today.add(record)
+            self._again_first = review["card"]
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo_stack)

@@ -1,0 +1,518 @@
+"""The state on disk: an append-only review log, a derived state file, a lock.
+
+Files in the data folder:
+
+``reviews.jsonl``  one JSON record per line, appended and fsynced before the UI
+                   moves on. The source of truth; never rewritten.
+``state.json``     schema version, the log size it reflects, and every card's
+                   state. Derived from the log, written atomically off the UI
+                   thread. If it lags behind the log (a crash between the two
+                   writes) the missing tail is replayed; if it is missing or
+                   damaged it is rebuilt from the whole log and the damaged file
+                   is kept aside.
+``settings.json``  the user's settings, kept apart from the derived state so a
+                   damaged state file can never lose them.
+``dlquiz.lock``    held while an instance runs, so a second one cannot write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gc
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from dlquiz.history import Record, Replayer, parse_time
+from dlquiz.scheduler import CardState
+from dlquiz.settings import Settings
+
+SCHEMA_VERSION = 1
+LOG_NAME = "reviews.jsonl"
+STATE_NAME = "state.json"
+SETTINGS_NAME = "settings.json"
+LOCK_NAME = "dlquiz.lock"
+
+# state.json migrations: version -> function upgrading a payload to version + 1.
+MIGRATIONS: dict[int, Any] = {}
+
+
+class StoreError(Exception):
+    """A problem with the data folder that the user must hear about."""
+
+
+class AlreadyRunning(StoreError):
+    pass
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform.
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp makes the file private (0600); give it the permissions a normal
+        # open() would, so replacing a file never changes who can read it.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def keep_aside(path: Path, why: str) -> Path:
+    """Rename a damaged file out of the way (never delete a user's data)."""
+    target = path.with_name(f"{path.name}.{why}-{_stamp()}")
+    n = 1
+    while target.exists():
+        target = path.with_name(f"{path.name}.{why}-{_stamp()}-{n}")
+        n += 1
+    os.replace(path, target)
+    return target
+
+
+@dataclass
+class LogScan:
+    records: list[Record] = field(default_factory=list)
+    bad_lines: list[int] = field(default_factory=list)  # 1-based line numbers
+    end: int = 0  # byte offset after the last complete line
+
+
+def _scan(data: bytes, start_line: int = 1) -> LogScan:
+    scan = LogScan()
+    pos = 0
+    line_no = start_line
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break  # incomplete last line: handled by the caller
+        raw = data[pos:nl]
+        pos = nl + 1
+        if raw.strip():
+            try:
+                record = json.loads(raw)
+                if not isinstance(record, dict):
+                    raise ValueError("not an object")
+                scan.records.append(record)
+            except ValueError:
+                scan.bad_lines.append(line_no)
+        line_no += 1
+    scan.end = pos
+    return scan
+
+
+class ReviewLog:
+    """Append-only JSON-lines log with fsync on every append."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._handle: Any = None
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def read_from(self, offset: int = 0) -> LogScan:
+        """Records from byte ``offset`` to the end (only complete lines)."""
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(offset)
+                data = handle.read()
+        except FileNotFoundError:
+            return LogScan(end=offset)
+        scan = _scan(data)
+        scan.end += offset
+        return scan
+
+    def salvage_partial_tail(self) -> Path | None:
+        """Move a half-written last line (a crash mid-append) aside and cut it off.
+
+        Without this, the next append would be glued onto the broken line and
+        damage a good record too.
+        """
+        size = self.size()
+        if size == 0:
+            return None
+        with self.path.open("rb+") as handle:
+            # Find the last newline by reading backwards in chunks.
+            pos = size
+            chunk = 1 << 16
+            last_nl = -1
+            while pos > 0 and last_nl < 0:
+                start = max(0, pos - chunk)
+                handle.seek(start)
+                block = handle.read(pos - start)
+                idx = block.rfind(b"\n")
+                if idx >= 0:
+                    last_nl = start + idx
+                pos = start
+            cut = last_nl + 1
+            if cut == size:
+                return None
+            handle.seek(cut)
+            tail = handle.read()
+            aside = self.path.with_name(f"{self.path.name}.partial-{_stamp()}")
+            aside.write_bytes(tail)
+            handle.truncate(cut)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return aside
+
+    def append(self, record: Record) -> int:
+        """Write one record durably; returns the log size after it."""
+        line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+        if self._handle is None:
+            self._handle = self.path.open("ab")
+        self._handle.write(line)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        return int(self._handle.tell())
+
+    def records_since(self, moment: datetime) -> list[Record]:
+        """Records whose time is at or after ``moment``, reading backwards from the end.
+
+        Costs what today's records cost, not the whole history.
+        """
+        size = self.size()
+        if size == 0:
+            return []
+        cutoff = moment.astimezone(UTC)
+        found: list[Record] = []
+        with self.path.open("rb") as handle:
+            pos = size
+            carry = b""
+            while pos > 0:
+                start = max(0, pos - (1 << 16))
+                handle.seek(start)
+                block = handle.read(pos - start) + carry
+                pos = start
+                lines = block.split(b"\n")
+                carry = lines.pop(0) if start > 0 else b""
+                for raw in reversed(lines):
+                    if not raw.strip():
+                        continue
+                    try:
+                        record = json.loads(raw)
+                        at = parse_time(record["time"])
+                    except (ValueError, KeyError, TypeError):
+                        continue
+                    if at < cutoff:
+                        found.reverse()
+                        return found
+                    found.append(record)
+        found.reverse()
+        return found
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+
+class _StateWriter:
+    """One background thread that writes the newest state snapshot, coalescing bursts."""
+
+    def __init__(self, write: Any) -> None:
+        self._write = write
+        self._cond = threading.Condition()
+        self._pending: tuple[dict[str, CardState], int] | None = None
+        self._busy = False
+        self._closed = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="dlquiz-state-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, cards: dict[str, CardState], log_size: int) -> None:
+        with self._cond:
+            self._pending = (cards, log_size)
+            self._cond.notify_all()
+
+    def flush(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._pending is not None or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+
+    def close(self) -> None:
+        self.flush()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._pending is None:
+                    return
+                job, self._pending = self._pending, None
+                self._busy = True
+            try:
+                self._write(*job)
+                self.error = None
+            except BaseException as exc:  # reported to the UI; the log still has everything
+                self.error = exc
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+
+class Store:
+    """The data folder of one dlquiz user. Open it, use it, close it."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.log = ReviewLog(home / LOG_NAME)
+        self.state_path = home / STATE_NAME
+        self.settings_path = home / SETTINGS_NAME
+        self.cards: dict[str, CardState] = {}
+        self.settings = Settings()
+        self.notices: list[str] = []  # what the user must be told about this start
+        self._lock_handle: Any = None
+        self._writer: _StateWriter | None = None
+        self._log_size = 0
+
+    # ----- opening -----------------------------------------------------------------
+
+    def open(self) -> Store:
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data folder {self.home}: {exc.strerror}") from exc
+        self._acquire_lock()
+        try:
+            self._load_settings()
+            self._load_state()
+        except BaseException:
+            self._release_lock()
+            raise
+        self._writer = _StateWriter(self._write_state)
+        return self
+
+    def _acquire_lock(self) -> None:
+        path = self.home / LOCK_NAME
+        try:
+            handle = path.open("a+")
+        except OSError as exc:
+            raise StoreError(f"cannot open {path}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise AlreadyRunning(
+                f"dlquiz is already running with this data folder ({self.home}, pid {holder}). "
+                "Close it first: only one instance may write the review log."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_handle = handle
+
+    def _release_lock(self) -> None:
+        if self._lock_handle is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._lock_handle.fileno(), fcntl.LOCK_UN)
+            self._lock_handle.close()
+            self._lock_handle = None
+
+    def _load_settings(self) -> None:
+        if not self.settings_path.exists():
+            return
+        try:
+            self.settings = Settings.model_validate_json(self.settings_path.read_bytes())
+        except (ValidationError, ValueError, OSError) as exc:
+            aside = keep_aside(self.settings_path, "damaged")
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.notices.append(
+                f"settings.json could not be read ({first}); defaults are in use. "
+                f"The old file is kept as {aside.name}."
+            )
+
+    def _load_state(self) -> None:
+        aside = self.log.salvage_partial_tail()
+        if aside is not None:
+            self.notices.append(
+                "The last line of the review log was half-written (dlquiz was stopped while "
+                "saving an answer). That answer was not recorded; its bytes are kept in "
+                f"{aside.name}."
+            )
+        log_size = self.log.size()
+        payload = self._read_state_file()
+        if payload is not None:
+            cards, reflected = payload
+            if reflected <= log_size:
+                tail = self.log.read_from(reflected)
+                Replayer(cards).apply_all(tail.records)
+                self.cards = cards
+                self._log_size = tail.end
+                if tail.records:
+                    self._write_state(dict(cards), tail.end)
+                return
+            self.notices.append(
+                "state.json describes a longer review log than the one on disk; "
+                "the state was rebuilt from the log."
+            )
+            keep_aside(self.state_path, "stale")
+        self.rebuild()
+
+    def _read_state_file(self) -> tuple[dict[str, CardState], int] | None:
+        """The state file's cards and log size, or None if it is missing or damaged."""
+        if not self.state_path.exists():
+            if self.log.size() > 0:
+                self.notices.append("state.json was missing; it was rebuilt from the review log.")
+            return None
+        try:
+            raw = self.state_path.read_bytes()
+            # Freezing the collector during a bulk load avoids repeated full scans of
+            # the objects being created (several times faster at 100k cards).
+            gc.disable()
+            try:
+                data = json.loads(raw)
+                version = data["schema_version"]
+                if not isinstance(version, int):
+                    raise ValueError("schema_version is not a number")
+                if version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.state_path} was written by a newer dlquiz (schema {version}, "
+                        f"this one knows {SCHEMA_VERSION}). Upgrade dlquiz to use this data folder."
+                    )
+                while version < SCHEMA_VERSION:
+                    data = MIGRATIONS[version](data)
+                    version = data["schema_version"]
+                log_size = int(data["log_size"])
+                make = CardState._make
+                n_fields = len(CardState._fields)
+                cards: dict[str, CardState] = {}
+                for key, row in data["cards"].items():
+                    if len(row) != n_fields:
+                        raise ValueError(f"card {key!r} has {len(row)} fields")
+                    cards[key] = make(row)
+            finally:
+                gc.enable()
+        except StoreError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+            aside = keep_aside(self.state_path, "damaged")
+            self.notices.append(
+                f"state.json was damaged ({type(exc).__name__}: {exc}); it was rebuilt from the "
+                f"review log, with no review lost. The damaged file is kept as {aside.name}."
+            )
+            return None
+        return cards, log_size
+
+    def rebuild(self) -> None:
+        """Derive every card's state from the whole log, then save it."""
+        scan = self.log.read_from(0)
+        cards: dict[str, CardState] = {}
+        replay = Replayer(cards)
+        bad = list(scan.bad_lines)
+        for index, record in enumerate(scan.records):
+            try:
+                replay.apply(record)
+            except (ValueError, KeyError, TypeError):
+                bad.append(index + 1)
+        if bad:
+            shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
+            self.notices.append(
+                f"{len(bad)} damaged line(s) in reviews.jsonl were skipped (lines {shown}). "
+                "The file itself was left untouched."
+            )
+        self.cards = cards
+        self._log_size = scan.end
+        self._write_state(dict(cards), scan.end)
+
+    # ----- writing -----------------------------------------------------------------
+
+    def append(self, record: Record) -> None:
+        """Append one record durably (fsync) before the caller moves on."""
+        self._log_size = self.log.append(record)
+
+    def save_state_async(self) -> None:
+        """Queue a snapshot of the card states for the background writer."""
+        if self._writer is None:
+            raise StoreError("store is not open")
+        self._writer.submit(dict(self.cards), self._log_size)
+
+    def save_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        atomic_write(self.settings_path, settings.model_dump_json(indent=2).encode())
+
+    @property
+    def writer_error(self) -> BaseException | None:
+        return self._writer.error if self._writer else None
+
+    def flush(self) -> None:
+        if self._writer is not None:
+            self._writer.flush()
+
+    def _write_state(self, cards: dict[str, CardState], log_size: int) -> None:
+        payload = {
+            "schema_version": SCHEMA_VERSION,
+            "log_size": log_size,
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "card_fields": list(CardState._fields),
+            "cards": cards,  # NamedTuples serialise as JSON lists
+        }
+        atomic_write(self.state_path, json.dumps(payload, separators=(",", ":")).encode())
+
+    def close(self) -> None:
+        """Write the final state, release the lock. Safe to call twice."""
+        if self._writer is not None:
+            self._writer.submit(dict(self.cards), self._log_size)
+            self._writer.close()
+            self._writer = None
+        self.log.close()
+        self._release_lock()
+
+    def __enter__(self) -> Store:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def records_since(self, moment: datetime) -> list[Record]:
+        return self.log.records_since(moment)
+
+    def iter_log(self) -> Iterator[Record]:
+        yield from self.log.read_from(0).records

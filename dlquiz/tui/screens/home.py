@@ -1,0 +1,71 @@
+"""Home: what is due today, and the way in."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static
+
+if TYPE_CHECKING:
+    from dlquiz.tui.app import DLQuizApp
+
+
+class HomeScreen(Screen[None]):
+    """Due / new / reviewed-today counts and a button to start."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,s", "study", "Study", priority=True),
+    ]
+
+    app: DLQuizApp  # type: ignore[assignment]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="home"):
+            yield Static("dlquiz", id="home-title")
+            yield Static(
+                "Deep learning, one card at a time. Terms, concepts and live torch questions.",
+                id="home-tagline",
+            )
+            with Center():
+                yield Static(id="home-counts")
+            with Center():
+                yield Button("Study now", id="study", variant="primary")
+            yield Static(id="home-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_counts()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_counts()
+
+    def refresh_counts(self) -> None:
+        app = self.app
+        counts = app.session.counts(app.clock())
+        self.query_one("#home-counts", Static).update(
+            f"[b $warning]{counts.due}[/] due   "
+            f"[b $accent]{counts.new}[/] new   "
+            f"[b $success]{counts.reviewed_today}[/] reviewed today"
+        )
+        deck = app.workspace.deck
+        seen = sum(1 for cid in deck if cid in app.workspace.store.cards)
+        self.query_one("#home-status", Static).update(
+            f"{seen} of {len(deck)} cards started · data in {app.workspace.store.home}"
+        )
+        button = self.query_one("#study", Button)
+        idle = counts.due == 0 and counts.new == 0
+        button.label = "Nothing due: study ahead" if idle else "Study now"
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "study":
+            self.action_study()
+
+    def action_study(self) -> None:
+        from dlquiz.tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())

@@ -1,0 +1,246 @@
+"""The state on disk: durable appends, atomic writes, recovery, the lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from dlquiz.history import review_record, undo_record
+from dlquiz.scheduler import GOOD, Scheduler, shifted
+from dlquiz.store import (
+    LOG_NAME,
+    STATE_NAME,
+    AlreadyRunning,
+    Store,
+    StoreError,
+    atomic_write,
+)
+from tests.conftest import T0
+
+
+def _review(store: Store, card: str, minutes: int = 0) -> dict[str, object]:
+    """Answer ``card`` Good at T0 + minutes and record it like the app does."""
+    at = T0 + timedelta(minutes=minutes)
+    before = store.cards.get(card)
+    outcome = Scheduler().outcomes(before, at)[GOOD]
+    record = review_record(card, GOOD, at, before, shifted(outcome, at))
+    store.append(record)
+    store.cards[card] = shifted(outcome, at)
+    return record
+
+
+def _fill(home: Path, n: int) -> dict[str, object]:
+    with Store(home) as store:
+        for i in range(n):
+            _review(store, f"term/t{i % 7}/recall", minutes=i)
+        return dict(store.cards)
+
+
+def test_reviews_survive_a_restart(home: Path) -> None:
+    cards = _fill(home, 12)
+    with Store(home) as again:
+        assert again.cards == cards
+        assert again.notices == []
+
+
+def test_atomic_write_keeps_the_old_file_if_the_write_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "state.json"
+    target.write_bytes(b"old")
+
+    def boom(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        atomic_write(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert list(tmp_path.iterdir()) == [target]  # no temp file left behind
+
+
+def test_atomic_write_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "x.json"
+    atomic_write(target, b"one")
+    atomic_write(target, b"two")
+    assert target.read_bytes() == b"two"
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b"", b"{not json", b'{"schema_version": 1}', b"[1, 2]", b'{"schema_version": 1, '
+     b'"log_size": 0, "cards": {"a": [1, 2]}}', b"\xff\xfe\x00"],
+)
+def test_damaged_state_is_rebuilt_from_the_log(home: Path, garbage: bytes) -> None:
+    cards = _fill(home, 20)
+    (home / STATE_NAME).write_bytes(garbage)
+    with Store(home) as store:
+        assert store.cards == cards  # zero reviews lost
+        assert any("damaged" in n and "rebuilt" in n for n in store.notices)
+    kept = list(home.glob(f"{STATE_NAME}.damaged-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == garbage
+    # and the rebuilt file is good again: no notice on the next start
+    with Store(home) as store:
+        assert store.notices == [] and store.cards == cards
+
+
+def test_missing_state_is_rebuilt(home: Path) -> None:
+    cards = _fill(home, 5)
+    (home / STATE_NAME).unlink()
+    with Store(home) as store:
+        assert store.cards == cards
+        assert any("missing" in n for n in store.notices)
+
+
+def test_state_behind_the_log_catches_up(home: Path) -> None:
+    """A crash after the append but before the state write loses nothing."""
+    _fill(home, 3)
+    stale = (home / STATE_NAME).read_bytes()
+    cards = _fill(home, 6)  # more reviews; then pretend the state write never happened
+    (home / STATE_NAME).write_bytes(stale)
+    with Store(home) as store:
+        assert store.cards == cards
+        assert store.notices == []
+
+
+def test_state_claiming_a_longer_log_is_rebuilt(home: Path) -> None:
+    cards = _fill(home, 4)
+    data = json.loads((home / STATE_NAME).read_text())
+    data["log_size"] += 10_000
+    (home / STATE_NAME).write_text(json.dumps(data))
+    with Store(home) as store:
+        assert store.cards == cards
+        assert store.notices
+
+
+def test_half_written_last_line_is_tolerated_and_reported(home: Path) -> None:
+    cards = _fill(home, 5)
+    log = home / LOG_NAME
+    with log.open("ab") as handle:
+        handle.write(b'{"v":1,"type":"review","card":"term/x/rec')  # killed mid-write
+    with Store(home) as store:
+        assert store.cards == cards
+        assert any("half-written" in n for n in store.notices)
+        _review(store, "term/after/recall", minutes=100)  # the next append is clean
+    kept = list(home.glob(f"{LOG_NAME}.partial-*"))
+    assert kept and kept[0].read_bytes().startswith(b'{"v":1')
+    (home / STATE_NAME).unlink()
+    with Store(home) as store:
+        assert "term/after/recall" in store.cards
+        assert not any("damaged line" in n for n in store.notices)
+
+
+def test_damaged_middle_line_is_skipped_and_reported(home: Path) -> None:
+    _fill(home, 3)
+    log = home / LOG_NAME
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines.insert(1, b"this is not json\n")
+    log.write_bytes(b"".join(lines))
+    (home / STATE_NAME).unlink()
+    with Store(home) as store:
+        assert len(store.cards) == 3
+        assert any("damaged line" in n and "2" in n for n in store.notices)
+
+
+def test_undo_is_replayed(home: Path) -> None:
+    with Store(home) as store:
+        _review(store, "term/a/recall")
+        first = dict(store.cards)
+        rec = _review(store, "term/a/recall", minutes=5)
+        store.append(undo_record(rec, T0 + timedelta(minutes=6)))
+    (home / STATE_NAME).unlink()
+    with Store(home) as store:
+        assert store.cards == first
+
+
+def test_undo_of_a_new_card_forgets_it(home: Path) -> None:
+    with Store(home) as store:
+        rec = _review(store, "term/a/recall")
+        store.append(undo_record(rec, T0))
+    (home / STATE_NAME).unlink()
+    with Store(home) as store:
+        assert store.cards == {}
+
+
+def test_second_instance_is_refused(home: Path) -> None:
+    with Store(home):
+        with pytest.raises(AlreadyRunning, match="already running"):
+            Store(home).open()
+    with Store(home):  # released on close
+        pass
+
+
+def test_second_process_exits_with_a_clear_message(home: Path) -> None:
+    with Store(home):
+        proc = subprocess.run(
+            [sys.executable, "-m", "dlquiz", "--data-dir", str(home)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    assert proc.returncode == 2
+    assert "already running" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_state_from_a_newer_version_is_not_touched(home: Path) -> None:
+    _fill(home, 2)
+    path = home / STATE_NAME
+    data = json.loads(path.read_text())
+    data["schema_version"] = 99
+    path.write_text(json.dumps(data))
+    with pytest.raises(StoreError, match="newer dlquiz"):
+        Store(home).open()
+    assert json.loads(path.read_text())["schema_version"] == 99
+    # the lock was released after the failure: a second try fails the same way
+    with pytest.raises(StoreError, match="newer dlquiz"):
+        Store(home).open()
+
+
+def test_damaged_settings_fall_back_to_defaults(home: Path) -> None:
+    home.mkdir(parents=True)
+    (home / "settings.json").write_text('{"desired_retention": 7}')
+    with Store(home) as store:
+        assert store.settings.desired_retention == 0.9
+        assert any("settings.json" in n for n in store.notices)
+    assert list(home.glob("settings.json.damaged-*"))
+
+
+def test_settings_round_trip(home: Path) -> None:
+    with Store(home) as store:
+        store.save_settings(store.settings.model_copy(update={"new_per_day": 7}))
+    with Store(home) as store:
+        assert store.settings.new_per_day == 7
+
+
+def test_async_state_save_is_written_by_close(home: Path) -> None:
+    with Store(home) as store:
+        _review(store, "term/a/recall")
+        store.save_state_async()
+        store.flush()
+        assert store.writer_error is None
+        saved = json.loads((home / STATE_NAME).read_text())
+        assert "term/a/recall" in saved["cards"]
+        assert saved["log_size"] == (home / LOG_NAME).stat().st_size
+
+
+def test_records_since_reads_only_the_recent_tail(home: Path) -> None:
+    with Store(home) as store:
+        for i in range(10):
+            _review(store, f"term/t{i}/recall", minutes=60 * i)
+        recent = store.records_since(T0 + timedelta(hours=7))
+    assert [r["card"] for r in recent] == ["term/t7/recall", "term/t8/recall", "term/t9/recall"]
+
+
+def test_unwritable_folder_gives_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create"):
+        Store(blocker / "data").open()
