@@ -111,8 +111,8 @@ def _quietly(read: Callable[[str], _T], text: str) -> _T | None:
 
 # Integer part: comma or space groups of exactly three after a non-zero lead
 # (so "0,5" is a decimal comma), or digits with single underscores between them
-# (as Python writes 1_024). Each alternative is
-# anchored by a literal separator, so matching stays linear.
+# (as Python writes 1_024). Every repeat starts with a literal separator, so
+# matching stays linear even on a thousand digits.
 _INT_PART = r"[1-9]\d{0,2}(?:,\d{3})+|[1-9]\d{0,2}(?: \d{3})+|\d+(?:_\d+)*"
 _NUMBER = re.compile(
     rf"([+-]?)({_INT_PART})?(\.(?:\d+(?:_\d+)*)?)?(?:[eE]([+-]?\d{{1,4}}))?", re.ASCII

@@ -13,14 +13,29 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from annotated_types import MaxLen, MinLen, Predicate
 
 from dlquiz import paths
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=80)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
+
+# The entry types are plain frozen dataclasses whose constraints pydantic reads
+# when it validates a file. Start-up (served from the content cache) therefore
+# never imports pydantic: that import alone costs ~100 ms here.
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def lowercase_words_joined_by_hyphens(value: str) -> bool:
+    return _SLUG.fullmatch(value) is not None
+
+
+Slug = Annotated[str, Predicate(lowercase_words_joined_by_hyphens), MaxLen(80)]
+Text = Annotated[str, MinLen(1)]
+_CONFIG: dict[str, object] = {"extra": "forbid", "str_strip_whitespace": True}
 
 TAGS = frozenset(
     {
@@ -42,17 +57,16 @@ TAGS = frozenset(
 )
 
 
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-class Term(_Entry):
+@dataclass(frozen=True)
+class Term:
     """A glossary term: recalled from its name, and named from its definition."""
+
+    __pydantic_config__: ClassVar[dict[str, object]] = _CONFIG
 
     slug: Slug
     term: Text
-    aliases: tuple[Text, ...] = ()
     definition: Text
+    aliases: tuple[Text, ...] = ()
     formula: str = ""
     tags: tuple[str, ...] = ()
     same_as: tuple[Slug, ...] = ()
@@ -64,8 +78,11 @@ class Term(_Entry):
         return (self.term, *self.aliases)
 
 
-class Concept(_Entry):
+@dataclass(frozen=True)
+class Concept:
     """A question about an idea, with its answer and a longer explanation."""
+
+    __pydantic_config__: ClassVar[dict[str, object]] = _CONFIG
 
     slug: Slug
     question: Text
@@ -76,11 +93,15 @@ class Concept(_Entry):
     related: tuple[Slug, ...] = ()
 
 
-class _File(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
 
-    term: list[dict[str, object]] = Field(default_factory=list)
-    concept: list[dict[str, object]] = Field(default_factory=list)
+
+def _adapter(model: type) -> TypeAdapter[Any]:
+    if model not in _ADAPTERS:
+        from pydantic import TypeAdapter
+
+        _ADAPTERS[model] = TypeAdapter(model)
+    return _ADAPTERS[model]
 
 
 @dataclass(frozen=True)
@@ -144,6 +165,17 @@ def _line_of(text: str, key: str, value: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
+def _plain_message(err: Any, kind: str) -> str:
+    """pydantic's message, reworded where it would puzzle a content author."""
+    if err["type"] == "unexpected_keyword_argument":
+        return f"unknown field (a {kind} has no such field)"
+    if err["type"] == "predicate_failed":
+        return "must be lowercase words joined by hyphens, like 'batch-normalization'"
+    if err["type"] in ("missing", "missing_argument"):
+        return "required field is missing"
+    return str(err["msg"])
+
+
 def _entry_label(kind: str, index: int, raw: dict[str, object]) -> str:
     slug = raw.get("slug")
     return f"{kind} '{slug}'" if isinstance(slug, str) and slug else f"{kind} #{index + 1}"
@@ -162,33 +194,54 @@ def _load_file(path: Path, content: Content) -> None:
     except OSError as exc:
         content.problems.append(Problem(path, "file", "", f"cannot read: {exc.strerror}"))
         return
-    try:
-        parsed = _File.model_validate(data)
-    except ValidationError as exc:
-        for err in exc.errors():
+    from pydantic import ValidationError
+
+    unknown = sorted(set(data) - {"term", "concept"})
+    for key in unknown:
+        content.problems.append(
+            Problem(path, "file", key, "unknown table (expected [[term]] or [[concept]])")
+        )
+    tables: dict[str, list[Any]] = {}
+    for key in ("term", "concept"):
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             content.problems.append(
-                Problem(path, "file", ".".join(map(str, err["loc"])), err["msg"])
+                Problem(path, "file", key, f"write entries as [[{key}]] tables")
             )
-        return
+            value = []
+        tables[key] = value
+
+    def line_of(raw: dict[str, object]) -> int | None:
+        # Only computed for entries with a problem: a regex over the file per entry
+        # would cost more than the parse itself.
+        slug = raw.get("slug")
+        return _line_of(text, "slug", slug) if isinstance(slug, str) and slug else None
 
     for kind, model, target in (
         ("term", Term, content.terms),
         ("concept", Concept, content.concepts),
     ):
-        for index, raw in enumerate(getattr(parsed, kind)):
+        for index, raw in enumerate(tables[kind]):
             label = _entry_label(kind, index, raw)
-            line = _line_of(text, "slug", str(raw.get("slug", ""))) if raw.get("slug") else None
             try:
-                entry = model.model_validate(raw)
+                entry = _adapter(model).validate_python(raw)
             except ValidationError as exc:
                 for err in exc.errors():
                     loc = ".".join(str(part) for part in err["loc"])
-                    content.problems.append(Problem(path, label, loc, err["msg"], line))
+                    content.problems.append(
+                        Problem(path, label, loc, _plain_message(err, kind), line_of(raw))
+                    )
                 continue
             if entry.slug in content.origin:
                 first = content.origin[entry.slug]
                 content.problems.append(
-                    Problem(path, label, "slug", f"duplicate slug (first defined in {first})", line)
+                    Problem(
+                        path,
+                        label,
+                        "slug",
+                        f"duplicate slug (first defined in {first})",
+                        line_of(raw),
+                    )
                 )
                 continue
             content.origin[entry.slug] = path

@@ -31,11 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from dlquiz.history import Record, Replayer, parse_time
 from dlquiz.scheduler import CardState
 from dlquiz.settings import Settings
+from dlquiz.settings import from_json as settings_from_json
 
 SCHEMA_VERSION = 1
 LOG_NAME = "reviews.jsonl"
@@ -69,15 +68,24 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _current_umask() -> int:
+    # Read once at import: os.umask is process-wide, so toggling it from the
+    # writer thread could race with files created elsewhere.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, never half."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         # mkstemp makes the file private (0600); give it the permissions a normal
         # open() would, so replacing a file never changes who can read it.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -242,13 +250,21 @@ class ReviewLog:
 
 
 class _StateWriter:
-    """One background thread that writes the newest state snapshot, coalescing bursts."""
+    """One background thread that writes the newest state snapshot.
 
-    def __init__(self, write: Any) -> None:
+    Bursts are coalesced and writes are spaced at least ``min_interval`` apart:
+    serialising 10k cards holds the GIL ~12 ms, so writing after every answer
+    would stutter the UI for nothing (the log already has every answer, and a
+    stale state file is caught up from it on the next start).
+    """
+
+    def __init__(self, write: Any, min_interval: float = 2.0) -> None:
         self._write = write
+        self._min_interval = min_interval
         self._cond = threading.Condition()
         self._pending: tuple[dict[str, CardState], int] | None = None
         self._busy = False
+        self._urgent = False
         self._closed = False
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="dlquiz-state-writer", daemon=True)
@@ -260,8 +276,11 @@ class _StateWriter:
             self._cond.notify_all()
 
     def flush(self, timeout: float = 30.0) -> None:
+        """Write what is pending now, and wait until it is on disk."""
         deadline = time.monotonic() + timeout
         with self._cond:
+            self._urgent = True
+            self._cond.notify_all()
             while self._pending is not None or self._busy:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -275,21 +294,33 @@ class _StateWriter:
             self._cond.notify_all()
         self._thread.join(timeout=5)
 
-    def _run(self) -> None:
-        while True:
-            with self._cond:
-                while self._pending is None and not self._closed:
-                    self._cond.wait()
+    def _next_job(self, last_write: float) -> tuple[dict[str, CardState], int] | None:
+        with self._cond:
+            while True:
                 if self._pending is None:
-                    return
-                job, self._pending = self._pending, None
-                self._busy = True
+                    if self._closed:
+                        return None
+                    self._cond.wait()
+                    continue
+                wait = last_write + self._min_interval - time.monotonic()
+                if wait <= 0 or self._urgent or self._closed:
+                    break
+                self._cond.wait(wait)
+            job, self._pending = self._pending, None
+            self._busy = True
+            self._urgent = False
+            return job
+
+    def _run(self) -> None:
+        last_write = -float("inf")
+        while (job := self._next_job(last_write)) is not None:
             try:
                 self._write(*job)
                 self.error = None
             except BaseException as exc:  # reported to the UI; the log still has everything
                 self.error = exc
             finally:
+                last_write = time.monotonic()
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
@@ -360,8 +391,8 @@ class Store:
         if not self.settings_path.exists():
             return
         try:
-            self.settings = Settings.model_validate_json(self.settings_path.read_bytes())
-        except (ValidationError, ValueError, OSError) as exc:
+            self.settings = settings_from_json(self.settings_path.read_bytes())
+        except (ValueError, OSError) as exc:  # pydantic's ValidationError is a ValueError
             aside = keep_aside(self.settings_path, "damaged")
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             self.notices.append(
@@ -476,7 +507,7 @@ class Store:
 
     def save_settings(self, settings: Settings) -> None:
         self.settings = settings
-        atomic_write(self.settings_path, settings.model_dump_json(indent=2).encode())
+        atomic_write(self.settings_path, settings.to_json())
 
     @property
     def writer_error(self) -> BaseException | None:

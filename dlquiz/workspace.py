@@ -49,11 +49,18 @@ def skill_cards() -> list[CardSpec]:
 
 
 def load_content(home: Path, extra: list[Path] | None = None) -> tuple[Content, list[Problem]]:
-    """Built-in content plus the user's decks.
+    """Built-in content plus the user's decks (through the content cache).
 
     Built-in content must be valid (``ContentError`` otherwise). A broken user
     deck is skipped and its problems returned, never fatal.
     """
+    from dlquiz.content_cache import cached
+
+    roots = [paths.builtin_content_dir(), paths.decks_dir(home), *(extra or [])]
+    return cached(home / "cache" / "content.pickle", roots, lambda: _load_content(home, extra))
+
+
+def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[Problem]]:
     builtin = load([paths.builtin_content_dir()])
     if not builtin.ok:
         raise ContentError(builtin.problems)

@@ -74,8 +74,14 @@ def test_atomic_write_replaces(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"", b"{not json", b'{"schema_version": 1}', b"[1, 2]", b'{"schema_version": 1, '
-     b'"log_size": 0, "cards": {"a": [1, 2]}}', b"\xff\xfe\x00"],
+    [
+        b"",
+        b"{not json",
+        b'{"schema_version": 1}',
+        b"[1, 2]",
+        b'{"schema_version": 1, "log_size": 0, "cards": {"a": [1, 2]}}',
+        b"\xff\xfe\x00",
+    ],
 )
 def test_damaged_state_is_rebuilt_from_the_log(home: Path, garbage: bytes) -> None:
     cards = _fill(home, 20)
@@ -169,9 +175,8 @@ def test_undo_of_a_new_card_forgets_it(home: Path) -> None:
 
 
 def test_second_instance_is_refused(home: Path) -> None:
-    with Store(home):
-        with pytest.raises(AlreadyRunning, match="already running"):
-            Store(home).open()
+    with Store(home), pytest.raises(AlreadyRunning, match="already running"):
+        Store(home).open()
     with Store(home):  # released on close
         pass
 
@@ -215,7 +220,7 @@ def test_damaged_settings_fall_back_to_defaults(home: Path) -> None:
 
 def test_settings_round_trip(home: Path) -> None:
     with Store(home) as store:
-        store.save_settings(store.settings.model_copy(update={"new_per_day": 7}))
+        store.save_settings(store.settings.replace(new_per_day=7))
     with Store(home) as store:
         assert store.settings.new_per_day == 7
 

@@ -1,0 +1,260 @@
+"""Repeatable performance figures for dlquiz, printed as JSON.
+
+Every figure is a ratio against a floor measured in the same run on the same
+machine, so the numbers mean something on any computer:
+
+startup        process start -> first card on screen (headless, Enter pressed on the home
+               screen by a pilot), vs a bare Textual app doing the same (two screens)
+record         one answer recorded durably with 100k log entries and 10k cards,
+               vs a raw append + fsync of the same bytes
+state_load     loading state.json with 10k and 100k cards, vs json.loads of the file
+
+Run:  python benchmarks/bench.py [--quick] [--only startup,record,state_load]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def _median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 3)
+
+
+def _child_time(script: str, env: dict[str, str]) -> float:
+    """Seconds from process start until the child prints READY."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip() == "READY":
+            elapsed = time.perf_counter() - start
+            break
+    else:
+        raise RuntimeError("child never reported READY")
+    proc.wait(timeout=60)
+    return elapsed
+
+
+# The floor does what the dlquiz run does, with nothing of dlquiz: start, show a
+# first screen, take Enter, show a second screen with one piece of text on it.
+BARE_APP = """
+import sys
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+class Card(Screen):
+    def compose(self):
+        yield Header()
+        yield Static("a card", id="card")
+        yield Footer()
+
+class Bare(App):
+    BINDINGS = [("enter", "study", "Study")]
+    def compose(self):
+        yield Header()
+        yield Static("home")
+        yield Footer()
+    def action_study(self):
+        self.push_screen(Card())
+
+app = Bare()
+
+async def pilot(p):
+    await p.press("enter")
+    while not isinstance(app.screen, Card):
+        await p.pause(0.001)
+    await p.pause()
+    sys.__stdout__.write("READY\\n"); sys.__stdout__.flush()
+    app.exit()
+
+app.run(headless=True, auto_pilot=pilot)
+"""
+
+DLQUIZ_APP = """
+import sys
+from pathlib import Path
+from dlquiz.__main__ import make_app
+
+app = make_app(Path(sys.argv[1]) if len(sys.argv) > 1 else Path({home!r}))
+
+async def pilot(p):
+    await p.press("enter")
+    from dlquiz.tui.screens.review import ReviewScreen
+    while not (isinstance(app.screen, ReviewScreen) and app.screen.current is not None):
+        await p.pause(0.001)
+    await p.pause()  # let the card render
+    sys.__stdout__.write("READY\\n"); sys.__stdout__.flush()
+    app.exit()
+
+app.run(headless=True, auto_pilot=pilot)
+"""
+
+
+def bench_startup(repeats: int) -> dict[str, object]:
+    env = dict(os.environ)
+    bare, ours = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        script = DLQUIZ_APP.format(home=str(Path(tmp) / "data"))
+        _child_time(BARE_APP, env)  # warm the OS file cache for both
+        _child_time(script, env)
+        for _ in range(repeats):
+            bare.append(_child_time(BARE_APP, env))
+            ours.append(_child_time(script, env))
+    return {
+        "bare_textual_ms": _median_ms(bare),
+        "first_card_ms": _median_ms(ours),
+        "ratio": round(statistics.median(ours) / statistics.median(bare), 3),
+        "target": 1.25,
+    }
+
+
+def _synthetic_log(path: Path, n_records: int, n_cards: int) -> None:
+    from dlquiz.history import review_record
+    from dlquiz.scheduler import CardState
+
+    state = CardState(2, None, 12.5, 5.2, T0.timestamp() + 86400, T0.timestamp(), 3, 0)
+    with path.open("w") as handle:
+        for i in range(n_records):
+            at = T0 - timedelta(minutes=n_records - i)
+            rec = review_record(f"term/card{i % n_cards}/recall", 3, at, state, state, 1500)
+            handle.write(json.dumps(rec, separators=(",", ":")) + "\n")
+
+
+def bench_record(repeats: int) -> dict[str, object]:
+    from dlquiz.cards import CardSpec, Kind
+    from dlquiz.scheduler import GOOD, Scheduler
+    from dlquiz.session import Session
+    from dlquiz.settings import Settings
+    from dlquiz.store import LOG_NAME, Store
+
+    n_records, n_cards = 100_000, 10_000
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "data"
+        home.mkdir()
+        _synthetic_log(home / LOG_NAME, n_records, n_cards)
+        store = Store(home).open()
+        deck = {
+            f"term/card{i}/recall": CardSpec(f"term/card{i}/recall", Kind.RECALL, f"card{i}")
+            for i in range(n_cards)
+        }
+        session = Session(deck, store.cards, Scheduler(), Settings(), T0)
+        ours: list[float] = []
+        raw: list[float] = []
+        fd = os.open(Path(tmp) / "raw.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            for i in range(repeats):
+                card = f"term/card{i % n_cards}/recall"
+                outcome = session.outcomes(card, T0)[GOOD]
+                record = session.answer(card, outcome, T0, 1200)
+                line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+                start = time.perf_counter()
+                store.append(record)  # what the UI waits for: the durable append ...
+                session.apply(record)  # ... the in-memory update ...
+                store.save_state_async()  # ... and handing a snapshot to the writer
+                ours.append(time.perf_counter() - start)
+                # The floor, interleaved so that both see the same disk and cache state.
+                start = time.perf_counter()
+                os.write(fd, line)
+                os.fsync(fd)
+                raw.append(time.perf_counter() - start)
+        finally:
+            os.close(fd)
+            store.close()
+    return {
+        "log_records": n_records,
+        "cards": n_cards,
+        "raw_append_fsync_ms": _median_ms(raw),
+        "record_answer_ms": _median_ms(ours),
+        "ratio": round(statistics.median(ours) / statistics.median(raw), 3),
+        "target": 1.5,
+    }
+
+
+def _time(fn: Callable[[], object], repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def bench_state_load(repeats: int) -> dict[str, object]:
+    from dlquiz.scheduler import CardState
+    from dlquiz.store import STATE_NAME, Store
+
+    out: dict[str, object] = {}
+    for n in (10_000, 100_000):
+        with tempfile.TemporaryDirectory() as tmp:
+            home = Path(tmp)
+            state = CardState(2, None, 12.5, 5.2, T0.timestamp() + 86400, T0.timestamp(), 3, 0)
+            payload = {
+                "schema_version": 1,
+                "log_size": 0,
+                "card_fields": list(CardState._fields),
+                "cards": {f"term/card{i}/recall": state for i in range(n)},
+            }
+            path = home / STATE_NAME
+            path.write_text(json.dumps(payload, separators=(",", ":")))
+            raw = path.read_bytes()
+            store = Store(home)
+            floor = _time(lambda raw=raw: json.loads(raw), repeats)  # type: ignore[misc]
+            ours = _time(store._read_state_file, repeats)
+            out[f"{n}_cards"] = {
+                "json_loads_ms": round(floor * 1000, 3),
+                "load_ms": round(ours * 1000, 3),
+                "ratio": round(ours / floor, 3),
+                "target": 2.0,
+            }
+    return out
+
+
+BENCHES: dict[str, Callable[[int], dict[str, object]]] = {
+    "startup": bench_startup,
+    "record": bench_record,
+    "state_load": bench_state_load,
+}
+REPEATS = {"startup": (7, 3), "record": (300, 50), "state_load": (7, 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (smoke test)")
+    parser.add_argument("--only", default="", help="comma-separated subset of " + ",".join(BENCHES))
+    args = parser.parse_args(argv)
+    chosen = [b for b in args.only.split(",") if b] or list(BENCHES)
+    results: dict[str, object] = {
+        "machine": {"python": sys.version.split()[0], "cpus": os.cpu_count()},
+    }
+    for name in chosen:
+        repeats = REPEATS[name][1 if args.quick else 0]
+        results[name] = BENCHES[name](repeats)
+    json.dump(results, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

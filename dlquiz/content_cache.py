@@ -1,0 +1,53 @@
+"""A cache of validated content, so start-up skips TOML parsing and validation.
+
+Keyed by the path, size and modification time of every content file and by the
+dlquiz and Python versions; any change means a fresh load. The cache is
+disposable: if it cannot be read or written, content is simply loaded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from dlquiz import __version__
+
+T = TypeVar("T")
+
+
+def fingerprint(roots: list[Path]) -> str:
+    digest = hashlib.sha256(f"{__version__}|{sys.version}".encode())
+    for root in roots:
+        files = [root] if root.is_file() else sorted(root.rglob("*.toml")) if root.is_dir() else []
+        digest.update(f"root:{root}".encode())
+        for path in files:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            digest.update(f"{path}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def cached(cache_file: Path, roots: list[Path], build: Callable[[], T]) -> T:
+    """``build()``'s result, from ``cache_file`` when ``roots`` have not changed."""
+    key = fingerprint(roots)
+    try:
+        stored_key, value = pickle.loads(cache_file.read_bytes())
+        if stored_key == key:
+            return value  # type: ignore[no-any-return]
+    except Exception:  # any unreadable or stale cache is just a miss
+        pass
+    value = build()
+    try:
+        from dlquiz.store import atomic_write
+
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(cache_file, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        pass  # a read-only data folder still works, just slower to start
+    return value

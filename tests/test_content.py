@@ -1,0 +1,290 @@
+"""Content loading, validation messages, and the built-in content itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dlquiz import paths
+from dlquiz.cards import Kind, build_deck, name_choices
+from dlquiz.content import Content, load, load_builtin
+
+# The 100 terms of the seed glossary (shared/seeds), by their slugs.
+SEED_SLUGS = [
+    "activation-function",
+    "adagrad",
+    "adam",
+    "autoencoder",
+    "backpropagation",
+    "batch-normalization",
+    "bias",
+    "bidirectional-rnn",
+    "bleu-score",
+    "bounding-box",
+    "convolutional-neural-network",
+    "cost-function",
+    "cross-entropy-loss",
+    "data-augmentation",
+    "deep-learning",
+    "dense-layer",
+    "dropout",
+    "epoch",
+    "exploding-gradient",
+    "feature-map",
+    "filter",
+    "fine-tuning",
+    "fully-connected-layer",
+    "gan",
+    "global-average-pooling",
+    "gradient-descent",
+    "gradient-vanishing",
+    "graph-neural-network",
+    "hyperparameters",
+    "imagenet",
+    "instance-normalization",
+    "keras",
+    "learning-rate",
+    "learning-rate-decay",
+    "leaky-relu",
+    "lstm",
+    "margin",
+    "max-pooling",
+    "mean-squared-error",
+    "momentum",
+    "neural-architecture-search",
+    "normalization",
+    "one-hot-encoding",
+    "overfitting",
+    "parameter-sharing",
+    "perceptron",
+    "pooling-layer",
+    "precision",
+    "recurrent-neural-network",
+    "relu",
+    "residual-network",
+    "ridge-regression",
+    "rmsprop",
+    "roc-curve",
+    "semantic-segmentation",
+    "sensitivity",
+    "sigmoid-function",
+    "softmax-function",
+    "sparse-coding",
+    "spectral-normalization",
+    "stride",
+    "svm",
+    "transfer-learning",
+    "true-positive-rate",
+    "underfitting",
+    "upsampling",
+    "vanishing-gradient",
+    "weight-initialization",
+    "weight-sharing",
+    "word-embedding",
+    "zero-padding",
+    "attention-mechanism",
+    "bag-of-words",
+    "bayesian-neural-network",
+    "bert",
+    "capsule-network",
+    "catastrophic-forgetting",
+    "class-imbalance",
+    "class-weighting",
+    "clipping",
+    "collaborative-filtering",
+    "compositionality",
+    "contrastive-loss",
+    "data-preprocessing",
+    "dropconnect",
+    "dynamic-routing",
+    "early-stopping",
+    "elastic-net",
+    "encoder-decoder-architecture",
+    "entropy",
+    "feature-extraction",
+    "generative-model",
+    "gradient-clipping",
+    "hinge-loss",
+    "knowledge-distillation",
+    "latent-space",
+    "local-response-normalization",
+    "meta-learning",
+    "nesterov-momentum",
+    "objective-function",
+]
+
+SYNONYM_PAIRS = [
+    ("dense-layer", "fully-connected-layer"),
+    ("sensitivity", "true-positive-rate"),
+    ("cost-function", "objective-function"),
+    ("weight-sharing", "parameter-sharing"),
+    ("gradient-vanishing", "vanishing-gradient"),
+    ("clipping", "gradient-clipping"),
+]
+
+
+@pytest.fixture(scope="module")
+def builtin() -> Content:
+    return load_builtin()
+
+
+def test_builtin_content_is_valid(builtin: Content) -> None:
+    assert builtin.problems == []
+
+
+def test_all_100_seed_terms_are_present(builtin: Content) -> None:
+    assert len(SEED_SLUGS) == 100
+    missing = [s for s in SEED_SLUGS if s not in builtin.terms]
+    assert missing == []
+
+
+def test_key_aliases_are_recorded(builtin: Content) -> None:
+    for slug, alias in [
+        ("convolutional-neural-network", "CNN"),
+        ("relu", "Rectified Linear Unit"),
+        ("mean-squared-error", "MSE"),
+        ("true-positive-rate", "TPR"),
+        ("gan", "Generative Adversarial Network"),
+    ]:
+        names = {n.casefold() for n in builtin.terms[slug].names}
+        assert alias.casefold() in names, (slug, alias)
+
+
+def test_seed_synonyms_are_linked_both_ways(builtin: Content) -> None:
+    for a, b in SYNONYM_PAIRS:
+        assert b in builtin.terms[a].same_as and a in builtin.terms[b].same_as
+
+
+def test_at_least_60_concept_cards(builtin: Content) -> None:
+    assert len(builtin.concepts) >= 60
+    with_choices = [c for c in builtin.concepts.values() if c.choices]
+    assert with_choices and all(c.answer in c.choices for c in with_choices)
+
+
+def test_no_name_card_offers_a_synonym_or_alias_as_a_distractor(builtin: Content) -> None:
+    for slug, term in builtin.terms.items():
+        for seed in range(5):
+            choices, right = name_choices(builtin, slug, seed)
+            assert choices[right] is term
+            assert len(choices) == 4 and len({c.slug for c in choices}) == 4
+            names = {n.casefold() for n in term.names}
+            for other in choices:
+                if other is term:
+                    continue
+                assert other.slug not in builtin.synonyms(slug)
+                assert not names & {n.casefold() for n in other.names}
+
+
+def test_name_choices_are_deterministic_and_vary_with_the_seed(builtin: Content) -> None:
+    a = name_choices(builtin, "relu", 1)
+    assert a == name_choices(builtin, "relu", 1)
+    assert any(name_choices(builtin, "relu", s) != a for s in range(2, 10))
+
+
+def test_deck_ids_are_stable_and_cover_every_entry(builtin: Content) -> None:
+    deck = build_deck(builtin)
+    assert "term/relu/recall" in deck and "term/relu/name" in deck
+    assert deck["term/relu/name"].requires == "term/relu/recall"
+    n_concepts = sum(1 for spec in deck.values() if spec.kind is Kind.CONCEPT)
+    assert n_concepts == len(builtin.concepts)
+    assert len(deck) == 2 * len(builtin.terms) + len(builtin.concepts)
+
+
+def _write(tmp_path: Path, text: str, name: str = "deck.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_error_names_file_entry_and_field(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[[term]]\nslug = "widget"\nterm = "Widget"\ndefinition = ""\n',
+    )
+    content = load([path])
+    [problem] = content.problems
+    assert problem.file == path and problem.entry == "term 'widget'"
+    assert problem.field == "definition" and problem.line == 2
+    assert str(problem).startswith(f"{path}:2: term 'widget', field 'definition'")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nsame_as = ["zz"]\n', "unknown term"),
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nrelated = ["a"]\n', "itself"),
+        (
+            '[[term]]\nslug = "gizmo"\nterm = "Gizmo"\ndefinition = "A gizmo does x."\n',
+            "gives away",
+        ),
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\ntags = ["nope"]\n', "unknown tag"),
+        ('[[term]]\nslug = "Bad Slug"\nterm = "A"\ndefinition = "x"\n', "lowercase words"),
+        ('[[term]]\nslug = "a"\nterm = "A"\n', "required field is missing"),
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\ncolour = 1\n', "unknown field"),
+        ("[[term]\nslug=", "not valid TOML"),
+        (
+            '[[concept]]\nslug = "c"\nquestion = "q"\nanswer = "a"\nexplanation = "e"\n'
+            'choices = ["b", "c"]\n',
+            "not one of the choices",
+        ),
+        ('[[widget]]\nslug = "a"\n', "unknown table"),
+    ],
+)
+def test_each_kind_of_error_is_reported(tmp_path: Path, text: str, fragment: str) -> None:
+    content = load([_write(tmp_path, text)])
+    assert not content.ok
+    assert any(fragment in str(p) for p in content.problems), content.problems
+
+
+def test_duplicate_slug_across_files(tmp_path: Path) -> None:
+    entry = '[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\n'
+    _write(tmp_path, entry, "one.toml")
+    _write(tmp_path, entry, "two.toml")
+    content = load([tmp_path])
+    assert any("duplicate slug" in str(p) and "one.toml" in str(p) for p in content.problems)
+
+
+def test_not_utf8_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_bytes(b"\xff\xfe[[term]]")
+    assert any("UTF-8" in str(p) for p in load([path]).problems)
+
+
+def _check(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dlquiz", "check", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_command_on_builtin_content() -> None:
+    proc = _check()
+    assert proc.returncode == 0, proc.stderr
+    assert "OK" in proc.stdout
+
+
+def test_check_command_reports_a_users_errors(tmp_path: Path) -> None:
+    _write(tmp_path, '[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nrelated = ["zz"]\n')
+    proc = _check(str(tmp_path))
+    assert proc.returncode == 1
+    assert "deck.toml:2: term 'a', field 'related': unknown term 'zz'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_user_deck_may_link_to_builtin_terms(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        '[[term]]\nslug = "gelu"\nterm = "GELU"\ndefinition = "A smooth activation x·Φ(x)."\n'
+        'related = ["relu"]\n',
+    )
+    proc = _check(str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_builtin_content_dir_exists() -> None:
+    assert (paths.builtin_content_dir() / "glossary").is_dir()

@@ -1,0 +1,182 @@
+"""Which card comes next, daily limits, interleaving, undo, day boundaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from dlquiz.cards import CardSpec, Kind
+from dlquiz.scheduler import AGAIN, EASY, GOOD, CardState, Scheduler
+from dlquiz.session import Session, day_start
+from dlquiz.settings import Settings
+from tests.conftest import T0
+
+
+def _deck(n_terms: int = 6) -> dict[str, CardSpec]:
+    deck: dict[str, CardSpec] = {}
+    for i in range(n_terms):
+        recall = CardSpec(f"term/t{i}/recall", Kind.RECALL, f"t{i}")
+        deck[recall.id] = recall
+    for i in range(n_terms):
+        name = CardSpec(f"term/t{i}/name", Kind.NAME, f"t{i}", requires=f"term/t{i}/recall")
+        deck[name.id] = name
+    return deck
+
+
+def _session(
+    deck: dict[str, CardSpec] | None = None,
+    cards: dict[str, CardState] | None = None,
+    now: datetime = T0,
+    **settings: object,
+) -> Session:
+    return Session(
+        deck or _deck(),
+        {} if cards is None else cards,
+        Scheduler(),
+        Settings(**settings),  # type: ignore[arg-type]
+        now,
+    )
+
+
+def _answer(session: Session, card_id: str, rating: int, at: datetime) -> dict[str, object]:
+    record = session.answer(card_id, session.outcomes(card_id, at)[rating], at, 1000)
+    session.apply(record)
+    return record
+
+
+def test_new_cards_stop_at_the_daily_limit() -> None:
+    session = _session(new_per_day=3)
+    seen = []
+    now = T0
+    while (card := session.next_card(now)) is not None:
+        seen.append(card.id)
+        _answer(session, card.id, EASY, now)  # Easy: graduates, not due again today
+        now += timedelta(seconds=10)
+    assert seen == ["term/t0/recall", "term/t1/recall", "term/t2/recall"]
+    assert session.counts(now).new == 0
+    assert session.counts(now).reviewed_today == 3
+
+
+def test_name_card_waits_for_its_recall_card_on_an_earlier_day() -> None:
+    cards: dict[str, CardState] = {}
+    session = _session(cards=cards, new_per_day=50)
+    now = T0
+    while (card := session.next_card(now)) is not None:
+        assert card.kind is Kind.RECALL  # no name card on the day its term is met
+        _answer(session, card.id, EASY, now)
+    tomorrow = T0 + timedelta(days=1)
+    session = _session(cards=cards, now=tomorrow, new_per_day=50)
+    kinds = set()
+    while (card := session.next_card(tomorrow)) is not None:
+        kinds.add(card.kind)
+        _answer(session, card.id, EASY, tomorrow)
+    assert Kind.NAME in kinds
+
+
+def test_again_brings_the_card_back_after_its_learning_step() -> None:
+    session = _session(deck={"term/t0/recall": _deck()["term/t0/recall"]})
+    first = session.next_card(T0)
+    assert first is not None
+    _answer(session, first.id, AGAIN, T0)
+    # nothing else to study: a learning card due within 20 minutes is shown early
+    assert session.next_card(T0) == first
+    later = T0 + timedelta(minutes=2)
+    assert session.next_card(later) == first
+
+
+def test_due_reviews_come_before_new_cards_are_exhausted_and_interleave() -> None:
+    deck = _deck(10)
+    day0: dict[str, CardState] = {}
+    s0 = _session(deck=deck, cards=day0, new_per_day=4)
+    while (card := s0.next_card(T0)) is not None:
+        _answer(s0, card.id, EASY, T0)
+    assert len(day0) == 4
+    # Much later, all four are due and 4 new cards are allowed: they are mixed in.
+    later = T0 + timedelta(days=60)
+    s1 = _session(deck=deck, cards=day0, now=later, new_per_day=4)
+    order = []
+    while (card := s1.next_card(later)) is not None:
+        order.append("new" if card.id not in day0 or card.id in s1.today.new_ids else "due")
+        _answer(s1, card.id, EASY, later)
+    assert order[0] == "due"  # due cards first
+    assert order.count("new") == 4 and order.count("due") == 4
+    assert order != ["due"] * 4 + ["new"] * 4  # interleaved, not all reviews then all new
+
+
+def test_undo_restores_the_card_and_shows_it_again() -> None:
+    cards: dict[str, CardState] = {}
+    session = _session(cards=cards)
+    card = session.next_card(T0)
+    assert card is not None
+    _answer(session, card.id, GOOD, T0)
+    second = session.next_card(T0)
+    assert second is not None and second != card
+    assert session.can_undo
+    undo = session.undo(T0)
+    assert undo is not None and undo["type"] == "undo"
+    session.apply(undo)
+    assert card.id not in cards  # it was new: it is new again
+    assert session.next_card(T0) == card
+    assert session.counts(T0).reviewed_today == 0
+    assert not session.can_undo
+
+
+def test_undo_of_a_review_restores_the_previous_state() -> None:
+    cards: dict[str, CardState] = {}
+    session = _session(cards=cards)
+    _answer(session, "term/t0/recall", EASY, T0)
+    before = cards["term/t0/recall"]
+    later = T0 + timedelta(days=30)
+    session = _session(cards=cards, now=later)
+    _answer(session, "term/t0/recall", AGAIN, later)
+    assert cards["term/t0/recall"].lapses == 1
+    undo = session.undo(later)
+    assert undo is not None
+    session.apply(undo)
+    assert cards["term/t0/recall"] == before
+
+
+def test_day_starts_at_the_configured_local_hour() -> None:
+    tz = timezone(timedelta(hours=-5))
+    at_2am_local = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)  # 02:00 at UTC-5
+    assert day_start(at_2am_local, tz, 4) == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    at_5am_local = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    assert day_start(at_5am_local, tz, 4) == datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def test_new_day_resets_the_daily_counts() -> None:
+    session = _session(new_per_day=2)
+    for _ in range(2):
+        card = session.next_card(T0)
+        assert card is not None
+        _answer(session, card.id, EASY, T0)
+    assert session.next_card(T0) is None
+    tomorrow = T0 + timedelta(days=1)
+    assert session.counts(tomorrow).reviewed_today == 0
+    nxt = session.next_card(tomorrow)
+    assert nxt is not None and nxt.id not in {"term/t0/recall", "term/t1/recall"}
+
+
+def test_today_is_rebuilt_from_log_records() -> None:
+    first = _session()
+    recs = [_answer(first, f"term/t{i}/recall", GOOD, T0) for i in range(3)]
+    undo = first.undo(T0)
+    assert undo is not None
+    first.apply(undo)
+    again = Session(_deck(), dict(first.cards), Scheduler(), Settings(), T0, UTC, [*recs, undo])
+    assert again.counts(T0).reviewed_today == 2
+    assert again.today.new == 2
+
+
+def test_max_reviews_per_day_caps_due_cards() -> None:
+    cards: dict[str, CardState] = {}
+    s0 = _session(cards=cards, new_per_day=6)
+    while (card := s0.next_card(T0)) is not None:
+        _answer(s0, card.id, EASY, T0)
+    later = T0 + timedelta(days=90)
+    s1 = _session(cards=cards, now=later, new_per_day=0, max_reviews_per_day=2)
+    assert s1.counts(later).due == 2
+    done = 0
+    while (card := s1.next_card(later)) is not None:
+        _answer(s1, card.id, EASY, later)
+        done += 1
+    assert done == 2

@@ -1,0 +1,194 @@
+"""The review loop driven headless, as a person would: keys in, screen and disk checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import OptionList, Static
+
+from dlquiz.__main__ import make_app
+from dlquiz.store import LOG_NAME
+from dlquiz.tui.app import DLQuizApp
+from dlquiz.tui.screens.help import HelpScreen
+from dlquiz.tui.screens.home import HomeScreen
+from dlquiz.tui.screens.review import ReviewScreen
+from dlquiz.tui.widgets.rating_bar import RatingBar
+from tests.conftest import Clock
+
+SIZE = (80, 24)
+
+
+def _log(home: Path) -> list[dict[str, object]]:
+    path = home / LOG_NAME
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _text(app: DLQuizApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+async def _answer_one(pilot, app: DLQuizApp, rating: str = "3") -> str:  # type: ignore[no-untyped-def]
+    """Answer the card on screen; returns its id."""
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen) and screen.current is not None
+    card_id = screen.current.spec.id
+    if screen.current.correct is not None:  # multiple choice: pick the right one
+        await pilot.press(str(screen.current.correct + 1))
+        assert screen.mode == "feedback"
+        assert screen.query_one("#card-back").display  # explanation stays up
+        await pilot.press("enter")
+    else:
+        await pilot.press("space")
+        assert screen.mode == "revealed"
+        assert screen.query_one(RatingBar).display
+        await pilot.press(rating)
+    return card_id
+
+
+async def test_answer_five_quit_and_find_them_again(home: Path, clock: Clock) -> None:
+    app = make_app(home, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, HomeScreen)
+        assert "20 new" in _text(app, "#home-counts")
+        await pilot.press("enter")
+        answered = []
+        for _ in range(5):
+            answered.append(await _answer_one(pilot, app))
+            clock.advance(seconds=20)
+        assert len(_log(home)) == 5  # each answer on disk before the next card
+        await pilot.press("q")
+    assert [r["card"] for r in _log(home)] == answered
+
+    app2 = make_app(home, clock=clock)
+    async with app2.run_test(size=SIZE) as pilot:
+        counts = _text(app2, "#home-counts")
+        assert "5 reviewed today" in counts and "15 new" in counts
+        assert set(answered) <= set(app2.workspace.store.cards)
+        await pilot.press("q")
+
+
+async def test_undo_brings_the_card_back(home: Path, clock: Clock) -> None:
+    app = make_app(home, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        first = await _answer_one(pilot, app)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.current is not None
+        assert screen.current.spec.id != first
+        await pilot.press("u")
+        assert screen.current is not None and screen.current.spec.id == first
+        assert app.session.counts(clock()).reviewed_today == 0
+        await pilot.press("q")
+    kinds = [r["type"] for r in _log(home)]
+    assert kinds == ["review", "undo"]
+
+
+async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, clock: Clock) -> None:
+    # Meet the first term today, so its name card unlocks tomorrow.
+    app = make_app(home, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        first = await _answer_one(pilot, app, rating="4")
+        assert first.endswith("/recall")
+        await pilot.press("q")
+    clock.advance(days=1)
+    app = make_app(home, clock=clock, extra_content=None)
+    app.session.settings = app.session.settings.replace(new_per_day=500)  # reach names fast
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        for _ in range(400):
+            assert screen.current is not None
+            if screen.current.spec.id == first.replace("/recall", "/name"):
+                break
+            await _answer_one(pilot, app, rating="4")
+        cur = screen.current
+        assert cur is not None and cur.correct is not None
+        wrong = (cur.correct + 1) % len(cur.choices)
+        await pilot.press(str(wrong + 1))
+        assert cur.suggested == 1  # Again
+        back = str(screen.query_one("#card-back", Static).render())
+        assert "Not quite" in back and cur.choices[cur.correct] in back
+        assert screen.query_one("#choices", OptionList).disabled
+        await pilot.press("3")  # the user overrides the grade
+        await pilot.press("q")
+    last = _log(home)[-1]
+    assert last["card"] == cur.spec.id and last["rating"] == 3 and last["auto"] == 1
+
+
+async def test_quit_during_feedback_records_the_auto_grade(home: Path, clock: Clock) -> None:
+    app = make_app(home, clock=clock)
+    app.session.settings = app.session.settings.replace(new_per_day=500)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        for _ in range(100):
+            assert screen.current is not None
+            if screen.current.correct is not None:
+                break
+            await _answer_one(pilot, app)
+        cur = screen.current
+        assert cur is not None and cur.correct is not None
+        await pilot.press(str(cur.correct + 1))
+        await pilot.press("q")
+    assert _log(home)[-1]["card"] == cur.spec.id
+    assert _log(home)[-1]["rating"] == 3
+
+
+async def test_help_lists_every_key(home: Path, clock: Clock) -> None:
+    app = make_app(home, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = Path(__file__).parents[1].joinpath("dlquiz/tui/screens/help.md").read_text()
+        for key in ("`?`", "`q`", "`Space`", "`u`", "`Esc`", "`1`"):
+            assert key in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_footer_shows_only_keys_that_apply(home: Path, clock: Clock) -> None:
+    app = make_app(home, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.current is not None
+        assert screen.current.correct is None  # the first card is a recall card
+        assert screen.check_action("reveal", ()) is True
+        assert screen.check_action("rate", (3,)) is False
+        assert screen.check_action("undo", ()) is False
+        await pilot.press("3")  # rating before revealing does nothing
+        assert _log(home) == []
+        await pilot.press("space")
+        assert screen.check_action("rate", (3,)) is True
+        assert screen.check_action("reveal", ()) is False
+        await pilot.press("q")
+
+
+async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> None:
+    app = make_app(home, clock=clock)
+    app.session.settings = app.session.settings.replace(new_per_day=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await _answer_one(pilot, app, rating="4")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.mode == "done"
+        assert "Nothing more is due" in _text(app, "#card-front")
+        await pilot.press("enter")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_notices_are_shown_on_screen(home: Path, clock: Clock) -> None:
+    home.mkdir(parents=True)
+    (home / LOG_NAME).write_text('{"v":1,"type":"review","card":"x"')  # half a line
+    app = make_app(home, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("half-written" in m for m in messages)
+        await pilot.press("q")
