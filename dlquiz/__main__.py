@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlquiz import __version__, paths
 from dlquiz.content import ContentError
@@ -24,13 +24,17 @@ def make_app(
     home: Path,
     extra_content: list[Path] | None = None,
     clock: Callable[[], datetime] | None = None,
+    **app_options: Any,
 ) -> DLQuizApp:
-    """Open the user's data folder and build the app (raises StoreError/ContentError)."""
+    """Open the user's data folder and build the app (raises StoreError/ContentError).
+
+    ``app_options`` go to ``DLQuizApp`` (tests pass ``rng`` and ``generator``).
+    """
     from dlquiz.tui.app import DLQuizApp
     from dlquiz.workspace import open_workspace
 
     workspace = open_workspace(home, extra_content)
-    return DLQuizApp(workspace, clock=clock)
+    return DLQuizApp(workspace, clock=clock, **app_options)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate content files and list every problem")
     check.add_argument("path", nargs="?", type=Path, help="file or folder (default: built-in)")
     sub.add_parser("where", help="print the data folder in use")
+    ask = sub.add_parser(
+        "ask",
+        help="one live-computation question in the shell",
+        description="Generate a question (runs torch), optionally check an answer.",
+    )
+    ask.add_argument("family", nargs="?", help="question family (default: a random one)")
+    ask.add_argument("--list", action="store_true", help="list the families and their levels")
+    ask.add_argument("--level", type=int, help="difficulty level (default: the first)")
+    ask.add_argument("--seed", type=int, help="seed for the numbers (default: random)")
+    ask.add_argument("--answer", metavar="TEXT", help="check this answer and explain")
+    ask.add_argument("--json", action="store_true", help="print the question as JSON")
     return parser
 
 
@@ -81,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dlquiz.commands.check import run as run_check
 
         return run_check(args.path)
+    if args.command == "ask":
+        from dlquiz.commands import ask
+
+        if args.list:
+            return ask.list_families()
+        return ask.run(args.family, args.level, args.seed, args.answer, args.json)
     if args.command == "where":
         print(paths.data_dir(args.data_dir))
         return 0

@@ -113,6 +113,7 @@ class Session:
         self._since_new = 0
         self._undo_stack: list[Record] = []
         self._again_first: str | None = None  # an undone card comes straight back
+        self._skipped: set[str] = set()
 
     # ----- the day ------------------------------------------------------------------
 
@@ -137,9 +138,25 @@ class Session:
         return state is not None and state.due == entry[0] and (state.state == REVIEW) == review
 
     def _top(self, heap: list[tuple[float, str]], review: bool) -> tuple[float, str] | None:
-        while heap and not self._valid(heap[0], review):
-            heapq.heappop(heap)  # stale: the card was reviewed since this was pushed
-        return heap[0] if heap else None
+        """The earliest valid entry not skipped in this session."""
+        held: list[tuple[float, str]] = []
+        try:
+            while heap:
+                entry = heap[0]
+                if not self._valid(entry, review):
+                    heapq.heappop(heap)  # stale: the card was reviewed since this was pushed
+                elif entry[1] in self._skipped:
+                    held.append(heapq.heappop(heap))
+                else:
+                    return entry
+            return None
+        finally:
+            for entry in held:
+                heapq.heappush(heap, entry)
+
+    def skip(self, card_id: str) -> None:
+        """Leave ``card_id`` out for the rest of this session, unanswered (e.g. it failed)."""
+        self._skipped.add(card_id)
 
     def _next_new(self) -> str | None:
         if self.today.new >= self.settings.new_per_day:
@@ -149,11 +166,11 @@ class Session:
             if card_id in self.cards:  # studied since the session began
                 self._new_pos += 1
                 continue
-            if self._unlocked(card_id):
+            if self._unlocked(card_id) and card_id not in self._skipped:
                 return card_id
             # Locked cards stay in place for a later day; look further on.
             for later in self._new_order[self._new_pos + 1 :]:
-                if later not in self.cards and self._unlocked(later):
+                if later not in self.cards and self._unlocked(later) and later not in self._skipped:
                     return later
             return None
         return None

@@ -12,7 +12,14 @@ from dataclasses import replace
 from dlquiz.questions.base import REGISTRY, Expected, Family, Question, skill_id
 
 # One module per topic; each registers its families with @family on import.
-MODULES: tuple[str, ...] = ()
+MODULES: tuple[str, ...] = (
+    "convolution",
+    "architecture",
+    "sequences",
+    "tensors",
+    "values",
+    "optim",
+)
 
 _loaded = False
 

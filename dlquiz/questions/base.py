@@ -93,6 +93,32 @@ class Question:
     def skill(self) -> str:
         return skill_id(self.family, self.level)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Question:
+        """Inverse of ``to_json`` (questions cross the worker-process pipe as JSON)."""
+        kind = data["answer_kind"]
+        value = data["answer"]
+        if kind in ("shape", "floats"):
+            value = tuple(value)
+        expected = Expected(
+            kind,
+            value,
+            data.get("decimals"),
+            tuple(data.get("choices") or ()),
+            tuple(data.get("aliases") or ()),
+        )
+        return cls(
+            family=data["family"],
+            level=data["level"],
+            params=data["params"],
+            prompt=data["prompt"],
+            code=data["code"],
+            expected=expected,
+            explanation=data["explanation"],
+            proof=data["proof"],
+            seed=data["seed"],
+        )
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         exp = data.pop("expected")
@@ -109,6 +135,7 @@ class Question:
             "answer_display": self.expected.display(),
             "answer_kind": exp["kind"],
             "choices": list(self.expected.choices),
+            "aliases": list(self.expected.aliases),
             "decimals": self.expected.decimals,
             "explanation": self.explanation,
             "proof": self.proof,

@@ -30,12 +30,15 @@ PRINT_FLOAT = 'print(f"{{{expr}:.{d}f}}")'
 
 
 def near_tie(value: float, decimals: int) -> bool:
-    """Whether ``value`` sits (almost) halfway between two roundings at ``decimals`` places.
+    """Whether ``value`` would display ambiguously at ``decimals`` places.
 
-    0.0125 reads as 0.012 or 0.013 depending on the rounding rule and on float32 noise,
-    so generators redraw rather than grade such a value.
+    0.0125 reads as 0.012 or 0.013 depending on the rounding rule and on float32 noise, and
+    an exact zero can come out of float32 as a tiny negative that prints as "-0.000"; in
+    both cases generators redraw rather than grade such a value.
     """
     scaled = abs(value) * 10**decimals
+    if value < 0 and scaled < 0.5:
+        return True
     return abs(scaled - math.floor(scaled) - 0.5) < 0.01
 
 
@@ -145,14 +148,17 @@ def activation(rng: np.random.Generator, level: int) -> Question:
     elif fn == "leaky_relu":
         lines = [
             f"LeakyReLU(x) = x for x ≥ 0, else {slope}·x: negatives are scaled, not zeroed.",
-            "; ".join(f"{num(v)} → {slope}·{par(v)} = {num(v * (slope or 0), 3)}"
-                      for v in x if v < 0) or "no negative inputs, so nothing changes",
+            "; ".join(
+                f"{num(v)} → {slope}·{par(v)} = {num(v * (slope or 0), 3)}" for v in x if v < 0
+            )
+            or "no negative inputs, so nothing changes",
         ]
     elif fn == "sigmoid":
         lines = [
             "σ(x) = 1 / (1 + e^(−x)), squashing every value into (0, 1).",
-            "; ".join(f"σ({num(v)}) = 1/(1 + e^{par(-v)}) = {num(1 / (1 + math.exp(-v)), 3)}"
-                      for v in x),
+            "; ".join(
+                f"σ({num(v)}) = 1/(1 + e^{par(-v)}) = {num(1 / (1 + math.exp(-v)), 3)}" for v in x
+            ),
         ]
     elif fn == "tanh":
         lines = [
@@ -163,7 +169,7 @@ def activation(rng: np.random.Generator, level: int) -> Question:
         exps = [math.exp(v) for v in x]
         lines = [
             "softmax(x)_i = e^(x_i) / Σ_j e^(x_j): exponentiate, then divide by the total.",
-            f"e^x = {vec(exps)}, total = {num(sum(exps), 3)}",
+            f"e^x = {vec(exps)}, total = {num(sum(exps), 3)}; divide each by the total",
         ]
     lines.append(f"y = {vec(y)}")
 
@@ -219,7 +225,7 @@ def cross_entropy(rng: np.random.Generator, level: int) -> Question:
     nll = [lse[i] - logits[i][t] for i, t in enumerate(targets)]
     lines = ["Per sample: loss = −log softmax(z)[t] = log Σ_j e^(z_j) − z_t."]
     for i, (row, t) in enumerate(zip(logits, targets, strict=True)):
-        who = f"sample {i} " if batch > 1 else ""
+        who = f"sample {i}: " if batch > 1 else ""
         lines.append(
             f"{who}log({' + '.join(f'e^{par(v)}' for v in row)}) = {num(lse[i], 3)}; "
             f"{num(lse[i], 3)} − {par(row[t])} = {num(nll[i], 3)}"
@@ -245,8 +251,7 @@ def cross_entropy(rng: np.random.Generator, level: int) -> Question:
         family="cross-entropy",
         level=level,
         params={"logits": logits, "targets": targets, "label_smoothing": eps},
-        prompt=f"What is {what} computed by the code (class indices count from 0)? "
-        f"{float_form()}",
+        prompt=f"What is {what} computed by the code (class indices count from 0)? {float_form()}",
         code=code,
         expected=Expected("float", loss, decimals=3),
         explanation="\n".join(lines),
@@ -299,8 +304,9 @@ def mse(rng: np.random.Generator, level: int) -> Question:
         sq = [d * d for d in diffs]
         lines.append(f"squared = {vec(sq, 2)}, sum = {num(sum(sq), 2)}")
         if kind == "mse_mean":
-            lines.append(f"mean reduction divides by n = {n}: {num(sum(sq), 2)} / {n} = "
-                         f"{num(loss, 3)}")
+            lines.append(
+                f"mean reduction divides by n = {n}: {num(sum(sq), 2)} / {n} = {num(loss, 3)}"
+            )
         else:
             lines.append(f"reduction='sum' stops there: loss = {num(loss, 3)}")
     else:
@@ -406,8 +412,7 @@ def dropout_scaling(rng: np.random.Generator, level: int) -> Question:
         family="dropout-scaling",
         level=level,
         params={"mode": mode, "p": p, "x": x},
-        prompt=f"{state_txt} {ask}"
-        + ("" if level == 1 else f" {float_form()}"),
+        prompt=f"{state_txt} {ask}" + ("" if level == 1 else f" {float_form()}"),
         code=code,
         expected=expected,
         explanation="\n".join(lines),
@@ -535,8 +540,12 @@ def confusion_metrics(rng: np.random.Generator, level: int) -> Question:
     counts = (0, 0, 0, 0)
     for _ in range(MAX_DRAWS):
         if level < 3:
-            counts = (int(rng.integers(1, 10)), int(rng.integers(0, 7)),
-                      int(rng.integers(0, 7)), int(rng.integers(1, 10)))
+            counts = (
+                int(rng.integers(1, 10)),
+                int(rng.integers(0, 7)),
+                int(rng.integers(0, 7)),
+                int(rng.integers(1, 10)),
+            )
             preds, labels = _from_counts(*counts)
         else:
             n = int(rng.integers(8, 13))
@@ -572,44 +581,63 @@ def confusion_metrics(rng: np.random.Generator, level: int) -> Question:
             f"labels = torch.tensor({_list_src([(1, ctp), (0, cfp), (1, cfn), (0, ctn)])})"
         )
         code = ""
-        given = (f"A binary classifier's confusion matrix has TP = {ctp}, FP = {cfp}, "
-                 f"FN = {cfn}, TN = {ctn}.")
+        given = (
+            f"A binary classifier's confusion matrix has TP = {ctp}, FP = {cfp}, "
+            f"FN = {cfn}, TN = {ctn}."
+        )
     else:
         tensors = f"preds = torch.tensor({preds})\nlabels = torch.tensor({labels})"
         code = tensors
         given = "A binary classifier made the predictions shown; class 1 is the positive class."
     if metric == "f1":
-        calc = ("precision = tp / (tp + fp)\nrecall = tp / (tp + fn)\n"
-                "value = 2 * precision * recall / (precision + recall)")
+        calc = (
+            "precision = tp / (tp + fp)\nrecall = tp / (tp + fn)\n"
+            "value = 2 * precision * recall / (precision + recall)"
+        )
     else:
         calc = f"value = {_METRIC_SRC[metric]}"
 
     lines = []
     if level == 3:
-        lines.append(f"Tally each (prediction, label) pair: TP = {ctp}, FP = {cfp}, "
-                     f"FN = {cfn}, TN = {ctn}.")
+        lines.append(
+            f"Tally each (prediction, label) pair: TP = {ctp}, FP = {cfp}, FN = {cfn}, TN = {ctn}."
+        )
     total = ctp + cfp + cfn + ctn
     if metric == "accuracy":
         lines.append(f"accuracy = (TP + TN) / all = ({ctp} + {ctn}) / {total} = {value:.3f}")
     elif metric == "precision":
         lines.append(f"precision = TP / (TP + FP) = {ctp} / ({ctp} + {cfp}) = {value:.3f}")
     elif metric == "recall":
-        lines.append("recall = sensitivity = TPR = TP / (TP + FN), the share of real "
-                     "positives that were found")
+        lines.append(
+            "recall = sensitivity = TPR = TP / (TP + FN), the share of real "
+            "positives that were found"
+        )
         lines.append(f"= {ctp} / ({ctp} + {cfn}) = {value:.3f}")
     elif metric == "specificity":
         lines.append(f"specificity = TN / (TN + FP) = {ctn} / ({ctn} + {cfp}) = {value:.3f}")
     else:
-        lines.append(f"precision = {ctp}/{ctp + cfp} = {ctp / (ctp + cfp):.3f}, "
-                     f"recall = {ctp}/{ctp + cfn} = {ctp / (ctp + cfn):.3f}")
-        lines.append(f"F1 = 2·P·R / (P + R) = 2·TP / (2·TP + FP + FN) = "
-                     f"{2 * ctp} / ({2 * ctp} + {cfp} + {cfn}) = {value:.3f}")
+        lines.append(
+            f"precision = {ctp}/{ctp + cfp} = {ctp / (ctp + cfp):.3f}, "
+            f"recall = {ctp}/{ctp + cfn} = {ctp / (ctp + cfn):.3f}"
+        )
+        lines.append(
+            f"F1 = 2·P·R / (P + R) = 2·TP / (2·TP + FP + FN) = "
+            f"{2 * ctp} / ({2 * ctp} + {cfp} + {cfn}) = {value:.3f}"
+        )
 
     return Question(
         family="confusion-metrics",
         level=level,
-        params={"metric": metric, "asked": asked, "tp": ctp, "fp": cfp, "fn": cfn, "tn": ctn,
-                "preds": preds, "labels": labels},
+        params={
+            "metric": metric,
+            "asked": asked,
+            "tp": ctp,
+            "fp": cfp,
+            "fn": cfn,
+            "tn": ctn,
+            "preds": preds,
+            "labels": labels,
+        },
         prompt=f"{given} What is its {_METRIC_NAMES[asked]}? {float_form()}",
         code=code,
         expected=Expected("float", value, decimals=3),

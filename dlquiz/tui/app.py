@@ -5,17 +5,25 @@ Nothing here imports torch; the core does the work and this module shows it.
 
 from __future__ import annotations
 
+import random
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from dlquiz import __version__
+from dlquiz.cards import Kind
 from dlquiz.history import Record
+from dlquiz.questions.base import Question
 from dlquiz.session import Session
 from dlquiz.workspace import Workspace
+
+if TYPE_CHECKING:
+    from dlquiz.questions.worker import QuestionWorker
 
 
 def _utcnow() -> datetime:
@@ -33,11 +41,27 @@ class DLQuizApp(App[int]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, workspace: Workspace, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        clock: Callable[[], datetime] | None = None,
+        rng: random.Random | None = None,
+        generator: Callable[[str, int, int], Question] | None = None,
+    ) -> None:
+        """``clock``, ``rng`` and ``generator`` are injectable for tests.
+
+        By default questions are generated in a torch worker process, started
+        once the first frame is up, so torch never delays or freezes the UI.
+        """
         super().__init__()
         self.workspace = workspace
         self.clock = clock or _utcnow
+        self.rng = rng or random.Random()
         self.session: Session = workspace.session(self.clock())
+        self._generator = generator
+        self._worker: QuestionWorker | None = None
+        self._worker_ready = threading.Event()
+        self._worker_lock = threading.Lock()
         self.theme = (
             "textual-light" if workspace.store.settings.theme == "light" else "textual-dark"
         )
@@ -48,6 +72,42 @@ class DLQuizApp(App[int]):
         self.push_screen(HomeScreen())
         for notice in self.workspace.notices:
             self.notify(notice, title="Your data", severity="warning", timeout=20)
+        if self._generator is None and any(
+            s.kind is Kind.SKILL for s in self.workspace.deck.values()
+        ):
+            self.call_after_refresh(self._start_worker)
+
+    # ----- questions ----------------------------------------------------------------
+
+    def _ensure_worker(self) -> QuestionWorker:
+        """The torch worker process, started (again, if it died) on demand."""
+        from dlquiz.questions.worker import QuestionWorker
+
+        with self._worker_lock:
+            if self._worker is None or not self._worker.alive:
+                self._worker = QuestionWorker()
+            return self._worker
+
+    def _start_worker(self) -> None:
+        self._ensure_worker()
+        self._warm_worker()
+
+    @work(thread=True, exit_on_error=False, group="torch")
+    def _warm_worker(self) -> None:
+        try:
+            self._ensure_worker().wait_ready()
+        finally:
+            self._worker_ready.set()
+
+    @property
+    def questions_ready(self) -> bool:
+        return self._generator is not None or self._worker_ready.is_set()
+
+    def generate_question(self, family: str, level: int, seed: int) -> Question:
+        """Generate a question; blocks, so call it from a thread worker."""
+        if self._generator is not None:
+            return self._generator(family, level, seed)
+        return self._ensure_worker().generate(family, level, seed)
 
     def record(self, record: Record) -> bool:
         """Write a record durably, then apply it. False (and a message) if the disk refused."""
@@ -90,3 +150,5 @@ class DLQuizApp(App[int]):
         # Everything answered is already in the log; this writes the final state
         # and releases the lock.
         self.workspace.close()
+        if self._worker is not None:
+            self._worker.close()

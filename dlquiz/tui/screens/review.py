@@ -2,52 +2,43 @@
 
 Modes (``mode`` reactive; the footer shows only the keys that apply):
 
-question  the card's front. Self-graded cards: space reveals. Choice cards:
-          1–4 (or arrows + enter) pick an answer.
+loading   a skill card's question is being generated (torch, in another process)
+question  the card's front. Self-graded cards: Space reveals. Choice cards:
+          1–4 (or arrows + Enter) pick. Skill cards: type the answer, Enter.
 revealed  the back is shown; 1–4 rate, with each rating's next interval.
-feedback  a choice card was answered and auto-graded; its explanation stays
-          up. Enter/space accepts the grade, 1–4 overrides it.
+feedback  an auto-graded card was answered; its explanation stays up.
+          Enter/Space accepts the grade, 1–4 overrides it.
+failed    the question could not be generated; Enter skips the card.
 done      nothing is due; say when to come back.
 """
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from rich.markup import escape
+from rich.syntax import Syntax
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList, Static
+from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from dlquiz.cards import CardSpec, Kind, name_choices
-from dlquiz.scheduler import AGAIN, GOOD, Outcome, auto_rating, format_interval
+from dlquiz.cards import Kind
+from dlquiz.questions.base import Question
+from dlquiz.scheduler import AGAIN, RATING_NAMES, auto_rating, format_interval
+from dlquiz.tui import shown as shown_mod
+from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
-LETTERS = "abcd"
-
-
-@dataclass
-class Shown:
-    """The card on screen and what answering it would do."""
-
-    spec: CardSpec
-    shown_at: datetime
-    outcomes: dict[int, Outcome]
-    choices: list[str]
-    correct: int | None  # index of the right choice, for choice cards
-    front: str
-    back: str
-    suggested: int | None = None  # auto-grade after a choice is made
+LETTERS = "abcdefgh"
 
 
 class ReviewScreen(Screen[None]):
@@ -56,11 +47,17 @@ class ReviewScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "reveal", "Show answer"),
         Binding("space,enter", "accept", "Next", priority=True),
+        # One visible entry per group ("1–4 Pick"), the other keys hidden from the footer.
         *[
-            Binding(str(n), f"choose({n})", f"Pick {LETTERS[n - 1]}", show=False)
+            Binding(str(n), f"choose({n})", "Pick", show=n == 1, key_display="1–4")
             for n in range(1, 5)
         ],
-        *[Binding(str(n), f"rate({n})", f"Rate {n}", show=False) for n in range(1, 5)],
+        *[
+            Binding(str(n), f"rate({n})", "Rate", show=n == 1, key_display="1–4")
+            for n in range(1, 5)
+        ],
+        Binding("ctrl+r", "give_up", "Show answer", priority=True),
+        Binding("p", "proof", "Prove it"),
         Binding("u", "undo", "Undo"),
         Binding("escape", "home", "Home"),
     ]
@@ -78,8 +75,11 @@ class ReviewScreen(Screen[None]):
         with VerticalScroll(id="card"):
             yield Static(id="card-kind")
             yield Static(id="card-front")
+            yield Static(id="card-code")
             yield OptionList(id="choices")
+            yield Input(id="typed", placeholder="Your answer, then Enter")
             yield Static(id="card-back")
+            yield Static(id="card-proof")
         with Vertical(id="actions"):
             yield Static(id="hint")
             yield RatingBar(id="ratings")
@@ -92,17 +92,23 @@ class ReviewScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         mode = self.mode
-        choice_card = self.current is not None and self.current.correct is not None
+        cur = self.current
+        choice_card = cur is not None and cur.is_choice
+        typed_card = cur is not None and cur.is_typed
         if action == "reveal":
-            return mode == "question" and not choice_card
+            return mode == "question" and not choice_card and not typed_card
         if action == "accept":
-            return mode in ("feedback", "done")
+            return mode in ("feedback", "done", "failed")
         if action == "choose":
             return mode == "question" and choice_card
         if action == "rate":
             return mode in ("revealed", "feedback")
+        if action == "give_up":
+            return mode == "question" and typed_card
+        if action == "proof":
+            return mode == "feedback" and cur is not None and cur.question is not None
         if action == "undo":
-            return mode in ("question", "done") and self.app.session.can_undo
+            return mode in ("question", "done") and not typed_card and self.app.session.can_undo
         return True
 
     # ----- showing cards ------------------------------------------------------------
@@ -116,79 +122,85 @@ class ReviewScreen(Screen[None]):
             self.current = None
             self._show_done(now)
             return
-        self.current = self._build(spec, now)
-        self._show_question()
-
-    def _build(self, spec: CardSpec, now: datetime) -> Shown:
-        app = self.app
-        content = app.workspace.content
-        outcomes = app.session.outcomes(spec.id, now)
         state = app.workspace.store.cards.get(spec.id)
-        # Fresh arrangement of choices at each review, repeatable for tests.
-        seed = zlib.crc32(spec.id.encode()) + (state.reps if state else 0)
-        if spec.kind in (Kind.RECALL, Kind.NAME):
-            term = content.terms[spec.key]
-            also = f"\n[dim]also: {', '.join(term.aliases)}[/]" if term.aliases else ""
-            formula = f"\n\n[b]Formula[/]  {term.formula}" if term.formula else ""
-            related = [content.terms[s].term for s in term.related if s in content.terms]
-            see = f"\n\n[dim]Related: {', '.join(related)}[/]" if related else ""
-            if spec.kind is Kind.RECALL:
-                front = f"[b]{term.term}[/]{also}"
-                back = f"{term.definition}{formula}{see}"
-                return Shown(spec, now, outcomes, [], None, front, back)
-            picks, correct = name_choices(content, spec.key, seed)
-            back = f"[b]{term.term}[/]{also}\n\n{term.definition}{formula}{see}"
-            return Shown(
-                spec, now, outcomes, [t.term for t in picks], correct, term.definition, back
-            )
-        if spec.kind is Kind.CONCEPT:
-            concept = content.concepts[spec.key]
-            back = f"[b]{concept.answer}[/]\n\n{concept.explanation}"
-            if concept.choices:
-                import random
-
-                order = list(concept.choices)
-                random.Random(seed).shuffle(order)
-                return Shown(
-                    spec, now, outcomes, order, order.index(concept.answer), concept.question, back
-                )
-            return Shown(spec, now, outcomes, [], None, concept.question, back)
-        raise ValueError(f"cannot show a {spec.kind} card yet")
+        outcomes = app.session.outcomes(spec.id, now)
+        self.current = shown_mod.build(
+            spec, app.workspace.content, outcomes, now, state.reps if state else 0
+        )
+        if spec.kind is Kind.SKILL:
+            self.current.seed = app.rng.randrange(2**32)
+            self._show_loading()
+            self._generate(spec.id, spec.key, spec.level, self.current.seed)
+        else:
+            self._show_question()
 
     def _label(self) -> str:
         assert self.current is not None
-        kind = self.current.spec.kind
-        new = self.app.workspace.store.cards.get(self.current.spec.id) is None
+        spec = self.current.spec
+        new = self.app.workspace.store.cards.get(spec.id) is None
         tag = "  [b $accent]NEW[/]" if new else ""
+        if spec.kind is Kind.SKILL:
+            from dlquiz.questions import families
+
+            fam = families()[spec.key]
+            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}"
         return {
             Kind.RECALL: "Recall the definition",
             Kind.NAME: "Which term is this?",
             Kind.CONCEPT: "Concept",
-            Kind.SKILL: "Compute",
-        }[kind] + tag
+        }[spec.kind] + tag
+
+    def _reset_widgets(self) -> None:
+        for selector in ("#card-back", "#card-proof", "#card-code"):
+            widget = self.query_one(selector, Static)
+            widget.update("")
+            widget.display = False
+        self.query_one("#choices", OptionList).display = False
+        typed = self.query_one("#typed", Input)
+        typed.display = False
+        typed.value = ""
+        self.query_one(RatingBar).display = False
+
+    def _show_loading(self) -> None:
+        assert self.current is not None
+        self._reset_widgets()
+        self.query_one("#card-kind", Static).update(self._label())
+        self.query_one("#card-front", Static).update(self.current.front)
+        ready = self.app.questions_ready
+        self._hint("Generating the question…" if ready else "Loading PyTorch (first time only)…")
+        self.mode = "loading"
 
     def _show_question(self) -> None:
         assert self.current is not None
         cur = self.current
+        self._reset_widgets()
         self.query_one("#card-kind", Static).update(self._label())
         self.query_one("#card-front", Static).update(cur.front)
-        back = self.query_one("#card-back", Static)
-        back.update("")
-        back.display = False
-        choices = self.query_one("#choices", OptionList)
-        choices.clear_options()
-        choices.display = bool(cur.choices)
+        if cur.question is not None and cur.question.code:
+            code = self.query_one("#card-code", Static)
+            code.update(Syntax(cur.question.code, "python", theme="ansi_dark", word_wrap=True))
+            code.display = True
         if cur.choices:
+            choices = self.query_one("#choices", OptionList)
+            choices.clear_options()
             choices.add_options(
-                Option(f"{n}) {text}", id=str(n)) for n, text in enumerate(cur.choices, start=1)
+                Option(f"{LETTERS[i]}) {escape(text)}", id=str(i + 1))
+                for i, text in enumerate(cur.choices)
             )
+            choices.display = True
             choices.highlighted = 0
             choices.disabled = False
             choices.focus()
             self._hint("Pick with 1–4, or ↑↓ and Enter.")
+        elif cur.is_typed:
+            typed = self.query_one("#typed", Input)
+            typed.display = True
+            typed.disabled = False
+            typed.focus()
+            self._hint("Type your answer and press Enter. Ctrl+R shows the answer.")
         else:
+            self.set_focus(None)
             self._hint("Think of the answer, then press Space.")
-        self.query_one(RatingBar).display = False
         self.mode = "question"
 
     def _reveal_back(self, prefix: str = "") -> None:
@@ -201,6 +213,7 @@ class ReviewScreen(Screen[None]):
         bar.display = True
 
     def _show_done(self, now: datetime) -> None:
+        self._reset_widgets()
         self.query_one("#card-kind", Static).update("All done")
         nxt = self.app.session.next_learning_due()
         if nxt is not None:
@@ -209,14 +222,11 @@ class ReviewScreen(Screen[None]):
         else:
             msg = "Nothing more is due today. Come back tomorrow: that is how it sticks."
         self.query_one("#card-front", Static).update(msg)
-        self.query_one("#card-back", Static).display = False
-        self.query_one("#choices", OptionList).display = False
-        self.query_one(RatingBar).display = False
         self._hint("Enter: back home.")
         self.mode = "done"
 
     def _hint(self, text: str) -> None:
-        self.query_one("#hint", Static).update(f"[dim]{text}[/]")
+        self.query_one("#hint", Static).update(f"[dim]{escape(text)}[/]")
 
     def _update_progress(self) -> None:
         counts = self.app.session.counts(self.app.clock())
@@ -225,6 +235,91 @@ class ReviewScreen(Screen[None]):
             f"Done today [b $success]{counts.reviewed_today}[/]"
         )
 
+    # ----- skill questions (generated off the UI thread) ----------------------------
+
+    @work(thread=True, exclusive=True, group="question", exit_on_error=False)
+    def _generate(self, card_id: str, family: str, level: int, seed: int) -> None:
+        try:
+            question = self.app.generate_question(family, level, seed)
+        except Exception as exc:  # shown to the user; the card is skipped, nothing recorded
+            self.app.call_from_thread(self._generation_failed, card_id, str(exc))
+            return
+        self.app.call_from_thread(self._question_ready, card_id, question)
+
+    def _question_ready(self, card_id: str, question: Question) -> None:
+        cur = self.current
+        if cur is None or cur.spec.id != card_id or self.mode != "loading":
+            return  # stale: the user moved on (undo, home) while it was generated
+        shown_mod.with_question(cur, question, self.app.clock())
+        self._show_question()
+
+    def _generation_failed(self, card_id: str, error: str) -> None:
+        cur = self.current
+        if cur is None or cur.spec.id != card_id:
+            return
+        last = error.strip().splitlines()[-1] if error.strip() else "unknown error"
+        self.query_one("#card-front", Static).update(
+            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n"
+            "It is skipped for this session; nothing was recorded. Please report it."
+        )
+        self._hint("Enter: next card.")
+        self.mode = "failed"
+
+    @on(Input.Submitted, "#typed")
+    def _typed(self, event: Input.Submitted) -> None:
+        from dlquiz.answers import check
+
+        cur = self.current
+        if self.mode != "question" or cur is None or cur.question is None:
+            return
+        verdict = check(cur.question.expected, event.value)
+        if verdict.status == "unparsed":
+            self._hint(verdict.message)  # a hint and another try, never a wrong mark
+            return
+        if verdict.status == "wrong" and cur.attempts == 0:
+            cur.attempts += 1
+            self._hint(
+                f"Not quite: {verdict.message.split(';')[0]}. One more try (Ctrl+R: answer)."
+            )
+            event.input.action_select_all()
+            return
+        cur.typed = event.value
+        right = verdict.status == "correct"
+        self._graded(right, verdict.message)
+
+    def _graded(self, right: bool, message: str) -> None:
+        cur = self.current
+        assert cur is not None
+        cur.suggested = auto_rating(right, needed_help=cur.attempts > 0)
+        typed = self.query_one("#typed", Input)
+        typed.disabled = True
+        self.set_focus(None)
+        color = "$success" if right else "$error"
+        mark = "✓" if right else "✗"
+        self._reveal_back(f"[b {color}]{mark}[/] {escape(message)}\n\n")
+        name = RATING_NAMES[cur.suggested]
+        proof = " · p: prove it" if cur.question is not None else ""
+        self._hint(f"Graded {name} · Enter: next · 1–4: grade it yourself{proof}")
+        self.mode = "feedback"
+
+    def action_give_up(self) -> None:
+        cur = self.current
+        if self.mode != "question" or cur is None or not cur.is_typed:
+            return
+        cur.typed = self.query_one("#typed", Input).value or None
+        cur.attempts += 1
+        self._graded(False, "Shown without an answer.")
+
+    def action_proof(self) -> None:
+        cur = self.current
+        if cur is None or cur.question is None:
+            return
+        proof = self.query_one("#card-proof", Static)
+        proof.display = not proof.display
+        if proof.display:
+            proof.update(Syntax(cur.question.proof, "python", theme="ansi_dark", word_wrap=True))
+            proof.scroll_visible()
+
     # ----- actions ------------------------------------------------------------------
 
     def action_reveal(self) -> None:
@@ -232,6 +327,7 @@ class ReviewScreen(Screen[None]):
             return
         self._reveal_back()
         self._hint("How well did you recall it? 1 Again · 2 Hard · 3 Good · 4 Easy")
+        self.set_focus(None)
         self.mode = "revealed"
 
     def action_choose(self, number: int) -> None:
@@ -241,22 +337,18 @@ class ReviewScreen(Screen[None]):
         if not 1 <= number <= len(cur.choices):
             return
         picked = number - 1
-        right = picked == cur.correct
-        cur.suggested = auto_rating(right)
+        cur.typed = cur.choices[picked]
         choices = self.query_one("#choices", OptionList)
         choices.highlighted = picked
         choices.disabled = True
-        if right:
-            verdict = "[b $success]✓ Correct[/]\n\n"
+        if picked == cur.correct:
+            self._graded(True, "Correct.")
         else:
-            verdict = (
-                f"[b $error]✗ Not quite.[/] You picked {LETTERS[picked]}) {cur.choices[picked]}; "
-                f"the answer is {LETTERS[cur.correct]}) {cur.choices[cur.correct]}.\n\n"
+            self._graded(
+                False,
+                f"Not quite. You picked {LETTERS[picked]}) {cur.choices[picked]}; "
+                f"the answer is {LETTERS[cur.correct]}) {cur.choices[cur.correct]}.",
             )
-        self._reveal_back(verdict)
-        graded = "Good" if cur.suggested == GOOD else "Again"
-        self._hint(f"Graded {graded}. Enter/Space to go on, or 1–4 to grade it yourself.")
-        self.mode = "feedback"
 
     @on(OptionList.OptionSelected, "#choices")
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -275,6 +367,9 @@ class ReviewScreen(Screen[None]):
     def action_accept(self) -> None:
         if self.mode == "done":
             self.action_home()
+        elif self.mode == "failed" and self.current is not None:
+            self.app.session.skip(self.current.spec.id)
+            self.next_card()
         elif self.mode == "feedback" and self.current is not None:
             self._commit(self.current.suggested or AGAIN)
 
@@ -283,14 +378,32 @@ class ReviewScreen(Screen[None]):
         if self.mode == "feedback" and self.current is not None:
             self._commit(self.current.suggested or AGAIN, advance=False)
 
+    def _extra(self, cur: Shown) -> dict[str, object] | None:
+        """What the log keeps besides the rating: the auto-grade and the question asked."""
+        extra: dict[str, object] = {}
+        if cur.suggested is not None:
+            extra["auto"] = cur.suggested
+        if cur.typed is not None:
+            extra["answer"] = cur.typed[:500]
+        if cur.question is not None:
+            extra["skill"] = {
+                "family": cur.question.family,
+                "level": cur.question.level,
+                "seed": cur.question.seed,
+                "params": cur.question.params,
+            }
+            extra["wrong_tries"] = cur.attempts
+        return extra or None
+
     def _commit(self, rating: int, advance: bool = True) -> None:
         cur = self.current
         assert cur is not None
         app = self.app
         now = app.clock()
         duration = int((now - cur.shown_at).total_seconds() * 1000)
-        extra = {"auto": cur.suggested} if cur.suggested is not None else None
-        record = app.session.answer(cur.spec.id, cur.outcomes[rating], now, duration, extra)
+        record = app.session.answer(
+            cur.spec.id, cur.outcomes[rating], now, duration, self._extra(cur)
+        )
         if not app.record(record):
             return
         self.current = None

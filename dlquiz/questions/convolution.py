@@ -1,0 +1,1033 @@
+"""Convolution questions: output shapes, parameter counts, receptive fields and MACs.
+
+Every family draws small hand-workable sizes, builds the layer (or a short stack) in torch and
+reads the answer off what torch produced. Shape-only work runs on the meta device, which does
+the shape arithmetic without allocating or computing anything.
+
+The layer-spec helpers below (plain dicts that render to code and build to modules) are shared
+with ``architecture.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from dlquiz.questions.base import Expected, Question, family
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+    from torch import nn
+
+T = TypeVar("T")
+Spec = dict[str, Any]  # one layer: {"op": "conv", "in": 3, "out": 16, "k": 3, ...}
+
+HEADER = "import torch\nfrom torch import nn\n\n"
+SHAPE_FORM = "Answer as a shape like {form}."
+INT_FORM = "Answer as an integer."
+PRINT_SHAPE = "print(tuple(y.shape))"
+
+# Lazily built torch objects (classes, models) shared by the generators of both modules.
+_CACHE: dict[str, Any] = {}
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def pick(rng: np.random.Generator, options: Sequence[T]) -> T:
+    """One option as its own Python type (``rng.choice`` would hand back numpy scalars)."""
+    return options[int(rng.integers(len(options)))]
+
+
+def randint(rng: np.random.Generator, lo: int, hi: int) -> int:
+    """An int in [lo, hi], both ends included."""
+    return int(rng.integers(lo, hi + 1))
+
+
+def shuffled(rng: np.random.Generator, items: Sequence[T]) -> list[T]:
+    order = rng.choice(len(items), size=len(items), replace=False)
+    return [items[int(i)] for i in order]
+
+
+def shape_of(t: torch.Tensor) -> tuple[int, ...]:
+    return tuple(int(v) for v in t.shape)
+
+
+def fmt_shape(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(v) for v in shape) + (",)" if len(shape) == 1 else ")")
+
+
+def pair(v: Sequence[int]) -> str:
+    """Render a (h, w) argument the way people write it: ``3`` when square, else ``(3, 5)``."""
+    return str(v[0]) if v[0] == v[1] else f"({v[0]}, {v[1]})"
+
+
+def group(n: int) -> str:
+    return f"{n:,}"
+
+
+def proof(body: str, last: str) -> str:
+    return HEADER + body.rstrip("\n") + "\n" + last + "\n"
+
+
+def axis_line(label: str, size: int, k: int, s: int, p: int, d: int, out: int) -> str:
+    """One substituted line of out = ⌊(in + 2p − d·(k − 1) − 1)/s⌋ + 1."""
+    reach = f"{d}·({k} − 1) − 1" if d != 1 else f"{k}"
+    pad = f" + 2·{p}" if p else ""
+    return f"{label}: ⌊({size}{pad} − {reach})/{s}⌋ + 1 = {out}"
+
+
+def _meta_fast_classes() -> dict[str, type]:
+    """BatchNorm2d and Linear variants that avoid torch's slow meta kernels.
+
+    Both keep the real parameters and buffers and behave exactly like the torch class on real
+    tensors. On meta tensors, BatchNorm only checks its input (it never changes a shape; the
+    meta kernel is a Python decomposition costing ~0.7 ms, which ResNet-50's 53 BN layers cannot
+    afford), and Linear adds its bias in place: meta ``addmm`` is a decomposition that costs
+    ~0.4 ms a call and imports torch._dynamo (~1.5 s) the first time. Proofs use the torch
+    classes.
+    """
+    if "fast" not in _CACHE:
+        import torch.nn.functional as F
+        from torch import nn
+
+        class MetaFastBatchNorm2d(nn.BatchNorm2d):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if x.is_meta:
+                    self._check_input_dim(x)
+                    if x.shape[1] != self.num_features:
+                        raise RuntimeError(
+                            f"BatchNorm2d({self.num_features}) got {x.shape[1]} channels"
+                        )
+                    return x
+                return super().forward(x)
+
+        class MetaFastLinear(nn.Linear):
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                if x.is_meta and self.bias is not None:
+                    return F.linear(x, self.weight).add_(self.bias)
+                return super().forward(x)
+
+        _CACHE["fast"] = {"BatchNorm2d": MetaFastBatchNorm2d, "Linear": MetaFastLinear}
+    return _CACHE["fast"]
+
+
+def fast_batchnorm2d() -> type[nn.BatchNorm2d]:
+    return _meta_fast_classes()["BatchNorm2d"]
+
+
+def fast_linear() -> type[nn.Linear]:
+    return _meta_fast_classes()["Linear"]
+
+
+# ---------------------------------------------------------------- layer specs
+
+
+def conv(
+    cin: int, cout: int, k: int, s: int = 1, p: int = 0, d: int = 1, bias: bool = True
+) -> Spec:
+    return {"op": "conv", "in": cin, "out": cout, "k": k, "s": s, "p": p, "d": d, "bias": bias}
+
+
+def maxpool(k: int, s: int | None = None) -> Spec:
+    return {"op": "maxpool", "k": k, "s": k if s is None else s}
+
+
+def render_layer(spec: Spec) -> str:
+    op = spec["op"]
+    if op == "conv":
+        args = [str(spec["in"]), str(spec["out"]), str(spec["k"])]
+        if spec["s"] != 1:
+            args.append(f"stride={spec['s']}")
+        if spec["p"]:
+            args.append(f"padding={spec['p']}")
+        if spec["d"] != 1:
+            args.append(f"dilation={spec['d']}")
+        if not spec["bias"]:
+            args.append("bias=False")
+        return f"nn.Conv2d({', '.join(args)})"
+    if op == "maxpool":
+        if spec["s"] == spec["k"]:
+            return f"nn.MaxPool2d({spec['k']})"
+        return f"nn.MaxPool2d({spec['k']}, stride={spec['s']})"
+    if op == "bn":
+        return f"nn.BatchNorm2d({spec['c']})"
+    if op == "linear":
+        bias = "" if spec["bias"] else ", bias=False"
+        return f"nn.Linear({spec['in']}, {spec['out']}{bias})"
+    return {"relu": "nn.ReLU()", "flatten": "nn.Flatten()"}[op]
+
+
+def sequential_code(name: str, specs: Sequence[Spec]) -> str:
+    body = "".join(f"    {render_layer(s)},\n" for s in specs)
+    return f"{name} = nn.Sequential(\n{body})"
+
+
+def build_layer(spec: Spec) -> nn.Module:
+    """The module for ``spec`` on the meta device (parameters only have shapes there)."""
+    from torch import nn
+
+    op = spec["op"]
+    if op == "conv":
+        return nn.Conv2d(
+            spec["in"],
+            spec["out"],
+            spec["k"],
+            stride=spec["s"],
+            padding=spec["p"],
+            dilation=spec["d"],
+            bias=spec["bias"],
+            device="meta",
+        )
+    if op == "maxpool":
+        return nn.MaxPool2d(spec["k"], stride=spec["s"])
+    if op == "bn":
+        return fast_batchnorm2d()(spec["c"], device="meta")
+    if op == "linear":
+        return fast_linear()(spec["in"], spec["out"], bias=spec["bias"], device="meta")
+    if op == "relu":
+        # In place: same output, and out-of-place elementwise ops are slow on meta (~0.4 ms).
+        return nn.ReLU(inplace=True)
+    return nn.Flatten()
+
+
+def build_sequential(specs: Sequence[Spec]) -> nn.Sequential:
+    from torch import nn
+
+    return nn.Sequential(*(build_layer(s) for s in specs))
+
+
+def trace(model: nn.Sequential, shape: Sequence[int]) -> list[tuple[int, ...]]:
+    """Shapes after every layer of ``model`` for a meta input of ``shape``."""
+    import torch
+
+    x = torch.empty(*shape, device="meta")
+    shapes: list[tuple[int, ...]] = []
+    for layer in model:
+        x = layer(x)
+        shapes.append(shape_of(x))
+    return shapes
+
+
+_SHORT = {"conv": "Conv2d", "maxpool": "MaxPool2d", "flatten": "Flatten", "linear": "Linear"}
+
+
+def trace_lines(
+    specs: Sequence[Spec], shapes: Sequence[Sequence[int]], start: Sequence[int]
+) -> str:
+    """'(3, 32, 32) → Conv2d (16, 32, 32) → …', batch dropped, shape-keeping layers skipped."""
+    steps = [fmt_shape(start[1:])]
+    for spec, shp in zip(specs, shapes, strict=True):
+        if spec["op"] in _SHORT:
+            steps.append(f"{_SHORT[spec['op']]} {fmt_shape(shp[1:])}")
+    lines = [" → ".join(steps[i : i + 4]) for i in range(0, len(steps), 4)]
+    return "\n→ ".join(lines)
+
+
+STACK_RULE = (
+    "Conv2d: ⌊(n + 2p − k)/s⌋ + 1 per side; MaxPool2d(k, s): ⌊(n − k)/s⌋ + 1; "
+    "ReLU keeps the shape; Flatten multiplies C·H·W."
+)
+
+
+def conv_block(
+    rng: np.random.Generator,
+    cin: int,
+    cout: int,
+    *,
+    kernels: Sequence[int],
+    strides: Sequence[int] = (1,),
+    same_pad: bool | None = None,
+    pools: Sequence[tuple[int, int]] = ((2, 2),),
+    bn: bool = False,
+) -> list[Spec]:
+    """conv → (BN) → ReLU → MaxPool; padding k // 2 or 0 unless ``same_pad`` fixes it."""
+    k = pick(rng, kernels)
+    s = pick(rng, strides)
+    keep = pick(rng, (True, False)) if same_pad is None else same_pad
+    specs = [conv(cin, cout, k, s, k // 2 if keep else 0, bias=not bn)]
+    if bn:
+        specs.append({"op": "bn", "c": cout})
+    specs.append({"op": "relu"})
+    pk, ps = pick(rng, pools)
+    specs.append(maxpool(pk, ps))
+    return specs
+
+
+# ---------------------------------------------------------------- conv2d-shape
+
+
+@family(
+    "conv2d-shape",
+    title="Conv2d output shape",
+    topic="convolution",
+    terms=("stride", "zero-padding", "filter", "feature-map", "convolutional-neural-network"),
+    levels={
+        1: "stride 1 with 'same' or k // 2 padding",
+        2: "stride and integer or 'valid' padding",
+        3: "dilation and non-square kernels",
+    },
+)
+def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
+    import torch
+    from torch import nn
+
+    n = pick(rng, (1, 2, 4, 8, 16))
+    cin = pick(rng, (1, 3, 8, 16))
+    cout = pick(rng, (8, 16, 32, 64))
+    stride, dil = (1, 1), (1, 1)
+    padding: str | tuple[int, int]
+    if level == 1:
+        k = pick(rng, (1, 3, 5, 7))
+        kernel = (k, k)
+        padding = pick(rng, ("same", (k // 2, k // 2)))
+        h = randint(rng, 8, 64)
+        w = pick(rng, (h, randint(rng, 8, 64)))
+    elif level == 2:
+        k = pick(rng, (1, 2, 3, 4, 5, 7))
+        kernel = (k, k)
+        s = pick(rng, (1, 2, 2, 3))
+        stride = (s, s)
+        p = randint(rng, 0, k // 2)
+        padding = "valid" if p == 0 and pick(rng, (True, False)) else (p, p)
+        h = randint(rng, max(k, 7), 64)
+        w = pick(rng, (h, randint(rng, max(k, 7), 64)))
+    else:
+        kernel = (pick(rng, (1, 3, 5, 7)), pick(rng, (1, 3, 5)))
+        dil = (pick(rng, (1, 2, 3)), pick(rng, (1, 2)))
+        if dil == (1, 1) or kernel[0] == 1:
+            kernel, dil = (max(kernel[0], 3), kernel[1]), (max(dil[0], 2), dil[1])
+        s = pick(rng, (1, 2))
+        stride = (s, s)
+        padding = (randint(rng, 0, dil[0] * (kernel[0] - 1) // 2), randint(rng, 0, 2))
+        reach = [dil[i] * (kernel[i] - 1) + 1 for i in (0, 1)]
+        h = randint(rng, max(8, reach[0]), 64)
+        w = randint(rng, max(8, reach[1]), 64)
+
+    layer = nn.Conv2d(
+        cin, cout, kernel, stride=stride, padding=padding, dilation=dil, device="meta"
+    )
+    y = layer(torch.empty(n, cin, h, w, device="meta"))
+    shape = shape_of(y)
+
+    args = [str(cin), str(cout), f"kernel_size={pair(kernel)}"]
+    if stride != (1, 1):
+        args.append(f"stride={pair(stride)}")
+    if isinstance(padding, str):
+        args.append(f"padding={padding!r}")
+    elif padding != (0, 0):
+        args.append(f"padding={pair(padding)}")
+    if dil != (1, 1):
+        args.append(f"dilation={pair(dil)}")
+    code = (
+        f"conv = nn.Conv2d({', '.join(args)})\nx = torch.randn({n}, {cin}, {h}, {w})\ny = conv(x)"
+    )
+
+    if padding == "same":
+        expl = [
+            "padding='same' (only allowed with stride 1) pads d·(k − 1) in total on each axis,",
+            f"so the spatial size is kept: H stays {shape[2]}, W stays {shape[3]}.",
+        ]
+    else:
+        pads = (0, 0) if padding == "valid" else padding
+        expl = ["out = ⌊(in + 2·p − d·(k − 1) − 1)/s⌋ + 1 on each spatial axis"]
+        if padding == "valid":
+            expl.append("padding='valid' means no padding: p = 0")
+        for i, (label, size) in enumerate((("H", h), ("W", w))):
+            expl.append(axis_line(label, size, kernel[i], stride[i], pads[i], dil[i], shape[2 + i]))
+    expl.append(
+        f"The batch stays {n} and the channels become out_channels = {cout}: {fmt_shape(shape)}."
+    )
+
+    return Question(
+        family="conv2d-shape",
+        level=level,
+        params={
+            "N": n,
+            "C_in": cin,
+            "H": h,
+            "W": w,
+            "C_out": cout,
+            "kernel": list(kernel),
+            "stride": list(stride),
+            "dilation": list(dil),
+            "padding": padding if isinstance(padding, str) else list(padding),
+        },
+        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W)')}",
+        code=code,
+        expected=Expected("shape", shape),
+        explanation="\n".join(expl),
+        proof=proof(code, PRINT_SHAPE),
+    )
+
+
+# ---------------------------------------------------------------- conv2d-params
+
+
+@family(
+    "conv2d-params",
+    title="Conv2d parameter count",
+    topic="convolution",
+    terms=("filter", "bias", "weight-sharing", "parameter-sharing", "convolutional-neural-network"),
+    levels={
+        1: "small layer with bias",
+        2: "wider layers, bias on or off, stride and padding as distractors",
+        3: "grouped and depthwise convolutions",
+    },
+)
+def conv2d_params(rng: np.random.Generator, level: int) -> Question:
+    from torch import nn
+
+    groups, extra = 1, []
+    if level == 1:
+        cin, cout = pick(rng, (1, 2, 3, 4)), pick(rng, (2, 4, 6, 8, 16))
+        kernel = (k := pick(rng, (1, 2, 3, 5)), k)
+        bias = True
+    elif level == 2:
+        cin, cout = pick(rng, (16, 32, 64, 128, 256)), pick(rng, (16, 32, 64, 128, 256, 512))
+        kernel = pick(rng, ((1, 1), (3, 3), (3, 3), (5, 5), (7, 7), (1, 3), (3, 1)))
+        bias = pick(rng, (True, False))
+        extra = pick(rng, ([], ["stride=2"], ["padding=1"], ["stride=2", "padding=1"]))
+    else:
+        kernel = (k := pick(rng, (3, 5)), k)
+        bias = pick(rng, (True, False))
+        if pick(rng, (True, False)):  # depthwise: one filter group per input channel
+            cin = pick(rng, (8, 16, 32, 64, 128))
+            groups, cout = cin, cin * pick(rng, (1, 1, 2))
+        else:
+            groups = pick(rng, (2, 4, 8))
+            cin, cout = groups * pick(rng, (2, 4, 8, 16)), groups * pick(rng, (2, 4, 8, 16))
+
+    layer = nn.Conv2d(cin, cout, kernel, groups=groups, bias=bias, device="meta")
+    total = sum(p.numel() for p in layer.parameters())
+    weight = layer.weight.numel()
+
+    args = [str(cin), str(cout), f"kernel_size={pair(kernel)}", *extra]
+    if groups != 1:
+        args.append(f"groups={groups}")
+    if not bias:
+        args.append("bias=False")
+    code = f"conv = nn.Conv2d({', '.join(args)})"
+
+    per = cin // groups
+    expl = [
+        f"weight: C_out × (C_in/groups) × kH × kW = {cout} × {per} × {kernel[0]} × {kernel[1]}"
+        f" = {group(weight)}"
+    ]
+    if groups != 1:
+        expl.append(
+            f"with groups={groups} each filter only sees {cin}/{groups} = {per} input channels"
+        )
+    expl.append(f"bias: {cout} (one per filter)" if bias else "bias=False: no bias terms")
+    if extra:
+        expl.append("stride and padding change the output size, not the number of weights")
+    expl.append(f"total = {group(total)}")
+
+    return Question(
+        family="conv2d-params",
+        level=level,
+        params={
+            "C_in": cin,
+            "C_out": cout,
+            "kernel": list(kernel),
+            "groups": groups,
+            "bias": bias,
+        },
+        prompt=f"How many learnable parameters (weights plus biases) does conv have? {INT_FORM}",
+        code=code,
+        expected=Expected("int", int(total)),
+        explanation="\n".join(expl),
+        proof=proof(code, "print(sum(p.numel() for p in conv.parameters()))"),
+    )
+
+
+# ---------------------------------------------------------------- conv1d-shape
+
+
+@family(
+    "conv1d-shape",
+    title="Conv1d output shape",
+    topic="convolution",
+    terms=("stride", "zero-padding", "filter", "feature-map"),
+    levels={1: "stride 1, padding 0 or k // 2", 2: "stride, padding and dilation"},
+)
+def conv1d_shape(rng: np.random.Generator, level: int) -> Question:
+    import torch
+    from torch import nn
+
+    n = pick(rng, (1, 2, 4, 8, 32))
+    cin, cout = pick(rng, (1, 4, 8, 16, 64)), pick(rng, (8, 16, 32, 128))
+    s, d = 1, 1
+    if level == 1:
+        k = pick(rng, (1, 3, 5, 7))
+        p = pick(rng, (0, k // 2))
+        length = randint(rng, max(k, 8), 100)
+    else:
+        k = pick(rng, (2, 3, 4, 5, 7))
+        s = pick(rng, (1, 2, 2, 3, 4))
+        d = pick(rng, (1, 1, 2, 4))
+        p = randint(rng, 0, 3)
+        length = randint(rng, max(d * (k - 1) + 1, 10), 120)
+
+    layer = nn.Conv1d(cin, cout, k, stride=s, padding=p, dilation=d, device="meta")
+    shape = shape_of(layer(torch.empty(n, cin, length, device="meta")))
+
+    args = [str(cin), str(cout), f"kernel_size={k}"]
+    args += [
+        f"{name}={v}"
+        for name, v, default in (("stride", s, 1), ("padding", p, 0), ("dilation", d, 1))
+        if v != default
+    ]
+    code = (
+        f"conv = nn.Conv1d({', '.join(args)})\nx = torch.randn({n}, {cin}, {length})\ny = conv(x)"
+    )
+    expl = [
+        "L_out = ⌊(L + 2·p − d·(k − 1) − 1)/s⌋ + 1",
+        axis_line("L", length, k, s, p, d, shape[2]),
+        f"Batch {n} stays, channels become {cout}: {fmt_shape(shape)}.",
+    ]
+    return Question(
+        family="conv1d-shape",
+        level=level,
+        params={"N": n, "C_in": cin, "L": length, "C_out": cout, "k": k, "s": s, "p": p, "d": d},
+        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, L)')}",
+        code=code,
+        expected=Expected("shape", shape),
+        explanation="\n".join(expl),
+        proof=proof(code, PRINT_SHAPE),
+    )
+
+
+# ---------------------------------------------------------------- convtranspose2d-shape
+
+
+@family(
+    "convtranspose2d-shape",
+    title="ConvTranspose2d output shape",
+    topic="convolution",
+    terms=("upsampling", "stride", "zero-padding", "feature-map"),
+    levels={1: "kernel, stride and padding", 2: "output_padding and non-square inputs"},
+)
+def convtranspose2d_shape(rng: np.random.Generator, level: int) -> Question:
+    import torch
+    from torch import nn
+
+    n = pick(rng, (1, 2, 4, 8))
+    cin, cout = pick(rng, (16, 32, 64, 128)), pick(rng, (3, 8, 16, 32, 64))
+    op = 0
+    if level == 1:
+        k, s = pick(rng, (2, 3, 4)), pick(rng, (1, 2, 2))
+        p = randint(rng, 0, (k - 1) // 2)
+        h = randint(rng, 2, 32)
+        w = h
+    else:
+        k, s = pick(rng, (3, 4, 5)), pick(rng, (2, 3))
+        p = randint(rng, 0, k // 2)
+        op = randint(rng, 1, s - 1)  # torch requires output_padding < stride
+        h, w = randint(rng, 2, 32), randint(rng, 2, 32)
+
+    layer = nn.ConvTranspose2d(cin, cout, k, stride=s, padding=p, output_padding=op, device="meta")
+    shape = shape_of(layer(torch.empty(n, cin, h, w, device="meta")))
+
+    args = [str(cin), str(cout), f"kernel_size={k}"]
+    args += [
+        f"{name}={v}" for name, v in (("stride", s), ("padding", p), ("output_padding", op)) if v
+    ]
+    code = (
+        f"up = nn.ConvTranspose2d({', '.join(args)})\nx = torch.randn({n}, {cin}, {h}, {w})\n"
+        "y = up(x)"
+    )
+    expl = ["out = (in − 1)·s − 2·p + k + output_padding (dilation 1)"]
+    for label, size, out in (("H", h, shape[2]), ("W", w, shape[3])):
+        expl.append(f"{label}: ({size} − 1)·{s} − 2·{p} + {k} + {op} = {out}")
+    expl.append(f"Channels become out_channels = {cout}: {fmt_shape(shape)}.")
+    return Question(
+        family="convtranspose2d-shape",
+        level=level,
+        params={
+            "N": n,
+            "C_in": cin,
+            "H": h,
+            "W": w,
+            "C_out": cout,
+            "k": k,
+            "s": s,
+            "p": p,
+            "output_padding": op,
+        },
+        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W)')}",
+        code=code,
+        expected=Expected("shape", shape),
+        explanation="\n".join(expl),
+        proof=proof(code, PRINT_SHAPE),
+    )
+
+
+# ---------------------------------------------------------------- pool2d-shape
+
+
+@family(
+    "pool2d-shape",
+    title="MaxPool2d / AvgPool2d output shape",
+    topic="convolution",
+    terms=("max-pooling", "pooling-layer", "stride", "zero-padding", "feature-map"),
+    levels={1: "kernel only (stride defaults to the kernel)", 2: "stride, padding and ceil_mode"},
+)
+def pool2d_shape(rng: np.random.Generator, level: int) -> Question:
+    import torch
+    from torch import nn
+
+    kind = pick(rng, ("MaxPool2d", "AvgPool2d"))
+    n, c = pick(rng, (1, 2, 4, 8, 16)), pick(rng, (3, 16, 32, 64, 128))
+    if level == 1:
+        k = pick(rng, (2, 2, 3, 4))
+        s, p, ceil = k, 0, False
+        h = randint(rng, 4, 64)
+        w = pick(rng, (h, randint(rng, 4, 64)))
+    else:
+        k = pick(rng, (2, 3, 3, 4, 5))
+        s = pick(rng, (1, 2, 2, 3))
+        p = randint(rng, 0, k // 2)  # torch allows at most half the kernel
+        ceil = pick(rng, (True, False))
+        h, w = randint(rng, k, 64), randint(rng, k, 64)
+
+    cls = nn.MaxPool2d if kind == "MaxPool2d" else nn.AvgPool2d
+    shape = shape_of(
+        cls(k, stride=s, padding=p, ceil_mode=ceil)(torch.empty(n, c, h, w, device="meta"))
+    )
+
+    args = [f"kernel_size={k}"]
+    if level == 2:
+        args += [f"stride={s}", f"padding={p}", f"ceil_mode={ceil}"]
+    code = f"pool = nn.{kind}({', '.join(args)})\nx = torch.randn({n}, {c}, {h}, {w})\ny = pool(x)"
+
+    if level == 1:
+        expl = [
+            f"stride defaults to kernel_size = {k}, so the windows tile without overlap:",
+            "out = ⌊(in − k)/s⌋ + 1",
+        ]
+    elif ceil:
+        expl = [
+            "ceil_mode=True rounds up: out = ⌈(in + 2·p − k)/s⌉ + 1, but a last window that",
+            "would start inside the right padding is dropped",
+        ]
+    else:
+        expl = ["out = ⌊(in + 2·p − k)/s⌋ + 1"]
+    pad = f" + 2·{p}" if p else ""
+    for label, size, out in (("H", h, shape[2]), ("W", w, shape[3])):
+        top = size + 2 * p - k
+        if ceil:
+            raw = -(-top // s) + 1
+            line = f"{label}: ⌈({size}{pad} − {k})/{s}⌉ + 1 = {raw}"
+            expl.append(line + (f" → {out} (last window dropped)" if raw != out else ""))
+        else:
+            expl.append(f"{label}: ⌊({size}{pad} − {k})/{s}⌋ + 1 = {out}")
+    expl.append(f"Pooling works per channel, so N = {n} and C = {c} stay: {fmt_shape(shape)}.")
+    return Question(
+        family="pool2d-shape",
+        level=level,
+        params={
+            "kind": kind,
+            "N": n,
+            "C": c,
+            "H": h,
+            "W": w,
+            "k": k,
+            "s": s,
+            "p": p,
+            "ceil_mode": ceil,
+        },
+        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W)')}",
+        code=code,
+        expected=Expected("shape", shape),
+        explanation="\n".join(expl),
+        proof=proof(code, PRINT_SHAPE),
+    )
+
+
+# ---------------------------------------------------------------- global-avg-pool
+
+_GAP_FORMS = {
+    # form -> (code after the input line, how the explanation describes it)
+    "adaptive": (
+        "y = nn.AdaptiveAvgPool2d(1)(x)",
+        "AdaptiveAvgPool2d(1) averages each channel's H×W map down to a single 1×1 value",
+    ),
+    "flatten": (
+        "y = torch.flatten(nn.AdaptiveAvgPool2d(1)(x), 1)",
+        "AdaptiveAvgPool2d(1) gives"
+        " (N, C, 1, 1); flatten(·, 1) merges the trailing 1×1 into the channel axis",
+    ),
+    "nn-flatten": (
+        "y = nn.Flatten()(nn.AdaptiveAvgPool2d(1)(x))",
+        "AdaptiveAvgPool2d(1) gives (N, C, 1, 1); nn.Flatten() keeps dim 0 and merges the rest",
+    ),
+    "mean": ("y = x.mean(dim=(2, 3))", "Averaging over dims 2 and 3 removes both spatial axes"),
+    "mean-keepdim": (
+        "y = x.mean(dim=(2, 3), keepdim=True)",
+        "Averaging over dims 2 and 3 with keepdim=True leaves them as size 1",
+    ),
+}
+
+
+@family(
+    "global-avg-pool",
+    title="Global average pooling output shape",
+    topic="convolution",
+    terms=("global-average-pooling", "pooling-layer", "feature-map"),
+    levels={
+        1: "AdaptiveAvgPool2d(1)",
+        2: "followed by a flatten, or written as a mean",
+        3: "adaptive pooling to a larger grid, then flatten",
+    },
+)
+def global_avg_pool(rng: np.random.Generator, level: int) -> Question:
+    import torch
+    from torch import nn
+
+    n, c = pick(rng, (1, 2, 4, 8, 16, 32)), pick(rng, (64, 128, 256, 512, 1024, 2048))
+    h = pick(rng, (4, 7, 8, 14, 16, 28))
+    w = pick(rng, (h, h, pick(rng, (5, 7, 10, 12, 14))))
+    grid = (1, 1)
+    x = torch.empty(n, c, h, w, device="meta")
+    if level == 1:
+        form = "adaptive"
+        y = nn.AdaptiveAvgPool2d(1)(x)
+    elif level == 2:
+        form = pick(rng, ("flatten", "nn-flatten", "mean", "mean-keepdim"))
+        pooled = nn.AdaptiveAvgPool2d(1)
+        y = {
+            "flatten": lambda: torch.flatten(pooled(x), 1),
+            "nn-flatten": lambda: nn.Flatten()(pooled(x)),
+            "mean": lambda: x.mean(dim=(2, 3)),
+            "mean-keepdim": lambda: x.mean(dim=(2, 3), keepdim=True),
+        }[form]()
+    else:
+        form = "grid"
+        grid = pick(rng, ((2, 2), (3, 3), (4, 4), (2, 3), (3, 2)))
+        grid = (min(grid[0], h), min(grid[1], w))
+        y = torch.flatten(nn.AdaptiveAvgPool2d(grid)(x), 1)
+    shape = shape_of(y)
+
+    if form == "grid":
+        line = f"y = torch.flatten(nn.AdaptiveAvgPool2d({pair(grid)})(x), 1)"
+        expl = [
+            f"AdaptiveAvgPool2d({pair(grid)}) picks its own windows so the output is "
+            f"{grid[0]}×{grid[1]} whatever H×W is: (N, C, {grid[0]}, {grid[1]})",
+            f"flatten(·, 1) multiplies everything after the batch: {c}·{grid[0]}·{grid[1]} "
+            f"= {shape[1]}",
+        ]
+    else:
+        line, text = _GAP_FORMS[form]
+        expl = [text + "; " + f"the {h}×{w} spatial size no longer matters."]
+    expl.append(f"Result: {fmt_shape(shape)}.")
+    code = f"x = torch.randn({n}, {c}, {h}, {w})\n{line}"
+    return Question(
+        family="global-avg-pool",
+        level=level,
+        params={"N": n, "C": c, "H": h, "W": w, "form": form, "grid": list(grid)},
+        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W) or (N, D)')}",
+        code=code,
+        expected=Expected("shape", shape),
+        explanation="\n".join(expl),
+        proof=proof(code, PRINT_SHAPE),
+    )
+
+
+# ---------------------------------------------------------------- flatten-size
+
+
+@family(
+    "flatten-size",
+    title="in_features of the Linear layer after a conv stack",
+    topic="convolution",
+    terms=(
+        "fully-connected-layer",
+        "dense-layer",
+        "feature-map",
+        "max-pooling",
+        "convolutional-neural-network",
+    ),
+    levels={
+        1: "one conv + pool block on a square input",
+        2: "two conv + pool blocks",
+        3: "three blocks, strided convs, non-square input",
+    },
+)
+def flatten_size(rng: np.random.Generator, level: int) -> Question:
+    n, cin = pick(rng, (1, 8, 16, 32, 64)), pick(rng, (1, 3))
+    c1 = pick(rng, (4, 8, 16, 32))
+    if level == 1:
+        h = w = 2 * randint(rng, 4, 16)
+        specs = conv_block(rng, cin, c1, kernels=(3, 5))
+    elif level == 2:
+        h = w = pick(rng, (20, 24, 28, 32, 48, 64, randint(rng, 20, 64)))
+        specs = conv_block(rng, cin, c1, kernels=(3, 5))
+        specs += conv_block(rng, c1, 2 * c1, kernels=(3, 5))
+    else:
+        h, w = randint(rng, 48, 128), randint(rng, 48, 128)
+        specs = conv_block(
+            rng, cin, c1, kernels=(3, 5, 7), strides=(1, 2), same_pad=True, pools=((2, 2), (3, 2))
+        )
+        specs += conv_block(rng, c1, 2 * c1, kernels=(3,))
+        specs += conv_block(rng, 2 * c1, 4 * c1, kernels=(3,))
+    specs.append({"op": "flatten"})
+    start = (n, cin, h, w)
+    shapes = trace(build_sequential(specs), start)
+    feat = shapes[-1][1]
+
+    code = (
+        sequential_code("features", specs)
+        + "\nhead = nn.Linear(in_features, 10)  # in_features = ?"
+        + f"\nx = torch.randn({n}, {cin}, {h}, {w})"
+    )
+    last = shapes[-2]
+    expl = [
+        STACK_RULE,
+        trace_lines(specs, shapes, start),
+        f"in_features = {last[1]}·{last[2]}·{last[3]} = {group(feat)}",
+    ]
+    return Question(
+        family="flatten-size",
+        level=level,
+        params={"input": list(start), "layers": specs},
+        prompt="What must in_features be so that head(features(x)) runs? " + INT_FORM,
+        code=code,
+        expected=Expected("int", int(feat)),
+        explanation="\n".join(expl),
+        proof=proof(
+            sequential_code("features", specs) + f"\nx = torch.randn({n}, {cin}, {h}, {w})",
+            "in_features = features(x).shape[1]\n"
+            "head = nn.Linear(in_features, 10)  # head(features(x)) now runs\n"
+            "print(in_features)",
+        ),
+    )
+
+
+# ---------------------------------------------------------------- receptive-field
+
+_RF_NOTE = (
+    "# Stand-in: one channel and all-ones weights. The receptive field depends only on kernel\n"
+    "# sizes, strides and dilations; positive weights keep gradients from cancelling, and max\n"
+    "# pooling becomes average pooling over the same window (max passes gradient to one pixel).\n"
+)
+
+
+def _rf_measure(layers: Sequence[Spec], size: int) -> tuple[int, bool, list[str]]:
+    """Rows of a size×size input that reach the centre output pixel, whether the span touches
+    the border (then the input was too small), and the torch lines that did it."""
+    import torch
+    import torch.nn.functional as F
+
+    # float64 keeps every sum exact, and on CPU it takes the plain convolution kernels instead
+    # of oneDNN, whose per-configuration setup costs milliseconds on first use.
+    f64 = torch.float64
+    lines = [
+        f"x = torch.ones(1, 1, {size}, {size}, dtype=torch.float64, requires_grad=True)",
+        "y = x",
+    ]
+    x = torch.ones(1, 1, size, size, dtype=f64, requires_grad=True)
+    y = x
+    for spec in layers:
+        k, s = spec["k"], spec["s"]
+        if spec["op"] == "conv":
+            p, d = spec["p"], spec["d"]
+            y = F.conv2d(y, torch.ones(1, 1, k, k, dtype=f64), stride=s, padding=p, dilation=d)
+            extra = "".join(
+                f", {n}={v}"
+                for n, v, dv in (("stride", s, 1), ("padding", p, 0), ("dilation", d, 1))
+                if v != dv
+            )
+            lines.append(f"y = F.conv2d(y, torch.ones(1, 1, {k}, {k}, dtype=y.dtype){extra})")
+        elif spec["op"] == "maxpool":
+            y = F.avg_pool2d(y, k, stride=s)
+            lines.append(f"y = F.avg_pool2d(y, {k}, stride={s})")
+    c = y.shape[-1] // 2
+    (grad,) = torch.autograd.grad(y[0, 0, c, c], x)
+    rows = (grad[0, 0].sum(dim=1) != 0).nonzero().flatten()
+    lo, hi = int(rows.min()), int(rows.max())
+    lines += [
+        "c = y.shape[-1] // 2  # an output pixel far from the border",
+        "y[0, 0, c, c].backward()",
+        "rows = (x.grad[0, 0].sum(dim=1) != 0).nonzero()",
+        "print(int(rows.max() - rows.min() + 1))",
+    ]
+    return hi - lo + 1, lo == 0 or hi == size - 1, lines
+
+
+@family(
+    "receptive-field",
+    title="Receptive field of a conv stack",
+    topic="convolution",
+    terms=("convolutional-neural-network", "filter", "stride", "max-pooling", "pooling-layer"),
+    levels={
+        1: "stride-1 convolutions",
+        2: "strided convolutions and max pooling",
+        3: "dilated convolutions",
+    },
+)
+def receptive_field(rng: np.random.Generator, level: int) -> Question:
+    chans = [3, 16, 32, 64, 128]
+    layers: list[Spec] = []
+
+    def add_conv(k: int, s: int = 1, d: int = 1) -> None:
+        i = sum(1 for spec in layers if spec["op"] == "conv")
+        layers.append(conv(chans[i], chans[i + 1], k, s, d * (k - 1) // 2, d))
+
+    if level == 1:
+        for _ in range(randint(rng, 2, 3)):
+            add_conv(pick(rng, (3, 3, 5)))
+    elif level == 2:
+        add_conv(pick(rng, (3, 5, 7)), pick(rng, (1, 2)))
+        for _ in range(randint(rng, 2, 3)):
+            if layers[-1]["op"] == "conv" and pick(rng, (True, False)):
+                layers.append(maxpool(2))
+            else:
+                add_conv(pick(rng, (3, 3, 5)), pick(rng, (1, 1, 2)))
+        if all(spec["s"] == 1 for spec in layers):
+            layers.insert(1, maxpool(2))
+    else:
+        for _ in range(randint(rng, 3, 4)):
+            add_conv(3, pick(rng, (1, 1, 1, 2)), pick(rng, (1, 2, 2, 4)))
+        if all(spec["d"] == 1 for spec in layers):
+            layers[-1] = conv(layers[-1]["in"], layers[-1]["out"], 3, layers[-1]["s"], 2, 2)
+
+    import torch
+
+    # The tensors are tiny: handing the conv backward to a second thread costs more than the
+    # work, and on a busy machine it can stall for a whole scheduler slice (~10 ms).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        size = 64
+        rf, clipped, lines = _rf_measure(layers, size)
+        while clipped:  # the input must contain the whole field; grow it until it does
+            size *= 2
+            rf, clipped, lines = _rf_measure(layers, size)
+    finally:
+        torch.set_num_threads(threads)
+
+    shown: list[Spec] = []
+    for i, spec in enumerate(layers):
+        shown.append(spec)
+        nxt = layers[i + 1]["op"] if i + 1 < len(layers) else None
+        if spec["op"] == "conv" and nxt == "conv":
+            shown.append({"op": "relu"})
+    code = sequential_code("model", shown)
+
+    expl = [
+        "Walk forward: r starts at 1 and each layer adds d·(k − 1)·J, where J (the jump) is"
+        " the product of the strides before it."
+    ]
+    jump, terms = 1, []
+    for spec in layers:  # the worked terms; the total is torch's measurement
+        d = spec.get("d", 1)
+        terms.append(f"{d}·{spec['k'] - 1}·{jump}" if d != 1 else f"{spec['k'] - 1}·{jump}")
+        jump *= spec["s"]
+    expl.append(f"r = 1 + {' + '.join(terms)} = {rf}")
+    expl.append("Padding and ReLU move or keep values but do not change how far the field reaches.")
+
+    return Question(
+        family="receptive-field",
+        level=level,
+        params={"layers": layers},
+        prompt=(
+            "How many input rows does the receptive field of one output pixel of model span "
+            f"(its height in input pixels)? {INT_FORM}"
+        ),
+        code=code,
+        expected=Expected("int", int(rf)),
+        explanation="\n".join(expl),
+        proof="import torch\nimport torch.nn.functional as F\n\n"
+        + _RF_NOTE
+        + "\n".join(lines)
+        + "\n",
+    )
+
+
+# ---------------------------------------------------------------- conv-macs
+
+
+@family(
+    "conv-macs",
+    title="Multiply-accumulates of a Conv2d layer",
+    topic="convolution",
+    terms=("filter", "feature-map", "weight-sharing", "convolutional-neural-network"),
+    levels={
+        1: "small stride-1 'same' convolution",
+        2: "stride and padding on realistic sizes",
+        3: "grouped and depthwise convolutions",
+    },
+)
+def conv_macs(rng: np.random.Generator, level: int) -> Question:
+    import torch
+    from torch import nn
+
+    groups, s = 1, 1
+    if level == 1:
+        cin, cout = pick(rng, (1, 2, 3)), pick(rng, (2, 4, 8))
+        k = pick(rng, (1, 3))
+        p = k // 2
+        h, w = randint(rng, 4, 12), randint(rng, 4, 12)
+    elif level == 2:
+        cin, cout = pick(rng, (3, 16, 32, 64)), pick(rng, (16, 32, 64, 128))
+        k, s = pick(rng, (1, 3, 3, 5, 7)), pick(rng, (1, 2))
+        p = pick(rng, (0, k // 2))
+        h = pick(rng, (14, 16, 28, 32, 56))
+        w = h
+    else:
+        k, s = 3, pick(rng, (1, 2))
+        p = 1
+        if pick(rng, (True, False)):
+            cin = pick(rng, (16, 32, 64, 128))
+            groups, cout = cin, cin
+        else:
+            groups = pick(rng, (2, 4, 8))
+            cin, cout = groups * pick(rng, (4, 8, 16)), groups * pick(rng, (4, 8, 16))
+        h = pick(rng, (7, 14, 28, 56))
+        w = h
+
+    layer = nn.Conv2d(cin, cout, k, stride=s, padding=p, groups=groups, device="meta")
+    y = layer(torch.empty(1, cin, h, w, device="meta"))
+    per_output = math.prod(layer.weight.shape[1:])  # (C_in/groups)·kH·kW weights per value
+    macs = y.numel() * per_output
+
+    args = [str(cin), str(cout), f"kernel_size={k}"]
+    args += [
+        f"{name}={v}"
+        for name, v, dv in (("stride", s, 1), ("padding", p, 0), ("groups", groups, 1))
+        if v != dv
+    ]
+    code = f"conv = nn.Conv2d({', '.join(args)})\nx = torch.randn(1, {cin}, {h}, {w})\ny = conv(x)"
+    ho, wo = int(y.shape[2]), int(y.shape[3])
+    expl = [
+        "MACs = (outputs) × (weights each output uses) = C_out·H_out·W_out × (C_in/groups)·k·k",
+        axis_line("H_out", h, k, s, p, 1, ho) + (f", W_out = {wo}" if w != h else " (W the same)"),
+        f"outputs: {cout}·{ho}·{wo} = {group(y.numel())}; per output: {cin // groups}·{k}·{k}"
+        f" = {group(per_output)}",
+        f"MACs = {group(y.numel())} × {per_output} = {group(macs)}",
+    ]
+    return Question(
+        family="conv-macs",
+        level=level,
+        params={
+            "C_in": cin,
+            "C_out": cout,
+            "H": h,
+            "W": w,
+            "k": k,
+            "s": s,
+            "p": p,
+            "groups": groups,
+        },
+        prompt=(
+            "How many multiply-accumulate operations (MACs) does conv perform on x? Ignore the "
+            f"bias additions. {INT_FORM}"
+        ),
+        code=code,
+        expected=Expected("int", int(macs)),
+        explanation="\n".join(expl),
+        proof=proof(code, "print(y.numel() * conv.weight[0].numel())"),
+    )

@@ -1,0 +1,43 @@
+"""The torch worker process gives the same questions as generating in-process."""
+
+from __future__ import annotations
+
+import pytest
+
+from dlquiz.questions import generate
+from dlquiz.questions.base import Question
+from dlquiz.questions.worker import QuestionWorker, WorkerError
+
+
+@pytest.fixture(scope="module")
+def worker() -> QuestionWorker:
+    w = QuestionWorker()
+    yield w  # type: ignore[misc]
+    w.close()
+
+
+@pytest.mark.parametrize(
+    ("family", "level", "seed"),
+    [("conv2d-shape", 2, 11), ("lstm-params", 3, 5), ("activation", 2, 9), ("does-it-run", 2, 4)],
+)
+def test_worker_matches_in_process_generation(
+    worker: QuestionWorker, family: str, level: int, seed: int
+) -> None:
+    remote = worker.generate(family, level, seed)
+    local = generate(family, level, seed)
+    assert remote.to_json() == local.to_json()
+    assert Question.from_json(local.to_json()) == local
+
+
+def test_worker_reports_errors_and_keeps_serving(worker: QuestionWorker) -> None:
+    with pytest.raises(WorkerError, match="no-such-family"):
+        worker.generate("no-such-family", 1, 1)
+    assert worker.generate("linear-params", 1, 3).family == "linear-params"
+
+
+def test_dead_worker_gives_a_clear_error() -> None:
+    w = QuestionWorker()
+    w.close()
+    assert not w.alive
+    with pytest.raises(WorkerError):
+        w.generate("conv2d-shape", 1, 1)
