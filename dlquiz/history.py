@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlquiz.scheduler import CardState
 
@@ -67,11 +67,70 @@ def undo_record(
     }
 
 
-class Replayer:
-    """Applies records to a card-state dict, remembering what undo needs."""
+MARK_TYPES = frozenset({"suspend", "bury", "flag", "reset"})
+LEECH_LAPSES = 8  # lapses after which a card is a leech: tagged and suspended
 
-    def __init__(self, cards: dict[str, CardState]) -> None:
+
+class Marks(NamedTuple):
+    """What the user (or the leech rule) has said about a card, beside its schedule."""
+
+    suspended: bool = False
+    buried_until: float | None = None  # POSIX seconds
+    flagged: bool = False
+    leech: bool = False
+
+    def to_json(self) -> list[object]:
+        return list(self)
+
+    @classmethod
+    def from_json(cls, raw: list[object]) -> Marks:
+        if not isinstance(raw, list) or len(raw) != len(cls._fields):
+            raise ValueError(f"marks must be a list of {len(cls._fields)} values")
+        return cls._make(raw)  # type: ignore[arg-type]
+
+    @property
+    def is_default(self) -> bool:
+        return self == Marks()
+
+
+def mark_record(kind: str, card_id: str, at: datetime, **fields: Any) -> Record:
+    """suspend (on, reason?), bury (until: POSIX seconds), flag (on), reset."""
+    if kind not in MARK_TYPES:
+        raise ValueError(f"unknown mark {kind!r}")
+    return {"v": RECORD_VERSION, "type": kind, "card": card_id, "time": _iso(at), **fields}
+
+
+def apply_mark(cards: dict[str, CardState], marks: dict[str, Marks], record: Record) -> None:
+    """Apply a suspend/bury/flag/reset record."""
+    card_id = record["card"]
+    if not isinstance(card_id, str):
+        raise TypeError("card id must be a string")
+    current = marks.get(card_id, Marks())
+    kind = record["type"]
+    if kind == "suspend":
+        on = bool(record["on"])
+        leech = current.leech or record.get("reason") == "leech"
+        new = current._replace(suspended=on, leech=leech if on else current.leech)
+    elif kind == "bury":
+        until = record["until"]
+        new = current._replace(buried_until=float(until) if until is not None else None)
+    elif kind == "flag":
+        new = current._replace(flagged=bool(record["on"]))
+    else:  # reset: the card starts again as new; its history stays in the log
+        cards.pop(card_id, None)
+        new = current._replace(suspended=False, buried_until=None, leech=False)
+    if new.is_default:
+        marks.pop(card_id, None)
+    else:
+        marks[card_id] = new
+
+
+class Replayer:
+    """Applies records to card states and marks, remembering what undo needs."""
+
+    def __init__(self, cards: dict[str, CardState], marks: dict[str, Marks] | None = None) -> None:
         self.cards = cards
+        self.marks: dict[str, Marks] = {} if marks is None else marks
         self._before: dict[str, tuple[str, list[Any] | None]] = {}
 
     def apply(self, record: Record) -> None:
@@ -94,6 +153,8 @@ class Replayer:
                 self.cards.pop(card_id, None)
             else:
                 self.cards[card_id] = CardState.from_json(before)
+        elif kind in MARK_TYPES:
+            apply_mark(self.cards, self.marks, record)
         # Unknown record types from newer versions are ignored, not fatal.
 
     def apply_all(self, records: Iterable[Record]) -> None:

@@ -15,7 +15,17 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from dlquiz.cards import CardSpec
-from dlquiz.history import Record, parse_time, review_record, undo_record
+from dlquiz.history import (
+    LEECH_LAPSES,
+    MARK_TYPES,
+    Marks,
+    Record,
+    apply_mark,
+    mark_record,
+    parse_time,
+    review_record,
+    undo_record,
+)
 from dlquiz.scheduler import REVIEW, CardState, Outcome, Scheduler, shifted
 from dlquiz.settings import Settings
 
@@ -91,9 +101,11 @@ class Session:
         now: datetime,
         tz: tzinfo = UTC,
         today_records: Iterable[Record] = (),
+        marks: dict[str, Marks] | None = None,
     ) -> None:
         self.deck = deck
         self.cards = cards  # shared with the store: the session updates it on apply
+        self.marks: dict[str, Marks] = {} if marks is None else marks  # shared likewise
         self.scheduler = scheduler
         self.settings = settings
         self.tz = tz
@@ -114,10 +126,12 @@ class Session:
         self._undo_stack: list[Record] = []
         self._again_first: str | None = None  # an undone card comes straight back
         self._skipped: set[str] = set()
+        self._now_ts = now.timestamp()
 
     # ----- the day ------------------------------------------------------------------
 
     def _roll_day(self, now: datetime) -> None:
+        self._now_ts = now.timestamp()
         start = day_start(now, self.tz, self.settings.day_starts_at_hour)
         if start != self._day_start:
             self._day_start = start
@@ -145,7 +159,7 @@ class Session:
                 entry = heap[0]
                 if not self._valid(entry, review):
                     heapq.heappop(heap)  # stale: the card was reviewed since this was pushed
-                elif entry[1] in self._skipped:
+                elif not self._available(entry[1]):
                     held.append(heapq.heappop(heap))
                 else:
                     return entry
@@ -153,6 +167,17 @@ class Session:
         finally:
             for entry in held:
                 heapq.heappush(heap, entry)
+
+    def _available(self, card_id: str) -> bool:
+        """Not suspended, not buried, not skipped in this session."""
+        if card_id in self._skipped:
+            return False
+        mark = self.marks.get(card_id)
+        if mark is None:
+            return True
+        if mark.suspended:
+            return False
+        return mark.buried_until is None or mark.buried_until <= self._now_ts
 
     def skip(self, card_id: str) -> None:
         """Leave ``card_id`` out for the rest of this session, unanswered (e.g. it failed)."""
@@ -166,11 +191,11 @@ class Session:
             if card_id in self.cards:  # studied since the session began
                 self._new_pos += 1
                 continue
-            if self._unlocked(card_id) and card_id not in self._skipped:
+            if self._unlocked(card_id) and self._available(card_id):
                 return card_id
             # Locked cards stay in place for a later day; look further on.
             for later in self._new_order[self._new_pos + 1 :]:
-                if later not in self.cards and self._unlocked(later) and later not in self._skipped:
+                if later not in self.cards and self._unlocked(later) and self._available(later):
                     return later
             return None
         return None
@@ -222,10 +247,22 @@ class Session:
         self._roll_day(now)
         end = self.day_end.timestamp()
         soon = (now + LEARN_AHEAD).timestamp()
-        due_review = sum(1 for e in self._review if e[0] <= end and self._valid(e, True))
-        due_learning = sum(1 for e in self._learning if e[0] <= soon and self._valid(e, False))
+        due_review = sum(
+            1
+            for e in self._review
+            if e[0] <= end and self._valid(e, True) and self._available(e[1])
+        )
+        due_learning = sum(
+            1
+            for e in self._learning
+            if e[0] <= soon and self._valid(e, False) and self._available(e[1])
+        )
         due = min(due_review, self._reviews_left()) + due_learning
-        remaining_new = sum(1 for cid in self._new_order[self._new_pos :] if cid not in self.cards)
+        remaining_new = sum(
+            1
+            for cid in self._new_order[self._new_pos :]
+            if cid not in self.cards and self._available(cid) and self._unlocked(cid)
+        )
         new = min(max(0, self.settings.new_per_day - self.today.new), remaining_new)
         return Counts(due=due, new=new, reviewed_today=self.today.reviewed)
 
@@ -281,6 +318,30 @@ class Session:
                 self._push(review["card"], state)
             self.today.add(record)
             self._again_first = review["card"]
+        elif record["type"] in MARK_TYPES:
+            apply_mark(self.cards, self.marks, record)
+            card_id = record["card"]
+            if record["type"] == "reset" and card_id in self.deck:
+                self._new_order.append(card_id)  # new again: introduced like any new card
+            if self._again_first == card_id:
+                self._again_first = None
+
+    def mark(self, kind: str, card_id: str, now: datetime, **fields: object) -> Record:
+        """A suspend/bury/flag/reset record for ``card_id`` (not yet applied)."""
+        return mark_record(kind, card_id, now, **fields)
+
+    def bury_until(self, now: datetime) -> float:
+        """Burying hides a card until the next study day begins."""
+        self._roll_day(now)
+        return self.day_end.timestamp()
+
+    def leech_check(self, review: Record, now: datetime) -> Record | None:
+        """A suspend record if this review made the card a leech (told once)."""
+        after = CardState.from_json(review["after"])
+        card_id = review["card"]
+        if after.lapses >= LEECH_LAPSES and not self.marks.get(card_id, Marks()).leech:
+            return mark_record("suspend", card_id, now, on=True, reason="leech")
+        return None
 
     @property
     def can_undo(self) -> bool:

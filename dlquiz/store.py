@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dlquiz.history import Record, Replayer, parse_time
+from dlquiz.history import Marks, Record, Replayer, parse_time
 from dlquiz.scheduler import CardState
 from dlquiz.settings import Settings
 from dlquiz.settings import from_json as settings_from_json
@@ -262,7 +262,7 @@ class _StateWriter:
         self._write = write
         self._min_interval = min_interval
         self._cond = threading.Condition()
-        self._pending: tuple[dict[str, CardState], int] | None = None
+        self._pending: tuple[dict[str, CardState], dict[str, Marks], int] | None = None
         self._busy = False
         self._urgent = False
         self._closed = False
@@ -270,9 +270,9 @@ class _StateWriter:
         self._thread = threading.Thread(target=self._run, name="dlquiz-state-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, cards: dict[str, CardState], log_size: int) -> None:
+    def submit(self, cards: dict[str, CardState], marks: dict[str, Marks], log_size: int) -> None:
         with self._cond:
-            self._pending = (cards, log_size)
+            self._pending = (cards, marks, log_size)
             self._cond.notify_all()
 
     def flush(self, timeout: float = 30.0) -> None:
@@ -294,7 +294,9 @@ class _StateWriter:
             self._cond.notify_all()
         self._thread.join(timeout=5)
 
-    def _next_job(self, last_write: float) -> tuple[dict[str, CardState], int] | None:
+    def _next_job(
+        self, last_write: float
+    ) -> tuple[dict[str, CardState], dict[str, Marks], int] | None:
         with self._cond:
             while True:
                 if self._pending is None:
@@ -335,6 +337,7 @@ class Store:
         self.state_path = home / STATE_NAME
         self.settings_path = home / SETTINGS_NAME
         self.cards: dict[str, CardState] = {}
+        self.marks: dict[str, Marks] = {}
         self.settings = Settings()
         self.notices: list[str] = []  # what the user must be told about this start
         self._lock_handle: Any = None
@@ -411,15 +414,19 @@ class Store:
         log_size = self.log.size()
         payload = self._read_state_file()
         if payload is not None:
-            cards, reflected = payload
+            cards, marks, reflected = payload
             if reflected <= log_size:
                 tail = self.log.read_from(reflected)
-                Replayer(cards).apply_all(tail.records)
-                self.cards = cards
-                self._log_size = tail.end
-                if tail.records:
-                    self._write_state(dict(cards), tail.end)
-                return
+                try:
+                    Replayer(cards, marks).apply_all(tail.records)
+                except (ValueError, KeyError, TypeError):
+                    tail.bad_lines.append(0)  # a malformed record: rebuild and report it
+                if not tail.bad_lines:
+                    self.cards, self.marks = cards, marks
+                    self._log_size = tail.end
+                    if tail.records:
+                        self._write_state(dict(cards), dict(marks), tail.end)
+                    return
             self.notices.append(
                 "state.json describes a longer review log than the one on disk; "
                 "the state was rebuilt from the log."
@@ -427,8 +434,10 @@ class Store:
             keep_aside(self.state_path, "stale")
         self.rebuild()
 
-    def _read_state_file(self) -> tuple[dict[str, CardState], int] | None:
-        """The state file's cards and log size, or None if it is missing or damaged."""
+    def _read_state_file(
+        self,
+    ) -> tuple[dict[str, CardState], dict[str, Marks], int] | None:
+        """The state file's cards, marks and log size, or None if missing or damaged."""
         if not self.state_path.exists():
             if self.log.size() > 0:
                 self.notices.append("state.json was missing; it was rebuilt from the review log.")
@@ -459,6 +468,7 @@ class Store:
                     if len(row) != n_fields:
                         raise ValueError(f"card {key!r} has {len(row)} fields")
                     cards[key] = make(row)
+                marks = {key: Marks.from_json(row) for key, row in data.get("marks", {}).items()}
             finally:
                 gc.enable()
         except StoreError:
@@ -470,13 +480,14 @@ class Store:
                 f"review log, with no review lost. The damaged file is kept as {aside.name}."
             )
             return None
-        return cards, log_size
+        return cards, marks, log_size
 
     def rebuild(self) -> None:
         """Derive every card's state from the whole log, then save it."""
         scan = self.log.read_from(0)
         cards: dict[str, CardState] = {}
-        replay = Replayer(cards)
+        marks: dict[str, Marks] = {}
+        replay = Replayer(cards, marks)
         bad = list(scan.bad_lines)
         for index, record in enumerate(scan.records):
             try:
@@ -489,9 +500,9 @@ class Store:
                 f"{len(bad)} damaged line(s) in reviews.jsonl were skipped (lines {shown}). "
                 "The file itself was left untouched."
             )
-        self.cards = cards
+        self.cards, self.marks = cards, marks
         self._log_size = scan.end
-        self._write_state(dict(cards), scan.end)
+        self._write_state(dict(cards), dict(marks), scan.end)
 
     # ----- writing -----------------------------------------------------------------
 
@@ -503,7 +514,7 @@ class Store:
         """Queue a snapshot of the card states for the background writer."""
         if self._writer is None:
             raise StoreError("store is not open")
-        self._writer.submit(dict(self.cards), self._log_size)
+        self._writer.submit(dict(self.cards), dict(self.marks), self._log_size)
 
     def save_settings(self, settings: Settings) -> None:
         self.settings = settings
@@ -517,20 +528,24 @@ class Store:
         if self._writer is not None:
             self._writer.flush()
 
-    def _write_state(self, cards: dict[str, CardState], log_size: int) -> None:
+    def _write_state(
+        self, cards: dict[str, CardState], marks: dict[str, Marks], log_size: int
+    ) -> None:
         payload = {
             "schema_version": SCHEMA_VERSION,
             "log_size": log_size,
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "card_fields": list(CardState._fields),
             "cards": cards,  # NamedTuples serialise as JSON lists
+            "mark_fields": list(Marks._fields),
+            "marks": marks,
         }
         atomic_write(self.state_path, json.dumps(payload, separators=(",", ":")).encode())
 
     def close(self) -> None:
         """Write the final state, release the lock. Safe to call twice."""
         if self._writer is not None:
-            self._writer.submit(dict(self.cards), self._log_size)
+            self._writer.submit(dict(self.cards), dict(self.marks), self._log_size)
             self._writer.close()
             self._writer = None
         self.log.close()

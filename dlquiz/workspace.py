@@ -111,6 +111,7 @@ class Workspace:
             now,
             tz,
             self.store.records_since(since),
+            self.store.marks,
         )
 
     def close(self) -> None:

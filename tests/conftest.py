@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+
+# As in the question worker: tiny tensors, one thread (before torch is imported).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

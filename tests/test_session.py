@@ -180,3 +180,48 @@ def test_max_reviews_per_day_caps_due_cards() -> None:
         _answer(s1, card.id, EASY, later)
         done += 1
     assert done == 2
+
+
+def test_suspended_and_buried_cards_are_not_shown() -> None:
+    deck = _deck(3)
+    session = _session(deck=deck, new_per_day=10)
+    for rec in (
+        session.mark("suspend", "term/t0/recall", T0, on=True),
+        session.mark("bury", "term/t1/recall", T0, until=session.bury_until(T0)),
+    ):
+        session.apply(rec)
+    first = session.next_card(T0)
+    assert first is not None and first.id == "term/t2/recall"
+    assert session.counts(T0).new == 1
+    tomorrow = T0 + timedelta(days=1)
+    ids = set()
+    while (card := session.next_card(tomorrow)) is not None:  # burial is over, suspension not
+        ids.add(card.id)
+        _answer(session, card.id, EASY, tomorrow)
+    assert "term/t1/recall" in ids and "term/t0/recall" not in ids
+    session.apply(session.mark("suspend", "term/t0/recall", tomorrow, on=False))
+    assert session.next_card(tomorrow) == deck["term/t0/recall"]
+
+
+def test_reset_makes_a_card_new_again() -> None:
+    cards: dict[str, CardState] = {}
+    session = _session(cards=cards, new_per_day=1)
+    _answer(session, "term/t0/recall", EASY, T0)
+    assert session.next_card(T0) is None  # daily limit reached
+    session.apply(session.mark("reset", "term/t0/recall", T0))
+    assert "term/t0/recall" not in cards
+    tomorrow = T0 + timedelta(days=1)
+    assert session.next_card(tomorrow) == _deck()["term/t0/recall"]
+
+
+def test_eighth_lapse_makes_a_leech_once() -> None:
+    state = CardState(2, None, 5.0, 7.0, T0.timestamp(), T0.timestamp() - 86400 * 5, 20, 7)
+    cards = {"term/t0/recall": state}
+    session = _session(cards=cards)
+    review = _answer(session, "term/t0/recall", AGAIN, T0)
+    assert cards["term/t0/recall"].lapses == 8
+    leech = session.leech_check(review, T0)
+    assert leech is not None and leech["type"] == "suspend" and leech["reason"] == "leech"
+    session.apply(leech)
+    assert session.marks["term/t0/recall"].leech and session.marks["term/t0/recall"].suspended
+    assert session.leech_check(review, T0) is None  # told once

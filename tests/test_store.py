@@ -249,3 +249,25 @@ def test_unwritable_folder_gives_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StoreError, match="cannot create"):
         Store(blocker / "data").open()
+
+
+def test_marks_persist_and_are_rebuilt_from_the_log(home: Path) -> None:
+    from dlquiz.history import Marks, mark_record
+
+    with Store(home) as store:
+        _review(store, "term/a/recall")
+        for rec in (
+            mark_record("flag", "term/a/recall", T0, on=True),
+            mark_record("suspend", "term/b/recall", T0, on=True, reason="leech"),
+        ):
+            store.append(rec)
+            from dlquiz.history import apply_mark
+
+            apply_mark(store.cards, store.marks, rec)
+        expected = dict(store.marks)
+    assert expected["term/a/recall"] == Marks(flagged=True)
+    with Store(home) as store:
+        assert store.marks == expected
+    (home / STATE_NAME).unlink()
+    with Store(home) as store:
+        assert store.marks == expected

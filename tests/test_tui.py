@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from dlquiz.__main__ import make_app
+from dlquiz.cards import Kind
+from dlquiz.questions import generate
 from dlquiz.store import LOG_NAME
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.help import HelpScreen
@@ -31,10 +34,23 @@ def _text(app: DLQuizApp, selector: str) -> str:
 
 
 async def _answer_one(pilot, app: DLQuizApp, rating: str = "3") -> str:  # type: ignore[no-untyped-def]
-    """Answer the card on screen; returns its id."""
+    """Answer the card on screen correctly; returns its id."""
     screen = app.screen
     assert isinstance(screen, ReviewScreen) and screen.current is not None
     card_id = screen.current.spec.id
+    if screen.current.spec.kind is Kind.SKILL:
+        for _ in range(500):  # generated in a thread worker
+            if screen.mode != "loading":
+                break
+            await pilot.pause(0.01)
+        question = screen.current.question
+        assert screen.mode == "question" and question is not None
+        if not screen.current.is_choice:
+            screen.query_one("#typed", Input).value = question.expected.proof_line()
+            await pilot.press("enter")
+            assert screen.mode == "feedback" and screen.current.suggested == 3
+            await pilot.press("enter" if rating == "3" else rating)
+            return card_id
     if screen.current.correct is not None:  # multiple choice: pick the right one
         await pilot.press(str(screen.current.correct + 1))
         assert screen.mode == "feedback"
@@ -49,7 +65,7 @@ async def _answer_one(pilot, app: DLQuizApp, rating: str = "3") -> str:  # type:
 
 
 async def test_answer_five_quit_and_find_them_again(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         assert isinstance(app.screen, HomeScreen)
         assert "20 new" in _text(app, "#home-counts")
@@ -62,7 +78,7 @@ async def test_answer_five_quit_and_find_them_again(home: Path, clock: Clock) ->
         await pilot.press("q")
     assert [r["card"] for r in _log(home)] == answered
 
-    app2 = make_app(home, clock=clock)
+    app2 = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app2.run_test(size=SIZE) as pilot:
         counts = _text(app2, "#home-counts")
         assert "5 reviewed today" in counts and "15 new" in counts
@@ -71,7 +87,7 @@ async def test_answer_five_quit_and_find_them_again(home: Path, clock: Clock) ->
 
 
 async def test_undo_brings_the_card_back(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         first = await _answer_one(pilot, app)
@@ -88,14 +104,14 @@ async def test_undo_brings_the_card_back(home: Path, clock: Clock) -> None:
 
 async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, clock: Clock) -> None:
     # Meet the first term today, so its name card unlocks tomorrow.
-    app = make_app(home, clock=clock)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         first = await _answer_one(pilot, app, rating="4")
         assert first.endswith("/recall")
         await pilot.press("q")
     clock.advance(days=1)
-    app = make_app(home, clock=clock, extra_content=None)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     app.session.settings = app.session.settings.replace(new_per_day=500)  # reach names fast
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
@@ -121,7 +137,7 @@ async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, cl
 
 
 async def test_quit_during_feedback_records_the_auto_grade(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     app.session.settings = app.session.settings.replace(new_per_day=500)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
@@ -141,7 +157,7 @@ async def test_quit_during_feedback_records_the_auto_grade(home: Path, clock: Cl
 
 
 async def test_help_lists_every_key(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -153,7 +169,7 @@ async def test_help_lists_every_key(home: Path, clock: Clock) -> None:
 
 
 async def test_footer_shows_only_keys_that_apply(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         screen = app.screen
@@ -171,7 +187,7 @@ async def test_footer_shows_only_keys_that_apply(home: Path, clock: Clock) -> No
 
 
 async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     app.session.settings = app.session.settings.replace(new_per_day=1)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
@@ -186,7 +202,7 @@ async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> Non
 async def test_notices_are_shown_on_screen(home: Path, clock: Clock) -> None:
     home.mkdir(parents=True)
     (home / LOG_NAME).write_text('{"v":1,"type":"review","card":"x"')  # half a line
-    app = make_app(home, clock=clock)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         messages = [n.message for n in app._notifications]

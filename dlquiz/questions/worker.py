@@ -114,9 +114,13 @@ def serve(inp: IO[str], out: IO[str]) -> None:
     import contextlib
     import traceback
 
-    import torch  # noqa: F401  (the slow import, paid once here)
+    import torch  # the slow import, paid once here
 
     from dlquiz.questions import families, generate
+
+    # Questions use tiny tensors: extra threads only add scheduling jitter (and
+    # compete with the UI for this machine's two cores).
+    torch.set_num_threads(1)
 
     for fam in families().values():  # warm-up: first calls load kernels, sympy, ...
         for level in fam.levels:

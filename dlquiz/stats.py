@@ -1,0 +1,384 @@
+"""Study statistics derived from the review log: the numbers behind ``dlquiz stats``.
+
+Pure: no I/O, no UI, no clock. The caller hands in the log records, the card
+states, the deck, the current time and the timezone, so the same figures come
+out in the TUI, the CLI and the tests.
+
+Conventions shared by every figure:
+
+* an undone review (named by an ``undo`` record) never counts, and record types
+  this module does not know are ignored;
+* a *study day* begins at ``day_starts_at_hour`` local time (as in
+  ``dlquiz.session.day_start``), so a review at 2 am counts for the day before;
+* review counts, streaks and retention use the whole log (history is history),
+  while the forecast, mastery and card totals look only at cards in the deck,
+  because those are the cards a session will actually show.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from dlquiz.cards import CardSpec, Kind
+from dlquiz.history import parse_time
+from dlquiz.scheduler import AGAIN, REVIEW, CardState
+
+HISTORY_DAYS = 26 * 7  # about six months: exactly what a 26-week heatmap can show
+FORECAST_DAYS = 30
+RECENT_DAYS = 30  # window of the "last 30 days" retention
+MASTERY_DAYS = 21.0  # stability (days) from which a card counts as mastered
+
+SHADES = " ░▒▓█"
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """``passed`` out of ``total``; ``share`` is None when there is nothing to divide."""
+
+    passed: int
+    total: int
+
+    @property
+    def share(self) -> float | None:
+        return self.passed / self.total if self.total else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passed": self.passed, "total": self.total, "share": self.share}
+
+
+@dataclass(frozen=True)
+class Mastery:
+    """Of ``total`` cards in a group, ``studied`` have a state, ``mastered`` are stable."""
+
+    mastered: int
+    studied: int
+    total: int
+
+    @property
+    def share(self) -> float | None:
+        """Mastered among the studied cards (None before any has been studied)."""
+        return self.mastered / self.studied if self.studied else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mastered": self.mastered,
+            "studied": self.studied,
+            "total": self.total,
+            "share": self.share,
+        }
+
+
+@dataclass(frozen=True)
+class Totals:
+    reviews: int  # all time, undone ones excluded
+    reviews_today: int
+    cards_studied: int  # deck cards that have a state
+    cards_in_deck: int
+    new_today: int  # distinct cards first studied today
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "reviews": self.reviews,
+            "reviews_today": self.reviews_today,
+            "cards_studied": self.cards_studied,
+            "cards_in_deck": self.cards_in_deck,
+            "new_today": self.new_today,
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    today: date  # the current study day
+    day_starts_at_hour: int
+    per_day: dict[str, int]  # ISO date -> reviews, every day of the last HISTORY_DAYS + today
+    forecast: tuple[int, ...]  # cards due on today + i (overdue ones on day 0)
+    retention: Ratio  # true retention, all time
+    retention_recent: Ratio  # the same over the last RECENT_DAYS study days (today included)
+    mastery_by_tag: dict[str, Mastery]
+    mastery_by_family: dict[str, Mastery]  # skill cards, grouped by generator family
+    current_streak: int
+    longest_streak: int
+    totals: Totals
+
+    def forecast_by_date(self) -> dict[str, int]:
+        return {
+            (self.today + timedelta(days=i)).isoformat(): n for i, n in enumerate(self.forecast)
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data (dicts, lists, numbers, strings, None)."""
+        return {
+            "today": self.today.isoformat(),
+            "day_starts_at_hour": self.day_starts_at_hour,
+            "totals": self.totals.to_json(),
+            "streak": {"current": self.current_streak, "longest": self.longest_streak},
+            "retention": {
+                "all_time": self.retention.to_json(),
+                f"last_{RECENT_DAYS}_days": self.retention_recent.to_json(),
+            },
+            "mastery": {
+                "threshold_days": MASTERY_DAYS,
+                "by_tag": {k: m.to_json() for k, m in self.mastery_by_tag.items()},
+                "by_family": {k: m.to_json() for k, m in self.mastery_by_family.items()},
+            },
+            "due_forecast": self.forecast_by_date(),
+            "reviews_per_day": dict(self.per_day),
+        }
+
+
+def study_day(moment: datetime, tz: tzinfo, day_starts_at_hour: int = 4) -> date:
+    """The study day ``moment`` belongs to: the local date, shifted back by the start hour.
+
+    Shifting the wall-clock time back by ``day_starts_at_hour`` hours and taking
+    the date is the same as asking on which local date ``day_start`` falls.
+    """
+    return (moment.astimezone(tz) - timedelta(hours=day_starts_at_hour)).date()
+
+
+@dataclass(frozen=True)
+class _Review:
+    id: str
+    card: str
+    rating: int
+    day: date
+    before_state: int | None  # None: the card was new
+
+
+def _effective_reviews(
+    records: Iterable[Mapping[str, Any]], tz: tzinfo, hour: int
+) -> list[_Review]:
+    """Reviews in log order, without the undone ones; malformed records are skipped."""
+    reviews: list[_Review] = []
+    undone: set[str] = set()
+    for record in records:
+        kind = record.get("type")
+        try:
+            if kind == "review":
+                before = record.get("before")
+                reviews.append(
+                    _Review(
+                        id=str(record["id"]),
+                        card=str(record["card"]),
+                        rating=int(record["rating"]),
+                        day=study_day(parse_time(record["time"]), tz, hour),
+                        before_state=int(before[0]) if before is not None else None,
+                    )
+                )
+            elif kind == "undo":
+                undone.add(str(record["undoes"]))
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
+            continue  # the store already reported damaged lines; stats just skip them
+    return [r for r in reviews if r.id not in undone]
+
+
+def _streaks(days: set[date], today: date) -> tuple[int, int]:
+    """(current, longest) runs of consecutive study days with a review.
+
+    The current streak still stands if today has no review yet: it then ends yesterday.
+    """
+    current = 0
+    day = today if today in days else today - timedelta(days=1)
+    while day in days:
+        current += 1
+        day -= timedelta(days=1)
+    longest = run = 0
+    previous: date | None = None
+    for day in sorted(days):
+        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+        longest = max(longest, run)
+        previous = day
+    return current, longest
+
+
+def _retention(reviews: list[_Review], since: date) -> tuple[Ratio, Ratio]:
+    """True retention: each card's first review of a study day, if it was in Review state.
+
+    Only that first look is a real test of memory after a gap of at least a day;
+    later same-day repeats (and learning steps) would flatter the figure.
+    """
+    seen: set[tuple[str, date]] = set()
+    passed = total = recent_passed = recent_total = 0
+    for review in reviews:
+        key = (review.card, review.day)
+        if key in seen:
+            continue
+        seen.add(key)
+        if review.before_state != REVIEW:
+            continue
+        ok = review.rating != AGAIN
+        total += 1
+        passed += ok
+        if review.day >= since:
+            recent_total += 1
+            recent_passed += ok
+    return Ratio(passed, total), Ratio(recent_passed, recent_total)
+
+
+def _mastery(
+    cards: Mapping[str, CardState], deck: Mapping[str, CardSpec]
+) -> tuple[dict[str, Mastery], dict[str, Mastery]]:
+    """Per tag (every card's tags, skill cards' topics included) and per skill family."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for card_id, spec in deck.items():
+        groups = [("tag", tag) for tag in dict.fromkeys(spec.tags)]
+        if spec.kind == Kind.SKILL:
+            groups.append(("family", spec.key))
+        state = cards.get(card_id)
+        studied = state is not None
+        mastered = (
+            state is not None and state.stability is not None and state.stability >= MASTERY_DAYS
+        )
+        for group in groups:
+            row = counts[group]
+            row[0] += mastered
+            row[1] += studied
+            row[2] += 1
+    by_tag = {name: Mastery(*counts[(k, name)]) for k, name in sorted(counts) if k == "tag"}
+    by_family = {name: Mastery(*counts[(k, name)]) for k, name in sorted(counts) if k == "family"}
+    return by_tag, by_family
+
+
+def _forecast(
+    cards: Mapping[str, CardState],
+    deck: Mapping[str, CardSpec],
+    today: date,
+    tz: tzinfo,
+    hour: int,
+) -> tuple[int, ...]:
+    buckets = [0] * FORECAST_DAYS
+    for card_id, state in cards.items():
+        if card_id not in deck:
+            continue
+        due = datetime.fromtimestamp(state.due, tz)
+        offset = (study_day(due, tz, hour) - today).days
+        if offset < FORECAST_DAYS:
+            buckets[max(0, offset)] += 1  # overdue cards are due today
+    return tuple(buckets)
+
+
+def compute(
+    records: Iterable[Mapping[str, Any]],
+    cards: Mapping[str, CardState],
+    deck: Mapping[str, CardSpec],
+    now: datetime,
+    tz: tzinfo,
+    day_starts_at_hour: int = 4,
+) -> Stats:
+    """Every statistic, from the log ``records`` and the current card states."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    hour = day_starts_at_hour
+    today = study_day(now, tz, hour)
+    reviews = _effective_reviews(records, tz, hour)
+
+    per_day_all: dict[date, int] = defaultdict(int)
+    new_today: set[str] = set()
+    for review in reviews:
+        per_day_all[review.day] += 1
+        if review.day == today and review.before_state is None:
+            new_today.add(review.card)
+    first = today - timedelta(days=HISTORY_DAYS)
+    per_day = {
+        (first + timedelta(days=i)).isoformat(): per_day_all.get(first + timedelta(days=i), 0)
+        for i in range(HISTORY_DAYS + 1)
+    }
+
+    current, longest = _streaks(set(per_day_all), today)
+    retention, recent = _retention(reviews, today - timedelta(days=RECENT_DAYS - 1))
+    by_tag, by_family = _mastery(cards, deck)
+    totals = Totals(
+        reviews=len(reviews),
+        reviews_today=per_day_all.get(today, 0),
+        cards_studied=sum(1 for card_id in deck if card_id in cards),
+        cards_in_deck=len(deck),
+        new_today=len(new_today),
+    )
+    return Stats(
+        today=today,
+        day_starts_at_hour=hour,
+        per_day=per_day,
+        forecast=_forecast(cards, deck, today, tz, hour),
+        retention=retention,
+        retention_recent=recent,
+        mastery_by_tag=by_tag,
+        mastery_by_family=by_family,
+        current_streak=current,
+        longest_streak=longest,
+        totals=totals,
+    )
+
+
+# ----- drawing helpers (text only, shared by the TUI and the CLI) ----------------------
+
+
+def heatmap_rows(per_day: Mapping[str, int], today: date, weeks: int = 26) -> list[list[int | None]]:
+    """7 rows (Mon..Sun) × ``weeks`` columns of review counts; None for days after today.
+
+    The last column is the week (Monday to Sunday) containing ``today``.
+    """
+    start = heatmap_start(today, weeks)
+    rows: list[list[int | None]] = []
+    for weekday in range(7):
+        row: list[int | None] = []
+        for week in range(weeks):
+            day = start + timedelta(days=7 * week + weekday)
+            row.append(None if day > today else per_day.get(day.isoformat(), 0))
+        rows.append(row)
+    return rows
+
+
+def heatmap_start(today: date, weeks: int = 26) -> date:
+    """The Monday shown in the heatmap's first column."""
+    return today - timedelta(days=today.weekday(), weeks=weeks - 1)
+
+
+def shade(count: int | None, peak: int) -> str:
+    """One of SHADES: blank for nothing (or the future), then four steps up to ``peak``."""
+    if not count or peak <= 0:
+        return SHADES[0]
+    level = math.ceil((len(SHADES) - 1) * min(count, peak) / peak)
+    return SHADES[max(1, level)]
+
+
+def render_heatmap(
+    per_day: Mapping[str, int], today: date, weeks: int = 26, cell_width: int = 2
+) -> str:
+    """The heatmap as lines of text: month names on top, weekday names on the left."""
+    rows = heatmap_rows(per_day, today, weeks)
+    peak = max((c for row in rows for c in row if c), default=0)
+    start = heatmap_start(today, weeks)
+    label_width = 4
+    months = [" "] * (weeks * cell_width + 3)
+    previous_month = None
+    for week in range(weeks):
+        monday = start + timedelta(weeks=week)
+        if monday.month != previous_month:
+            name = monday.strftime("%b")
+            at = week * cell_width
+            # Skip a label that would run into the one before it.
+            if all(c == " " for c in months[max(0, at - 1) : at + len(name)]):
+                months[at : at + len(name)] = name
+            previous_month = monday.month
+    lines = [" " * label_width + "".join(months).rstrip()]
+    names = ["Mon", "", "Wed", "", "Fri", "", "Sun"]
+    for name, row in zip(names, rows, strict=True):
+        cells = "".join(shade(c, peak) * cell_width for c in row)
+        lines.append(f"{name:<{label_width}}{cells}".rstrip())
+    lines.append(f"{'':<{label_width}}less {SHADES[1:]} more (peak {peak}/day)")
+    return "\n".join(lines)
+
+
+def sparkline(values: Iterable[int]) -> str:
+    """One character per value, scaled to the largest (zero is the lowest bar)."""
+    values = list(values)
+    peak = max(values, default=0)
+    if peak <= 0:
+        return SPARKS[0] * len(values)
+    top = len(SPARKS) - 1
+    return "".join(SPARKS[math.ceil(top * v / peak)] if v > 0 else SPARKS[0] for v in values)
