@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--seed", type=int, help="seed for the numbers (default: random)")
     ask.add_argument("--answer", metavar="TEXT", help="check this answer and explain")
     ask.add_argument("--json", action="store_true", help="print the question as JSON")
+    from dlquiz.commands import stats
+
+    stats.add_parser(sub)
     return parser
 
 
@@ -102,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list:
             return ask.list_families()
         return ask.run(args.family, args.level, args.seed, args.answer, args.json)
+    if args.command == "stats":
+        from dlquiz.commands import stats
+
+        return stats.run(paths.data_dir(args.data_dir), args.json, extra_content=args.content)
     if args.command == "where":
         print(paths.data_dir(args.data_dir))
         return 0

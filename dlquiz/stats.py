@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.history import parse_time
@@ -141,8 +141,7 @@ def study_day(moment: datetime, tz: tzinfo, day_starts_at_hour: int = 4) -> date
     return (moment.astimezone(tz) - timedelta(hours=day_starts_at_hour)).date()
 
 
-@dataclass(frozen=True)
-class _Review:
+class _Review(NamedTuple):
     id: str
     card: str
     rating: int
@@ -156,18 +155,27 @@ def _effective_reviews(
     """Reviews in log order, without the undone ones; malformed records are skipped."""
     reviews: list[_Review] = []
     undone: set[str] = set()
+    # Log times are UTC ("...Z") and a study day depends only on the minute (offsets
+    # are whole minutes), so days are cached per minute: a session answers several
+    # cards a minute, and parsing dominates on long logs.
+    days: dict[str, date] = {}
     for record in records:
         kind = record.get("type")
         try:
             if kind == "review":
+                text = record["time"]
+                key = text[:16] if text.endswith("Z") else text
+                day = days.get(key)
+                if day is None:
+                    day = days[key] = study_day(parse_time(text), tz, hour)
                 before = record.get("before")
                 reviews.append(
                     _Review(
-                        id=str(record["id"]),
-                        card=str(record["card"]),
-                        rating=int(record["rating"]),
-                        day=study_day(parse_time(record["time"]), tz, hour),
-                        before_state=int(before[0]) if before is not None else None,
+                        str(record["id"]),
+                        str(record["card"]),
+                        int(record["rating"]),
+                        day,
+                        int(before[0]) if before is not None else None,
                     )
                 )
             elif kind == "undo":
@@ -317,7 +325,9 @@ def compute(
 # ----- drawing helpers (text only, shared by the TUI and the CLI) ----------------------
 
 
-def heatmap_rows(per_day: Mapping[str, int], today: date, weeks: int = 26) -> list[list[int | None]]:
+def heatmap_rows(
+    per_day: Mapping[str, int], today: date, weeks: int = 26
+) -> list[list[int | None]]:
     """7 rows (Mon..Sun) × ``weeks`` columns of review counts; None for days after today.
 
     The last column is the week (Monday to Sunday) containing ``today``.

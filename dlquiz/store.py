@@ -331,8 +331,11 @@ class _StateWriter:
 class Store:
     """The data folder of one dlquiz user. Open it, use it, close it."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, read_only: bool = False) -> None:
+        """``read_only`` opens without the lock and never writes: for commands such as
+        ``dlquiz stats`` that may run while the app is open in another terminal."""
         self.home = home
+        self.read_only = read_only
         self.log = ReviewLog(home / LOG_NAME)
         self.state_path = home / STATE_NAME
         self.settings_path = home / SETTINGS_NAME
@@ -347,6 +350,10 @@ class Store:
     # ----- opening -----------------------------------------------------------------
 
     def open(self) -> Store:
+        if self.read_only:
+            self._load_settings()
+            self._load_state()
+            return self
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -404,7 +411,7 @@ class Store:
             )
 
     def _load_state(self) -> None:
-        aside = self.log.salvage_partial_tail()
+        aside = None if self.read_only else self.log.salvage_partial_tail()
         if aside is not None:
             self.notices.append(
                 "The last line of the review log was half-written (dlquiz was stopped while "
@@ -424,14 +431,15 @@ class Store:
                 if not tail.bad_lines:
                     self.cards, self.marks = cards, marks
                     self._log_size = tail.end
-                    if tail.records:
+                    if tail.records and not self.read_only:
                         self._write_state(dict(cards), dict(marks), tail.end)
                     return
             self.notices.append(
                 "state.json describes a longer review log than the one on disk; "
                 "the state was rebuilt from the log."
             )
-            keep_aside(self.state_path, "stale")
+            if not self.read_only:
+                keep_aside(self.state_path, "stale")
         self.rebuild()
 
     def _read_state_file(
@@ -474,6 +482,9 @@ class Store:
         except StoreError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+            if self.read_only:
+                self.notices.append(f"state.json is damaged ({exc}); read from the log instead.")
+                return None
             aside = keep_aside(self.state_path, "damaged")
             self.notices.append(
                 f"state.json was damaged ({type(exc).__name__}: {exc}); it was rebuilt from the "
@@ -502,12 +513,15 @@ class Store:
             )
         self.cards, self.marks = cards, marks
         self._log_size = scan.end
-        self._write_state(dict(cards), dict(marks), scan.end)
+        if not self.read_only:
+            self._write_state(dict(cards), dict(marks), scan.end)
 
     # ----- writing -----------------------------------------------------------------
 
     def append(self, record: Record) -> None:
         """Append one record durably (fsync) before the caller moves on."""
+        if self.read_only:
+            raise StoreError("this data folder was opened read-only")
         self._log_size = self.log.append(record)
 
     def save_state_async(self) -> None:
@@ -517,6 +531,8 @@ class Store:
         self._writer.submit(dict(self.cards), dict(self.marks), self._log_size)
 
     def save_settings(self, settings: Settings) -> None:
+        if self.read_only:
+            raise StoreError("this data folder was opened read-only")
         self.settings = settings
         atomic_write(self.settings_path, settings.to_json())
 

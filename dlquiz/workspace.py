@@ -119,11 +119,17 @@ class Workspace:
 
 
 def open_workspace(
-    home: Path, extra_content: list[Path] | None = None, with_skills: bool = True
+    home: Path,
+    extra_content: list[Path] | None = None,
+    with_skills: bool = True,
+    read_only: bool = False,
 ) -> Workspace:
-    """Open the data folder (taking the lock) and load everything a session needs."""
+    """Open the data folder and load everything a session needs.
+
+    Takes the lock unless ``read_only`` (which never writes the data folder).
+    """
     content, skipped = load_content(home, extra_content)
-    store = Store(home).open()
+    store = Store(home, read_only=read_only).open()
     try:
         deck = build_deck(content, skill_cards() if with_skills else None)
         scheduler = make_scheduler(store.settings)

@@ -15,8 +15,18 @@ import pytest
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.commands import stats as stats_command
 from dlquiz.history import review_record, undo_record
-from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, LEARNING, RELEARNING, REVIEW, CardState
-from dlquiz.scheduler import Scheduler, shifted
+from dlquiz.scheduler import (
+    AGAIN,
+    EASY,
+    GOOD,
+    HARD,
+    LEARNING,
+    RELEARNING,
+    REVIEW,
+    CardState,
+    Scheduler,
+    shifted,
+)
 from dlquiz.session import day_start
 from dlquiz.stats import (
     Mastery,
@@ -402,7 +412,8 @@ def test_shading_and_rendering() -> None:
 
 
 def test_sparkline() -> None:
-    assert sparkline([0, 1, 4, 8]) == "▁▂▄█"
+    # ▁ is zero; the 7 bars above it are ceil(7 * value / peak): 1 -> 1, 4 -> 4, 8 -> 7.
+    assert sparkline([0, 1, 4, 8]) == "▁▂▅█"
     assert sparkline([0, 0]) == "▁▁"
     assert sparkline([]) == ""
 
@@ -501,12 +512,27 @@ def test_command_on_an_empty_folder(home: Path, capsys: pytest.CaptureFixture[st
     assert "n/a" in out and "0 days" in out
 
 
-def test_command_reports_a_locked_folder(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with Store(home):
-        assert stats_command.run(home, True, T0, tz=UTC) == 2
+def test_command_runs_while_the_app_holds_the_lock(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store(home):  # the app is open in another terminal
+        assert stats_command.run(home, True, T0, tz=UTC) == 0
     captured = capsys.readouterr()
-    assert "already running" in captured.err
-    assert captured.out == ""
+    assert json.loads(captured.out)["totals"]["reviews"] == 0
+
+
+def test_stats_cli_in_a_subprocess(home: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlquiz", "stats", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["totals"]["reviews"] == 0
 
 
 def test_add_parser_registers_stats_with_json() -> None:

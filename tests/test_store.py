@@ -271,3 +271,15 @@ def test_marks_persist_and_are_rebuilt_from_the_log(home: Path) -> None:
     (home / STATE_NAME).unlink()
     with Store(home) as store:
         assert store.marks == expected
+
+
+def test_read_only_open_works_beside_a_running_instance(home: Path) -> None:
+    cards = _fill(home, 4)
+    with Store(home), Store(home, read_only=True) as reader:  # the app holds the lock
+        assert reader.cards == cards
+        with pytest.raises(StoreError, match="read-only"):
+            reader.append({"type": "review"})
+    (home / STATE_NAME).write_text("garbage")
+    with Store(home, read_only=True) as reader:
+        assert reader.cards == cards
+    assert (home / STATE_NAME).read_text() == "garbage"  # a reader never repairs or moves files

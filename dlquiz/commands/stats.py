@@ -47,7 +47,7 @@ def run(
     from dlquiz.workspace import local_tz, open_workspace
 
     try:
-        workspace = open_workspace(home, extra_content)
+        workspace = open_workspace(home, extra_content, read_only=True)
     except ContentError as exc:
         print("dlquiz: the built-in content has errors (please report this):", file=sys.stderr)
         for problem in exc.problems:
@@ -116,8 +116,7 @@ def _print(stats: Stats) -> None:
     summary.add_row("True retention, all time", _retention(stats.retention))
     console.print(summary)
     console.print(
-        "[dim]True retention: share of cards in review recalled (not Again) at their "
-        "first look of the day.[/dim]"
+        "[dim]True retention: review cards not rated Again at their first look of a day.[/dim]"
     )
 
     console.print()

@@ -1,0 +1,193 @@
+"""``dlquiz export anki|csv|log FILE`` and ``dlquiz import csv FILE``.
+
+Exit status: 0 done; 1 the CSV was refused (every problem is listed, nothing is
+written); 2 the command could not run (a file missing or unwritable, another
+dlquiz holding the data folder, broken built-in content).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from dlquiz import paths
+
+
+def add_parser(sub: Any) -> None:
+    """Register ``export`` and ``import`` on the CLI's subparsers."""
+    export = sub.add_parser(
+        "export",
+        help="write your cards or your review history to a file (Anki, CSV)",
+        description="Write the cards you study, or your review history, to a file.",
+    )
+    what = export.add_subparsers(dest="export_what", metavar="WHAT", required=True)
+    anki = what.add_parser(
+        "anki",
+        help="an Anki package: terms both ways, concepts, sample computed questions",
+        description=(
+            "Write an Anki package (.apkg). Each glossary term becomes a note with two cards "
+            "(term → definition and definition → term), each concept a note, and each skill a "
+            "few sample questions computed by PyTorch. Importing a newer export into Anki "
+            "updates the notes instead of duplicating them."
+        ),
+    )
+    anki.add_argument("file", type=Path, metavar="FILE.apkg")
+    anki.add_argument(
+        "--samples",
+        type=int,
+        default=3,
+        metavar="N",
+        help="sample questions per skill (default 3; 0 leaves skills out)",
+    )
+    anki.add_argument(
+        "--seed", type=int, default=0, help="seed of the first sample (default 0; then +1, +2 …)"
+    )
+    csv_ = what.add_parser(
+        "csv",
+        help="terms and concepts as CSV (one row each)",
+        description=(
+            "Write every term and concept as a CSV row: kind, slug, term_or_question, "
+            "definition_or_answer, aliases, tags, same_as, related, formula, explanation, "
+            "choices. List cells are joined with ';' (a ';' inside an item is written '\\;')."
+        ),
+    )
+    csv_.add_argument("file", type=Path, metavar="FILE")
+    log = what.add_parser(
+        "log",
+        help="your whole review history as CSV",
+        description="Write every review as a CSV row; undone reviews are marked undone=true.",
+    )
+    log.add_argument("file", type=Path, metavar="FILE.csv")
+
+    imp = sub.add_parser(
+        "import",
+        help="make a deck of your own from a CSV file",
+        description="Turn a CSV file into one of your decks.",
+    )
+    imp_what = imp.add_subparsers(dest="import_what", metavar="WHAT", required=True)
+    imp_csv = imp_what.add_parser(
+        "csv",
+        help="a CSV in the `dlquiz export csv` format",
+        description=(
+            "Read a CSV in the format `dlquiz export csv` writes (the columns kind, slug, "
+            "term_or_question and definition_or_answer are required, the others optional) and "
+            "save it as a deck in your data folder. The deck is checked together with the "
+            "built-in content first; if anything is wrong, every problem is listed with its row "
+            "number and nothing is written."
+        ),
+    )
+    imp_csv.add_argument("file", type=Path, metavar="FILE")
+    imp_csv.add_argument(
+        "--name", help="deck name (default: from the file name); saved as decks/NAME.toml"
+    )
+    imp_csv.add_argument(
+        "--overwrite", action="store_true", help="replace an existing deck of that name"
+    )
+
+
+def _error(message: str) -> None:
+    print(f"dlquiz: {message}", file=sys.stderr)
+
+
+def _check_output(path: Path) -> str | None:
+    """Why ``path`` cannot be written, or None."""
+    if path.is_dir():
+        return f"{path} is a folder; give a file name"
+    if not path.parent.is_dir():
+        return f"the folder {path.parent} does not exist"
+    return None
+
+
+def run_export(args: argparse.Namespace, home: Path) -> int:
+    path: Path = args.file
+    problem = _check_output(path)
+    if problem:
+        _error(problem)
+        return 2
+    try:
+        if args.export_what == "log":
+            return _export_log(path, home)
+        return _export_content(args, path, home)
+    except OSError as exc:
+        _error(f"cannot write {path}: {exc.strerror or exc}")
+        return 2
+
+
+def _export_content(args: argparse.Namespace, path: Path, home: Path) -> int:
+    from dlquiz.content import ContentError
+    from dlquiz.exports import export_anki, export_csv
+    from dlquiz.workspace import load_content
+
+    try:
+        content, skipped = load_content(home, getattr(args, "content", None))
+    except ContentError as exc:
+        _error("the built-in content has errors (please report this):")
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        return 2
+    for file in sorted({str(p.file) for p in skipped}):
+        print(f"dlquiz: skipped {file}: it has errors (see `dlquiz check {file}`)", file=sys.stderr)
+    if args.export_what == "csv":
+        n = export_csv(content, path)
+        print(
+            f"Wrote {n} rows ({len(content.terms)} terms, "
+            f"{len(content.concepts)} concepts) to {path}"
+        )
+        return 0
+    from dlquiz.questions import families
+
+    if args.samples < 0:
+        _error("--samples must be 0 or more")
+        return 2
+    fams = sorted(families()) if args.samples else []
+    counts = export_anki(content, fams, path, samples_per_skill=args.samples, seed=args.seed)
+    print(
+        f"Wrote {path}: {counts.terms} terms (2 cards each), {counts.concepts} concepts, "
+        f"{counts.samples} sample questions. In Anki: File → Import."
+    )
+    return 0
+
+
+def _export_log(path: Path, home: Path) -> int:
+    from dlquiz.exports import export_log
+    from dlquiz.store import Store, StoreError
+
+    if not home.is_dir():
+        _error(f"no data folder at {home}: there is no review history yet")
+        return 2
+    try:
+        store = Store(home).open()
+    except StoreError as exc:  # AlreadyRunning included
+        _error(str(exc))
+        return 2
+    try:
+        for notice in store.notices:
+            print(f"dlquiz: {notice}", file=sys.stderr)
+        n, undone = export_log(store.iter_log(), path)
+    finally:
+        store.close()
+    print(f"Wrote {n} reviews ({undone} undone) to {path}")
+    return 0
+
+
+def run_import(args: argparse.Namespace, home: Path) -> int:
+    from dlquiz.exports import ImportRefused, import_csv
+
+    path: Path = args.file
+    if not path.is_file():
+        _error(f"{path}: no such file" if not path.exists() else f"{path} is not a file")
+        return 2
+    try:
+        target = import_csv(path, paths.decks_dir(home), args.name, overwrite=args.overwrite)
+    except ImportRefused as exc:
+        _error(f"{path} was not imported; nothing was written:")
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        _error(f"cannot write the deck: {exc.strerror or exc}")
+        return 2
+    print(f"Imported {path} as {target}. dlquiz studies it from the next start.")
+    return 0

@@ -1,0 +1,80 @@
+"""``dlquiz optimize [--dry-run]``: fit FSRS parameters to your own reviews.
+
+Exit status: 0 when done (including "too few reviews yet" and "the defaults
+already fit best"), 2 when the data folder cannot be used (another dlquiz is
+running, or it cannot be opened).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from dlquiz.optimize import MIN_REVIEWS, count_reviews, fit, fit_parameters
+
+__all__ = ["add_parser", "fit_parameters", "run"]
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``optimize`` on the CLI's subparsers."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "optimize",
+        help="fit the scheduler's parameters to your own review history",
+        description=(
+            "Fit FSRS parameters to your review log (runs PyTorch; takes seconds) and save "
+            f"them in your settings. Needs at least {MIN_REVIEWS} reviews made a day or "
+            "more after the card's previous review."
+        ),
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="fit and print the parameters, save nothing"
+    )
+    return parser
+
+
+def _format(params: tuple[float, ...]) -> str:
+    return ", ".join(f"{p:.4f}" for p in params)
+
+
+def run(home: Path, dry_run: bool = False) -> int:
+    from dlquiz.store import AlreadyRunning, Store, StoreError
+
+    try:
+        store = Store(home).open()
+    except AlreadyRunning as exc:
+        print(f"dlquiz: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"dlquiz: {exc}", file=sys.stderr)
+        return 2
+    try:
+        records = list(store.iter_log())
+        n = count_reviews(records)
+        if n < MIN_REVIEWS:
+            print(
+                f"You have {n} reviews; dlquiz needs at least {MIN_REVIEWS} to fit parameters "
+                "that beat the defaults. Keep studying.\n"
+                "(Only reviews made a day or more after the card's previous review count.)"
+            )
+            return 0
+        print(f"Fitting FSRS parameters to {n} reviews …", flush=True)
+        result = fit(records)
+        assert result is not None  # n >= MIN_REVIEWS
+        print(
+            f"Log loss: {result.loss:.4f} with the fitted parameters, "
+            f"{result.default_loss:.4f} with the defaults (lower is better)."
+        )
+        if not result.improved:
+            print("The default parameters already fit your reviews best; nothing changed.")
+            return 0
+        print(f"Parameters: {_format(result.parameters)}")
+        if dry_run:
+            print("Dry run: your settings were not changed.")
+            return 0
+        store.save_settings(store.settings.replace(fsrs_parameters=result.parameters))
+        print(f"Saved in {store.settings_path}. The scheduler uses them from the next start.")
+        return 0
+    finally:
+        store.close()
