@@ -63,13 +63,13 @@ def _html(text: str) -> str:
     """Plain text as HTML: escaped, line breaks kept."""
     import html
 
-    return html.escape(text).replace("\r\n", "\n").replace("\n", "<br>")
+    return html.escape(text, quote=False).replace("\r\n", "\n").replace("\n", "<br>")
 
 
 def _html_code(code: str) -> str:
     import html
 
-    return f"<pre><code>{html.escape(code)}</code></pre>" if code else ""
+    return f"<pre><code>{html.escape(code, quote=False)}</code></pre>" if code else ""
 
 
 def _html_choices(choices: Sequence[str]) -> str:
@@ -399,10 +399,6 @@ def _toml_value(value: str | list[str]) -> str:
 
 _TERM_FIELDS = ("slug", "term", "aliases", "definition", "formula", "tags", "same_as", "related")
 _CONCEPT_FIELDS = ("slug", "question", "answer", "explanation", "choices", "tags", "related")
-_REQUIRED_FIELDS = {
-    "term": ("slug", "term", "definition"),
-    "concept": ("slug", "question", "answer", "explanation"),
-}
 # TOML field -> CSV column, to point at the cell a problem is in.
 _COLUMN_OF = {
     "term": "term_or_question",
@@ -602,7 +598,13 @@ def _validate_rows(rows: Sequence[_Row], decks_dir: Path, target: Path, toml: st
             ):
                 continue  # a repeat within the CSV: already reported above, with both rows
             problems.append(_located(problem, rows))
-    return problems
+    return sorted(problems, key=_row_of)
+
+
+def _row_of(message: str) -> int:
+    """The first row number a problem message names (0 for none), to list problems in order."""
+    match = re.match(r"rows? (\d+)", message)
+    return int(match.group(1)) if match else 0
 
 
 def import_csv(

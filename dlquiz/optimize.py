@@ -105,6 +105,10 @@ def count_reviews(records: Iterable[Record]) -> int:
     return sum(_counted(h) for h in _histories(review_logs(records)).values())
 
 
+class _Diverged(Exception):
+    """The parameters stopped being finite numbers during training."""
+
+
 @dataclass(frozen=True)
 class Fit:
     """The result of fitting: parameters and their log loss against the defaults'."""
@@ -144,6 +148,11 @@ def _batch_loss(
 
 def fit(records: Iterable[Record], min_reviews: int = MIN_REVIEWS) -> Fit | None:
     """Fit FSRS parameters to ``records`` (a review log); None below ``min_reviews``."""
+    histories = _histories(review_logs(records))
+    n_reviews = sum(_counted(h) for h in histories.values())
+    if n_reviews < min_reviews or n_reviews == 0:
+        return None
+
     import torch
     from fsrs import Card
     from fsrs import Scheduler as FsrsScheduler
@@ -152,11 +161,6 @@ def fit(records: Iterable[Record], min_reviews: int = MIN_REVIEWS) -> Fit | None
         LOWER_BOUNDS_PARAMETERS,
         UPPER_BOUNDS_PARAMETERS,
     )
-
-    histories = _histories(review_logs(records))
-    n_reviews = sum(_counted(h) for h in histories.values())
-    if n_reviews < min_reviews or n_reviews == 0:
-        return None
 
     lower = torch.tensor(LOWER_BOUNDS_PARAMETERS, dtype=torch.float64)
     upper = torch.tensor(UPPER_BOUNDS_PARAMETERS, dtype=torch.float64)
@@ -174,12 +178,15 @@ def fit(records: Iterable[Record], min_reviews: int = MIN_REVIEWS) -> Fit | None
         with torch.no_grad():
             params.clamp_(min=lower, max=upper)
         annealing.step()
+        if not bool(torch.isfinite(params).all()):
+            raise _Diverged
 
     default_loss = _batch_loss(histories, DEFAULT_PARAMETERS)
     best = (default_loss, tuple(float(p) for p in DEFAULT_PARAMETERS))
     rng = Random(42)  # the epoch shuffles, fixed so a fit is reproducible
     card_ids = list(histories)
-    for _epoch in range(EPOCHS):
+
+    def run_epoch() -> tuple[float, ...]:
         rng.shuffle(card_ids)
         scheduler = FsrsScheduler(parameters=params)
         losses: list[Any] = []
@@ -201,7 +208,13 @@ def fit(records: Iterable[Record], min_reviews: int = MIN_REVIEWS) -> Fit | None
                     card.difficulty = card.difficulty.detach()
         if losses:
             step(losses)
-        candidate = tuple(float(p) for p in params.detach())
+        return tuple(float(p) for p in params.detach())
+
+    for _epoch in range(EPOCHS):
+        try:
+            candidate = run_epoch()
+        except _Diverged:
+            break  # numerically unstable on this log: keep the best epoch so far
         loss = _batch_loss(histories, candidate)
         if loss < best[0]:
             best = (loss, candidate)

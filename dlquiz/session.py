@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from dlquiz.cards import CardSpec
+from dlquiz.cards import CardSpec, Kind
 from dlquiz.history import (
     LEECH_LAPSES,
     MARK_TYPES,
@@ -82,6 +82,18 @@ class Today:
         return sum(1 for r in self.reviews if r.get("before") is not None)
 
 
+def _out_of_rotation(deck: dict[str, CardSpec], settings: Settings) -> frozenset[str]:
+    tags = set(settings.excluded_tags)
+    skills = set(settings.excluded_skills)
+    if not tags and not skills:
+        return frozenset()
+    return frozenset(
+        cid
+        for cid, spec in deck.items()
+        if tags.intersection(spec.tags) or (spec.kind is Kind.SKILL and spec.key in skills)
+    )
+
+
 @dataclass(frozen=True)
 class Counts:
     due: int
@@ -127,6 +139,7 @@ class Session:
         self._again_first: str | None = None  # an undone card comes straight back
         self._skipped: set[str] = set()
         self._now_ts = now.timestamp()
+        self._excluded = _out_of_rotation(deck, settings)
 
     # ----- the day ------------------------------------------------------------------
 
@@ -169,8 +182,8 @@ class Session:
                 heapq.heappush(heap, entry)
 
     def _available(self, card_id: str) -> bool:
-        """Not suspended, not buried, not skipped in this session."""
-        if card_id in self._skipped:
+        """In rotation, not suspended, not buried, not skipped in this session."""
+        if card_id in self._skipped or card_id in self._excluded:
             return False
         mark = self.marks.get(card_id)
         if mark is None:

@@ -48,6 +48,12 @@ class Settings:
     theme: Literal["dark", "light"] = "dark"
     """Colour theme of the app."""
 
+    excluded_tags: tuple[str, ...] = ()
+    """Content tags left out of rotation (their cards are not shown, nor counted as due)."""
+
+    excluded_skills: tuple[str, ...] = ()
+    """Question families (ids, see `dlquiz ask --list`) left out of rotation."""
+
     fsrs_parameters: tuple[float, ...] | None = None
     """Personal FSRS parameters from `dlquiz optimize`; None uses the defaults."""
 

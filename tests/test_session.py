@@ -225,3 +225,14 @@ def test_eighth_lapse_makes_a_leech_once() -> None:
     session.apply(leech)
     assert session.marks["term/t0/recall"].leech and session.marks["term/t0/recall"].suspended
     assert session.leech_check(review, T0) is None  # told once
+
+
+def test_excluded_tags_and_skills_leave_rotation() -> None:
+    deck = {
+        "term/a/recall": CardSpec("term/a/recall", Kind.RECALL, "a", ("cnn",)),
+        "term/b/recall": CardSpec("term/b/recall", Kind.RECALL, "b", ("rnn",)),
+        "skill/conv2d-shape/1": CardSpec("skill/conv2d-shape/1", Kind.SKILL, "conv2d-shape", (), 1),
+    }
+    session = _session(deck=deck, excluded_tags=("cnn",), excluded_skills=("conv2d-shape",))
+    assert session.counts(T0).new == 1
+    assert session.next_card(T0) == deck["term/b/recall"]

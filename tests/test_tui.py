@@ -208,3 +208,31 @@ async def test_notices_are_shown_on_screen(home: Path, clock: Clock) -> None:
         messages = [n.message for n in app._notifications]
         assert any("half-written" in m for m in messages)
         await pilot.press("q")
+
+
+async def test_bury_suspend_and_flag_from_review(home: Path, clock: Clock) -> None:
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.current is not None
+        first = screen.current.spec.id
+        await pilot.press("f")
+        assert app.session.marks[first].flagged
+        await pilot.press("minus")
+        assert screen.current is not None and screen.current.spec.id != first
+        second = screen.current.spec.id
+        await pilot.press("x")
+        assert screen.current is not None and screen.current.spec.id not in (first, second)
+        assert app.session.marks[second].suspended
+        await pilot.press("q")
+    kinds = [(r["type"], r["card"]) for r in _log(home)]
+    assert kinds == [("flag", first), ("bury", first), ("suspend", second)]
+    # a new session the same day still hides both
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.current is not None
+        assert screen.current.spec.id not in (first, second)
+        await pilot.press("q")

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from dlquiz import __version__
 from dlquiz.cards import Kind
 from dlquiz.history import Record
 from dlquiz.questions.base import Question
 from dlquiz.session import Session
+from dlquiz.settings import Settings
+from dlquiz.tui.commands import DLQuizCommands
 from dlquiz.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -40,6 +43,8 @@ class DLQuizApp(App[int]):
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    COMMANDS = App.COMMANDS | {DLQuizCommands}
 
     def __init__(
         self,
@@ -124,6 +129,22 @@ class DLQuizApp(App[int]):
             )
             return False
         self.session.apply(record)
+        if record.get("type") == "review":
+            leech = self.session.leech_check(record, self.clock())
+            if leech is not None:
+                try:
+                    store.append(leech)
+                except OSError:
+                    pass  # the next review of this card tries again
+                else:
+                    self.session.apply(leech)
+                    self.notify(
+                        "You have forgotten this card 8 times, so it is now suspended as a "
+                        "leech. Rewrite it in your own words, or unsuspend it from Browse.",
+                        title="Leech",
+                        severity="warning",
+                        timeout=15,
+                    )
         store.save_state_async()
         if store.writer_error is not None:
             self.notify(
@@ -132,6 +153,76 @@ class DLQuizApp(App[int]):
                 severity="warning",
             )
         return True
+
+    def apply_mark(self, kind: str, card_id: str, **fields: object) -> bool:
+        """Suspend/unsuspend (on=bool), bury, flag (on=bool) or reset a card, durably."""
+        now = self.clock()
+        if kind == "bury" and "until" not in fields:
+            fields["until"] = self.session.bury_until(now)
+        return self.record(self.session.mark(kind, card_id, now, **fields))
+
+    def apply_settings(self, settings: Settings) -> bool:
+        """Save validated settings and use them from now on."""
+        from dlquiz.workspace import make_scheduler
+
+        try:
+            self.workspace.store.save_settings(settings)
+        except OSError as exc:
+            self.notify(f"Settings not saved: {exc.strerror}", severity="error")
+            return False
+        self.workspace.scheduler = make_scheduler(settings)
+        self.session = self.workspace.session(self.clock())
+        self.theme = "textual-light" if settings.theme == "light" else "textual-dark"
+        return True
+
+    # ----- navigation (used by the home screen's keys and the command palette) ------
+
+    def _open(self, screen: Screen[object]) -> None:
+        """Open a top-level screen from wherever we are (leaving review commits first)."""
+        from dlquiz.tui.screens.home import HomeScreen
+        from dlquiz.tui.screens.review import ReviewScreen
+
+        if isinstance(self.screen, ReviewScreen):
+            self.screen.commit_pending()
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+        self.push_screen(screen)
+
+    def action_study(self) -> None:
+        from dlquiz.tui.screens.review import ReviewScreen
+
+        self._open(ReviewScreen())
+
+    def action_browse(self) -> None:
+        from dlquiz.tui.screens.browse import BrowseScreen
+
+        self._open(BrowseScreen())
+
+    def action_cram(self) -> None:
+        from dlquiz.tui.screens.practice import CramScreen
+
+        self._open(CramScreen())
+
+    def action_quiz(self) -> None:
+        from dlquiz.tui.screens.practice import QuizScreen
+
+        self._open(QuizScreen())
+
+    def action_stats(self) -> None:
+        from dlquiz.tui.screens.stats import StatsScreen
+
+        self._open(StatsScreen())
+
+    def action_settings(self) -> None:
+        from dlquiz.tui.screens.settings import SettingsScreen
+
+        self._open(SettingsScreen())
+
+    def action_toggle_theme(self) -> None:
+        settings = self.workspace.store.settings
+        theme = "light" if settings.theme == "dark" else "dark"
+        if self.apply_settings(settings.replace(theme=theme)):
+            self.notify(f"Theme: {theme}.", timeout=3)
 
     def action_help(self) -> None:
         from dlquiz.tui.screens.help import HelpScreen

@@ -18,7 +18,12 @@ class HomeScreen(Screen[None]):
     """Due / new / reviewed-today counts and a button to start."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,s", "study", "Study", priority=True),
+        Binding("enter", "app.study", "Study", priority=True),
+        Binding("b", "app.browse", "Browse"),
+        Binding("c", "app.cram", "Cram"),
+        Binding("t", "app.quiz", "Quiz"),
+        Binding("s", "app.stats", "Stats"),
+        Binding("comma", "app.settings", "Settings", key_display=","),
     ]
 
     app: DLQuizApp  # type: ignore[assignment]
@@ -63,9 +68,4 @@ class HomeScreen(Screen[None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "study":
-            self.action_study()
-
-    def action_study(self) -> None:
-        from dlquiz.tui.screens.review import ReviewScreen
-
-        self.app.push_screen(ReviewScreen())
+            self.app.action_study()

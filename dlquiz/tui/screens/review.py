@@ -29,8 +29,9 @@ from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import Kind
+from dlquiz.practice import Practice
 from dlquiz.questions.base import Question
-from dlquiz.scheduler import AGAIN, RATING_NAMES, auto_rating, format_interval
+from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating, format_interval
 from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.rating_bar import RatingBar
@@ -59,15 +60,20 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+r", "give_up", "Show answer", priority=True),
         Binding("p", "proof", "Prove it"),
         Binding("u", "undo", "Undo"),
+        Binding("minus", "bury", "Bury", key_display="-"),
+        Binding("x", "suspend", "Suspend"),
+        Binding("f", "flag", "Flag"),
         Binding("escape", "home", "Home"),
     ]
 
     mode: reactive[str] = reactive("question", bindings=True)
     app: DLQuizApp  # type: ignore[assignment]
 
-    def __init__(self) -> None:
+    def __init__(self, practice: Practice | None = None) -> None:
+        """With ``practice`` (cram or quiz), answers change nothing on disk."""
         super().__init__()
         self.current: Shown | None = None
+        self.practice = practice
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -107,8 +113,15 @@ class ReviewScreen(Screen[None]):
             return mode == "question" and typed_card
         if action == "proof":
             return mode == "feedback" and cur is not None and cur.question is not None
+        if action in ("bury", "suspend", "flag"):
+            return self.practice is None and mode in ("question", "revealed") and cur is not None
         if action == "undo":
-            return mode in ("question", "done") and not typed_card and self.app.session.can_undo
+            return (
+                self.practice is None
+                and mode in ("question", "done")
+                and not typed_card
+                and self.app.session.can_undo
+            )
         return True
 
     # ----- showing cards ------------------------------------------------------------
@@ -116,7 +129,7 @@ class ReviewScreen(Screen[None]):
     def next_card(self) -> None:
         app = self.app
         now = app.clock()
-        spec = app.session.next_card(now)
+        spec = self.practice.next_card(now) if self.practice else app.session.next_card(now)
         self._update_progress()
         if spec is None:
             self.current = None
@@ -209,11 +222,20 @@ class ReviewScreen(Screen[None]):
         back.update(prefix + self.current.back)
         back.display = True
         bar = self.query_one(RatingBar)
-        bar.show(self.current.outcomes, self.current.suggested)
+        if self.practice is None:
+            bar.show(self.current.outcomes, self.current.suggested)
+        else:
+            again = "see again" if not self.practice.is_quiz else "missed"
+            bar.show_labels(
+                {AGAIN: again, HARD: "hard", GOOD: "got it", EASY: "easy"}, self.current.suggested
+            )
         bar.display = True
 
     def _show_done(self, now: datetime) -> None:
         self._reset_widgets()
+        if self.practice is not None:
+            self._show_practice_done(now)
+            return
         self.query_one("#card-kind", Static).update("All done")
         nxt = self.app.session.next_learning_due()
         if nxt is not None:
@@ -225,10 +247,46 @@ class ReviewScreen(Screen[None]):
         self._hint("Enter: back home.")
         self.mode = "done"
 
+    def _show_practice_done(self, now: datetime) -> None:
+        practice = self.practice
+        assert practice is not None
+        self.query_one("#card-kind", Static).update(escape(practice.title))
+        minutes, seconds = divmod(round(practice.elapsed(now)), 60)
+        if practice.is_quiz:
+            lines = [
+                f"[b]Score: {practice.right} / {practice.graded}[/] in {minutes}:{seconds:02d}",
+            ]
+            if practice.misses:
+                lines.append("\n[b]Missed[/]")
+                for miss in practice.misses:
+                    lines.append(
+                        f"\n• {escape(miss.prompt)}\n  you: {escape(miss.given or '—')}   "
+                        f"answer: [b]{escape(miss.expected)}[/]"
+                    )
+            else:
+                lines.append("\nNo misses. Well done.")
+        else:
+            lines = [
+                f"Crammed {practice.asked} answers in {minutes}:{seconds:02d}. "
+                "Your schedule is unchanged."
+            ]
+        self.query_one("#card-front", Static).update("\n".join(lines))
+        self._hint("Enter: back home. Practice does not change your schedule.")
+        self.mode = "done"
+
     def _hint(self, text: str) -> None:
         self.query_one("#hint", Static).update(f"[dim]{escape(text)}[/]")
 
     def _update_progress(self) -> None:
+        if self.practice is not None:
+            p = self.practice
+            minutes, seconds = divmod(round(p.elapsed(self.app.clock())), 60)
+            score = f"   Score [b $success]{p.right}/{p.graded}[/]" if p.is_quiz else ""
+            self.query_one("#progress", Static).update(
+                f"{escape(p.title)}   Left [b $warning]{p.remaining}[/]{score}   "
+                f"Time {minutes}:{seconds:02d}"
+            )
+            return
         counts = self.app.session.counts(self.app.clock())
         self.query_one("#progress", Static).update(
             f"Due [b $warning]{counts.due}[/]   New [b $accent]{counts.new}[/]   "
@@ -400,6 +458,12 @@ class ReviewScreen(Screen[None]):
         assert cur is not None
         app = self.app
         now = app.clock()
+        if self.practice is not None:
+            self._practice_answered(cur, rating)
+            self.current = None
+            if advance:
+                self.next_card()
+            return
         duration = int((now - cur.shown_at).total_seconds() * 1000)
         record = app.session.answer(
             cur.spec.id, cur.outcomes[rating], now, duration, self._extra(cur)
@@ -409,6 +473,49 @@ class ReviewScreen(Screen[None]):
         self.current = None
         if advance:
             self.next_card()
+
+    def _practice_answered(self, cur: Shown, rating: int) -> None:
+        assert self.practice is not None
+        if cur.suggested is None:  # self-graded
+            self.practice.answered(rating)
+            return
+        question = cur.question
+        prompt = question.prompt if question else cur.front
+        expected = question.expected.display() if question else cur.choices[cur.correct or 0]
+        self.practice.answered(
+            rating,
+            correct=cur.suggested != AGAIN,
+            prompt=prompt,
+            given=cur.typed or "",
+            expected=expected,
+        )
+
+    def _mark_current(self, kind: str, message: str, **fields: object) -> bool:
+        cur = self.current
+        if self.practice is not None or cur is None or self.mode not in ("question", "revealed"):
+            return False
+        if not self.app.apply_mark(kind, cur.spec.id, **fields):
+            return False
+        self.app.notify(message, timeout=4)
+        return True
+
+    def action_bury(self) -> None:
+        """Hide this card until tomorrow; nothing about its schedule changes."""
+        if self._mark_current("bury", "Buried until tomorrow."):
+            self.next_card()
+
+    def action_suspend(self) -> None:
+        """Take this card out of rotation until unsuspended from Browse."""
+        if self._mark_current("suspend", "Suspended. Unsuspend it from Browse.", on=True):
+            self.next_card()
+
+    def action_flag(self) -> None:
+        cur = self.current
+        if cur is None:
+            return
+        marks = self.app.session.marks.get(cur.spec.id)
+        on = not (marks is not None and marks.flagged)
+        self._mark_current("flag", "Flagged." if on else "Flag removed.", on=on)
 
     def action_undo(self) -> None:
         app = self.app

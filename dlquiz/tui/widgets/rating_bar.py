@@ -42,6 +42,13 @@ class RatingBar(Horizontal):
             button.label = f"{rating} {RATING_NAMES[rating]} · {outcome.label}"
             button.set_class(rating == suggested, "suggested")
 
+    def show_labels(self, labels: dict[int, str], suggested: int | None = None) -> None:
+        """Plain labels instead of intervals (practice modes do not schedule)."""
+        for rating, label in labels.items():
+            button = self.query_one(f"#rate-{rating}", Button)
+            button.label = f"{rating} {label}"
+            button.set_class(rating == suggested, "suggested")
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id and event.button.id.startswith("rate-"):

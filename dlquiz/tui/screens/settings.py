@@ -1,0 +1,604 @@
+"""Settings: a form over every field of ``dlquiz.settings.Settings``.
+
+Each field shows its label, its widget and, as help, the field's docstring read
+from ``dlquiz/settings.py`` (so the help never drifts from the code). Nothing is
+written until Save: the values are parsed here, validated by ``Settings.replace``
+(pydantic), and any error is shown under the field it concerns while the user's
+input stays as typed. "Fit my parameters" runs the FSRS optimizer in a thread.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import inspect
+import itertools
+import re
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static
+from textual.worker import get_current_worker
+
+from dlquiz import settings as settings_module
+from dlquiz.cards import Kind
+from dlquiz.settings import Settings
+
+if TYPE_CHECKING:
+    from dlquiz.optimize import Fit
+    from dlquiz.tui.app import DLQuizApp
+
+# Field name -> label. The help text comes from the field's docstring instead.
+LABELS: dict[str, str] = {
+    "desired_retention": "Desired retention",
+    "new_per_day": "New cards per day",
+    "max_reviews_per_day": "Maximum reviews per day",
+    "learning_steps_minutes": "Learning steps (minutes)",
+    "relearning_steps_minutes": "Relearning steps (minutes)",
+    "day_starts_at_hour": "Day starts at",
+    "theme": "Theme",
+    "excluded_tags": "Tags in rotation",
+    "excluded_skills": "Skills in rotation",
+    "fsrs_parameters": "Scheduler parameters",
+}
+
+# Fields edited in a text Input, and how each is parsed (ValueError -> the hint).
+TEXT_FIELDS = (
+    "desired_retention",
+    "new_per_day",
+    "max_reviews_per_day",
+    "learning_steps_minutes",
+    "relearning_steps_minutes",
+)
+SELECT_FIELDS = ("day_starts_at_hour", "theme")
+LIST_FIELDS = ("excluded_tags", "excluded_skills")
+
+
+def label(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@functools.cache
+def field_help() -> dict[str, str]:
+    """Each Settings field's docstring, read from the source with ``ast``."""
+    try:
+        tree = ast.parse(inspect.getsource(settings_module))
+    except (OSError, TypeError, SyntaxError):  # no source shipped: no help, still usable
+        return {}
+    docs: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.ClassDef) and node.name == "Settings"):
+            continue
+        for field, doc in itertools.pairwise(node.body):
+            if (
+                isinstance(field, ast.AnnAssign)
+                and isinstance(field.target, ast.Name)
+                and isinstance(doc, ast.Expr)
+                and isinstance(doc.value, ast.Constant)
+                and isinstance(doc.value.value, str)
+            ):
+                docs[field.target.id] = inspect.cleandoc(doc.value.value)
+    return docs
+
+
+def _number(text: str) -> float:
+    text = text.strip()
+    if text.endswith("%"):  # "85%" means 0.85
+        return float(text[:-1]) / 100
+    return float(text)
+
+
+def _whole(text: str) -> int:
+    return int(text.strip().replace("_", ""))
+
+
+def _steps(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in re.split(r"[\s,;]+", text.strip()) if part)
+
+
+def _format_steps(steps: Iterable[float]) -> str:
+    return " ".join(f"{m:g}" for m in steps)
+
+
+# name -> (parse, hint shown when parsing fails, format for display)
+PARSERS: dict[str, tuple[Callable[[str], Any], str, Callable[[Any], str]]] = {
+    "desired_retention": (_number, "Enter a number from 0.70 to 0.99, e.g. 0.9.", "{:g}".format),
+    "new_per_day": (_whole, "Enter a whole number, e.g. 20.", str),
+    "max_reviews_per_day": (_whole, "Enter a whole number, e.g. 500.", str),
+    "learning_steps_minutes": (
+        _steps,
+        "Enter minutes separated by spaces, e.g. 1 10.",
+        _format_steps,
+    ),
+    "relearning_steps_minutes": (
+        _steps,
+        "Enter minutes separated by spaces, e.g. 10.",
+        _format_steps,
+    ),
+}
+
+
+def _pydantic_message(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", "invalid value")).replace("Input should be", "Must be")
+    loc = err.get("loc", ())
+    if len(loc) > 1 and isinstance(loc[1], int):  # one entry of a tuple, e.g. a step
+        return f"Entry {loc[1] + 1}: {msg}"
+    return msg
+
+
+def _field_errors(exc: ValueError) -> dict[str, str]:
+    """A pydantic ValidationError's messages by Settings field (first one per field)."""
+    errors: dict[str, str] = {}
+    details = getattr(exc, "errors", None)
+    if callable(details):
+        for err in details():
+            loc = err.get("loc") or ("",)
+            if str(loc[0]) in LABELS:
+                errors.setdefault(str(loc[0]), _pydantic_message(err))
+    return errors
+
+
+class ConfirmDiscard(ModalScreen[bool]):
+    """Asked on Esc when the form has unsaved edits."""
+
+    DEFAULT_CSS = """
+    ConfirmDiscard {
+        align: center middle;
+    }
+    #confirm {
+        width: 50;
+        height: auto;
+        border: round $warning;
+        background: $surface;
+        padding: 1 2;
+    }
+    #confirm-buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: center;
+    }
+    #confirm-buttons Button {
+        margin: 0 1;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("d,y", "answer(True)", "Discard"),
+        Binding("escape,n", "answer(False)", "Keep editing"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Static("You have unsaved changes. Discard them?")
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Discard", id="discard", variant="error")
+                yield Button("Keep editing", id="keep", variant="primary")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "discard")
+
+    def action_answer(self, discard: bool) -> None:
+        self.dismiss(discard)
+
+
+class SettingsScreen(Screen[None]):
+    """Edit, validate and save the settings; fit personal scheduler parameters."""
+
+    DEFAULT_CSS = """
+    #settings-form {
+        height: 1fr;
+        padding: 0 1;
+    }
+    .field {
+        height: auto;
+        margin-bottom: 1;
+    }
+    .field-row {
+        height: auto;
+    }
+    .field-label {
+        width: 28;
+        text-style: bold;
+    }
+    .field-row .field-label {
+        padding-top: 1;
+    }
+    .field-row Input, .field-row Select {
+        width: 1fr;
+        max-width: 40;
+    }
+    .field-help {
+        color: $text-muted;
+    }
+    .field-error {
+        color: $text-error;
+        text-style: bold;
+        display: none;
+    }
+    .field-error.shown {
+        display: block;
+    }
+    .field SelectionList {
+        max-height: 12;
+        border: round $primary-darken-2;
+    }
+    .field SelectionList:focus {
+        border: round $primary;
+    }
+    .list-buttons, .fit-buttons {
+        height: auto;
+    }
+    .list-buttons Button, .fit-buttons Button {
+        margin-right: 1;
+    }
+    #fsrs-current {
+        margin: 1 0 0 0;
+    }
+    #fit-status {
+        color: $text-accent;
+    }
+    #settings-actions {
+        height: auto;
+        padding: 0 1;
+        background: $boost;
+    }
+    #settings-actions Button {
+        margin-right: 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    app: DLQuizApp  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._fitting = False
+        self._initial: dict[str, Any] = {}
+        self._refused: dict[str, str] = {}  # field -> the text an error message is about
+        # Excluded ids the lists below cannot show (a deck that failed to load,
+        # a family that was renamed): kept as they are rather than silently dropped.
+        self._hidden_excluded: dict[str, tuple[str, ...]] = {}
+
+    @property
+    def settings(self) -> Settings:
+        return self.app.workspace.store.settings
+
+    # ----- building the form -------------------------------------------------------
+
+    def _tag_choices(self) -> list[tuple[str, str]]:
+        counts: dict[str, int] = {}
+        for spec in self.app.workspace.deck.values():
+            for tag in spec.tags:
+                if spec.kind is not Kind.SKILL:  # skill cards carry their topic as a tag
+                    counts[tag] = counts.get(tag, 0) + 1
+        return [(f"{tag}  ({n} cards)", tag) for tag, n in sorted(counts.items())]
+
+    def _skill_choices(self) -> list[tuple[str, str]]:
+        from dlquiz.questions import families  # metadata only: no torch
+
+        in_deck = {s.key for s in self.app.workspace.deck.values() if s.kind is Kind.SKILL}
+        fams = families()
+        ids = sorted(in_deck or fams, key=lambda f: (fams[f].topic, f) if f in fams else ("", f))
+        return [(f"{fams[f].topic} · {fams[f].title}" if f in fams else f, f) for f in ids]
+
+    def _field(self, name: str, *widgets: Widget, row: bool = True) -> Vertical:
+        help_text = field_help().get(name, "")
+        parts: list[Widget] = []
+        if row:
+            parts.append(
+                Horizontal(Label(label(name), classes="field-label"), *widgets, classes="field-row")
+            )
+        else:  # a tall widget: label and help above it
+            parts.append(Label(label(name), classes="field-label"))
+        parts.append(Static(help_text, classes="field-help", markup=False))
+        if name in LIST_FIELDS:
+            parts.append(
+                Static("Ticked ones are studied; Space or a click toggles.", classes="field-help")
+            )
+        if not row:
+            parts.extend(widgets)
+        parts.append(Static("", id=f"err-{name}", classes="field-error", markup=False))
+        return Vertical(*parts, id=f"field-{name}", classes="field")
+
+    def compose(self) -> ComposeResult:
+        current = self.settings
+        yield Header()
+        with VerticalScroll(id="settings-form"):
+            for name in TEXT_FIELDS:
+                _parse, _hint, fmt = PARSERS[name]
+                yield self._field(name, Input(fmt(getattr(current, name)), id=f"f-{name}"))
+            yield self._field(
+                "day_starts_at_hour",
+                Select(
+                    [(f"{h:02d}:00", h) for h in range(24)],
+                    value=current.day_starts_at_hour,
+                    allow_blank=False,
+                    id="f-day_starts_at_hour",
+                ),
+            )
+            yield self._field(
+                "theme",
+                Select(
+                    [("Dark", "dark"), ("Light", "light")],
+                    value=current.theme,
+                    allow_blank=False,
+                    id="f-theme",
+                ),
+            )
+            for name, choices in (
+                ("excluded_tags", self._tag_choices()),
+                ("excluded_skills", self._skill_choices()),
+            ):
+                excluded = set(getattr(current, name))
+                values = {v for _, v in choices}
+                self._hidden_excluded[name] = tuple(sorted(excluded - values))
+                yield self._field(
+                    name,
+                    SelectionList[str](
+                        *[(prompt, v, v not in excluded) for prompt, v in choices],
+                        id=f"f-{name}",
+                    ),
+                    Horizontal(
+                        Button("All", id=f"all-{name}", compact=True),
+                        Button("None", id=f"none-{name}", compact=True),
+                        classes="list-buttons",
+                    ),
+                    row=False,
+                )
+            yield self._field(
+                "fsrs_parameters",
+                Static(id="fsrs-current"),
+                Horizontal(
+                    Button("Fit my parameters", id="fit", compact=True),
+                    Button("Use default parameters", id="defaults", compact=True),
+                    classes="fit-buttons",
+                ),
+                Static("", id="fit-status"),
+                row=False,
+            )
+        with Horizontal(id="settings-actions"):
+            yield Button("Save", id="save", variant="primary", compact=True)
+            yield Button("Cancel", id="cancel", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Settings"
+        self._initial = self._initial_values(self.settings)
+        self._show_parameters()
+
+    def _initial_values(self, settings: Settings) -> dict[str, Any]:
+        """What the widgets show for ``settings``: the baseline for "was anything edited"."""
+        values: dict[str, Any] = {}
+        for name in TEXT_FIELDS:
+            values[name] = PARSERS[name][2](getattr(settings, name))
+        for name in SELECT_FIELDS:
+            values[name] = getattr(settings, name)
+        for name in LIST_FIELDS:
+            excluded = set(getattr(settings, name))
+            options = self.query_one(f"#f-{name}", SelectionList)
+            values[name] = tuple(
+                sorted(
+                    options.get_option_at_index(i).value
+                    for i in range(options.option_count)
+                    if options.get_option_at_index(i).value not in excluded
+                )
+            )
+        return values
+
+    def _form_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in TEXT_FIELDS:
+            values[name] = self.query_one(f"#f-{name}", Input).value
+        for name in SELECT_FIELDS:
+            values[name] = self.query_one(f"#f-{name}", Select).value
+        for name in LIST_FIELDS:
+            values[name] = tuple(sorted(self.query_one(f"#f-{name}", SelectionList).selected))
+        return values
+
+    @property
+    def edited(self) -> bool:
+        return self._form_values() != self._initial
+
+    # ----- errors ------------------------------------------------------------------
+
+    def _set_error(self, name: str, message: str) -> None:
+        if message and name in TEXT_FIELDS:
+            self._refused[name] = self.query_one(f"#f-{name}", Input).value
+        widget = self.query_one(f"#err-{name}", Static)
+        widget.update(message)
+        widget.set_class(bool(message), "shown")
+
+    def _clear_errors(self) -> None:
+        self._refused.clear()
+        for widget in self.query(".field-error").results(Static):
+            widget.update("")
+            widget.remove_class("shown")
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        # The message concerned the refused text; it would mislead once that is edited.
+        name = (event.input.id or "").removeprefix("f-")
+        if name in self._refused and event.value != self._refused[name]:
+            del self._refused[name]
+            self._set_error(name, "")
+
+    # ----- save / cancel -----------------------------------------------------------
+
+    @on(Input.Submitted)
+    def _input_submitted(self) -> None:
+        self.save()  # Enter in a field saves, like Ctrl+S
+
+    def _changes(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Parse the form into Settings changes; errors by field for what cannot be parsed."""
+        form = self._form_values()
+        changes: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for name in TEXT_FIELDS:
+            parse, hint, _fmt = PARSERS[name]
+            try:
+                changes[name] = parse(form[name])
+            except ValueError:
+                errors[name] = hint
+        for name in SELECT_FIELDS:
+            changes[name] = form[name]
+        for name in LIST_FIELDS:
+            options = self.query_one(f"#f-{name}", SelectionList)
+            selected = set(options.selected)
+            shown = [options.get_option_at_index(i).value for i in range(options.option_count)]
+            changes[name] = tuple(
+                sorted({*self._hidden_excluded[name], *(v for v in shown if v not in selected)})
+            )
+        return changes, errors
+
+    def action_save(self) -> None:
+        self.save()
+
+    def save(self) -> bool:
+        """Validate and save the form; True when saved."""
+        self._clear_errors()
+        changes, errors = self._changes()
+        new: Settings | None = None
+        if not errors:
+            try:
+                new = self.settings.replace(**changes)
+            except ValueError as exc:  # pydantic's ValidationError
+                errors = _field_errors(exc)
+                if not errors:  # cannot be pinned on one field: say it all
+                    self.notify(str(exc), title="Not saved", severity="error", timeout=15)
+                    return False
+        if new is None:
+            for name, message in errors.items():
+                self._set_error(name, message)
+            first = next((n for n in (*TEXT_FIELDS, *SELECT_FIELDS) if n in errors), None)
+            if first is not None:
+                self.query_one(f"#f-{first}").focus()
+                self.query_one(f"#field-{first}").scroll_visible()
+            self.notify(
+                "Check: " + ", ".join(label(n) for n in errors) + ".",
+                title="Not saved",
+                severity="error",
+            )
+            return False
+        if not self.app.apply_settings(new):
+            return False  # apply_settings told the user why
+        self._initial = self._initial_values(new)
+        self.notify("Saved", title="Settings")
+        return True
+
+    def action_cancel(self) -> None:
+        if not self.edited:
+            self._leave()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self._leave()
+
+        self.app.push_screen(ConfirmDiscard(), answered)
+
+    def _leave(self) -> None:
+        if self._fitting:
+            self.notify("Fitting stopped; your parameters were not changed.", title="Settings")
+        self.dismiss()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        button = event.button.id or ""
+        if button == "save":
+            self.save()
+        elif button == "cancel":
+            self.action_cancel()
+        elif button == "fit":
+            self.start_fit()
+        elif button == "defaults":
+            self.use_defaults()
+        elif button.startswith(("all-", "none-")):
+            which, name = button.split("-", 1)
+            options = self.query_one(f"#f-{name}", SelectionList)
+            if which == "all":
+                options.select_all()
+            else:
+                options.deselect_all()
+
+    # ----- FSRS parameters ---------------------------------------------------------
+
+    def _show_parameters(self) -> None:
+        params = self.settings.fsrs_parameters
+        if params is None:
+            text = "Using the default FSRS parameters (fitted to many people's reviews)."
+        else:
+            text = "Using your fitted parameters: " + ", ".join(f"{p:.4g}" for p in params)
+        self.query_one("#fsrs-current", Static).update(text)
+        self.query_one("#defaults", Button).disabled = params is None or self._fitting
+        self.query_one("#fit", Button).disabled = self._fitting
+
+    def _fit_status(self, text: str) -> None:
+        self.query_one("#fit-status", Static).update(text)
+
+    def start_fit(self) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        self._show_parameters()
+        self._fit_status("Fitting to your reviews (PyTorch; this can take a while)…")
+        self._fit()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="fit")
+    def _fit(self) -> None:
+        from dlquiz import optimize
+
+        worker = get_current_worker()
+        try:
+            records = list(self.app.workspace.store.iter_log())
+            n = optimize.count_reviews(records)
+            result = optimize.fit(records) if n >= optimize.MIN_REVIEWS else None
+        except Exception as exc:  # shown to the user, not lost in a worker
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._fit_failed, exc)
+            return
+        if not worker.is_cancelled:  # the user left Settings: abandon the result
+            self.app.call_from_thread(self._fit_done, result, n, optimize.MIN_REVIEWS)
+
+    def _fit_failed(self, exc: Exception) -> None:
+        self._fitting = False
+        self._show_parameters()
+        self._fit_status(f"Fitting failed: {exc}")
+        self.notify(f"Fitting failed: {exc}", title="Settings", severity="error")
+
+    def _fit_done(self, result: Fit | None, n: int, needed: int) -> None:
+        self._fitting = False
+        if result is None:
+            self._fit_status(
+                f"Not enough reviews yet ({n}; needs at least {needed}). Only reviews made a "
+                "day or more after the card's previous one count."
+            )
+        elif not result.improved:
+            self._fit_status(
+                f"The default parameters already fit your {result.reviews} reviews best "
+                f"(log loss {result.default_loss:.4f}); nothing changed."
+            )
+        elif self.app.apply_settings(
+            self.settings.replace(fsrs_parameters=tuple(result.parameters))
+        ):
+            self._fit_status(
+                f"Fitted to {result.reviews} reviews: log loss {result.default_loss:.4f} → "
+                f"{result.loss:.4f}. Saved; the scheduler uses them now."
+            )
+            self.notify("Personal parameters saved", title="Settings")
+        self._show_parameters()
+
+    def use_defaults(self) -> None:
+        if self.settings.fsrs_parameters is None:
+            return
+        if self.app.apply_settings(self.settings.replace(fsrs_parameters=None)):
+            self._fit_status("Back to the default parameters.")
+            self.notify("Default parameters restored", title="Settings")
+        self._show_parameters()

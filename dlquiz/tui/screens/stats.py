@@ -1,0 +1,291 @@
+"""Statistics with pictures: a review heatmap, the due forecast, retention, streaks, mastery.
+
+The figures come from ``dlquiz.stats.compute`` (the same as ``dlquiz stats``),
+run in a thread worker because it reads the whole review log: the screen shows
+"Computing…" meanwhile and stays responsive.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from dlquiz import stats as stats_core
+from dlquiz import workspace as workspace_mod
+from dlquiz.cards import CardSpec
+from dlquiz.scheduler import CardState
+from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
+from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
+
+if TYPE_CHECKING:
+    from dlquiz.tui.app import DLQuizApp
+
+COMPUTING = "Computing statistics…"
+NO_RETENTION = "no reviews of learned cards yet"
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _percent(ratio: Ratio) -> str:
+    return "n/a" if ratio.share is None else f"{ratio.share:.0%}"
+
+
+def _tile(value: str, label: str, detail: str) -> str:
+    """A tile's markup: big value, what it is, a muted detail line."""
+    return f"[b $accent]{value}[/]\n{label}\n[$text-muted]{detail}[/]"
+
+
+class StatsScreen(Screen[None]):
+    """How your studying is going, computed off the UI thread."""
+
+    DEFAULT_CSS = """
+    StatsScreen #stats {
+        padding: 0 1;
+    }
+    StatsScreen #stats-status {
+        color: $text-muted;
+        margin-bottom: 1;
+    }
+    StatsScreen #stats-body {
+        height: auto;
+    }
+    StatsScreen #stats-tiles {
+        grid-size: 4;
+        grid-gutter: 0 1;
+        grid-rows: auto;
+        height: auto;
+    }
+    StatsScreen .tile {
+        height: auto;
+        min-height: 5;
+        padding: 0 1;
+        border: round $primary;
+    }
+    StatsScreen .section {
+        text-style: bold;
+        margin-top: 1;
+    }
+    StatsScreen .note {
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    app: DLQuizApp  # type: ignore[assignment]
+
+    computing: reactive[bool] = reactive(False, bindings=True)
+
+    def __init__(self, tz: tzinfo | None = None) -> None:
+        """``tz``: the timezone study days are counted in (default: the local one)."""
+        super().__init__()
+        self.tz = tz
+        self.stats: Stats | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="stats"):
+            yield Static(COMPUTING, id="stats-status")
+            with Vertical(id="stats-body"):
+                with Grid(id="stats-tiles"):
+                    yield Static(id="tile-today", classes="tile")
+                    yield Static(id="tile-streak", classes="tile")
+                    yield Static(id="tile-retention", classes="tile")
+                    yield Static(id="tile-cards", classes="tile")
+                yield Static(id="retention", classes="note")
+                yield Static(f"Reviews per day · last {HISTORY_DAYS // 7} weeks", classes="section")
+                yield Heatmap(id="heatmap")
+                yield Static(id="heatmap-summary", classes="note")
+                yield Static(id="forecast-title", classes="section")
+                yield ForecastChart(id="forecast")
+                yield Static(id="forecast-counts")
+                yield Static("Mastery by topic tag", classes="section")
+                yield MasteryTable("Tag", id="mastery-tags")
+                yield Static("Mastery by skill family", classes="section")
+                yield MasteryTable("Family", id="mastery-families")
+                yield Static(id="families-note", classes="note")
+                yield Static(
+                    f"Mastered: stability of {MASTERY_DAYS:.0f} days or more (the card would "
+                    "still be recalled 9 times in 10 after three weeks). Share: mastered among "
+                    "studied cards. Click a column header to sort.",
+                    classes="note",
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#stats-body").display = False  # nothing to show before the first result
+        self.action_refresh()
+
+    # ----- actions ------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refresh" and self.computing:
+            return None  # shown greyed out: a computation is already under way
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_refresh(self) -> None:
+        """Start a computation with a snapshot of the current state."""
+        app = self.app
+        store = app.workspace.store
+        self.computing = True
+        self.query_one("#stats-status", Static).update(COMPUTING)
+        suspended = {card_id for card_id, marks in store.marks.items() if marks.suspended}
+        self._compute(
+            dict(store.cards),  # a copy: reviews elsewhere must not change it mid-computation
+            suspended,
+            app.workspace.deck,
+            app.clock(),
+            self.tz or workspace_mod.local_tz(),
+            store.settings.day_starts_at_hour,
+        )
+
+    # ----- the worker ---------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
+    def _compute(
+        self,
+        cards: dict[str, CardState],
+        suspended: set[str],
+        deck: dict[str, CardSpec],
+        now: datetime,
+        tz: tzinfo,
+        hour: int,
+    ) -> None:
+        records = self.app.workspace.store.iter_log()  # reads the log file: keep it off the UI
+        stats = stats_core.compute(records, cards, deck, now, tz, hour)
+        # The forecast counts every deck card, suspended ones too (as `dlquiz stats`
+        # does); say how many of those it holds, since they will not come up.
+        held = sum(
+            1
+            for card_id in suspended
+            if card_id in deck
+            and card_id in cards
+            and (stats_core.study_day(cards[card_id].due_at, tz, hour) - stats.today).days
+            < len(stats.forecast)
+        )
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, stats, now.astimezone(tz), held)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "stats" or event.state != WorkerState.ERROR:
+            return
+        self.computing = False
+        error = event.worker.error
+        self.query_one("#stats-status", Static).update(
+            f"[$error]Could not compute the statistics: {type(error).__name__}: {error}[/]\n"
+            "Press r to try again."
+        )
+
+    # ----- showing the result -------------------------------------------------------
+
+    def _show(self, stats: Stats, now: datetime, suspended_due: int = 0) -> None:
+        if not self.is_mounted:
+            return  # the screen was closed while computing
+        self.stats = stats
+        self.computing = False
+        self.query_one("#stats-status", Static).update(
+            f"Study day {stats.today:%a} {stats.today.day} {stats.today:%b %Y} · days begin at "
+            f"{stats.day_starts_at_hour:02d}:00 · as of {now:%H:%M} · r refreshes"
+        )
+        self._show_summary(stats)
+        self.query_one(Heatmap).show(stats.per_day, stats.today)
+        active = [n for n in stats.per_day.values() if n]
+        self.query_one("#heatmap-summary", Static).update(
+            f"{sum(active)} reviews on {_days(len(active))} in the last {HISTORY_DAYS // 7} weeks"
+            if active
+            else "No reviews in this period yet: every answered card adds to the map."
+        )
+        self._show_forecast(stats, suspended_due)
+        self.query_one("#mastery-tags", MasteryTable).show(stats.mastery_by_tag)
+        started = {k: m for k, m in stats.mastery_by_family.items() if m.studied}
+        families = self.query_one("#mastery-families", MasteryTable)
+        families.show(started)
+        families.display = bool(started)
+        untouched = len(stats.mastery_by_family) - len(started)
+        self.query_one("#families-note", Static).update(
+            "No skill family started yet."
+            if not started
+            else f"{untouched} more skill families not started yet."
+            if untouched
+            else ""
+        )
+        self.query_one("#stats-body").display = True
+
+    def _show_summary(self, stats: Stats) -> None:
+        totals = stats.totals
+        new = f"{totals.new_today} new card" + ("" if totals.new_today == 1 else "s")
+        self.query_one("#tile-today", Static).update(
+            _tile(str(totals.reviews_today), "reviews today", new)
+        )
+        self.query_one("#tile-streak", Static).update(
+            _tile(
+                _days(stats.current_streak),
+                "current streak",
+                f"longest {_days(stats.longest_streak)}",
+            )
+        )
+        recent, overall = stats.retention_recent, stats.retention
+        if overall.total == 0:
+            detail = NO_RETENTION
+        elif recent.total == 0:
+            detail = f"none in {RECENT_DAYS} days; all time {_percent(overall)}"
+        else:
+            detail = f"all time {_percent(overall)}"
+        self.query_one("#tile-retention", Static).update(
+            _tile(_percent(recent), f"retention, {RECENT_DAYS} days", detail)
+        )
+        self.query_one("#tile-cards", Static).update(
+            _tile(
+                f"{totals.cards_studied}/{totals.cards_in_deck}",
+                "cards studied",
+                f"{totals.reviews} reviews in all",
+            )
+        )
+        self.query_one("#retention", Static).update(
+            f"True retention, last {RECENT_DAYS} days: {self._ratio(recent)} · "
+            f"all time: {self._ratio(overall)}. It counts learned cards not rated Again at "
+            "their first look of a study day."
+        )
+
+    @staticmethod
+    def _ratio(ratio: Ratio) -> str:
+        if ratio.total == 0:
+            return f"n/a ({NO_RETENTION})"
+        return f"{_percent(ratio)} ({ratio.passed} of {ratio.total} recalled)"
+
+    def _show_forecast(self, stats: Stats, suspended_due: int) -> None:
+        forecast = stats.forecast
+        days = len(forecast)
+        self.query_one("#forecast-title", Static).update(
+            f"Due over the next {days} days · overdue cards count today"
+        )
+        self.query_one(ForecastChart).show(forecast)
+        counts = (
+            f"today [b]{forecast[0]}[/] · tomorrow [b]{forecast[1]}[/] · "
+            f"next 7 days [b]{sum(forecast[:7])}[/] · next {days} days [b]{sum(forecast)}[/]"
+        )
+        if suspended_due:
+            counts += (
+                f"\n[$text-muted]{suspended_due} of these are suspended and will not come up "
+                "until you unsuspend them.[/]"
+            )
+        if not any(forecast):
+            counts += f"\n[$text-muted]Nothing studied is due in the next {days} days.[/]"
+        self.query_one("#forecast-counts", Static).update(counts)
