@@ -8,6 +8,10 @@ startup        process start -> first card on screen (headless, Enter pressed on
 record         one answer recorded durably with 100k log entries and 10k cards,
                vs a raw append + fsync of the same bytes
 state_load     loading state.json with 10k and 100k cards, vs json.loads of the file
+generation     warm p50/p99 of every question family and level (target p99 <= 5 ms), with
+               a closed-form formula and a real-tensor Conv2d as floors in the same run
+stall          largest event-loop stall while torch loads in the app's worker process,
+               vs importing torch in a thread of the app (target <= 50 ms)
 
 Run:  python benchmarks/bench.py [--quick] [--only startup,record,state_load]
 """
@@ -231,12 +235,165 @@ def bench_state_load(repeats: int) -> dict[str, object]:
     return out
 
 
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def bench_generation(repeats: int) -> dict[str, object]:
+    """Warm generation time per family and level, as the worker process runs it."""
+    import numpy as np
+    import torch
+    from torch import nn
+
+    from dlquiz.questions import families, generate
+
+    torch.set_num_threads(1)  # as in the worker process
+
+    def floor_formula(seed: int) -> int:
+        rng = np.random.default_rng(seed)
+        k, s, p = (int(v) for v in rng.integers(1, 9, size=3))
+        return (64 + 2 * p - k) // s + 1
+
+    conv, x = nn.Conv2d(3, 16, 3, stride=2, padding=1), torch.randn(8, 3, 64, 64)
+
+    def floor_tensor(_: int) -> object:
+        with torch.no_grad():
+            return conv(x).shape
+
+    def timed(fn: Callable[[int], object]) -> list[float]:
+        for seed in range(5):
+            fn(seed)  # warm-up
+        samples = []
+        for seed in range(repeats):
+            start = time.perf_counter()
+            fn(seed + 1000)
+            samples.append(time.perf_counter() - start)
+        return samples
+
+    floors = {"closed_form": timed(floor_formula), "real_tensor_conv2d": timed(floor_tensor)}
+    tensor_p50 = statistics.median(floors["real_tensor_conv2d"])
+    per_skill: dict[str, object] = {}
+    worst = 0.0
+    for fam in families().values():
+        for level in sorted(fam.levels):
+            samples = timed(lambda seed, f=fam.id, lv=level: generate(f, lv, seed))
+            p99 = _percentile(samples, 0.99)
+            worst = max(worst, p99)
+            per_skill[f"{fam.id}/{level}"] = {
+                "p50_ms": round(statistics.median(samples) * 1000, 3),
+                "p99_ms": round(p99 * 1000, 3),
+                "p50_vs_real_tensor": round(statistics.median(samples) / tensor_p50, 3),
+            }
+    return {
+        "samples_per_skill": repeats,
+        "floors": {
+            name: {
+                "p50_ms": round(statistics.median(v) * 1000, 4),
+                "p99_ms": round(_percentile(v, 0.99) * 1000, 4),
+            }
+            for name, v in floors.items()
+        },
+        "skills": per_skill,
+        "worst_p99_ms": round(worst * 1000, 3),
+        "target_p99_ms": 5.0,
+    }
+
+
+STALL_APP = """
+import sys, time, threading
+from pathlib import Path
+from dlquiz.__main__ import make_app
+
+mode = sys.argv[1]
+gaps = []
+state = {"last": None, "done": False}
+
+def tick():
+    now = time.perf_counter()
+    if state["last"] is not None:
+        gaps.append(now - state["last"])
+    state["last"] = now
+
+kwargs = {}
+if mode == "thread-import":
+    kwargs["generator"] = lambda *a: None  # no worker process: we import torch ourselves
+
+app = make_app(Path(sys.argv[2]), **kwargs)
+
+async def pilot(p):
+    app.set_interval(0.005, tick)
+    await p.pause(0.2)
+    gaps.clear()
+    start = time.perf_counter()
+    if mode == "worker-process":
+        app._start_worker()
+        while not app.questions_ready:
+            await p.pause(0.005)
+    else:
+        done = threading.Event()
+        def load():
+            import torch  # noqa: F401
+            done.set()
+        threading.Thread(target=load).start()
+        while not done.is_set():
+            await p.pause(0.005)
+    elapsed = time.perf_counter() - start
+    await p.pause(0.05)
+    sys.__stdout__.write(f"{max(gaps) * 1000:.3f} {elapsed:.3f}\\n")
+    sys.__stdout__.flush()
+    app.exit()
+
+app.run(headless=True, auto_pilot=pilot)
+"""
+
+
+def bench_stall(repeats: int) -> dict[str, object]:
+    """Largest event-loop stall while torch loads: worker process vs importing in a thread."""
+    results: dict[str, list[float]] = {"worker-process": [], "thread-import": []}
+    ready: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeats):
+            for mode in results:
+                proc = subprocess.run(
+                    [sys.executable, "-c", STALL_APP, mode, str(Path(tmp) / f"d{i}{mode}")],
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    stdin=subprocess.DEVNULL,
+                )
+                line = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+                if not line:
+                    raise RuntimeError(f"stall run failed: {proc.stderr[-2000:]}")
+                stall, elapsed = (float(v) for v in line[-1].split())
+                results[mode].append(stall)
+                if mode == "worker-process":
+                    ready.append(elapsed)
+    worker = statistics.median(results["worker-process"])
+    thread = statistics.median(results["thread-import"])
+    return {
+        "max_stall_worker_process_ms": round(worker, 1),
+        "max_stall_thread_import_ms": round(thread, 1),
+        "ratio_worker_vs_thread": round(worker / thread, 3),
+        "worker_ready_s": round(statistics.median(ready), 2),
+        "target_ms": 50,
+    }
+
+
 BENCHES: dict[str, Callable[[int], dict[str, object]]] = {
     "startup": bench_startup,
     "record": bench_record,
     "state_load": bench_state_load,
+    "generation": bench_generation,
+    "stall": bench_stall,
 }
-REPEATS = {"startup": (7, 3), "record": (300, 50), "state_load": (7, 3)}
+REPEATS = {
+    "startup": (7, 3),
+    "record": (300, 50),
+    "state_load": (7, 3),
+    "generation": (200, 30),
+    "stall": (3, 1),
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,9 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--seed", type=int, help="seed for the numbers (default: random)")
     ask.add_argument("--answer", metavar="TEXT", help="check this answer and explain")
     ask.add_argument("--json", action="store_true", help="print the question as JSON")
-    from dlquiz.commands import stats
+    from dlquiz.commands import export, optimize, stats
 
     stats.add_parser(sub)
+    export.add_parser(sub)
+    optimize.add_parser(sub)
     return parser
 
 
@@ -109,6 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from dlquiz.commands import stats
 
         return stats.run(paths.data_dir(args.data_dir), args.json, extra_content=args.content)
+    if args.command in ("export", "import", "optimize"):
+        from dlquiz.commands import export, optimize
+
+        home = paths.data_dir(args.data_dir)
+        if args.command == "export":
+            return export.run_export(args, home)
+        if args.command == "import":
+            return export.run_import(args, home)
+        return optimize.run(home, args.dry_run)
     if args.command == "where":
         print(paths.data_dir(args.data_dir))
         return 0

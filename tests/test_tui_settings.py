@@ -41,6 +41,13 @@ async def _type(pilot, screen: SettingsScreen, name: str, text: str) -> None:  #
     await pilot.press(*text)
 
 
+async def _click(pilot, screen: SettingsScreen, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Scroll a button into view and click it with the mouse."""
+    screen.query_one(selector).scroll_visible(animate=False, immediate=True)
+    await pilot.pause()
+    assert await pilot.click(selector)
+
+
 def _error(screen: SettingsScreen, name: str) -> str:
     return str(screen.query_one(f"#err-{name}", Static).render())
 
@@ -169,7 +176,6 @@ async def test_escape_discards_after_confirming(home: Path, clock: Clock) -> Non
         assert app.session.settings.new_per_day == 20
         # Reopened, the form shows the saved value again.
         screen = await _open(pilot, app)
-        old_scheduler = app.workspace.scheduler
         assert screen.query_one("#f-new_per_day", Input).value == "20"
         assert not screen.edited
         await pilot.press("escape")  # nothing edited: no question asked
@@ -193,7 +199,7 @@ async def test_rotation_lists_save_the_unticked_as_excluded(home: Path, clock: C
         assert saved["excluded_tags"] == ["cnn"]
         assert saved["excluded_skills"] == ["conv2d-shape"]
         assert app.session.settings.excluded_tags == ("cnn",)
-        await pilot.click("#none-excluded_skills")
+        await _click(pilot, screen, "#none-excluded_skills")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert set((_saved(home) or {})["excluded_skills"]) == {  # type: ignore[arg-type]
@@ -226,7 +232,7 @@ async def test_fit_with_too_few_reviews_says_so(home: Path, clock: Clock) -> Non
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
-        await pilot.click("#fit")
+        await _click(pilot, screen, "#fit")
         await _wait_fit(pilot, screen)
         status = str(screen.query_one("#fit-status", Static).render())
         assert "Not enough reviews yet (0; needs at least" in status
@@ -251,7 +257,7 @@ async def test_fit_applies_parameters_and_defaults_clear_them(
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
         await _type(pilot, screen, "new_per_day", "11")  # an unsaved edit stays unsaved
-        await pilot.click("#fit")
+        await _click(pilot, screen, "#fit")
         await _wait_fit(pilot, screen)
         assert seen == [0]
         saved = _saved(home) or {}
@@ -261,7 +267,7 @@ async def test_fit_applies_parameters_and_defaults_clear_them(
         assert "0.4000 → 0.3000" in str(screen.query_one("#fit-status", Static).render())
         assert "2.1" in str(screen.query_one("#fsrs-current", Static).render())
         assert screen.query_one("#f-new_per_day", Input).value == "11"
-        await pilot.click("#defaults")
+        await _click(pilot, screen, "#defaults")
         await pilot.pause()
         assert (_saved(home) or {})["fsrs_parameters"] is None
         assert app.workspace.store.settings.fsrs_parameters is None
@@ -282,7 +288,7 @@ async def test_fit_that_does_not_beat_the_defaults_changes_nothing(
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
-        await pilot.click("#fit")
+        await _click(pilot, screen, "#fit")
         await _wait_fit(pilot, screen)
         assert "already fit" in str(screen.query_one("#fit-status", Static).render())
         assert _saved(home) is None

@@ -158,7 +158,7 @@ def _export_log(path: Path, home: Path) -> int:
         _error(f"no data folder at {home}: there is no review history yet")
         return 2
     try:
-        store = Store(home).open()
+        store = Store(home, read_only=True).open()  # works beside a running app
     except StoreError as exc:  # AlreadyRunning included
         _error(str(exc))
         return 2

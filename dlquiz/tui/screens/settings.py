@@ -205,9 +205,6 @@ class SettingsScreen(Screen[None]):
         width: 28;
         text-style: bold;
     }
-    .field-row .field-label {
-        padding-top: 1;
-    }
     .field-row Input, .field-row Select {
         width: 1fr;
         max-width: 40;
@@ -315,13 +312,16 @@ class SettingsScreen(Screen[None]):
         with VerticalScroll(id="settings-form"):
             for name in TEXT_FIELDS:
                 _parse, _hint, fmt = PARSERS[name]
-                yield self._field(name, Input(fmt(getattr(current, name)), id=f"f-{name}"))
+                yield self._field(
+                    name, Input(fmt(getattr(current, name)), id=f"f-{name}", compact=True)
+                )
             yield self._field(
                 "day_starts_at_hour",
                 Select(
                     [(f"{h:02d}:00", h) for h in range(24)],
                     value=current.day_starts_at_hour,
                     allow_blank=False,
+                    compact=True,
                     id="f-day_starts_at_hour",
                 ),
             )
@@ -331,6 +331,7 @@ class SettingsScreen(Screen[None]):
                     [("Dark", "dark"), ("Light", "light")],
                     value=current.theme,
                     allow_blank=False,
+                    compact=True,
                     id="f-theme",
                 ),
             )

@@ -67,9 +67,9 @@ class StatsScreen(Screen[None]):
         height: auto;
     }
     StatsScreen .tile {
-        height: auto;
+        height: 100%;
         min-height: 5;
-        padding: 0 1;
+        padding: 0 0 0 1;
         border: round $primary;
     }
     StatsScreen .section {
@@ -202,7 +202,7 @@ class StatsScreen(Screen[None]):
         self.computing = False
         self.query_one("#stats-status", Static).update(
             f"Study day {stats.today:%a} {stats.today.day} {stats.today:%b %Y} · days begin at "
-            f"{stats.day_starts_at_hour:02d}:00 · as of {now:%H:%M} · r refreshes"
+            f"{stats.day_starts_at_hour:02d}:00 · as of {now:%H:%M}"
         )
         self._show_summary(stats)
         self.query_one(Heatmap).show(stats.per_day, stats.today)
@@ -230,44 +230,44 @@ class StatsScreen(Screen[None]):
 
     def _show_summary(self, stats: Stats) -> None:
         totals = stats.totals
-        new = f"{totals.new_today} new card" + ("" if totals.new_today == 1 else "s")
         self.query_one("#tile-today", Static).update(
-            _tile(str(totals.reviews_today), "reviews today", new)
+            _tile(str(totals.reviews_today), "reviews today", f"{totals.reviews} all time")
         )
         self.query_one("#tile-streak", Static).update(
             _tile(
                 _days(stats.current_streak),
-                "current streak",
+                "streak",
                 f"longest {_days(stats.longest_streak)}",
             )
         )
         recent, overall = stats.retention_recent, stats.retention
-        if overall.total == 0:
-            detail = NO_RETENTION
-        elif recent.total == 0:
-            detail = f"none in {RECENT_DAYS} days; all time {_percent(overall)}"
-        else:
-            detail = f"all time {_percent(overall)}"
+        # Tiles are narrow at 80 columns: the full reason for an n/a is on the line below.
+        detail = "no data yet" if overall.total == 0 else f"all time {_percent(overall)}"
         self.query_one("#tile-retention", Static).update(
-            _tile(_percent(recent), f"retention, {RECENT_DAYS} days", detail)
+            _tile(_percent(recent), f"retention {RECENT_DAYS}d", detail)
         )
         self.query_one("#tile-cards", Static).update(
             _tile(
                 f"{totals.cards_studied}/{totals.cards_in_deck}",
                 "cards studied",
-                f"{totals.reviews} reviews in all",
+                f"{totals.new_today} new today",
             )
         )
+        quiet = (
+            NO_RETENTION
+            if overall.total == 0
+            else f"no learned card came up in the last {RECENT_DAYS} days"
+        )
         self.query_one("#retention", Static).update(
-            f"True retention, last {RECENT_DAYS} days: {self._ratio(recent)} · "
-            f"all time: {self._ratio(overall)}. It counts learned cards not rated Again at "
-            "their first look of a study day."
+            f"True retention, last {RECENT_DAYS} days: {self._ratio(recent, quiet)} · "
+            f"all time: {self._ratio(overall, NO_RETENTION)}. It counts learned cards not "
+            "rated Again at their first look of a study day."
         )
 
     @staticmethod
-    def _ratio(ratio: Ratio) -> str:
+    def _ratio(ratio: Ratio, why_none: str) -> str:
         if ratio.total == 0:
-            return f"n/a ({NO_RETENTION})"
+            return f"n/a ({why_none})"
         return f"{_percent(ratio)} ({ratio.passed} of {ratio.total} recalled)"
 
     def _show_forecast(self, stats: Stats, suspended_due: int) -> None:

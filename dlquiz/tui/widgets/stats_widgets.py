@@ -208,7 +208,6 @@ class MasteryTable(DataTable[object]):
     DEFAULT_CSS = """
     MasteryTable {
         height: auto;
-        max-height: none;
         margin-bottom: 1;
     }
     """
