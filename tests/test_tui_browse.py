@@ -131,7 +131,7 @@ async def test_enter_opens_the_definition_and_schedule(home: Path, clock: Clock,
         assert screen.current == "term:relu"
         relu = app.workspace.content.terms["relu"]
         body = _body(screen)
-        assert _flat(relu.definition) in body and relu.formula in body
+        assert _flat(relu.definition) in body and _flat(relu.formula) in body
         assert "Rectified Linear Unit" in body  # an alias
         schedule = _schedule(screen)
         recall_row = next(line for line in schedule.splitlines() if line.startswith("Recall"))

@@ -60,7 +60,7 @@ class HomeScreen(Screen[None]):
         deck = app.workspace.deck
         seen = sum(1 for cid in deck if cid in app.workspace.store.cards)
         self.query_one("#home-status", Static).update(
-            f"{seen} of {len(deck)} cards started · data in {app.workspace.store.home}"
+            f"{seen} of {len(deck)} cards started · `dlquiz where` shows your data folder"
         )
         button = self.query_one("#study", Button)
         idle = counts.due == 0 and counts.new == 0

@@ -1,0 +1,321 @@
+"""The statistics screen: numbers from a data folder written at fixed times, off the UI thread."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.widgets import Sparkline, Static
+
+from dlquiz import stats as stats_core
+from dlquiz import workspace as workspace_mod
+from dlquiz.__main__ import make_app
+from dlquiz.cards import CardSpec, Kind, build_deck
+from dlquiz.history import review_record, undo_record
+from dlquiz.questions import generate
+from dlquiz.scheduler import AGAIN, EASY, GOOD, REVIEW, CardState, Scheduler, shifted
+from dlquiz.stats import SHADES
+from dlquiz.store import Store
+from dlquiz.tui.app import DLQuizApp
+from dlquiz.tui.screens.home import HomeScreen
+from dlquiz.tui.screens.stats import COMPUTING, StatsScreen
+from dlquiz.tui.widgets.stats_widgets import (
+    ForecastChart,
+    Heatmap,
+    MasteryTable,
+    heatmap_layout,
+)
+from tests.conftest import T0, Clock
+
+SIZE = (80, 24)
+# Five hours behind UTC: a review at 06:00 UTC is 01:00 local, before the 04:00 day
+# start, so it belongs to the previous study day. Counting in UTC would move it to
+# today and change every figure checked below.
+TZ = timezone(timedelta(hours=-5))
+DAY_HOUR = 4  # the default day_starts_at_hour
+
+
+def _deck(home: Path) -> dict[str, CardSpec]:
+    content, _ = workspace_mod.load_content(home)
+    return build_deck(content, workspace_mod.skill_cards())
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    """``day`` days after 2026-03-02 (T0's date), at ``hour``:``minute`` UTC."""
+    return T0.replace(hour=hour, minute=minute) + timedelta(days=day)
+
+
+class Writer:
+    """Answers cards into a real data folder, the way the app does (scheduler, log)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.scheduler = Scheduler()
+        self.cards: dict[str, CardState] = {}
+
+    def answer(self, card: str, rating: int, at: datetime) -> dict[str, Any]:
+        before = self.cards.get(card)
+        after = shifted(self.scheduler.outcomes(before, at)[rating], at)
+        record = review_record(card, rating, at, before, after)
+        self.store.append(record)
+        self.cards[card] = after
+        return record
+
+
+def _fill(home: Path, deck: dict[str, CardSpec]) -> dict[str, str]:
+    """Four study days (local): Feb 27, Feb 28, Mar 1 (late night), Mar 2 (today)."""
+    a, b, c, d = [
+        spec.id for spec in deck.values() if spec.kind is Kind.RECALL and "optimization" in spec.tags
+    ][:4]
+    skill = "skill/conv2d-shape/1"
+    assert skill in deck
+    with Store(home) as store:
+        w = Writer(store)
+        w.answer(a, EASY, _at(-3, 15))
+        w.answer(b, EASY, _at(-3, 15, 1))
+        first_a = w.answer(a, GOOD, _at(-2, 15))
+        first_b = w.answer(b, AGAIN, _at(-2, 15, 1))
+        late = w.answer(a, GOOD, _at(0, 6))  # 01:00 local: still Mar 1's study day
+        w.answer(c, GOOD, _at(0, 10))
+        today_a = w.answer(a, GOOD, _at(0, 10, 1))
+        mistake = w.answer(d, GOOD, _at(0, 10, 2))
+        store.append(undo_record(mistake, _at(0, 10, 3)))  # never counts
+        w.answer(skill, GOOD, _at(0, 10, 4))
+        # Every look at a and b after the first day is a test of a learned card.
+        for record in (first_a, first_b, late, today_a):
+            assert record["before"] is not None and record["before"][0] == REVIEW
+        store.rebuild()  # state.json from the log, as a restart would
+    return {"a": a, "b": b, "c": c, "d": d, "skill": skill}
+
+
+def _text(screen: StatsScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def _expected_forecast(cards: dict[str, CardState], today: date, tz: tzinfo) -> list[int]:
+    """Cards due per local study day from ``today`` on, overdue ones today (by hand)."""
+    counts = [0] * 30
+    for state in cards.values():
+        local = datetime.fromtimestamp(state.due, tz) - timedelta(hours=DAY_HOUR)
+        offset = max(0, (local.date() - today).days)
+        if offset < 30:
+            counts[offset] += 1
+    return counts
+
+
+def _app(home: Path, clock: Clock) -> DLQuizApp:
+    return make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+
+
+@pytest.fixture
+def local_tz(monkeypatch: pytest.MonkeyPatch) -> tzinfo:
+    monkeypatch.setattr(workspace_mod, "local_tz", lambda: TZ)
+    return TZ
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, list[threading.Thread]]:
+    """Holds the statistics computation until the test opens the gate; records its thread."""
+    opened = threading.Event()
+    threads: list[threading.Thread] = []
+    real: Callable[..., stats_core.Stats] = stats_core.compute
+
+    def held(*args: Any, **kwargs: Any) -> stats_core.Stats:
+        threads.append(threading.current_thread())
+        # On the event loop this would freeze the app and the test would fail here.
+        assert opened.wait(10), "the computation was never released"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stats_core, "compute", held)
+    return opened, threads
+
+
+async def test_figures_from_a_real_data_folder(
+    home: Path,
+    clock: Clock,
+    local_tz: tzinfo,
+    gate: tuple[threading.Event, list[threading.Thread]],
+) -> None:
+    deck = _deck(home)
+    ids = _fill(home, deck)
+    opened, threads = gate
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        # The worker is held: the screen is up, says so, and shows no stale figures.
+        assert COMPUTING in _text(screen, "#stats-status")
+        assert not screen.query_one("#stats-body").display
+        assert screen.computing and screen.check_action("refresh", ()) is None
+        opened.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert threads and threads[0] is not threading.main_thread()
+        assert not screen.computing
+        assert COMPUTING not in _text(screen, "#stats-status")
+        assert screen.query_one("#stats-body").display
+
+        # Reviews today: c, a and the skill card (d was undone; 06:00 UTC was Mar 1).
+        today_tile = _text(screen, "#tile-today")
+        assert today_tile.splitlines()[0] == "3"
+        assert "8 all time" in today_tile  # 9 reviews written, one undone
+        # Four local study days in a row, ending today.
+        streak = _text(screen, "#tile-streak")
+        assert streak.splitlines()[0] == "4 days" and "longest 4 days" in streak
+        # First look of a day at a learned card: a passed 3 times, b failed once.
+        assert "75% (3 of 4 recalled)" in _text(screen, "#retention")
+        assert _text(screen, "#tile-retention").splitlines()[0] == "75%"
+        cards_tile = _text(screen, "#tile-cards")
+        assert cards_tile.splitlines()[0] == f"4/{len(deck)}"  # a, b, c, skill
+        assert "2 new today" in cards_tile  # c and the skill card
+
+        # Heatmap: one shaded cell per study day, the busiest (today) at 3 reviews.
+        heatmap = screen.query_one(Heatmap)
+        lines = heatmap.render().plain.splitlines()
+        assert len(lines) == 9 and lines[1].startswith("Mon") and lines[7].startswith("Sun")
+        shaded = sum(ch in SHADES[1:] for line in lines[1:8] for ch in line)
+        weeks, cell = heatmap_layout(heatmap.size.width)
+        assert weeks == 26
+        assert shaded == 4 * (cell - 1)  # each cell: shade characters, then a gap
+        assert lines[1].rstrip()[-1] == SHADES[-1]  # today (a Monday) is the peak
+        assert "busiest day: 3 reviews" in lines[8]
+
+        # Forecast: the bars and the counts match the card states on disk.
+        store_cards = app.workspace.store.cards
+        assert set(store_cards) == {ids["a"], ids["b"], ids["c"], ids["skill"]}
+        expected = _expected_forecast(store_cards, date(2026, 3, 2), TZ)
+        assert sum(expected) == 4 and expected[0] >= 3  # b, c, skill are in (re)learning
+        chart = screen.query_one(ForecastChart)
+        data = list(chart.query_one(Sparkline).data or [])
+        assert data[1::2][:: chart.per_day] == expected
+        counts = _text(screen, "#forecast-counts")
+        assert (
+            f"today {expected[0]} · tomorrow {expected[1]} · next 7 days {sum(expected[:7])} "
+            f"· next 30 days {sum(expected)}" in counts
+        )
+        assert "today" in str(chart.query_one(".forecast-x", Static).render())
+
+        # Mastery rows: a, b, c share the tag; the skill card is its family's only one.
+        tags = screen.query_one("#mastery-tags", MasteryTable)
+        row = [str(cell) for cell in tags.get_row("optimization")]
+        mastered = sum(store_cards[ids[k]].stability >= 21 for k in "abc")
+        in_tag = sum("optimization" in spec.tags for spec in deck.values())
+        assert row[1:4] == [str(mastered), "3", str(in_tag)]
+        assert row[4] == f"{mastered / 3:.0%}"
+        families = screen.query_one("#mastery-families", MasteryTable)
+        assert families.display and families.row_count == 1
+        family = [str(cell) for cell in families.get_row("conv2d-shape")]
+        levels = sum(s.kind is Kind.SKILL and s.key == "conv2d-shape" for s in deck.values())
+        assert family[2:4] == ["1", str(levels)]
+
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("q")
+
+
+async def test_empty_folder_says_why_and_refresh_picks_up_a_review(
+    home: Path, clock: Clock, local_tz: tzinfo
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        retention = _text(screen, "#retention")
+        assert retention.count("n/a (no reviews of learned cards yet)") == 2
+        assert _text(screen, "#tile-retention").splitlines()[0] == "n/a"
+        assert _text(screen, "#tile-streak").splitlines()[0] == "0 days"
+        assert _text(screen, "#tile-today").splitlines()[0] == "0"
+        assert "Nothing studied is due" in _text(screen, "#forecast-counts")
+        assert not any(screen.query_one(ForecastChart).forecast)
+        assert not screen.query_one("#mastery-families", MasteryTable).display
+        assert "No skill family started yet" in _text(screen, "#families-note")
+        lines = screen.query_one(Heatmap).render().plain.splitlines()
+        assert not any(ch in SHADES[1:] for line in lines[1:8] for ch in line)
+
+        # A review made while the screen is open shows up after `r`, not before.
+        card = next(iter(app.workspace.deck))
+        now = clock()
+        after = shifted(app.workspace.scheduler.outcomes(None, now)[GOOD], now)
+        assert app.record(review_record(card, GOOD, now, None, after))
+        assert _text(screen, "#tile-today").splitlines()[0] == "0"
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert _text(screen, "#tile-today").splitlines()[0] == "1"
+        assert _text(screen, "#tile-streak").splitlines()[0] == "1 day"
+        assert _text(screen, "#tile-cards").splitlines()[0] == f"1/{len(app.workspace.deck)}"
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("q")
+
+
+@pytest.mark.parametrize(("size", "cell", "per_day"), [((80, 24), 2, 2), ((120, 40), 3, 3)])
+async def test_layout_fits_small_and_uses_room_when_wide(
+    home: Path,
+    clock: Clock,
+    local_tz: tzinfo,
+    size: tuple[int, int],
+    cell: int,
+    per_day: int,
+) -> None:
+    _fill(home, _deck(home))
+    app = _app(home, clock)
+    async with app.run_test(size=size) as pilot:
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        heatmap = screen.query_one(Heatmap)
+        lines = heatmap.render().plain.splitlines()
+        # All 26 weeks, nothing cut off on the right.
+        assert max(len(line) for line in lines) <= heatmap.size.width
+        assert len(lines[1]) >= 4 + 25 * cell  # the last column may end without its gap
+        chart = screen.query_one(ForecastChart)
+        bars = chart.query_one(Sparkline)
+        assert chart.per_day == per_day and bars.size.width == 30 * per_day
+        assert bars.region.right <= screen.size.width
+        # The four tiles sit side by side.
+        tops = {tile.region.y for tile in screen.query(".tile")}
+        assert len(tops) == 1
+        scroll = screen.query_one("#stats")
+        if size == (80, 24):
+            assert scroll.max_scroll_y > 0  # the rest is a scroll away
+        await pilot.press("escape")
+        await pilot.press("q")
+
+
+async def test_a_failing_computation_is_reported_not_fatal(
+    home: Path, clock: Clock, local_tz: tzinfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> stats_core.Stats:
+        raise ValueError("disk said no")
+
+    monkeypatch.setattr(stats_core, "compute", broken)
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = _text(screen, "#stats-status")
+        assert "Could not compute the statistics" in status and "disk said no" in status
+        assert not screen.computing and screen.check_action("refresh", ())
+        assert app.is_running and app.screen is screen
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("q")
+
+
+def test_time_zone_is_what_moves_the_late_review() -> None:
+    # Guard for the scenario above: the 06:00 UTC review is Mar 1 locally, Mar 2 in UTC.
+    late = _at(0, 6)
+    assert stats_core.study_day(late, TZ, DAY_HOUR) == date(2026, 3, 1)
+    assert stats_core.study_day(late, UTC, DAY_HOUR) == date(2026, 3, 2)
