@@ -8,6 +8,8 @@ import random
 from pathlib import Path
 
 import pytest
+from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as LOWER
+from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as UPPER
 from textual.widgets import Input, Select, SelectionList, Static
 
 from dlquiz import optimize
@@ -244,7 +246,8 @@ async def test_fit_applies_parameters_and_defaults_clear_them(
     home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The optimizer itself is tested elsewhere; here: what the screen does with its answer.
-    fitted = tuple(0.1 * (i + 1) for i in range(21))
+    # In bounds but unlike the defaults: the middle of each parameter's allowed range.
+    fitted = tuple((lo + hi) / 2 for lo, hi in zip(LOWER, UPPER, strict=True))
     seen: list[int] = []
 
     def fake_fit(records: list[dict[str, object]]) -> optimize.Fit:
@@ -265,7 +268,7 @@ async def test_fit_applies_parameters_and_defaults_clear_them(
         assert saved["new_per_day"] == 20
         assert app.workspace.store.settings.fsrs_parameters == fitted
         assert "0.4000 → 0.3000" in str(screen.query_one("#fit-status", Static).render())
-        assert "2.1" in str(screen.query_one("#fsrs-current", Static).render())
+        assert f"{fitted[0]:.4g}" in str(screen.query_one("#fsrs-current", Static).render())
         assert screen.query_one("#f-new_per_day", Input).value == "11"
         await _click(pilot, screen, "#defaults")
         await pilot.pause()
@@ -292,3 +295,24 @@ async def test_fit_that_does_not_beat_the_defaults_changes_nothing(
         await _wait_fit(pilot, screen)
         assert "already fit" in str(screen.query_one("#fit-status", Static).render())
         assert _saved(home) is None
+
+
+async def test_parameters_the_scheduler_refuses_are_not_saved(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Settings accepts any floats; fsrs checks bounds. A bad fit must not reach the disk.
+    out_of_bounds = tuple(hi + 1 for hi in UPPER)
+    monkeypatch.setattr(optimize, "count_reviews", lambda records: 999)
+    monkeypatch.setattr(
+        optimize,
+        "fit",
+        lambda records: optimize.Fit(out_of_bounds, reviews=999, loss=0.1, default_loss=0.4),
+    )
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        await _click(pilot, screen, "#fit")
+        await _wait_fit(pilot, screen)
+        assert "not saved" in str(screen.query_one("#fit-status", Static).render())
+        assert _saved(home) is None
+        assert app.workspace.store.settings.fsrs_parameters is None

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from textual.widgets import Sparkline, Static
+from textual.worker import WorkerFailed
 
 from dlquiz import stats as stats_core
 from dlquiz import workspace as workspace_mod
@@ -70,7 +71,9 @@ class Writer:
 def _fill(home: Path, deck: dict[str, CardSpec]) -> dict[str, str]:
     """Four study days (local): Feb 27, Feb 28, Mar 1 (late night), Mar 2 (today)."""
     a, b, c, d = [
-        spec.id for spec in deck.values() if spec.kind is Kind.RECALL and "optimization" in spec.tags
+        spec.id
+        for spec in deck.values()
+        if spec.kind is Kind.RECALL and "optimization" in spec.tags
     ][:4]
     skill = "skill/conv2d-shape/1"
     assert skill in deck
@@ -303,7 +306,8 @@ async def test_a_failing_computation_is_reported_not_fatal(
     async with app.run_test(size=SIZE) as pilot:
         screen = StatsScreen()
         await app.push_screen(screen)
-        await app.workers.wait_for_complete()
+        with pytest.raises(WorkerFailed, match="disk said no"):
+            await app.workers.wait_for_complete()
         await pilot.pause()
         status = _text(screen, "#stats-status")
         assert "Could not compute the statistics" in status and "disk said no" in status

@@ -151,6 +151,10 @@ def _fuzzy(entries: list[Entry], needle: str) -> list[tuple[Entry, str | None]]:
     return (terms + concepts)[:FUZZY_LIMIT]
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question; No is focused, so Enter alone never destroys anything."""
 
@@ -315,7 +319,7 @@ class BrowseScreen(Screen[None]):
         listing.highlighted = first
         n_terms = sum(1 for e, _ in found if e.kind == "term")
         n_concepts = len(found) - n_terms
-        status = f"{n_terms} terms · {n_concepts} concepts"
+        status = f"{_plural(n_terms, 'term')} · {_plural(n_concepts, 'concept')}"
         if not found:
             status = f"Nothing matches “{escape(query.strip())}”"
         elif fuzzy:

@@ -489,11 +489,24 @@ class SettingsScreen(Screen[None]):
                 severity="error",
             )
             return False
-        if not self.app.apply_settings(new):
-            return False  # apply_settings told the user why
+        if not self._apply(new):
+            return False  # the user was told why
         self._initial = self._initial_values(new)
         self.notify("Saved", title="Settings")
         return True
+
+    def _apply(self, new: Settings) -> bool:
+        """Save and use ``new``, unless the scheduler refuses it (told to the user)."""
+        from dlquiz.workspace import make_scheduler
+
+        try:
+            # fsrs checks what the Settings schema does not (each parameter's bounds);
+            # check before anything is written, so a bad file never reaches the disk.
+            make_scheduler(new)
+        except ValueError as exc:
+            self.notify(str(exc), title="Not saved", severity="error", timeout=15)
+            return False
+        return self.app.apply_settings(new)
 
     def action_cancel(self) -> None:
         if not self.edited:
@@ -586,20 +599,20 @@ class SettingsScreen(Screen[None]):
                 f"The default parameters already fit your {result.reviews} reviews best "
                 f"(log loss {result.default_loss:.4f}); nothing changed."
             )
-        elif self.app.apply_settings(
-            self.settings.replace(fsrs_parameters=tuple(result.parameters))
-        ):
+        elif self._apply(self.settings.replace(fsrs_parameters=tuple(result.parameters))):
             self._fit_status(
                 f"Fitted to {result.reviews} reviews: log loss {result.default_loss:.4f} → "
                 f"{result.loss:.4f}. Saved; the scheduler uses them now."
             )
             self.notify("Personal parameters saved", title="Settings")
+        else:
+            self._fit_status("The fitted parameters were not saved; see the message.")
         self._show_parameters()
 
     def use_defaults(self) -> None:
         if self.settings.fsrs_parameters is None:
             return
-        if self.app.apply_settings(self.settings.replace(fsrs_parameters=None)):
+        if self._apply(self.settings.replace(fsrs_parameters=None)):
             self._fit_status("Back to the default parameters.")
             self.notify("Default parameters restored", title="Settings")
         self._show_parameters()

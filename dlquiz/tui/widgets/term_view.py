@@ -56,9 +56,9 @@ def schedule_table(rows: list[CardRow], now: datetime, tz: tzinfo) -> Table:
         ("Stability", "right"),
         ("Reps", "right"),
         ("Lapses", "right"),
-        ("Marks", "left"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("Marks")  # the only column that may wrap in a narrow pane
     for row in rows:
         st = row.state
         if st is None:
