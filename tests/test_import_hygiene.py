@@ -50,3 +50,18 @@ def test_tui_app_does_not_import_torch() -> None:
     )
     assert "textual.app" in loaded
     assert "torch" not in loaded
+
+
+def test_start_up_path_does_not_import_pydantic(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With the content cache warm, opening the app's workspace needs no pydantic."""
+    code = (
+        "from pathlib import Path\n"
+        "from dlquiz.workspace import open_workspace\n"
+        f"open_workspace(Path({str(tmp_path)!r})).close()\n"
+        "import dlquiz.tui.app, dlquiz.tui.screens.home, dlquiz.tui.screens.review"
+    )
+    _modules_after(code)  # first start: validates the content and fills the cache
+    loaded = _modules_after(code)
+    assert "dlquiz.workspace" in loaded
+    assert "pydantic" not in loaded
+    assert "torch" not in loaded

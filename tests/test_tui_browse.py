@@ -181,7 +181,7 @@ async def test_same_as_is_linked_both_ways(home: Path, clock: Clock) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _browse(app, pilot)
         content = app.workspace.content
-        slug, term = next((s, t) for s, t in content.terms.items() if t.same_as)
+        term = next(t for t in content.terms.values() if t.same_as)
         other = term.same_as[0]
         screen.open_item(f"term:{other}")  # the side that does not declare the link
         await pilot.pause()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 from collections.abc import Callable
@@ -323,3 +324,28 @@ def test_time_zone_is_what_moves_the_late_review() -> None:
     late = _at(0, 6)
     assert stats_core.study_day(late, TZ, DAY_HOUR) == date(2026, 3, 1)
     assert stats_core.study_day(late, UTC, DAY_HOUR) == date(2026, 3, 2)
+
+
+async def test_leaving_while_computing_is_harmless(
+    home: Path,
+    clock: Clock,
+    local_tz: tzinfo,
+    gate: tuple[threading.Event, list[threading.Thread]],
+) -> None:
+    opened, threads = gate
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        assert screen.computing
+        await pilot.press("escape")  # the UI answers while the worker is still held
+        assert isinstance(app.screen, HomeScreen)
+        opened.set()
+        assert threads
+        await asyncio.to_thread(threads[0].join, 5)  # the loop stays free meanwhile
+        await pilot.pause()
+        assert not threads[0].is_alive()
+        assert screen.stats is None  # the late result was dropped
+        assert app.is_running and isinstance(app.screen, HomeScreen)
+        await pilot.press("q")

@@ -176,8 +176,8 @@ class ConfirmDiscard(ModalScreen[bool]):
         with Vertical(id="confirm"):
             yield Static("You have unsaved changes. Discard them?")
             with Horizontal(id="confirm-buttons"):
-                yield Button("Discard", id="discard", variant="error")
-                yield Button("Keep editing", id="keep", variant="primary")
+                yield Button("Discard (d)", id="discard", variant="error")
+                yield Button("Keep editing (Esc)", id="keep", variant="primary")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "discard")
@@ -272,11 +272,14 @@ class SettingsScreen(Screen[None]):
     # ----- building the form -------------------------------------------------------
 
     def _tag_choices(self) -> list[tuple[str, str]]:
-        counts: dict[str, int] = {}
-        for spec in self.app.workspace.deck.values():
-            for tag in spec.tags:
-                if spec.kind is not Kind.SKILL:  # skill cards carry their topic as a tag
-                    counts[tag] = counts.get(tag, 0) + 1
+        deck = self.app.workspace.deck.values()
+        # Skill cards carry their topic as a tag: those topics are not offered here (the
+        # skills list covers them) but do count, since leaving a tag out drops them too.
+        tags = {t for spec in deck if spec.kind is not Kind.SKILL for t in spec.tags}
+        counts = dict.fromkeys(tags, 0)
+        for spec in deck:
+            for tag in tags.intersection(spec.tags):
+                counts[tag] += 1
         return [(f"{tag}  ({n} cards)", tag) for tag, n in sorted(counts.items())]
 
     def _skill_choices(self) -> list[tuple[str, str]]:

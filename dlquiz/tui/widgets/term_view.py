@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from rich.markup import escape
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -31,19 +33,39 @@ class CardRow:
     marks: Marks
 
 
-def marks_text(marks: Marks, now: datetime, tz: tzinfo) -> str:
-    """The marks of a card in words, e.g. "⊘ suspended, ⚑ flagged"."""
+def _buried(marks: Marks, now: datetime) -> bool:
+    return marks.buried_until is not None and marks.buried_until > now.timestamp()
+
+
+def marks_symbols(marks: Marks, now: datetime) -> str:
+    """A card's marks, compact enough for a table cell: "⊘ ⚑ leech buried"."""
+    parts = [
+        symbol
+        for symbol, on in (
+            ("⊘", marks.suspended),
+            ("⚑", marks.flagged),
+            ("leech", marks.leech),
+            ("buried", _buried(marks, now)),
+        )
+        if on
+    ]
+    return " ".join(parts)
+
+
+def marks_legend(rows: list[CardRow], now: datetime, tz: tzinfo) -> str:
+    """The marks present on any of ``rows``, in words: "⊘ suspended · ⚑ flagged"."""
     parts: list[str] = []
-    if marks.suspended:
-        parts.append("⊘ suspended")
-    if marks.flagged:
+    if any(r.marks.suspended for r in rows):
+        parts.append("⊘ suspended (left out of reviews)")
+    if any(r.marks.flagged for r in rows):
         parts.append("⚑ flagged")
-    if marks.leech:
-        parts.append("leech")
-    if marks.buried_until is not None and marks.buried_until > now.timestamp():
-        until = datetime.fromtimestamp(marks.buried_until, UTC).astimezone(tz)
-        parts.append(f"buried until {until:%a %H:%M}")
-    return ", ".join(parts)
+    if any(r.marks.leech for r in rows):
+        parts.append("leech (forgotten again and again: worth rewording)")
+    buried = [r.marks.buried_until for r in rows if _buried(r.marks, now)]
+    if buried:
+        until = datetime.fromtimestamp(max(b for b in buried if b is not None), UTC)
+        parts.append(f"buried until {until.astimezone(tz):%a %H:%M}")
+    return " · ".join(parts)
 
 
 def schedule_table(rows: list[CardRow], now: datetime, tz: tzinfo) -> Table:
@@ -73,8 +95,16 @@ def schedule_table(rows: list[CardRow], now: datetime, tz: tzinfo) -> Table:
                 str(st.reps),
                 str(st.lapses),
             ]
-        table.add_row(row.label, *cells, escape(marks_text(row.marks, now, tz)) or "—")
+        table.add_row(row.label, *cells, marks_symbols(row.marks, now) or "—")
     return table
+
+
+def schedule(rows: list[CardRow], now: datetime, tz: tzinfo) -> Group:
+    """The table, then what its marks mean."""
+    legend = marks_legend(rows, now, tz)
+    if not legend:
+        return Group(schedule_table(rows, now, tz))
+    return Group(schedule_table(rows, now, tz), Text(""), Text(legend, style="dim"))
 
 
 class TermView(VerticalScroll):
@@ -178,7 +208,7 @@ class TermView(VerticalScroll):
     def _set_schedule(self, rows: list[CardRow], now: datetime, tz: tzinfo) -> None:
         for selector in ("#term-schedule-title", "#term-schedule"):
             self.query_one(selector).display = True
-        self.query_one("#term-schedule", Static).update(schedule_table(rows, now, tz))
+        self.query_one("#term-schedule", Static).update(schedule(rows, now, tz))
 
     @on(OptionList.OptionSelected, "#term-links")
     def _link_chosen(self, event: OptionList.OptionSelected) -> None:
