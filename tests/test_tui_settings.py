@@ -136,6 +136,21 @@ async def test_invalid_value_is_shown_and_nothing_written(
         assert (_saved(home) or {})["new_per_day"] == (3 if field == "new_per_day" else 9)
 
 
+async def test_every_bad_field_is_reported_at_once(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        await _type(pilot, screen, "desired_retention", "1.5")
+        await _type(pilot, screen, "new_per_day", "abc")
+        await pilot.press("enter")  # Enter in a field saves too
+        await pilot.pause()
+        assert "0.99" in _error(screen, "desired_retention")
+        assert "whole number" in _error(screen, "new_per_day")
+        assert _error(screen, "max_reviews_per_day") == ""
+        assert app.focused is screen.query_one("#f-desired_retention")  # the first one
+        assert _saved(home) is None
+
+
 async def test_theme_light_applies_on_save(home: Path, clock: Clock) -> None:
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:

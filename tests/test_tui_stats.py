@@ -18,7 +18,7 @@ from dlquiz import stats as stats_core
 from dlquiz import workspace as workspace_mod
 from dlquiz.__main__ import make_app
 from dlquiz.cards import CardSpec, Kind, build_deck
-from dlquiz.history import review_record, undo_record
+from dlquiz.history import mark_record, review_record, undo_record
 from dlquiz.questions import generate
 from dlquiz.scheduler import AGAIN, EASY, GOOD, REVIEW, CardState, Scheduler, shifted
 from dlquiz.stats import SHADES
@@ -90,6 +90,7 @@ def _fill(home: Path, deck: dict[str, CardSpec]) -> dict[str, str]:
         mistake = w.answer(d, GOOD, _at(0, 10, 2))
         store.append(undo_record(mistake, _at(0, 10, 3)))  # never counts
         w.answer(skill, GOOD, _at(0, 10, 4))
+        store.append(mark_record("suspend", b, _at(0, 10, 5), on=True))  # due today, held
         # Every look at a and b after the first day is a test of a learned card.
         for record in (first_a, first_b, late, today_a):
             assert record["before"] is not None and record["before"][0] == REVIEW
@@ -204,6 +205,8 @@ async def test_figures_from_a_real_data_folder(
             f"· next 30 days {sum(expected)}" in counts
         )
         assert "today" in str(chart.query_one(".forecast-x", Static).render())
+        assert app.workspace.store.marks[ids["b"]].suspended
+        assert "1 of these is suspended" in counts  # b: relearning, due today
 
         # Mastery rows: a, b, c share the tag; the skill card is its family's only one.
         tags = screen.query_one("#mastery-tags", MasteryTable)
@@ -331,21 +334,33 @@ async def test_leaving_while_computing_is_harmless(
     clock: Clock,
     local_tz: tzinfo,
     gate: tuple[threading.Event, list[threading.Thread]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     opened, threads = gate
+    returned = threading.Event()
+    held = stats_core.compute
+
+    def compute(*args: Any, **kwargs: Any) -> stats_core.Stats:
+        try:
+            return held(*args, **kwargs)
+        finally:
+            returned.set()
+
+    monkeypatch.setattr(stats_core, "compute", compute)
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = StatsScreen()
         await app.push_screen(screen)
         await pilot.pause()
-        assert screen.computing
+        assert screen.computing and threads
         await pilot.press("escape")  # the UI answers while the worker is still held
         assert isinstance(app.screen, HomeScreen)
         opened.set()
-        assert threads
-        await asyncio.to_thread(threads[0].join, 5)  # the loop stays free meanwhile
-        await pilot.pause()
-        assert not threads[0].is_alive()
+        assert await asyncio.to_thread(returned.wait, 5)  # the loop stays free meanwhile
+        # Proving that nothing arrives needs a bounded wait: the worker's last step
+        # (handing the result to the UI) follows the computation within microseconds.
+        for _ in range(20):
+            await pilot.pause(0.01)
         assert screen.stats is None  # the late result was dropped
         assert app.is_running and isinstance(app.screen, HomeScreen)
         await pilot.press("q")

@@ -12,10 +12,19 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Question, family
-from dlquiz.questions.convolution import (
+from dlquiz.questions.common import (
     INT_FORM,
+    fmt_shape,
+    param_count,
+    pick,
+    randint,
+    shape_form,
+    shape_of,
+    shuffled,
+    thousands,
+)
+from dlquiz.questions.convolution import (
     PRINT_SHAPE,
-    SHAPE_FORM,
     STACK_RULE,
     Spec,
     build_sequential,
@@ -23,15 +32,9 @@ from dlquiz.questions.convolution import (
     conv_block,
     fast_batchnorm2d,
     fast_linear,
-    fmt_shape,
-    group,
-    pick,
     proof,
-    randint,
     render_layer,
     sequential_code,
-    shape_of,
-    shuffled,
     trace,
     trace_lines,
 )
@@ -160,10 +163,6 @@ def _meta(factory: str, *args: int) -> nn.Module:
         return _namespace()[factory](*args)
 
 
-def _param_count(module: nn.Module) -> int:
-    return int(sum(p.numel() for p in module.parameters()))
-
-
 # ---------------------------------------------------------------- linear-params
 
 
@@ -184,14 +183,14 @@ def linear_params(rng: np.random.Generator, level: int) -> Question:
         fout = pick(rng, (10, 100, 128, 256, 512, 1000))
         bias = pick(rng, (True, False))
     layer = nn.Linear(fin, fout, bias=bias, device="meta")
-    total = _param_count(layer)
+    total = param_count(layer)
 
     code = f"fc = nn.Linear({fin}, {fout}{'' if bias else ', bias=False'})"
     expl = [
         "Every output unit has one weight per input, plus its own bias.",
-        f"weight: out × in = {fout} × {fin} = {group(layer.weight.numel())}",
+        f"weight: out × in = {fout} × {fin} = {thousands(layer.weight.numel())}",
         f"bias: {fout}" if bias else "bias=False: no bias vector",
-        f"total = {group(total)}",
+        f"total = {thousands(total)}",
     ]
     return Question(
         family="linear-params",
@@ -214,7 +213,7 @@ def _bn_code(c: int, affine: bool, track: bool) -> str:
 
 
 def _bn_counts_text(p: int, b: int) -> str:
-    return f"{group(p)} learnable parameters, {group(b)} buffer elements"
+    return f"{thousands(p)} learnable parameters, {thousands(b)} buffer elements"
 
 
 @family(
@@ -236,7 +235,7 @@ def batchnorm2d(rng: np.random.Generator, level: int) -> Question:
     if level == 3:
         affine, track = pick(rng, (True, False)), pick(rng, (True, False))
     bn = nn.BatchNorm2d(c, affine=affine, track_running_stats=track)
-    n_params = _param_count(bn)
+    n_params = param_count(bn)
     n_buffers = int(sum(b.numel() for b in bn.buffers()))  # unset (None) buffers are skipped
     code = _bn_code(c, affine, track)
     params: dict[str, Any] = {"C": c, "affine": affine, "track_running_stats": track}
@@ -391,10 +390,10 @@ def sequential_shape(rng: np.random.Generator, level: int) -> Question:
     if level == 3:
         prompt = (
             f"What is the shape of {target}, the output of the first {cut} layers? "
-            + SHAPE_FORM.format(form="(N, C, H, W) or (N, D)")
+            + shape_form("(N, C, H, W) or (N, D)")
         )
     else:
-        prompt = "What is the shape of y? " + SHAPE_FORM.format(form="(N, C, H, W) or (N, D)")
+        prompt = "What is the shape of y? " + shape_form("(N, C, H, W) or (N, D)")
     expl = [
         STACK_RULE,
         trace_lines(specs[:cut], shapes, start),
@@ -420,11 +419,12 @@ def _layer_count_text(spec: Spec, count: int) -> str | None:
         k = spec["k"]
         bias = f" + {spec['out']}" if spec["bias"] else ""
         return (
-            f"{render_layer(spec)[3:]}: {spec['out']}·{spec['in']}·{k}·{k}{bias} = {group(count)}"
+            f"{render_layer(spec)[3:]}: {spec['out']}·{spec['in']}·{k}·{k}{bias}"
+            f" = {thousands(count)}"
         )
     if op == "linear":
         bias = f" + {spec['out']}" if spec["bias"] else ""
-        return f"{render_layer(spec)[3:]}: {spec['out']}·{spec['in']}{bias} = {group(count)}"
+        return f"{render_layer(spec)[3:]}: {spec['out']}·{spec['in']}{bias} = {thousands(count)}"
     if op == "bn":
         return f"BatchNorm2d({spec['c']}): 2·{spec['c']} = {count} (running stats are buffers)"
     return None
@@ -461,7 +461,7 @@ def sequential_params(rng: np.random.Generator, level: int) -> Question:
         code += "\nmodel[0].requires_grad_(False)  # freeze the first conv"
     lines = []
     for i, (spec, layer) in enumerate(zip(specs, model, strict=True)):
-        text = _layer_count_text(spec, _param_count(layer))
+        text = _layer_count_text(spec, param_count(layer))
         if text:
             lines.append(text + (" (frozen, not counted)" if frozen and i == 0 else ""))
     expl = [
@@ -469,7 +469,7 @@ def sequential_params(rng: np.random.Generator, level: int) -> Question:
         " ReLU, pooling and Flatten have none."
     ]
     expl += ["; ".join(lines[i : i + 2]) for i in range(0, len(lines), 2)]
-    expl.append(f"total trainable = {group(total)}")
+    expl.append(f"total trainable = {thousands(total)}")
     return Question(
         family="sequential-params",
         level=level,
@@ -547,24 +547,25 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
         cin = pick(rng, (4 * width, 4 * width, 2 * width, width))
         s = pick(rng, (1, 1, 2)) if cin == 4 * width else pick(rng, (1, 2))
         block = _meta("Bottleneck", cin, width, s)
-        total = _param_count(block)
+        total = param_count(block)
         call = f"block = Bottleneck({cin}, {width}{', stride=2' if s == 2 else ''})"
         code = BOTTLENECK_INIT_SRC + "\n\n" + call
-        parts = {name: _param_count(getattr(block, name)) for name in ("conv1", "conv2", "conv3")}
-        bns = sum(_param_count(getattr(block, f"bn{i}")) for i in (1, 2, 3))
-        short = _param_count(block.shortcut)
+        parts = {name: param_count(getattr(block, name)) for name in ("conv1", "conv2", "conv3")}
+        bns = sum(param_count(getattr(block, f"bn{i}")) for i in (1, 2, 3))
+        short = param_count(block.shortcut)
         out = 4 * width
         expl = [
-            f"conv1 1×1: {cin}·{width} = {group(parts['conv1'])}; conv2 3×3: {width}·{width}·9 = "
-            f"{group(parts['conv2'])}; conv3 1×1: {width}·{out} = {group(parts['conv3'])}",
-            f"BN γ and β: 2·({width} + {width} + {out}) = {group(bns)}",
+            f"conv1 1×1: {cin}·{width} = {thousands(parts['conv1'])}; "
+            f"conv2 3×3: {width}·{width}·9 = {thousands(parts['conv2'])}; "
+            f"conv3 1×1: {width}·{out} = {thousands(parts['conv3'])}",
+            f"BN γ and β: 2·({width} + {width} + {out}) = {thousands(bns)}",
             (
-                f"shortcut: 1×1 conv {cin}·{out} + BN 2·{out} = {group(short)}"
+                f"shortcut: 1×1 conv {cin}·{out} + BN 2·{out} = {thousands(short)}"
                 f" (needed because {'stride is 2' if s == 2 else f'{cin} ≠ {out} channels'})"
                 if short
                 else f"shortcut: identity ({cin} = 4·{width} channels, stride 1), no parameters"
             ),
-            f"total = {group(total)}",
+            f"total = {thousands(total)}",
         ]
         return Question(
             family="resnet-block",
@@ -674,7 +675,7 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
         family="resnet-block",
         level=level,
         params=params,
-        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W)')}",
+        prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
         code=code,
         expected=Expected("shape", shape),
         explanation="\n".join(expl),
@@ -766,7 +767,7 @@ def resnet50_stage(rng: np.random.Generator, level: int) -> Question:
         params={"N": n, "H": h, "W": w, "stage": stage},
         prompt=(
             f"x goes through ResNet-50 (layout below). What is the shape of the output of "
-            f"{stage}? {SHAPE_FORM.format(form='(N, C, H, W) or (N, D)')}"
+            f"{stage}? {shape_form('(N, C, H, W) or (N, D)')}"
         ),
         code=code,
         expected=Expected("shape", shape),

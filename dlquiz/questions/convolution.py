@@ -12,21 +12,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.common import (
+    INT_FORM,
+    TORCH_HEADER,
+    fmt_shape,
+    param_count,
+    pick,
+    randint,
+    shape_form,
+    shape_of,
+    thousands,
+)
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
     from torch import nn
 
-T = TypeVar("T")
 Spec = dict[str, Any]  # one layer: {"op": "conv", "in": 3, "out": 16, "k": 3, ...}
 
-HEADER = "import torch\nfrom torch import nn\n\n"
-SHAPE_FORM = "Answer as a shape like {form}."
-INT_FORM = "Answer as an integer."
+HEADER = TORCH_HEADER + "\n"
 PRINT_SHAPE = "print(tuple(y.shape))"
 
 # Lazily built torch objects (classes, models) shared by the generators of both modules.
@@ -36,36 +44,9 @@ _CACHE: dict[str, Any] = {}
 # ---------------------------------------------------------------- small helpers
 
 
-def pick(rng: np.random.Generator, options: Sequence[T]) -> T:
-    """One option as its own Python type (``rng.choice`` would hand back numpy scalars)."""
-    return options[int(rng.integers(len(options)))]
-
-
-def randint(rng: np.random.Generator, lo: int, hi: int) -> int:
-    """An int in [lo, hi], both ends included."""
-    return int(rng.integers(lo, hi + 1))
-
-
-def shuffled(rng: np.random.Generator, items: Sequence[T]) -> list[T]:
-    order = rng.choice(len(items), size=len(items), replace=False)
-    return [items[int(i)] for i in order]
-
-
-def shape_of(t: torch.Tensor) -> tuple[int, ...]:
-    return tuple(int(v) for v in t.shape)
-
-
-def fmt_shape(shape: Sequence[int]) -> str:
-    return "(" + ", ".join(str(v) for v in shape) + (",)" if len(shape) == 1 else ")")
-
-
 def pair(v: Sequence[int]) -> str:
     """Render a (h, w) argument the way people write it: ``3`` when square, else ``(3, 5)``."""
     return str(v[0]) if v[0] == v[1] else f"({v[0]}, {v[1]})"
-
-
-def group(n: int) -> str:
-    return f"{n:,}"
 
 
 def proof(body: str, last: str) -> str:
@@ -355,7 +336,7 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
             "dilation": list(dil),
             "padding": padding if isinstance(padding, str) else list(padding),
         },
-        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W)')}",
+        prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
         code=code,
         expected=Expected("shape", shape),
         explanation="\n".join(expl),
@@ -401,7 +382,7 @@ def conv2d_params(rng: np.random.Generator, level: int) -> Question:
             cin, cout = groups * pick(rng, (2, 4, 8, 16)), groups * pick(rng, (2, 4, 8, 16))
 
     layer = nn.Conv2d(cin, cout, kernel, groups=groups, bias=bias, device="meta")
-    total = sum(p.numel() for p in layer.parameters())
+    total = param_count(layer)
     weight = layer.weight.numel()
 
     args = [str(cin), str(cout), f"kernel_size={pair(kernel)}", *extra]
@@ -414,7 +395,7 @@ def conv2d_params(rng: np.random.Generator, level: int) -> Question:
     per = cin // groups
     expl = [
         f"weight: C_out × (C_in/groups) × kH × kW = {cout} × {per} × {kernel[0]} × {kernel[1]}"
-        f" = {group(weight)}"
+        f" = {thousands(weight)}"
     ]
     if groups != 1:
         expl.append(
@@ -423,7 +404,7 @@ def conv2d_params(rng: np.random.Generator, level: int) -> Question:
     expl.append(f"bias: {cout} (one per filter)" if bias else "bias=False: no bias terms")
     if extra:
         expl.append("stride and padding change the output size, not the number of weights")
-    expl.append(f"total = {group(total)}")
+    expl.append(f"total = {thousands(total)}")
 
     return Question(
         family="conv2d-params",
@@ -437,7 +418,7 @@ def conv2d_params(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=f"How many learnable parameters (weights plus biases) does conv have? {INT_FORM}",
         code=code,
-        expected=Expected("int", int(total)),
+        expected=Expected("int", total),
         explanation="\n".join(expl),
         proof=proof(code, "print(sum(p.numel() for p in conv.parameters()))"),
     )
@@ -492,7 +473,7 @@ def conv1d_shape(rng: np.random.Generator, level: int) -> Question:
         family="conv1d-shape",
         level=level,
         params={"N": n, "C_in": cin, "L": length, "C_out": cout, "k": k, "s": s, "p": p, "d": d},
-        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, L)')}",
+        prompt=f"What is the shape of y? {shape_form('(N, C, L)')}",
         code=code,
         expected=Expected("shape", shape),
         explanation="\n".join(expl),
@@ -557,7 +538,7 @@ def convtranspose2d_shape(rng: np.random.Generator, level: int) -> Question:
             "p": p,
             "output_padding": op,
         },
-        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W)')}",
+        prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
         code=code,
         expected=Expected("shape", shape),
         explanation="\n".join(expl),
@@ -639,7 +620,7 @@ def pool2d_shape(rng: np.random.Generator, level: int) -> Question:
             "p": p,
             "ceil_mode": ceil,
         },
-        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W)')}",
+        prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
         code=code,
         expected=Expected("shape", shape),
         explanation="\n".join(expl),
@@ -728,7 +709,7 @@ def global_avg_pool(rng: np.random.Generator, level: int) -> Question:
         family="global-avg-pool",
         level=level,
         params={"N": n, "C": c, "H": h, "W": w, "form": form, "grid": list(grid)},
-        prompt=f"What is the shape of y? {SHAPE_FORM.format(form='(N, C, H, W) or (N, D)')}",
+        prompt=f"What is the shape of y? {shape_form('(N, C, H, W) or (N, D)')}",
         code=code,
         expected=Expected("shape", shape),
         explanation="\n".join(expl),
@@ -787,7 +768,7 @@ def flatten_size(rng: np.random.Generator, level: int) -> Question:
     expl = [
         STACK_RULE,
         trace_lines(specs, shapes, start),
-        f"in_features = {last[1]}·{last[2]}·{last[3]} = {group(feat)}",
+        f"in_features = {last[1]}·{last[2]}·{last[3]} = {thousands(feat)}",
     ]
     return Question(
         family="flatten-size",
@@ -1005,9 +986,9 @@ def conv_macs(rng: np.random.Generator, level: int) -> Question:
     expl = [
         "MACs = (outputs) × (weights each output uses) = C_out·H_out·W_out × (C_in/groups)·k·k",
         axis_line("H_out", h, k, s, p, 1, ho) + (f", W_out = {wo}" if w != h else " (W the same)"),
-        f"outputs: {cout}·{ho}·{wo} = {group(y.numel())}; per output: {cin // groups}·{k}·{k}"
-        f" = {group(per_output)}",
-        f"MACs = {group(y.numel())} × {per_output} = {group(macs)}",
+        f"outputs: {cout}·{ho}·{wo} = {thousands(y.numel())}; per output: {cin // groups}·{k}·{k}"
+        f" = {thousands(per_output)}",
+        f"MACs = {thousands(y.numel())} × {per_output} = {thousands(macs)}",
     ]
     return Question(
         family="conv-macs",

@@ -9,38 +9,32 @@ appear only in the explanations (and, independently, in the tests).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.common import (
+    INT_FORM,
+    TORCH_HEADER,
+    fmt_shape,
+    param_count,
+    pick,
+    shape_form,
+    shape_of,
+    thousands,
+)
 
 if TYPE_CHECKING:
     import numpy as np
 
-T = TypeVar("T")
-
 TOPIC = "sequences"
-HEADER = "import torch\nfrom torch import nn\n"
-
-
-def _pick(rng: np.random.Generator, options: Sequence[T]) -> T:
-    """One element of ``options`` (indexing keeps plain Python types, JSON-friendly)."""
-    return options[int(rng.integers(len(options)))]
 
 
 def _distinct(rng: np.random.Generator, *pools: Sequence[int]) -> list[int]:
     """One value from each pool, all different, so every size in an answer is identifiable."""
     out: list[int] = []
     for pool in pools:
-        out.append(_pick(rng, [v for v in pool if v not in out]))
+        out.append(pick(rng, [v for v in pool if v not in out]))
     return out
-
-
-def _fmt(shape: Sequence[int]) -> str:
-    return str(tuple(int(v) for v in shape))
-
-
-def _n(v: int) -> str:
-    return f"{v:,}"
 
 
 # --------------------------------------------------------------------------- rnn-shape
@@ -61,7 +55,7 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
     import torch
     from torch import nn
 
-    cell = _pick(rng, ("RNN", "LSTM", "GRU"))
+    cell = pick(rng, ("RNN", "LSTM", "GRU"))
     bidirectional = level == 3
     num_layers = 1 if level == 1 else int(rng.integers(2 if level == 2 else 1, 4))
     batch_first = True if level == 1 else (False if level == 2 else bool(rng.integers(2)))
@@ -74,7 +68,7 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
         range(3, 17),
         range(4, 33),
     )
-    ask = _pick(rng, ("output", "h_n", "c_n") if cell == "LSTM" else ("output", "h_n"))
+    ask = pick(rng, ("output", "h_n", "c_n") if cell == "LSTM" else ("output", "h_n"))
 
     rnn = getattr(nn, cell)(
         inp, hid, num_layers=num_layers, batch_first=batch_first, bidirectional=bidirectional
@@ -84,7 +78,7 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
         output, state = rnn(x)
     h_n, c_n = state if cell == "LSTM" else (state, None)
     result = {"output": output, "h_n": h_n, "c_n": c_n}[ask]
-    shape = tuple(int(v) for v in result.shape)
+    shape = shape_of(result)
 
     args = [f"input_size={inp}", f"hidden_size={hid}"]
     if num_layers > 1:
@@ -98,13 +92,13 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
     unpack = "out, (h_n, c_n)" if cell == "LSTM" else "out, h_n"
     code = (
         f"rnn = nn.{cell}({', '.join(args)})\n"
-        f"x = torch.randn{_fmt(x_shape)}  # {layout}\n"
+        f"x = torch.randn{fmt_shape(x_shape)}  # {layout}\n"
         f"{unpack} = rnn(x)"
     )
     name = "out" if ask == "output" else ask
     prompt = (
         f"x holds {batch} sequences of {seq} steps with {inp} features each. "
-        f"What is the shape of {name}? Answer as a shape like (a, b, …)."
+        f"What is the shape of {name}? {shape_form()}"
     )
     dirs = "2 (both directions, concatenated)" if bidirectional else "1"
     if ask == "output":
@@ -113,7 +107,7 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
             f"out holds the top layer's hidden state at every step: {form}"
             f" with batch_first={batch_first}.\n"
             f"N = {batch}, L = {seq}, H = {hid}, D = {dirs}: D·H = {d * hid}.\n"
-            f"→ {_fmt(shape)}"
+            f"→ {fmt_shape(shape)}"
         )
     else:
         what = "cell state" if ask == "c_n" else "hidden state"
@@ -121,9 +115,9 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
             f"{ask} holds the final {what} of every layer and direction: (D·num_layers, N, H).\n"
             "batch_first only reorders x and out, never h_n or c_n.\n"
             f"D·num_layers = {d}·{num_layers} = {d * num_layers}, N = {batch}, H = {hid}"
-            f" → {_fmt(shape)}"
+            f" → {fmt_shape(shape)}"
         )
-    proof = HEADER + code + f"\nprint(tuple({name}.shape))"
+    proof = TORCH_HEADER + code + f"\nprint(tuple({name}.shape))"
     return Question(
         family="rnn-shape",
         level=level,
@@ -167,23 +161,23 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
 
     if level == 1:
         cell = "LSTM"
-        inp = _pick(rng, (2, 3, 4, 5, 8, 10, 12, 16, 20))
-        hid = _pick(rng, (2, 4, 5, 8, 10, 16, 20, 32))
+        inp = pick(rng, (2, 3, 4, 5, 8, 10, 12, 16, 20))
+        hid = pick(rng, (2, 4, 5, 8, 10, 16, 20, 32))
         num_layers, bidirectional = 1, False
     else:
-        cell = _pick(rng, ("LSTM", "GRU"))
+        cell = pick(rng, ("LSTM", "GRU"))
         sizes = (8, 16, 32, 50, 64, 100, 128, 256, 300)
-        inp = _pick(rng, sizes)
-        hid = _pick(rng, sizes[:-1])
+        inp = pick(rng, sizes)
+        hid = pick(rng, sizes[:-1])
         if level == 2:
             num_layers, bidirectional = 1, False
         else:
-            num_layers, bidirectional = _pick(rng, ((2, False), (3, False), (1, True), (2, True)))
+            num_layers, bidirectional = pick(rng, ((2, False), (3, False), (1, True), (2, True)))
 
     rnn = getattr(nn, cell)(
         inp, hid, num_layers=num_layers, bidirectional=bidirectional, device="meta"
     )
-    count = sum(p.numel() for p in rnn.parameters())
+    count = param_count(rnn)
 
     args = [f"input_size={inp}", f"hidden_size={hid}"]
     if num_layers > 1:
@@ -193,7 +187,7 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
     code = f"rnn = nn.{cell}({', '.join(args)})"
     prompt = (
         "How many parameters does rnn hold (weights and biases, i.e. the sum of numel over "
-        "rnn.parameters())? Answer as an integer."
+        f"rnn.parameters())? {INT_FORM}"
     )
     g, names = _GATES[cell]
     d = 2 if bidirectional else 1
@@ -207,12 +201,14 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
         per = g * (hid * (i_l + hid) + 2 * hid)
         total += per
         src = "" if layer == 0 else f" (input is the previous layer's {d}·H = {i_l})"
-        lines.append(f"Layer {layer + 1}{src}: {g}·({hid}·({i_l} + {hid}) + 2·{hid}) = {_n(per)}")
+        lines.append(
+            f"Layer {layer + 1}{src}: {g}·({hid}·({i_l} + {hid}) + 2·{hid}) = {thousands(per)}"
+        )
     if bidirectional:
-        lines.append(f"× 2 directions: 2·{_n(total)} = {_n(count)}")
+        lines.append(f"× 2 directions: 2·{thousands(total)} = {thousands(count)}")
     elif num_layers > 1:
-        lines.append(f"Total: {_n(count)}")
-    proof = HEADER + code + "\nprint(sum(p.numel() for p in rnn.parameters()))"
+        lines.append(f"Total: {thousands(count)}")
+    proof = TORCH_HEADER + code + "\nprint(sum(p.numel() for p in rnn.parameters()))"
     return Question(
         family="lstm-params",
         level=level,
@@ -225,7 +221,7 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=prompt,
         code=code,
-        expected=Expected("int", int(count)),
+        expected=Expected("int", count),
         explanation="\n".join(lines),
         proof=proof,
     )
@@ -249,51 +245,51 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
     from torch import nn
 
     if level == 1:
-        vocab = _pick(rng, (10, 50, 100, 1000, 5000, 10000))
-        dim = _pick(rng, (4, 8, 16, 32, 64, 128, 300))
-        rank = _pick(rng, (1, 2, 2, 2, 3))
+        vocab = pick(rng, (10, 50, 100, 1000, 5000, 10000))
+        dim = pick(rng, (4, 8, 16, 32, 64, 128, 300))
+        rank = pick(rng, (1, 2, 2, 2, 3))
         idx_shape = tuple(_distinct(rng, *[[v for v in range(2, 13) if v != dim]] * rank))
         emb = nn.Embedding(vocab, dim, device="meta")
         y = emb(torch.zeros(idx_shape, dtype=torch.long, device="meta"))
-        shape = tuple(int(v) for v in y.shape)
+        shape = shape_of(y)
         code = (
             f"emb = nn.Embedding(num_embeddings={vocab}, embedding_dim={dim})\n"
-            f"idx = torch.randint(0, {vocab}, {_fmt(idx_shape)})  # token ids\n"
+            f"idx = torch.randint(0, {vocab}, {fmt_shape(idx_shape)})  # token ids\n"
             "y = emb(idx)"
         )
         explanation = (
             f"An embedding is a lookup table: each id is replaced by its row of the "
             f"{vocab} × {dim} weight (the same as a one-hot vector times that matrix).\n"
-            f"So y has idx's shape with embedding_dim appended: {_fmt(idx_shape)} + ({dim},)"
-            f" → {_fmt(shape)}"
+            f"So y has idx's shape with embedding_dim appended: {fmt_shape(idx_shape)} + ({dim},)"
+            f" → {fmt_shape(shape)}"
         )
         return Question(
             family="embedding",
             level=level,
             params={"num_embeddings": vocab, "embedding_dim": dim, "index_shape": list(idx_shape)},
-            prompt="What is the shape of y? Answer as a shape like (a, b, …).",
+            prompt=f"What is the shape of y? {shape_form()}",
             code=code,
             expected=Expected("shape", shape),
             explanation=explanation,
-            proof=HEADER + code + "\nprint(tuple(y.shape))",
+            proof=TORCH_HEADER + code + "\nprint(tuple(y.shape))",
         )
 
     source = ""
     if rng.integers(4) == 0:
-        vocab, dim, source = _pick(rng, _KNOWN_TABLES)
+        vocab, dim, source = pick(rng, _KNOWN_TABLES)
     else:
-        vocab = _pick(rng, (100, 500, 1000, 2000, 5000, 10000, 20000, 32000))
-        dim = _pick(rng, (16, 32, 50, 64, 100, 128, 256, 300, 512))
+        vocab = pick(rng, (100, 500, 1000, 2000, 5000, 10000, 20000, 32000))
+        dim = pick(rng, (16, 32, 50, 64, 100, 128, 256, 300, 512))
     padding_idx = 0 if rng.integers(3) == 0 else None
     emb = nn.Embedding(vocab, dim, padding_idx=padding_idx, device="meta")
-    count = sum(p.numel() for p in emb.parameters())
+    count = param_count(emb)
     pad = ", padding_idx=0" if padding_idx is not None else ""
     code = f"emb = nn.Embedding({vocab}, {dim}{pad})"
     if source:
         code += f"  # {source}"
     lines = [
         "The only parameter is the weight table: num_embeddings × embedding_dim.",
-        f"{_n(vocab)} · {dim} = {_n(count)}",
+        f"{thousands(vocab)} · {dim} = {thousands(count)}",
     ]
     if padding_idx is not None:
         lines.insert(
@@ -307,12 +303,12 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
         params={"num_embeddings": vocab, "embedding_dim": dim, "padding_idx": padding_idx},
         prompt=(
             "How many parameters does emb hold (the sum of numel over emb.parameters())? "
-            "Answer as an integer."
+            + INT_FORM
         ),
         code=code,
-        expected=Expected("int", int(count)),
+        expected=Expected("int", count),
         explanation="\n".join(lines),
-        proof=HEADER + code + "\nprint(sum(p.numel() for p in emb.parameters()))",
+        proof=TORCH_HEADER + code + "\nprint(sum(p.numel() for p in emb.parameters()))",
     )
 
 
@@ -320,7 +316,7 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
 
 
 def _heads(rng: np.random.Generator, embed: int) -> int:
-    return _pick(rng, [h for h in (2, 3, 4, 6, 8) if embed % h == 0 and h < embed])
+    return pick(rng, [h for h in (2, 3, 4, 6, 8) if embed % h == 0 and h < embed])
 
 
 @family(
@@ -338,7 +334,7 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
     import torch
     from torch import nn
 
-    embed = _pick(rng, (8, 12, 16, 24, 32))
+    embed = pick(rng, (8, 12, 16, 24, 32))
     heads = _heads(rng, embed)
     batch_first = bool(rng.integers(2)) if level < 3 else False
     self_attn = level == 1 and bool(rng.integers(2))
@@ -351,13 +347,13 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
     if self_attn:
         src = tgt
     ask = (
-        "output" if level == 1 else ("weights" if level == 2 else _pick(rng, ("output", "weights")))
+        "output" if level == 1 else ("weights" if level == 2 else pick(rng, ("output", "weights")))
     )
     average = level == 1 or bool(rng.integers(2))
     kdim = vdim = embed
     if level == 3:
         kdim, vdim = (
-            _pick(rng, [v for v in range(3, 21) if v not in (embed, tgt, src)]) for _ in "kv"
+            pick(rng, [v for v in range(3, 21) if v not in (embed, tgt, src)]) for _ in "kv"
         )
 
     mha = nn.MultiheadAttention(embed, heads, batch_first=batch_first, kdim=kdim, vdim=vdim)
@@ -371,7 +367,7 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
     q, k, v = torch.zeros(q_shape), torch.zeros(k_shape), torch.zeros(v_shape)
     with torch.no_grad():
         out, weights = mha(q, k, v, average_attn_weights=average)
-    shape = tuple(int(s) for s in (out if ask == "output" else weights).shape)
+    shape = shape_of(out if ask == "output" else weights)
 
     args = [f"embed_dim={embed}", f"num_heads={heads}"]
     if level == 3:
@@ -385,20 +381,22 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
     call_kw = "" if level == 1 else f", average_attn_weights={average}"
     lines = [f"mha = nn.MultiheadAttention({', '.join(args)})"]
     if self_attn:
-        lines.append(f"x = torch.randn{_fmt(q_shape)}  # {lead}seq{tail}, embed)")
+        lines.append(f"x = torch.randn{fmt_shape(q_shape)}  # {lead}seq{tail}, embed)")
         lines.append(f"out, weights = mha(x, x, x{call_kw})")
     elif level == 3:
-        lines.append(f"q = torch.randn{_fmt(q_shape)}  # unbatched: (target len, embed)")
-        lines.append(f"k = torch.randn{_fmt(k_shape)}  # (source len, kdim)")
-        lines.append(f"v = torch.randn{_fmt(v_shape)}  # (source len, vdim)")
+        lines.append(f"q = torch.randn{fmt_shape(q_shape)}  # unbatched: (target len, embed)")
+        lines.append(f"k = torch.randn{fmt_shape(k_shape)}  # (source len, kdim)")
+        lines.append(f"v = torch.randn{fmt_shape(v_shape)}  # (source len, vdim)")
         lines.append(f"out, weights = mha(q, k, v{call_kw})")
     else:
-        lines.append(f"tgt = torch.randn{_fmt(q_shape)}  # queries: {lead}target len{tail}, embed)")
-        lines.append(f"memory = torch.randn{_fmt(k_shape)}  # {lead}source len{tail}, embed)")
+        lines.append(
+            f"tgt = torch.randn{fmt_shape(q_shape)}  # queries: {lead}target len{tail}, embed)"
+        )
+        lines.append(f"memory = torch.randn{fmt_shape(k_shape)}  # {lead}source len{tail}, embed)")
         lines.append(f"out, weights = mha(tgt, memory, memory{call_kw})")
     code = "\n".join(lines)
     name = "out" if ask == "output" else "weights"
-    prompt = f"What is the shape of {name}? Answer as a shape like (a, b, …)."
+    prompt = f"What is the shape of {name}? {shape_form()}"
 
     n_l_s = f"L = {tgt} queries, S = {src} keys"
     if ask == "output":
@@ -411,7 +409,7 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
             note = "The keys and values decide how many positions are mixed, not the output size."
         explanation = (
             f"The output has one E-wide vector per query: {form}.\n{note}\n"
-            f"{n_l_s}, E = {embed} → {_fmt(shape)}"
+            f"{n_l_s}, E = {embed} → {fmt_shape(shape)}"
         )
     else:
         per = "(L, S)" if average else "(num_heads, L, S)"
@@ -427,7 +425,7 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
         explanation = (
             f"The weights hold one score per (query, key) pair; {how}.\n"
             f"Shape: {form}.\n"
-            f"{n_l_s}, num_heads = {heads} → {_fmt(shape)}"
+            f"{n_l_s}, num_heads = {heads} → {fmt_shape(shape)}"
         )
     return Question(
         family="mha-shape",
@@ -449,7 +447,7 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=Expected("shape", shape),
         explanation=explanation,
-        proof=HEADER + code + f"\nprint(tuple({name}.shape))",
+        proof=TORCH_HEADER + code + f"\nprint(tuple({name}.shape))",
     )
 
 
@@ -468,11 +466,11 @@ def mha_params(rng: np.random.Generator, level: int) -> Question:
 
     bias = True
     if level == 1:
-        embed = _pick(rng, (4, 8, 10, 16, 20, 32, 64))
+        embed = pick(rng, (4, 8, 10, 16, 20, 32, 64))
         kdim = vdim = embed
         source = ""
     else:
-        embed, source = _pick(
+        embed, source = pick(
             rng,
             ((16, ""), (32, ""), (64, ""), (128, ""), (256, ""), (512, ""), (768, "BERT-base")),
         )
@@ -481,13 +479,13 @@ def mha_params(rng: np.random.Generator, level: int) -> Question:
             kdim = vdim = embed
         else:
             widths = [w for w in (8, 16, 24, 32, 48, 64, 96, 128) if w != embed]
-            kdim = _pick(rng, widths)
-            vdim = kdim if rng.integers(2) else _pick(rng, widths)
+            kdim = pick(rng, widths)
+            vdim = kdim if rng.integers(2) else pick(rng, widths)
             bias = bool(rng.integers(2))
     heads = _heads(rng, embed) if embed != 768 else 12
 
     mha = nn.MultiheadAttention(embed, heads, bias=bias, kdim=kdim, vdim=vdim, device="meta")
-    count = sum(p.numel() for p in mha.parameters())
+    count = param_count(mha)
 
     args = [str(embed), f"num_heads={heads}"]
     if kdim != embed or vdim != embed:
@@ -504,20 +502,20 @@ def mha_params(rng: np.random.Generator, level: int) -> Question:
             + (" plus three E-long biases" if bias else ", no biases")
             + "."
         )
-        weights = f"4·E² = 4·{e}² = {_n(4 * e * e)}"
+        weights = f"4·E² = 4·{e}² = {thousands(4 * e * e)}"
     else:
         proj = "kdim/vdim ≠ E gives separate projections: q E×E, k E×kdim, v E×vdim" + (
             ", plus three E-long biases." if bias else ", no biases."
         )
         weights = (
             f"weights {e}·{e} + {e}·{kdim} + {e}·{vdim} + {e}·{e} (out_proj) = "
-            f"{_n(e * (2 * e + kdim + vdim))}"
+            f"{thousands(e * (2 * e + kdim + vdim))}"
         )
-    biases = f"biases 4·E = {_n(4 * e)}" if bias else "no biases"
+    biases = f"biases 4·E = {thousands(4 * e)}" if bias else "no biases"
     lines = [
         proj,
         "Output projection: E×E" + (" + E." if bias else " (no bias)."),
-        f"{weights}; {biases} → {_n(count)}",
+        f"{weights}; {biases} → {thousands(count)}",
         f"num_heads ({heads}) only splits E into head slices; it adds no parameters.",
     ]
     return Question(
@@ -526,10 +524,10 @@ def mha_params(rng: np.random.Generator, level: int) -> Question:
         params={"embed_dim": embed, "num_heads": heads, "kdim": kdim, "vdim": vdim, "bias": bias},
         prompt=(
             "How many parameters does mha hold (the sum of numel over mha.parameters())? "
-            "Answer as an integer."
+            + INT_FORM
         ),
         code=code,
-        expected=Expected("int", int(count)),
+        expected=Expected("int", count),
         explanation="\n".join(lines),
-        proof=HEADER + code + "\nprint(sum(p.numel() for p in mha.parameters()))",
+        proof=TORCH_HEADER + code + "\nprint(sum(p.numel() for p in mha.parameters()))",
     )

@@ -9,50 +9,31 @@ independently, in the tests.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.common import (
+    TORCH_HEADER,
+    fmt_shape,
+    pick,
+    sample,
+    shape_form,
+    shape_of,
+    shuffled,
+)
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
-T = TypeVar("T")
-
 TOPIC = "tensors"
 ERROR = "error"
 PICK = "Pick one."
-SHAPE_FORM = "Answer as a shape like (a, b, …)."
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _pick(rng: np.random.Generator, options: Sequence[T]) -> T:
-    """One element of ``options`` (indexing keeps plain Python types, JSON-friendly)."""
-    return options[int(rng.integers(len(options)))]
-
-
-def _distinct(rng: np.random.Generator, k: int, pool: Sequence[int]) -> list[int]:
-    """``k`` different values from ``pool`` (distinct sizes make an answer's order visible)."""
-    idx = rng.choice(len(pool), size=k, replace=False)
-    return [pool[int(i)] for i in idx]
-
-
-def _fmt(shape: Iterable[int]) -> str:
-    return str(tuple(int(v) for v in shape))
-
-
-def _shape(t: torch.Tensor) -> tuple[int, ...]:
-    return tuple(int(v) for v in t.shape)
-
-
-def _prod(values: Iterable[int]) -> int:
-    out = 1
-    for v in values:
-        out *= v
-    return out
 
 
 def _dot(values: Iterable[int]) -> str:
@@ -61,7 +42,7 @@ def _dot(values: Iterable[int]) -> str:
 
 def _product(values: Sequence[int]) -> str:
     """``2·3·4 = 24`` (or just ``24`` for a single size)."""
-    return str(values[0]) if len(values) == 1 else f"{_dot(values)} = {_prod(values)}"
+    return str(values[0]) if len(values) == 1 else f"{_dot(values)} = {math.prod(values)}"
 
 
 def _args(values: Iterable[Any]) -> str:
@@ -82,8 +63,7 @@ def _choice(
     for d in distractors:
         if d not in options and len(options) < k:
             options.append(d)
-    order = rng.choice(len(options), size=len(options), replace=False)
-    choices = tuple(options[int(i)] for i in order)
+    choices = tuple(shuffled(rng, options))
     return Expected("choice", choices.index(correct), choices=choices)
 
 
@@ -143,10 +123,10 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
     pre: list[Any] | None = None  # the layout change applied before the reshape (level 3)
     kind = "plain"
     if level == 1:
-        shape = _distinct(rng, _pick(rng, (2, 3)), (2, 3, 4, 5, 6))
-        numel = _prod(shape)
-        method = _pick(rng, ("view", "reshape"))
-        target = _split(rng, numel, _pick(rng, (1, 2, 3)))
+        shape = sample(rng, pick(rng, (2, 3)), (2, 3, 4, 5, 6))
+        numel = math.prod(shape)
+        method = pick(rng, ("view", "reshape"))
+        target = _split(rng, numel, pick(rng, (1, 2, 3)))
         for _ in range(4):  # avoid the trivial "same shape" target when we can
             if target != shape:
                 break
@@ -156,10 +136,10 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
             j = int(rng.integers(len(target)))
             target[j] += 1 if target[j] <= 2 or rng.integers(2) else -1
     elif level == 2:
-        shape = _distinct(rng, 3, (2, 3, 4, 5))
-        numel = _prod(shape)
-        method = _pick(rng, ("view", "reshape"))
-        target = _split(rng, numel, _pick(rng, (2, 3)))
+        shape = sample(rng, 3, (2, 3, 4, 5))
+        numel = math.prod(shape)
+        method = pick(rng, ("view", "reshape"))
+        target = _split(rng, numel, pick(rng, (2, 3)))
         pos = int(rng.integers(len(target)))
         roll = int(rng.integers(20))
         if roll < 10:
@@ -167,38 +147,38 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
         elif roll < 17:
             kind = "indivisible"
             others = [j for j in range(len(target)) if j != pos]
-            j = _pick(rng, others)
-            rest = _prod(target[i] for i in others if i != j)
-            target[j] = _pick(rng, [v for v in range(2, 8) if numel % (rest * v)])
+            j = pick(rng, others)
+            rest = math.prod(target[i] for i in others if i != j)
+            target[j] = pick(rng, [v for v in range(2, 8) if numel % (rest * v)])
         else:
             kind = "two"
             if len(target) == 2:
                 target.append(1)
-            pos2 = _pick(rng, [j for j in range(len(target)) if j != pos])
+            pos2 = pick(rng, [j for j in range(len(target)) if j != pos])
             target[pos2] = -1
         target[pos] = -1
     else:
-        op = _pick(rng, ("t", "transpose", "permute"))
+        op = pick(rng, ("t", "transpose", "permute"))
         if op == "t":
-            shape = _distinct(rng, 2, (2, 3, 4, 5, 6))
+            shape = sample(rng, 2, (2, 3, 4, 5, 6))
             pre, perm = ["t"], [1, 0]
         elif op == "transpose":
-            shape = _distinct(rng, 3, (2, 3, 4, 5, 6))
-            i, j = sorted(_distinct(rng, 2, (0, 1, 2)))
+            shape = sample(rng, 3, (2, 3, 4, 5, 6))
+            i, j = sorted(sample(rng, 2, (0, 1, 2)))
             perm = [0, 1, 2]
             perm[i], perm[j] = j, i
             pre = ["transpose", i, j]
         else:
-            rank = _pick(rng, (3, 4))
-            shape = _distinct(rng, rank, (2, 3, 4, 5, 6))
+            rank = pick(rng, (3, 4))
+            shape = sample(rng, rank, (2, 3, 4, 5, 6))
             perm = list(range(rank))
             while perm == sorted(perm):
-                perm = [int(v) for v in rng.choice(rank, size=rank, replace=False)]
+                perm = shuffled(rng, range(rank))
             pre = ["permute", *perm]
-        numel = _prod(shape)
+        numel = math.prod(shape)
         moved = [shape[p] for p in perm]
         method = "view" if rng.integers(4) else "reshape"
-        kind = _pick(rng, ("flatten", "merge", "merge", "split"))
+        kind = pick(rng, ("flatten", "merge", "merge", "split"))
         splittable = [i for i, v in enumerate(moved) if v in (4, 6)]
         if kind == "split" and not splittable:
             kind = "merge"
@@ -210,8 +190,8 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
             if rng.integers(2):
                 target[i] = -1
         else:
-            i = _pick(rng, splittable)
-            a = _pick(rng, (2, moved[i] // 2))
+            i = pick(rng, splittable)
+            a = pick(rng, (2, moved[i] // 2))
             target = [*moved[:i], a, moved[i] // a, *moved[i + 1 :]]
 
     x = torch.zeros(shape, device="meta")
@@ -223,27 +203,27 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
             x, pre_code = x.transpose(pre[1], pre[2]), f".transpose({pre[1]}, {pre[2]})"
         else:
             x, pre_code = x.permute(*pre[1:]), f".permute({_args(pre[1:])})"
-    x_shape, strides = _shape(x), tuple(int(s) for s in x.stride())
+    x_shape, strides = shape_of(x), tuple(int(s) for s in x.stride())
     message = ""
     try:
-        result: tuple[int, ...] | None = _shape(getattr(x, method)(*target))
+        result: tuple[int, ...] | None = shape_of(getattr(x, method)(*target))
     except RuntimeError as err:
         result, message = None, _msg(err)
-    correct = ERROR if result is None else _fmt(result)
+    correct = ERROR if result is None else fmt_shape(result)
 
     # Plausible wrong answers: the shape a careless reading gives, the input shape, a reversal.
     distractors = [ERROR]
-    known = _prod(v for v in target if v != -1)
+    known = math.prod(v for v in target if v != -1)
     if result is not None:
-        distractors += [_fmt(result[::-1]), _fmt(shape), _fmt(x_shape)]
+        distractors += [fmt_shape(result[::-1]), fmt_shape(shape), fmt_shape(x_shape)]
     else:
         if pre is not None:
-            distractors.append(_fmt(_shape(x.reshape(*target))))
+            distractors.append(fmt_shape(shape_of(x.reshape(*target))))
         if target.count(-1) == 1:
-            distractors.append(_fmt(numel // known if v == -1 else v for v in target))
+            distractors.append(fmt_shape(numel // known if v == -1 else v for v in target))
         elif -1 not in target:
-            distractors.append(_fmt(target))
-        distractors += [_fmt(shape), _fmt(x_shape[::-1])]
+            distractors.append(fmt_shape(target))
+        distractors += [fmt_shape(shape), fmt_shape(x_shape[::-1])]
     expected = _choice(rng, correct, distractors)
 
     call = f"x.{method}({_args(target)})"
@@ -283,7 +263,7 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
                 f"torch: “{message}”",
             ]
     else:
-        layout = f"After {pre_code[1:]} x has shape {_fmt(x_shape)} and strides {strides}"
+        layout = f"After {pre_code[1:]} x has shape {fmt_shape(x_shape)} and strides {strides}"
         if method == "reshape":
             lines = [
                 f"{layout}: not contiguous.",
@@ -353,27 +333,27 @@ def _apply_op(x: torch.Tensor, op: list[Any]) -> tuple[torch.Tensor, str]:
 def permute_shape(rng: np.random.Generator, level: int) -> Question:
     import torch
 
-    rank = _pick(rng, (3, 4))
-    shape = _distinct(rng, rank, (2, 3, 4, 5, 6, 7, 8, 9))
+    rank = pick(rng, (3, 4))
+    shape = sample(rng, rank, (2, 3, 4, 5, 6, 7, 8, 9))
     ops: list[list[Any]] = []
 
     def random_perm() -> list[int]:
         perm = list(range(rank))
         while perm == sorted(perm):
-            perm = [int(v) for v in rng.choice(rank, size=rank, replace=False)]
+            perm = shuffled(rng, range(rank))
         return perm
 
     def neg_pair() -> list[int]:
-        a, b = _distinct(rng, 2, list(range(1, rank + 1)))
+        a, b = sample(rng, 2, list(range(1, rank + 1)))
         return [-a, -b]
 
     if level == 1:
         if rng.integers(3):
             ops.append(["permute", *random_perm()])
         else:
-            ops.append(["transpose", *sorted(_distinct(rng, 2, list(range(rank))))])
+            ops.append(["transpose", *sorted(sample(rng, 2, list(range(rank))))])
     elif level == 2:
-        first = _pick(rng, ("permute", "transpose"))
+        first = pick(rng, ("permute", "transpose"))
         if first == "permute":
             ops.append(["permute", *random_perm()])
         else:
@@ -381,13 +361,13 @@ def permute_shape(rng: np.random.Generator, level: int) -> Question:
         ops.append(["mT"] if rng.integers(3) == 0 else ["transpose", *neg_pair()])
     else:
         if rng.integers(2):
-            src, dst = _distinct(rng, 2, [*range(rank), *range(-rank, 0)][: 2 * rank])
+            src, dst = sample(rng, 2, [*range(rank), *range(-rank, 0)][: 2 * rank])
             while (src - dst) % rank == 0:
-                dst = _pick(rng, [*range(rank), *range(-rank, 0)])
+                dst = pick(rng, [*range(rank), *range(-rank, 0)])
             ops.append(["movedim", src, dst])
         else:
-            src = sorted(_distinct(rng, 2, list(range(rank))))
-            dst = _distinct(rng, 2, list(range(rank)))
+            src = sorted(sample(rng, 2, list(range(rank))))
+            dst = sample(rng, 2, list(range(rank)))
             if src == dst:
                 dst = dst[::-1]
             ops.append(["movedim", src, dst])
@@ -395,41 +375,41 @@ def permute_shape(rng: np.random.Generator, level: int) -> Question:
     x = torch.zeros(shape, device="meta")
     chain, lines = "", []
     for op in ops:
-        before = _shape(x)
+        before = shape_of(x)
         x, text = _apply_op(x, op)
         chain += text
-        after = _fmt(_shape(x))
+        after = fmt_shape(shape_of(x))
         name, args = op[0], op[1:]
         if name == "permute":
             lines.append(
-                f"permute({_args(args)}): output dim i is input dim dims[i], so {_fmt(before)}"
+                f"permute({_args(args)}): output dim i is input dim dims[i], so {fmt_shape(before)}"
                 f" → {after}"
             )
         elif name == "transpose":
             a, b = args
             real = f" (dims {a % len(before)} and {b % len(before)})" if min(a, b) < 0 else ""
-            lines.append(f"transpose({a}, {b}) swaps two dims{real}: {_fmt(before)} → {after}")
+            lines.append(f"transpose({a}, {b}) swaps two dims{real}: {fmt_shape(before)} → {after}")
         elif name == "mT":
-            lines.append(f".mT swaps the last two dims: {_fmt(before)} → {after}")
+            lines.append(f".mT swaps the last two dims: {fmt_shape(before)} → {after}")
         elif isinstance(args[0], list):
             lines.append(
                 f"movedim: dim {args[0][0]} goes to position {args[1][0]} and dim {args[0][1]} "
                 f"to position {args[1][1]}; the other dims fill the free slots in order."
             )
-            lines.append(f"{_fmt(before)} → {after}")
+            lines.append(f"{fmt_shape(before)} → {after}")
         else:
             lines.append(
                 f"movedim({args[0]}, {args[1]}) lifts dim {args[0]} out and reinserts it at "
                 f"position {args[1]} (counted in the result); the rest keep their order."
             )
-            lines.append(f"{_fmt(before)} → {after}")
-    shape_out = _shape(x)
+            lines.append(f"{fmt_shape(before)} → {after}")
+    shape_out = shape_of(x)
     code = f"x = torch.zeros({_args(shape)})\ny = x{chain}"
     return Question(
         family="permute-shape",
         level=level,
         params={"shape": shape, "ops": ops},
-        prompt=f"What is the shape of y? {SHAPE_FORM}",
+        prompt=f"What is the shape of y? {shape_form()}",
         code=code,
         expected=Expected("shape", shape_out),
         explanation="\n".join(lines),
@@ -442,14 +422,14 @@ def permute_shape(rng: np.random.Generator, level: int) -> Question:
 
 def _pair(rng: np.random.Generator, kind: str) -> tuple[int, int]:
     """Sizes (a, b) at one aligned position: equal, one of them 1, or clashing."""
-    n = _pick(rng, (2, 3, 4, 5, 6, 7))
+    n = pick(rng, (2, 3, 4, 5, 6, 7))
     if kind == "eq":
         return n, n
     if kind == "a1":
         return 1, n
     if kind == "b1":
         return n, 1
-    m = _pick(rng, [v for v in (2, 3, 4, 5, 6, 7) if v != n])
+    m = pick(rng, [v for v in (2, 3, 4, 5, 6, 7) if v != n])
     return n, m
 
 
@@ -468,49 +448,49 @@ def broadcast(rng: np.random.Generator, level: int) -> Question:
     import torch
 
     if level == 1:
-        n_common, extra_a, extra_b = _pick(rng, (2, 3)), 0, 0
+        n_common, extra_a, extra_b = pick(rng, (2, 3)), 0, 0
     elif level == 2:
-        n_common = _pick(rng, (1, 2, 3))
-        extra = _pick(rng, (1, 2))
+        n_common = pick(rng, (1, 2, 3))
+        extra = pick(rng, (1, 2))
         extra_a, extra_b = (extra, 0) if rng.integers(2) else (0, extra)
     else:
-        n_common = _pick(rng, (1, 2, 3))
-        extra_a, extra_b = (_pick(rng, (0, 1)), 0) if rng.integers(4) else (0, 1)
+        n_common = pick(rng, (1, 2, 3))
+        extra_a, extra_b = (pick(rng, (0, 1)), 0) if rng.integers(4) else (0, 1)
 
     if level < 3:
         case = "clash" if rng.integers(20) < 7 else "ok"
-        kinds = [_pick(rng, ("eq", "a1", "b1", "a1", "b1")) for _ in range(n_common)]
+        kinds = [pick(rng, ("eq", "a1", "b1", "a1", "b1")) for _ in range(n_common)]
     else:
         # ok: b fits into a; grow: broadcastable but bigger than a; clash: not broadcastable.
-        case = _pick(rng, ("ok", "ok", "ok", "grow", "grow", "clash")) if extra_b == 0 else "grow"
-        kinds = [_pick(rng, ("eq", "b1")) for _ in range(n_common)]
+        case = pick(rng, ("ok", "ok", "ok", "grow", "grow", "clash")) if extra_b == 0 else "grow"
+        kinds = [pick(rng, ("eq", "b1")) for _ in range(n_common)]
         if case == "grow" and extra_b == 0:
             kinds[int(rng.integers(n_common))] = "a1"
     if case == "clash":
         kinds[int(rng.integers(n_common))] = "clash"
     pairs = [_pair(rng, k) for k in kinds]
-    a_shape = [_pick(rng, (2, 3, 4, 5, 6, 7, 8)) for _ in range(extra_a)] + [p[0] for p in pairs]
-    b_shape = [_pick(rng, (2, 3, 4, 5, 6, 7, 8)) for _ in range(extra_b)] + [p[1] for p in pairs]
+    a_shape = [pick(rng, (2, 3, 4, 5, 6, 7, 8)) for _ in range(extra_a)] + [p[0] for p in pairs]
+    b_shape = [pick(rng, (2, 3, 4, 5, 6, 7, 8)) for _ in range(extra_b)] + [p[1] for p in pairs]
 
     a, b = torch.zeros(a_shape), torch.zeros(b_shape)
-    op = "a + b" if level < 3 else _pick(rng, ("a += b", "a.add_(b)", "a.mul_(b)"))
+    op = "a + b" if level < 3 else pick(rng, ("a += b", "a.add_(b)", "a.mul_(b)"))
     message = ""
     try:
         if level < 3:
-            result: tuple[int, ...] | None = _shape(a + b)
+            result: tuple[int, ...] | None = shape_of(a + b)
         else:
             if op == "a += b":
                 a += b
             else:
                 getattr(a, op[2:6])(b)
-            result = _shape(a)
+            result = shape_of(a)
     except RuntimeError as err:
         result, message = None, _msg(err)
     try:  # what the out-of-place a + b would give, for the explanation of in-place ops
-        plain: tuple[int, ...] | None = _shape(torch.zeros(a_shape) + torch.zeros(b_shape))
+        plain: tuple[int, ...] | None = shape_of(torch.zeros(a_shape) + torch.zeros(b_shape))
     except RuntimeError:
         plain = None
-    correct = ERROR if result is None else _fmt(result)
+    correct = ERROR if result is None else fmt_shape(result)
 
     distractors = [] if result is None else [ERROR]
     n = max(len(a_shape), len(b_shape))
@@ -522,10 +502,10 @@ def broadcast(rng: np.random.Generator, level: int) -> Question:
         )
     ]
     if level == 3 and plain is not None:
-        distractors.append(_fmt(plain))
+        distractors.append(fmt_shape(plain))
     if left is not None:
-        distractors.append(_fmt(left))
-    distractors += [_fmt(rmax), _fmt(a_shape), _fmt(b_shape), _fmt(rmax[::-1])]
+        distractors.append(fmt_shape(left))
+    distractors += [fmt_shape(rmax), fmt_shape(a_shape), fmt_shape(b_shape), fmt_shape(rmax[::-1])]
     expected = _choice(rng, correct, distractors)
 
     def padded(s: list[int]) -> str:
@@ -543,7 +523,7 @@ def broadcast(rng: np.random.Generator, level: int) -> Question:
                 f"torch: “{message}”",
             ]
     else:
-        lines = [f"An in-place op writes into a, so a's shape {_fmt(a_shape)} cannot change."]
+        lines = [f"An in-place op writes into a, so a's shape {fmt_shape(a_shape)} cannot change."]
         if plain is None:
             lines += [
                 f"{align}: a clashing pair, so it does not even broadcast.",
@@ -551,12 +531,12 @@ def broadcast(rng: np.random.Generator, level: int) -> Question:
             ]
         elif result is not None:
             lines += [
-                f"a + b would broadcast to {_fmt(plain)}, which is a's own shape, so it "
+                f"a + b would broadcast to {fmt_shape(plain)}, which is a's own shape, so it "
                 f"runs → {correct}"
             ]
         else:
             lines += [
-                f"a + b would broadcast to {_fmt(plain)}, bigger than a.",
+                f"a + b would broadcast to {fmt_shape(plain)}, bigger than a.",
                 f"torch: “{message}”",
             ]
     code = f"a = torch.zeros({_args(a_shape)})\nb = torch.zeros({_args(b_shape)})\n"
@@ -603,14 +583,14 @@ def matmul_shape(rng: np.random.Generator, level: int) -> Question:
     import torch
 
     sizes = (2, 3, 4, 5, 6, 7, 8, 9)
-    n, k, m, bsz = _distinct(rng, 4, sizes)
+    n, k, m, bsz = sample(rng, 4, sizes)
     op = "@"
     if level == 1:
-        op = _pick(rng, ("@", "torch.mm", "torch.matmul"))
+        op = pick(rng, ("@", "torch.mm", "torch.matmul"))
         a_shape, b_shape = [n, k], [k, m]
         note = f"Matrix product: (n×k)·(k×m) → (n×m), here ({n}×{k})·({k}×{m})."
     elif level == 2:
-        case = _pick(rng, ("bmm", "vec-mat", "mat-vec", "batch-vec", "vec-batch", "vec-vec"))
+        case = pick(rng, ("bmm", "vec-mat", "mat-vec", "batch-vec", "vec-batch", "vec-vec"))
         if case == "bmm":
             op = "torch.bmm"
             a_shape, b_shape = [bsz, n, k], [bsz, k, m]
@@ -626,7 +606,7 @@ def matmul_shape(rng: np.random.Generator, level: int) -> Question:
                 "vec-batch": ([k], [bsz, k, m]),
                 "vec-vec": ([k], [k]),
             }[case]
-            op = _pick(rng, ("@", "torch.matmul"))
+            op = pick(rng, ("@", "torch.matmul"))
             note = {
                 "vec-mat": "A 1-D first operand acts as a row (1×k); that 1 is dropped after.",
                 "mat-vec": "A 1-D second operand acts as a column (k×1); that 1 is dropped after.",
@@ -637,33 +617,33 @@ def matmul_shape(rng: np.random.Generator, level: int) -> Question:
                 "vec-vec": "Two 1-D tensors give their dot product: a 0-dim tensor, shape ().",
             }[case]
     else:
-        op = _pick(rng, ("@", "torch.matmul"))
-        j = _pick(rng, [v for v in sizes if v not in (n, k, m, bsz)])
-        a_batch, b_batch = _pick(
+        op = pick(rng, ("@", "torch.matmul"))
+        j = pick(rng, [v for v in sizes if v not in (n, k, m, bsz)])
+        a_batch, b_batch = pick(
             rng, (([j, 1], [bsz]), ([bsz], []), ([], [bsz]), ([j, bsz], [1]), ([1, bsz], [j, 1]))
         )
         a_shape, b_shape = [*a_batch, n, k], [*b_batch, k, m]
         note = (
             f"The last two dims multiply as matrices: ({n}×{k})·({k}×{m}) → ({n}×{m}).\n"
-            f"The batch dims {_fmt(a_batch)} and {_fmt(b_batch)} broadcast (right-aligned, "
-            "1s stretch, missing dims count as 1)."
+            f"The batch dims {fmt_shape(a_batch)} and {fmt_shape(b_batch)} broadcast "
+            "(right-aligned, 1s stretch, missing dims count as 1)."
         )
 
     a = torch.zeros(a_shape, device="meta")
     b = torch.zeros(b_shape, device="meta")
     fn = {"@": torch.matmul, "torch.matmul": torch.matmul, "torch.mm": torch.mm}.get(op, torch.bmm)
-    result = _shape(fn(a, b))
+    result = shape_of(fn(a, b))
     expr = "a @ b" if op == "@" else f"{op}(a, b)"
     code = f"a = torch.zeros({_args(a_shape)})\nb = torch.zeros({_args(b_shape)})\ny = {expr}"
     return Question(
         family="matmul-shape",
         level=level,
         params={"a": a_shape, "b": b_shape, "op": op},
-        prompt=f"What is the shape of y? {SHAPE_FORM}"
+        prompt=f"What is the shape of y? {shape_form()}"
         + (" Write () for a 0-dim result." if level == 2 else ""),
         code=code,
         expected=Expected("shape", result),
-        explanation=f"{note}\n→ {_fmt(result)}",
+        explanation=f"{note}\n→ {fmt_shape(result)}",
         proof="import torch\n" + code + "\nprint(tuple(y.shape))",
     )
 
@@ -686,15 +666,15 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
     import torch
 
     names = "abcd"
-    count = _pick(rng, (2, 3)) if level == 1 else _pick(rng, (2, 3, 4))
+    count = pick(rng, (2, 3)) if level == 1 else pick(rng, (2, 3, 4))
     if level == 1:
         fn = "cat"
     elif level == 2:
         fn = "stack"
     else:
-        fn = _pick(rng, ("cat", "stack", "hstack", "vstack"))
-    rank = _pick(rng, (1, 2)) if fn in ("hstack", "vstack") else _pick(rng, (2, 3))
-    base = _distinct(rng, rank, (2, 3, 4, 5, 6, 7, 8))
+        fn = pick(rng, ("cat", "stack", "hstack", "vstack"))
+    rank = pick(rng, (1, 2)) if fn in ("hstack", "vstack") else pick(rng, (2, 3))
+    base = sample(rng, rank, (2, 3, 4, 5, 6, 7, 8))
     dim: int | None = None
     if fn == "cat":
         dim = int(rng.integers(rank)) - (rank if level == 3 else 0)
@@ -708,7 +688,7 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
     for _ in range(count):
         s = list(base)
         if join is not None:
-            s[join] = _pick(rng, (1, 2, 3, 4, 5, 6))
+            s[join] = pick(rng, (1, 2, 3, 4, 5, 6))
         shapes.append(s)
 
     tensors = [torch.zeros(s, device="meta") for s in shapes]
@@ -716,7 +696,7 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
         y = getattr(torch, fn)(tensors, dim=dim)
     else:
         y = getattr(torch, fn)(tensors)
-    result = _shape(y)
+    result = shape_of(y)
     used = names[:count]
     call = f"torch.{fn}([{', '.join(used)}]" + (f", dim={dim})" if dim is not None else ")")
     code = "".join(f"{v} = torch.zeros({_args(s)})\n" for v, s in zip(used, shapes, strict=True))
@@ -745,12 +725,12 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
             "vstack joins along dim 0, after turning 1-D tensors into rows of shape (1, n)"
             + (" (so the rows stack into a matrix)." if rank == 1 else ".")
         ]
-    lines.append(f"→ {_fmt(result)}")
+    lines.append(f"→ {fmt_shape(result)}")
     return Question(
         family="cat-stack",
         level=level,
         params={"fn": fn, "shapes": shapes, "dim": dim},
-        prompt=f"What is the shape of y? {SHAPE_FORM}",
+        prompt=f"What is the shape of y? {shape_form()}",
         code=code,
         expected=Expected("shape", result),
         explanation="\n".join(lines),
@@ -775,29 +755,29 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
 def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
     import torch
 
-    rank = _pick(rng, (2, 3)) if level == 1 else _pick(rng, (3, 4))
-    shape = _distinct(rng, rank, (2, 3, 4, 5, 6, 7))
-    for i in _distinct(rng, 1 if rank == 2 else _pick(rng, (1, 2)), list(range(rank))):
+    rank = pick(rng, (2, 3)) if level == 1 else pick(rng, (3, 4))
+    shape = sample(rng, rank, (2, 3, 4, 5, 6, 7))
+    for i in sample(rng, 1 if rank == 2 else pick(rng, (1, 2)), list(range(rank))):
         shape[i] = 1
     x = torch.zeros(shape, device="meta")
-    n_ops = 1 if level == 1 else _pick(rng, (2, 3))
+    n_ops = 1 if level == 1 else pick(rng, (2, 3))
     ops: list[list[Any]] = []
     chain, lines = "", []
     for step in range(n_ops):
-        r, cur = x.dim(), _shape(x)
+        r, cur = x.dim(), shape_of(x)
         ones = [i for i, v in enumerate(cur) if v == 1]
         if level == 1:
-            kind = _pick(rng, ("squeeze", "unsqueeze"))
+            kind = pick(rng, ("squeeze", "unsqueeze"))
         elif level == 2:
-            kind = _pick(rng, ("squeeze", "unsqueeze", "squeeze-any"))
+            kind = pick(rng, ("squeeze", "unsqueeze", "squeeze-any"))
         else:
-            kind = _pick(rng, ("squeeze-all", "squeeze-tuple", "index", "index", "unsqueeze"))
+            kind = pick(rng, ("squeeze-all", "squeeze-tuple", "index", "index", "unsqueeze"))
             if step == 0 and kind == "squeeze-all" and n_ops > 1:
                 kind = "index"
         if kind.startswith("squeeze") and kind != "squeeze-any" and not ones:
             kind = "unsqueeze"
         if kind == "squeeze":
-            d = _pick(rng, ones)
+            d = pick(rng, ones)
             if level > 1 and rng.integers(2):
                 d -= r
             op: list[Any] = ["squeeze", d]
@@ -812,7 +792,7 @@ def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
         elif kind == "squeeze-all":
             op = ["squeeze"]
         elif kind == "squeeze-tuple":
-            dims = sorted(_distinct(rng, 2, list(range(r)))) if r >= 2 else [0]
+            dims = sorted(sample(rng, 2, list(range(r)))) if r >= 2 else [0]
             op = ["squeeze", dims]
         else:
             lead = int(rng.integers(-1, min(r, 2) + 1))  # -1 means x[..., None]
@@ -845,15 +825,15 @@ def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
             x, text = x.unsqueeze(op[1]), f".unsqueeze({op[1]})"
             desc = f".unsqueeze({op[1]}) inserts a size-1 dim at position {op[1]} of the result"
         chain += text
-        lines.append(f"{desc}: {_fmt(cur)} → {_fmt(_shape(x))}")
+        lines.append(f"{desc}: {fmt_shape(cur)} → {fmt_shape(shape_of(x))}")
     code = f"x = torch.zeros({_args(shape)})\ny = x{chain}"
     return Question(
         family="squeeze-unsqueeze",
         level=level,
         params={"shape": shape, "ops": ops},
-        prompt=f"What is the shape of y? {SHAPE_FORM}",
+        prompt=f"What is the shape of y? {shape_form()}",
         code=code,
-        expected=Expected("shape", _shape(x)),
+        expected=Expected("shape", shape_of(x)),
         explanation="\n".join(lines),
         proof="import torch\n" + code + "\nprint(tuple(y.shape))",
     )
@@ -879,30 +859,30 @@ def one_hot(rng: np.random.Generator, level: int) -> Question:
 
     header = "import torch\nimport torch.nn.functional as F\n"
     if level == 1:
-        classes = _pick(rng, (3, 4, 5, 6, 7, 8, 10))
-        shape = _distinct(rng, _pick(rng, (1, 2)), [v for v in range(2, 10) if v != classes])
+        classes = pick(rng, (3, 4, 5, 6, 7, 8, 10))
+        shape = sample(rng, pick(rng, (1, 2)), [v for v in range(2, 10) if v != classes])
         y = F.one_hot(torch.zeros(shape, dtype=torch.long), num_classes=classes)
-        result = _shape(y)
+        result = shape_of(y)
         code = (
-            f"labels = torch.randint(0, {classes}, {_fmt(shape)})\n"
+            f"labels = torch.randint(0, {classes}, {fmt_shape(shape)})\n"
             f"y = F.one_hot(labels, num_classes={classes})"
         )
         return Question(
             family="one-hot",
             level=level,
             params={"labels_shape": shape, "num_classes": classes},
-            prompt=f"What is the shape of y? {SHAPE_FORM}",
+            prompt=f"What is the shape of y? {shape_form()}",
             code=code,
             expected=Expected("shape", result),
             explanation=(
                 f"Every label becomes a vector of length num_classes = {classes}, so a new "
-                f"last dim is added: {_fmt(shape)} + ({classes},)\n→ {_fmt(result)}"
+                f"last dim is added: {fmt_shape(shape)} + ({classes},)\n→ {fmt_shape(result)}"
             ),
             proof=header + code + "\nprint(tuple(y.shape))",
         )
     if level == 2:
-        classes = _pick(rng, (3, 4, 5, 6, 7))
-        labels = [int(v) for v in rng.integers(0, classes, size=_pick(rng, (3, 4, 5)))]
+        classes = pick(rng, (3, 4, 5, 6, 7))
+        labels = [int(v) for v in rng.integers(0, classes, size=pick(rng, (3, 4, 5)))]
         row = int(rng.integers(len(labels)))
         y = F.one_hot(torch.tensor(labels), num_classes=classes)
         values = tuple(float(v) for v in y[row].tolist())
@@ -925,19 +905,19 @@ def one_hot(rng: np.random.Generator, level: int) -> Question:
             + code
             + f'\nprint("[" + ", ".join(f"{{v:.0f}}" for v in y[{row}].tolist()) + "]")',
         )
-    shape = _pick(rng, ((4,), (5,), (6,), (2, 3), (3, 2), (2, 4)))
-    labels_flat = [int(v) for v in rng.integers(0, _pick(rng, (4, 5, 6, 7)), size=_prod(shape))]
+    shape = pick(rng, ((4,), (5,), (6,), (2, 3), (3, 2), (2, 4)))
+    labels_flat = [int(v) for v in rng.integers(0, pick(rng, (4, 5, 6, 7)), size=math.prod(shape))]
     labels_arr = torch.tensor(labels_flat).reshape(shape)
     labels = labels_arr.tolist()
     y = F.one_hot(labels_arr)
-    result = _shape(y)
+    result = shape_of(y)
     top, distinct = max(labels_flat), len(set(labels_flat))
     code = f"labels = torch.tensor({labels})\ny = F.one_hot(labels)"
     return Question(
         family="one-hot",
         level=level,
         params={"labels": labels, "labels_shape": list(shape), "num_classes": None},
-        prompt=f"What is the shape of y? {SHAPE_FORM}",
+        prompt=f"What is the shape of y? {shape_form()}",
         code=code,
         expected=Expected("shape", result),
         explanation=(
@@ -947,8 +927,8 @@ def one_hot(rng: np.random.Generator, level: int) -> Question:
                 if distinct != top + 1
                 else " (here that happens to equal the number of distinct labels)."
             )
-            + f"\nA new last dim of that size is added to the labels' shape {_fmt(shape)} → "
-            + _fmt(result)
+            + f"\nA new last dim of that size is added to the labels' shape {fmt_shape(shape)} → "
+            + fmt_shape(result)
         ),
         proof=header + code + "\nprint(tuple(y.shape))",
     )
@@ -963,7 +943,7 @@ ERR_MATMUL = "RuntimeError: the matmul's inner sizes differ"
 
 
 def _runs(shape: Iterable[int]) -> str:
-    return f"runs: output {_fmt(shape)}"
+    return f"runs: output {fmt_shape(shape)}"
 
 
 def _conv_out(size: int, k: int, s: int, p: int) -> int:
@@ -995,13 +975,13 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
     sizes = (3, 4, 5, 6, 8, 10, 12, 16, 20, 32)
     params: dict[str, Any] = {}
     if level == 1:
-        d_in, d_out, batch, steps = _distinct(rng, 4, sizes)
-        case = _pick(rng, ("ok", "ok", "wrong", "swapped"))
+        d_in, d_out, batch, steps = sample(rng, 4, sizes)
+        case = pick(rng, ("ok", "ok", "wrong", "swapped"))
         lead = [batch] if rng.integers(2) else [batch, steps]
         if case == "ok":
             x_shape = [*lead, d_in]
         elif case == "wrong":
-            x_shape = [*lead, _pick(rng, [v for v in sizes if v not in (d_in, d_out, *lead)])]
+            x_shape = [*lead, pick(rng, [v for v in sizes if v not in (d_in, d_out, *lead)])]
         else:  # features first, batch last: a transposed input
             x_shape = [d_in, batch]
         params = {"kind": "linear", "in_features": d_in, "out_features": d_out, "x": x_shape}
@@ -1024,21 +1004,21 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
             + (" (x is laid out features-first, batch-last)." if case == "swapped" else ".")
         )
     elif level == 2:
-        c_in = _pick(rng, (1, 3, 4, 8))
-        c_out = _pick(rng, (6, 8, 16, 32))
+        c_in = pick(rng, (1, 3, 4, 8))
+        c_out = pick(rng, (6, 8, 16, 32))
         while c_out == c_in:
-            c_out = _pick(rng, (6, 8, 16, 32))
-        k = _pick(rng, (1, 3, 3, 5))
-        stride = _pick(rng, (1, 2))
-        pad = _pick(rng, (0, k // 2))
-        batch = _pick(rng, (2, 4, 8))
+            c_out = pick(rng, (6, 8, 16, 32))
+        k = pick(rng, (1, 3, 3, 5))
+        stride = pick(rng, (1, 2))
+        pad = pick(rng, (0, k // 2))
+        batch = pick(rng, (2, 4, 8))
         # H differs from in_channels so a channels-last input can never pass by accident.
-        h, w = _distinct(rng, 2, [v for v in (8, 10, 12, 14, 16, 20, 24) if v != c_in])
-        case = _pick(rng, ("ok", "ok", "channels", "layout"))
+        h, w = sample(rng, 2, [v for v in (8, 10, 12, 14, 16, 20, 24) if v != c_in])
+        case = pick(rng, ("ok", "ok", "channels", "layout"))
         if case == "ok":
             x_shape = [batch, c_in, h, w]
         elif case == "channels":
-            x_shape = [batch, _pick(rng, [c for c in (1, 2, 3, 4, 6, 8) if c != c_in]), h, w]
+            x_shape = [batch, pick(rng, [c for c in (1, 2, 3, 4, 6, 8) if c != c_in]), h, w]
         else:  # channels-last image batch fed straight in
             x_shape = [batch, h, w, c_in]
         params = {
@@ -1085,18 +1065,18 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
             f"but in_channels = {c_in}."
         )
     elif rng.integers(2):
-        c_in = _pick(rng, (1, 3))
-        c_out = _pick(rng, (4, 6, 8))
-        k = _pick(rng, (3, 5))
-        pad = _pick(rng, (0, k // 2))
-        batch, n_cls = _distinct(rng, 2, (2, 4, 5, 8, 10))
-        h, w = _distinct(rng, 2, (6, 7, 8, 9, 10, 12))
+        c_in = pick(rng, (1, 3))
+        c_out = pick(rng, (4, 6, 8))
+        k = pick(rng, (3, 5))
+        pad = pick(rng, (0, k // 2))
+        batch, n_cls = sample(rng, 2, (2, 4, 5, 8, 10))
+        h, w = sample(rng, 2, (6, 7, 8, 9, 10, 12))
         ho, wo = _conv_out(h, k, 1, pad), _conv_out(w, k, 1, pad)
         right = c_out * ho * wo
         # The usual bugs: forgetting that the conv shrinks (or pads) the map, or an off-by-one.
         slips = [c_out * h * w, c_out * (h - k + 1) * (w - k + 1), c_out * (h - k) * (w - k)]
-        case = _pick(rng, ("ok", "ok", "slip"))
-        feats = right if case == "ok" else _pick(rng, [v for v in slips if v != right])
+        case = pick(rng, ("ok", "ok", "slip"))
+        feats = right if case == "ok" else pick(rng, [v for v in slips if v != right])
         x_shape = [batch, c_in, h, w]
         params = {
             "kind": "conv-flatten-linear",
@@ -1127,7 +1107,7 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
             # The conv part runs on meta (shapes only); the Linear runs on CPU on a tensor of
             # the flattened shape, so a mismatch raises torch's usual CPU message.
             flat = features(x.to("meta"))
-            return nn.Linear(feats, n_cls)(torch.zeros(_shape(flat)))
+            return nn.Linear(feats, n_cls)(torch.zeros(shape_of(flat)))
 
         as_if = [batch, n_cls]
         wrong = [[batch, right], [batch, c_out, ho, wo], [batch, feats]]
@@ -1138,8 +1118,8 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
         good = f"{flat}\nThat equals the Linear's in_features ({feats})."
         bad = f"{flat}\nBut the Linear expects in_features = {feats}."
     else:
-        batch, q_len, k_len, width = _distinct(rng, 4, (2, 3, 4, 5, 6, 7, 8, 16))
-        form = _pick(
+        batch, q_len, k_len, width = sample(rng, 4, (2, 3, 4, 5, 6, 7, 8, 16))
+        form = pick(
             rng,
             (
                 "q @ k.transpose(-2, -1)",
@@ -1173,7 +1153,7 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
     message = ""
     try:
         with torch.no_grad():
-            result: tuple[int, ...] | None = _shape(run(torch.zeros(x_shape)))
+            result: tuple[int, ...] | None = shape_of(run(torch.zeros(x_shape)))
     except RuntimeError as err:
         result, message = None, _msg(err)
     correct = err_text if result is None else _runs(result)
@@ -1182,11 +1162,10 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
     if result is None:
         explanation = f"{bad}\ntorch: “{message}”"
     else:
-        explanation = f"{good}\n→ runs, y.shape = {_fmt(result)}"
-    header = "import torch\nfrom torch import nn\n"
+        explanation = f"{good}\n→ runs, y.shape = {fmt_shape(result)}"
     code = f"{setup}\n{call}"
     proof = (
-        header
+        TORCH_HEADER
         + setup
         + "\n"
         + _try_print([call], '"runs: output " + str(tuple(y.shape))', err_text)

@@ -114,7 +114,13 @@ class ReviewScreen(Screen[None]):
         if action == "proof":
             return mode == "feedback" and cur is not None and cur.question is not None
         if action in ("bury", "suspend", "flag"):
-            return self.practice is None and mode in ("question", "revealed") and cur is not None
+            # Not while typing an answer: those keys go into the answer box.
+            return (
+                self.practice is None
+                and mode in ("question", "revealed")
+                and cur is not None
+                and not typed_card
+            )
         if action == "undo":
             return (
                 self.practice is None

@@ -471,15 +471,14 @@ class SettingsScreen(Screen[None]):
         self._clear_errors()
         changes, errors = self._changes()
         new: Settings | None = None
-        if not errors:
-            try:
-                new = self.settings.replace(**changes)
-            except ValueError as exc:  # pydantic's ValidationError
-                errors = _field_errors(exc)
-                if not errors:  # cannot be pinned on one field: say it all
-                    self.notify(str(exc), title="Not saved", severity="error", timeout=15)
-                    return False
-        if new is None:
+        try:  # the fields that did parse are checked too, so every problem shows at once
+            new = self.settings.replace(**{k: v for k, v in changes.items() if k != "new_per_day"})
+        except ValueError as exc:  # pydantic's ValidationError
+            errors = {**_field_errors(exc), **errors}
+            if not errors:  # cannot be pinned on one field: say it all
+                self.notify(str(exc), title="Not saved", severity="error", timeout=15)
+                return False
+        if errors:
             for name, message in errors.items():
                 self._set_error(name, message)
             first = next((n for n in (*TEXT_FIELDS, *SELECT_FIELDS) if n in errors), None)
@@ -487,11 +486,12 @@ class SettingsScreen(Screen[None]):
                 self.query_one(f"#f-{first}").focus()
                 self.query_one(f"#field-{first}").scroll_visible()
             self.notify(
-                "Check: " + ", ".join(label(n) for n in errors) + ".",
+                "Check: " + ", ".join(label(n) for n in LABELS if n in errors) + ".",
                 title="Not saved",
                 severity="error",
             )
             return False
+        assert new is not None  # no errors means it validated
         if not self._apply(new):
             return False  # the user was told why
         self._initial = self._initial_values(new)

@@ -14,6 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
+from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
@@ -148,6 +149,7 @@ class StatsScreen(Screen[None]):
         self.query_one("#stats-status", Static).update(COMPUTING)
         suspended = {card_id for card_id, marks in store.marks.items() if marks.suspended}
         self._compute(
+            app,
             dict(store.cards),  # a copy: reviews elsewhere must not change it mid-computation
             suspended,
             app.workspace.deck,
@@ -161,6 +163,7 @@ class StatsScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
     def _compute(
         self,
+        app: DLQuizApp,
         cards: dict[str, CardState],
         suspended: set[str],
         deck: dict[str, CardSpec],
@@ -168,7 +171,8 @@ class StatsScreen(Screen[None]):
         tz: tzinfo,
         hour: int,
     ) -> None:
-        records = self.app.workspace.store.iter_log()  # reads the log file: keep it off the UI
+        # ``app`` is passed in: a screen closed meanwhile no longer knows its app.
+        records = app.workspace.store.iter_log()  # reads the whole log: keep it off the UI
         stats = stats_core.compute(records, cards, deck, now, tz, hour)
         # The forecast counts every deck card, suspended ones too (as `dlquiz stats`
         # does); say how many of those it holds, since they will not come up.
@@ -181,7 +185,7 @@ class StatsScreen(Screen[None]):
             < len(stats.forecast)
         )
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, stats, now.astimezone(tz), held)
+            app.call_from_thread(self._show, stats, now.astimezone(tz), held)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "stats" or event.state != WorkerState.ERROR:
@@ -189,14 +193,15 @@ class StatsScreen(Screen[None]):
         self.computing = False
         error = event.worker.error
         self.query_one("#stats-status", Static).update(
-            f"[$error]Could not compute the statistics: {type(error).__name__}: {error}[/]\n"
+            f"[$error]Could not compute the statistics: "
+            f"{escape(f'{type(error).__name__}: {error}')}[/]\n"
             "Press r to try again."
         )
 
     # ----- showing the result -------------------------------------------------------
 
     def _show(self, stats: Stats, now: datetime, suspended_due: int = 0) -> None:
-        if not self.is_mounted:
+        if not self.is_attached:
             return  # the screen was closed while computing
         self.stats = stats
         self.computing = False
@@ -282,9 +287,10 @@ class StatsScreen(Screen[None]):
             f"next 7 days [b]{sum(forecast[:7])}[/] · next {days} days [b]{sum(forecast)}[/]"
         )
         if suspended_due:
+            verb = "is" if suspended_due == 1 else "are"
             counts += (
-                f"\n[$text-muted]{suspended_due} of these are suspended and will not come up "
-                "until you unsuspend them.[/]"
+                f"\n[$text-muted]{suspended_due} of these {verb} suspended and will not come "
+                "up until you unsuspend them.[/]"
             )
         if not any(forecast):
             counts += f"\n[$text-muted]Nothing studied is due in the next {days} days.[/]"
