@@ -90,7 +90,10 @@ def _out_of_rotation(deck: dict[str, CardSpec], settings: Settings) -> frozenset
     return frozenset(
         cid
         for cid, spec in deck.items()
-        if tags.intersection(spec.tags) or (spec.kind is Kind.SKILL and spec.key in skills)
+        # Tags rotate content cards; question families rotate by family id (their
+        # topic tag shares names such as "architecture" with content tags).
+        if (spec.kind is Kind.SKILL and spec.key in skills)
+        or (spec.kind is not Kind.SKILL and tags.intersection(spec.tags))
     )
 
 

@@ -6,6 +6,7 @@ the core in exactly the same way.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -132,7 +133,15 @@ def open_workspace(
     store = Store(home, read_only=read_only).open()
     try:
         deck = build_deck(content, skill_cards() if with_skills else None)
-        scheduler = make_scheduler(store.settings)
+        try:
+            scheduler = make_scheduler(store.settings)
+        except ValueError as exc:  # e.g. hand-edited FSRS parameters out of range
+            store.notices.append(
+                f"Your personal FSRS parameters were refused ({str(exc).splitlines()[0]}); "
+                "the default parameters are in use. Fit them again from Settings."
+            )
+            store.settings = dataclasses.replace(store.settings, fsrs_parameters=None)
+            scheduler = make_scheduler(store.settings)
     except BaseException:
         store.close()
         raise

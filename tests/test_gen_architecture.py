@@ -3,22 +3,25 @@ their proofs run in one fresh interpreter."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 import dlquiz.questions.architecture  # noqa: F401  (registers the families)
 from dlquiz.questions import generate
 from dlquiz.questions.base import REGISTRY, Question
-from tests.proofs import last_line, run_proofs
+from tests.gen_helpers import (
+    MANY,
+    SEEDS,
+    assert_import_is_light,
+    assert_int_answer,
+    assert_proofs_print_answers,
+    cases,
+    check_question,
+)
 
-SEEDS = st.integers(0, 2**32 - 1)
 PROOF_SEEDS = (0, 1, 2, 3, 4, 5)
 
 
@@ -148,23 +151,7 @@ EXPECT: dict[str, Callable[[Question], object]] = {
     "resnet50-stage": _resnet50_stage,
 }
 
-CASES = [(fid, lv) for fid in EXPECT for lv in sorted(REGISTRY[fid].levels)]
-
-
-def check_question(q: Question, fid: str, level: int, seed: int) -> None:
-    """Contract checks every question must pass, whatever its family."""
-    assert (q.family, q.level, q.seed) == (fid, level, seed)
-    assert q.prompt.strip() and q.explanation.strip() and q.proof.strip()
-    assert q.expected.display()
-    assert q.expected.proof_line()
-    json.dumps(q.params)
-    # Questions cross the worker pipe as JSON and must come back unchanged.
-    assert Question.from_json(json.loads(json.dumps(q.to_json()))) == q
-    if q.expected.kind == "choice":
-        assert 2 <= len(q.expected.choices) <= 4
-        assert len(set(q.expected.choices)) == len(q.expected.choices)
-        assert 0 <= q.expected.value < len(q.expected.choices)
-    assert generate(fid, level, seed) == q  # same seed, same question
+CASES = cases(EXPECT)
 
 
 # ---------------------------------------------------------------- tests
@@ -179,18 +166,11 @@ def test_families_registered_with_levels() -> None:
 
 
 @pytest.mark.parametrize(("fid", "level"), CASES)
-@settings(max_examples=200, deadline=None)
+@MANY
 @given(seed=SEEDS)
 def test_answer_matches_formula(fid: str, level: int, seed: int) -> None:
     q = generate(fid, level, seed)
-    want = EXPECT[fid](q)
-    got = q.expected.value
-    if q.expected.kind == "shape":
-        assert isinstance(got, tuple) and all(type(v) is int for v in got)
-        assert all(v >= 1 for v in got)
-    else:
-        assert type(got) is int
-    assert got == want, (fid, level, seed, q.params)
+    assert_int_answer(q, EXPECT[fid](q))
     check_question(q, fid, level, seed)
 
 
@@ -226,19 +206,8 @@ def test_proofs_print_the_answer() -> None:
     questions = [generate(fid, lv, seed) for fid, lv in CASES for seed in PROOF_SEEDS]
     kinds = {q.params.get("question") for q in questions if q.family == "resnet-block"}
     assert {"shape", "shortcut"} <= kinds  # both kinds of level-2 question are proved
-    results = run_proofs([q.proof for q in questions])
-    for q, res in zip(questions, results, strict=True):
-        assert res["ok"], (q.family, q.level, q.seed, res.get("error"))
-        assert last_line(str(res["stdout"])) == q.expected.proof_line(), (
-            q.family,
-            q.level,
-            q.seed,
-        )
+    assert_proofs_print_answers(questions)
 
 
 def test_import_does_not_load_torch() -> None:
-    code = (
-        "import sys, dlquiz.questions.architecture\n"
-        "assert 'torch' not in sys.modules and 'numpy' not in sys.modules"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
+    assert_import_is_light("dlquiz.questions.architecture")

@@ -283,3 +283,17 @@ def test_read_only_open_works_beside_a_running_instance(home: Path) -> None:
     with Store(home, read_only=True) as reader:
         assert reader.cards == cards
     assert (home / STATE_NAME).read_text() == "garbage"  # a reader never repairs or moves files
+
+
+def test_out_of_range_fsrs_parameters_fall_back_to_defaults(home: Path) -> None:
+    from dlquiz.workspace import open_workspace
+
+    home.mkdir(parents=True)
+    (home / "settings.json").write_text(json.dumps({"fsrs_parameters": [99.0] * 21}))
+    workspace = open_workspace(home, with_skills=False)
+    try:
+        assert workspace.store.settings.fsrs_parameters is None
+        assert any("FSRS parameters were refused" in n for n in workspace.notices)
+    finally:
+        workspace.close()
+    assert json.loads((home / "settings.json").read_text())["fsrs_parameters"] == [99.0] * 21

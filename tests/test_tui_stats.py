@@ -364,3 +364,38 @@ async def test_leaving_while_computing_is_harmless(
         assert screen.stats is None  # the late result was dropped
         assert app.is_running and isinstance(app.screen, HomeScreen)
         await pilot.press("q")
+
+
+async def test_clicking_a_header_sorts_the_mastery_table(
+    home: Path, clock: Clock, local_tz: tzinfo
+) -> None:
+    _fill(home, _deck(home))
+    app = _app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.stats is not None
+        groups = screen.stats.mastery_by_tag
+        table = screen.query_one("#mastery-tags", MasteryTable)
+        screen.query_one("#stats").scroll_to_widget(table, animate=False, top=True)
+        await pilot.pause()
+
+        def order() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        assert order() == sorted(groups)  # by name to begin with
+        columns = list(table.columns.values())
+        x = sum(c.get_render_width(table) for c in columns[:2]) + 1  # inside "Studied"
+        assert str(columns[2].label) == "Studied"
+        await pilot.click(table, offset=(x, 0))
+        await pilot.pause()
+        studied = [groups[name].studied for name in order()]
+        assert studied == sorted(studied, reverse=True) and studied[0] > 0
+        await pilot.click(table, offset=(x, 0))  # again: the other way round
+        await pilot.pause()
+        studied = [groups[name].studied for name in order()]
+        assert studied == sorted(studied) and studied[-1] > 0
+        await pilot.press("escape")
+        await pilot.press("q")

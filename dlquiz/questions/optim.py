@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.common import pick, sample
 from dlquiz.questions.values import (
     MAX_DRAWS,
     any_tie,
@@ -22,7 +23,6 @@ from dlquiz.questions.values import (
     num,
     one_decimals,
     par,
-    pick,
     vec,
 )
 
@@ -270,7 +270,7 @@ def clip_grad_norm(rng: np.random.Generator, level: int) -> Question:
     total = 0.0
     for _ in range(MAX_DRAWS):
         if level == 1:
-            base = _NICE[int(rng.integers(len(_NICE)))]
+            base = pick(rng, _NICE)
             scale = pick(rng, (0.1, 0.5, 1.0))
             order = rng.permutation(len(base))
             signs = rng.choice((-1, 1), size=len(base))
@@ -395,7 +395,7 @@ def lr_decay(rng: np.random.Generator, level: int) -> Question:
                 kw = {"step_size": step_size, "gamma": gamma}
             else:
                 sched_name = "MultiStepLR"
-                ms = sorted(int(m) for m in rng.choice(range(2, 21), 2, replace=False))
+                ms = sorted(sample(rng, 2, range(2, 21)))
                 epochs = int(rng.integers(1, 26))
                 kw = {"milestones": ms, "gamma": gamma}
         elif level == 2:

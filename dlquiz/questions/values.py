@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.common import pick, randint, sample
 
 if TYPE_CHECKING:
     import numpy as np
-
-T = TypeVar("T")
 
 # A generator redraws at most this many times to dodge rounding ties; the odds of
 # needing more than a couple of draws are tiny, and after that a tie is accepted.
@@ -46,18 +45,13 @@ def any_tie(values: Sequence[float], decimals: int) -> bool:
     return any(near_tie(v, decimals) for v in values)
 
 
-def pick(rng: np.random.Generator, options: Sequence[T]) -> T:
-    """One option as its own Python type (``rng.choice`` would hand back numpy scalars)."""
-    return options[int(rng.integers(len(options)))]
-
-
 def one_decimals(
     rng: np.random.Generator, n: int, lo: int, hi: int, *, nonzero: bool = False
 ) -> list[float]:
     """``n`` numbers with one decimal place, drawn from [lo/10, hi/10] (bounds in tenths)."""
     out: list[float] = []
     while len(out) < n:
-        k = int(rng.integers(lo, hi + 1))
+        k = randint(rng, lo, hi)
         if k or not nonzero:
             out.append(k / 10)
     return out
@@ -441,7 +435,7 @@ def entropy(rng: np.random.Generator, level: int) -> Question:
         n = int(rng.integers(2, 4)) if level == 1 else int(rng.integers(3, 5))
         # Probabilities in tenths (or eighths, whose bit entropies come out clean).
         unit = 10 if level == 1 else pick(rng, (10, 8))
-        cuts = sorted(int(c) + 1 for c in rng.choice(unit - 1, n - 1, replace=False))
+        cuts = sorted(c + 1 for c in sample(rng, n - 1, range(unit - 1)))
         parts = [b - a for a, b in zip([0, *cuts], [*cuts, unit], strict=True)]
         probs = [k / unit for k in parts]
         ent = Categorical(probs=torch.tensor(probs)).entropy()

@@ -166,11 +166,16 @@ class DLQuizApp(App[int]):
         from dlquiz.workspace import make_scheduler
 
         try:
+            scheduler = make_scheduler(settings)  # refuses bad FSRS parameters: check first
+        except ValueError as exc:
+            self.notify(f"Settings not saved: {exc}", severity="error")
+            return False
+        try:
             self.workspace.store.save_settings(settings)
         except OSError as exc:
             self.notify(f"Settings not saved: {exc.strerror}", severity="error")
             return False
-        self.workspace.scheduler = make_scheduler(settings)
+        self.workspace.scheduler = scheduler
         self.session = self.workspace.session(self.clock())
         self.theme = "textual-light" if settings.theme == "light" else "textual-dark"
         return True

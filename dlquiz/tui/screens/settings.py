@@ -472,7 +472,7 @@ class SettingsScreen(Screen[None]):
         changes, errors = self._changes()
         new: Settings | None = None
         try:  # the fields that did parse are checked too, so every problem shows at once
-            new = self.settings.replace(**{k: v for k, v in changes.items() if k != "new_per_day"})
+            new = self.settings.replace(**changes)
         except ValueError as exc:  # pydantic's ValidationError
             errors = {**_field_errors(exc), **errors}
             if not errors:  # cannot be pinned on one field: say it all

@@ -186,7 +186,7 @@ class ForecastChart(Vertical):
         # every bar covers exactly one [0, n] pair, whose max is that day's count.
         bars.data = [x for n in self.forecast for _ in range(self.per_day) for x in (0, n)]
         peak = max(self.forecast)
-        self.query_one(".forecast-y", Static).update(f"{peak}\n\n\n\n0")
+        self.query_one(".forecast-y", Static).update(f"{peak or ''}\n\n\n\n0")
         self.query_one(".forecast-x", Static).update(forecast_axis(days, self.per_day))
 
 
