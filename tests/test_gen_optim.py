@@ -7,32 +7,24 @@ accumulators starting at zero), clipping and schedules from their closed forms.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 import dlquiz.questions.optim as optim_mod
 from dlquiz.questions import generate
 from dlquiz.questions.base import REGISTRY, Question
-from tests.proofs import last_line, run_proofs
-
-SEEDS = st.integers(0, 2**32 - 1)
-MODULE = optim_mod.__name__
-
-
-def _close(got: float, want: float, tol: float = 1e-6) -> bool:
-    # torch works in float32: allow 1e-6, scaled up for magnitudes above 1.
-    return abs(got - want) <= tol * max(1.0, abs(want))
-
-
-def _shown(v: float, d: int | None) -> str:
-    """The value as displayed; a reference of −1e-9 reads as 0.000, not as a different answer."""
-    text = f"{v:.{d}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+from tests.gen_helpers import (
+    MANY,
+    SEEDS,
+    assert_proofs_print_answers,
+    check_question,
+    close,
+    module_cases,
+    shown,
+)
 
 
 # ---------------------------------------------------------------- numpy references
@@ -114,25 +106,10 @@ REFS = {
     "lr-decay": ref_lr,
 }
 
-CASES = [
-    (fam.id, level)
-    for fam in REGISTRY.values()
-    if fam.make.__module__ == MODULE
-    for level in sorted(fam.levels)
-]
+CASES = module_cases(optim_mod.__name__)
 
 
 # ---------------------------------------------------------------- checks
-
-
-def check_common(q: Question, fid: str, level: int, seed: int) -> None:
-    assert (q.family, q.level, q.seed) == (fid, level, seed)
-    assert q.prompt.strip() and q.explanation.strip() and q.proof.strip()
-    display = q.expected.display()
-    assert display and "-0.000" not in display
-    json.dumps(q.params)
-    json.dumps(q.to_json())
-    assert generate(fid, level, seed) == q  # deterministic for a seed
 
 
 def check_value(q: Question, want: float | np.ndarray) -> None:
@@ -145,8 +122,8 @@ def check_value(q: Question, want: float | np.ndarray) -> None:
     assert exp.kind in ("float", "floats")
     assert len(got_vals) == len(want_vals)
     for got, w in zip(got_vals, want_vals, strict=True):
-        assert _close(got, w, tol), (got_vals, want_vals)
-        assert _shown(got, d) == _shown(w, d)
+        assert close(got, w, tol), (got_vals, want_vals)
+        assert shown(got, d) == shown(w, d)
 
 
 def test_every_family_has_a_reference() -> None:
@@ -156,11 +133,11 @@ def test_every_family_has_a_reference() -> None:
 
 
 @pytest.mark.parametrize(("fid", "level"), CASES)
-@settings(max_examples=200, deadline=None)
+@MANY
 @given(seed=SEEDS)
 def test_matches_numpy_reference(fid: str, level: int, seed: int) -> None:
     q = generate(fid, level, seed)
-    check_common(q, fid, level, seed)
+    check_question(q, fid, level, seed)
     check_value(q, REFS[fid](q))
 
 
@@ -195,8 +172,6 @@ def test_level_content() -> None:
 
 
 def test_proofs_print_the_expected_answer() -> None:
-    questions = [generate(fid, level, seed) for fid, level in CASES for seed in range(8)]
-    results = run_proofs([q.proof for q in questions])
-    for q, res in zip(questions, results, strict=True):
-        assert res["ok"], f"{q.skill} seed {q.seed}:\n{q.proof}\n{res.get('error')}"
-        assert last_line(str(res["stdout"])) == q.expected.proof_line(), (q.skill, q.seed)
+    assert_proofs_print_answers(
+        [generate(fid, level, seed) for fid, level in CASES for seed in range(8)]
+    )

@@ -7,19 +7,18 @@ empty arrays). One subprocess then runs a few proofs per level with a real torch
 
 from __future__ import annotations
 
-import json
+from functools import partial
 from math import prod
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 import dlquiz.questions.tensors  # noqa: F401  (registers the families)
 from dlquiz.questions import generate
 from dlquiz.questions.base import REGISTRY, Question
-from tests.proofs import last_line, run_proofs
+from tests.gen_helpers import MANY, SEEDS, assert_proofs_print_answers, generate_checked
 
 FAMILIES = (
     "reshape-valid",
@@ -31,27 +30,10 @@ FAMILIES = (
     "one-hot",
     "does-it-run",
 )
-SEEDS = st.integers(0, 2**32 - 1)
-MANY = settings(max_examples=200, deadline=None)
 LEVELS = [(fid, level) for fid in FAMILIES for level in (1, 2, 3)]
 
-
-def _gen(fid: str, level: int, seed: int) -> Question:
-    """Generate, check the contract every question must meet, and return the question."""
-    q = generate(fid, level, seed)
-    assert q == generate(fid, level, seed)  # deterministic for a seed
-    assert (q.family, q.level, q.seed) == (fid, level, seed)
-    assert q.prompt.strip() and q.explanation.strip() and q.proof.strip()
-    assert 1 <= len(q.explanation.splitlines()) <= 6
-    assert q.expected.display()
-    json.dumps(q.params)
-    json.dumps(q.to_json())
-    if q.expected.kind == "choice":
-        choices = q.expected.choices
-        assert 2 <= len(choices) <= 4
-        assert len(set(choices)) == len(choices)
-        assert 0 <= q.expected.value < len(choices)
-    return q
+# Generate, hold to the contract every question must meet (short explanations), return.
+_gen = partial(generate_checked, max_lines=6)
 
 
 def _answer(q: Question) -> Any:
@@ -397,9 +379,6 @@ def test_registered_levels() -> None:
 
 
 def test_proofs_print_the_answer() -> None:
-    questions = [generate(fid, level, seed) for fid, level in LEVELS for seed in range(4)]
-    results = run_proofs([q.proof for q in questions])
-    for q, res in zip(questions, results, strict=True):
-        where = f"{q.family} L{q.level} seed {q.seed}"
-        assert res["ok"], f"{where}: {res.get('error')}"
-        assert last_line(str(res["stdout"])) == q.expected.proof_line(), where
+    assert_proofs_print_answers(
+        [generate(fid, level, seed) for fid, level in LEVELS for seed in range(4)]
+    )

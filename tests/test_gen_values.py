@@ -7,33 +7,23 @@ rounding (1e-6, relative above 1) and in the displayed, rounded answer.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 import dlquiz.questions.values as values_mod
 from dlquiz.questions import generate
 from dlquiz.questions.base import REGISTRY, Question
-from tests.proofs import last_line, run_proofs
-
-SEEDS = st.integers(0, 2**32 - 1)
-MODULE = values_mod.__name__
-
-
-def _close(got: float, want: float) -> bool:
-    # torch works in float32: allow 1e-6, scaled up for magnitudes above 1.
-    return abs(got - want) <= 1e-6 * max(1.0, abs(want))
-
-
-def _shown(v: float, d: int | None) -> str:
-    """The value as displayed; a reference of −1e-9 reads as 0.000, not as a different answer."""
-    text = f"{v:.{d}f}"
-    return text[1:] if text.startswith("-") and float(text) == 0 else text
+from tests.gen_helpers import (
+    MANY,
+    SEEDS,
+    assert_import_is_light,
+    assert_proofs_print_answers,
+    check_question,
+    close,
+    module_cases,
+    shown,
+)
 
 
 # ---------------------------------------------------------------- numpy references
@@ -128,39 +118,24 @@ REFS = {
     "confusion-metrics": ref_confusion,
 }
 
-CASES = [
-    (fam.id, level)
-    for fam in REGISTRY.values()
-    if fam.make.__module__ == MODULE
-    for level in sorted(fam.levels)
-]
+CASES = module_cases(values_mod.__name__)
 
 
 # ---------------------------------------------------------------- checks
-
-
-def check_common(q: Question, fid: str, level: int, seed: int) -> None:
-    assert (q.family, q.level, q.seed) == (fid, level, seed)
-    assert q.prompt.strip() and q.explanation.strip() and q.proof.strip()
-    display = q.expected.display()
-    assert display and "-0.000" not in display
-    json.dumps(q.params)
-    json.dumps(q.to_json())
-    assert generate(fid, level, seed) == q  # deterministic for a seed
 
 
 def check_value(q: Question, want: float | np.ndarray) -> None:
     exp = q.expected
     d = exp.decimals
     if exp.kind == "float":
-        assert _close(exp.value, float(want)), (exp.value, want)
-        assert _shown(exp.value, d) == _shown(float(want), d)
+        assert close(exp.value, float(want)), (exp.value, want)
+        assert shown(exp.value, d) == shown(float(want), d)
     elif exp.kind == "floats":
         want_arr = np.asarray(want, dtype=np.float64)
         assert len(exp.value) == len(want_arr)
         for got, w in zip(exp.value, want_arr, strict=True):
-            assert _close(got, float(w)), (exp.value, want_arr)
-            assert _shown(got, d) == _shown(float(w), d)
+            assert close(got, float(w)), (exp.value, want_arr)
+            assert shown(got, d) == shown(float(w), d)
     else:
         assert exp.kind == "choice"
         assert 2 <= len(exp.choices) <= 4 and len(set(exp.choices)) == len(exp.choices)
@@ -176,11 +151,11 @@ def test_every_family_has_a_reference() -> None:
 
 
 @pytest.mark.parametrize(("fid", "level"), CASES)
-@settings(max_examples=200, deadline=None)
+@MANY
 @given(seed=SEEDS)
 def test_matches_numpy_reference(fid: str, level: int, seed: int) -> None:
     q = generate(fid, level, seed)
-    check_common(q, fid, level, seed)
+    check_question(q, fid, level, seed)
     check_value(q, REFS[fid](q))
 
 
@@ -210,22 +185,21 @@ def test_level_content() -> None:
 
 
 def test_proofs_print_the_expected_answer() -> None:
-    questions = [generate(fid, level, seed) for fid, level in CASES for seed in range(8)]
-    results = run_proofs([q.proof for q in questions])
-    for q, res in zip(questions, results, strict=True):
-        assert res["ok"], f"{q.skill} seed {q.seed}:\n{q.proof}\n{res.get('error')}"
-        assert last_line(str(res["stdout"])) == q.expected.proof_line(), (q.skill, q.seed)
+    assert_proofs_print_answers(
+        [generate(fid, level, seed) for fid, level in CASES for seed in range(8)]
+    )
 
 
 def test_import_is_cheap_and_rng_is_left_alone() -> None:
     # Registering the families must load neither torch nor numpy ...
-    code = (
-        "import sys, dlquiz.questions.values, dlquiz.questions.optim\n"
-        "assert 'torch' not in sys.modules and 'numpy' not in sys.modules, 'heavy import'\n"
+    assert_import_is_light(
+        "dlquiz.questions.values",
+        "dlquiz.questions.optim",
         # ... and the dropout generator must not disturb torch's global RNG.
-        "import torch\nfrom dlquiz.questions import generate\n"
-        "torch.manual_seed(123)\nbefore = torch.rand(3)\n"
-        "torch.manual_seed(123)\ngenerate('dropout-scaling', 2, 7)\n"
-        "assert torch.equal(torch.rand(3), before), 'global RNG changed'\n"
+        then=(
+            "import torch\nfrom dlquiz.questions import generate\n"
+            "torch.manual_seed(123)\nbefore = torch.rand(3)\n"
+            "torch.manual_seed(123)\ngenerate('dropout-scaling', 2, 7)\n"
+            "assert torch.equal(torch.rand(3), before), 'global RNG changed'\n"
+        ),
     )
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
