@@ -26,7 +26,6 @@ from tests.gen_helpers import (
     shown,
 )
 
-
 # ---------------------------------------------------------------- numpy references
 
 

@@ -25,7 +25,6 @@ from tests.gen_helpers import (
     shown,
 )
 
-
 # ---------------------------------------------------------------- numpy references
 
 

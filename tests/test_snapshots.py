@@ -6,6 +6,7 @@ Update after an intended change with: pytest tests/test_snapshots.py --snapshot-
 from __future__ import annotations
 
 import random
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,12 @@ SIZE = (80, 24)
 
 
 @pytest.fixture(autouse=True)
-def _fixed_fuzz() -> None:
+def _repeatable(monkeypatch: pytest.MonkeyPatch) -> None:
     # FSRS fuzzes long intervals with the global ``random``; fix it so the
-    # interval preview on the buttons is the same at every run.
+    # interval preview on the buttons is the same at every run. Study days
+    # follow the local time zone: pin it so any machine draws the same screen.
     random.seed(20260302)
+    monkeypatch.setattr("dlquiz.workspace.local_tz", lambda: UTC)
 
 
 def _app(home: Path, clock: Clock) -> DLQuizApp:
@@ -43,3 +46,16 @@ def test_review_answer_with_interval_preview(snap_compare, home: Path, clock: Cl
 
 def test_help(snap_compare, home: Path, clock: Clock) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(_app(home, clock), terminal_size=SIZE, press=["question_mark"])
+
+
+def test_browse(snap_compare, home: Path, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(home, clock), terminal_size=SIZE, press=["b", *"relu", "enter"])
+
+
+def test_stats(snap_compare, home: Path, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    async def wait_for_stats(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.press("s")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(_app(home, clock), terminal_size=SIZE, run_before=wait_for_stats)
