@@ -64,6 +64,9 @@ def undo_record(
         "undoes": review["id"],
         "card": review["card"],
         "time": _iso(at),
+        # The state to go back to, so replaying this record never depends on
+        # having seen the review it cancels (e.g. replaying only the log's tail).
+        "restore": review.get("before"),
     }
 
 
@@ -146,9 +149,12 @@ class Replayer:
             self.cards[card_id] = after
         elif kind == "undo":
             target = self._before.pop(record["undoes"], None)
-            if target is None:
-                return  # undo of a review we never saw (e.g. a skipped damaged line)
-            card_id, before = target
+            if "restore" in record:
+                card_id, before = record["card"], record["restore"]
+            elif target is not None:
+                card_id, before = target
+            else:
+                return  # an old-style undo of a review we never saw (a damaged line)
             if before is None:
                 self.cards.pop(card_id, None)
             else:

@@ -250,19 +250,19 @@ class ReviewLog:
 
 
 class _StateWriter:
-    """One background thread that writes the newest state snapshot.
+    """One background thread that writes the state file when it is out of date.
 
-    Bursts are coalesced and writes are spaced at least ``min_interval`` apart:
-    serialising 10k cards holds the GIL ~12 ms, so writing after every answer
-    would stutter the UI for nothing (the log already has every answer, and a
-    stale state file is caught up from it on the next start).
+    The UI thread only marks the state dirty (microseconds); this thread takes
+    the snapshot and serialises it. Writes are spaced at least ``min_interval``
+    apart: serialising 10k cards holds the GIL ~12 ms, and the log already has
+    every answer (a stale state file is caught up from it on the next start).
     """
 
-    def __init__(self, write: Any, min_interval: float = 2.0) -> None:
-        self._write = write
+    def __init__(self, save: Any, min_interval: float = 2.0) -> None:
+        self._save = save
         self._min_interval = min_interval
         self._cond = threading.Condition()
-        self._pending: tuple[dict[str, CardState], dict[str, Marks], int] | None = None
+        self._dirty = False
         self._busy = False
         self._urgent = False
         self._closed = False
@@ -270,18 +270,18 @@ class _StateWriter:
         self._thread = threading.Thread(target=self._run, name="dlquiz-state-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, cards: dict[str, CardState], marks: dict[str, Marks], log_size: int) -> None:
+    def mark_dirty(self) -> None:
         with self._cond:
-            self._pending = (cards, marks, log_size)
+            self._dirty = True
             self._cond.notify_all()
 
     def flush(self, timeout: float = 30.0) -> None:
-        """Write what is pending now, and wait until it is on disk."""
+        """Write now if anything is pending, and wait until it is on disk."""
         deadline = time.monotonic() + timeout
         with self._cond:
             self._urgent = True
             self._cond.notify_all()
-            while self._pending is not None or self._busy:
+            while self._dirty or self._busy:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -294,30 +294,29 @@ class _StateWriter:
             self._cond.notify_all()
         self._thread.join(timeout=5)
 
-    def _next_job(
-        self, last_write: float
-    ) -> tuple[dict[str, CardState], dict[str, Marks], int] | None:
+    def _wait_for_work(self, last_write: float) -> bool:
+        """Block until a write is due; False when closed with nothing left to write."""
         with self._cond:
             while True:
-                if self._pending is None:
+                if not self._dirty:
                     if self._closed:
-                        return None
+                        return False
                     self._cond.wait()
                     continue
                 wait = last_write + self._min_interval - time.monotonic()
                 if wait <= 0 or self._urgent or self._closed:
                     break
                 self._cond.wait(wait)
-            job, self._pending = self._pending, None
+            self._dirty = False
             self._busy = True
             self._urgent = False
-            return job
+            return True
 
     def _run(self) -> None:
         last_write = -float("inf")
-        while (job := self._next_job(last_write)) is not None:
+        while self._wait_for_work(last_write):
             try:
-                self._write(*job)
+                self._save()
                 self.error = None
             except BaseException as exc:  # reported to the UI; the log still has everything
                 self.error = exc
@@ -365,7 +364,7 @@ class Store:
         except BaseException:
             self._release_lock()
             raise
-        self._writer = _StateWriter(self._write_state)
+        self._writer = _StateWriter(self._save_snapshot)
         return self
 
     def _acquire_lock(self) -> None:
@@ -528,7 +527,19 @@ class Store:
         """Queue a snapshot of the card states for the background writer."""
         if self._writer is None:
             raise StoreError("store is not open")
-        self._writer.submit(dict(self.cards), dict(self.marks), self._log_size)
+        self._writer.mark_dirty()
+
+    def _save_snapshot(self) -> None:
+        """Runs on the writer thread, while the UI thread may be recording answers.
+
+        The log size is read *before* the copies: records are appended to the log
+        before they are applied, so the copied state holds at least everything up
+        to that size; anything beyond it is replayed again on load, which is
+        harmless (every record sets a state, it does not add to one). Copying a
+        dict of str keys runs in C under the GIL, so each copy is consistent.
+        """
+        log_size = self._log_size
+        self._write_state(dict(self.cards), dict(self.marks), log_size)
 
     def save_settings(self, settings: Settings) -> None:
         if self.read_only:
@@ -561,7 +572,7 @@ class Store:
     def close(self) -> None:
         """Write the final state, release the lock. Safe to call twice."""
         if self._writer is not None:
-            self._writer.submit(dict(self.cards), dict(self.marks), self._log_size)
+            self._writer.mark_dirty()
             self._writer.close()
             self._writer = None
         self.log.close()

@@ -297,3 +297,17 @@ def test_out_of_range_fsrs_parameters_fall_back_to_defaults(home: Path) -> None:
     finally:
         workspace.close()
     assert json.loads((home / "settings.json").read_text())["fsrs_parameters"] == [99.0] * 21
+
+
+def test_undo_in_the_logs_tail_after_a_saved_state(home: Path) -> None:
+    """The review is covered by state.json, its undo only by the log: still undone."""
+    with Store(home) as store:
+        _review(store, "term/a/recall")
+        first = dict(store.cards)
+        rec = _review(store, "term/a/recall", minutes=5)
+    with Store(home) as store:  # state.json now reflects both reviews
+        store.append(undo_record(rec, T0 + timedelta(minutes=6)))
+        state_before_crash = (home / STATE_NAME).read_bytes()
+    (home / STATE_NAME).write_bytes(state_before_crash)  # as if killed before saving
+    with Store(home) as store:
+        assert store.cards == first

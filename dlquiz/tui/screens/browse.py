@@ -19,12 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, OptionList, Static
+from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import CardSpec, Kind, concept_card_id, term_card_id
 from dlquiz.content import Content
 from dlquiz.history import Marks
+from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
 if TYPE_CHECKING:
@@ -255,7 +256,7 @@ class BrowseScreen(Screen[None]):
                 yield Static(id="browse-status")
                 yield BrowseList(id="browse-list")
             yield TermView(id="browse-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         ws = self.app.workspace

@@ -8,7 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
+
+from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
@@ -41,10 +43,16 @@ class HomeScreen(Screen[None]):
             with Center():
                 yield Button("Study now", id="study", variant="primary")
             yield Static(id="home-status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_counts()
+        # Load the review screen's code while the user reads the counts, not after
+        # they press Enter.
+        self.call_after_refresh(self._preload)
+
+    def _preload(self) -> None:
+        import dlquiz.tui.screens.review  # noqa: F401
 
     def on_screen_resume(self) -> None:
         self.refresh_counts()

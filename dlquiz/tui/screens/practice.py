@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, OptionList, SelectionList, Static
+from textual.widgets import Button, Header, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz import practice
+from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
@@ -34,7 +35,7 @@ class CramScreen(Screen[None]):
                 classes="practice-intro",
             )
             yield OptionList(id="topics")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         topics = self.query_one("#topics", OptionList)
@@ -85,7 +86,7 @@ class QuizScreen(Screen[None]):
                 yield Static("Questions:", classes="label")
                 yield Input("10", id="count", type="integer", max_length=3)
                 yield Button("Start (ctrl+s)", id="start", variant="primary")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#families", SelectionList).focus()

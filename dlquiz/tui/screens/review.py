@@ -18,14 +18,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
-from rich.syntax import Syntax
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import Kind
@@ -34,12 +33,20 @@ from dlquiz.questions.base import Question
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating, format_interval
 from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.shown import Shown
+from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 LETTERS = "abcdefgh"
+
+
+def _highlighted(code: str) -> object:
+    # rich.syntax pulls in pygments (~10 ms): only when a question shows code.
+    from rich.syntax import Syntax
+
+    return Syntax(code, "python", theme="ansi_dark", word_wrap=True)
 
 
 class ReviewScreen(Screen[None]):
@@ -89,7 +96,7 @@ class ReviewScreen(Screen[None]):
         with Vertical(id="actions"):
             yield Static(id="hint")
             yield RatingBar(id="ratings")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.next_card()
@@ -197,7 +204,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#card-front", Static).update(cur.front)
         if cur.question is not None and cur.question.code:
             code = self.query_one("#card-code", Static)
-            code.update(Syntax(cur.question.code, "python", theme="ansi_dark", word_wrap=True))
+            code.update(_highlighted(cur.question.code))
             code.display = True
         if cur.choices:
             choices = self.query_one("#choices", OptionList)
@@ -381,7 +388,7 @@ class ReviewScreen(Screen[None]):
         proof = self.query_one("#card-proof", Static)
         proof.display = not proof.display
         if proof.display:
-            proof.update(Syntax(cur.question.proof, "python", theme="ansi_dark", word_wrap=True))
+            proof.update(_highlighted(cur.question.proof))
             proof.scroll_visible()
 
     # ----- actions ------------------------------------------------------------------

@@ -23,12 +23,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Header, Input, Label, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
 from dlquiz import settings as settings_module
 from dlquiz.cards import Kind
 from dlquiz.settings import Settings
+from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from dlquiz.optimize import Fit
@@ -372,7 +373,7 @@ class SettingsScreen(Screen[None]):
         with Horizontal(id="settings-actions"):
             yield Button("Save", id="save", variant="primary", compact=True)
             yield Button("Cancel", id="cancel", compact=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Settings"

@@ -17,7 +17,7 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dlquiz import stats as stats_core
@@ -25,6 +25,7 @@ from dlquiz import workspace as workspace_mod
 from dlquiz.cards import CardSpec
 from dlquiz.scheduler import CardState
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
+from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class StatsScreen(Screen[None]):
                     "studied cards. Click a column header to sort.",
                     classes="note",
                 )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#stats-body").display = False  # nothing to show before the first result
