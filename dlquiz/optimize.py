@@ -1,20 +1,10 @@
-"""Fit FSRS parameters to one user's own review history.
+"""Fit FSRS parameters to one user's own review history, with ``fsrs.Optimizer``.
 
-The training follows ``fsrs.Optimizer.compute_optimal_parameters`` step for
-step: each card's reviews are replayed through ``fsrs.Scheduler`` with the
-parameters as torch tensors, the predicted recall probability at every review
-made on a later day than the card's previous one is compared (binary cross
-entropy) with what happened (Again = forgotten), and Adam moves the parameters,
-clamped to fsrs's bounds. We run that loop ourselves rather than calling
-``fsrs.Optimizer`` because the latter only imports with pandas and tqdm
-installed (the ``fsrs[optimizer]`` extra), which dlquiz does not depend on. The
-FSRS maths itself is all fsrs's.
-
-Two differences, both on the safe side: the default parameters are the starting
-point to beat (a fit that does not lower the loss returns them unchanged), and
-reviews of a card after a ``reset`` record start a new history.
-
-torch is imported inside ``fit`` only.
+This module turns our log into fsrs ``ReviewLog``s (undone reviews left out; a
+``reset`` starts a new history for the card), asks fsrs's optimizer (torch) for
+parameters, and keeps them only if they predict this user's recalls better than
+the defaults (log loss over the reviews that count). torch and pandas are
+imported by fsrs inside ``fit`` only.
 """
 
 from __future__ import annotations
@@ -25,22 +15,15 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from random import Random
-from typing import Any
 
 from fsrs import Rating, ReviewLog
 
 from dlquiz.history import Record, parse_time
 
-# Below this many counted reviews (see ``count_reviews``) a fit is mostly noise
-# and rarely beats the defaults, which were fitted to millions of reviews.
-MIN_REVIEWS = 400
-
-# fsrs.Optimizer's hyper-parameters, kept identical.
-EPOCHS = 5
-MINI_BATCH = 512
-LEARNING_RATE = 4e-2
-MAX_SEQ_LEN = 64  # only the first 64 reviews of each card are used
+# fsrs.Optimizer returns the defaults below one mini-batch (512) of counted
+# reviews (see ``count_reviews``); we say so instead of pretending to fit.
+MIN_REVIEWS = 512
+MAX_SEQ_LEN = 64  # fsrs.Optimizer uses only the first 64 reviews of each card
 
 
 def card_number(card_id: str, generation: int = 0) -> int:
@@ -105,10 +88,6 @@ def count_reviews(records: Iterable[Record]) -> int:
     return sum(_counted(h) for h in _histories(review_logs(records)).values())
 
 
-class _Diverged(Exception):
-    """The parameters stopped being finite numbers during training."""
-
-
 @dataclass(frozen=True)
 class Fit:
     """The result of fitting: parameters and their log loss against the defaults'."""
@@ -148,77 +127,24 @@ def _batch_loss(
 
 def fit(records: Iterable[Record], min_reviews: int = MIN_REVIEWS) -> Fit | None:
     """Fit FSRS parameters to ``records`` (a review log); None below ``min_reviews``."""
+    records = list(records)
     histories = _histories(review_logs(records))
     n_reviews = sum(_counted(h) for h in histories.values())
     if n_reviews < min_reviews or n_reviews == 0:
         return None
 
-    import torch
-    from fsrs import Card
-    from fsrs import Scheduler as FsrsScheduler
-    from fsrs.scheduler import (
-        DEFAULT_PARAMETERS,
-        LOWER_BOUNDS_PARAMETERS,
-        UPPER_BOUNDS_PARAMETERS,
-    )
+    from fsrs import Optimizer
+    from fsrs.scheduler import DEFAULT_PARAMETERS
 
-    lower = torch.tensor(LOWER_BOUNDS_PARAMETERS, dtype=torch.float64)
-    upper = torch.tensor(UPPER_BOUNDS_PARAMETERS, dtype=torch.float64)
-    params = torch.tensor(DEFAULT_PARAMETERS, dtype=torch.float64, requires_grad=True)
-    adam = torch.optim.Adam([params], lr=LEARNING_RATE)
-    annealing = torch.optim.lr_scheduler.CosineAnnealingLR(
-        adam, T_max=math.ceil(n_reviews / MINI_BATCH) * EPOCHS
-    )
-    loss_fn = torch.nn.BCELoss()
-
-    def step(losses: list[Any]) -> None:
-        adam.zero_grad()
-        torch.stack(losses).sum().backward()
-        adam.step()
-        with torch.no_grad():
-            params.clamp_(min=lower, max=upper)
-        annealing.step()
-        if not bool(torch.isfinite(params).all()):
-            raise _Diverged
-
-    default_loss = _batch_loss(histories, DEFAULT_PARAMETERS)
-    best = (default_loss, tuple(float(p) for p in DEFAULT_PARAMETERS))
-    rng = Random(42)  # the epoch shuffles, fixed so a fit is reproducible
-    card_ids = list(histories)
-
-    def run_epoch() -> tuple[float, ...]:
-        rng.shuffle(card_ids)
-        scheduler = FsrsScheduler(parameters=params)
-        losses: list[Any] = []
-        for card_id in card_ids:
-            history = histories[card_id]
-            card = Card(card_id=card_id, due=history[0][0])
-            for when, rating in history:
-                if card.last_review and (when - card.last_review).days > 0:
-                    predicted = scheduler.get_card_retrievability(card, when)
-                    target = torch.tensor(float(rating != Rating.Again), dtype=torch.float64)
-                    losses.append(loss_fn(predicted, target))
-                card, _ = scheduler.review_card(card, rating, when)
-                if len(losses) == MINI_BATCH:
-                    step(losses)
-                    losses = []
-                    scheduler = FsrsScheduler(parameters=params)
-                    # The card's state still hangs on the old graph; cut it.
-                    card.stability = card.stability.detach()
-                    card.difficulty = card.difficulty.detach()
-        if losses:
-            step(losses)
-        return tuple(float(p) for p in params.detach())
-
-    for _epoch in range(EPOCHS):
-        try:
-            candidate = run_epoch()
-        except _Diverged:
-            break  # numerically unstable on this log: keep the best epoch so far
-        loss = _batch_loss(histories, candidate)
-        if loss < best[0]:
-            best = (loss, candidate)
-    return Fit(parameters=best[1], reviews=n_reviews, loss=best[0], default_loss=default_loss)
+    logs = review_logs(records)
+    fitted = tuple(float(p) for p in Optimizer(logs).compute_optimal_parameters())
+    default_loss = _batch_loss(histories, tuple(DEFAULT_PARAMETERS))
+    loss = _batch_loss(histories, fitted)
+    if not math.isfinite(loss) or loss >= default_loss:
+        # The defaults were fitted to millions of reviews: keep them unless the
+        # personal fit predicts this user's recalls better.
+        fitted, loss = tuple(float(p) for p in DEFAULT_PARAMETERS), default_loss
+    return Fit(parameters=fitted, reviews=n_reviews, loss=loss, default_loss=default_loss)
 
 
 def fit_parameters(records: Iterable[Record]) -> tuple[float, ...] | None:

@@ -30,7 +30,7 @@ from dlquiz.store import Store
 from tests.conftest import T0
 
 
-def synthetic_log(n_cards: int = 60, days: int = 40, seed: int = 7) -> list[Record]:
+def synthetic_log(n_cards: int = 90, days: int = 40, seed: int = 7) -> list[Record]:
     """A learner who studies every day for ``days`` days, scheduled by dlquiz.
 
     Cards are introduced 15 a day. A review's outcome is drawn from a simple
@@ -181,7 +181,7 @@ def test_too_few_reviews_changes_nothing(home: Path, capsys: pytest.CaptureFixtu
 
 
 def test_fit_beats_the_defaults_on_a_synthetic_log(records: list[Record]) -> None:
-    assert 500 <= len(records) <= 700
+    assert 800 <= len(records) <= 1200
     assert count_reviews(records) >= MIN_REVIEWS
     started = time.monotonic()
     result = fit(records)
