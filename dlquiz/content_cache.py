@@ -33,8 +33,11 @@ def fingerprint(roots: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def cached(cache_file: Path, roots: list[Path], build: Callable[[], T]) -> T:
-    """``build()``'s result, from ``cache_file`` when ``roots`` have not changed."""
+def cached(cache_file: Path, roots: list[Path], build: Callable[[], T], write: bool = True) -> T:
+    """``build()``'s result, from ``cache_file`` when ``roots`` have not changed.
+
+    ``write=False`` never touches the disk (read-only commands).
+    """
     key = fingerprint(roots)
     try:
         stored_key, value = pickle.loads(cache_file.read_bytes())
@@ -43,6 +46,8 @@ def cached(cache_file: Path, roots: list[Path], build: Callable[[], T]) -> T:
     except Exception:  # any unreadable or stale cache is just a miss
         pass
     value = build()
+    if not write:
+        return value
     try:
         from dlquiz.store import atomic_write
 

@@ -496,7 +496,9 @@ def _read_rows(path: Path) -> list[_Row]:
                 f"row {number}: {len(cells)} cells but the header has {len(header)} columns"
             )
             continue
-        values = {h: cell.strip() for h, cell in zip(header, cells, strict=False)}
+        # Spreadsheets drop empty trailing cells: a short row has empty fields.
+        values = {h: "" for h in header}
+        values.update({h: cell.strip() for h, cell in zip(header, cells, strict=False)})
         kind = values.get("kind", "").lower()
         if kind not in ("term", "concept"):
             problems.append(f"row {number}: kind must be 'term' or 'concept', not {kind!r}")

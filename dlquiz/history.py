@@ -112,8 +112,11 @@ def apply_mark(cards: dict[str, CardState], marks: dict[str, Marks], record: Rec
     kind = record["type"]
     if kind == "suspend":
         on = bool(record["on"])
-        leech = current.leech or record.get("reason") == "leech"
-        new = current._replace(suspended=on, leech=leech if on else current.leech)
+        if on:
+            leech = current.leech or record.get("reason") == "leech"
+        else:  # an unsuspend may also clear the leech mark (e.g. undoing what made it)
+            leech = bool(record.get("leech", current.leech))
+        new = current._replace(suspended=on, leech=leech)
     elif kind == "bury":
         until = record["until"]
         new = current._replace(buried_until=float(until) if until is not None else None)

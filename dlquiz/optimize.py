@@ -127,16 +127,15 @@ def _batch_loss(
 
 def fit(records: Iterable[Record], min_reviews: int = MIN_REVIEWS) -> Fit | None:
     """Fit FSRS parameters to ``records`` (a review log); None below ``min_reviews``."""
-    records = list(records)
-    histories = _histories(review_logs(records))
+    logs = review_logs(records)
+    histories = _histories(logs)
     n_reviews = sum(_counted(h) for h in histories.values())
-    if n_reviews < min_reviews or n_reviews == 0:
+    if n_reviews < max(1, min_reviews):
         return None
 
     from fsrs import Optimizer
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
-    logs = review_logs(records)
     fitted = tuple(float(p) for p in Optimizer(logs).compute_optimal_parameters())
     default_loss = _batch_loss(histories, tuple(DEFAULT_PARAMETERS))
     loss = _batch_loss(histories, fitted)
@@ -145,12 +144,3 @@ def fit(records: Iterable[Record], min_reviews: int = MIN_REVIEWS) -> Fit | None
         # personal fit predicts this user's recalls better.
         fitted, loss = tuple(float(p) for p in DEFAULT_PARAMETERS), default_loss
     return Fit(parameters=fitted, reviews=n_reviews, loss=loss, default_loss=default_loss)
-
-
-def fit_parameters(records: Iterable[Record]) -> tuple[float, ...] | None:
-    """Personal FSRS parameters for ``records``; None if there are too few reviews.
-
-    Slow (seconds, runs torch): call it off the UI thread.
-    """
-    result = fit(records)
-    return result.parameters if result is not None else None

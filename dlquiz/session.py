@@ -57,6 +57,8 @@ class Today:
         return today
 
     def add(self, record: Record) -> None:
+        if not isinstance(record.get("card"), str):
+            return  # a damaged record (the store reports those); never fatal here
         if record.get("type") == "review":
             self.reviews.append(record)
             if record.get("before") is None:
@@ -141,6 +143,8 @@ class Session:
         self._undo_stack: list[Record] = []
         self._again_first: str | None = None  # an undone card comes straight back
         self._skipped: set[str] = set()
+        self._leech_reviews: set[str] = set()  # reviews of this session that made a leech
+        self._spacing: int | None = None  # reviews between two new cards, once computed
         self._now_ts = now.timestamp()
         self._excluded = _out_of_rotation(deck, settings)
 
@@ -152,6 +156,7 @@ class Session:
         if start != self._day_start:
             self._day_start = start
             self.today = Today()
+            self._spacing = None
 
     @property
     def day_end(self) -> datetime:
@@ -195,6 +200,11 @@ class Session:
             return False
         return mark.buried_until is None or mark.buried_until <= self._now_ts
 
+    def _unavailable_now(self) -> set[str]:
+        out = self._skipped | self._excluded
+        out |= {cid for cid, mark in self.marks.items() if not self._available(cid)}
+        return out
+
     def skip(self, card_id: str) -> None:
         """Leave ``card_id`` out for the rest of this session, unanswered (e.g. it failed)."""
         self._skipped.add(card_id)
@@ -228,7 +238,8 @@ class Session:
         self._roll_day(now)
         if self._again_first is not None:
             card_id, self._again_first = self._again_first, None
-            return self.deck[card_id]
+            if self._available(card_id):
+                return self.deck[card_id]
         ts = now.timestamp()
         learning = self._top(self._learning, review=False)
         if learning is not None and learning[0] <= ts:
@@ -240,10 +251,13 @@ class Session:
             review = None
         new = self._next_new()
         if review is not None and new is not None:
-            # Spread new cards evenly through the reviews that are due.
-            due_left = self.counts(now).due
-            every = max(1, math.ceil(due_left / max(1, self.settings.new_per_day - self.today.new)))
-            if self._since_new >= every:
+            # Spread new cards evenly through the reviews that are due. Worked out
+            # once per session and day: counting is O(cards), this runs per card.
+            if self._spacing is None:
+                due_left = self.counts(now).due
+                new_left = max(1, self.settings.new_per_day - self.today.new)
+                self._spacing = max(1, math.ceil(due_left / new_left))
+            if self._since_new >= self._spacing:
                 return self.deck[new]
             return self.deck[review[1]]
         if review is not None:
@@ -263,15 +277,14 @@ class Session:
         self._roll_day(now)
         end = self.day_end.timestamp()
         soon = (now + LEARN_AHEAD).timestamp()
-        due_review = sum(
-            1
-            for e in self._review
-            if e[0] <= end and self._valid(e, True) and self._available(e[1])
+        # Sets: after an undo the same (due, card) entry can sit in a heap twice.
+        due_review = len(
+            {e[1] for e in self._review if e[0] <= end and self._valid(e, True)}
+            - self._unavailable_now()
         )
-        due_learning = sum(
-            1
-            for e in self._learning
-            if e[0] <= soon and self._valid(e, False) and self._available(e[1])
+        due_learning = len(
+            {e[1] for e in self._learning if e[0] <= soon and self._valid(e, False)}
+            - self._unavailable_now()
         )
         due = min(due_review, self._reviews_left()) + due_learning
         remaining_new = sum(
@@ -335,12 +348,12 @@ class Session:
             self.today.add(record)
             self._again_first = review["card"]
         elif record["type"] in MARK_TYPES:
+            if record.get("reason") == "leech" and self._undo_stack:
+                self._leech_reviews.add(self._undo_stack[-1]["id"])
             apply_mark(self.cards, self.marks, record)
             card_id = record["card"]
             if record["type"] == "reset" and card_id in self.deck:
                 self._new_order.append(card_id)  # new again: introduced like any new card
-            if self._again_first == card_id:
-                self._again_first = None
 
     def mark(self, kind: str, card_id: str, now: datetime, **fields: object) -> Record:
         """A suspend/bury/flag/reset record for ``card_id`` (not yet applied)."""
@@ -350,6 +363,13 @@ class Session:
         """Burying hides a card until the next study day begins."""
         self._roll_day(now)
         return self.day_end.timestamp()
+
+    def leech_undone(self, undo: Record, now: datetime) -> Record | None:
+        """After undoing the review that made a card a leech: the record that unmakes it."""
+        if undo.get("undoes") not in self._leech_reviews:
+            return None
+        self._leech_reviews.discard(undo["undoes"])
+        return mark_record("suspend", undo["card"], now, on=False, leech=False)
 
     def leech_check(self, review: Record, now: datetime) -> Record | None:
         """A suspend record if this review made the card a leech (told once)."""

@@ -49,7 +49,9 @@ def skill_cards() -> list[CardSpec]:
     return specs
 
 
-def load_content(home: Path, extra: list[Path] | None = None) -> tuple[Content, list[Problem]]:
+def load_content(
+    home: Path, extra: list[Path] | None = None, write_cache: bool = True
+) -> tuple[Content, list[Problem]]:
     """Built-in content plus the user's decks (through the content cache).
 
     Built-in content must be valid (``ContentError`` otherwise). A broken user
@@ -58,15 +60,24 @@ def load_content(home: Path, extra: list[Path] | None = None) -> tuple[Content, 
     from dlquiz.content_cache import cached
 
     roots = [paths.builtin_content_dir(), paths.decks_dir(home), *(extra or [])]
-    return cached(home / "cache" / "content.pickle", roots, lambda: _load_content(home, extra))
+    return cached(
+        home / "cache" / "content.pickle",
+        roots,
+        lambda: _load_content(home, extra),
+        write=write_cache,
+    )
 
 
 def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[Problem]]:
     builtin = load([paths.builtin_content_dir()])
     if not builtin.ok:
         raise ContentError(builtin.problems)
+    skipped: list[Problem] = [
+        Problem(path, "deck", "", "no such file or folder")
+        for path in extra or []
+        if not path.exists()
+    ]
     user_dirs = [d for d in [paths.decks_dir(home), *(extra or [])] if d.exists()]
-    skipped: list[Problem] = []
     for folder in user_dirs:
         files = [folder] if folder.is_file() else sorted(folder.rglob("*.toml"))
         for path in files:
@@ -90,8 +101,12 @@ class Workspace:
     @property
     def notices(self) -> list[str]:
         notes = list(self.store.notices)
-        if self.content_problems:
-            files = sorted({str(p.file) for p in self.content_problems})
+        missing = sorted(str(p.file) for p in self.content_problems if p.entry == "deck")
+        if missing:
+            notes.append(f"Deck not found, so not loaded: {', '.join(missing)}.")
+        broken = [p for p in self.content_problems if p.entry != "deck"]
+        if broken:
+            files = sorted({str(p.file) for p in broken})
             notes.append(
                 f"{len(files)} deck file(s) had errors and were skipped: {', '.join(files)}. "
                 "Run `dlquiz check PATH` to see every problem."
@@ -129,7 +144,7 @@ def open_workspace(
 
     Takes the lock unless ``read_only`` (which never writes the data folder).
     """
-    content, skipped = load_content(home, extra_content)
+    content, skipped = load_content(home, extra_content, write_cache=not read_only)
     store = Store(home, read_only=read_only).open()
     try:
         deck = build_deck(content, skill_cards() if with_skills else None)

@@ -471,3 +471,27 @@ def test_cli_export_anki(tmp_path: Path, home: Path, capsys: pytest.CaptureFixtu
     assert run_export(_args("export", "anki", str(out), "--samples", "0"), home) == 0
     assert "0 sample questions" in capsys.readouterr().out
     assert zipfile.is_zipfile(out)
+
+
+def test_export_refuses_to_overwrite_the_review_log(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store(home) as store:
+        for record in _reviews():
+            store.append(record)
+    before = (home / "reviews.jsonl").read_bytes()
+    for what in ("log", "csv"):
+        assert run_export(_args("export", what, str(home / "reviews.jsonl")), home) == 2
+        assert "own data files" in capsys.readouterr().err
+    assert (home / "reviews.jsonl").read_bytes() == before
+
+
+def test_import_reports_short_rows_instead_of_crashing(tmp_path: Path) -> None:
+    from dlquiz.exports import ImportRefused
+
+    csv_path = tmp_path / "short.csv"
+    csv_path.write_text("kind,slug,term_or_question,definition_or_answer\nterm,widget\n")
+    with pytest.raises(ImportRefused) as info:
+        import_csv(csv_path, tmp_path / "decks", "short")
+    assert any("row 2" in p for p in info.value.problems)
+    assert not (tmp_path / "decks" / "short.toml").exists()

@@ -236,3 +236,34 @@ def test_excluded_tags_and_skills_leave_rotation() -> None:
     session = _session(deck=deck, excluded_tags=("cnn",), excluded_skills=("conv2d-shape",))
     assert session.counts(T0).new == 1
     assert session.next_card(T0) == deck["term/b/recall"]
+
+
+def test_undoing_the_answer_that_made_a_leech_unmakes_it() -> None:
+    state = CardState(2, None, 5.0, 7.0, T0.timestamp(), T0.timestamp() - 86400 * 5, 20, 7)
+    cards = {"term/t0/recall": state}
+    session = _session(cards=cards)
+    review = _answer(session, "term/t0/recall", AGAIN, T0)
+    leech = session.leech_check(review, T0)
+    assert leech is not None
+    session.apply(leech)
+    undo = session.undo(T0)
+    assert undo is not None
+    session.apply(undo)
+    unleech = session.leech_undone(undo, T0)
+    assert unleech is not None and unleech["on"] is False
+    session.apply(unleech)
+    assert "term/t0/recall" not in session.marks  # neither suspended nor a leech
+    assert cards["term/t0/recall"] == state
+    assert session.next_card(T0) == _deck()["term/t0/recall"]
+
+
+def test_an_undone_card_that_is_suspended_meanwhile_does_not_come_back() -> None:
+    session = _session()
+    card = session.next_card(T0)
+    assert card is not None
+    _answer(session, card.id, GOOD, T0)
+    undo = session.undo(T0)
+    assert undo is not None
+    session.apply(undo)
+    session.apply(session.mark("suspend", card.id, T0, on=True))
+    assert session.next_card(T0) != card

@@ -311,3 +311,64 @@ def test_undo_in_the_logs_tail_after_a_saved_state(home: Path) -> None:
     (home / STATE_NAME).write_bytes(state_before_crash)  # as if killed before saving
     with Store(home) as store:
         assert store.cards == first
+
+
+def test_a_failed_append_never_reaches_the_log(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dlquiz.store import ReviewLog
+
+    home.mkdir(parents=True)
+    log = ReviewLog(home / LOG_NAME)
+    log.append({"n": 1})
+    real_fsync = os.fsync
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError):
+        log.append({"n": 2})
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    log.append({"n": 3})
+    log.close()
+    lines = [json.loads(x) for x in (home / LOG_NAME).read_text().splitlines()]
+    assert lines == [{"n": 1}, {"n": 3}]
+
+
+def test_complete_last_record_missing_only_its_newline_is_kept(home: Path) -> None:
+    _fill(home, 2)
+    log = home / LOG_NAME
+    lines = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(b"".join(lines)[:-1])  # drop the final newline only
+    (home / STATE_NAME).unlink()
+    with Store(home) as store:
+        assert len(store.cards) == 2
+        assert store.notices == [] or all("half-written" not in n for n in store.notices)
+    assert log.read_bytes().endswith(b"\n")
+
+
+def test_damaged_lines_are_reported_by_line_number(home: Path) -> None:
+    _fill(home, 3)
+    log = home / LOG_NAME
+    lines = log.read_bytes().splitlines(keepends=True)
+    lines[1] = b'{"type": "review", "card": "x"}\n'  # valid JSON, not a valid review
+    lines.insert(2, b"garbage\n")
+    log.write_bytes(b"".join(lines))
+    (home / STATE_NAME).unlink()
+    with Store(home) as store:
+        assert any("lines 2, 3" in n for n in store.notices), store.notices
+
+
+def test_a_folder_in_place_of_the_log_is_a_clear_error(home: Path) -> None:
+    (home / LOG_NAME).mkdir(parents=True)
+    with pytest.raises(StoreError, match="cannot use"):
+        Store(home).open()
+
+
+def test_stray_temp_files_of_a_killed_write_are_removed(home: Path) -> None:
+    _fill(home, 1)
+    stray = home / ".state.json.abc123.tmp"
+    stray.write_text("half")
+    with Store(home):
+        pass
+    assert not stray.exists()
+    assert (home / STATE_NAME).exists()

@@ -91,8 +91,13 @@ def _error(message: str) -> None:
     print(f"dlquiz: {message}", file=sys.stderr)
 
 
-def _check_output(path: Path) -> str | None:
+def _check_output(path: Path, home: Path) -> str | None:
     """Why ``path`` cannot be written, or None."""
+    from dlquiz.store import LOCK_NAME, LOG_NAME, SETTINGS_NAME, STATE_NAME
+
+    own = {(home / name).resolve() for name in (LOG_NAME, STATE_NAME, SETTINGS_NAME, LOCK_NAME)}
+    if path.resolve() in own:
+        return f"{path} is one of dlquiz's own data files; choose another file name"
     if path.is_dir():
         return f"{path} is a folder; give a file name"
     if not path.parent.is_dir():
@@ -102,7 +107,7 @@ def _check_output(path: Path) -> str | None:
 
 def run_export(args: argparse.Namespace, home: Path) -> int:
     path: Path = args.file
-    problem = _check_output(path)
+    problem = _check_output(path, home)
     if problem:
         _error(problem)
         return 2

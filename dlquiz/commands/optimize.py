@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dlquiz.optimize import MIN_REVIEWS, count_reviews, fit, fit_parameters
+from dlquiz.optimize import MIN_REVIEWS, count_reviews, fit
 
-__all__ = ["add_parser", "fit_parameters", "run"]
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:

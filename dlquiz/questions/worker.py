@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from typing import IO, Any
 
@@ -39,11 +40,14 @@ class QuestionWorker:
         # UI needs one; tiny tensors gain nothing from more.
         env.setdefault("OMP_NUM_THREADS", "1")
         env.setdefault("MKL_NUM_THREADS", "1")
+        # stderr goes to a temporary file, not a pipe: nobody reads it while the
+        # worker runs, and a full pipe (warnings) would block the child for good.
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in close()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "dlquiz.questions.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
             bufsize=1,
             env=env,
@@ -56,11 +60,19 @@ class QuestionWorker:
     def _read(self) -> dict[str, Any]:
         if self._closed or self._proc.stdout is None:
             raise WorkerError("the question worker was closed")
-        line = self._proc.stdout.readline()
-        if not line:
-            err = self._proc.stderr.read() if self._proc.stderr else ""
-            raise WorkerError(f"the question worker stopped: {err.strip()[-2000:] or 'no output'}")
-        return json.loads(line)  # type: ignore[no-any-return]
+        while True:
+            line = self._proc.stdout.readline()
+            if not line:
+                self._proc.wait(timeout=5)
+                self._stderr.seek(0)
+                err = self._stderr.read().strip()[-2000:]
+                raise WorkerError(f"the question worker stopped: {err or 'no output'}")
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue  # something in the child printed to stdout: not a reply
+            if isinstance(message, dict):
+                return message
 
     def wait_ready(self) -> None:
         """Block until torch is loaded in the child (call from a thread, not the UI)."""
@@ -85,6 +97,8 @@ class QuestionWorker:
             except (BrokenPipeError, OSError) as exc:
                 raise WorkerError(f"the question worker is gone ({exc})") from exc
             reply = self._read()
+            while reply.get("id") != self._next_id:  # a stray or late line: not ours
+                reply = self._read()
         if "error" in reply:
             raise WorkerError(reply["error"])
         return Question.from_json(reply["question"])
@@ -104,9 +118,9 @@ class QuestionWorker:
                 pass
             self._proc.kill()
         self._proc.wait(timeout=5)
-        for stream in (self._proc.stdout, self._proc.stderr):
-            if stream is not None:
-                stream.close()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+        self._stderr.close()
 
 
 def serve(inp: IO[str], out: IO[str]) -> None:

@@ -67,6 +67,7 @@ class DLQuizApp(App[int]):
         self._worker: QuestionWorker | None = None
         self._worker_ready = threading.Event()
         self._worker_lock = threading.Lock()
+        self._last_writer_error: str | None = None
         self.theme = (
             "textual-light" if workspace.store.settings.theme == "light" else "textual-dark"
         )
@@ -118,7 +119,7 @@ class DLQuizApp(App[int]):
         """Write a record durably, then apply it. False (and a message) if the disk refused."""
         store = self.workspace.store
         try:
-            store.append(record)
+            store.append(record, apply=lambda: self.session.apply(record))
         except OSError as exc:
             self.notify(
                 f"Could not save to {store.log.path}: {exc.strerror}. Nothing was recorded; "
@@ -128,16 +129,18 @@ class DLQuizApp(App[int]):
                 timeout=30,
             )
             return False
-        self.session.apply(record)
+        follow_up = None
         if record.get("type") == "review":
-            leech = self.session.leech_check(record, self.clock())
-            if leech is not None:
-                try:
-                    store.append(leech)
-                except OSError:
-                    pass  # the next review of this card tries again
-                else:
-                    self.session.apply(leech)
+            follow_up = self.session.leech_check(record, self.clock())
+        elif record.get("type") == "undo":
+            follow_up = self.session.leech_undone(record, self.clock())
+        if follow_up is not None:
+            try:
+                store.append(follow_up, apply=lambda: self.session.apply(follow_up))
+            except OSError:
+                pass  # the next review (or undo) of this card tries again
+            else:
+                if follow_up.get("on"):
                     self.notify(
                         "You have forgotten this card 8 times, so it is now suspended as a "
                         "leech. Rewrite it in your own words, or unsuspend it from Browse.",
@@ -146,9 +149,11 @@ class DLQuizApp(App[int]):
                         timeout=15,
                     )
         store.save_state_async()
-        if store.writer_error is not None:
+        error = store.writer_error
+        if error is not None and str(error) != self._last_writer_error:
+            self._last_writer_error = str(error)  # say it once, not at every answer
             self.notify(
-                f"state.json could not be written ({store.writer_error}); your reviews are safe "
+                f"state.json could not be written ({error}); your reviews are safe "
                 "in the log and the state will be rebuilt from it.",
                 severity="warning",
             )
