@@ -205,6 +205,13 @@ class Session:
         out |= {cid for cid, mark in self.marks.items() if not self._available(cid)}
         return out
 
+    def use_settings(self, settings: Settings, scheduler: Scheduler) -> None:
+        """New settings from now on, keeping the session (undo, skips, today)."""
+        self.settings = settings
+        self.scheduler = scheduler
+        self._excluded = _out_of_rotation(self.deck, settings)
+        self._spacing = None
+
     def skip(self, card_id: str) -> None:
         """Leave ``card_id`` out for the rest of this session, unanswered (e.g. it failed)."""
         self._skipped.add(card_id)

@@ -236,3 +236,64 @@ async def test_bury_suspend_and_flag_from_review(home: Path, clock: Clock) -> No
         assert isinstance(screen, ReviewScreen) and screen.current is not None
         assert screen.current.spec.id not in (first, second)
         await pilot.press("q")
+
+
+async def _to_feedback(pilot, app: DLQuizApp) -> ReviewScreen:  # type: ignore[no-untyped-def]
+    """Open review and answer cards until a multiple-choice one is answered (feedback)."""
+    app.session.settings = app.session.settings.replace(new_per_day=500)
+    await pilot.press("enter")
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen)
+    for _ in range(100):
+        assert screen.current is not None
+        if screen.current.correct is not None and screen.current.spec.kind is not Kind.SKILL:
+            break
+        await _answer_one(pilot, app)
+    cur = screen.current
+    assert cur is not None and cur.correct is not None
+    wrong = (cur.correct + 1) % len(cur.choices)
+    await pilot.press(str(wrong + 1))  # graded Again
+    assert screen.mode == "feedback"
+    return screen
+
+
+async def test_quit_with_help_over_feedback_still_saves_the_answer(
+    home: Path, clock: Clock
+) -> None:
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _to_feedback(pilot, app)
+        card = screen.current.spec.id  # type: ignore[union-attr]
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await app.action_quit()
+        await pilot.pause()
+    assert _log(home)[-1]["card"] == card and _log(home)[-1]["rating"] == 1
+
+
+async def test_enter_on_a_focused_rating_button_records_that_rating(
+    home: Path, clock: Clock
+) -> None:
+    from textual.widgets import Button
+
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _to_feedback(pilot, app)
+        card = screen.current.spec.id  # type: ignore[union-attr]
+        screen.query_one("#rate-4", Button).focus()
+        await pilot.press("enter")
+        await pilot.press("q")
+    last = [r for r in _log(home) if r["card"] == card][-1]
+    assert last["rating"] == 4 and last["auto"] == 1
+
+
+async def test_burying_during_feedback_keeps_the_answer(home: Path, clock: Clock) -> None:
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _to_feedback(pilot, app)
+        card = screen.current.spec.id  # type: ignore[union-attr]
+        await pilot.press("minus")
+        assert screen.current is None or screen.current.spec.id != card
+        await pilot.press("q")
+    mine = [(r["type"], r.get("rating")) for r in _log(home) if r["card"] == card]
+    assert mine[-2:] == [("review", 1), ("bury", None)]

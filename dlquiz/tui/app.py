@@ -181,22 +181,39 @@ class DLQuizApp(App[int]):
             self.notify(f"Settings not saved: {exc.strerror}", severity="error")
             return False
         self.workspace.scheduler = scheduler
-        self.session = self.workspace.session(self.clock())
+        self.session.use_settings(settings, scheduler)  # keeps undo and today's counts
         self.theme = "textual-light" if settings.theme == "light" else "textual-dark"
         return True
 
     # ----- navigation (used by the home screen's keys and the command palette) ------
 
-    def _open(self, screen: Screen[object]) -> None:
-        """Open a top-level screen from wherever we are (leaving review commits first)."""
-        from dlquiz.tui.screens.home import HomeScreen
+    def _leaving(self, then: Callable[[], object]) -> None:
+        """Before leaving the current screens: save an answer on screen, and ask about
+        unsaved settings. ``then`` runs unless the user chooses to stay."""
         from dlquiz.tui.screens.review import ReviewScreen
+        from dlquiz.tui.screens.settings import SettingsScreen
 
-        if isinstance(self.screen, ReviewScreen):
-            self.screen.commit_pending()
-        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
-            self.pop_screen()
-        self.push_screen(screen)
+        for screen in self.screen_stack:  # not only the top: Help may be over a review
+            if isinstance(screen, ReviewScreen):
+                screen.commit_pending()
+        settings = next((s for s in self.screen_stack if isinstance(s, SettingsScreen)), None)
+        if settings is not None and settings.edited:
+            from dlquiz.tui.screens.settings import ConfirmDiscard
+
+            self.push_screen(ConfirmDiscard(), lambda discard: then() if discard else None)
+            return
+        then()
+
+    def _open(self, screen: Screen[object]) -> None:
+        """Open a top-level screen from wherever we are."""
+        from dlquiz.tui.screens.home import HomeScreen
+
+        def go() -> None:
+            while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+                self.pop_screen()
+            self.push_screen(screen)
+
+        self._leaving(go)
 
     def action_study(self) -> None:
         from dlquiz.tui.screens.review import ReviewScreen
@@ -241,11 +258,7 @@ class DLQuizApp(App[int]):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        from dlquiz.tui.screens.review import ReviewScreen
-
-        if isinstance(self.screen, ReviewScreen):
-            self.screen.commit_pending()
-        self.exit(0)
+        self._leaving(lambda: self.exit(0))
 
     def on_unmount(self) -> None:
         # Everything answered is already in the log; this writes the final state

@@ -72,7 +72,7 @@ class HomeScreen(Screen[None]):
         )
         button = self.query_one("#study", Button)
         idle = counts.due == 0 and counts.new == 0
-        button.label = "Nothing due: study ahead" if idle else "Study now"
+        button.label = "Nothing due now" if idle else "Study now"
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "study":

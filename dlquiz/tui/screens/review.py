@@ -24,7 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Header, Input, OptionList, Static
+from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import Kind
@@ -54,11 +54,18 @@ class ReviewScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "reveal", "Show answer"),
-        Binding("space,enter", "accept", "Next", priority=True),
+        Binding("enter,space", "accept", "Next", priority=True, key_display="⏎"),
+        Binding("pageup", "scroll_card('page_up')", "Scroll up", show=False),
+        Binding("pagedown", "scroll_card('page_down')", "Scroll down", show=False),
         # One visible entry per group ("1–4 Pick"), the other keys hidden from the footer.
         *[
             Binding(str(n), f"choose({n})", "Pick", show=n == 1, key_display="1–4")
             for n in range(1, 5)
+        ],
+        # The choices are labelled a)–d): the letters pick too.
+        *[
+            Binding(letter, f"choose({n})", "Pick", show=False)
+            for n, letter in enumerate("abcd", 1)
         ],
         *[
             Binding(str(n), f"rate({n})", "Rate", show=n == 1, key_display="1–4")
@@ -111,7 +118,8 @@ class ReviewScreen(Screen[None]):
         if action == "reveal":
             return mode == "question" and not choice_card and not typed_card
         if action == "accept":
-            return mode in ("feedback", "done", "failed")
+            # A focused rating button takes Enter itself: never grade over the user's pick.
+            return mode in ("feedback", "done", "failed") and not isinstance(self.focused, Button)
         if action == "choose":
             return mode == "question" and choice_card
         if action == "rate":
@@ -124,9 +132,8 @@ class ReviewScreen(Screen[None]):
             # Not while typing an answer: those keys go into the answer box.
             return (
                 self.practice is None
-                and mode in ("question", "revealed")
                 and cur is not None
-                and not typed_card
+                and (mode in ("revealed", "feedback") or (mode == "question" and not typed_card))
             )
         if action == "undo":
             return (
@@ -228,12 +235,15 @@ class ReviewScreen(Screen[None]):
             self.set_focus(None)
             self._hint("Think of the answer, then press Space.")
         self.mode = "question"
+        self.refresh_bindings()  # the mode may not change from card to card; the keys may
 
     def _reveal_back(self, prefix: str = "") -> None:
         assert self.current is not None
         back = self.query_one("#card-back", Static)
         back.update(prefix + self.current.back)
         back.display = True
+        # Once laid out, bring the answer's first lines into view (small terminals).
+        self.call_after_refresh(back.scroll_visible, top=True, animate=False)
         bar = self.query_one(RatingBar)
         if self.practice is None:
             bar.show(self.current.outcomes, self.current.suggested)
@@ -259,6 +269,7 @@ class ReviewScreen(Screen[None]):
         self.query_one("#card-front", Static).update(msg)
         self._hint("Enter: back home.")
         self.mode = "done"
+        self.refresh_bindings()
 
     def _show_practice_done(self, now: datetime) -> None:
         practice = self.practice
@@ -505,9 +516,15 @@ class ReviewScreen(Screen[None]):
 
     def _mark_current(self, kind: str, message: str, **fields: object) -> bool:
         cur = self.current
-        if self.practice is not None or cur is None or self.mode not in ("question", "revealed"):
+        if self.practice is not None or cur is None:
             return False
-        if not self.app.apply_mark(kind, cur.spec.id, **fields):
+        if self.mode not in ("question", "revealed", "feedback"):
+            return False
+        card_id = cur.spec.id
+        leaving = kind in ("bury", "suspend")
+        if leaving and self.mode == "feedback":
+            self._commit(cur.suggested or AGAIN, advance=False)  # the answer still counts
+        if not self.app.apply_mark(kind, card_id, **fields):
             return False
         self.app.notify(message, timeout=4)
         return True
@@ -521,6 +538,13 @@ class ReviewScreen(Screen[None]):
         """Take this card out of rotation until unsuspended from Browse."""
         if self._mark_current("suspend", "Suspended. Unsuspend it from Browse.", on=True):
             self.next_card()
+
+    def action_scroll_card(self, direction: str) -> None:
+        card = self.query_one("#card", VerticalScroll)
+        if direction == "page_up":
+            card.scroll_page_up()
+        else:
+            card.scroll_page_down()
 
     def action_flag(self) -> None:
         cur = self.current

@@ -12,9 +12,15 @@ from textual.widgets import Footer
 
 
 class KeyFooter(Footer):
-    """A Footer that coalesces bursts of bindings changes into one recompose."""
+    """A Footer that coalesces bursts of bindings changes into one recompose.
+
+    Compact, so that every key of a busy screen fits in 80 columns.
+    """
 
     _recompose_pending = False
+
+    def __init__(self) -> None:
+        super().__init__(compact=True)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         if self._recompose_pending:

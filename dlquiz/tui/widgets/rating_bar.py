@@ -16,7 +16,7 @@ class RatingBar(Horizontal):
     """Again / Hard / Good / Easy with previews; posts ``RatingBar.Rated``."""
 
     DEFAULT_CSS = """
-    RatingBar { height: 3; width: 100%; align-horizontal: center; }
+    RatingBar { height: auto; width: 100%; align-horizontal: center; }
     RatingBar Button { width: 1fr; max-width: 19; min-width: 12; margin: 0 1; }
     RatingBar Button.suggested { text-style: bold reverse; }
     """
