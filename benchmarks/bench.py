@@ -38,8 +38,8 @@ def _median_ms(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 3)
 
 
-def _child_time(script: str, env: dict[str, str]) -> float:
-    """Seconds from process start until the child prints READY."""
+def _child_time(script: str, env: dict[str, str]) -> tuple[float, int]:
+    """Seconds from process start until the child prints READY, and its peak RSS (KiB)."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", script],
@@ -51,13 +51,14 @@ def _child_time(script: str, env: dict[str, str]) -> float:
     )
     assert proc.stdout is not None
     for line in proc.stdout:
-        if line.strip() == "READY":
+        if line.startswith("READY"):
             elapsed = time.perf_counter() - start
+            peak_kib = int(line.split()[1])
             break
     else:
         raise RuntimeError("child never reported READY")
     proc.wait(timeout=60)
-    return elapsed
+    return elapsed, peak_kib
 
 
 # The floor does what the dlquiz run does, with nothing of dlquiz: start, show a
@@ -90,7 +91,9 @@ async def pilot(p):
     while not isinstance(app.screen, Card):
         await p.pause(0.001)
     await p.pause()
-    sys.__stdout__.write("READY\\n"); sys.__stdout__.flush()
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.__stdout__.write("READY " + str(peak) + "\\n"); sys.__stdout__.flush()
     app.exit()
 
 app.run(headless=True, auto_pilot=pilot)
@@ -109,7 +112,9 @@ async def pilot(p):
     while not (isinstance(app.screen, ReviewScreen) and app.screen.current is not None):
         await p.pause(0.001)
     await p.pause()  # let the card render
-    sys.__stdout__.write("READY\\n"); sys.__stdout__.flush()
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.__stdout__.write("READY " + str(peak) + "\\n"); sys.__stdout__.flush()
     app.exit()
 
 app.run(headless=True, auto_pilot=pilot)
@@ -134,19 +139,28 @@ def _installed_like_env() -> dict[str, str]:
 
 def bench_startup(repeats: int) -> dict[str, object]:
     env = _installed_like_env()
-    bare, ours = [], []
+    bare, ours, bare_mem, our_mem = [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         script = DLQUIZ_APP.format(home=str(Path(tmp) / "data"))
-        _child_time(BARE_APP, env)  # warm the OS file cache for both
+        _child_time(BARE_APP, env)  # warm the OS file cache (and dlquiz's content cache)
         _child_time(script, env)
         for _ in range(repeats):
-            bare.append(_child_time(BARE_APP, env))
-            ours.append(_child_time(script, env))
+            seconds, kib = _child_time(BARE_APP, env)
+            bare.append(seconds)
+            bare_mem.append(kib)
+            seconds, kib = _child_time(script, env)
+            ours.append(seconds)
+            our_mem.append(kib)
     return {
         "bare_textual_ms": _median_ms(bare),
         "first_card_ms": _median_ms(ours),
         "ratio": round(statistics.median(ours) / statistics.median(bare), 3),
         "target": 1.25,
+        # Peak resident memory of the app process at its first card; torch lives in
+        # the separate worker process and is not counted here.
+        "peak_rss_bare_mib": round(statistics.median(bare_mem) / 1024, 1),
+        "peak_rss_first_card_mib": round(statistics.median(our_mem) / 1024, 1),
+        "rss_ratio": round(statistics.median(our_mem) / statistics.median(bare_mem), 3),
     }
 
 
