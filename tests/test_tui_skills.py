@@ -12,18 +12,14 @@ from dlquiz.__main__ import make_app
 from dlquiz.answers import check
 from dlquiz.cards import Kind
 from dlquiz.questions import generate
-from dlquiz.store import LOG_NAME
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from tests.conftest import Clock
-from tests.test_tui import SIZE, _answer_one
+from tests.test_tui import SIZE, _answer_one, _log
 
 
-def _log(home: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in (home / LOG_NAME).read_text().splitlines()]
-
-
-async def _to_skill(pilot, app: DLQuizApp, wait: float = 2.0) -> ReviewScreen:  # type: ignore[no-untyped-def]
+async def _first_skill(pilot, app: DLQuizApp) -> ReviewScreen:  # type: ignore[no-untyped-def]
+    """Open review and answer cards until a skill card is up (maybe still loading)."""
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, ReviewScreen)
@@ -32,6 +28,11 @@ async def _to_skill(pilot, app: DLQuizApp, wait: float = 2.0) -> ReviewScreen:  
         if screen.current.spec.kind is Kind.SKILL:
             break
         await _answer_one(pilot, app)
+    return screen
+
+
+async def _to_skill(pilot, app: DLQuizApp, wait: float = 2.0) -> ReviewScreen:  # type: ignore[no-untyped-def]
+    screen = await _first_skill(pilot, app)
     for _ in range(int(wait / 0.01)):  # the question is generated in a thread worker
         if screen.mode == "question":
             break
@@ -146,14 +147,7 @@ async def test_failed_generation_is_reported_and_skipped(home: Path, clock: Cloc
 
     app = make_app(home, clock=clock, rng=random.Random(1), generator=broken)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("enter")
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
-        for _ in range(10):
-            assert screen.current is not None
-            if screen.current.spec.kind is Kind.SKILL:
-                break
-            await _answer_one(pilot, app)
+        screen = await _first_skill(pilot, app)
         for _ in range(100):
             if screen.mode == "failed":
                 break
