@@ -357,7 +357,7 @@ async def pilot(p):
     gaps.clear()
     start = time.perf_counter()
     if mode == "worker-process":
-        app._start_worker()
+        app._warm_worker()
         while not app.questions_ready:
             await p.pause(0.005)
     else:

@@ -23,14 +23,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from dlquiz import paths
 from dlquiz.content import Concept, Content, Problem, Term, load, with_file
+from dlquiz.history import Record, undone_ids
 from dlquiz.store import atomic_write
-
-if TYPE_CHECKING:
-    from dlquiz.history import Record
 
 # ----- Anki ----------------------------------------------------------------------------
 
@@ -671,7 +669,7 @@ def export_log(records: Iterable[Record], path: Path) -> tuple[int, int]:
     from dlquiz.scheduler import RATING_NAMES
 
     records = list(records)
-    undone = {r.get("undoes") for r in records if r.get("type") == "undo"}
+    undone = undone_ids(records)
     rows = []
     for r in records:
         if r.get("type") != "review":

@@ -131,41 +131,28 @@ def apply_mark(cards: dict[str, CardState], marks: dict[str, Marks], record: Rec
         marks[card_id] = new
 
 
-class Replayer:
-    """Applies records to card states and marks, remembering what undo needs."""
+def undone_ids(records: Iterable[Record]) -> set[str]:
+    """Ids of the reviews that an undo record cancels (they never count anywhere)."""
+    return {r["undoes"] for r in records if r.get("type") == "undo" and "undoes" in r}
 
-    def __init__(self, cards: dict[str, CardState], marks: dict[str, Marks] | None = None) -> None:
-        self.cards = cards
-        self.marks: dict[str, Marks] = {} if marks is None else marks
-        self._before: dict[str, tuple[str, list[Any] | None]] = {}
 
-    def apply(self, record: Record) -> None:
-        """Apply one record; raises ValueError/KeyError/TypeError if it is malformed."""
-        kind = record.get("type")
-        if kind == "review":
-            card_id = record["card"]
-            if not isinstance(card_id, str):
-                raise TypeError("card id must be a string")
-            after = CardState.from_json(record["after"])
-            before = record.get("before")
-            self._before[record["id"]] = (card_id, before)
-            self.cards[card_id] = after
-        elif kind == "undo":
-            target = self._before.pop(record["undoes"], None)
-            if "restore" in record:
-                card_id, before = record["card"], record["restore"]
-            elif target is not None:
-                card_id, before = target
-            else:
-                return  # an old-style undo of a review we never saw (a damaged line)
-            if before is None:
-                self.cards.pop(card_id, None)
-            else:
-                self.cards[card_id] = CardState.from_json(before)
-        elif kind in MARK_TYPES:
-            apply_mark(self.cards, self.marks, record)
-        # Unknown record types from newer versions are ignored, not fatal.
+def apply_record(cards: dict[str, CardState], marks: dict[str, Marks], record: Record) -> None:
+    """How one log record changes card states and marks: the only place that says so.
 
-    def apply_all(self, records: Iterable[Record]) -> None:
-        for record in records:
-            self.apply(record)
+    Raises ValueError/KeyError/TypeError for a malformed record. Record types from
+    newer versions are ignored, not fatal.
+    """
+    kind = record.get("type")
+    if kind in MARK_TYPES:
+        apply_mark(cards, marks, record)
+        return
+    if kind not in ("review", "undo"):
+        return
+    card_id = record["card"]
+    if not isinstance(card_id, str):
+        raise TypeError("card id must be a string")
+    state = record["after"] if kind == "review" else record["restore"]
+    if state is None:  # undoing a card's first review: it is new again
+        cards.pop(card_id, None)
+    else:
+        cards[card_id] = CardState.from_json(state)

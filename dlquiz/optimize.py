@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from fsrs import Rating, ReviewLog
 
-from dlquiz.history import Record, parse_time
+from dlquiz.history import Record, parse_time, undone_ids
 
 # fsrs.Optimizer returns the defaults below one mini-batch (512) of counted
 # reviews (see ``count_reviews``); we say so instead of pretending to fit.
@@ -36,7 +36,7 @@ def card_number(card_id: str, generation: int = 0) -> int:
 def review_logs(records: Iterable[Record]) -> list[ReviewLog]:
     """Our log's reviews as fsrs ReviewLogs: undone reviews and malformed records left out."""
     records = list(records)
-    undone = {r.get("undoes") for r in records if r.get("type") == "undo"}
+    undone = undone_ids(records)
     resets: dict[str, int] = {}
     logs: list[ReviewLog] = []
     for record in records:

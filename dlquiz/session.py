@@ -11,16 +11,15 @@ import heapq
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.history import (
     LEECH_LAPSES,
-    MARK_TYPES,
     Marks,
     Record,
-    apply_mark,
+    apply_record,
     mark_record,
     parse_time,
     review_record,
@@ -40,6 +39,15 @@ def day_start(now: datetime, tz: tzinfo, hour: int) -> datetime:
     if local < start:
         start -= timedelta(days=1)
     return start.astimezone(UTC)
+
+
+def study_day(moment: datetime, tz: tzinfo, day_starts_at_hour: int = 4) -> date:
+    """The study day ``moment`` belongs to (the date on which its ``day_start`` falls).
+
+    Shifting the local wall-clock time back by the start hour and taking the date
+    gives the same day as ``day_start``, without building datetimes.
+    """
+    return (moment.astimezone(tz) - timedelta(hours=day_starts_at_hour)).date()
 
 
 @dataclass
@@ -200,11 +208,6 @@ class Session:
             return False
         return mark.buried_until is None or mark.buried_until <= self._now_ts
 
-    def _unavailable_now(self) -> set[str]:
-        out = self._skipped | self._excluded
-        out |= {cid for cid, mark in self.marks.items() if not self._available(cid)}
-        return out
-
     def use_settings(self, settings: Settings, scheduler: Scheduler) -> None:
         """New settings from now on, keeping the session (undo, skips, today)."""
         self.settings = settings
@@ -286,12 +289,18 @@ class Session:
         soon = (now + LEARN_AHEAD).timestamp()
         # Sets: after an undo the same (due, card) entry can sit in a heap twice.
         due_review = len(
-            {e[1] for e in self._review if e[0] <= end and self._valid(e, True)}
-            - self._unavailable_now()
+            {
+                card
+                for due, card in self._review
+                if due <= end and self._valid((due, card), True) and self._available(card)
+            }
         )
         due_learning = len(
-            {e[1] for e in self._learning if e[0] <= soon and self._valid(e, False)}
-            - self._unavailable_now()
+            {
+                card
+                for due, card in self._learning
+                if due <= soon and self._valid((due, card), False) and self._available(card)
+            }
         )
         due = min(due_review, self._reviews_left()) + due_learning
         remaining_new = sum(
@@ -331,36 +340,27 @@ class Session:
 
     def apply(self, record: Record) -> None:
         """Apply a record that has been written to the log."""
-        if record["type"] == "review":
-            state = CardState.from_json(record["after"])
-            self.cards[record["card"]] = state
-            self._undo_stack.append(record)
-            self.today.add(record)
-            self._push(record["card"], state)
-            if record.get("before") is None:
-                self._since_new = 0
-            else:
-                self._since_new += 1
-        elif record["type"] == "undo":
+        kind = record["type"]
+        if kind == "undo":
             review = self._undo_stack.pop()
             if review["id"] != record["undoes"]:
                 raise ValueError("undo must cancel the session's last answer")
-            before = review.get("before")
-            if before is None:
-                self.cards.pop(review["card"], None)
-            else:
-                state = CardState.from_json(before)
-                self.cards[review["card"]] = state
-                self._push(review["card"], state)
+        elif kind == "suspend" and record.get("reason") == "leech" and self._undo_stack:
+            self._leech_reviews.add(self._undo_stack[-1]["id"])
+        apply_record(self.cards, self.marks, record)
+        card_id = record["card"]
+        if kind in ("review", "undo"):
             self.today.add(record)
-            self._again_first = review["card"]
-        elif record["type"] in MARK_TYPES:
-            if record.get("reason") == "leech" and self._undo_stack:
-                self._leech_reviews.add(self._undo_stack[-1]["id"])
-            apply_mark(self.cards, self.marks, record)
-            card_id = record["card"]
-            if record["type"] == "reset" and card_id in self.deck:
-                self._new_order.append(card_id)  # new again: introduced like any new card
+            state = self.cards.get(card_id)
+            if state is not None:
+                self._push(card_id, state)
+        if kind == "review":
+            self._undo_stack.append(record)
+            self._since_new = 0 if record.get("before") is None else self._since_new + 1
+        elif kind == "undo":
+            self._again_first = card_id
+        elif kind == "reset" and card_id in self.deck:
+            self._new_order.append(card_id)  # new again: introduced like any new card
 
     def mark(self, kind: str, card_id: str, now: datetime, **fields: object) -> Record:
         """A suspend/bury/flag/reset record for ``card_id`` (not yet applied)."""
@@ -370,6 +370,14 @@ class Session:
         """Burying hides a card until the next study day begins."""
         self._roll_day(now)
         return self.day_end.timestamp()
+
+    def follow_up(self, record: Record, now: datetime) -> Record | None:
+        """The record the log needs after ``record``: making a leech, or unmaking one."""
+        if record["type"] == "review":
+            return self.leech_check(record, now)
+        if record["type"] == "undo":
+            return self.leech_undone(record, now)
+        return None
 
     def leech_undone(self, undo: Record, now: datetime) -> Record | None:
         """After undoing the review that made a card a leech: the record that unmakes it."""

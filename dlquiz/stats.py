@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.history import parse_time
 from dlquiz.scheduler import AGAIN, REVIEW, CardState
+from dlquiz.session import study_day
 
 HISTORY_DAYS = 26 * 7  # about six months: exactly what a 26-week heatmap can show
 FORECAST_DAYS = 30
@@ -130,15 +131,6 @@ class Stats:
             "due_forecast": self.forecast_by_date(),
             "reviews_per_day": dict(self.per_day),
         }
-
-
-def study_day(moment: datetime, tz: tzinfo, day_starts_at_hour: int = 4) -> date:
-    """The study day ``moment`` belongs to: the local date, shifted back by the start hour.
-
-    Shifting the wall-clock time back by ``day_starts_at_hour`` hours and taking
-    the date is the same as asking on which local date ``day_start`` falls.
-    """
-    return (moment.astimezone(tz) - timedelta(hours=day_starts_at_hour)).date()
 
 
 class _Review(NamedTuple):

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dlquiz.history import Marks, Record, Replayer, parse_time
+from dlquiz.history import Marks, Record, apply_record, parse_time
 from dlquiz.scheduler import CardState
 from dlquiz.settings import Settings
 from dlquiz.settings import from_json as settings_from_json
@@ -117,10 +117,19 @@ class LogScan:
     end: int = 0  # byte offset after the last complete line
 
 
-def _scan(data: bytes, start_line: int = 1) -> LogScan:
+def _parse_line(raw: bytes) -> Record | None:
+    """One log line as a record, or None if it is not a JSON object."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _scan(data: bytes) -> LogScan:
     scan = LogScan()
     pos = 0
-    line_no = start_line
+    line_no = 1
     while pos < len(data):
         nl = data.find(b"\n", pos)
         if nl < 0:
@@ -128,24 +137,15 @@ def _scan(data: bytes, start_line: int = 1) -> LogScan:
         raw = data[pos:nl]
         pos = nl + 1
         if raw.strip():
-            try:
-                record = json.loads(raw)
-                if not isinstance(record, dict):
-                    raise ValueError("not an object")
+            record = _parse_line(raw)
+            if record is None:
+                scan.bad_lines.append(line_no)
+            else:
                 scan.records.append(record)
                 scan.lines.append(line_no)
-            except ValueError:
-                scan.bad_lines.append(line_no)
         line_no += 1
     scan.end = pos
     return scan
-
-
-def _is_record(raw: bytes) -> bool:
-    try:
-        return isinstance(json.loads(raw), dict)
-    except ValueError:
-        return False
 
 
 class ReviewLog:
@@ -200,7 +200,9 @@ class ReviewLog:
                 return None
             handle.seek(cut)
             tail = handle.read()
-            if _is_record(tail):  # complete, only its newline is missing: finish the line
+            if (
+                _parse_line(tail) is not None
+            ):  # complete, only its newline is missing: finish the line
                 handle.seek(size)
                 handle.write(b"\n")
                 handle.flush()
@@ -259,11 +261,11 @@ class ReviewLog:
                 for raw in reversed(lines):
                     if not raw.strip():
                         continue
+                    record = _parse_line(raw)
                     try:
-                        record = json.loads(raw)
-                        at = parse_time(record["time"])
+                        at = parse_time(record["time"])  # type: ignore[index]
                     except (ValueError, KeyError, TypeError):
-                        continue
+                        continue  # not a record, or one without a time
                     if at < cutoff:
                         found.reverse()
                         return found
@@ -472,14 +474,15 @@ class Store:
             if reflected <= log_size:
                 tail = self.log.read_from(reflected)
                 try:
-                    Replayer(cards, marks).apply_all(tail.records)
+                    for record in tail.records:
+                        apply_record(cards, marks, record)
                 except (ValueError, KeyError, TypeError):
                     tail.bad_lines.append(0)  # a malformed record: rebuild and report it
                 if not tail.bad_lines:
                     self.cards, self.marks = cards, marks
                     self._log_size = tail.end
                     if tail.records and not self.read_only:
-                        self._write_state(dict(cards), dict(marks), tail.end)
+                        self._write_state(cards, marks, tail.end)
                     return
                 # A damaged line after what state.json covers: rebuild, which says
                 # which lines were skipped; state.json itself was fine.
@@ -548,11 +551,10 @@ class Store:
         scan = self.log.read_from(0)
         cards: dict[str, CardState] = {}
         marks: dict[str, Marks] = {}
-        replay = Replayer(cards, marks)
         bad = list(scan.bad_lines)
         for line_no, record in zip(scan.lines, scan.records, strict=True):
             try:
-                replay.apply(record)
+                apply_record(cards, marks, record)
             except (ValueError, KeyError, TypeError):
                 bad.append(line_no)
         bad.sort()
@@ -565,7 +567,7 @@ class Store:
         self.cards, self.marks = cards, marks
         self._log_size = scan.end
         if not self.read_only:
-            self._write_state(dict(cards), dict(marks), scan.end)
+            self._write_state(cards, marks, scan.end)
 
     # ----- writing -----------------------------------------------------------------
 

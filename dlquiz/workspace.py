@@ -37,13 +37,13 @@ def make_scheduler(settings: Settings) -> Scheduler:
 
 def skill_cards() -> list[CardSpec]:
     """One card per (generator family, level); metadata only, no torch."""
-    from dlquiz.questions import families
+    from dlquiz.questions import families, skill_id
 
     specs: list[CardSpec] = []
     for fam in families().values():
         requires: str | None = None
         for level in sorted(fam.levels):
-            card_id = f"skill/{fam.id}/{level}"
+            card_id = skill_id(fam.id, level)
             specs.append(CardSpec(card_id, Kind.SKILL, fam.id, (fam.topic,), level, requires))
             requires = card_id
     return specs
@@ -69,9 +69,9 @@ def load_content(
 
 
 def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[Problem]]:
-    builtin = load([paths.builtin_content_dir()])
-    if not builtin.ok:
-        raise ContentError(builtin.problems)
+    content = load([paths.builtin_content_dir()])
+    if not content.ok:
+        raise ContentError(content.problems)
     skipped: list[Problem] = [
         Problem(path, "deck", "", "no such file or folder")
         for path in extra or []
@@ -81,13 +81,13 @@ def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[P
     for folder in user_dirs:
         files = [folder] if folder.is_file() else sorted(folder.rglob("*.toml"))
         for path in files:
-            merged = with_file(builtin, path)
+            merged = with_file(content, path)
             bad = [p for p in merged.problems if p.fatal and p.file == path]
             if bad:
                 skipped.extend(bad)
                 continue
-            builtin = merged
-    return builtin, skipped
+            content = merged
+    return content, skipped
 
 
 @dataclass

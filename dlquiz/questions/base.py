@@ -43,22 +43,12 @@ class Expected:
     aliases: tuple[str, ...] = ()
 
     def display(self) -> str:
-        """The answer as a person would write it."""
-        if self.kind == "shape":
-            return (
-                "("
-                + ", ".join(str(v) for v in self.value)
-                + (",)" if len(self.value) == 1 else ")")
-            )
+        """The answer as a person would write it (thousands separated, choices lettered)."""
         if self.kind == "int":
             return f"{self.value:,}"
-        if self.kind == "float":
-            return f"{self.value:.{self.decimals or 0}f}"
-        if self.kind == "floats":
-            return "[" + ", ".join(f"{v:.{self.decimals or 0}f}" for v in self.value) + "]"
         if self.kind == "choice":
             return f"{'abcdefgh'[self.value]}) {self.choices[self.value]}"
-        return str(self.value)
+        return self.proof_line()
 
     def proof_line(self) -> str:
         """The exact last line a question's ``proof`` snippet must print."""
@@ -155,9 +145,6 @@ class Family:
     terms: tuple[str, ...]  # glossary slugs this family exercises
     levels: dict[int, str]  # level -> what that level adds, e.g. {1: "stride 1, 'same'"}
     make: Maker = field(repr=False)
-
-    def skills(self) -> list[str]:
-        return [skill_id(self.id, level) for level in sorted(self.levels)]
 
 
 def skill_id(family: str, level: int) -> str:

@@ -33,6 +33,10 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _textual_theme(settings: Settings) -> str:
+    return "textual-light" if settings.theme == "light" else "textual-dark"
+
+
 class DLQuizApp(App[int]):
     """dlquiz: spaced repetition for deep learning."""
 
@@ -68,9 +72,7 @@ class DLQuizApp(App[int]):
         self._worker_ready = threading.Event()
         self._worker_lock = threading.Lock()
         self._last_writer_error: str | None = None
-        self.theme = (
-            "textual-light" if workspace.store.settings.theme == "light" else "textual-dark"
-        )
+        self.theme = _textual_theme(workspace.store.settings)
 
     def on_mount(self) -> None:
         from dlquiz.tui.screens.home import HomeScreen
@@ -81,7 +83,7 @@ class DLQuizApp(App[int]):
         if self._generator is None and any(
             s.kind is Kind.SKILL for s in self.workspace.deck.values()
         ):
-            self.call_after_refresh(self._start_worker)
+            self.call_after_refresh(self._warm_worker)
 
     # ----- questions ----------------------------------------------------------------
 
@@ -94,12 +96,9 @@ class DLQuizApp(App[int]):
                 self._worker = QuestionWorker()
             return self._worker
 
-    def _start_worker(self) -> None:
-        self._ensure_worker()
-        self._warm_worker()
-
     @work(thread=True, exit_on_error=False, group="torch")
     def _warm_worker(self) -> None:
+        """Start the torch process and wait, off the UI thread, until it is ready."""
         try:
             self._ensure_worker().wait_ready()
         finally:
@@ -129,11 +128,7 @@ class DLQuizApp(App[int]):
                 timeout=30,
             )
             return False
-        follow_up = None
-        if record.get("type") == "review":
-            follow_up = self.session.leech_check(record, self.clock())
-        elif record.get("type") == "undo":
-            follow_up = self.session.leech_undone(record, self.clock())
+        follow_up = self.session.follow_up(record, self.clock())
         if follow_up is not None:
             try:
                 store.append(follow_up, apply=lambda: self.session.apply(follow_up))
@@ -182,7 +177,7 @@ class DLQuizApp(App[int]):
             return False
         self.workspace.scheduler = scheduler
         self.session.use_settings(settings, scheduler)  # keeps undo and today's counts
-        self.theme = "textual-light" if settings.theme == "light" else "textual-dark"
+        self.theme = _textual_theme(settings)
         return True
 
     # ----- navigation (used by the home screen's keys and the command palette) ------

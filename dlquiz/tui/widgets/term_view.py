@@ -86,7 +86,7 @@ def schedule_table(rows: list[CardRow], now: datetime, tz: tzinfo) -> Table:
         if st is None:
             cells = ["new", "—", "—", "0", "0"]
         else:
-            due = datetime.fromtimestamp(st.due, UTC).astimezone(tz)
+            due = st.due_at.astimezone(tz)
             stability = f"{st.stability:.1f} d" if st.stability is not None else "—"
             cells = [
                 STATE_NAMES.get(st.state, str(st.state)),
