@@ -91,8 +91,8 @@ async def pilot(p):
     while not isinstance(app.screen, Card):
         await p.pause(0.001)
     await p.pause()
-    import resource
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
     sys.__stdout__.write("READY " + str(peak) + "\\n"); sys.__stdout__.flush()
     app.exit()
 
@@ -112,8 +112,8 @@ async def pilot(p):
     while not (isinstance(app.screen, ReviewScreen) and app.screen.current is not None):
         await p.pause(0.001)
     await p.pause()  # let the card render
-    import resource
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
     sys.__stdout__.write("READY " + str(peak) + "\\n"); sys.__stdout__.flush()
     app.exit()
 
