@@ -19,6 +19,9 @@ MODULES: tuple[str, ...] = (
     "tensors",
     "values",
     "optim",
+    "by_hand",
+    "by_hand_norm",
+    "by_hand_attn",
 )
 
 _loaded = False

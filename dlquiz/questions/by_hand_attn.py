@@ -1,0 +1,508 @@
+"""Hand-computation questions with a softmax or a ratio at the end: scaled dot-product attention
+weights, softmax with a temperature, and the IoU of two boxes.
+
+Attention and temperature answers need e^x, so a calculator is expected; the inputs stay small
+whole numbers so the scores themselves are worked out by hand. Box corners are whole numbers,
+so IoU is a ratio of two whole areas.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from dlquiz.questions.base import Expected, Mistake, Question, family
+from dlquiz.questions.by_hand import TOPIC, draw_until, fmt, grid_src, list_text
+from dlquiz.questions.common import pick, randint
+from dlquiz.questions.values import MAX_DRAWS, float_proof, floats_proof, num
+
+if TYPE_CHECKING:
+    import numpy as np
+
+D = 3  # softmax outputs and IoU are graded to 3 decimal places
+
+
+def softmax(scores: Sequence[float]) -> list[float]:
+    """Softmax in float64 (for the slips; the answers come from torch)."""
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def dots(q: Sequence[int], keys: Sequence[Sequence[int]]) -> list[int]:
+    return [sum(a * b for a, b in zip(q, k, strict=True)) for k in keys]
+
+
+def spread(expected: Expected, zeros: int = 0) -> bool:
+    """No weight shows as 1.000 and at most ``zeros`` show as 0.000 (a degenerate softmax is
+    no exercise)."""
+    shown = [f"{v:.{D}f}" for v in expected.value]
+    return "1.000" not in shown and shown.count("0.000") <= zeros
+
+
+def _par(v: float) -> str:
+    return f"({fmt(v)})" if v < 0 else fmt(v)
+
+
+def list_form(n: int) -> str:
+    letters = ", ".join("abcd"[:n])
+    return f"Give the {n} weights as a list like [{letters}], to {D} decimal places."
+
+
+# ---------------------------------------------------------------- attention-weights
+
+
+@family(
+    "attention-weights",
+    title="Scaled dot-product attention weights by hand",
+    topic=TOPIC,
+    terms=("attention-mechanism", "softmax-function"),
+    levels={
+        1: "one query, two keys",
+        2: "one query, three keys",
+        3: "causal mask: the second token's weights",
+    },
+)
+def attention_weights(rng: np.random.Generator, level: int) -> Question:
+    import torch
+    import torch.nn.functional as F
+
+    d = 4
+    n_keys = 2 if level == 1 else 3
+    n_q = 3 if level == 3 else 1
+    row = 1 if level == 3 else 0  # level 3 asks for token 1: it sees tokens 0 and 1 only
+
+    def make() -> tuple[Expected, list[Mistake], tuple]:
+        q = [[randint(rng, -1, 2) for _ in range(d)] for _ in range(n_q)]
+        k = [[randint(rng, -1, 2) for _ in range(d)] for _ in range(n_keys)]
+        out = F.scaled_dot_product_attention(
+            torch.tensor(q, dtype=torch.float32),
+            torch.tensor(k, dtype=torch.float32),
+            torch.eye(n_keys),
+            is_causal=level == 3,
+        )
+        weights = out[row].tolist()
+        raw = dots(q[row], k)
+        visible = row + 1 if level == 3 else n_keys
+        pad = [0.0] * (n_keys - visible)
+        no_sqrt = softmax(raw[:visible]) + pad
+        by_d = softmax([s / d for s in raw[:visible]]) + pad
+        mistakes = [
+            Mistake(
+                "no-sqrt-d",
+                "forgot to divide by √d",
+                tuple(no_sqrt),
+                f"{list_text(no_sqrt, D)} is the softmax of the raw dot products "
+                f"{list_text(raw[:visible])}. The scores are divided by √d = √{d} = 2 first.",
+            ),
+            Mistake(
+                "divided-by-d",
+                "divided by d instead of √d",
+                tuple(by_d),
+                f"{list_text(by_d, D)} divides the dot products by d = {d}; the scale is "
+                f"1/√d, so divide by 2.",
+            ),
+        ]
+        if level == 3:
+            unmasked = softmax([s / 2 for s in raw])
+            late = [*softmax([s / 2 for s in raw])[:visible], *pad]
+            mistakes += [
+                Mistake(
+                    "ignored-mask",
+                    "ignored the causal mask",
+                    tuple(unmasked),
+                    f"{list_text(unmasked, D)} lets token {row} attend to every token. "
+                    f"With is_causal=True it sees tokens 0..{row} only; token "
+                    f"{row + 1}'s weight is 0.",
+                ),
+                Mistake(
+                    "masked-after-softmax",
+                    "zeroed the future after the softmax",
+                    tuple(late),
+                    f"{list_text(late, D)} zeroes token {row + 1}'s weight after the softmax, "
+                    "so the row no longer sums to 1. The mask sets that score to −∞ before "
+                    "the softmax, which shares all the weight among the visible tokens.",
+                ),
+            ]
+        return Expected("floats", tuple(weights), decimals=D), mistakes, (q, k, raw)
+
+    expected, mistakes, extra = draw_until(make, lambda e: spread(e, n_keys - (row + 1)))
+    q, k, raw = extra  # type: ignore[misc]
+    visible = row + 1 if level == 3 else n_keys
+
+    if level == 3:
+        q_src = f"q = torch.tensor({grid_src(q, 17)}).float()  # 3 tokens' queries, d = 4"
+        k_src = f"k = torch.tensor({grid_src(k, 17)}).float()  # their keys"
+        extra_arg = ", is_causal=True"
+        ask = f"What weights does token {row} (the second) give tokens 0, 1 and 2, out[{row}]?"
+    else:
+        q_src = f"q = torch.tensor({q}).float()  # one query, d = 4"
+        k_src = f"k = torch.tensor({grid_src(k, 17)}).float()  # {n_keys} keys"
+        extra_arg = ""
+        ask = f"What weights does the query give the {n_keys} keys, out[0]?"
+    code = (
+        f"{q_src}\n{k_src}\n"
+        f"v = torch.eye({n_keys})  # one-hot values: each output row is the weights\n"
+        f"out = F.scaled_dot_product_attention(q, k, v{extra_arg})"
+    )
+    prompt = f"{ask} {list_form(n_keys)}"
+
+    scaled = [s / 2 for s in raw[:visible]]
+    qv = q[row]
+    prods = [
+        " + ".join(f"{_par(a)}·{_par(b)}" for a, b in zip(qv, kk, strict=True))
+        for kk in k[:visible]
+    ]
+    lines = [
+        "Attention weights = softmax(q·kᵀ / √d) over the keys; d = 4, so √d = 2.",
+        "; ".join(f"q·k{j} = {p} = {fmt(raw[j])}" for j, p in enumerate(prods)),
+    ]
+    if level == 3:
+        lines.append(
+            f"is_causal=True hides later tokens: token {row} sees tokens 0..{row}, and token "
+            f"{row + 1}'s score becomes −∞ (weight 0)."
+        )
+    exps = [math.exp(s) for s in scaled]
+    lines.append(
+        f"scores / 2 = {list_text(scaled)}; e^score = {list_text(exps, D)}, "
+        f"total {num(sum(exps), D)}; divide each by the total: {list_text(expected.value, D)}"
+    )
+    hints = (
+        "weights = softmax(q·kᵀ / √d): dot the query with each key, divide by √d, then "
+        "exponentiate and normalise so the weights sum to 1."
+        + (" A causal mask gives later tokens a score of −∞." if level == 3 else ""),
+        f"Here d = 4, so divide by 2: the dot products of {list_text(qv)} with the visible keys "
+        f"are {list_text(raw[:visible])}, so take softmax({list_text(scaled)})"
+        + (f" and put 0 for token {row + 1}." if level == 3 else "."),
+    )
+    return Question(
+        family="attention-weights",
+        level=level,
+        params={"q": q, "k": k, "causal": level == 3, "row": row},
+        prompt=prompt,
+        code=code,
+        expected=expected,
+        explanation="\n".join(lines),
+        proof=f"import torch\nimport torch.nn.functional as F\n{code}\n"
+        f"{floats_proof(f'out[{row}]', D)}",
+        mistakes=mistakes,
+        hints=hints,
+    )
+
+
+# ---------------------------------------------------------------- softmax-temperature
+
+
+@family(
+    "softmax-temperature",
+    title="Softmax with a temperature by hand",
+    topic=TOPIC,
+    terms=("softmax-function", "knowledge-distillation"),
+    levels={1: "T > 1 flattens three logits", 2: "T < 1 sharpens four logits"},
+)
+def softmax_temperature(rng: np.random.Generator, level: int) -> Question:
+    import torch
+
+    n = 3 if level == 1 else 4
+
+    def make() -> tuple[Expected, list[Mistake], tuple]:
+        # Sharpening multiplies the gaps, so level 2 keeps the logits close together.
+        z = [randint(rng, -2, 4) if level == 1 else randint(rng, -1, 2) for _ in range(n)]
+        t = pick(rng, (2.0, 4.0, 5.0) if level == 1 else (0.5, 0.8))
+        p = torch.softmax(torch.tensor(z, dtype=torch.float32) / t, dim=0).tolist()
+        times = softmax([v * t for v in z])
+        plain = softmax(z)
+        mistakes = [
+            Mistake(
+                "multiplied-by-t",
+                "multiplied by T",
+                tuple(times),
+                f"{list_text(times, D)} is softmax(z·{fmt(t)}). The temperature divides the "
+                f"logits: softmax(z / {fmt(t)}) = softmax({list_text([v / t for v in z])}).",
+            ),
+            Mistake(
+                "ignored-t",
+                "ignored the temperature",
+                tuple(plain),
+                f"{list_text(plain, D)} is the plain softmax (T = 1); divide the logits by "
+                f"T = {fmt(t)} first.",
+            ),
+        ]
+        return Expected("floats", tuple(p), decimals=D), mistakes, (z, t)
+
+    expected, mistakes, extra = draw_until(make, spread)
+    z, t = extra  # type: ignore[misc]
+    scaled = [v / t for v in z]
+    exps = [math.exp(v) for v in scaled]
+    effect = "flattens" if t > 1 else "sharpens"
+    lines = [
+        f"softmax with temperature T: p_i = e^(z_i/T) / Σ_j e^(z_j/T). T = {fmt(t)} {effect} "
+        "the distribution.",
+        f"z / {fmt(t)} = {list_text(scaled)}; e^(z/T) = {list_text(exps, D)}, "
+        f"total {num(sum(exps), D)}",
+        f"p = {list_text(expected.value, D)}",
+    ]
+    hints = (
+        "Divide every logit by T, then take an ordinary softmax: e^(z_i/T) / Σ_j e^(z_j/T).",
+        f"Here z / T = {list_text(z)} / {fmt(t)} = {list_text(scaled)}; exponentiate each and "
+        "divide by their total.",
+    )
+    return Question(
+        family="softmax-temperature",
+        level=level,
+        params={"z": z, "T": t},
+        prompt=f"The logits z = {list_text(z)} go through a softmax with temperature "
+        f"T = {fmt(t)}. What probabilities come out? Give the {n} values as a list, to {D} "
+        "decimal places.",
+        code="",
+        expected=expected,
+        explanation="\n".join(lines),
+        proof=f"import torch\nz = torch.tensor({[float(v) for v in z]})\n"
+        f"p = torch.softmax(z / {t}, dim=0)\n{floats_proof('p', D)}",
+        mistakes=mistakes,
+        hints=hints,
+    )
+
+
+# ---------------------------------------------------------------- box-iou
+
+_IOU_SRC = """\
+def area(b):
+    return (b[2] - b[0]) * (b[3] - b[1])
+
+lt = torch.maximum(a[:2], b[:2])  # top-left of the overlap
+rb = torch.minimum(a[2:], b[2:])  # bottom-right of the overlap
+inter = (rb - lt).clamp(min=0).prod()
+union = area(a) + area(b) - inter
+iou = inter / union"""
+_GIOU_SRC = """
+hull = area(torch.cat([torch.minimum(a[:2], b[:2]), torch.maximum(a[2:], b[2:])]))
+giou = iou - (hull - union) / hull"""
+
+
+def _area(b: Sequence[int]) -> int:
+    return (b[2] - b[0]) * (b[3] - b[1])
+
+
+def _inter(a: Sequence[int], b: Sequence[int]) -> int:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(w, 0) * max(h, 0)
+
+
+def _hull(a: Sequence[int], b: Sequence[int]) -> int:
+    return (max(a[2], b[2]) - min(a[0], b[0])) * (max(a[3], b[3]) - min(a[1], b[1]))
+
+
+def _corners(box: Sequence[int]) -> list[int]:
+    """(cx, cy, w, h) -> (x1, y1, x2, y2); w and h are even, so the corners are whole."""
+    cx, cy, w, h = box
+    return [cx - w // 2, cy - h // 2, cx + w // 2, cy + h // 2]
+
+
+def _iou(a: Sequence[int], b: Sequence[int]) -> float:
+    inter = _inter(a, b)
+    return inter / (_area(a) + _area(b) - inter)
+
+
+def _box_text(b: Sequence[int]) -> str:
+    return "(" + ", ".join(fmt(v) for v in b) + ")"
+
+
+@family(
+    "box-iou",
+    title="IoU of two boxes by hand",
+    topic=TOPIC,
+    terms=("bounding-box",),
+    levels={
+        1: "corner format (x1, y1, x2, y2)",
+        2: "centre format (cx, cy, w, h)",
+        3: "generalised IoU (GIoU), boxes may not overlap",
+    },
+)
+def box_iou(rng: np.random.Generator, level: int) -> Question:
+    import torch
+
+    def draw_corner() -> list[int]:
+        x1, y1 = randint(rng, 0, 6), randint(rng, 0, 6)
+        return [x1, y1, x1 + randint(rng, 1, 5), y1 + randint(rng, 1, 5)]
+
+    def draw_centre() -> list[int]:
+        return [
+            randint(rng, 3, 8),
+            randint(rng, 3, 8),
+            2 * randint(rng, 1, 3),
+            2 * randint(rng, 1, 3),
+        ]
+
+    def make() -> tuple[Expected, list[Mistake], tuple]:
+        draw = draw_centre if level == 2 else draw_corner
+        for _ in range(MAX_DRAWS):
+            given = [draw(), draw()]
+            a, b = (_corners(g) for g in given) if level == 2 else given
+            # Levels 1 and 2 want an overlap (IoU 0 teaches little); GIoU is fine without.
+            if level == 3 or _inter(a, b):
+                break
+        inter, area_a, area_b = _inter(a, b), _area(a), _area(b)
+        union = area_a + area_b - inter
+        ta, tb = torch.tensor(a, dtype=torch.float32), torch.tensor(b, dtype=torch.float32)
+        lt, rb = torch.maximum(ta[:2], tb[:2]), torch.minimum(ta[2:], tb[2:])
+        t_inter = (rb - lt).clamp(min=0).prod()
+        t_union = (ta[2:] - ta[:2]).prod() + (tb[2:] - tb[:2]).prod() - t_inter
+        t_iou = t_inter / t_union
+        hull = _hull(a, b)
+        if level == 3:
+            t_hull = torch.cat([torch.minimum(ta[:2], tb[:2]), torch.maximum(ta[2:], tb[2:])])
+            hull_area = (t_hull[2:] - t_hull[:2]).prod()
+            value = (t_iou - (hull_area - t_union) / hull_area).item()
+        else:
+            value = t_iou.item()
+        iou = inter / union
+        no_sub = inter / (area_a + area_b)
+        mistakes = []
+        if level < 3:
+            mistakes.append(
+                Mistake(
+                    "union-not-subtracted",
+                    "did not subtract the overlap from the union",
+                    no_sub,
+                    f"{num(no_sub, D)} divides by {area_a} + {area_b} = {area_a + area_b}, "
+                    f"which counts the overlap twice; the union is {area_a} + {area_b} − "
+                    f"{inter} = {union}.",
+                )
+            )
+            small = min(area_a, area_b)
+            mistakes.append(
+                Mistake(
+                    "over-smaller-box",
+                    "divided by the smaller box",
+                    inter / small,
+                    f"{num(inter / small, D)} is the overlap over the smaller box's area "
+                    f"({inter}/{small}); IoU divides by the union, {union}.",
+                )
+            )
+        if level == 1:
+            # The old Pascal VOC convention counts pixels, so a box spans x2 − x1 + 1.
+            grown = [[v[0], v[1], v[2] + 1, v[3] + 1] for v in (a, b)]
+            plus1 = _iou(*grown)
+            mistakes.append(
+                Mistake(
+                    "plus-one-pixels",
+                    "added 1 to every side (pixel counting)",
+                    plus1,
+                    f"{num(plus1, D)} counts x2 − x1 + 1 pixels per side (an old Pascal VOC "
+                    "convention). With continuous corners a box is x2 − x1 wide.",
+                )
+            )
+        if level == 2:
+            as_corners = [[v[0], v[1], v[0] + v[2], v[1] + v[3]] for v in given]
+            xywh = _iou(*as_corners) if _inter(*as_corners) else 0.0
+            mistakes.append(
+                Mistake(
+                    "centre-as-corner",
+                    "read the centre as the top-left corner",
+                    xywh,
+                    f"{num(xywh, D)} treats (cx, cy) as the top-left corner. A centre-format "
+                    "box reaches w/2 to each side of its centre: "
+                    f"{_box_text(given[0])} spans {_box_text(a)} in corners.",
+                )
+            )
+        if level == 3:
+            gap = hull - union
+            mistakes += [
+                Mistake(
+                    "plain-iou",
+                    "gave the plain IoU",
+                    iou,
+                    f"{num(iou, D)} is the plain IoU; GIoU also subtracts the share of the "
+                    f"enclosing box that neither box covers: ({hull} − {union}) / {hull}.",
+                ),
+                Mistake(
+                    "hull-minus-inter",
+                    "subtracted the overlap from the hull",
+                    iou - (hull - inter) / hull,
+                    f"{num(iou - (hull - inter) / hull, D)} uses (hull − overlap) / hull; the "
+                    f"penalty is (hull − union) / hull = ({hull} − {union}) / {hull} = "
+                    f"{num(gap / hull, D)}.",
+                ),
+            ]
+        return Expected("float", value, decimals=D), mistakes, (given, a, b)
+
+    expected, mistakes, extra = draw_until(make)
+    given, a, b = extra  # type: ignore[misc]
+    inter, area_a, area_b = _inter(a, b), _area(a), _area(b)
+    union = area_a + area_b - inter
+    hull = _hull(a, b)
+
+    fmt_name = "(cx, cy, w, h), centre and size" if level == 2 else "(x1, y1, x2, y2), corners"
+    what = "GIoU (generalised IoU)" if level == 3 else "IoU (intersection over union)"
+    prompt = (
+        f"Box A = {_box_text(given[0])} and box B = {_box_text(given[1])} are given as "
+        f"{fmt_name} (x to the right, y downwards). What is their {what}? Give a float to "
+        f"{D} decimal places."
+    )
+    lines = []
+    if level == 2:
+        lines.append(
+            f"Corners first: x1 = cx − w/2, x2 = cx + w/2 (same for y): A = {_box_text(a)}, "
+            f"B = {_box_text(b)}."
+        )
+    ow = max(min(a[2], b[2]) - max(a[0], b[0]), 0)
+    oh = max(min(a[3], b[3]) - max(a[1], b[1]), 0)
+    lines += [
+        f"areas: A = {a[2] - a[0]}·{a[3] - a[1]} = {area_a}, B = {b[2] - b[0]}·{b[3] - b[1]} "
+        f"= {area_b}",
+        f"overlap: width min({a[2]}, {b[2]}) − max({a[0]}, {b[0]}) = {ow}, height "
+        f"min({a[3]}, {b[3]}) − max({a[1]}, {b[1]}) = {oh} (0 if negative), so {inter}",
+        f"union = {area_a} + {area_b} − {inter} = {union}; IoU = {inter}/{union} "
+        f"= {num(inter / union, D)}",
+    ]
+    if level == 3:
+        lines.append(
+            f"enclosing box area = {hull}; GIoU = IoU − (hull − union)/hull = "
+            f"{num(inter / union, D)} − {hull - union}/{hull} = {num(expected.value, D)}"
+        )
+    hints = (
+        "IoU = overlap area / (area A + area B − overlap); the overlap spans from the larger "
+        "left/top edge to the smaller right/bottom edge."
+        + (" Convert (cx, cy, w, h) to corners first: cx ± w/2, cy ± h/2." if level == 2 else "")
+        + (
+            " GIoU = IoU − (C − union)/C, with C the area of the smallest box enclosing both."
+            if level == 3
+            else ""
+        ),
+        f"Here the corners are A = {_box_text(a)}, B = {_box_text(b)}: areas {area_a} and "
+        f"{area_b}, overlap {ow}×{oh}"
+        + (f"; the enclosing box has area {hull}." if level == 3 else "."),
+    )
+    if level == 2:
+        boxes = (
+            f"a = torch.tensor({[float(v) for v in a]})  # {_box_text(given[0])} in corners\n"
+            f"b = torch.tensor({[float(v) for v in b]})  # {_box_text(given[1])} in corners\n"
+        )
+    else:
+        boxes = (
+            f"a = torch.tensor({[float(v) for v in a]})\n"
+            f"b = torch.tensor({[float(v) for v in b]})\n"
+        )
+    last = "giou" if level == 3 else "iou"
+    proof_src = _IOU_SRC + (_GIOU_SRC if level == 3 else "")
+    return Question(
+        family="box-iou",
+        level=level,
+        params={
+            "format": "cxcywh" if level == 2 else "xyxy",
+            "a": given[0],
+            "b": given[1],
+            "giou": level == 3,
+        },
+        prompt=prompt,
+        code="",
+        expected=expected,
+        explanation="\n".join(lines),
+        proof=f"import torch\n{boxes}{proof_src}\n{float_proof(f'{last}.item()', D)}",
+        mistakes=mistakes,
+        hints=hints,
+    )
