@@ -426,7 +426,8 @@ def check_value(q: Question, want: object) -> None:
     got, ref = _as_floats(exp.value), _as_floats(want)
     assert len(got) == len(ref)
     for g, w in zip(got, ref, strict=True):
-        assert close(g, w), (q.skill, q.seed, got, ref)
+        # torch works in float32; BatchNorm's output carries a few 1e-7 of rounding.
+        assert close(g, w, 1e-5), (q.skill, q.seed, got, ref)
         assert shown(g, exp.decimals) == shown(w, exp.decimals), (q.skill, q.seed, got, ref)
 
 

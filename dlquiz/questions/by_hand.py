@@ -244,8 +244,10 @@ def conv_value(rng: np.random.Generator, level: int) -> Question:
         x_src = tensor_src("x", x[0], f".view{shape}")
         w_src = tensor_src("w", w[0], f".view(1, 1, {k}, {k})")
     else:
-        x_src = tensor_src("x", x[0] + x[1], f".view{shape}  # rows 0-2: channel 0")
-        w_src = tensor_src("w", w[0] + w[1], f".view(1, 2, {k}, {k})  # rows 0-1: channel 0")
+        x_src = "# first half of the rows: channel 0, second half: channel 1\n" + tensor_src(
+            "x", x[0] + x[1], f".view{shape}"
+        )
+        w_src = tensor_src("w", w[0] + w[1], f".view(1, 2, {k}, {k})")
     pad_src = f", padding={pad}" if pad else ""
     code = f"{x_src}\n{w_src}\ny = F.conv2d(x, w, bias=torch.tensor([{float(bias)}]){pad_src})"
     where = f"y[0, 0, {i}, {j}]"
@@ -267,9 +269,8 @@ def conv_value(rng: np.random.Generator, level: int) -> Question:
             f"{who}window {grid_text(window)} · w {grid_text(w[c])} = "
             f"{_terms(_products(xp[c], w[c], i, j))} = {fmt(sums[c])}"
         )
-    total = sum(sums)
-    chans = " + ".join(fmt(s) for s in sums).replace("+ −", "− ") + " = " if c_in > 1 else ""
-    lines.append(f"{where} = {chans}{fmt(total)} + bias {fmt(bias)} = {fmt(value)}")
+    parts = " + ".join([*(fmt(s) for s in sums), f"bias {fmt(bias)}"]).replace("+ −", "− ")
+    lines.append(f"{where} = {parts} = {fmt(value)}")
 
     window_txt = ", ".join(
         f"{grid_text([row[j : j + k] for row in xp[c][i : i + k]])}" for c in range(c_in)

@@ -118,8 +118,8 @@ def unbiased_mistake(values: Sequence[int], answer_fn: object, after: str = "") 
         "unbiased-var",
         "used the unbiased variance",
         tuple(got),
-        f"{list_text(got, D)} divides the squared deviations by N − 1 = {n - 1} "
-        f"({fmt(ss)}/{n - 1}). Normalisation uses the biased variance, "
+        f"{list_text(got, D)} divides the squared deviations by N − 1: "
+        f"{fmt(ss)}/{n - 1} = {ss / (n - 1):.2f}. Normalisation uses the biased variance, "
         f"{fmt(ss)}/{n} = {fmt(var)}, so σ = {fmt(math.sqrt(var))}{after}.",
     )
 
@@ -252,8 +252,9 @@ def batchnorm_value(rng: np.random.Generator, level: int) -> Question:
 
     if level == 2:
         x_src = (
-            f"x = torch.tensor([[{x[0][0]}, {x[0][1]}],   # sample 0: channel 0, channel 1\n"
-            f"                  [{x[1][0]}, {x[1][1]}]]).float()  # sample 1; shape (2, 2, 1, 2)"
+            "# shape (N, C, H, W) = (2, 2, 1, 2)\n"
+            f"x = torch.tensor([[{x[0][0]}, {x[0][1]}],  # sample 0: channels 0, 1\n"
+            f"                  [{x[1][0]}, {x[1][1]}]]).float()  # sample 1"
         )
         code = f"bn = nn.BatchNorm2d(2)  # fresh, so in training mode\n{x_src}\ny = bn(x)"
         ask = (
@@ -269,8 +270,8 @@ def batchnorm_value(rng: np.random.Generator, level: int) -> Question:
             )
         code = (
             f"bn = nn.BatchNorm2d(1)  # fresh, so in training mode\n{setup}"
-            f"x = torch.tensor({vals}).float().view(4, 1, 1, 1)  # 4 samples, 1 channel, 1×1\n"
-            "y = bn(x)"
+            f"x = torch.tensor({vals}).float()\n"
+            "y = bn(x.view(4, 1, 1, 1))  # 4 samples, 1 channel, 1×1"
         )
         ask = "What are the 4 outputs, y.flatten()?"
         given = f"the channel holds {list_text(vals)}"
