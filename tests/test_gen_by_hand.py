@@ -276,8 +276,38 @@ def _attn_mask_late(q: Question) -> np.ndarray:
     return full
 
 
-def ref_temperature(q: Question) -> np.ndarray:
+def _soft(q: Question) -> tuple[np.ndarray, np.ndarray, float]:
+    """Softened teacher and student distributions, and T (distillation level)."""
+    t = q.params["T"]
+    p = _softmax(np.array(q.params["z"], dtype=np.float64) / t)
+    s = _softmax(np.array(q.params["student"], dtype=np.float64) / t)
+    return p, s, t
+
+
+def _kl(p: np.ndarray, s: np.ndarray) -> float:
+    return float(np.sum(p * (np.log(p) - np.log(s))))
+
+
+def ref_temperature(q: Question) -> np.ndarray | float:
+    if q.level == 3:
+        p, s, t = _soft(q)
+        return t * t * _kl(p, s)
     return _softmax(np.array(q.params["z"], dtype=np.float64) / q.params["T"])
+
+
+def _kd_no_t2(q: Question) -> float:
+    p, s, _ = _soft(q)
+    return _kl(p, s)
+
+
+def _kd_reversed(q: Question) -> float:
+    p, s, t = _soft(q)
+    return t * t * _kl(s, p)
+
+
+def _kd_cross_entropy(q: Question) -> float:
+    p, s, t = _soft(q)
+    return float(-t * t * np.sum(p * np.log(s)))
 
 
 def _temp_times(q: Question) -> np.ndarray:
@@ -399,7 +429,13 @@ MISTAKES: dict[str, dict[str, Ref]] = {
         "ignored-mask": _attn_no_mask,
         "masked-after-softmax": _attn_mask_late,
     },
-    "softmax-temperature": {"multiplied-by-t": _temp_times, "ignored-t": _temp_plain},
+    "softmax-temperature": {
+        "multiplied-by-t": _temp_times,
+        "ignored-t": _temp_plain,
+        "no-t-squared": _kd_no_t2,
+        "reversed-kl": _kd_reversed,
+        "cross-entropy": _kd_cross_entropy,
+    },
     "box-iou": {
         "union-not-subtracted": _iou_no_sub,
         "over-smaller-box": _iou_smaller,
@@ -507,6 +543,7 @@ def test_level_content() -> None:
         assert generate("attention-weights", 3, seed).expected.value[2] == 0.0
         assert generate("softmax-temperature", 1, seed).params["T"] > 1
         assert generate("softmax-temperature", 2, seed).params["T"] < 1
+        assert generate("softmax-temperature", 3, seed).expected.kind == "float"
         assert generate("box-iou", 2, seed).params["format"] == "cxcywh"
         for fam in ("batchnorm-value", "layernorm-value"):
             # The normalised values have a σ that is a multiple of 0.5, so the division is short.

@@ -200,11 +200,17 @@ def attention_weights(rng: np.random.Generator, level: int) -> Question:
     title="Softmax with a temperature by hand",
     topic=TOPIC,
     terms=("softmax-function", "knowledge-distillation"),
-    levels={1: "T > 1 flattens three logits", 2: "T < 1 sharpens four logits"},
+    levels={
+        1: "T > 1 flattens three logits",
+        2: "T < 1 sharpens four logits",
+        3: "distillation loss: T²·KL between softened teacher and student",
+    },
 )
 def softmax_temperature(rng: np.random.Generator, level: int) -> Question:
     import torch
 
+    if level == 3:
+        return _distillation(rng)
     n = 3 if level == 1 else 4
 
     def make() -> tuple[Expected, list[Mistake], tuple]:
@@ -261,6 +267,99 @@ def softmax_temperature(rng: np.random.Generator, level: int) -> Question:
         explanation="\n".join(lines),
         proof=f"import torch\nz = torch.tensor({[float(v) for v in z]})\n"
         f"p = torch.softmax(z / {t}, dim=0)\n{floats_proof('p', D)}",
+        mistakes=mistakes,
+        hints=hints,
+    )
+
+
+def _kl(p: Sequence[float], q: Sequence[float]) -> float:
+    return sum(a * math.log(a / b) for a, b in zip(p, q, strict=True))
+
+
+def _distillation(rng: np.random.Generator) -> Question:
+    import torch
+    import torch.nn.functional as F
+
+    def make() -> tuple[Expected, list[Mistake], tuple]:
+        teacher = [randint(rng, -1, 3) for _ in range(3)]
+        student = [randint(rng, -1, 3) for _ in range(3)]
+        t = pick(rng, (2.0, 4.0))
+        tt, st = (
+            torch.tensor([teacher], dtype=torch.float32),
+            torch.tensor([student], dtype=torch.float32),
+        )
+        loss = F.kl_div(
+            F.log_softmax(st / t, dim=-1), F.softmax(tt / t, dim=-1), reduction="batchmean"
+        ) * (t * t)
+        p = softmax([v / t for v in teacher])
+        q = softmax([v / t for v in student])
+        kl = _kl(p, q)
+        cross = -sum(a * math.log(b) for a, b in zip(p, q, strict=True)) * t * t
+        mistakes = [
+            Mistake(
+                "no-t-squared",
+                "left out the T² factor",
+                kl,
+                f"{num(kl, D)} is KL(p ‖ q) alone; the loss multiplies it by T² = {fmt(t * t)} "
+                "(softening shrinks the gradients by 1/T², and T² restores their scale).",
+            ),
+            Mistake(
+                "reversed-kl",
+                "reversed the KL divergence",
+                _kl(q, p) * t * t,
+                f"{num(_kl(q, p) * t * t, D)} is T²·KL(q ‖ p). F.kl_div(input, target) takes the "
+                "student's log-probabilities as input and computes KL(target ‖ input): "
+                "Σ p·(log p − log q), weighted by the teacher's p.",
+            ),
+            Mistake(
+                "cross-entropy",
+                "used the soft cross-entropy",
+                cross,
+                f"{num(cross, D)} is T²·(−Σ p·log q), the soft cross-entropy. KL subtracts the "
+                "teacher's entropy from it (KL = −Σ p·log q + Σ p·log p), so it is 0 when "
+                "student and teacher agree.",
+            ),
+        ]
+        return Expected("float", loss.item(), decimals=D), mistakes, (teacher, student, t, p, q)
+
+    expected, mistakes, extra = draw_until(make, lambda e: e.value >= 0.01)
+    teacher, student, t, p, q = extra  # type: ignore[misc]
+    code = (
+        f"teacher = torch.tensor([{[float(v) for v in teacher]}])  # logits\n"
+        f"student = torch.tensor([{[float(v) for v in student]}])\n"
+        f"T = {t}\n"
+        "loss = F.kl_div(F.log_softmax(student / T, dim=-1),\n"
+        '                F.softmax(teacher / T, dim=-1), reduction="batchmean") * T * T'
+    )
+    terms = " + ".join(
+        f"{num(a, D)}·ln({num(a, D)}/{num(b, D)})" for a, b in zip(p, q, strict=True)
+    )
+    lines = [
+        "Distillation compares the softened distributions p = softmax(teacher/T) and "
+        "q = softmax(student/T): loss = T²·KL(p ‖ q) = T²·Σ p·(log p − log q).",
+        f"p = softmax({list_text([v / t for v in teacher])}) = {list_text(p, D)}; "
+        f"q = softmax({list_text([v / t for v in student])}) = {list_text(q, D)}",
+        f"KL = {terms} = {num(_kl(p, q), 4)}",
+        f"× T² = {fmt(t * t)}: {num(expected.value, D)}",
+    ]
+    hints = (
+        "Soften both with the same T, p = softmax(teacher/T) and q = softmax(student/T); "
+        "the loss is T²·KL(p ‖ q) = T²·Σ p·ln(p/q).",
+        f"Here T = {fmt(t)}: p = softmax({list_text([v / t for v in teacher])}), q = "
+        f"softmax({list_text([v / t for v in student])}); sum p·ln(p/q) over the 3 classes, "
+        f"then multiply by {fmt(t * t)}.",
+    )
+    return Question(
+        family="softmax-temperature",
+        level=3,
+        params={"z": teacher, "student": student, "T": t},
+        prompt=f"What distillation loss does the code compute (one sample, so batchmean "
+        f"divides by 1)? Give a float to {D} decimal places.",
+        code=code,
+        expected=expected,
+        explanation="\n".join(lines),
+        proof=f"import torch\nimport torch.nn.functional as F\n{code}\n"
+        f"{float_proof('loss.item()', D)}",
         mistakes=mistakes,
         hints=hints,
     )
