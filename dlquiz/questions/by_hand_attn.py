@@ -328,8 +328,9 @@ def _distillation(rng: np.random.Generator) -> Question:
         f"teacher = torch.tensor([{[float(v) for v in teacher]}])  # logits\n"
         f"student = torch.tensor([{[float(v) for v in student]}])\n"
         f"T = {t}\n"
-        "loss = F.kl_div(F.log_softmax(student / T, dim=-1),\n"
-        '                F.softmax(teacher / T, dim=-1), reduction="batchmean") * T * T'
+        "p = F.softmax(teacher / T, dim=-1)\n"
+        "log_q = F.log_softmax(student / T, dim=-1)\n"
+        'loss = F.kl_div(log_q, p, reduction="batchmean") * T * T'
     )
     terms = " + ".join(
         f"{num(a, D)}·ln({num(a, D)}/{num(b, D)})" for a, b in zip(p, q, strict=True)
