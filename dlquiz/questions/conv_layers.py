@@ -7,9 +7,9 @@ which does the shape arithmetic without computing anything) and reads the answer
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import Expected, Mistake, Question, family, keep_mistakes
 from dlquiz.questions.common import (
     INT_FORM,
     fmt_shape,
@@ -21,8 +21,11 @@ from dlquiz.questions.common import (
     thousands,
 )
 from dlquiz.questions.layers import (
+    CONV_RULE,
     PRINT_SHAPE,
     axis_line,
+    conv_formula,
+    conv_size,
     pair,
     proof,
 )
@@ -115,6 +118,71 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
     expl.append(
         f"The batch stays {n} and the channels become out_channels = {cout}: {fmt_shape(shape)}."
     )
+    expected = Expected("shape", shape)
+    pads = (
+        (0, 0)
+        if padding == "valid"
+        else tuple(dil[i] * (kernel[i] - 1) // 2 for i in (0, 1))
+        if padding == "same"
+        else padding
+    )
+
+    def hw_args(i: int) -> tuple[int, int, int, int]:
+        return kernel[i], stride[i], pads[i], dil[i]
+
+    def hw(**change: Any) -> tuple[int, int]:
+        axes = []
+        for i, size in enumerate((h, w)):
+            args = {"k": kernel[i], "s": stride[i], "p": pads[i], "d": dil[i]}
+            axes.append(conv_size(size, **{**args, **{a: v[i] for a, v in change.items()}}))
+        return axes[0], axes[1]
+
+    pad_text = padding if isinstance(padding, str) else pair(padding)
+    mistakes = [
+        Mistake(
+            "kept-in-channels",
+            "kept in_channels",
+            (n, cin, *shape[2:]),
+            f"You kept in_channels = {cin}; a Conv2d's output has out_channels = {cout} channels.",
+        ),
+        Mistake(
+            "ignored-padding",
+            "ignored the padding",
+            (n, cout, *hw(p=(0, 0))),
+            f"That is the size with no padding; padding={pad_text!r} adds {pads[0]} pixels on "
+            f"each side of H and {pads[1]} on each side of W before the kernel slides.",
+        ),
+        Mistake(
+            "ignored-stride",
+            "ignored the stride",
+            (n, cout, *hw(s=(1, 1))),
+            f"That is stride 1; stride {pair(stride)} keeps every {stride[0]}th window, so divide "
+            f"by the stride before adding 1.",
+        ),
+        Mistake(
+            "ignored-dilation",
+            "ignored the dilation",
+            (n, cout, *hw(d=(1, 1))),
+            f"That reads the kernel as {kernel[0]}×{kernel[1]}; dilation {pair(dil)} spreads it "
+            f"over d·(k − 1) + 1 = {dil[0] * (kernel[0] - 1) + 1}×{dil[1] * (kernel[1] - 1) + 1}"
+            " pixels.",
+        ),
+        Mistake(
+            "forgot-plus-one",
+            "forgot the + 1",
+            (n, cout, *(conv_size(v, *hw_args(i), plus_one=False) for i, v in enumerate((h, w)))),
+            "You forgot the + 1: the floor counts the strides between windows, and the first "
+            "window adds one more.",
+        ),
+    ]
+    if padding == "same":
+        hint2 = f"padding='same' keeps H = {h} and W = {w}; the channels become {cout}."
+    else:
+        hint2 = (
+            f"{conv_formula('H', h, kernel[0], stride[0], pads[0], dil[0])}, "
+            f"{conv_formula('W', w, kernel[1], stride[1], pads[1], dil[1])}; "
+            f"channels = out_channels = {cout}."
+        )
 
     return Question(
         level=level,
@@ -131,9 +199,11 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(CONV_RULE, hint2),
     )
 
 
@@ -198,6 +268,41 @@ def conv2d_params(rng: np.random.Generator, level: int) -> Question:
     if extra:
         expl.append("stride and padding change the output size, not the number of weights")
     expl.append(f"total = {thousands(total)}")
+    expected = Expected("int", total)
+    kk = kernel[0] * kernel[1]
+    mistakes = [
+        Mistake(
+            "forgot-bias",
+            "forgot the bias",
+            weight,
+            f"You counted only the weights; each of the {cout} filters also has a bias (+{cout}).",
+        ),
+        Mistake(
+            "counted-bias",
+            "counted a bias that is off",
+            weight + cout,
+            f"bias=False: the layer has no bias, so the {cout} you added are not there.",
+        ),
+        Mistake(
+            "forgot-in-channels",
+            "forgot the input channels",
+            cout * kk + (cout if bias else 0),
+            f"Each filter spans all {per} input channels it sees: {cout} × {per} × {kernel[0]} × "
+            f"{kernel[1]}, not {cout} × {kernel[0]} × {kernel[1]}.",
+        ),
+        Mistake(
+            "ignored-groups",
+            "ignored groups",
+            cout * cin * kk + (cout if bias else 0),
+            f"With groups={groups} each filter sees only {cin}/{groups} = {per} input channels, "
+            f"not all {cin}.",
+        ),
+    ]
+    if not bias:
+        mistakes = mistakes[1:]
+    hint2 = f"{cout} × ({cin}/{groups}) × {kernel[0]} × {kernel[1]}" + (
+        f" + {cout} (bias)" if bias else " (no bias)"
+    )
 
     return Question(
         level=level,
@@ -210,8 +315,14 @@ def conv2d_params(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=f"How many learnable parameters (weights plus biases) does conv have? {INT_FORM}",
         code=code,
-        expected=Expected("int", total),
+        expected=expected,
         explanation="\n".join(expl),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "Conv2d parameters: out_channels × (in_channels / groups) × kH × kW weights, "
+            "plus out_channels biases unless bias=False.",
+            hint2,
+        ),
         proof=proof(code, "print(sum(p.numel() for p in conv.parameters()))"),
     )
 
@@ -261,14 +372,52 @@ def conv1d_shape(rng: np.random.Generator, level: int) -> Question:
         axis_line("L", length, k, s, p, d, shape[2]),
         f"Batch {n} stays, channels become {cout}: {fmt_shape(shape)}.",
     ]
+    expected = Expected("shape", shape)
+    mistakes = [
+        Mistake(
+            "kept-in-channels",
+            "kept in_channels",
+            (n, cin, shape[2]),
+            f"You kept in_channels = {cin}; a Conv1d's output has out_channels = {cout} channels.",
+        ),
+        Mistake(
+            "ignored-padding",
+            "ignored the padding",
+            (n, cout, conv_size(length, k, s, 0, d)),
+            f"That is the length with no padding; padding={p} adds {p} on each end (2·{p}).",
+        ),
+        Mistake(
+            "ignored-stride",
+            "ignored the stride",
+            (n, cout, conv_size(length, k, 1, p, d)),
+            f"That is stride 1; stride {s} keeps every {s}th window: divide by {s} first.",
+        ),
+        Mistake(
+            "ignored-dilation",
+            "ignored the dilation",
+            (n, cout, conv_size(length, k, s, p, 1)),
+            f"With dilation {d} the kernel spans d·(k − 1) + 1 = {d * (k - 1) + 1} steps, not {k}.",
+        ),
+        Mistake(
+            "channels-last",
+            "put the length before the channels",
+            (n, shape[2], cout),
+            "Conv1d works on (N, C, L): the channels stay in the middle, the length is last.",
+        ),
+    ]
     return Question(
         level=level,
         params={"N": n, "C_in": cin, "L": length, "C_out": cout, "k": k, "s": s, "p": p, "d": d},
         prompt=f"What is the shape of y? {shape_form('(N, C, L)')}",
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            CONV_RULE,
+            f"{conv_formula('L', length, k, s, p, d)}; channels = out_channels = {cout}.",
+        ),
     )
 
 
@@ -315,6 +464,40 @@ def convtranspose2d_shape(rng: np.random.Generator, level: int) -> Question:
     for label, size, out in (("H", h, shape[2]), ("W", w, shape[3])):
         expl.append(f"{label}: ({size} − 1)·{s} − 2·{p} + {k} + {op} = {out}")
     expl.append(f"Channels become out_channels = {cout}: {fmt_shape(shape)}.")
+    expected = Expected("shape", shape)
+
+    def up(size: int, **change: int) -> int:
+        a = {"s": s, "p": p, "op": op, **change}
+        return (size - 1) * a["s"] - 2 * a["p"] + k + a["op"]
+
+    mistakes = [
+        Mistake(
+            "kept-in-channels",
+            "kept in_channels",
+            (n, cin, *shape[2:]),
+            f"You kept in_channels = {cin}; the output has out_channels = {cout} channels.",
+        ),
+        Mistake(
+            "used-conv-formula",
+            "used the Conv2d formula",
+            (n, cout, conv_size(h, k, s, p), conv_size(w, k, s, p)),
+            "That is what a Conv2d would give; the transposed convolution inverts it: "
+            "(in − 1)·s − 2·p + k + output_padding.",
+        ),
+        Mistake(
+            "ignored-output-padding",
+            "ignored output_padding",
+            (n, cout, up(h, op=0), up(w, op=0)),
+            f"output_padding={op} adds {op} to each side length at the end.",
+        ),
+        Mistake(
+            "added-padding",
+            "added the padding",
+            (n, cout, up(h) + 4 * p, up(w) + 4 * p),
+            f"In a transposed convolution padding={p} removes 2·{p} from each size, it does not "
+            "add.",
+        ),
+    ]
     return Question(
         level=level,
         params={
@@ -330,7 +513,14 @@ def convtranspose2d_shape(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "ConvTranspose2d output: (N, out_channels, …) with each side "
+            "(in − 1)·stride − 2·padding + k + output_padding (dilation 1).",
+            f"H = ({h} − 1)·{s} − 2·{p} + {k} + {op}, W = ({w} − 1)·{s} − 2·{p} + {k} + {op}; "
+            f"channels = {cout}.",
+        ),
     )

@@ -93,6 +93,45 @@ def fast_linear() -> type[nn.Linear]:
     return _meta_fast_classes()["Linear"]
 
 
+def conv_size(n: int, k: int, s: int = 1, p: int = 0, d: int = 1, *, plus_one: bool = True) -> int:
+    """⌊(n + 2p − d·(k − 1) − 1)/s⌋ + 1, the formula behind the *mistakes* (answers come from
+    torch); ``plus_one=False`` is the forgot-the-+1 slip."""
+    return (n + 2 * p - d * (k - 1) - 1) // s + int(plus_one)
+
+
+def conv_formula(label: str, size: int, k: int, s: int, p: int, d: int) -> str:
+    """``H = ⌊(32 + 2·1 − 2·(3 − 1) − 1)/2⌋ + 1``: hint 2 of the conv shape questions."""
+    reach = f"{d}·({k} − 1) − 1" if d != 1 else f"({k} − 1) − 1"
+    return f"{label} = ⌊({size} + 2·{p} − {reach})/{s}⌋ + 1"
+
+
+CONV_RULE = (
+    "Conv output: (N, out_channels, …) with each spatial size "
+    "⌊(in + 2·padding − dilation·(k − 1) − 1)/stride⌋ + 1."
+)
+
+
+def stack_shape(
+    specs: Sequence[Spec], start: Sequence[int], *, padding: bool = True, pools: bool = True
+) -> tuple[int, ...]:
+    """Shape after a conv/pool/flatten stack by the formulas, for the *mistakes* (ignoring the
+    padding, skipping the pools); answers come from torch."""
+    n, c, h, w = start
+    flat = None
+    for spec in specs:
+        if spec["op"] == "conv":
+            p = spec["p"] if padding else 0
+            c = spec["out"]
+            h, w = (conv_size(v, spec["k"], spec["s"], p, spec["d"]) for v in (h, w))
+        elif spec["op"] == "maxpool" and pools:
+            h, w = (conv_size(v, spec["k"], spec["s"]) for v in (h, w))
+        elif spec["op"] == "flatten":
+            flat = c * h * w
+        elif spec["op"] == "linear":
+            flat = spec["out"]
+    return (n, c, h, w) if flat is None else (n, flat)
+
+
 # ---------------------------------------------------------------- layer specs
 
 
