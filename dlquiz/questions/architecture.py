@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     INT_FORM,
     fmt_shape,
@@ -25,6 +31,7 @@ from dlquiz.questions.layers import (
     proof,
     render_layer,
     sequential_code,
+    stack_shape,
     trace,
     trace_lines,
 )
@@ -62,13 +69,47 @@ def linear_params(rng: np.random.Generator, level: int) -> Question:
         f"bias: {fout}" if bias else "bias=False: no bias vector",
         f"total = {thousands(total)}",
     ]
+    expected = Expected("int", total)
+    mistakes = [
+        Mistake(
+            "forgot-bias",
+            "forgot the bias",
+            fin * fout,
+            f"You counted only the weights; each of the {fout} outputs also has a bias (+{fout}).",
+        ),
+        Mistake(
+            "counted-bias",
+            "counted a bias that is off",
+            fin * fout + fout,
+            f"bias=False: there is no bias vector, so the {fout} you added are not there.",
+        ),
+        Mistake(
+            "bias-per-input",
+            "one bias per input",
+            fin * fout + fin,
+            f"The bias belongs to the outputs: {fout} of them, not {fin}.",
+        ),
+        Mistake(
+            "added-sizes",
+            "added in and out",
+            fin + fout + (fout if bias else 0),
+            f"Every output connects to every input: {fout} × {fin} weights, not {fin} + {fout}.",
+        ),
+    ]
+    if not bias:
+        mistakes = mistakes[1:]
     return Question(
         level=level,
         params={"in": fin, "out": fout, "bias": bias},
         prompt=f"How many learnable parameters does fc have? {INT_FORM}",
         code=code,
-        expected=Expected("int", total),
+        expected=expected,
         explanation="\n".join(expl),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "nn.Linear(in, out) has an out × in weight matrix plus out biases (unless bias=False).",
+            f"{fout} × {fin}" + (f" + {fout}" if bias else " (no bias)"),
+        ),
         proof=proof(code, "print(sum(p.numel() for p in fc.parameters()))"),
     )
 
@@ -117,6 +158,16 @@ def batchnorm2d(rng: np.random.Generator, level: int) -> Question:
             "BatchNorm learns a scale γ (weight) and a shift β (bias) for every channel.",
             f"2 × C = 2 × {c} = {n_params}",
         ]
+        mistakes = [
+            Mistake("only-gamma", "counted only γ", c, f"β is learned too: γ and β, {c} each."),
+            Mistake(
+                "counted-running-stats",
+                "counted the running statistics",
+                4 * c,
+                "running_mean and running_var are buffers (saved, not trained), not parameters.",
+            ),
+        ]
+        hint2 = f"γ and β: 2 × {c}"
     elif level == 2:
         prompt = (
             "How many elements do bn's buffers hold in total (count the batch counter as one "
@@ -129,6 +180,27 @@ def batchnorm2d(rng: np.random.Generator, level: int) -> Question:
             f" ({c} each, used in eval mode) and the scalar num_batches_tracked.",
             f"{c} + {c} + 1 = {n_buffers}",
         ]
+        mistakes = [
+            Mistake(
+                "forgot-batch-counter",
+                "forgot num_batches_tracked",
+                2 * c,
+                "num_batches_tracked is a buffer too: one more element.",
+            ),
+            Mistake(
+                "counted-parameters",
+                "counted γ and β as buffers",
+                4 * c + 1,
+                f"γ and β ({2 * c} elements) are learnable parameters, not buffers.",
+            ),
+            Mistake(
+                "one-statistic",
+                "kept one statistic",
+                c + 1,
+                "Both the running mean and the running variance are kept, one per channel each.",
+            ),
+        ]
+        hint2 = f"running_mean ({c}) + running_var ({c}) + num_batches_tracked (1)"
     else:
         options = [(p, b) for p in (2 * c, 0) for b in (2 * c + 1, 0)]  # every flag combination
         choices = tuple(_bn_counts_text(p, b) for p, b in shuffled(rng, options))
@@ -151,6 +223,29 @@ def batchnorm2d(rng: np.random.Generator, level: int) -> Question:
             ),
             f"So: {actual}.",
         ]
+        flip_p = 0 if affine else 2 * c
+        flip_b = 0 if track else 2 * c + 1
+        mistakes = [
+            Mistake(
+                "ignored-affine",
+                "misread affine",
+                choices.index(_bn_counts_text(flip_p, n_buffers)),
+                f"affine={affine}: "
+                + (f"γ and β are learned, 2 × {c} parameters." if affine else "no γ or β at all."),
+            ),
+            Mistake(
+                "ignored-track-running-stats",
+                "misread track_running_stats",
+                choices.index(_bn_counts_text(n_params, flip_b)),
+                f"track_running_stats={track}: "
+                + (
+                    f"running_mean, running_var and the batch counter, {2 * c + 1} elements."
+                    if track
+                    else "no running statistics are kept, so no buffers."
+                ),
+            ),
+        ]
+        hint2 = f"affine={affine}, track_running_stats={track}, C = {c}"
     return Question(
         level=level,
         params=params,
@@ -159,6 +254,12 @@ def batchnorm2d(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, last),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "BatchNorm2d(C): learnable γ and β (C each) when affine=True; buffers running_mean and "
+            "running_var (C each) plus num_batches_tracked (1) when track_running_stats=True.",
+            hint2,
+        ),
     )
 
 
@@ -269,14 +370,40 @@ def sequential_shape(rng: np.random.Generator, level: int) -> Question:
     ]
     if any(s["op"] == "linear" for s in specs[:cut]):
         expl.insert(1, "Linear(in, out) turns (N, in) into (N, out).")
+    expected = Expected("shape", shape)
+    mistakes = [
+        Mistake(
+            "ignored-padding",
+            "ignored the padding",
+            stack_shape(specs[:cut], start, padding=False),
+            "A padded conv keeps its map larger: padding=p adds 2·p to each side length first.",
+        ),
+        Mistake(
+            "skipped-pools",
+            "skipped the pooling",
+            stack_shape(specs[:cut], start, pools=False),
+            "Each MaxPool2d(k, s) shrinks H and W: ⌊(n − k)/s⌋ + 1.",
+        ),
+        Mistake(
+            "dropped-batch",
+            "dropped the batch",
+            shape[1:],
+            f"The batch axis stays in front: N = {start[0]}.",
+        ),
+    ]
     return Question(
         level=level,
         params={"input": list(start), "layers": specs, "cut": cut},
         prompt=prompt,
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            STACK_RULE + " Linear(in, out) maps (N, in) to (N, out).",
+            f"Start from {fmt_shape(start)} and apply the {cut} layers one by one.",
+        ),
     )
 
 
@@ -295,6 +422,22 @@ def _layer_count_text(spec: Spec, count: int) -> str | None:
     if op == "bn":
         return f"BatchNorm2d({spec['c']}): 2·{spec['c']} = {count} (running stats are buffers)"
     return None
+
+
+def _count_terms(specs: list[Spec], frozen: bool) -> list[str]:
+    """``16·3·3·3 + 16`` per layer with parameters, unevaluated (hint 2 must not be the answer)."""
+    terms = []
+    for i, spec in enumerate(specs):
+        if frozen and i == 0:
+            continue
+        bias = f" + {spec['out']}" if spec.get("bias") else ""
+        if spec["op"] == "conv":
+            terms.append(f"({spec['out']}·{spec['in']}·{spec['k']}·{spec['k']}{bias})")
+        elif spec["op"] == "linear":
+            terms.append(f"({spec['out']}·{spec['in']}{bias})")
+        elif spec["op"] == "bn":
+            terms.append(f"2·{spec['c']}")
+    return terms
 
 
 @family(
@@ -337,12 +480,61 @@ def sequential_params(rng: np.random.Generator, level: int) -> Question:
     ]
     expl += ["; ".join(lines[i : i + 2]) for i in range(0, len(lines), 2)]
     expl.append(f"total trainable = {thousands(total)}")
+    expected = Expected("int", total)
+    counts = [param_count(layer) for layer in model]
+    biases = sum(
+        spec["out"]
+        for i, spec in enumerate(specs)
+        if spec["op"] in ("conv", "linear") and spec["bias"] and not (frozen and i == 0)
+    )
+    bn_c = sum(2 * spec["c"] for spec in specs if spec["op"] == "bn")
+    conv_in = sum(
+        spec["out"] * (spec["in"] - 1) * spec["k"] ** 2
+        for i, spec in enumerate(specs)
+        if spec["op"] == "conv" and not (frozen and i == 0)
+    )
+    mistakes = [
+        Mistake(
+            "forgot-biases",
+            "forgot the biases",
+            total - biases,
+            f"Each conv and Linear with bias adds one bias per output: {biases} in all here.",
+        ),
+        Mistake(
+            "counted-frozen",
+            "counted the frozen layer",
+            total + counts[0],
+            f"model[0] is frozen (requires_grad False): its {counts[0]} parameters do not train.",
+        ),
+        Mistake(
+            "counted-bn-buffers",
+            "counted BatchNorm's running statistics",
+            total + bn_c,
+            "running_mean and running_var are buffers, not trainable parameters.",
+        ),
+        Mistake(
+            "forgot-in-channels",
+            "forgot the conv's input channels",
+            total - conv_in,
+            "A conv filter spans every input channel: out·in·k·k weights, not out·k·k.",
+        ),
+    ]
+    if not frozen:
+        mistakes = [m for m in mistakes if m.id != "counted-frozen"]
+    if not bn_c:
+        mistakes = [m for m in mistakes if m.id != "counted-bn-buffers"]
     return Question(
         level=level,
         params={"input": list(start), "layers": specs, "frozen": [0] if frozen else []},
         prompt=f"How many trainable parameters does model have? {INT_FORM}",
         code=code,
-        expected=Expected("int", total),
+        expected=expected,
         explanation="\n".join(expl),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "Conv2d: out·in·k·k + out; Linear: out·in + out; BatchNorm2d: 2·C; ReLU, pooling and "
+            "Flatten: 0. Frozen layers do not count.",
+            "Layer by layer: " + " + ".join(_count_terms(specs, frozen)),
+        ),
         proof=proof(code, "print(sum(p.numel() for p in model.parameters() if p.requires_grad))"),
     )

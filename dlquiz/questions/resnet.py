@@ -7,10 +7,15 @@ and its proof cannot drift apart.
 
 from __future__ import annotations
 
-import types
 from typing import TYPE_CHECKING, Any
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     INT_FORM,
     fmt_shape,
@@ -24,145 +29,45 @@ from dlquiz.questions.common import (
 )
 from dlquiz.questions.layers import (
     PRINT_SHAPE,
+    conv_size,
     fast_batchnorm2d,
-    fast_linear,
     proof,
+)
+from dlquiz.questions.resnet_src import (
+    BASIC_BLOCK_SRC,
+    BOTTLENECK_INIT_SRC,
+    BOTTLENECK_SRC,
+    CACHE,
+    RESNET50_LAYOUT,
+    RESNET50_SRC,
+    STAGES,
+    meta_model,
 )
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
-    from torch import nn
-
-_CACHE: dict[str, Any] = {}
-
-BASIC_BLOCK_SRC = """\
-class BasicBlock(nn.Module):
-    def __init__(self, c_in, c_out, stride=1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(c_out)
-        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(c_out)
-        self.relu = nn.ReLU(inplace=True)
-        self.shortcut = nn.Identity()
-        if stride != 1 or c_in != c_out:  # projection: make x the same shape as out
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
-            )
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        out += self.shortcut(x)
-        return self.relu(out)
-"""
-
-BOTTLENECK_INIT_SRC = """\
-class Bottleneck(nn.Module):
-    expansion = 4
-
-    def __init__(self, c_in, width, stride=1):
-        super().__init__()
-        c_out = width * self.expansion
-        self.conv1 = nn.Conv2d(c_in, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, c_out, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(c_out)
-        self.relu = nn.ReLU(inplace=True)
-        self.shortcut = nn.Identity()
-        if stride != 1 or c_in != c_out:
-            self.shortcut = nn.Sequential(
-                nn.Conv2d(c_in, c_out, 1, stride=stride, bias=False), nn.BatchNorm2d(c_out)
-            )
-"""
-
-BOTTLENECK_SRC = (
-    BOTTLENECK_INIT_SRC
-    + """
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        out += self.shortcut(x)
-        return self.relu(out)
-"""
-)
-
-RESNET50_SRC = """\
-def make_layer(c_in, width, blocks, stride):
-    layers = [Bottleneck(c_in, width, stride)]
-    layers += [Bottleneck(width * 4, width) for _ in range(blocks - 1)]
-    return nn.Sequential(*layers)
-
-
-def resnet50_stages():
-    return nn.ModuleDict({
-        "conv1": nn.Sequential(
-            nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False),
-            nn.BatchNorm2d(64),
-            nn.ReLU(inplace=True),
-        ),
-        "maxpool": nn.MaxPool2d(3, stride=2, padding=1),
-        "layer1": make_layer(64, 64, 3, stride=1),
-        "layer2": make_layer(256, 128, 4, stride=2),
-        "layer3": make_layer(512, 256, 6, stride=2),
-        "layer4": make_layer(1024, 512, 3, stride=2),
-        "avgpool": nn.AdaptiveAvgPool2d(1),
-        "fc": nn.Linear(2048, 1000),  # after torch.flatten(x, 1)
-    })
-"""
-
-RESNET50_LAYOUT = """\
-# ResNet-50, torchvision layout. Bottleneck(width): 1×1 → 3×3 → 1×1 convs, out = 4·width;
-# a stage's stride sits in the 3×3 conv of its first block.
-conv1   = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)  # then BN + ReLU
-maxpool = nn.MaxPool2d(3, stride=2, padding=1)
-layer1  = 3 × Bottleneck(width=64),  stride 1
-layer2  = 4 × Bottleneck(width=128), stride 2
-layer3  = 6 × Bottleneck(width=256), stride 2
-layer4  = 3 × Bottleneck(width=512), stride 2
-avgpool = nn.AdaptiveAvgPool2d(1)
-fc      = nn.Linear(2048, 1000)  # applied after torch.flatten(x, 1)"""
-
-STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc")
-
-
-def _namespace() -> dict[str, Any]:
-    """The block sources exec'd once against torch, with BatchNorm2d and Linear swapped for the
-    variants that skip torch's slow meta kernels (same parameters and buffers, same shapes)."""
-    if "ns" not in _CACHE:
-        import torch
-        from torch import nn
-
-        fast_nn = types.ModuleType("nn")
-        fast_nn.__dict__.update(vars(nn))
-        fast_nn.BatchNorm2d = fast_batchnorm2d()  # type: ignore[attr-defined]
-        fast_nn.Linear = fast_linear()  # type: ignore[attr-defined]
-        ns: dict[str, Any] = {"torch": torch, "nn": fast_nn}
-        exec(BASIC_BLOCK_SRC + "\n" + BOTTLENECK_SRC + "\n" + RESNET50_SRC, ns)
-        _CACHE["ns"] = ns
-    return _CACHE["ns"]
-
-
-def _meta(factory: str, *args: int) -> nn.Module:
-    import torch
-
-    with torch.device("meta"):
-        return _namespace()[factory](*args)
-
 
 # ---------------------------------------------------------------- resnet-block
 
 
-def _shortcut_choices(cin: int, cout: int) -> tuple[str, str, str]:
-    conv1x1 = "nn.Conv2d({}, {}, 1, stride={}, bias=False) + BatchNorm2d"
-    return ("nn.Identity()", conv1x1.format(cin, cout, 1), conv1x1.format(cin, cout, 2))
+def _shortcut_options(cin: int, cout: int, s: int) -> list[tuple[str, int, int]]:
+    """(text, out channels, stride) of the three offered shortcuts; 0 channels = identity.
+
+    Exactly one of them fits: when the identity fits (same channels, stride 1), a stride-1 1×1
+    conv to the same channels would fit too, so that option widens the channels instead.
+    """
+    conv_out = 2 * cin if (cout, s) == (cin, 1) else cout
+    return [
+        ("nn.Identity()", 0, 1),
+        (f"nn.Conv2d({cin}, {conv_out}, 1, stride=1, bias=False) + BatchNorm2d", conv_out, 1),
+        (f"nn.Conv2d({cin}, {cout}, 1, stride=2, bias=False) + BatchNorm2d", cout, 2),
+    ]
 
 
-def _shortcut_proof(cin: int, cout: int, s: int, n: int, h: int, w: int) -> tuple[str, str]:
+def _shortcut_proof(
+    cin: int, cout: int, s: int, n: int, h: int, w: int, options: list[tuple[str, int, int]]
+) -> tuple[str, str]:
     code = (
         f"conv1 = nn.Conv2d({cin}, {cout}, 3, stride={s}, padding=1, bias=False)"
         "  # then BN, ReLU\n"
@@ -181,15 +86,15 @@ def _shortcut_proof(cin: int, cout: int, s: int, n: int, h: int, w: int) -> tupl
         f"    nn.BatchNorm2d({cout}),\n"
         ")\n"
         "out = main(x)\n"
-        "# ResNet keeps the identity whenever it fits, else the projection that matches.\n"
+        "# Exactly one offered shortcut gives the main path's shape.\n"
         "options = {\n"
         '    "nn.Identity()": nn.Identity(),\n'
     )
-    for stride in (1, 2):
+    for text, c, stride in options[1:]:
         body += (
-            f'    "nn.Conv2d({cin}, {cout}, 1, stride={stride}, bias=False) + BatchNorm2d": '
-            f"nn.Sequential(\n        nn.Conv2d({cin}, {cout}, 1, stride={stride}, bias=False),"
-            f" nn.BatchNorm2d({cout})\n    ),\n"
+            f'    "{text}": nn.Sequential(\n'
+            f"        nn.Conv2d({cin}, {c}, 1, stride={stride}, bias=False), nn.BatchNorm2d({c})\n"
+            "    ),\n"
         )
     body += "}\nfits = [text for text, sc in options.items() if sc(x).shape == out.shape]"
     return code, proof(body, "print(fits[0])")
@@ -218,7 +123,7 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
         width = pick(rng, (4, 8, 16, 32, 64, 128, 256))
         cin = pick(rng, (4 * width, 4 * width, 2 * width, width))
         s = pick(rng, (1, 1, 2)) if cin == 4 * width else pick(rng, (1, 2))
-        block = _meta("Bottleneck", cin, width, s)
+        block = meta_model("Bottleneck", cin, width, s)
         total = param_count(block)
         call = f"block = Bottleneck({cin}, {width}{', stride=2' if s == 2 else ''})"
         code = BOTTLENECK_INIT_SRC + "\n\n" + call
@@ -226,6 +131,9 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
         bns = sum(param_count(getattr(block, f"bn{i}")) for i in (1, 2, 3))
         short = param_count(block.shortcut)
         out = 4 * width
+        reasons = [f"{cin} ≠ {out} channels"] if cin != out else []
+        if s == 2:
+            reasons.append("the stride is 2 (H and W halve)")
         expl = [
             f"conv1 1×1: {cin}·{width} = {thousands(parts['conv1'])}; "
             f"conv2 3×3: {width}·{width}·9 = {thousands(parts['conv2'])}; "
@@ -233,12 +141,52 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
             f"BN γ and β: 2·({width} + {width} + {out}) = {thousands(bns)}",
             (
                 f"shortcut: 1×1 conv {cin}·{out} + BN 2·{out} = {thousands(short)}"
-                f" (needed because {'stride is 2' if s == 2 else f'{cin} ≠ {out} channels'})"
+                f" (a projection because {' and '.join(reasons)})"
                 if short
                 else f"shortcut: identity ({cin} = 4·{width} channels, stride 1), no parameters"
             ),
             f"total = {thousands(total)}",
         ]
+        expected = Expected("int", total)
+        # Without the ×4 expansion: conv3 gives `width` channels, BN and shortcut follow suit.
+        flat_short = cin * width + 2 * width if (cin != width or s == 2) else 0
+        no_expansion = cin * width + 9 * width * width + width * width + 6 * width + flat_short
+        mistakes = [
+            Mistake(
+                "forgot-batchnorm",
+                "forgot BatchNorm's γ and β",
+                total - bns - (2 * out if short else 0),
+                f"Each BatchNorm2d learns γ and β per channel: 2·({width} + {width} + {out})"
+                + (f" in the main path and 2·{out} in the shortcut." if short else "."),
+            ),
+            Mistake(
+                "forgot-shortcut",
+                "forgot the projection shortcut",
+                total - short,
+                f"The shortcut is a projection because {' and '.join(reasons) or 'of the shapes'}: "
+                f"a 1×1 conv {cin}·{out} plus BN 2·{out}.",
+            ),
+            Mistake(
+                "counted-identity",
+                "gave the identity weights",
+                total + cin * out + 2 * out,
+                f"With {cin} = 4·{width} channels and stride 1 the shortcut is the identity: "
+                "no parameters.",
+            ),
+            Mistake(
+                "forgot-expansion",
+                "forgot the ×4 expansion",
+                no_expansion,
+                f"conv3 expands to 4 × width = {out} channels, not {width}.",
+            ),
+        ]
+        mistakes = [
+            m for m in mistakes if m.id != ("counted-identity" if short else "forgot-shortcut")
+        ]
+        hint2 = (
+            f"{cin}·{width} + {width}·{width}·9 + {width}·{out} + 2·({width} + {width} + {out})"
+            + (f" + {cin}·{out} + 2·{out} (projection)" if short else " (identity shortcut)")
+        )
         return Question(
             level=level,
             params={"kind": "bottleneck", "C_in": cin, "width": width, "stride": s},
@@ -247,11 +195,18 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
                 f"running statistics not)? {INT_FORM}"
             ),
             code=code,
-            expected=Expected("int", total),
+            expected=expected,
             explanation="\n".join(expl),
             proof=proof(
                 BOTTLENECK_SRC + "\n\n" + call,
                 "print(sum(p.numel() for p in block.parameters()))",
+            ),
+            mistakes=keep_mistakes(expected, mistakes),
+            hints=(
+                "Bottleneck: 1×1 (C_in→w), 3×3 (w→w), 1×1 (w→4w), each conv bias-free and "
+                "followed by BN (2 per channel); a 1×1 projection + BN shortcut when the shape "
+                "changes.",
+                hint2,
             ),
         )
 
@@ -284,16 +239,17 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
                 nn.Conv2d(cout, cout, 3, padding=1, bias=False),
                 bn(cout),
             )
+            options = _shortcut_options(cin, cout, s)
             candidates = [
-                nn.Identity(),
-                nn.Conv2d(cin, cout, 1, stride=1, bias=False),
-                nn.Conv2d(cin, cout, 1, stride=2, bias=False),
+                nn.Conv2d(cin, c, 1, stride=st, bias=False) if c else nn.Identity()
+                for _, c, st in options
             ]
         out_shape = shape_of(main(x))
-        texts = _shortcut_choices(cin, cout)
-        fits = [t for t, c in zip(texts, candidates, strict=True) if shape_of(c(x)) == out_shape]
+        texts = [text for text, _, _ in options]
+        gives = {t: shape_of(c(x)) for t, c in zip(texts, candidates, strict=True)}
+        fits = [t for t in texts if gives[t] == out_shape]
         choices = tuple(shuffled(rng, texts))
-        code, proof_src = _shortcut_proof(cin, cout, s, n, h, w)
+        code, proof_src = _shortcut_proof(cin, cout, s, n, h, w, options)
         reasons = []
         if s != 1:
             reasons.append(f"stride {s} shrinks {h}×{w} to {out_shape[2]}×{out_shape[3]}")
@@ -309,21 +265,48 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
             ),
             f"Answer: {fits[0]}",
         ]
+        expected = Expected("choice", choices.index(fits[0]), choices=choices)
+        slugs = {
+            texts[0]: "identity",
+            texts[1]: "stride-1-projection",
+            texts[2]: "stride-2-projection",
+        }
+        mistakes = [
+            Mistake(
+                f"{slugs[t]}-shortcut",
+                "a shortcut of the wrong shape",
+                choices.index(t),
+                f"{t.split(' +')[0]} turns x into {fmt_shape(gives[t])}, but the main path gives "
+                f"{fmt_shape(out_shape)}: the two cannot be added.",
+            )
+            for t in texts
+            if t != fits[0]
+        ]
+        hint2 = (
+            f"x is {fmt_shape(x.shape)}; conv1 has stride {s} and {cout} filters, so the main "
+            f"path gives (N, {cout}, ⌊({h} + 2 − 3)/{s}⌋ + 1, ⌊({w} + 2 − 3)/{s}⌋ + 1)."
+        )
         return Question(
             level=level,
             params=params,
             prompt=(
-                "This basic block still needs its shortcut. Which shortcut does ResNet use so "
-                "that out + shortcut(x) works?"
+                "This basic block still needs its shortcut. Which of these makes out + shortcut(x) "
+                "work? Pick one."
             ),
             code=code,
-            expected=Expected("choice", choices.index(fits[0]), choices=choices),
+            expected=expected,
             explanation="\n".join(expl),
             proof=proof_src,
+            mistakes=keep_mistakes(expected, mistakes),
+            hints=(
+                "The shortcut must give exactly the main path's shape: the identity when nothing "
+                "changes, else a 1×1 conv with the block's stride and output channels.",
+                hint2,
+            ),
         )
 
     params["question"] = "shape"
-    block = _meta("BasicBlock", cin, cout, s)
+    block = meta_model("BasicBlock", cin, cout, s)
     shape = shape_of(block(x))
     call = f"block = BasicBlock({cin}, {cout}{', stride=2' if s == 2 else ''})"
     code = BASIC_BLOCK_SRC + "\n\n" + f"{call}\nx = torch.randn({n}, {cin}, {h}, {w})\ny = block(x)"
@@ -341,14 +324,47 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
             "The shapes differ from x, so the shortcut is the 1×1 projection with the same stride.",
         ]
     expl.append(f"y: {fmt_shape(shape)}")
+    expected = Expected("shape", shape)
+    mistakes = [
+        Mistake(
+            "ignored-stride",
+            "ignored the stride",
+            (n, cout, h, w),
+            f"conv1 has stride {s}: ⌊({h} + 2 − 3)/{s}⌋ + 1 = {shape[2]}.",
+        ),
+        Mistake(
+            "halved-anyway",
+            "halved H and W",
+            (n, cout, conv_size(h, 3, 2, 1), conv_size(w, 3, 2, 1)),
+            "This block has stride 1: both 3×3 convs with padding 1 keep H and W.",
+        ),
+        Mistake(
+            "kept-in-channels",
+            "kept the input channels",
+            (n, cin, *shape[2:]),
+            f"conv1 has {cout} filters: the block outputs {cout} channels.",
+        ),
+        Mistake(
+            "ignored-padding",
+            "ignored the padding",
+            (n, cout, conv_size(conv_size(h, 3, s), 3), conv_size(conv_size(w, 3, s), 3)),
+            "Both 3×3 convs use padding 1, which cancels the 2 pixels a 3×3 window loses.",
+        ),
+    ]
     return Question(
         level=level,
         params=params,
         prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "A basic block: 3×3 conv (stride s, padding 1) → BN → ReLU → 3×3 conv (padding 1) → "
+            "BN, plus the shortcut; only the stride changes H and W.",
+            f"H = ⌊({h} + 2·1 − 3)/{s}⌋ + 1, W = ⌊({w} + 2·1 − 3)/{s}⌋ + 1; channels {cout}.",
+        ),
     )
 
 
@@ -363,18 +379,18 @@ def _resnet50_shape(n: int, h: int, w: int, stage: str) -> tuple[int, ...]:
     """
     import torch
 
-    if "r50" not in _CACHE:
-        _CACHE["r50"] = _meta("resnet50_stages").eval()
-        _CACHE["r50_runs"] = {}
+    if "r50" not in CACHE:
+        CACHE["r50"] = meta_model("resnet50_stages").eval()
+        CACHE["r50_runs"] = {}
     runs: dict[tuple[int, int, int], tuple[dict[str, tuple[int, ...]], torch.Tensor]]
-    runs = _CACHE["r50_runs"]
+    runs = CACHE["r50_runs"]
     shapes, x = runs.get((n, h, w)) or ({}, torch.empty(n, 3, h, w, device="meta"))
     if stage not in shapes:
         with torch.no_grad():  # no autograd bookkeeping: shapes only
             for name in STAGES[len(shapes) : STAGES.index(stage) + 1]:
                 if name == "fc":
                     x = torch.flatten(x, 1)
-                x = _CACHE["r50"][name](x)
+                x = CACHE["r50"][name](x)
                 shapes[name] = shape_of(x)
         runs[(n, h, w)] = (shapes, x)
     return shapes[stage]
@@ -414,6 +430,83 @@ def resnet50_stage(rng: np.random.Generator, level: int) -> Question:
     if steps[4:]:
         expl.append("→ " + " → ".join(steps[4:]))
     expl.append(f"With the batch: {fmt_shape(shape)}.")
+    expected = Expected("shape", shape)
+    widths = {"layer1": 64, "layer2": 128, "layer3": 256, "layer4": 512}
+    mistakes: list[Mistake] = []
+    if len(shape) == 4 and stage != "avgpool":
+        nb, c, ho, wo = shape
+        if stage == "conv1":
+            mistakes += [
+                Mistake(
+                    "ignored-stride",
+                    "ignored conv1's stride",
+                    (nb, c, h, w),
+                    f"conv1 is a 7×7 conv with stride 2: {h}×{w} becomes {ho}×{wo}.",
+                ),
+                Mistake(
+                    "kept-in-channels",
+                    "kept the 3 input channels",
+                    (nb, 3, ho, wo),
+                    "conv1 has 64 filters: 64 channels come out.",
+                ),
+            ]
+        else:
+            mistakes.append(
+                Mistake(
+                    "skipped-maxpool",
+                    "skipped the max pool",
+                    (nb, c, 2 * ho, 2 * wo),
+                    "The 3×3 stride-2 max pool after conv1 halves H and W once more "
+                    f"({h}×{w} → {h // 4}×{w // 4} before layer1).",
+                )
+            )
+        if stage in widths:
+            mistakes += [
+                Mistake(
+                    "forgot-expansion",
+                    "forgot the ×4 expansion",
+                    (nb, widths[stage], ho, wo),
+                    f"{stage} has width {widths[stage]}, and a bottleneck outputs 4 × width = "
+                    f"{4 * widths[stage]} channels.",
+                ),
+                Mistake(
+                    "layer1-halves",
+                    "halved in layer1 too",
+                    (nb, c, max(ho // 2, 1), max(wo // 2, 1)),
+                    "layer1 keeps H and W (the max pool already halved them); only layer2, layer3 "
+                    "and layer4 start with stride 2.",
+                ),
+            ]
+    elif stage == "avgpool":
+        mistakes += [
+            Mistake(
+                "flattened-early",
+                "flattened in the pool",
+                (n, 2048),
+                "AdaptiveAvgPool2d(1) leaves (N, 2048, 1, 1); the flatten comes just before fc.",
+            ),
+            Mistake(
+                "kept-spatial-size",
+                "kept H and W",
+                (n, 2048, h // 32, w // 32),
+                f"avgpool averages each {h // 32}×{w // 32} map down to 1×1.",
+            ),
+        ]
+    else:
+        mistakes += [
+            Mistake(
+                "stopped-at-features",
+                "stopped at the features",
+                (n, 2048),
+                "fc maps the 2048 pooled features to the 1000 ImageNet classes.",
+            ),
+            Mistake(
+                "kept-unit-axes",
+                "kept the 1×1 axes",
+                (n, 1000, 1, 1),
+                "torch.flatten(x, 1) before fc removes the 1×1 axes: (N, 1000).",
+            ),
+        ]
     proof_src = (
         BOTTLENECK_SRC
         + "\n\n"
@@ -438,7 +531,14 @@ def resnet50_stage(rng: np.random.Generator, level: int) -> Question:
             f"{stage}? {shape_form('(N, C, H, W) or (N, D)')}"
         ),
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation="\n".join(expl),
         proof=proof(proof_src, PRINT_SHAPE),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "conv1 and the max pool each halve H and W (÷4); layer1 keeps them, layer2–4 halve "
+            "again (÷32 by layer4); a stage outputs 4 × its width (256, 512, 1024, 2048).",
+            f"{h}×{w} → conv1 ÷2 → maxpool ÷2 → layer2 ÷2 → layer3 ÷2 → layer4 ÷2; "
+            f"asked: {stage} with N = {n}.",
+        ),
     )
