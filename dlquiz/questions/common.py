@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dlquiz.questions.base import Expected
+from dlquiz.questions.base import Expected, Mistake
 
 if TYPE_CHECKING:
     import numpy as np
@@ -131,3 +131,16 @@ def try_print(expr_lines: list[str], ok: str, fail: str) -> str:
     """Proof tail: run the lines, print ``ok`` (an expression) or ``fail`` (a literal) on error."""
     body = "\n".join("    " + line for line in expr_lines)
     return f"try:\n{body}\n    print({ok})\nexcept RuntimeError:\n    print({fail!r})"
+
+
+def option_mistakes(
+    expected: Expected, slips: Iterable[tuple[str, str, str, str]]
+) -> list[Mistake]:
+    """Named mistakes of a "pick one" question: ``(option text, id, name, feedback)`` for each
+    wrong option that a known slip leads to; options not offered are skipped."""
+    choices = expected.choices
+    return [
+        Mistake(slug, name, choices.index(text), feedback)
+        for text, slug, name, feedback in slips
+        if text in choices and choices.index(text) != expected.value
+    ]

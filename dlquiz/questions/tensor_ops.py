@@ -1,4 +1,4 @@
-"""Tensor operation questions: matmul, cat/stack, squeeze/unsqueeze and one-hot.
+"""Tensor operation questions: matmul / bmm and cat / stack.
 
 Each graded answer is what torch does at question time (meta tensors when only shapes
 matter, tiny CPU tensors when the error or the values matter). In "pick one" questions the
@@ -7,10 +7,15 @@ wrong options are plausible mistakes; only the right option comes from torch.
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     fmt_shape,
     join_args,
@@ -93,6 +98,52 @@ def matmul_shape(rng: np.random.Generator, level: int) -> Question:
     b = torch.zeros(b_shape, device="meta")
     fn = {"@": torch.matmul, "torch.matmul": torch.matmul, "torch.mm": torch.mm}.get(op, torch.bmm)
     result = shape_of(fn(a, b))
+    expected = Expected("shape", result)
+    a_batch_, b_batch_ = a_shape[:-2], b_shape[:-2]
+    mistakes = [
+        Mistake(
+            "swapped-order",
+            "swapped the result's dims",
+            (*result[:-2], result[-1], result[-2]) if len(result) >= 2 else result,
+            f"Rows come from a and columns from b: (n×k)·(k×m) gives n×m = {n}×{m}.",
+        ),
+        Mistake(
+            "kept-a",
+            "kept a's shape",
+            tuple(a_shape),
+            f"The product keeps a's rows and takes b's columns: the last dim becomes {m}.",
+        ),
+        Mistake(
+            "kept-the-one",
+            "kept the 1 of a vector",
+            tuple(
+                v
+                for v in (
+                    *(a_batch_ or b_batch_),
+                    1 if len(a_shape) == 1 else n,
+                    1 if len(b_shape) == 1 else m,
+                )
+            ),
+            "A 1-D operand is treated as a row (first) or a column (second), and that 1 is "
+            "dropped again from the result.",
+        ),
+        Mistake(
+            "a-batch-only",
+            "kept only a's batch dims",
+            (*a_shape[:-2], n, m),
+            f"The batch dims broadcast: {fmt_shape(a_batch_)} with {fmt_shape(b_batch_)}.",
+        ),
+        Mistake(
+            "b-batch-only",
+            "kept only b's batch dims",
+            (*b_shape[:-2], n, m),
+            f"The batch dims broadcast: {fmt_shape(a_batch_)} with {fmt_shape(b_batch_)}.",
+        ),
+    ]
+    if 1 not in (len(a_shape), len(b_shape)):
+        mistakes = [m_ for m_ in mistakes if m_.id != "kept-the-one"]
+    if level < 3:
+        mistakes = [m_ for m_ in mistakes if not m_.id.endswith("batch-only")]
     expr = "a @ b" if op == "@" else f"{op}(a, b)"
     code = (
         f"a = torch.zeros({join_args(a_shape)})\nb = torch.zeros({join_args(b_shape)})\ny = {expr}"
@@ -103,8 +154,14 @@ def matmul_shape(rng: np.random.Generator, level: int) -> Question:
         prompt=f"What is the shape of y? {shape_form()}"
         + (" Write () for a 0-dim result." if level == 2 else ""),
         code=code,
-        expected=Expected("shape", result),
+        expected=expected,
         explanation=f"{note}\n→ {fmt_shape(result)}",
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "(…, n, k) @ (…, k, m) → (…, n, m): the inner k must match, batch dims broadcast, a "
+            "1-D operand is a row (first) or column (second) whose 1 is dropped.",
+            f"a is {fmt_shape(a_shape)}, b is {fmt_shape(b_shape)}.",
+        ),
         proof="import torch\n" + code + "\nprint(tuple(y.shape))",
     )
 
@@ -189,204 +246,82 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
             + (" (so the rows stack into a matrix)." if rank == 1 else ".")
         ]
     lines.append(f"→ {fmt_shape(result)}")
+    expected = Expected("shape", result)
+    first = list(shapes[0])
+    stacked = list(first)
+    stacked.insert(dim % (rank + 1) if fn == "stack" and dim is not None else 0, count)
+    joined_at = join if join is not None else (dim % rank if dim is not None else 0)
+    catted = list(first)
+    catted[joined_at] = (
+        sum(s_[joined_at] for s_ in shapes) if join is not None else (first[joined_at] * count)
+    )
+    mistakes = [
+        Mistake(
+            "stacked-not-catted",
+            "added a new dim",
+            tuple(stacked),
+            "cat joins along an existing dim (its sizes add up); only stack adds a new dim.",
+        ),
+        Mistake(
+            "catted-not-stacked",
+            "joined an existing dim",
+            tuple(catted),
+            f"stack adds a new dim of size {count} (one per tensor); cat would join an "
+            "existing one.",
+        ),
+        Mistake(
+            "kept-one-size",
+            "did not add the sizes",
+            tuple(first),
+            "Along the joined dim the sizes add up: "
+            + " + ".join(str(s_[joined_at]) for s_ in shapes)
+            + ".",
+        ),
+    ]
+    if fn == "stack" and dim is not None and dim < 0:
+        wrong = list(first)
+        wrong.insert(dim % rank + 1 if dim % rank + 1 <= rank else rank, count)
+        wrong2 = list(first)
+        wrong2.insert(dim % rank, count)
+        mistakes.append(
+            Mistake(
+                "negative-dim-in-input",
+                "counted the negative dim in the input",
+                tuple(wrong2),
+                f"For stack, dim {dim} counts in the {rank + 1}-D result: position "
+                f"{dim % (rank + 1)}.",
+            )
+        )
+    if fn in ("hstack", "vstack"):
+        other = list(first)
+        axis = 0 if fn == "hstack" and rank > 1 else (1 if rank > 1 else 0)
+        other[axis] = sum(s_[axis] for s_ in shapes)
+        mistakes.append(
+            Mistake(
+                f"{fn}-other-axis",
+                "joined the other axis",
+                tuple(other),
+                "hstack joins dim 1 (dim 0 for 1-D); vstack joins dim 0 after making 1-D tensors "
+                "rows.",
+            )
+        )
+    if fn == "cat":
+        mistakes = [m_ for m_ in mistakes if m_.id != "catted-not-stacked"]
     return Question(
         level=level,
         params={"fn": fn, "shapes": shapes, "dim": dim},
         prompt=f"What is the shape of y? {shape_form()}",
         code=code,
-        expected=Expected("shape", result),
+        expected=expected,
         explanation="\n".join(lines),
-        proof="import torch\n" + code + "\nprint(tuple(y.shape))",
-    )
-
-
-# ---------------------------------------------------------------- squeeze-unsqueeze
-
-
-@family(
-    "squeeze-unsqueeze",
-    title="Shape after squeeze / unsqueeze",
-    topic=TOPIC,
-    terms=(),
-    levels={
-        1: "one squeeze(dim) or unsqueeze(dim)",
-        2: "chains with negative dims (and squeezing a non-1 dim)",
-        3: "squeeze(), tuple dims and None indexing",
-    },
-)
-def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
-    import torch
-
-    rank = pick(rng, (2, 3)) if level == 1 else pick(rng, (3, 4))
-    shape = sample(rng, rank, (2, 3, 4, 5, 6, 7))
-    for i in sample(rng, 1 if rank == 2 else pick(rng, (1, 2)), list(range(rank))):
-        shape[i] = 1
-    x = torch.zeros(shape, device="meta")
-    n_ops = 1 if level == 1 else pick(rng, (2, 3))
-    ops: list[list[Any]] = []
-    chain, lines = "", []
-    for step in range(n_ops):
-        r, cur = x.dim(), shape_of(x)
-        ones = [i for i, v in enumerate(cur) if v == 1]
-        if level == 1:
-            kind = pick(rng, ("squeeze", "unsqueeze"))
-        elif level == 2:
-            kind = pick(rng, ("squeeze", "unsqueeze", "squeeze-any"))
-        else:
-            kind = pick(rng, ("squeeze-all", "squeeze-tuple", "index", "index", "unsqueeze"))
-            if step == 0 and kind == "squeeze-all" and n_ops > 1:
-                kind = "index"
-        if kind.startswith("squeeze") and kind != "squeeze-any" and not ones:
-            kind = "unsqueeze"
-        if kind == "squeeze":
-            d = pick(rng, ones)
-            if level > 1 and rng.integers(2):
-                d -= r
-            op: list[Any] = ["squeeze", d]
-        elif kind == "squeeze-any":  # any dim, often not of size 1: then a no-op
-            d = int(rng.integers(r)) - (r if rng.integers(2) else 0)
-            op = ["squeeze", d]
-        elif kind == "unsqueeze":
-            d = int(rng.integers(r + 1))
-            if level > 1 and rng.integers(2):
-                d -= r + 1
-            op = ["unsqueeze", d]
-        elif kind == "squeeze-all":
-            op = ["squeeze"]
-        elif kind == "squeeze-tuple":
-            dims = sorted(sample(rng, 2, list(range(r)))) if r >= 2 else [0]
-            op = ["squeeze", dims]
-        else:
-            lead = int(rng.integers(-1, min(r, 2) + 1))  # -1 means x[..., None]
-            op = ["index_none", lead]
-        ops.append(op)
-
-        if op[0] == "index_none":
-            idx = "..., None" if op[1] == -1 else ", ".join([":"] * op[1] + ["None"])
-            x, text = (
-                x[(Ellipsis, None) if op[1] == -1 else (slice(None),) * op[1] + (None,)],
-                (f"[{idx}]"),
-            )
-            where = "at the end" if op[1] == -1 else f"at position {op[1]}"
-            desc = f"[{idx}] inserts a size-1 dim {where}"
-        elif op[0] == "squeeze" and len(op) == 1:
-            x, text = x.squeeze(), ".squeeze()"
-            desc = ".squeeze() with no dim removes every size-1 dim"
-        elif op[0] == "squeeze" and isinstance(op[1], list):
-            x, text = x.squeeze(tuple(op[1])), f".squeeze({tuple(op[1])})"
-            desc = f".squeeze({tuple(op[1])}) removes those dims that have size 1, others stay"
-        elif op[0] == "squeeze":
-            x, text = x.squeeze(op[1]), f".squeeze({op[1]})"
-            size = cur[op[1]]
-            desc = (
-                f".squeeze({op[1]}) removes that dim (size 1)"
-                if size == 1
-                else f".squeeze({op[1]}): that dim has size {size}, not 1, so nothing changes"
-            )
-        else:
-            x, text = x.unsqueeze(op[1]), f".unsqueeze({op[1]})"
-            desc = f".unsqueeze({op[1]}) inserts a size-1 dim at position {op[1]} of the result"
-        chain += text
-        lines.append(f"{desc}: {fmt_shape(cur)} → {fmt_shape(shape_of(x))}")
-    code = f"x = torch.zeros({join_args(shape)})\ny = x{chain}"
-    return Question(
-        level=level,
-        params={"shape": shape, "ops": ops},
-        prompt=f"What is the shape of y? {shape_form()}",
-        code=code,
-        expected=Expected("shape", shape_of(x)),
-        explanation="\n".join(lines),
-        proof="import torch\n" + code + "\nprint(tuple(y.shape))",
-    )
-
-
-# ---------------------------------------------------------------- one-hot
-
-
-@family(
-    "one-hot",
-    title="F.one_hot shape and rows",
-    topic=TOPIC,
-    terms=("one-hot-encoding", "cross-entropy-loss"),
-    levels={
-        1: "output shape with num_classes",
-        2: "the one-hot row for a label",
-        3: "num_classes left out (inferred)",
-    },
-)
-def one_hot(rng: np.random.Generator, level: int) -> Question:
-    import torch
-    import torch.nn.functional as F
-
-    header = "import torch\nimport torch.nn.functional as F\n"
-    if level == 1:
-        classes = pick(rng, (3, 4, 5, 6, 7, 8, 10))
-        shape = sample(rng, pick(rng, (1, 2)), [v for v in range(2, 10) if v != classes])
-        y = F.one_hot(torch.zeros(shape, dtype=torch.long), num_classes=classes)
-        result = shape_of(y)
-        code = (
-            f"labels = torch.randint(0, {classes}, {fmt_shape(shape)})\n"
-            f"y = F.one_hot(labels, num_classes={classes})"
-        )
-        return Question(
-            level=level,
-            params={"labels_shape": shape, "num_classes": classes},
-            prompt=f"What is the shape of y? {shape_form()}",
-            code=code,
-            expected=Expected("shape", result),
-            explanation=(
-                f"Every label becomes a vector of length num_classes = {classes}, so a new "
-                f"last dim is added: {fmt_shape(shape)} + ({classes},)\n→ {fmt_shape(result)}"
-            ),
-            proof=header + code + "\nprint(tuple(y.shape))",
-        )
-    if level == 2:
-        classes = pick(rng, (3, 4, 5, 6, 7))
-        labels = [int(v) for v in rng.integers(0, classes, size=pick(rng, (3, 4, 5)))]
-        row = int(rng.integers(len(labels)))
-        y = F.one_hot(torch.tensor(labels), num_classes=classes)
-        values = tuple(float(v) for v in y[row].tolist())
-        code = f"labels = torch.tensor({labels})\ny = F.one_hot(labels, num_classes={classes})"
-        return Question(
-            level=level,
-            params={"labels": labels, "num_classes": classes, "row": row},
-            prompt=f"What is y[{row}]? Answer as a list of 0s and 1s like [0, 1, 0].",
-            code=code,
-            expected=Expected("floats", values, decimals=0),
-            explanation=(
-                f"y[{row}] encodes labels[{row}] = {labels[row]}: {classes} zeros with a 1 at "
-                f"index {labels[row]} (counting from 0).\n→ "
-                + "["
-                + ", ".join(f"{v:.0f}" for v in values)
-                + "]"
-            ),
-            proof=header
-            + code
-            + f'\nprint("[" + ", ".join(f"{{v:.0f}}" for v in y[{row}].tolist()) + "]")',
-        )
-    shape = pick(rng, ((4,), (5,), (6,), (2, 3), (3, 2), (2, 4)))
-    labels_flat = [int(v) for v in rng.integers(0, pick(rng, (4, 5, 6, 7)), size=math.prod(shape))]
-    labels_arr = torch.tensor(labels_flat).reshape(shape)
-    labels = labels_arr.tolist()
-    y = F.one_hot(labels_arr)
-    result = shape_of(y)
-    top, distinct = max(labels_flat), len(set(labels_flat))
-    code = f"labels = torch.tensor({labels})\ny = F.one_hot(labels)"
-    return Question(
-        level=level,
-        params={"labels": labels, "labels_shape": list(shape), "num_classes": None},
-        prompt=f"What is the shape of y? {shape_form()}",
-        code=code,
-        expected=Expected("shape", result),
-        explanation=(
-            f"Without num_classes, one_hot uses max(labels) + 1 = {top} + 1 classes"
-            + (
-                f" — not the number of distinct labels ({distinct})."
-                if distinct != top + 1
-                else " (here that happens to equal the number of distinct labels)."
-            )
-            + f"\nA new last dim of that size is added to the labels' shape {fmt_shape(shape)} → "
-            + fmt_shape(result)
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "cat joins along an existing dim (sizes add); stack adds a new dim of size "
+            "len(tensors) (a negative dim counts in the result); hstack joins dim 1 (dim 0 for "
+            "1-D); vstack joins dim 0 after making 1-D tensors rows.",
+            f"{count} tensors of shape {fmt_shape(shapes[0])}"
+            + ("" if dim is None else f", dim={dim}")
+            + f", torch.{fn}.",
         ),
-        proof=header + code + "\nprint(tuple(y.shape))",
+        proof="import torch\n" + code + "\nprint(tuple(y.shape))",
     )

@@ -1,4 +1,4 @@
-"""Tensor shape questions: reshape, permute/transpose and broadcasting.
+"""Tensor shape questions: reshape/view and permute/transpose/movedim.
 
 Each graded answer is what torch does at question time (meta tensors when only shapes
 matter, tiny CPU tensors when the error or the values matter). In "pick one" questions the
@@ -8,16 +8,22 @@ wrong options are plausible mistakes; only the right option comes from torch.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     ERROR,
     PICK,
     choice_answer,
     fmt_shape,
     join_args,
+    option_mistakes,
     pick,
     product_text,
     sample,
@@ -33,18 +39,6 @@ if TYPE_CHECKING:
     import torch
 
 TOPIC = "tensors"
-
-
-def _bcast(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...] | None:
-    """Broadcast shape for *distractors* only (the graded answer always comes from torch)."""
-    n = max(len(a), len(b))
-    pa, pb = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
-    out = []
-    for x, y in zip(pa, pb, strict=True):
-        if x != y and 1 not in (x, y):
-            return None
-        out.append(max(x, y))
-    return tuple(out)
 
 
 def _prime_factors(n: int) -> list[int]:
@@ -179,11 +173,15 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
     if result is not None:
         distractors += [fmt_shape(result[::-1]), fmt_shape(shape), fmt_shape(x_shape)]
     else:
+        careless = ""  # the shape a reader who misses the error would give
         if pre is not None:
-            distractors.append(fmt_shape(shape_of(x.reshape(*target))))
+            careless = fmt_shape(shape_of(x.reshape(*target)))
+            distractors.append(careless)
         if target.count(-1) == 1:
+            careless = careless or fmt_shape(numel // known if v == -1 else v for v in target)
             distractors.append(fmt_shape(numel // known if v == -1 else v for v in target))
         elif -1 not in target:
+            careless = careless or fmt_shape(target)
             distractors.append(fmt_shape(target))
         distractors += [fmt_shape(shape), fmt_shape(x_shape[::-1])]
     expected = choice_answer(rng, correct, distractors)
@@ -253,6 +251,53 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
         "tuple(y.shape)",
         ERROR,
     )
+    target_n = product_text([v for v in target if v != -1] or [1])
+    if result is not None:
+        slips = [
+            (
+                ERROR,
+                "thought-it-fails",
+                "expected an error",
+                f"x has {n_expr} elements and the target keeps them all"
+                + (f"; {method} on a non-contiguous tensor works here" if pre is not None else "")
+                + ", so it runs.",
+            ),
+            (
+                fmt_shape(shape),
+                "kept-input-shape",
+                "kept x's shape",
+                f"{method} returns the shape you ask for, {join_args(target)}, not x's own shape.",
+            ),
+            (
+                fmt_shape(result[::-1]),
+                "reversed-order",
+                "reversed the sizes",
+                "The sizes come out in the order they are passed.",
+            ),
+            (
+                fmt_shape(x_shape),
+                "kept-transposed-shape",
+                "kept the transposed shape",
+                f"After {pre_code[1:] or 'the layout change'} x is {fmt_shape(x_shape)}, but "
+                f"{method} then regroups it into the target.",
+            ),
+        ]
+    else:
+        why = {
+            "two": "only one size may be -1",
+            "indivisible": f"{numel} / {known} is not a whole number, so -1 has no value",
+        }.get(kind, f"x has {numel} elements but the target needs {target_n}")
+        if pre is not None and method == "view":
+            why = ".view cannot merge dims that a transpose or permute made non-adjacent"
+        slips = [
+            (text, slug, label, f"It raises: {why}.")
+            for text, slug, label in (
+                (careless, "missed-the-error", "missed the error"),
+                (fmt_shape(shape), "kept-input-shape", "kept x's shape"),
+                (fmt_shape(x_shape[::-1]), "reversed-order", "reversed the sizes"),
+            )
+        ]
+    mistakes = option_mistakes(expected, slips)[:3]
     return Question(
         level=level,
         params={"shape": shape, "pre": pre, "method": method, "target": target, "case": kind},
@@ -261,6 +306,13 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(lines),
         proof=proof,
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "view/reshape keep the element count (one -1 is inferred from it); .view also needs "
+            "the memory layout to allow it without a copy (.reshape copies when it must).",
+            f"x{pre_code} has shape {fmt_shape(x_shape)} ({n_expr} elements); "
+            f"the target is ({join_args(target)}).",
+        ),
     )
 
 
@@ -365,160 +417,76 @@ def permute_shape(rng: np.random.Generator, level: int) -> Question:
             )
             lines.append(f"{fmt_shape(before)} → {after}")
     shape_out = shape_of(x)
+    expected = Expected("shape", shape_out)
+
+    def replay(slip: str) -> tuple[int, ...]:
+        """The shape when every op is read with ``slip``: the other direction of permute, or
+        movedim read as a swap."""
+        dims = list(shape)
+        for op in ops:
+            name, args = op[0], op[1:]
+            if name == "permute":
+                if slip == "inverse":
+                    new = [0] * len(dims)
+                    for i, p in enumerate(args):
+                        new[p] = dims[i]
+                    dims = new
+                else:
+                    dims = [dims[p] for p in args]
+            elif name in ("transpose", "mT"):
+                a, b = (-2, -1) if name == "mT" else args
+                dims[a], dims[b] = dims[b], dims[a]
+            else:
+                src, dst = ([v] if isinstance(v, int) else v for v in args)
+                if slip == "swap":
+                    for a, b in zip(src, dst, strict=True):
+                        dims[a], dims[b] = dims[b], dims[a]
+                else:
+                    dims = list(shape_of(torch.movedim(torch.zeros(dims, device="meta"), *args)))
+        return tuple(dims)
+
+    mistakes = [
+        Mistake(
+            "inverse-permutation",
+            "read permute backwards",
+            replay("inverse"),
+            "permute(dims) puts input dim dims[i] at position i (it lists where each output "
+            "dim comes from, not where each input dim goes).",
+        ),
+        Mistake(
+            "movedim-as-swap",
+            "read movedim as a swap",
+            replay("swap"),
+            "movedim lifts a dim out and reinserts it; the others keep their order (a swap is "
+            "transpose).",
+        ),
+        Mistake(
+            "unchanged",
+            "kept the shape",
+            tuple(shape),
+            f"{chain[1:]} reorders the dims: the sizes move with them.",
+        ),
+        Mistake(
+            "reversed-all",
+            "reversed every dim",
+            tuple(shape[::-1]),
+            "Only the dims named move; reversing them all is permute with every dim reversed.",
+        ),
+    ]
     code = f"x = torch.zeros({join_args(shape)})\ny = x{chain}"
     return Question(
         level=level,
         params={"shape": shape, "ops": ops},
         prompt=f"What is the shape of y? {shape_form()}",
         code=code,
-        expected=Expected("shape", shape_out),
-        explanation="\n".join(lines),
-        proof="import torch\n" + code + "\nprint(tuple(y.shape))",
-    )
-
-
-# ---------------------------------------------------------------- broadcast
-
-
-def _pair(rng: np.random.Generator, kind: str) -> tuple[int, int]:
-    """Sizes (a, b) at one aligned position: equal, one of them 1, or clashing."""
-    n = pick(rng, (2, 3, 4, 5, 6, 7))
-    if kind == "eq":
-        return n, n
-    if kind == "a1":
-        return 1, n
-    if kind == "b1":
-        return n, 1
-    m = pick(rng, [v for v in (2, 3, 4, 5, 6, 7) if v != n])
-    return n, m
-
-
-@family(
-    "broadcast",
-    title="Broadcasting: result shape or error",
-    topic=TOPIC,
-    terms=(),
-    levels={
-        1: "same number of dims",
-        2: "different numbers of dims (right-aligned)",
-        3: "in-place ops (a += b)",
-    },
-)
-def broadcast(rng: np.random.Generator, level: int) -> Question:
-    import torch
-
-    if level == 1:
-        n_common, extra_a, extra_b = pick(rng, (2, 3)), 0, 0
-    elif level == 2:
-        n_common = pick(rng, (1, 2, 3))
-        extra = pick(rng, (1, 2))
-        extra_a, extra_b = (extra, 0) if rng.integers(2) else (0, extra)
-    else:
-        n_common = pick(rng, (1, 2, 3))
-        extra_a, extra_b = (pick(rng, (0, 1)), 0) if rng.integers(4) else (0, 1)
-
-    if level < 3:
-        case = "clash" if rng.integers(20) < 7 else "ok"
-        kinds = [pick(rng, ("eq", "a1", "b1", "a1", "b1")) for _ in range(n_common)]
-    else:
-        # ok: b fits into a; grow: broadcastable but bigger than a; clash: not broadcastable.
-        case = pick(rng, ("ok", "ok", "ok", "grow", "grow", "clash")) if extra_b == 0 else "grow"
-        kinds = [pick(rng, ("eq", "b1")) for _ in range(n_common)]
-        if case == "grow" and extra_b == 0:
-            kinds[int(rng.integers(n_common))] = "a1"
-    if case == "clash":
-        kinds[int(rng.integers(n_common))] = "clash"
-    pairs = [_pair(rng, k) for k in kinds]
-    a_shape = [pick(rng, (2, 3, 4, 5, 6, 7, 8)) for _ in range(extra_a)] + [p[0] for p in pairs]
-    b_shape = [pick(rng, (2, 3, 4, 5, 6, 7, 8)) for _ in range(extra_b)] + [p[1] for p in pairs]
-
-    a, b = torch.zeros(a_shape), torch.zeros(b_shape)
-    op = "a + b" if level < 3 else pick(rng, ("a += b", "a.add_(b)", "a.mul_(b)"))
-    message = ""
-    try:
-        if level < 3:
-            result: tuple[int, ...] | None = shape_of(a + b)
-        else:
-            if op == "a += b":
-                a += b
-            else:
-                getattr(a, op[2:6])(b)
-            result = shape_of(a)
-    except RuntimeError as err:
-        result, message = None, torch_msg(err)
-    try:  # what the out-of-place a + b would give, for the explanation of in-place ops
-        plain: tuple[int, ...] | None = shape_of(torch.zeros(a_shape) + torch.zeros(b_shape))
-    except RuntimeError:
-        plain = None
-    correct = ERROR if result is None else fmt_shape(result)
-
-    distractors = [] if result is None else [ERROR]
-    n = max(len(a_shape), len(b_shape))
-    left = _bcast(a_shape + [1] * (n - len(a_shape)), b_shape + [1] * (n - len(b_shape)))
-    rmax = [
-        max(x, y)
-        for x, y in zip(
-            [1] * (n - len(a_shape)) + a_shape, [1] * (n - len(b_shape)) + b_shape, strict=True
-        )
-    ]
-    if level == 3 and plain is not None:
-        distractors.append(fmt_shape(plain))
-    if left is not None:
-        distractors.append(fmt_shape(left))
-    distractors += [fmt_shape(rmax), fmt_shape(a_shape), fmt_shape(b_shape), fmt_shape(rmax[::-1])]
-    expected = choice_answer(rng, correct, distractors)
-
-    def padded(s: list[int]) -> str:
-        return "(" + ", ".join(["·"] * (n - len(s)) + [str(v) for v in s]) + ")"
-
-    align = f"Right-aligned: a {padded(a_shape)} and b {padded(b_shape)}"
-    rule = "each pair must be equal or contain a 1 (a missing dim counts as 1)"
-    if level < 3:
-        if result is not None:
-            lines = [f"{align}; {rule}.", f"Every 1 stretches to the other size → {correct}"]
-        else:
-            lines = [
-                f"{align}; {rule}.",
-                "One pair has two different sizes, neither 1.",
-                f"torch: “{message}”",
-            ]
-    else:
-        lines = [f"An in-place op writes into a, so a's shape {fmt_shape(a_shape)} cannot change."]
-        if plain is None:
-            lines += [
-                f"{align}: a clashing pair, so it does not even broadcast.",
-                f"torch: “{message}”",
-            ]
-        elif result is not None:
-            lines += [
-                f"a + b would broadcast to {fmt_shape(plain)}, which is a's own shape, so it "
-                f"runs → {correct}"
-            ]
-        else:
-            lines += [
-                f"a + b would broadcast to {fmt_shape(plain)}, bigger than a.",
-                f"torch: “{message}”",
-            ]
-    code = f"a = torch.zeros({join_args(a_shape)})\nb = torch.zeros({join_args(b_shape)})\n"
-    if level < 3:
-        code += "y = a + b"
-        prompt = f"What is the shape of y, or does the last line raise an error? {PICK}"
-        body, ok = ["y = a + b"], "tuple(y.shape)"
-    else:
-        code += op
-        prompt = f"After the last line, what is a's shape — or does it raise an error? {PICK}"
-        body, ok = [op], "tuple(a.shape)"
-    proof = (
-        "import torch\n"
-        f"a = torch.zeros({join_args(a_shape)})\nb = torch.zeros({join_args(b_shape)})\n"
-        + try_print(body, ok, ERROR)
-    )
-    return Question(
-        level=level,
-        params={"a": a_shape, "b": b_shape, "op": op, "in_place": level == 3},
-        prompt=prompt,
-        code=code,
         expected=expected,
         explanation="\n".join(lines),
-        proof=proof,
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "permute(dims): output dim i is input dim dims[i]; transpose(a, b) and .mT swap two "
+            "dims; movedim(src, dst) moves a dim and keeps the others in order. Negative dims "
+            "count from the end.",
+            f"x is {fmt_shape(shape)}; apply {chain[1:]} step by step.",
+        ),
+        proof="import torch\n" + code + "\nprint(tuple(y.shape))",
     )
