@@ -10,13 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from dlquiz.questions.base import Question, family
+from dlquiz.questions.base import (
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     PICK,
     TORCH_HEADER,
     choice_answer,
     fmt_shape,
     join_args,
+    option_mistakes,
     pick,
     sample,
     shape_of,
@@ -90,6 +95,14 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
 
         as_if = [*x_shape[:-1], d_out]
         wrong = [[*x_shape[:-1], x_shape[-1]], [d_out, *x_shape[:-1]]]
+        named = [
+            ("kept-last-dim", "kept x's last dim", f"The last dim becomes out_features = {d_out}."),
+            (
+                "features-first",
+                "put the features first",
+                "Leading dims pass through unchanged; the new size is the last dim.",
+            ),
+        ]
         good = (
             f"nn.Linear acts on the last dim only: it must equal in_features = {d_in}; it "
             f"becomes out_features = {d_out}, leading dims pass through."
@@ -147,6 +160,16 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
             [batch, c_out, ho - 1, wo - 1],
             [batch, c_in, ho, wo],
             [batch, c_out, h - k, w - k],
+        ]
+        named = [
+            ("ignored-kernel", "kept H and W", f"H_out = ⌊({h} + 2·{pad} − {k})/{stride}⌋ + 1."),
+            ("off-by-one", "off by one", "Count the first window too: the + 1 in ⌊…⌋ + 1."),
+            ("kept-in-channels", "kept in_channels", f"The output has out_channels = {c_out}."),
+            (
+                "forgot-plus-one",
+                "forgot the + 1",
+                "H_out = ⌊(H + 2p − k)/s⌋ + 1: the + 1 counts the first window.",
+            ),
         ]
         good = (
             f"Conv2d reads channels from dim 1 of (N, C, H, W): {x_shape[1]} = in_channels.\n"
@@ -207,6 +230,15 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
 
         as_if = [batch, n_cls]
         wrong = [[batch, right], [batch, c_out, ho, wo], [batch, feats]]
+        named = [
+            (
+                "stopped-at-flatten",
+                "stopped at the Flatten",
+                f"The Linear maps to {n_cls} outputs.",
+            ),
+            ("forgot-flatten", "skipped the Flatten", "Flatten merges C·H·W before the Linear."),
+            ("used-in-features", "gave in_features", f"The Linear outputs {n_cls} features."),
+        ]
         flat = (
             f"The conv gives (N, {c_out}, {ho}, {wo}) (H_out = {h} + 2·{pad} − {k} + 1 = {ho}); "
             f"Flatten keeps N and merges the rest: {c_out}·{ho}·{wo} = {right}."
@@ -237,6 +269,11 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
 
         as_if = [batch, q_len, k_len]
         wrong = [[batch, q_len, width], [batch, k_len, q_len], [batch, width, width]]
+        named = [
+            ("kept-q-shape", "kept q's shape", f"Scores pair queries with keys: {q_len}×{k_len}."),
+            ("swapped-q-k", "keys before queries", "Rows come from q, columns from k."),
+            ("width-by-width", "d×d", "Contracting over d leaves queries × keys."),
+        ]
         good = (
             f"k transposed is (B, d, S) = ({batch}, {width}, {k_len}); per batch entry "
             f"({q_len}×{width})·({width}×{k_len}) → {q_len}×{k_len}: one score per query–key pair."
@@ -255,6 +292,15 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
     correct = err_text if result is None else _runs(result)
     distractors = [err_text, _runs(as_if)] + [_runs(s) for s in wrong]
     expected = choice_answer(rng, correct, distractors)
+    first_good = good.split("\n")[0]
+    slips = [
+        (err_text, "thought-it-fails", "expected an error", f"It runs: {first_good}"),
+        (_runs(as_if), "missed-the-error", "missed the error", f"It raises: {bad}"),
+    ]
+    slips += [
+        (_runs(shape), slug, name, text)
+        for shape, (slug, name, text) in zip(wrong, named, strict=True)
+    ]
     if result is None:
         explanation = f"{bad}\ntorch: “{message}”"
     else:
@@ -274,4 +320,16 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation=explanation,
         proof=proof,
+        mistakes=keep_mistakes(expected, option_mistakes(expected, slips)),
+        hints=(
+            {
+                1: "nn.Linear(in, out) needs x's last dim to be in; it becomes out.",
+                2: "Conv2d reads (N, C, H, W): dim 1 must be in_channels; each side is "
+                "⌊(H + 2p − k)/s⌋ + 1.",
+                3: "Flatten gives C·H·W, which must equal the Linear's in_features; q @ kᵀ needs "
+                "the last dims of q and k to meet.",
+            }[level],
+            f"x is {fmt_shape(x_shape)}; {call.split(' = ')[1]} with "
+            + ", ".join(f"{k_}={v}" for k_, v in params.items() if k_ not in ("kind", "x")),
+        ),
     )
