@@ -9,7 +9,13 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     pick,
 )
@@ -109,6 +115,99 @@ def activation(rng: np.random.Generator, level: int) -> Question:
             f"e^x = {vec(exps)}, total = {num(sum(exps), 3)}; divide each by the total",
         ]
     lines.append(f"y = {vec(y)}")
+    expected = Expected("floats", y, decimals=3)
+
+    def sig(v: float) -> float:
+        return 1 / (1 + math.exp(-v))
+
+    total = sum(x)
+    exps = [math.exp(v) for v in x]
+    slips: dict[str, list[tuple[str, str, list[float], str]]] = {
+        "relu": [
+            ("kept-negatives", "kept the negatives", x, "ReLU sets every negative input to 0."),
+            (
+                "took-abs",
+                "took absolute values",
+                [abs(v) for v in x],
+                "ReLU zeroes negatives; it does not flip their sign.",
+            ),
+        ],
+        "leaky_relu": [
+            (
+                "zeroed-negatives",
+                "zeroed the negatives",
+                [max(v, 0.0) for v in x],
+                f"Leaky ReLU keeps a small slope: negatives become {slope}·x, not 0.",
+            ),
+            (
+                "default-slope",
+                "used slope 0.01",
+                [v if v >= 0 else 0.01 * v for v in x],
+                f"This layer's negative_slope is {slope}, not the default 0.01.",
+            ),
+            ("kept-negatives", "kept the negatives", x, f"Negatives are multiplied by {slope}."),
+        ],
+        "sigmoid": [
+            (
+                "dropped-minus",
+                "used e^x",
+                [1 / (1 + math.exp(v)) for v in x],
+                "σ(x) = 1/(1 + e^(−x)): the exponent is −x, so σ(x) > 0.5 for x > 0.",
+            ),
+            (
+                "tanh-instead",
+                "used tanh",
+                [math.tanh(v) for v in x],
+                "That is tanh (range −1 to 1); the sigmoid's range is 0 to 1.",
+            ),
+        ],
+        "tanh": [
+            (
+                "sigmoid-instead",
+                "used the sigmoid",
+                [sig(v) for v in x],
+                "That is σ (range 0 to 1); tanh ranges from −1 to 1.",
+            ),
+            (
+                "half-argument",
+                "used 2σ(x) − 1",
+                [2 * sig(v) - 1 for v in x],
+                "tanh(x) = 2σ(2x) − 1: the sigmoid's argument is doubled.",
+            ),
+        ],
+        "softmax": [
+            (
+                "forgot-exp",
+                "normalised x itself",
+                [v / total for v in x] if total else [],
+                "Softmax exponentiates first: e^(x_i) / Σ e^(x_j).",
+            ),
+            (
+                "forgot-normalising",
+                "did not divide",
+                exps,
+                "After exponentiating, divide by the total so the outputs sum to 1.",
+            ),
+            (
+                "sigmoid-each",
+                "applied the sigmoid",
+                [sig(v) for v in x],
+                "Softmax couples the entries: each is divided by the sum of all exponentials.",
+            ),
+        ],
+    }
+    mistakes = [
+        Mistake(slug, name, tuple(vals), feedback) for slug, name, vals, feedback in slips[fn]
+    ]
+    rules = {
+        "relu": "ReLU(x) = max(0, x).",
+        "leaky_relu": "LeakyReLU(x) = x if x ≥ 0, else negative_slope·x.",
+        "sigmoid": "σ(x) = 1 / (1 + e^(−x)).",
+        "tanh": "tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x)).",
+        "softmax": "softmax(x)_i = e^(x_i) / Σ_j e^(x_j).",
+    }
+    first = f"{_ACT_NAMES[fn]} of {x[0]}" if fn != "softmax" else f"e^{par(x[0])} / Σ e^(x_j)"
+    extra = f" with negative_slope = {slope}" if slope else ""
 
     return Question(
         level=level,
@@ -116,9 +215,11 @@ def activation(rng: np.random.Generator, level: int) -> Question:
         prompt=f"The vector x = {x} goes through {_ACT_NAMES[fn]}, as in the code. "
         f"What is y? {list_form(len(x))}",
         code=code,
-        expected=Expected("floats", y, decimals=3),
+        expected=expected,
         explanation="\n".join(lines),
         proof=f"import torch\nfrom torch import nn\n{code}\n{floats_proof('y')}",
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(rules[fn], f"x = {x}{extra}: start with {first}, then the others."),
     )
 
 
@@ -183,13 +284,73 @@ def cross_entropy(rng: np.random.Generator, level: int) -> Question:
         lines.append(f"loss = {num(loss, 3)}")
 
     what = "the mean loss over the batch" if batch > 1 else "the loss"
+    expected = Expected("float", loss, decimals=3)
+    plain = sum(nll) / batch
+    shifted = [lse[i] - logits[i][t + 1] if t + 1 < n_cls else None for i, t in enumerate(targets)]
+    mistakes = [
+        Mistake(
+            "summed-batch",
+            "summed over the batch",
+            sum(nll),
+            "The default reduction is the mean: divide the sum by the batch size, 2.",
+        ),
+        Mistake(
+            "ignored-smoothing",
+            "ignored label smoothing",
+            plain,
+            f"label_smoothing={eps} moves {eps} of the target's weight onto all {n_cls} classes "
+            "evenly, which raises the loss.",
+        ),
+        Mistake(
+            "forgot-softmax",
+            "used the raw logit",
+            -sum(row[t] for row, t in zip(logits, targets, strict=True)) / batch,
+            "Cross-entropy takes −log of the softmax probability: log Σ e^(z_j) − z_t, not −z_t.",
+        ),
+        Mistake(
+            "dropped-minus",
+            "dropped the minus sign",
+            -loss,
+            "The loss is −log p_t, which is never negative.",
+        ),
+        Mistake(
+            "log-base-ten",
+            "used log base 10",
+            loss / math.log(10),
+            "PyTorch uses the natural log (ln).",
+        ),
+    ]
+    if None not in shifted:
+        mistakes.append(
+            Mistake(
+                "counted-classes-from-one",
+                "counted classes from 1",
+                sum(v for v in shifted if v is not None) / batch,
+                f"Class indices start at 0: target {targets[0]} is entry {targets[0]} of the "
+                "logits, counting from 0.",
+            )
+        )
+    if batch == 1:
+        mistakes = [m for m in mistakes if m.id != "summed-batch"]
+    if not eps:
+        mistakes = [m for m in mistakes if m.id != "ignored-smoothing"]
+    row0, t0 = logits[0], targets[0]
+    hint2 = f"log({' + '.join(f'e^{par(v)}' for v in row0)}) − {par(row0[t0])}" + (
+        " for the first sample; then average the two" if batch > 1 else ""
+    )
     return Question(
         level=level,
         params={"logits": logits, "targets": targets, "label_smoothing": eps},
         prompt=f"What is {what} computed by the code (class indices count from 0)? {float_form()}",
         code=code,
-        expected=Expected("float", loss, decimals=3),
+        expected=expected,
         explanation="\n".join(lines),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "Per sample: loss = −log softmax(z)[t] = log Σ_j e^(z_j) − z_t; the mean over the "
+            "batch; with smoothing ε: (1 − ε)·(−log p_t) + (ε/C)·Σ_k (−log p_k).",
+            hint2,
+        ),
         proof=f"import torch\nimport torch.nn.functional as F\n{code}\n"
         f"{float_proof('loss.item()')}",
     )
@@ -249,13 +410,67 @@ def mse(rng: np.random.Generator, level: int) -> Question:
         lines.append(f"L1 loss uses absolute values: {vec(ab, 1)}, sum = {num(sum(ab), 1)}")
         lines.append(f"mean over n = {n}: {num(sum(ab), 1)} / {n} = {num(loss, 3)}")
 
+    expected = Expected("float", loss, decimals=3)
+    sq_sum = sum(d * d for d in diffs)
+    abs_sum = sum(abs(d) for d in diffs)
+    options = {
+        "summed": (
+            "summed instead of averaging",
+            sq_sum if kind == "mse_mean" else abs_sum,
+            f"The default reduction is the mean: divide by n = {n}.",
+        ),
+        "averaged": (
+            "averaged instead of summing",
+            sq_sum / n,
+            "reduction='sum' adds the squared errors and stops there.",
+        ),
+        "forgot-square": (
+            "forgot to square",
+            abs_sum / n if kind == "mse_mean" else abs_sum,
+            "MSE squares each difference before reducing.",
+        ),
+        "took-root": (
+            "took the square root",
+            math.sqrt(sq_sum / n),
+            "That is the RMSE; MSE stops before the square root.",
+        ),
+        "squared": (
+            "squared the differences",
+            sq_sum / n,
+            "L1 loss takes absolute differences, not squares.",
+        ),
+        "kept-signs": (
+            "kept the signs",
+            sum(diffs) / n,
+            "L1 loss takes the absolute value of each difference first.",
+        ),
+    }
+    wanted = {
+        "mse_mean": ("summed", "forgot-square", "took-root"),
+        "mse_sum": ("averaged", "forgot-square"),
+        "l1_mean": ("summed", "squared", "kept-signs"),
+    }[kind]
+    mistakes = [Mistake(slug, *options[slug]) for slug in wanted]
+    first = f"({pred[0]} − {par(target[0])})"
+    hint2 = {
+        "mse_mean": f"({first}² + … over all {n} pairs) / {n}",
+        "mse_sum": f"{first}² + … over all {n} pairs",
+        "l1_mean": f"(|{first}| + … over all {n} pairs) / {n}",
+    }[kind]
+
     return Question(
         level=level,
         params={"kind": kind, "pred": pred, "target": target},
         prompt=f"What loss does the code compute? {float_form()}",
         code=code,
-        expected=Expected("float", loss, decimals=3),
+        expected=expected,
         explanation="\n".join(lines),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "MSE = mean of (pred − target)²; reduction='sum' skips the division; L1 = mean of "
+            "|pred − target|.",
+            hint2,
+        ),
         proof=f"import torch\nimport torch.nn.functional as F\n{code}\n"
         f"{float_proof('loss.item()')}",
     )
