@@ -9,7 +9,13 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     pick,
     sample,
@@ -92,30 +98,67 @@ def dropout_scaling(rng: np.random.Generator, level: int) -> Question:
         state_txt = f"nn.Dropout(p={p}) has been switched to eval mode."
         ask = f"What does an input element equal to {x} come out as?"
 
-    if level == 1:
-        got = f"{out:.3f}"
-        distractors = [x, x / (1 - p), x * (1 - p), x * p, x / p, 0.0]
-        choices = [got]
-        for v in distractors:
-            text = f"{v:.3f}"
-            if text not in choices and not near_tie(v, 3):
-                choices.append(text)
-            if len(choices) == 4:
-                break
-        order = rng.permutation(len(choices))
-        shuffled = tuple(choices[int(i)] for i in order)
-        expected = Expected("choice", shuffled.index(got), choices=shuffled)
+    # A value is asked for, so it is typed (no options to read as numbers).
+    expected = Expected("float", out, decimals=3)
+    keep = 1 - p
+    mistakes = [
+        Mistake(
+            "unscaled",
+            "left it unscaled",
+            x,
+            f"In training the survivors are scaled by 1/(1 − p) = 1/{keep:g}, so the expected "
+            "output equals the input.",
+        ),
+        Mistake(
+            "multiplied-by-keep",
+            "multiplied by 1 − p",
+            x * keep,
+            f"Inverted dropout divides by 1 − p = {keep:g} during training; multiplying by it "
+            "is the old test-time rule.",
+        ),
+        Mistake(
+            "divided-by-p",
+            "divided by p",
+            x / p,
+            f"The scale is 1/(1 − p), the inverse of the keep probability {keep:g}, not 1/p.",
+        ),
+        Mistake(
+            "scaled-in-eval",
+            "scaled in eval mode",
+            x / keep,
+            "In eval mode dropout is the identity: no zeroing and no scaling.",
+        ),
+        Mistake(
+            "zeroed",
+            "zeroed it",
+            0.0,
+            "This element is kept in training (the prompt says so)"
+            if mode == "train"
+            else "In eval mode nothing is zeroed.",
+        ),
+    ]
+    if mode == "train":
+        mistakes = [m for m in mistakes if m.id != "scaled-in-eval"]
     else:
-        expected = Expected("float", out, decimals=3)
+        mistakes = [
+            m for m in mistakes if m.id in ("scaled-in-eval", "multiplied-by-keep", "zeroed")
+        ]
 
     return Question(
         level=level,
         params={"mode": mode, "p": p, "x": x},
-        prompt=f"{state_txt} {ask}" + ("" if level == 1 else f" {float_form()}"),
+        prompt=f"{state_txt} {ask} {float_form()}",
         code=code,
         expected=expected,
         explanation="\n".join(lines),
         proof=proof,
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "Training: each element is zeroed with probability p and survivors are multiplied by "
+            "1/(1 − p); eval: dropout passes everything through unchanged.",
+            f"x = {x}, p = {p}, mode = {mode}: "
+            + (f"{x} / (1 − {p})" if mode == "train" else "nothing happens to it"),
+        ),
     )
 
 
@@ -159,14 +202,50 @@ def entropy(rng: np.random.Generator, level: int) -> Question:
         "= −(" + " + ".join(f"{q}·{log} {q}" for q in probs) + ")",
         "= " + " + ".join(num(t, 3) for t in terms) + f" = {num(h, 3)} {unit_name}",
     ]
+    expected = Expected("float", h, decimals=3)
+    nats = -sum(q * math.log(q) for q in probs)
+    mistakes = [
+        Mistake(
+            "wrong-log-base",
+            "used the other log",
+            nats if bits else nats / math.log(2),
+            "Bits use log₂ (divide nats by ln 2); nats use the natural log."
+            if bits
+            else "Nats use the natural log ln; log₂ gives bits.",
+        ),
+        Mistake(
+            "dropped-minus",
+            "dropped the minus sign",
+            -h,
+            "H = −Σ p·log p: the logs of probabilities are negative, so the minus makes H ≥ 0.",
+        ),
+        Mistake(
+            "forgot-weights",
+            "forgot to weight by p",
+            -sum(fn(q) for q in probs),
+            "Each −log p is weighted by its probability p before summing.",
+        ),
+        Mistake(
+            "log-base-ten",
+            "used log base 10",
+            nats / math.log(10),
+            f"Use {log}: entropy in {unit_name}.",
+        ),
+    ]
+
     return Question(
         level=level,
         params={"probs": probs, "unit": unit_name},
         prompt=f"What is the entropy of the distribution p = {probs}, in {unit_name}? "
         f"{float_form()}",
         code=code,
-        expected=Expected("float", h, decimals=3),
+        expected=expected,
         explanation="\n".join(lines),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "H(p) = −Σ p·log p: ln for nats, log₂ for bits (nats / ln 2).",
+            "−(" + " + ".join(f"{q}·{log} {q}" for q in probs) + ")",
+        ),
         proof="import math\nimport torch\nfrom torch.distributions import Categorical\n"
         f"{code}\n{float_proof(('h_bits' if bits else 'h') + '.item()')}",
     )
@@ -323,6 +402,93 @@ def confusion_metrics(rng: np.random.Generator, level: int) -> Question:
             f"{2 * ctp} / ({2 * ctp} + {cfp} + {cfn}) = {value:.3f}"
         )
 
+    expected = Expected("float", value, decimals=3)
+    precision_v, recall_v = ctp / (ctp + cfp), ctp / (ctp + cfn)
+    slips = {
+        "accuracy": [
+            (
+                "forgot-true-negatives",
+                "left out TN",
+                ctp / total,
+                f"Accuracy counts every correct prediction: TP + TN = {ctp} + {ctn}.",
+            ),
+            (
+                "error-rate",
+                "gave the error rate",
+                (cfp + cfn) / total,
+                "That is the share of wrong predictions; accuracy is the share of right ones.",
+            ),
+        ],
+        "precision": [
+            (
+                "swapped-precision-recall",
+                "gave the recall",
+                recall_v,
+                f"Precision divides by the predicted positives TP + FP = {ctp + cfp}; recall "
+                "divides by the real positives.",
+            ),
+            (
+                "used-accuracy",
+                "gave the accuracy",
+                (ctp + ctn) / total,
+                "Precision only looks at what was predicted positive: TP / (TP + FP).",
+            ),
+        ],
+        "recall": [
+            (
+                "swapped-precision-recall",
+                "gave the precision",
+                precision_v,
+                f"Recall divides by the real positives TP + FN = {ctp + cfn}; precision divides by "
+                "the predicted positives.",
+            ),
+            (
+                "used-accuracy",
+                "gave the accuracy",
+                (ctp + ctn) / total,
+                "Recall only looks at the real positives: TP / (TP + FN).",
+            ),
+        ],
+        "specificity": [
+            (
+                "gave-recall",
+                "gave the recall",
+                recall_v,
+                "Specificity is the recall of the negatives: TN / (TN + FP).",
+            ),
+            (
+                "negative-predictive-value",
+                "divided by TN + FN",
+                ctn / (ctn + cfn),
+                f"Specificity divides by the real negatives TN + FP = {ctn + cfp}.",
+            ),
+        ],
+        "f1": [
+            (
+                "arithmetic-mean",
+                "averaged P and R",
+                (precision_v + recall_v) / 2,
+                "F1 is the harmonic mean 2·P·R / (P + R), which is pulled towards the smaller one.",
+            ),
+            (
+                "forgot-the-two",
+                "forgot the factor 2",
+                precision_v * recall_v / (precision_v + recall_v),
+                "F1 = 2·P·R / (P + R): the factor 2 makes F1 = 1 at P = R = 1.",
+            ),
+        ],
+    }[metric]
+    mistakes = [Mistake(*slip) for slip in slips]
+    hint2 = {
+        "accuracy": f"({ctp} + {ctn}) / ({ctp} + {cfp} + {cfn} + {ctn})",
+        "precision": f"{ctp} / ({ctp} + {cfp})",
+        "recall": f"{ctp} / ({ctp} + {cfn})",
+        "specificity": f"{ctn} / ({ctn} + {cfp})",
+        "f1": f"2·{ctp} / (2·{ctp} + {cfp} + {cfn})",
+    }[metric]
+    if level == 3:
+        hint2 = f"Tally first: TP = {ctp}, FP = {cfp}, FN = {cfn}, TN = {ctn}; then " + hint2
+
     return Question(
         level=level,
         params={
@@ -337,7 +503,13 @@ def confusion_metrics(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=f"{given} What is its {_METRIC_NAMES[asked]}? {float_form()}",
         code=code,
-        expected=Expected("float", value, decimals=3),
+        expected=expected,
         explanation="\n".join(lines),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "accuracy = (TP + TN) / all; precision = TP / (TP + FP); recall = TP / (TP + FN); "
+            "specificity = TN / (TN + FP); F1 = 2·P·R / (P + R) = 2·TP / (2·TP + FP + FN).",
+            hint2,
+        ),
         proof=f"import torch\n{tensors}\n{_COUNT_SRC}\n{calc}\n{float_proof('value.item()')}",
     )
