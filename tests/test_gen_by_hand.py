@@ -16,9 +16,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-import dlquiz.questions.by_hand as conv_mod
-import dlquiz.questions.by_hand_attn as attn_mod
-import dlquiz.questions.by_hand_norm as norm_mod
 from dlquiz.answers import grade
 from dlquiz.questions import generate
 from dlquiz.questions.base import REGISTRY, Question
@@ -28,16 +25,12 @@ from tests.gen_helpers import (
     assert_proofs_print_answers,
     check_question,
     close,
-    module_cases,
     shown,
+    topic_cases,
 )
 
-CASES = [
-    *module_cases(conv_mod.__name__),
-    *module_cases(norm_mod.__name__),
-    *module_cases(attn_mod.__name__),
-]
-# Fewer examples than the other generator tests: 20 skills, each question generated twice.
+CASES = topic_cases("by-hand")
+# 21 skills, each question generated twice (determinism): 60 seeds each stay within ~10 s.
 SOME = settings(max_examples=60, deadline=None)
 EPS = 1e-5  # the default eps of BatchNorm2d and LayerNorm
 
@@ -518,6 +511,7 @@ def test_every_family_has_references() -> None:
 def test_matches_numpy_reference_and_mistakes(fid: str, level: int, seed: int) -> None:
     q = generate(fid, level, seed)
     check_question(q, fid, level, seed)
+    assert generate(fid, level, seed) == q  # same seed, same question
     check_value(q, REFS[fid](q))
     check_mistakes(q)
     check_hints(q)
@@ -569,5 +563,8 @@ def test_generation_is_quick() -> None:
 
 def test_import_is_cheap() -> None:
     assert_import_is_light(
-        "dlquiz.questions.by_hand", "dlquiz.questions.by_hand_norm", "dlquiz.questions.by_hand_attn"
+        "dlquiz.questions.by_hand",
+        "dlquiz.questions.by_hand_norm",
+        "dlquiz.questions.by_hand_attn",
+        "dlquiz.questions.by_hand_boxes",
     )

@@ -8,7 +8,17 @@ from dlquiz.questions.base import Expected, Mistake, Question, keep_mistakes
 
 def _question(expected: Expected, mistakes: tuple[Mistake, ...] = ()) -> Question:
     return Question(
-        "demo", 1, {}, "?", "", expected, "why", "print(1)", 7, mistakes, ("rule", "numbers")
+        family="demo",
+        level=1,
+        params={},
+        prompt="?",
+        code="",
+        expected=expected,
+        explanation="why",
+        proof="print(1)",
+        seed=7,
+        mistakes=mistakes,
+        hints=("rule", "numbers"),
     )
 
 

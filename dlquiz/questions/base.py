@@ -111,6 +111,10 @@ def keep_mistakes(expected: Expected, mistakes: Iterable[Mistake]) -> tuple[Mist
     """
     kept: list[Mistake] = []
     for m in mistakes:
+        if expected.kind == "shape" and any(int(v) < 1 for v in m.value):
+            continue  # no tensor has that shape: not a slip anyone would type
+        if expected.kind == "floats" and len(m.value) != len(expected.value):
+            continue  # the grader reports a wrong count before any value
         if _same_answer(expected, m.value):
             continue
         if any(
@@ -121,11 +125,15 @@ def keep_mistakes(expected: Expected, mistakes: Iterable[Mistake]) -> tuple[Mist
     return tuple(kept)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Question:
-    """One generated question with everything needed to ask, grade and explain it."""
+    """One generated question with everything needed to ask, grade and explain it.
 
-    family: str
+    ``family`` and ``seed`` are filled in by ``dlquiz.questions.generate`` (the family id is
+    written once, in ``@family``); generators leave both alone.
+    """
+
+    family: str = ""
     level: int
     params: dict[str, Any]
     prompt: str
@@ -133,7 +141,7 @@ class Question:
     expected: Expected
     explanation: str  # worked, with the numbers filled in
     proof: str  # self-contained Python that, run with torch, prints the answer
-    seed: int = 0  # filled in by ``generate``; generators leave it alone
+    seed: int = 0
     mistakes: tuple[Mistake, ...] = ()  # named slips (see ``keep_mistakes``)
     hints: tuple[str, ...] = ()  # 1: the rule or formula; 2: the formula with these numbers
 

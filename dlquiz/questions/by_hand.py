@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from dlquiz.questions.base import Expected, Mistake, Question, family, keep_mistakes
 from dlquiz.questions.common import pick, randint
-from dlquiz.questions.values import MAX_DRAWS, any_tie, floats_proof, num
+from dlquiz.questions.floats import MAX_DRAWS, any_tie, floats_proof, num
 
 if TYPE_CHECKING:
     import numpy as np
@@ -284,7 +284,6 @@ def conv_value(rng: np.random.Generator, level: int) -> Question:
         + f"; multiply elementwise by the kernel, add everything up, then add {fmt(bias)}.",
     )
     return Question(
-        family="conv-value",
         level=level,
         params={"x": x, "w": w, "bias": bias, "padding": pad, "i": i, "j": j},
         prompt=prompt,
@@ -465,7 +464,6 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
         + "; the other three windows follow to its right and below it.",
     )
     return Question(
-        family="pool-grid",
         level=level,
         params={"x": x, "kind": kind, "kernel_size": k, "stride": stride, "padding": pad},
         prompt=f"x passes through {layer_src}, giving a 2×2 output grid y[0, 0]. {grid_form(4)}",

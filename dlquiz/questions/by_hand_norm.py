@@ -24,7 +24,7 @@ from dlquiz.questions.by_hand import (
     list_text,
 )
 from dlquiz.questions.common import pick, randint, shuffled
-from dlquiz.questions.values import floats_proof
+from dlquiz.questions.floats import floats_proof
 
 if TYPE_CHECKING:
     import numpy as np
@@ -302,7 +302,6 @@ def batchnorm_value(rng: np.random.Generator, level: int) -> Question:
     )
     last = f"y[:, {chan}].flatten()" if level == 2 else "y.flatten()"
     return Question(
-        family="batchnorm-value",
         level=level,
         params={
             "values": vals,
@@ -430,7 +429,6 @@ def layernorm_value(rng: np.random.Generator, level: int) -> Question:
         ),
     )
     return Question(
-        family="layernorm-value",
         level=level,
         params={
             "x": x,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Question, family
 from dlquiz.questions.common import pick, sample
-from dlquiz.questions.values import (
+from dlquiz.questions.floats import (
     MAX_DRAWS,
     any_tie,
     float_form,
@@ -231,7 +231,6 @@ def optimizer_step(rng: np.random.Generator, level: int) -> Question:
         proof_print = floats_proof("w.detach()")
 
     return Question(
-        family="optimizer-step",
         level=level,
         params={"optimizer": name, "kwargs": kw, "w0": w0, "grads": grads},
         prompt=f"Starting from w = {w0}, {_OPT_LABEL[name]} takes {did}, as in the code. "
@@ -346,7 +345,6 @@ def clip_grad_norm(rng: np.random.Generator, level: int) -> Question:
         proof_print = floats_proof("w.grad")
 
     return Question(
-        family="clip-grad-norm",
         level=level,
         params={
             "grads": grads,
@@ -456,7 +454,6 @@ def lr_decay(rng: np.random.Generator, level: int) -> Question:
         ]
 
     return Question(
-        family="lr-decay",
         level=level,
         params={"scheduler": sched_name, "lr0": lr0, "kwargs": kw, "epochs": epochs},
         prompt=f"What is the optimizer's learning rate after the {epochs} calls to "
