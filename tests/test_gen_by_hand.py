@@ -8,6 +8,7 @@ that slip's feedback.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from hypothesis import given, settings
 
 from dlquiz.answers import grade
 from dlquiz.questions import generate
-from dlquiz.questions.base import REGISTRY, Question
+from dlquiz.questions.base import REGISTRY, Expected, Question
 from tests.gen_helpers import (
     SEEDS,
     assert_import_is_light,
@@ -460,6 +461,16 @@ def check_value(q: Question, want: object) -> None:
         assert shown(g, exp.decimals) == shown(w, exp.decimals), (q.skill, q.seed, got, ref)
 
 
+def _numbers(text: str) -> set[str]:
+    """The unsigned numbers in a text."""
+    return set(re.findall(r"\d+(?:\.\d+)?", text))
+
+
+def typed_value(q: Question, value: object) -> str:
+    """``value`` written the way the answer is displayed."""
+    return Expected(q.expected.kind, value, q.expected.decimals).display()
+
+
 def check_mistakes(q: Question) -> None:
     """Each slip equals its own formula, differs visibly from the answer, and is named when
     typed."""
@@ -480,7 +491,10 @@ def check_mistakes(q: Question) -> None:
             answer = _as_floats(exp.value)
             assert max(abs(g - a) for g, a in zip(got, answer, strict=True)) > 1.5 * unit
         assert m.name and m.feedback
-        typed = exp.__class__(exp.kind, m.value, exp.decimals).display()
+        # The feedback works with this question's numbers (inputs, the slip or the answer).
+        own = " ".join((json.dumps(q.params), exp.display(), typed_value(q, m.value)))
+        assert _numbers(m.feedback) & _numbers(own), (q.skill, q.seed, m.feedback)
+        typed = typed_value(q, m.value)
         verdict = grade(q, typed)
         assert not verdict.correct, (q.skill, q.seed, m.id, typed)
         assert verdict.mistake is not None and verdict.mistake.id == m.id, (m.id, typed)

@@ -304,8 +304,9 @@ def _distillation(rng: np.random.Generator) -> Question:
                 "reversed-kl",
                 "reversed the KL divergence",
                 _kl(q, p) * t * t,
-                f"{num(_kl(q, p) * t * t, D)} is T²·KL(q ‖ p). F.kl_div(input, target) takes the "
-                "student's log-probabilities as input and computes KL(target ‖ input): "
+                f"{num(_kl(q, p) * t * t, D)} is {fmt(t * t)}·KL(q ‖ p). "
+                "F.kl_div(input, target) takes the student's log-probabilities as input and "
+                "computes KL(target ‖ input): "
                 "Σ p·(log p − log q), weighted by the teacher's p.",
             ),
             Mistake(
