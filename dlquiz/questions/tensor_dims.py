@@ -125,8 +125,9 @@ def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
                 dims.insert(len(dims) if op[1] == -1 else op[1], 1)
             elif op[0] == "unsqueeze":
                 d = op[1]
-                if d < 0:
-                    d = d % len(dims) + (0 if slip == "neg-unsqueeze-input" else 1)
+                if d < 0:  # counts in the result, which has one more dim
+                    d += len(dims) + (0 if slip == "neg-unsqueeze-input" else 1)
+                    d = max(d, 0)
                 dims.insert(d, 1)
             elif len(op) == 1:
                 dims = [v for v in dims if v != 1]
