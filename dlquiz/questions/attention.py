@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     INT_FORM,
     TORCH_HEADER,
@@ -139,6 +145,65 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
             f"Shape: {form}.\n"
             f"{n_l_s}, num_heads = {heads} → {fmt_shape(shape)}"
         )
+    expected = Expected("shape", shape)
+    if ask == "output":
+        mistakes = [
+            Mistake(
+                "source-length",
+                "used the key length",
+                shaped(src, embed),
+                f"The output has one vector per query: L = {tgt}, not the S = {src} keys.",
+            ),
+            Mistake(
+                "ignored-batch-first",
+                "misread batch_first",
+                (q_shape[1], q_shape[0], embed) if level < 3 else q_shape,
+                f"batch_first={batch_first}: the output follows the query's layout "
+                f"{fmt_shape(q_shape)}.",
+            ),
+            Mistake(
+                "value-width",
+                "used vdim",
+                shaped(tgt, vdim),
+                f"out_proj maps back to embed_dim = {embed}; vdim = {vdim} is only the width "
+                "of the value input.",
+            ),
+            Mistake(
+                "head-width",
+                "gave one head's width",
+                shaped(tgt, embed // heads),
+                f"The {heads} heads of {embed // heads} are concatenated back to E = {embed}.",
+            ),
+        ]
+    else:
+        per = (tgt, src) if average else (heads, tgt, src)
+        batched = (batch, *per) if level < 3 else per
+        mistakes = [
+            Mistake(
+                "kept-heads" if average else "averaged-heads",
+                "kept the heads" if average else "averaged the heads",
+                ((batch,) if level < 3 else ()) + ((heads, tgt, src) if average else (tgt, src)),
+                "average_attn_weights=True averages the heads away."
+                if average
+                else "average_attn_weights=False keeps one map per head: num_heads first.",
+            ),
+            Mistake(
+                "weights-batch-second",
+                "put the batch second",
+                (per[0], batch, *per[1:]) if level < 3 else batched,
+                "Attention weights are batch-first whatever batch_first says.",
+            ),
+            Mistake(
+                "keys-first",
+                "keys before queries",
+                (*batched[:-2], src, tgt),
+                f"Rows are the {tgt} queries, columns the {src} keys: (…, L, S).",
+            ),
+        ]
+    hint2 = (
+        f"query {fmt_shape(q_shape)}, key {fmt_shape(k_shape)}: L = {tgt}, S = {src}, "
+        f"E = {embed}, num_heads = {heads}"
+    )
     return Question(
         level=level,
         params={
@@ -156,8 +221,14 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=prompt,
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation=explanation,
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "out: like the query, (L, N, E), (N, L, E) with batch_first, or (L, E) unbatched; "
+            "weights: (N, L, S), with num_heads before L when not averaged, and no N unbatched.",
+            hint2,
+        ),
         proof=TORCH_HEADER + code + f"\nprint(tuple({name}.shape))",
     )
 
@@ -229,6 +300,40 @@ def mha_params(rng: np.random.Generator, level: int) -> Question:
         f"{weights}; {biases} → {thousands(count)}",
         f"num_heads ({heads}) only splits E into head slices; it adds no parameters.",
     ]
+    expected = Expected("int", count)
+    b = 4 * e if bias else 0
+    mistakes = [
+        Mistake(
+            "forgot-out-proj",
+            "forgot the output projection",
+            count - e * e - (e if bias else 0),
+            "After the heads are concatenated, out_proj (E×E"
+            + (" + E" if bias else "")
+            + ") mixes them.",
+        ),
+        Mistake(
+            "per-head-projections",
+            "gave every head full projections",
+            heads * (count - e * e - (e if bias else 0)) + e * e + (e if bias else 0),
+            f"The {heads} heads share the E×E projections: each head is a {e // heads}-wide "
+            "slice, so num_heads adds no parameters.",
+        ),
+        Mistake(
+            "forgot-biases",
+            "forgot the biases",
+            count - b,
+            f"Each of the four projections has an E-long bias: 4·{e}.",
+        ),
+        Mistake(
+            "ignored-kdim-vdim",
+            "used E for the key and value inputs",
+            4 * e * e + b,
+            f"kdim = {kdim} and vdim = {vdim}: the k and v projections are E×kdim and E×vdim.",
+        ),
+    ]
+    hint2 = f"{e}·{e} + {e}·{kdim} + {e}·{vdim} + {e}·{e}" + (
+        f" + 4·{e} (biases)" if bias else " (no biases)"
+    )
     return Question(
         level=level,
         params={"embed_dim": embed, "num_heads": heads, "kdim": kdim, "vdim": vdim, "bias": bias},
@@ -237,7 +342,13 @@ def mha_params(rng: np.random.Generator, level: int) -> Question:
             + INT_FORM
         ),
         code=code,
-        expected=Expected("int", count),
+        expected=expected,
         explanation="\n".join(lines),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "Q, K, V projections (E×E, E×kdim, E×vdim) plus out_proj (E×E), each with an E-long "
+            "bias unless bias=False; num_heads adds nothing.",
+            hint2,
+        ),
         proof=TORCH_HEADER + code + "\nprint(sum(p.numel() for p in mha.parameters()))",
     )

@@ -105,6 +105,11 @@ def product_text(values: Sequence[int]) -> str:
     return str(values[0]) if len(values) == 1 else f"{dot_text(values)} = {math.prod(values)}"
 
 
+def kwargs_text(kw: dict[str, Any]) -> str:
+    """``lr=0.1, momentum=0.9``: keyword arguments as they appear in the shown code."""
+    return ", ".join(f"{k}={v!r}" for k, v in kw.items())
+
+
 def join_args(values: Iterable[Any]) -> str:
     return ", ".join(str(v) for v in values)
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     INT_FORM,
     TORCH_HEADER,
@@ -111,6 +117,71 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
             f" → {fmt_shape(shape)}"
         )
     proof = TORCH_HEADER + code + f"\nprint(tuple({name}.shape))"
+    expected = Expected("shape", shape)
+    lead = (batch, seq) if batch_first else (seq, batch)
+    if ask == "output":
+        mistakes = [
+            Mistake(
+                "forgot-directions",
+                "forgot the second direction",
+                (*lead, hid),
+                f"A bidirectional layer concatenates both directions: D·H = 2·{hid}.",
+            ),
+            Mistake(
+                "ignored-batch-first",
+                "misread batch_first",
+                (*lead[::-1], d * hid),
+                f"batch_first={batch_first}: out is "
+                + ("(batch, seq, D·H)." if batch_first else "(seq, batch, D·H), seq first."),
+            ),
+            Mistake(
+                "kept-input-size",
+                "kept input_size",
+                (*lead, d * inp),
+                f"Each step outputs the hidden state: H = hidden_size = {hid}, not input_size.",
+            ),
+            Mistake(
+                "gave-final-state",
+                "gave the final state",
+                (d * num_layers, batch, hid),
+                "That is h_n (the last step only); out holds the top layer at every step.",
+            ),
+        ]
+    else:
+        mistakes = [
+            Mistake(
+                "batch-first-on-state",
+                "applied batch_first to the state",
+                (batch, d * num_layers, hid),
+                f"batch_first only reorders x and out; {ask} is always (D·num_layers, N, H).",
+            ),
+            Mistake(
+                "forgot-layers",
+                "forgot the layers",
+                (d, batch, hid),
+                f"{ask} holds one final state per layer and direction: D·num_layers = "
+                f"{d}·{num_layers}.",
+            ),
+            Mistake(
+                "forgot-directions",
+                "forgot the directions",
+                (num_layers, batch, hid),
+                f"Each direction keeps its own final state: D·num_layers = 2·{num_layers}.",
+            ),
+            Mistake(
+                "gave-output",
+                "gave out's shape",
+                (*lead, d * hid),
+                f"out holds every step; {ask} only the last one, per layer and direction.",
+            ),
+        ]
+    if ask == "output":
+        hint2 = f"N = {batch}, L = {seq}, H = {hid}, D = {d}, batch_first={batch_first}: " + (
+            "(N, L, D·H)" if batch_first else "(L, N, D·H)"
+        )
+    else:
+        hint2 = f"D = {d}, num_layers = {num_layers}, N = {batch}, H = {hid}: (D·num_layers, N, H)"
+
     return Question(
         level=level,
         params={
@@ -126,15 +197,26 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=prompt,
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation=explanation,
         proof=proof,
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "out: (N, L, D·H) with batch_first=True, else (L, N, D·H); h_n and c_n: "
+            "(D·num_layers, N, H) whatever batch_first says (D = 2 if bidirectional).",
+            hint2,
+        ),
     )
 
 
 # --------------------------------------------------------------------------- lstm-params
 
-_GATES = {"LSTM": (4, "input, forget, cell, output"), "GRU": (3, "reset, update, new")}
+# Weight blocks per layer: the glossary's three LSTM gates plus the cell candidate, or the GRU's
+# two gates plus its candidate state.
+_GATES = {
+    "LSTM": (4, "three gates (input, forget, output) and the cell candidate"),
+    "GRU": (3, "two gates (reset, update) and the candidate state"),
+}
 
 
 @family(
@@ -184,8 +266,8 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
     g, names = _GATES[cell]
     d = 2 if bidirectional else 1
     lines = [
-        f"{cell} has {g} gates ({names}); each has W_ih (H×I), W_hh (H×H) and two H-long "
-        f"biases: {g}·(H·(I + H) + 2H) per layer and direction."
+        f"{cell} computes {g} blocks, {names}; each has W_ih (H×I), W_hh (H×H) and two "
+        f"H-long biases: {g}·(H·(I + H) + 2H) per layer and direction."
     ]
     total = 0
     for layer in range(num_layers):
@@ -201,6 +283,53 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
     elif num_layers > 1:
         lines.append(f"Total: {thousands(count)}")
     proof = TORCH_HEADER + code + "\nprint(sum(p.numel() for p in rnn.parameters()))"
+    expected = Expected("int", count)
+
+    def counted(blocks: int = g, biases: int = 2, same_input: bool = False, dirs: int = d) -> int:
+        """The count under a slip: other block count, bias count, layer inputs or directions."""
+        out = 0
+        for layer in range(num_layers):
+            i_l = inp if layer == 0 or same_input else dirs * hid
+            out += blocks * (hid * (i_l + hid) + biases * hid)
+        return out * dirs
+
+    mistakes = [
+        Mistake(
+            "three-blocks" if cell == "LSTM" else "four-blocks",
+            "three gates only" if cell == "LSTM" else "counted LSTM's four blocks",
+            counted(blocks=3 if cell == "LSTM" else 4),
+            "An LSTM has three gates, and the cell candidate needs its own weights too: 4 blocks."
+            if cell == "LSTM"
+            else "A GRU has two gates plus the candidate state: 3 blocks, not an LSTM's 4.",
+        ),
+        Mistake(
+            "one-bias",
+            "one bias per block",
+            counted(biases=1),
+            f"PyTorch keeps two bias vectors per block (b_ih and b_hh): 2·{hid} each.",
+        ),
+        Mistake(
+            "no-bias",
+            "forgot the biases",
+            counted(biases=0),
+            f"Each block has two {hid}-long biases (b_ih and b_hh).",
+        ),
+        Mistake(
+            "same-input-every-layer",
+            "gave every layer input_size",
+            counted(same_input=True),
+            f"Layers after the first read the previous layer's output: D·H = {d * hid} features.",
+        ),
+        Mistake(
+            "forgot-directions",
+            "counted one direction",
+            counted(dirs=1) if num_layers == 1 else count // 2,
+            "bidirectional=True doubles every layer: one set of weights per direction.",
+        ),
+    ]
+    if not bidirectional:
+        mistakes = [m for m in mistakes if m.id != "forgot-directions"]
+
     return Question(
         level=level,
         params={
@@ -212,9 +341,17 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=prompt,
         code=code,
-        expected=Expected("int", count),
+        expected=expected,
         explanation="\n".join(lines),
         proof=proof,
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            f"Per layer and direction: blocks·(H·(I + H) + 2H), with {g} blocks for an {cell}; "
+            "later layers have I = D·H.",
+            f"{g}·({hid}·({inp} + {hid}) + 2·{hid}) for the first layer"
+            + (f", × {num_layers} layers" if num_layers > 1 else "")
+            + (", × 2 directions" if bidirectional else ""),
+        ),
     )
 
 
@@ -259,8 +396,36 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
             params={"num_embeddings": vocab, "embedding_dim": dim, "index_shape": list(idx_shape)},
             prompt=f"What is the shape of y? {shape_form()}",
             code=code,
-            expected=Expected("shape", shape),
+            expected=(expected := Expected("shape", shape)),
             explanation=explanation,
+            mistakes=keep_mistakes(
+                expected,
+                [
+                    Mistake(
+                        "forgot-embedding-dim",
+                        "kept idx's shape",
+                        idx_shape,
+                        f"Each id becomes a {dim}-long vector: a last dim of {dim} is appended.",
+                    ),
+                    Mistake(
+                        "used-vocab-size",
+                        "appended the vocabulary size",
+                        (*idx_shape, vocab),
+                        f"A row of the table has embedding_dim = {dim} entries; {vocab} is the "
+                        "number of rows.",
+                    ),
+                    Mistake(
+                        "replaced-last-dim",
+                        "replaced the last dim",
+                        (*idx_shape[:-1], dim),
+                        f"Every id is looked up, so idx's dims all stay and ({dim},) is appended.",
+                    ),
+                ],
+            ),
+            hints=(
+                "nn.Embedding looks each id up: the output is idx's shape + (embedding_dim,).",
+                f"idx is {fmt_shape(idx_shape)}, embedding_dim = {dim}.",
+            ),
             proof=TORCH_HEADER + code + "\nprint(tuple(y.shape))",
         )
 
@@ -295,7 +460,35 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
             + INT_FORM
         ),
         code=code,
-        expected=Expected("int", count),
+        expected=(expected := Expected("int", count)),
         explanation="\n".join(lines),
         proof=TORCH_HEADER + code + "\nprint(sum(p.numel() for p in emb.parameters()))",
+        mistakes=keep_mistakes(
+            expected,
+            [
+                Mistake(
+                    "dropped-padding-row",
+                    "left out the padding row",
+                    (vocab - 1) * dim if padding_idx is not None else count,
+                    "padding_idx only freezes row 0 at zero; the row is still stored.",
+                ),
+                Mistake(
+                    "added-a-bias",
+                    "added a bias",
+                    count + dim,
+                    "An embedding is a plain lookup table: no bias.",
+                ),
+                Mistake(
+                    "added-sizes",
+                    "added the sizes",
+                    vocab + dim,
+                    f"The table has one {dim}-long row per id: {vocab} × {dim}.",
+                ),
+            ],
+        ),
+        hints=(
+            "nn.Embedding(num_embeddings, embedding_dim) holds one table of num_embeddings × "
+            "embedding_dim (padding_idx rows included).",
+            f"{vocab} × {dim}",
+        ),
     )

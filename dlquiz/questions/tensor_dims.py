@@ -121,12 +121,15 @@ def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
         """The shape when every op is read with ``slip``."""
         dims = list(shape)
         for op in ops:
-            if op[0] == "index_none":
+            if op[0] in ("index_none", "unsqueeze") and slip == "inserted-at-end":
+                dims.append(1)
+            elif op[0] == "index_none":
                 dims.insert(len(dims) if op[1] == -1 else op[1], 1)
             elif op[0] == "unsqueeze":
                 d = op[1]
-                if d < 0:
-                    d = d % len(dims) + (0 if slip == "neg-unsqueeze-input" else 1)
+                if d < 0:  # counts in the result, which has one more dim
+                    d += len(dims) + (0 if slip == "neg-unsqueeze-input" else 1)
+                    d = max(d, 0)
                 dims.insert(d, 1)
             elif len(op) == 1:
                 dims = [v for v in dims if v != 1]
@@ -164,6 +167,20 @@ def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
             replay("neg-unsqueeze-input"),
             "unsqueeze(d) with d < 0 counts in the result, which has one more dim: "
             "unsqueeze(-1) appends at the end.",
+        ),
+        Mistake(
+            "inserted-at-end",
+            "put every new dim last",
+            replay("inserted-at-end"),
+            "unsqueeze(d) and None indexing insert the size-1 dim at that position, not at the "
+            "end.",
+        ),
+        Mistake(
+            "kept-the-shape",
+            "kept x's shape",
+            tuple(shape),
+            "squeeze and unsqueeze return a tensor with dims removed or added; x's shape is "
+            f"{fmt_shape(shape)} but y's is not.",
         ),
     ]
 
