@@ -64,12 +64,11 @@ def list_text(values: Sequence[float], d: int | None = None) -> str:
     return "[" + ", ".join(fmt(v) if d is None else num(v, d) for v in values) + "]"
 
 
-def grid_form(n: int) -> str:
+def grid_form(n: int, *, whole: bool = False) -> str:
+    """The closing sentence of a grid question; ``whole`` when every value is a whole number."""
     letters = ", ".join("abcdefgh"[:n])
-    return (
-        f"Give the {n} values row by row as a list like [{letters}], "
-        f"to {GRID_DECIMALS} decimal places."
-    )
+    places = "" if whole else f", to {GRID_DECIMALS} decimal places"
+    return f"Give the {n} values row by row as a list like [{letters}]{places}."
 
 
 def far_enough(expected: Expected, value: object) -> bool:
@@ -466,7 +465,8 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
     return Question(
         level=level,
         params={"x": x, "kind": kind, "kernel_size": k, "stride": stride, "padding": pad},
-        prompt=f"x passes through {layer_src}, giving a 2×2 output grid y[0, 0]. {grid_form(4)}",
+        prompt=f"x passes through {layer_src}, giving a 2×2 output grid y[0, 0]. "
+        f"{grid_form(4, whole=kind == 'max')}",
         code=code,
         expected=expected,
         explanation="\n".join(lines),
