@@ -53,8 +53,16 @@ TAGS = frozenset(
         "math",
         "tensors",
         "resnet",
+        "attention",
+        "transformers",
+        "normalization",
+        "history",
     }
 )
+
+# Bumped whenever Term, Concept or Content change shape: a content cache pickled by
+# another schema then fails to load (see Content.__setstate__) and is rebuilt.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,10 @@ class Term:
     tags: tuple[str, ...] = ()
     same_as: tuple[Slug, ...] = ()
     related: tuple[Slug, ...] = ()
+    # Longer text shown after the answer is revealed; the definition stays short.
+    notes: str = ""
+    # Terms this one is a kind of (max-pooling -> pooling-layer): never a distractor.
+    broader: tuple[Slug, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -130,6 +142,13 @@ class Content:
     problems: list[Problem] = field(default_factory=list)
     # slug -> file it came from, to report duplicates and to locate entries
     origin: dict[str, Path] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # An old pickle (content cache) must not pass for current content.
+        if state.get("schema") != SCHEMA_VERSION:
+            raise ValueError("content pickled by another schema version")
+        self.__dict__.update(state)
 
     @property
     def ok(self) -> bool:
@@ -264,11 +283,15 @@ def _check_links(content: Content) -> None:
         content.problems.append(Problem(path, f"{kind} '{slug}'", fld, message, line))
 
     for slug, term in content.terms.items():
-        for fld in ("same_as", "related"):
+        for fld in ("same_as", "related", "broader"):
             for target in getattr(term, fld):
                 if target == slug:
                     problem(slug, "term", fld, "links to itself")
-                elif target not in content.terms:
+                elif target in content.terms:
+                    continue
+                elif fld == "related" and target in content.concepts:
+                    continue  # a term may point at a concept card about it
+                else:
                     problem(slug, "term", fld, f"unknown term '{target}'")
         for tag in term.tags:
             if tag not in TAGS:

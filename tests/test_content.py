@@ -10,7 +10,7 @@ import pytest
 
 from dlquiz import paths
 from dlquiz.cards import Kind, build_deck, name_choices
-from dlquiz.content import Content, load, load_builtin
+from dlquiz.content import SCHEMA_VERSION, Content, load, load_builtin
 
 # The 100 terms of the seed glossary (shared/seeds), by their slugs.
 SEED_SLUGS = [
@@ -216,6 +216,8 @@ def test_error_names_file_entry_and_field(tmp_path: Path) -> None:
     [
         ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nsame_as = ["zz"]\n', "unknown term"),
         ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nrelated = ["a"]\n', "itself"),
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nbroader = ["zz"]\n', "unknown term"),
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nbroader = ["a"]\n', "itself"),
         (
             '[[term]]\nslug = "gizmo"\nterm = "Gizmo"\ndefinition = "A gizmo does x."\n',
             "gives away",
@@ -237,6 +239,29 @@ def test_each_kind_of_error_is_reported(tmp_path: Path, text: str, fragment: str
     content = load([_write(tmp_path, text)])
     assert not content.ok
     assert any(fragment in str(p) for p in content.problems), content.problems
+
+
+def test_notes_and_broader_are_read(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[[term]]\nslug = "pool"\nterm = "Pool"\ndefinition = "x"\n'
+        '[[term]]\nslug = "maxp"\nterm = "Maxp"\ndefinition = "y"\nnotes = "more"\n'
+        'broader = ["pool"]\ntags = ["attention", "transformers", "normalization", "history"]\n',
+    )
+    content = load([path])
+    assert content.problems == []
+    assert content.terms["maxp"].notes == "more"
+    assert content.terms["maxp"].broader == ("pool",)
+    assert content.terms["pool"].notes == "" and content.terms["pool"].broader == ()
+
+
+def test_content_pickled_by_another_schema_is_refused(builtin: Content) -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(builtin)).terms == builtin.terms
+    stale = Content(schema=SCHEMA_VERSION - 1)
+    with pytest.raises(ValueError, match="schema"):
+        pickle.loads(pickle.dumps(stale))
 
 
 def test_duplicate_slug_across_files(tmp_path: Path) -> None:
