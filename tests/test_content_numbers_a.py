@@ -893,3 +893,8 @@ def test_conv_layers_do_not_flip_the_kernel() -> None:
     x, w = torch.randn(1, 1, 3, 3), torch.randn(1, 1, 3, 3)
     close(F.conv2d(x, w)[0, 0, 0, 0], (x * w).sum())  # conv-cross-correlation
     assert not torch.isclose(F.conv2d(x, w)[0, 0, 0, 0], (x * w.flip(-1, -2)).sum())
+
+
+def test_full_padding_evens_out_border_coverage() -> None:
+    # conv-same-padding: with P = K − 1 every pixel, corner or centre, is in K·K windows.
+    assert windows_covering(0, 0, pad=2) == windows_covering(4, 4, pad=2) == 9
