@@ -156,7 +156,8 @@ class Content:
         return not any(p.fatal for p in self.problems)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_relations"}
+        # Indexes kept beside the fields ("_relations", "_lines") are rebuilt on demand.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def relations(self) -> Relations:
         """The same_as, broader and name links between terms, indexed once (O(terms))."""
@@ -402,6 +403,7 @@ def _load_file(path: Path, content: Content) -> list[str]:
         nonlocal index
         if index is None:
             index = LineIndex.of(text)
+            content.__dict__.setdefault("_lines", {})[path] = index  # reused by Locator
         return index.entry_line(kind, position, len(tables[kind]), raw.get("slug"))
 
     added: list[str] = []
@@ -459,6 +461,10 @@ class Locator:
         if path is None:
             return None
         if path not in self._files:
+            known = self.content.__dict__.get("_lines", {})
+            if path in known:
+                self._files[path] = known[path]
+                return known[path].slugs.get(slug)
             try:
                 self._files[path] = LineIndex.of(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):
