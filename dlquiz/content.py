@@ -156,7 +156,8 @@ class Content:
         return not any(p.fatal for p in self.problems)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_relations"}
+        # Indexes kept beside the fields ("_relations", "_lines") are rebuilt on demand.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
 
     def relations(self) -> Relations:
         """The same_as, broader and name links between terms, indexed once (O(terms))."""
@@ -402,6 +403,7 @@ def _load_file(path: Path, content: Content) -> list[str]:
         nonlocal index
         if index is None:
             index = LineIndex.of(text)
+            content.__dict__.setdefault("_lines", {})[path] = index  # reused by Locator
         return index.entry_line(kind, position, len(tables[kind]), raw.get("slug"))
 
     added: list[str] = []
@@ -459,6 +461,10 @@ class Locator:
         if path is None:
             return None
         if path not in self._files:
+            known = self.content.__dict__.get("_lines", {})
+            if path in known:
+                self._files[path] = known[path]
+                return known[path].slugs.get(slug)
             try:
                 self._files[path] = LineIndex.of(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):
@@ -527,12 +533,25 @@ def _check_concept(concept: Concept, content: Content, problem: _Report) -> None
 
 def _leaked_name(term: Term) -> str | None:
     """A name of the term that appears, as a whole word, in its own definition."""
+    text = term.definition.casefold()
     for name in term.names:
         if len(name) < 3:  # too short to be a give-away ("L1" etc. would be noise)
             continue
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", term.definition, re.I):
-            return name
+        # str.find, not a regex per name: compiling one per term dominated large decks.
+        needle = name.casefold()
+        start = text.find(needle)
+        while start >= 0:
+            end = start + len(needle)
+            if not _is_word_char(text[start - 1 : start]) and not _is_word_char(
+                text[end : end + 1]
+            ):
+                return name
+            start = text.find(needle, start + 1)
     return None
+
+
+def _is_word_char(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char in "_-")
 
 
 def load(folders: Iterable[Path]) -> Content:
