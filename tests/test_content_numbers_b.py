@@ -367,6 +367,7 @@ def test_linear_scaling_rule() -> None:
     lr = 0.1 * 8192 / 256
     assert 8192 / 256 == 32 and lr == pytest.approx(3.2)
     says("opt-linear-scaling-rule", "8,192 / 256 = 32", "3.2")
+    says("opt-lr-warmup-why", "batch 8,192, learning rate 3.2")
 
 
 # ---------------------------------------------------------------- regularization
@@ -402,6 +403,15 @@ def test_weight_decay_factor_and_l2_gradient() -> None:
     (0.01 / 2 * (w**2).sum()).backward()
     assert torch.allclose(w.grad, torch.tensor([0.03, 0.001]))
     says("reg-l2-gradient", "extra gradient of 0.03", "only 0.001")
+
+
+def test_mixup_small_alpha_favours_the_ends() -> None:
+    torch.manual_seed(0)
+    lam = torch.distributions.Beta(0.2, 0.2).sample((100_000,))
+    uniform = torch.distributions.Beta(1.0, 1.0).sample((100_000,))
+    near_end = ((lam < 0.1) | (lam > 0.9)).float().mean().item()
+    assert near_end > 0.5 and ((uniform < 0.1) | (uniform > 0.9)).float().mean().item() < 0.25
+    says("reg-mixup-alpha", "α such as 0.2", "near 0 or 1", "α (e.g. 1, uniform)")
 
 
 def test_cutmix_area_share() -> None:
@@ -442,7 +452,16 @@ def test_half_precision_ranges() -> None:
     assert f"{2**-24:.2e}" == "5.96e-08" and torch.tensor(2**-26, dtype=torch.float16).item() == 0
     says("train-fp16-underflow", "6.1·10⁻⁵", "5.96·10⁻⁸", "2⁻²⁶ becomes exactly 0")
     assert bf16.eps == 0.0078125 and f"{f16.eps:.6f}" == "0.000977"
-    says("train-bf16-range", "0.0078125", "0.000977", "8 exponent bits", "7 mantissa")
+    assert f"{bf16.smallest_normal:.1e}".endswith("e-38")
+    says(
+        "train-bf16-no-scaling",
+        "0.0078125",
+        "0.000977",
+        "8 exponent bits",
+        "7 mantissa",
+        "3.4·10³⁸",
+        "6·10⁻⁸",
+    )
     one = torch.tensor(1.0, dtype=torch.float16)
     assert (one + torch.tensor(1e-4, dtype=torch.float16)).item() == 1.0
     assert f"{torch.finfo(torch.float32).eps:.1e}" == "1.2e-07"
@@ -454,7 +473,13 @@ def test_grad_scaler_defaults() -> None:
     assert params["init_scale"].default == 65536.0 == 2**16
     assert params["backoff_factor"].default == 0.5 and params["growth_factor"].default == 2.0
     assert params["growth_interval"].default == 2000
-    says("train-loss-scaling", "65,536 (2¹⁶)", "backoff 0.5", "2,000 clean steps")
+    says(
+        "train-grad-scaler-dynamic",
+        "65,536 (2¹⁶)",
+        "backoff factor is 0.5",
+        "growth factor 2",
+        "2,000",
+    )
 
 
 def test_gradient_accumulation_matches_the_big_batch_but_not_with_batchnorm() -> None:
@@ -494,7 +519,7 @@ def test_checkpointing_gives_the_same_gradient() -> None:
     torch.utils.checkpoint.checkpoint(net, x, use_reentrant=False).sum().backward()
     assert all(torch.allclose(a, p.grad) for a, p in zip(direct, net.parameters(), strict=True))
     assert round(100 * (4 / 3 - 1)) == 33
-    says("train-activation-checkpointing", "33 %", "3 units to 4")
+    says("train-checkpointing-cost", "33 %", "3 units to 4")
 
 
 def test_adam_needs_sixteen_bytes_per_parameter() -> None:
@@ -519,13 +544,15 @@ def test_initialisation_scales() -> None:
     assert fan_in == 576
     he_std = nn.init.calculate_gain("relu") / math.sqrt(fan_in)
     assert f"{he_std:.4f}" == "0.0589"
-    says("train-he-init", "fan_in = 576", "≈ 0.0589")
+    says("train-he-init-std", "3·3·64 = 576", "≈ 0.0589")
     lin = torch.empty(256, 256)
     torch.manual_seed(0)
     nn.init.xavier_uniform_(lin)
     bound = math.sqrt(6 / 512)
     assert lin.abs().max().item() <= bound and f"{bound:.3f}" == "0.108"
-    says("train-xavier-init", "√(6/512) ≈ 0.108")
+    assert bound**2 / 3 == pytest.approx(2 / (256 + 256))  # uniform variance a²/3
+    assert lin.var().item() == pytest.approx(2 / 512, rel=0.05)
+    says("train-xavier-bound", "≈ 0.108", "√(6/512)")
     layer = nn.Linear(100, 10)
     assert layer.weight.abs().max().item() <= 0.1 and layer.bias.abs().max().item() <= 0.1
     assert f"{1 / math.sqrt(300):.3f}" == "0.058" and f"{math.sqrt(2 / 100):.3f}" == "0.141"
@@ -557,7 +584,7 @@ def test_lenet5_counts() -> None:
         original = n_params(nn.Conv2d(1, 6, 5)) + 6 * 2 + c3 + 16 * 2
         original += n_params(nn.Linear(400, 120)) + n_params(nn.Linear(120, 84))
     assert n_params(dense_c3) == 61_706 and original == 60_000
-    says("hist-lenet5", "61,706", "60,000", "32×32")
+    says("hist-lenet5-params", "61,706", "60,000", "32×32")
 
 
 def test_alexnet_counts_and_first_layer() -> None:
@@ -580,7 +607,11 @@ def test_alexnet_counts_and_first_layer() -> None:
     assert first.shape == (1, 96, 55, 55) and (227 - 11) // 4 + 1 == 55
     says("hist-alexnet-conv1", "55×55×96", "(227 − 11) / 4 + 1 = 55")
     assert n_params(two_gpu) / 6_998_552 == pytest.approx(9, abs=0.5)
-    says("hist-googlenet", "About 9× fewer")
+    says("hist-googlenet-size", "roughly 9× fewer")
+    assert round(n_params(two_gpu[5]) / 1e6) == 38 and n_params(nn.Linear(1024, 1000)) == 1_025_000
+    says("hist-googlenet-size", "1,024 pooled features", "about 1 million", "about 38 million")
+    assert round(n_params(two_gpu) / 60_000, -2) == 1000
+    says("hist-lenet5-params", "about 1,000 times")
 
 
 def test_vgg_counts() -> None:
@@ -589,13 +620,14 @@ def test_vgg_counts() -> None:
         out = v16(torch.empty(1, 3, 224, 224))
     assert out.shape == (1, 1000)
     with META:
-        x, widths = torch.empty(1, 3, 224, 224), []
+        x, widths, sizes = torch.empty(1, 3, 224, 224), [], []
         for layer in v16[:31]:
             x = layer(x)
             if isinstance(layer, nn.MaxPool2d):
                 widths.append(x.shape[1])
-    assert widths == [64, 128, 256, 512, 512] and x.shape[-2:] == (7, 7)
-    says("hist-vgg-idea", "64 → 128 → 256 → 512", "224 to 7", "16 or 19")
+                sizes.append(x.shape[-1])
+    assert widths == [64, 128, 256, 512, 512] and sizes == [112, 56, 28, 14, 7]
+    says("hist-vgg-stages", "64, 128, 256, 512, 512", "224 → 112 → 56 → 28 → 14 → 7")
     assert sum(isinstance(m, nn.Conv2d | nn.Linear) for m in v19) == 19
     total = n_params(v16)
     assert total == 138_357_544 and n_params(v19) == 143_667_240
@@ -639,7 +671,7 @@ def test_densenet_counts() -> None:
     assert out.shape[1] == 256 and block[-1].f[0].num_features == 224
     says("hist-densenet-channels", "64 + 6·32 = 256", "64 + 5·32 = 224", "to 128")
     assert n_params(net) == 7_978_856 and 3 * n_params(net) < 25_557_032
-    says("hist-densenet", "7,978,856", "25,557,032", "k = 32")
+    says("hist-densenet-params", "7,978,856", "25,557,032", "k = 32", "8.0 million", "25.6 million")
 
 
 def test_googlenet_counts() -> None:
@@ -649,7 +681,7 @@ def test_googlenet_counts() -> None:
         block = Inception(*INCEPTIONS[0])
         out = block(torch.empty(1, 192, 28, 28))
     assert n_params(net) == 6_998_552
-    says("hist-googlenet", "6,998,552", "6.67 %")
+    says("hist-googlenet-size", "6,998,552", "60,965,224", "6.67 %")
     assert out.shape == (1, 256, 28, 28) and n_params(block) == 163_696
     says("cnn-inception-3a-channels", "28×28×256", "64 + 128 + 32 + 32 = 256", "163,696")
     direct = n_params(nn.Conv2d(192, 32, 5))
@@ -662,7 +694,7 @@ def test_googlenet_counts() -> None:
 def test_efficientnet_compound_constant() -> None:
     value = torch.tensor(1.2) * torch.tensor(1.1) ** 2 * torch.tensor(1.15) ** 2
     assert f"{value.item():.2f}" == "1.92"
-    says("hist-efficientnet", "α = 1.2, β = 1.1, γ = 1.15", "≈ 1.92")
+    says("hist-efficientnet-constraint", "α = 1.2, β = 1.1, γ = 1.15", "≈ 1.92")
 
 
 def test_vit_b16_tokens_and_params() -> None:
@@ -672,10 +704,14 @@ def test_vit_b16_tokens_and_params() -> None:
     seq = torch.cat([tokens["cls"], patches], 1)
     assert patches.shape == (1, 196, 768) and seq.shape == tokens["pos"].shape == (1, 197, 768)
     assert n_params(modules) + n_params(tokens) == 86_567_656
+    with META:
+        big = modules["patch"](torch.empty(1, 3, 384, 384))
+    assert big.shape[-2:] == (24, 24) and 24 * 24 + 1 == 577
+    says("hist-vit-tokens", "24·24 + 1 = 577")
     encoder = modules["encoder"]
     assert len(encoder.layers) == 12 and encoder.layers[0].self_attn.num_heads == 12
     assert encoder.layers[0].linear1.out_features == 3072
-    says("hist-vit", "14·14 = 196", "197 tokens", "86,567,656", "768 filters", "3,072")
+    says("hist-vit-tokens", "14·14 = 196", "197", "86,567,656", "768 filters", "3,072")
 
 
 def test_convnext_tiny() -> None:
@@ -683,7 +719,7 @@ def test_convnext_tiny() -> None:
         net = convnext_tiny()
         stem = net[0](torch.empty(1, 3, 224, 224))
     assert n_params(net) == 28_589_128 and stem.shape == (1, 96, 56, 56)
-    says("hist-convnext", "28,589,128", "224×224 becomes 56×56")
+    says("hist-convnext-question", "28,589,128", "224×224 becomes 56×56")
 
 
 # ---------------------------------------------------------------- seed gaps
