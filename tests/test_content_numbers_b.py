@@ -418,7 +418,7 @@ def test_cutmix_area_share() -> None:
     mask = torch.zeros(224, 224)
     mask[:112, :112] = 1
     assert mask.sum().item() == 12_544 and mask.numel() == 50_176 and mask.mean().item() == 0.25
-    says("reg-cutmix-label", "12,544 / 50,176 = 0.25", "75 % cat, 25 % dog")
+    says("reg-cutmix-label", "12,544 / 50,176 = 0.25", "75 % cat, 25 % dog", "the cat 0.75")
 
 
 def test_label_smoothing_target_and_optimal_gap() -> None:
@@ -446,6 +446,9 @@ def test_half_precision_ranges() -> None:
     f16, bf16 = torch.finfo(torch.float16), torch.finfo(torch.bfloat16)
     assert f16.max == 65504 and (2 - 2**-10) * 2**15 == 65504
     says("train-fp16-max", "65,504", "3.4·10³⁸")
+    # 10 stored mantissa bits (eps = 2⁻¹⁰); 5 exponent bits (largest exponent 2⁴ − 1 = 15)
+    assert f16.bits == 16 and f16.eps == 2**-10 and int(math.log2(f16.max)) == 15 == 2**4 - 1
+    says("train-fp16-max", "1 sign bit, 5 exponent bits and 10 mantissa bits")
     assert f"{bf16.max:.1e}" == "3.4e+38" and f"{torch.finfo(torch.float32).max:.1e}" == "3.4e+38"
     assert f16.smallest_normal == 2**-14 and f"{2**-14:.1e}" == "6.1e-05"
     assert torch.tensor(2**-24, dtype=torch.float16).item() == 2**-24
@@ -534,8 +537,12 @@ def test_adam_needs_sixteen_bytes_per_parameter() -> None:
         + state["exp_avg"].element_size()
         + state["exp_avg_sq"].element_size()
     )
-    assert per_param == 16 and state["exp_avg"].numel() == state["exp_avg_sq"].numel() == 1000
-    says("train-adam-memory", "16", "16 GB", "8 bytes")
+    assert (
+        p.element_size() == 4
+        and per_param == 16
+        and state["exp_avg"].numel() == state["exp_avg_sq"].numel() == 1000
+    )
+    says("train-adam-memory", "16", "16 GB", "8 bytes", "4 bytes for the weight", "4 + 4")
 
 
 def test_initialisation_scales() -> None:
@@ -608,6 +615,8 @@ def test_alexnet_counts_and_first_layer() -> None:
     says("hist-alexnet-conv1", "55×55×96", "(227 − 11) / 4 + 1 = 55")
     assert n_params(two_gpu) / 6_998_552 == pytest.approx(9, abs=0.5)
     says("hist-googlenet-size", "roughly 9× fewer")
+    assert round(n_params(single) / 1e6) == 61
+    says("hist-googlenet-size", "AlexNet's 61 million")
     assert round(n_params(two_gpu[5]) / 1e6) == 38 and n_params(nn.Linear(1024, 1000)) == 1_025_000
     says("hist-googlenet-size", "1,024 pooled features", "about 1 million", "about 38 million")
     assert round(n_params(two_gpu) / 60_000, -2) == 1000
@@ -639,7 +648,18 @@ def test_vgg_counts() -> None:
     assert dense[0].in_features == 25_088 and first == 102_764_544 and head == 123_642_856
     assert round(100 * first / total) == 74 and round(100 * head / total) == 89
     assert total - head < 15_000_000
-    says("hist-vgg-fc-share", "25,088", "102,764,544", "74 %", "123,642,856", "89 %", "15 million")
+    assert sum(isinstance(m, nn.Conv2d) for m in v16) == 13
+    says(
+        "hist-vgg-fc-share",
+        "25,088",
+        "102,764,544",
+        "74 %",
+        "123,642,856",
+        "89 %",
+        "15 million",
+        "138,357,544",
+        "all 13",
+    )
 
 
 def test_resnet_family_counts_and_macs() -> None:
@@ -829,8 +849,9 @@ def test_activation_memory_numbers() -> None:
     first = nn.Conv2d(3, 32, 3, padding=1)
     assert n_params(first) == 896 and first(torch.zeros(1, 3, 224, 224)).numel() == 1_605_632
     says(
-        "cnn-activation-memory", "13,547,520", "433,520,640", "over 3×", "138,357,544", "1,605,632"
-    )
+        "cnn-activation-memory", "13,547,520", "433,520,640", "over 3×", "138,357,544",
+        "1,605,632", "896 parameters",
+    )  # fmt: skip
     small, big = (
         torch.empty(32, 32, 224, 224, device=META),
         torch.empty(64, 32, 224, 224, device=META),
