@@ -363,6 +363,23 @@ def test_clipping_by_norm_and_by_value() -> None:
     says("opt-clip-value-direction", "(1, 1)", "45°", "53°", "(0.6, 0.8)")
 
 
+def test_step_decay_recipe() -> None:
+    p = nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.1)
+    lrs = []
+    for _ in range(90):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert [round(lrs[e], 6) for e in (0, 29, 30, 59, 60, 65, 89)] == [
+        0.1, 0.1, 0.01, 0.01, 0.001, 0.001, 0.001,
+    ]  # fmt: skip
+    says(
+        "opt-step-decay-resnet", "0.001", "epochs 30–59 at 0.01", "StepLR(step_size=30, gamma=0.1)"
+    )
+
+
 def test_linear_scaling_rule() -> None:
     lr = 0.1 * 8192 / 256
     assert 8192 / 256 == 32 and lr == pytest.approx(3.2)
@@ -412,6 +429,13 @@ def test_mixup_small_alpha_favours_the_ends() -> None:
     near_end = ((lam < 0.1) | (lam > 0.9)).float().mean().item()
     assert near_end > 0.5 and ((uniform < 0.1) | (uniform > 0.9)).float().mean().item() < 0.25
     says("reg-mixup-alpha", "α such as 0.2", "near 0 or 1", "α (e.g. 1, uniform)")
+
+
+def test_decay_exclusions_and_eval_crop() -> None:
+    assert n_params(nn.BatchNorm2d(64)) == 128
+    says("reg-decay-exclusions", "BatchNorm2d(64) has 128")
+    assert 224 / 256 == 0.875
+    says("reg-eval-no-augmentation", "224/256 = 0.875", "to 256", "central 224×224")
 
 
 def test_cutmix_area_share() -> None:
@@ -776,6 +800,15 @@ def test_slicing() -> None:
         x[::-1]
     assert torch.equal(torch.flip(torch.arange(3), dims=[0]), torch.tensor([2, 1, 0]))
     says("tensor-negative-step", "ValueError", "torch.flip(x, dims=[0])")
+
+
+def test_strided_slice_is_a_view() -> None:
+    x = torch.zeros(1, 3, 224, 224)
+    y = x[..., ::2, ::2]
+    assert y.shape == (1, 3, 112, 112) and y.stride()[-2:] == (2 * 224, 2)
+    assert y.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    assert y.contiguous().numel() == 37_632 and len(range(0, 224, 2)) == 112
+    says("tensor-slice-step", "(1, 3, 112, 112)", "0, 2, 4, …, 222", "1·3·112·112 = 37,632")
 
 
 def test_elementwise_and_matrix_products() -> None:
