@@ -527,12 +527,25 @@ def _check_concept(concept: Concept, content: Content, problem: _Report) -> None
 
 def _leaked_name(term: Term) -> str | None:
     """A name of the term that appears, as a whole word, in its own definition."""
+    text = term.definition.casefold()
     for name in term.names:
         if len(name) < 3:  # too short to be a give-away ("L1" etc. would be noise)
             continue
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", term.definition, re.I):
-            return name
+        # str.find, not a regex per name: compiling one per term dominated large decks.
+        needle = name.casefold()
+        start = text.find(needle)
+        while start >= 0:
+            end = start + len(needle)
+            if not _is_word_char(text[start - 1 : start]) and not _is_word_char(
+                text[end : end + 1]
+            ):
+                return name
+            start = text.find(needle, start + 1)
     return None
+
+
+def _is_word_char(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char in "_-")
 
 
 def load(folders: Iterable[Path]) -> Content:
