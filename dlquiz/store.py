@@ -1,18 +1,22 @@
-"""The state on disk: an append-only review log, a derived state file, a lock.
+"""The state on disk: append-only review logs, a derived state file, a lock.
 
-Files in the data folder:
+Files in the data folder (``dlquiz.devices`` says where each device's are, so a
+folder kept in step by a sync tool is never written by two devices):
 
-``reviews.jsonl``  one JSON record per line, appended and fsynced before the UI
-                   moves on. The source of truth; never rewritten.
-``state.json``     schema version, the log size it reflects, and every card's
-                   state. Derived from the log, written atomically off the UI
-                   thread. If it lags behind the log (a crash between the two
-                   writes) the missing tail is replayed; if it is missing or
-                   damaged it is rebuilt from the whole log and the damaged file
-                   is kept aside.
-``settings.json``  the user's settings, kept apart from the derived state so a
-                   damaged state file can never lose them.
-``dlquiz.lock``    held while an instance runs, so a second one cannot write.
+``logs/<device>.jsonl``  this device's review log: one JSON record per line,
+                   appended and fsynced before the UI moves on. With the other
+                   devices' logs (and a pre-device ``reviews.jsonl``) it is the
+                   source of truth; never rewritten.
+``state/<device>.json``  every card's state, merged from all the logs, and how
+                   much of each log it reflects (``dlquiz.merge``). Written
+                   atomically off the UI thread. If it lags behind the logs the
+                   new records are applied; if it is missing or damaged it is
+                   rebuilt from the logs and the damaged file is kept aside.
+``settings/<device>.json``  the user's settings, kept apart from the derived
+                   state so a damaged state file can never lose them.
+``locks/<device>.lock``  held while an instance runs here, so a second one on
+                   this device cannot write (other devices' locks are ignored).
+``state.json``     a layout marker that an older dlquiz reads and refuses.
 """
 
 from __future__ import annotations
@@ -30,17 +34,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dlquiz import records
-from dlquiz.history import apply_record
-from dlquiz.records import SCHEMA_VERSION, UNKNOWN, Marks, Record
+from dlquiz import devices, merge, records
+from dlquiz.merge import STATE_VERSION, DeviceState, Merged, Reflected, state_decoder
+from dlquiz.records import UNKNOWN, Marks, Record
 from dlquiz.scheduler import CardState
 from dlquiz.settings import Settings
 from dlquiz.settings import from_json as settings_from_json
 
-LOG_NAME = "reviews.jsonl"
-STATE_NAME = "state.json"
-SETTINGS_NAME = "settings.json"
-LOCK_NAME = "dlquiz.lock"
+LOG_NAME = devices.LEGACY_LOG  # the pre-device log, still read (see dlquiz.devices)
+STATE_NAME = devices.MARKER  # now the layout marker; each device's state is in state/
+SETTINGS_NAME = devices.LEGACY_SETTINGS
+LOCK_NAME = "dlquiz.lock"  # the pre-device lock; each device now locks locks/<device>.lock
 
 
 class StoreError(Exception):
@@ -347,14 +351,20 @@ class _StateWriter:
 class Store:
     """The data folder of one dlquiz user. Open it, use it, close it."""
 
-    def __init__(self, home: Path, read_only: bool = False) -> None:
+    def __init__(self, home: Path, read_only: bool = False, device: str | None = None) -> None:
         """``read_only`` opens without the lock and never writes: for commands such as
-        ``dlquiz stats`` that may run while the app is open in another terminal."""
+        ``dlquiz stats`` that may run while the app is open in another terminal.
+        ``device``: this device's id (default: ``dlquiz.devices.device_id()``)."""
         self.home = home
         self.read_only = read_only
-        self.log = ReviewLog(home / LOG_NAME)
-        self.state_path = home / STATE_NAME
-        self.settings_path = home / SETTINGS_NAME
+        try:
+            self.device = device or devices.device_id()
+        except devices.DeviceError as exc:
+            raise StoreError(str(exc)) from exc
+        self.layout = devices.Layout(home, self.device)
+        self.log = ReviewLog(self.layout.own_log)
+        self.state_path = self.layout.state
+        self.settings_path = self.layout.settings
         # What was loaded, until the owner takes it (``take_state``): from then on
         # the owner (``dlquiz.study.Study``) holds the only live copy.
         self._cards: dict[str, CardState] = {}
@@ -366,20 +376,29 @@ class Store:
         self._writer: _StateWriter | None = None
         self._log_size = 0
         self._mutex = threading.Lock()  # append + apply vs the writer's snapshot
+        # Merge bookkeeping beside the owner's cards and marks (see dlquiz.merge).
+        self._last: dict[str, int] = {}
+        self._dirty: set[str] = set()
+        self._sources: dict[str, Reflected] = {}
 
     # ----- opening -----------------------------------------------------------------
 
     def open(self) -> Store:
         if self.read_only:
+            self._check_layout()
             self._load()
             return self
         try:
             self.home.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the data folder {self.home}: {exc.strerror}") from exc
+        self._check_layout()
+        self._make_device_folders()
         self._acquire_lock()
         try:
             self._remove_stray_temp_files()
+            self._remove_own_temp_files()
+            self._write_layout_marker()
             self._load()
         except BaseException:
             self._release_lock()
@@ -403,8 +422,11 @@ class Store:
 
     def _load(self) -> None:
         try:
+            if not self.read_only:
+                self._salvage_own_log()
+                self._absorb_conflict_copies()
             self._load_settings()
-            self._load_state()
+            self._load_merged()
         except OSError as exc:  # e.g. a folder where a file should be, or a full disk
             where = exc.filename or self.home
             raise StoreError(f"cannot use {where}: {exc.strerror or exc}") from exc
@@ -416,7 +438,7 @@ class Store:
                 stray.unlink()
 
     def _acquire_lock(self) -> None:
-        path = self.home / LOCK_NAME
+        path = self.layout.lock
         try:
             handle = path.open("a+")
         except OSError as exc:
@@ -445,63 +467,37 @@ class Store:
             self._lock_handle = None
 
     def _load_settings(self) -> None:
-        if not self.settings_path.exists():
-            return
+        # This device's file, else the pre-device settings.json, else the newest
+        # other device's: a new device starts from the settings already in use.
+        for path in devices.settings_candidates(self.layout):
+            if path.exists() and self._load_settings_from(path):
+                return
+
+    def _load_settings_from(self, path: Path) -> bool:
+        name = path.relative_to(self.home).as_posix()
         try:
-            self.settings = settings_from_json(self.settings_path.read_bytes())
+            self.settings = settings_from_json(path.read_bytes())
+            return True
         except (ValueError, OSError) as exc:  # pydantic's ValidationError is a ValueError
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if self.read_only:
-                self.notices.append(f"settings.json could not be read ({first}); defaults used.")
-                return
-            aside = keep_aside(self.settings_path, "damaged")
+            others = path.parent.name == devices.SETTINGS and path != self.settings_path
+            if self.read_only or others:
+                # never renamed: another device's file is that device's to keep
+                self.notices.append(f"{name} could not be read ({first}); defaults used.")
+                return False
+            aside = keep_aside(path, "damaged")
             self.notices.append(
-                f"settings.json could not be read ({first}); defaults are in use. "
+                f"{name} could not be read ({first}); defaults are in use. "
                 f"The old file is kept as {aside.name}."
             )
+            return False
 
-    def _load_state(self) -> None:
-        aside = None if self.read_only else self.log.salvage_partial_tail()
-        if aside is not None:
-            self.notices.append(
-                "The last line of the review log was half-written (dlquiz was stopped while "
-                "saving an answer). That answer was not recorded; its bytes are kept in "
-                f"{aside.name}."
-            )
-        payload = self._read_state_file()
-        # Measured after reading state.json: a read-only reader may run beside the
-        # app, whose log only grows; the other order could see the state ahead.
-        log_size = self.log.size()
-        if payload is not None:
-            cards, marks, reflected = payload
-            if reflected <= log_size:
-                tail = self.log.read_from(reflected)
-                for record in tail.records:
-                    apply_record(cards, marks, record)
-                if not tail.bad_lines:
-                    self._cards, self._marks = cards, marks
-                    self._log_size = tail.end
-                    if tail.records and not self.read_only:
-                        self._write_state(cards, marks, tail.end)
-                    return
-                # A damaged line after what state.json covers: rebuild, which says
-                # which lines were skipped; state.json itself was fine.
-            else:
-                self.notices.append(
-                    "state.json describes a longer review log than the one on disk; "
-                    "the state was rebuilt from the log."
-                )
-                if not self.read_only:
-                    keep_aside(self.state_path, "stale")
-        self.rebuild()
-
-    def _read_state_file(
-        self,
-    ) -> tuple[dict[str, CardState], dict[str, Marks], int] | None:
-        """The state file's cards, marks and log size, or None if missing or damaged."""
+    def _read_state_file(self) -> DeviceState | None:
+        """This device's state file, or None if missing or damaged."""
+        name = self.state_path.relative_to(self.home).as_posix()
         if not self.state_path.exists():
             if self.log.size() > 0:
-                self.notices.append("state.json was missing; it was rebuilt from the review log.")
+                self.notices.append(f"{name} was missing; it was rebuilt from the review logs.")
             return None
         try:
             raw = self.state_path.read_bytes()
@@ -509,54 +505,37 @@ class Store:
                 version = records.state_head_decoder.decode(raw).schema_version
             except RecursionError as exc:
                 raise ValueError("nested too deeply") from exc
-            if version > SCHEMA_VERSION:
+            if version > STATE_VERSION:
                 raise StoreError(
                     f"{self.state_path} was written by a newer dlquiz (schema {version}, "
-                    f"this one knows {SCHEMA_VERSION}). Upgrade dlquiz to use this data folder."
+                    f"this one knows {STATE_VERSION}). Upgrade dlquiz to use this data folder."
                 )
             # Freezing the collector during a bulk load avoids repeated full scans of
             # the objects being created (several times faster at 100k cards).
             gc.disable()
             try:
-                data = records.state_decoder.decode(raw)
+                data = state_decoder.decode(raw)
             except RecursionError as exc:
                 raise ValueError("nested too deeply") from exc
             finally:
                 gc.enable()
-            cards, marks, log_size = data.cards, data.marks, data.log_size
         except StoreError:
             raise
         except (records.DecodeError, ValueError, OSError) as exc:
             if self.read_only:
-                self.notices.append(f"state.json is damaged ({exc}); read from the log instead.")
+                self.notices.append(f"{name} is damaged ({exc}); read from the logs instead.")
                 return None
             aside = keep_aside(self.state_path, "damaged")
             self.notices.append(
-                f"state.json was damaged ({type(exc).__name__}: {exc}); it was rebuilt from the "
-                f"review log, with no review lost. The damaged file is kept as {aside.name}."
+                f"{name} was damaged ({type(exc).__name__}: {exc}); it was rebuilt from the "
+                f"review logs, with no review lost. The damaged file is kept as {aside.name}."
             )
             return None
-        return cards, marks, log_size
+        return data
 
     def rebuild(self) -> None:
-        """Derive every card's state from the whole log, then save it."""
-        scan = self.log.read_from(0)
-        cards: dict[str, CardState] = {}
-        marks: dict[str, Marks] = {}
-        bad = list(scan.bad_lines)
-        for record in scan.records:
-            apply_record(cards, marks, record)
-        bad.sort()
-        if bad:
-            shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
-            self.notices.append(
-                f"{len(bad)} damaged line(s) in reviews.jsonl were skipped (lines {shown}). "
-                "The file itself was left untouched."
-            )
-        self._cards, self._marks = cards, marks
-        self._log_size = scan.end
-        if not self.read_only:
-            self._write_state(cards, marks, scan.end)
+        """Derive every card's state from all the logs, then save it."""
+        self._take_merged(merge.rebuild(self.home))
 
     # ----- writing -----------------------------------------------------------------
 
@@ -574,6 +553,7 @@ class Store:
             if apply is not None:
                 apply()
             self._log_size = size
+            self._note_own_append(record, size)
 
     def save_state_async(self) -> None:
         """Queue a snapshot of the card states for the background writer."""
@@ -590,8 +570,8 @@ class Store:
         assert self._snapshot is not None
         with self._mutex:
             cards, marks = self._snapshot()
-            log_size = self._log_size
-        self._write_state(cards, marks, log_size)
+            merged = Merged(cards, marks, dict(self._last), set(self._dirty), dict(self._sources))
+        self._write_merged(merged)
 
     def save_settings(self, settings: Settings) -> None:
         if self.read_only:
@@ -607,10 +587,8 @@ class Store:
         if self._writer is not None:
             self._writer.flush()
 
-    def _write_state(
-        self, cards: dict[str, CardState], marks: dict[str, Marks], log_size: int
-    ) -> None:
-        atomic_write(self.state_path, records.encode_state(cards, marks, log_size))
+    def _write_merged(self, merged: Merged) -> None:
+        atomic_write(self.state_path, merge.encode_state(self.device, merged))
 
     def close(self) -> None:
         """Write the final state, release the lock. Safe to call twice."""
@@ -628,11 +606,123 @@ class Store:
         self.close()
 
     def records_since(self, moment: datetime) -> list[Record]:
-        return self.log.records_since(moment)
+        """Records at or after ``moment`` from every device's log, merged."""
+        return merge.history_since(self.home, moment)
 
     def iter_log(self) -> Iterator[Record]:
-        yield from self.log.read_from(0).records
+        """Every device's records in merged order, each once."""
+        yield from merge.history(self.home)
 
     @property
     def log_path(self) -> Path:
+        """This device's log (the only one it writes)."""
         return self.log.path
+
+    # ----- several devices (dlquiz.devices, dlquiz.merge) ----------------------------
+
+    def _check_layout(self) -> None:
+        """Refuse a folder laid out by a newer dlquiz before anything is written."""
+        version = _marker_version(self.layout.marker)
+        if version is not None and version > devices.LAYOUT_VERSION:
+            raise StoreError(
+                f"{self.home} is laid out by a newer dlquiz (layout {version}; this one knows "
+                f"{devices.LAYOUT_VERSION}). Upgrade dlquiz to use this data folder."
+            )
+
+    def _make_device_folders(self) -> None:
+        try:
+            for folder in self.layout.folders():
+                folder.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot use {exc.filename or self.home}: {exc.strerror}") from exc
+
+    def _write_layout_marker(self) -> None:
+        """``state.json`` becomes the marker an older dlquiz refuses (its old content is
+        derived: every review is in the logs). Same bytes on every device, so two
+        devices writing it at once agree."""
+        if _marker_version(self.layout.marker) != devices.LAYOUT_VERSION:
+            atomic_write(self.layout.marker, MARKER_BYTES)
+
+    def _remove_own_temp_files(self) -> None:
+        """Temp files of this device's atomic writes cut short (never another device's)."""
+        for own in (self.state_path, self.settings_path):
+            for stray in own.parent.glob(f".{own.name}.*.tmp"):
+                with contextlib.suppress(OSError):
+                    stray.unlink()
+
+    def _salvage_own_log(self) -> None:
+        aside = self.log.salvage_partial_tail()
+        if aside is not None:
+            self.notices.append(
+                "The last line of the review log was half-written (dlquiz was stopped while "
+                "saving an answer). That answer was not recorded; its bytes are kept in "
+                f"{aside.name}."
+            )
+
+    def _absorb_conflict_copies(self) -> None:
+        """A sync tool's conflict copy of a log may hold records no log has: they are
+        appended to this device's log (ids keep them single), then the copy is moved
+        into ``conflicts/``. Copies of other files are only moved."""
+        copies = devices.conflict_copies(self.home)
+        if not copies:
+            return
+        known = merge.known_ids(self.home)
+        added = 0
+        for copy in copies:
+            if devices.is_log_copy(copy):
+                for record in merge.read_log(copy).records:
+                    rid = merge.record_id(record)
+                    if rid not in known:
+                        self.log.append(record)
+                        known.add(rid)
+                        added += 1
+            devices.set_aside(self.home, copy)
+        self.notices.append(
+            f"{len(copies)} conflict cop{'y' if len(copies) == 1 else 'ies'} made by a sync tool "
+            f"{'was' if len(copies) == 1 else 'were'} merged ({added} record(s) only they held "
+            f"were added to {self.log.path.name}) and moved into {devices.CONFLICTS}/."
+        )
+
+    def _load_merged(self) -> None:
+        self._take_merged(merge.catch_up(self.home, self._read_state_file()))
+
+    def _take_merged(self, merged: Merged) -> None:
+        self.notices += merged.notices
+        self._cards, self._marks = merged.cards, merged.marks
+        self._last, self._dirty, self._sources = merged.last, merged.dirty, merged.sources
+        own = self._own_source
+        self._log_size = merged.sources[own].size if own in merged.sources else 0
+        if merged.changed and not self.read_only:
+            self._write_merged(merged)
+
+    @property
+    def _own_source(self) -> str:
+        return f"{devices.LOGS}/{self.log.path.name}"
+
+    def _note_own_append(self, record: Record, size: int) -> None:
+        """Keep the merge bookkeeping in step with a live append (under the mutex)."""
+        when, card = merge.time_us(record), record.card
+        if card in self._dirty or when <= self._last.get(card, -1):
+            # Not after what is applied to this card (another device's clock ran
+            # ahead, or the same instant): replayed exactly at the next open.
+            self._dirty.add(card)
+        self._last[card] = max(self._last.get(card, -1), when)
+        line = records.encode(record)
+        ref = self._sources.get(self._own_source, Reflected(0, ""))
+        if ref.size == size - len(line):
+            self._sources[self._own_source] = Reflected(size, merge.next_tail(ref.tail, line))
+
+
+MARKER_BYTES = (
+    b'{"schema_version": 2, "layout": "one review log per device in logs/; '
+    b'see dlquiz.devices", "cards": {}}\n'
+)
+
+
+def _marker_version(path: Path) -> int | None:
+    """The ``schema_version`` in ``state.json``, or None if missing or unreadable."""
+    try:
+        raw = path.read_bytes()
+        return records.state_head_decoder.decode(raw).schema_version
+    except (OSError, records.DecodeError, RecursionError):
+        return None

@@ -34,6 +34,20 @@ def clock() -> Clock:
     return Clock()
 
 
+# The test device's own files, relative to the data folder (see dlquiz.devices).
+DEVICE = "this-device"
+LOG_NAME = f"logs/{DEVICE}.jsonl"
+STATE_NAME = f"state/{DEVICE}.json"
+SETTINGS_NAME = f"settings/{DEVICE}.json"
+
+
+@pytest.fixture(autouse=True)
+def _device_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test is one device (its files are logs/this-device.jsonl, …) unless it says
+    otherwise, and nothing reads or writes the real config folder's device id."""
+    monkeypatch.setenv("DLQUIZ_DEVICE_ID", DEVICE)
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh data folder; DLQUIZ_HOME points at it so nothing touches the real one."""

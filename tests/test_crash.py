@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from dlquiz.store import LOG_NAME, STATE_NAME
 from dlquiz.study import Study
+from tests.conftest import LOG_NAME, STATE_NAME
 
 WRITER = r"""
 import sys
@@ -57,8 +57,8 @@ def test_kill_9_mid_review_loses_nothing_acknowledged(home: Path, after_lines: i
         cards = dict(store.cards)
     # The state derived at start-up equals a full replay of the log.
     replay_home = home.parent / "replay"
-    replay_home.mkdir()
+    (replay_home / "logs").mkdir(parents=True)
     shutil.copy(home / LOG_NAME, replay_home / LOG_NAME)
     with Study.open(replay_home, with_skills=False) as replayed:
         assert replayed.cards == cards
-    assert json.loads((home / STATE_NAME).read_text())["schema_version"] == 1
+    assert json.loads((home / STATE_NAME).read_text())["schema_version"] == 2

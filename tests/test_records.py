@@ -16,9 +16,9 @@ import pytest
 from dlquiz import records
 from dlquiz.history import mark_record, review_record, undo_record
 from dlquiz.scheduler import GOOD, REVIEW, CardState
-from dlquiz.store import LOG_NAME, STATE_NAME
+from dlquiz.store import LOG_NAME  # the pre-device log: still read
 from dlquiz.study import Study
-from tests.conftest import T0
+from tests.conftest import STATE_NAME, T0
 
 STATE = CardState(REVIEW, None, 12.5, 5.2, T0.timestamp() + 86400, T0.timestamp(), 3, 0)
 
@@ -139,8 +139,8 @@ def test_bad_records_are_skipped_reported_and_kept(home: Path) -> None:
     [
         {"cards": {"term/relu/recall": [7, 0, 1, 5, 1, 1, 1, 0]}},
         {"cards": {"term/relu/recall": [2, None, "x", 5, 1, 1, 1, 0]}},
-        {"log_size": -5},
-        {"log_size": "big"},
+        {"sources": {"reviews.jsonl": [-5, ""]}},
+        {"sources": {"reviews.jsonl": ["big", ""]}},
         {"marks": {"term/relu/recall": [True, 1e400, False, False]}},
         {"cards": [1, 2]},
     ],
@@ -155,8 +155,8 @@ def test_a_bad_value_in_state_json_means_rebuild_and_keep(home: Path, damage: di
     (home / STATE_NAME).write_bytes(bad)
     with Study.open(home, with_skills=False, now=T0) as study:
         assert study.card_state("term/relu/recall") == STATE  # rebuilt from the log
-        assert any("state.json was damaged" in n for n in study.notices)
-    kept = [p for p in home.iterdir() if p.name.startswith(f"{STATE_NAME}.damaged-")]
+        assert any(f"{STATE_NAME} was damaged" in n for n in study.notices)
+    kept = list(home.glob(f"{STATE_NAME}.damaged-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == bad
 
 

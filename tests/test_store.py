@@ -14,14 +14,12 @@ import pytest
 from dlquiz.history import review_record, undo_record
 from dlquiz.scheduler import GOOD, Scheduler, shifted
 from dlquiz.store import (
-    LOG_NAME,
-    STATE_NAME,
     AlreadyRunning,
     Store,
     StoreError,
     atomic_write,
 )
-from tests.conftest import T0, OwnedStore
+from tests.conftest import LOG_NAME, STATE_NAME, T0, OwnedStore
 
 
 def _review(store: Store, card: str, minutes: int = 0) -> dict[str, object]:
@@ -118,7 +116,7 @@ def test_state_behind_the_log_catches_up(home: Path) -> None:
 def test_state_claiming_a_longer_log_is_rebuilt(home: Path) -> None:
     cards = _fill(home, 4)
     data = json.loads((home / STATE_NAME).read_text())
-    data["log_size"] += 10_000
+    data["sources"][LOG_NAME][0] += 10_000
     (home / STATE_NAME).write_text(json.dumps(data))
     with OwnedStore(home) as store:
         assert store.cards == cards
@@ -233,7 +231,7 @@ def test_async_state_save_is_written_by_close(home: Path) -> None:
         assert store.writer_error is None
         saved = json.loads((home / STATE_NAME).read_text())
         assert "term/a/recall" in saved["cards"]
-        assert saved["log_size"] == (home / LOG_NAME).stat().st_size
+        assert saved["sources"][LOG_NAME][0] == (home / LOG_NAME).stat().st_size
 
 
 def test_records_since_reads_only_the_recent_tail(home: Path) -> None:
@@ -313,7 +311,7 @@ def test_undo_in_the_logs_tail_after_a_saved_state(home: Path) -> None:
 def test_a_failed_append_never_reaches_the_log(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dlquiz.store import ReviewLog
 
-    home.mkdir(parents=True)
+    (home / LOG_NAME).parent.mkdir(parents=True)
     log = ReviewLog(home / LOG_NAME)
     log.append({"n": 1})
     real_fsync = os.fsync

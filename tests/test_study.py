@@ -12,9 +12,8 @@ from dlquiz import records, store
 from dlquiz.records import Bury, Flag, Reset, Review, Suspend, Undo
 from dlquiz.scheduler import AGAIN, GOOD, REVIEW, CardState
 from dlquiz.settings import Settings
-from dlquiz.store import LOG_NAME
 from dlquiz.study import SaveError, Study
-from tests.conftest import T0
+from tests.conftest import LOG_NAME, T0
 
 CARD = "term/relu/recall"
 
@@ -108,7 +107,7 @@ def test_a_failed_state_write_warns_once_and_loses_nothing(
 def test_the_eighth_lapse_makes_a_leech_and_undo_unmakes_it(home: Path) -> None:
     state = CardState(REVIEW, None, 5.0, 7.0, T0.timestamp(), T0.timestamp() - 5 * 86400, 20, 7)
     # The card is in review with 7 lapses, as a long history would leave it.
-    home.mkdir(parents=True)
+    (home / LOG_NAME).parent.mkdir(parents=True)
     history = records.Review(id="h", card=CARD, time=T0, rating=3, before=None, after=state)
     (home / LOG_NAME).write_bytes(records.encode(history))
     with Study.open(home, with_skills=False, now=T0) as study:

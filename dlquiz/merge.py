@@ -1,0 +1,305 @@
+"""The logs of every device, merged into one history and one set of card states.
+
+Order. Records are merged by their time (microseconds, UTC), ties broken by the
+log's name and then by the position in that log, so every device computes the
+same order from the same logs, and one device's records keep the order it wrote
+them in. A record found in two logs (a sync tool's conflict copy absorbed by two
+devices) counts once, where it comes first.
+
+State. Every record sets some fields of one card to absolute values (a review
+its ``after``, an undo its ``restore``, a mark its flag), so a card's state is
+decided by its records alone, in merged order. The state file remembers, for
+each card, the time of the latest record applied to it and, for each log, the
+size it reflects plus the bytes just before that size (proof that the log only
+grew). Opening reads only what the logs gained: a new record later than
+everything applied to its card is applied at once; one that is not (a review
+made offline on another device and arriving late, or a duplicate) marks its card
+for replay, and the marked cards are then rebuilt exactly from all their records
+in merged order. A log that shrank, vanished or changed in place means a full
+rebuild. The result is always the same as replaying every log from scratch.
+
+Nothing here writes a log; the store calls in here and owns every write.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Final
+
+import msgspec
+from msgspec import Meta, Struct
+
+from dlquiz import devices, records
+from dlquiz.history import apply_record
+from dlquiz.records import CardId, Marks, Record
+from dlquiz.scheduler import CardState
+
+STATE_VERSION: Final = 2
+TAIL_BYTES: Final = 32
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO: Final = timedelta(microseconds=1)
+
+
+class Reflected(Struct, frozen=True, array_like=True):
+    """How much of one log a state reflects, and the bytes just before that point."""
+
+    size: Annotated[int, Meta(ge=0, le=2**62)]
+    tail: Annotated[str, Meta(max_length=2 * TAIL_BYTES)]  # hex
+
+
+class DeviceState(Struct, kw_only=True, forbid_unknown_fields=False):
+    """``state/<device>.json``: derived from every log, written by this device only."""
+
+    schema_version: Annotated[int, Meta(ge=STATE_VERSION)]  # 1 never lived here: damaged
+    device: str = ""
+    sources: dict[str, Reflected]
+    cards: dict[CardId, CardState]
+    marks: dict[CardId, Marks] = {}
+    last: dict[CardId, int] = {}  # time (µs) of the latest record applied to each card
+    dirty: list[CardId] = []  # cards to replay at the next open
+    saved_at: str = ""
+    card_fields: list[str] = []
+    mark_fields: list[str] = []
+
+
+state_decoder: Final = msgspec.json.Decoder(DeviceState)
+_encoder = msgspec.json.Encoder()
+
+
+def encode_state(device: str, merged: Merged) -> bytes:
+    return _encoder.encode(
+        DeviceState(
+            schema_version=STATE_VERSION,
+            device=device,
+            saved_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            sources=merged.sources,
+            card_fields=list(CardState._fields),
+            cards=merged.cards,
+            mark_fields=list(Marks.__struct_fields__),
+            marks=merged.marks,
+            last=merged.last,
+            dirty=sorted(merged.dirty),
+        )
+    )
+
+
+def time_us(record: Record) -> int:
+    return (record.time - _EPOCH) // _MICRO
+
+
+def record_id(record: Record) -> str:
+    """The record's id; an old mark without one is named by its content (same everywhere)."""
+    rid = getattr(record, "id", None)
+    if rid:
+        return str(rid)
+    return "h:" + hashlib.sha1(records.encode(record)).hexdigest()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def tail_of(path: Path, size: int) -> str:
+    """The hex of the bytes just before ``size`` ('' at 0 or if unreadable)."""
+    if size <= 0:
+        return ""
+    try:
+        with path.open("rb") as handle:
+            handle.seek(max(0, size - TAIL_BYTES))
+            return handle.read(min(size, TAIL_BYTES)).hex()
+    except OSError:
+        return ""
+
+
+def next_tail(previous: str, line: bytes) -> str:
+    """The tail after appending ``line`` to a log whose tail was ``previous``."""
+    return (bytes.fromhex(previous) + line)[-TAIL_BYTES:].hex()
+
+
+@dataclass
+class Scan:
+    records: list[Record]
+    bad_lines: list[int]  # 1-based, counted from where the read started
+    end: int  # offset after the last complete line
+
+
+def read_log(path: Path, start: int = 0, stop: int | None = None) -> Scan:
+    """Complete lines of a log between two byte offsets (a half-synced tail is left out)."""
+    from dlquiz.store import _scan  # the store's parser: one set of limits for every log
+
+    try:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            data = handle.read() if stop is None else handle.read(max(0, stop - start))
+    except FileNotFoundError:
+        return Scan([], [], start)
+    scan = _scan(data)
+    return Scan(scan.records, scan.bad_lines, start + scan.end)
+
+
+@dataclass
+class Merged:
+    """The merged state, and what opening had to say about the logs."""
+
+    cards: dict[str, CardState] = field(default_factory=dict)
+    marks: dict[str, Marks] = field(default_factory=dict)
+    last: dict[str, int] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)
+    sources: dict[str, Reflected] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    changed: bool = False  # differs from the state file it started from
+    replayed: int = 0  # cards rebuilt from all their records (for tests and figures)
+    rebuilt: bool = False  # a full rebuild happened
+
+    def apply_new(self, when: int, record: Record) -> None:
+        """A record newer than what the state reflects (merged order, one at a time)."""
+        card = record.card
+        if card in self.dirty:
+            return
+        if when > self.last.get(card, -1):
+            apply_record(self.cards, self.marks, record)
+            self.last[card] = when
+        else:  # older than what is applied, or a duplicate: the card's order is redone
+            self.dirty.add(card)
+        self.changed = True
+
+
+def _ordered(batches: Iterable[tuple[str, list[Record]]]) -> list[tuple[int, str, Record]]:
+    """Merged order: time, then log name, then position (the sort is stable)."""
+    rows = [(time_us(r), name, r) for name, recs in batches for r in recs]
+    rows.sort(key=lambda row: (row[0], row[1]))
+    return rows
+
+
+def _unique(rows: Iterable[tuple[int, str, Record]]) -> Iterator[tuple[int, str, Record]]:
+    seen: set[str] = set()
+    for row in rows:
+        rid = record_id(row[2])
+        if rid not in seen:
+            seen.add(rid)
+            yield row
+
+
+def _damaged_notice(bad: dict[str, list[int]]) -> list[str]:
+    notes = []
+    for name, lines in bad.items():
+        if lines:
+            shown = ", ".join(map(str, lines[:10])) + (" …" if len(lines) > 10 else "")
+            notes.append(
+                f"{len(lines)} damaged line(s) in {name} were skipped (lines {shown}). "
+                "The file itself was left untouched."
+            )
+    return notes
+
+
+def rebuild(home: Path, sources: dict[str, Path] | None = None) -> Merged:
+    """Every card from every log, from scratch."""
+    sources = devices.log_sources(home) if sources is None else sources
+    merged = Merged(changed=True, rebuilt=True)
+    batches: list[tuple[str, list[Record]]] = []
+    bad: dict[str, list[int]] = {}
+    for name, path in sources.items():
+        scan = read_log(path)
+        batches.append((name, scan.records))
+        bad[name] = scan.bad_lines
+        merged.sources[name] = Reflected(scan.end, tail_of(path, scan.end))
+    gc.disable()  # many small objects at once: the collector's scans only slow it down
+    try:
+        for when, _, record in _unique(_ordered(batches)):
+            apply_record(merged.cards, merged.marks, record)
+            merged.last[record.card] = max(merged.last.get(record.card, -1), when)
+    finally:
+        gc.enable()
+    merged.replayed = len(merged.last)
+    merged.notices += _damaged_notice(bad)
+    return merged
+
+
+def replay(home: Path, merged: Merged, sources: dict[str, Path]) -> None:
+    """Rebuild the dirty cards exactly, from all their records up to what is reflected."""
+    cards = merged.dirty
+    batches = []
+    for name, path in sources.items():
+        stop = merged.sources[name].size if name in merged.sources else 0
+        scan = read_log(path, 0, stop)
+        batches.append((name, [r for r in scan.records if r.card in cards]))
+    for card in cards:
+        merged.cards.pop(card, None)
+        merged.marks.pop(card, None)
+        merged.last.pop(card, None)
+    for when, _, record in _unique(_ordered(batches)):
+        apply_record(merged.cards, merged.marks, record)
+        merged.last[record.card] = max(merged.last.get(record.card, -1), when)
+    merged.replayed += len(cards)
+    merged.dirty = set()
+    merged.changed = True
+
+
+def catch_up(home: Path, saved: DeviceState | None) -> Merged:
+    """The saved state brought up to every log on disk (see the module's docstring)."""
+    sources = devices.log_sources(home)
+    if saved is None:
+        return rebuild(home, sources)
+    for name, seen in saved.sources.items():
+        path = sources.get(name)
+        if path is None or _size(path) < seen.size or tail_of(path, seen.size) != seen.tail:
+            merged = rebuild(home, sources)
+            what = "is gone" if path is None else "was replaced"
+            merged.notices.append(
+                f"The review log {name} {what} since the last start; the state was rebuilt "
+                "from the logs on disk."
+            )
+            return merged
+    merged = Merged(
+        cards=dict(saved.cards),
+        marks=dict(saved.marks),
+        last=dict(saved.last),
+        dirty=set(saved.dirty),
+        sources=dict(saved.sources),
+        changed=bool(saved.dirty),
+    )
+    batches = []
+    for name, path in sources.items():
+        ref = merged.sources.get(name)
+        start = ref.size if ref is not None else 0
+        scan = read_log(path, start)
+        if scan.bad_lines:  # rebuilt, so the notice can say which lines
+            return rebuild(home, sources)
+        if scan.end != start or ref is None:
+            merged.sources[name] = Reflected(scan.end, tail_of(path, scan.end))
+            merged.changed = True
+        batches.append((name, scan.records))
+    for when, _, record in _ordered(batches):
+        merged.apply_new(when, record)
+    if merged.dirty:
+        replay(home, merged, sources)
+    return merged
+
+
+def history(home: Path) -> list[Record]:
+    """Every device's records in merged order, each once (damaged lines skipped)."""
+    batches = [(name, read_log(path).records) for name, path in devices.log_sources(home).items()]
+    return [record for _, _, record in _unique(_ordered(batches))]
+
+
+def history_since(home: Path, moment: datetime) -> list[Record]:
+    """Records at or after ``moment`` from every log, merged; costs only the recent ones."""
+    from dlquiz.store import ReviewLog
+
+    batches = [
+        (name, ReviewLog(path).records_since(moment))
+        for name, path in devices.log_sources(home).items()
+    ]
+    return [record for _, _, record in _unique(_ordered(batches))]
+
+
+def known_ids(home: Path) -> set[str]:
+    return {record_id(r) for r in history(home)}
