@@ -71,11 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--seed", type=int, help="seed for the numbers (default: random)")
     ask.add_argument("--answer", metavar="TEXT", help="check this answer and explain")
     ask.add_argument("--json", action="store_true", help="print the question as JSON")
-    from dlquiz.commands import export, optimize, stats
+    from dlquiz.commands import export, optimize, stats, sync
 
     stats.add_parser(sub)
     export.add_parser(sub)
     optimize.add_parser(sub)
+    sync.add_parser(sub)
     return parser
 
 
@@ -120,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return export.run_import(args, home)
         return optimize.run(home, args.dry_run)
+    if args.command == "sync":
+        from dlquiz.commands import sync
+
+        return sync.run(paths.data_dir(args.data_dir), args.git)
     if args.command == "where":
         print(paths.data_dir(args.data_dir))
         return 0
