@@ -7,7 +7,7 @@ startup        process start -> first card on screen (headless, Enter pressed on
                screen by a pilot), vs a bare Textual app doing the same (two screens)
 record         one answer recorded durably with 100k log entries and 10k cards,
                vs a raw append + fsync of the same bytes
-state_load     loading state.json with 10k and 100k cards, vs json.loads of the file
+state_load     loading the state file with 10k and 100k cards, vs json.loads of the file
 generation     warm p50/p99 of every question family and level (target p99 <= 5 ms), with
                a closed-form formula and a real-tensor Conv2d as floors in the same run
 stall          largest event-loop stall while torch loads in the app's worker process,
@@ -230,24 +230,28 @@ def _time(fn: Callable[[], object], repeats: int) -> float:
 
 
 def bench_state_load(repeats: int) -> dict[str, object]:
+    from dlquiz.merge import STATE_VERSION
     from dlquiz.scheduler import CardState
-    from dlquiz.store import STATE_NAME, Store
+    from dlquiz.store import Store
 
     out: dict[str, object] = {}
     for n in (10_000, 100_000):
         with tempfile.TemporaryDirectory() as tmp:
             home = Path(tmp)
             state = CardState(2, None, 12.5, 5.2, T0.timestamp() + 86400, T0.timestamp(), 3, 0)
+            ids = [f"term/card{i}/recall" for i in range(n)]
             payload = {
-                "schema_version": 1,
-                "log_size": 0,
+                "schema_version": STATE_VERSION,
+                "sources": {"logs/bench.jsonl": [0, ""]},
                 "card_fields": list(CardState._fields),
-                "cards": {f"term/card{i}/recall": state for i in range(n)},
+                "cards": dict.fromkeys(ids, state),
+                "last": dict.fromkeys(ids, 1_772_452_800_000_000),
             }
-            path = home / STATE_NAME
+            store = Store(home, device="bench")
+            path = store.state_path  # this device's state file (dlquiz.devices)
+            path.parent.mkdir(parents=True)
             path.write_text(json.dumps(payload, separators=(",", ":")))
             raw = path.read_bytes()
-            store = Store(home)
             floor = _time(lambda raw=raw: json.loads(raw), repeats)  # type: ignore[misc]
             ours = _time(store._read_state_file, repeats)
             out[f"{n}_cards"] = {

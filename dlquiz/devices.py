@@ -143,6 +143,18 @@ class Layout:
         return [self.home / name for name in (LOGS, STATES, SETTINGS, LOCKS)]
 
 
+def is_dlquiz_file(home: Path, path: Path) -> bool:
+    """A file dlquiz keeps in ``home`` (any device's), which nothing else may overwrite."""
+    try:
+        rel = path.resolve().relative_to(home.resolve())
+    except (ValueError, OSError):
+        return False
+    top = rel.parts[0] if rel.parts else ""
+    if len(rel.parts) == 1:
+        return top in {LEGACY_LOG, MARKER, LEGACY_SETTINGS, "dlquiz.lock"}
+    return top in {LOGS, STATES, SETTINGS, LOCKS, CONFLICTS}
+
+
 def log_sources(home: Path) -> dict[str, Path]:
     """Every log to merge, by a name that is the same on every device."""
     found: dict[str, Path] = {}

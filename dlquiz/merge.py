@@ -211,6 +211,13 @@ def rebuild(home: Path, sources: dict[str, Path] | None = None) -> Merged:
         batches.append((name, scan.records))
         bad[name] = scan.bad_lines
         merged.sources[name] = Reflected(scan.end, tail_of(path, scan.end))
+        if name == devices.LEGACY_LOG and _size(path) > scan.end:
+            # Another device's log may end mid-line while it syncs; this one never grows
+            # again here, so its half line is an answer cut short by a crash.
+            merged.notices.append(
+                f"{name} has a half-written last line (dlquiz was stopped while saving an "
+                "answer). That answer was not recorded; the line is left as it is."
+            )
     gc.disable()  # many small objects at once: the collector's scans only slow it down
     try:
         for when, _, record in _unique(_ordered(batches)):

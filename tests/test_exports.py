@@ -34,7 +34,7 @@ from dlquiz.exports import (
 )
 from dlquiz.history import mark_record, review_record, undo_record
 from dlquiz.scheduler import Scheduler
-from tests.conftest import T0, OwnedStore
+from tests.conftest import LOG_NAME, T0, OwnedStore
 
 # A small deck with awkward text: quotes, backslashes, semicolons inside list
 # items, HTML-looking text, line breaks, non-ASCII. It links to built-in terms.
@@ -478,11 +478,11 @@ def test_export_refuses_to_overwrite_the_review_log(
     with OwnedStore(home) as store:
         for record in _reviews():
             store.append(record)
-    before = (home / "reviews.jsonl").read_bytes()
+    before = (home / LOG_NAME).read_bytes()
     for what in ("log", "csv"):
-        assert run_export(_args("export", what, str(home / "reviews.jsonl")), home) == 2
+        assert run_export(_args("export", what, str(home / LOG_NAME)), home) == 2
         assert "own data files" in capsys.readouterr().err
-    assert (home / "reviews.jsonl").read_bytes() == before
+    assert (home / LOG_NAME).read_bytes() == before
 
 
 def test_import_reports_short_rows_instead_of_crashing(tmp_path: Path) -> None:

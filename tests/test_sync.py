@@ -292,3 +292,14 @@ def test_the_device_id_lives_outside_the_folder_and_is_made_once(
 )
 def test_conflict_names(name: str, conflict: bool) -> None:
     assert devices.is_conflict_copy(name) is conflict
+
+
+def test_a_half_line_in_the_legacy_log_is_reported_and_left_alone(home: Path) -> None:
+    home.mkdir()
+    state = CardState(REVIEW, None, 12.5, 5.2, T0.timestamp() + 86400, T0.timestamp(), 3, 0)
+    legacy = records.encode(review_record(CARDS[0], GOOD, T0, None, state)) + b'{"v":1,"ty'
+    (home / "reviews.jsonl").write_bytes(legacy)
+    with opened(home, "dev-a") as study:
+        assert any("reviews.jsonl has a half-written last line" in n for n in study.notices)
+        assert study.cards[CARDS[0]] == state
+    assert (home / "reviews.jsonl").read_bytes() == legacy

@@ -11,13 +11,12 @@ from textual.widgets import Input, OptionList, Static
 from dlquiz.__main__ import make_app
 from dlquiz.cards import Kind
 from dlquiz.questions import generate
-from dlquiz.store import LOG_NAME
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.help import HelpScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.widgets.rating_bar import RatingBar
-from tests.conftest import Clock
+from tests.conftest import LOG_NAME, Clock
 
 SIZE = (80, 24)
 
@@ -200,7 +199,7 @@ async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> Non
 
 
 async def test_notices_are_shown_on_screen(home: Path, clock: Clock) -> None:
-    home.mkdir(parents=True)
+    (home / LOG_NAME).parent.mkdir(parents=True)
     (home / LOG_NAME).write_text('{"v":1,"type":"review","card":"x"')  # half a line
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:

@@ -15,12 +15,11 @@ from textual.widgets import Input, OptionList, Static
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.scheduler import GOOD
-from dlquiz.store import LOG_NAME
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.browse import BrowseScreen, ConfirmScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.widgets.term_view import TermView
-from tests.conftest import Clock
+from tests.conftest import LOG_NAME, Clock
 
 SIZES = [(80, 24), (120, 40)]
 

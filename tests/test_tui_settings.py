@@ -16,11 +16,10 @@ from dlquiz import optimize
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.settings import Settings
-from dlquiz.store import SETTINGS_NAME
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.settings import ConfirmDiscard, SettingsScreen, field_help
-from tests.conftest import Clock
+from tests.conftest import SETTINGS_NAME, Clock
 
 SIZE = (80, 24)
 

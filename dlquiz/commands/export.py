@@ -93,10 +93,9 @@ def _error(message: str) -> None:
 
 def _check_output(path: Path, home: Path) -> str | None:
     """Why ``path`` cannot be written, or None."""
-    from dlquiz.store import LOCK_NAME, LOG_NAME, SETTINGS_NAME, STATE_NAME
+    from dlquiz.devices import is_dlquiz_file
 
-    own = {(home / name).resolve() for name in (LOG_NAME, STATE_NAME, SETTINGS_NAME, LOCK_NAME)}
-    if path.resolve() in own:
+    if is_dlquiz_file(home, path):
         return f"{path} is one of dlquiz's own data files; choose another file name"
     if path.is_dir():
         return f"{path} is a folder; give a file name"
