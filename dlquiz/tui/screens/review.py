@@ -134,14 +134,6 @@ class ReviewScreen(Screen[None]):
             return mode in ("revealed", "feedback")
         if action == "give_up":
             return mode == "question" and typed_card
-        if action == "hint":
-            return (
-                mode == "question"
-                and typed_card
-                and cur is not None
-                and cur.question is not None
-                and self._help(cur).hints < len(cur.question.hints)
-            )
         if action == "proof":
             return mode == "feedback" and cur is not None and cur.question is not None
         if action in ("bury", "suspend", "flag"):
@@ -393,39 +385,23 @@ class ReviewScreen(Screen[None]):
 
     @on(Input.Changed, "#typed")
     def _hint_key(self, event: Input.Changed) -> None:
-        """h typed into the empty answer box asks for a hint (the Input takes every printable
-        key, so this cannot be a binding; no numeric or shape answer starts with h)."""
+        """h typed into the empty answer box shows the next hint: the rule, then the rule with
+        this question's numbers (the Input takes printable keys, so this is not a binding; no
+        numeric or shape answer starts with h)."""
         cur = self.current
-        if (
-            event.value == "h"
-            and cur is not None
-            and cur.question is not None
-            and cur.question.expected.kind != "text"
-            and self.check_action("hint", ())
-        ):
-            event.input.value = ""
-            self.action_hint()
-
-    def action_hint(self) -> None:
-        """h: the rule first, then the rule with this question's numbers (then Hard at best)."""
-        cur = self.current
-        if self.mode != "question" or cur is None or cur.question is None:
+        q = cur.question if cur is not None and self.mode == "question" else None
+        if event.value != "h" or q is None or q.expected.kind == "text" or cur is None:
             return
         help_ = self._help(cur)
-        hints = cur.question.hints
-        if help_.hints >= len(hints):
-            return
-        help_.hints += 1
-        back = self.query_one("#card-back", Static)
-        back.update(
-            "\n".join(
-                f"[b]Hint {i + 1}[/]  {escape(h)}" for i, h in enumerate(hints[: help_.hints])
-            )
-        )
-        back.display = True
-        more = " · h: second hint" if help_.hints < len(hints) else ""
-        self._hint(f"A right answer now counts as Hard{more}.")
-        self.refresh_bindings()
+        if help_.hints < len(q.hints):
+            help_.hints += 1
+            event.input.value = ""
+            lines = [f"[b]Hint {i + 1}[/]  {escape(h)}" for i, h in enumerate(q.hints)]
+            back = self.query_one("#card-back", Static)
+            back.update("\n".join(lines[: help_.hints]))
+            back.display = True
+            more = " · h: second hint" if help_.hints < len(q.hints) else ""
+            self._hint(f"A right answer now counts as Hard{more}.")
 
     def _graded(self, right: bool, message: str, close: bool = False) -> None:
         cur = self.current
