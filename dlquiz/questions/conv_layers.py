@@ -135,7 +135,7 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
             axes.append(conv_size(size, **{**args, **{a: v[i] for a, v in change.items()}}))
         return axes[0], axes[1]
 
-    pad_text = padding if isinstance(padding, str) else pair(padding)
+    pad_text = repr(padding) if isinstance(padding, str) else pair(padding)
     mistakes = [
         Mistake(
             "kept-in-channels",
@@ -147,7 +147,7 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
             "ignored-padding",
             "ignored the padding",
             (n, cout, *hw(p=(0, 0))),
-            f"That is the size with no padding; padding={pad_text!r} adds {eff[0]} pixels on "
+            f"That is the size with no padding; padding={pad_text} adds {eff[0]} pixels on "
             f"each side of H and {eff[1]} on each side of W before the kernel slides.",
         ),
         Mistake(
