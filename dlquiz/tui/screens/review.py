@@ -515,7 +515,8 @@ class ReviewScreen(Screen[None]):
             extra["wrong_tries"] = cur.attempts
             help_ = self._help(cur)
             typed = cur.typed if cur.typed is not None else help_.typed
-            extra["typed"] = typed[:500] if typed is not None else None
+            if typed is not None:  # the log's `answer`: what the user typed
+                extra["answer"] = typed[:500]
             extra["mistake"] = help_.mistake
             extra["hints"] = help_.hints
         return extra or None
