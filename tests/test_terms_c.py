@@ -456,9 +456,10 @@ def test_label_smoothing_targets() -> None:
 
 def test_lora_parameter_count_and_merge() -> None:
     says("lora", "2 · 4096 · 8 =", "65,536", "16,777,216", "about 0.39 %")
-    down, up = nn.Linear(4096, 8, bias=False), nn.Linear(8, 4096, bias=False)
+    down = nn.Linear(4096, 8, bias=False, device="meta")
+    up = nn.Linear(8, 4096, bias=False, device="meta")
     assert params(down) + params(up) == 65_536
-    assert nn.Linear(4096, 4096, bias=False).weight.numel() == 16_777_216
+    assert nn.Linear(4096, 4096, bias=False, device="meta").weight.numel() == 16_777_216
     assert f"{65_536 / 16_777_216:.2%}" == "0.39%"
     torch.manual_seed(0)
     w, a = torch.randn(6, 5), torch.randn(2, 5)
@@ -564,7 +565,7 @@ def test_temperature_example() -> None:
 
 def test_embedding_parameters_and_one_hot_equivalence() -> None:
     says("embedding-layer", "nn.Embedding(50000, 512)", "25,600,000")
-    assert params(nn.Embedding(50000, 512)) == 25_600_000 == 50_000 * 512
+    assert params(nn.Embedding(50000, 512, device="meta")) == 25_600_000 == 50_000 * 512
     emb = nn.Embedding(7, 3)
     ids = torch.tensor([4, 0, 4])
     torch.testing.assert_close(emb(ids), F.one_hot(ids, 7).float() @ emb.weight)
@@ -753,3 +754,81 @@ def test_silu_values() -> None:
     assert f"{y[i]:.3f}" == "-0.278" and f"{grid[i]:.3f}" == "-1.278"
     assert f"{F.silu(torch.tensor(1.0, dtype=torch.float64)):.4f}" == "0.7311"
     torch.testing.assert_close(F.silu(grid), grid * torch.sigmoid(grid))
+
+
+# ---------------------------------------------------------------- later additions
+
+
+def test_grouped_query_attention_is_attention_with_shared_kv() -> None:
+    says("grouped-query-attention", "8 K/V heads for 64 query heads", "8× smaller")
+    assert 64 // 8 == 8
+    torch.manual_seed(0)
+    q = torch.randn(1, 8, 5, 4)  # 8 Q heads
+    k, v = torch.randn(1, 2, 5, 4), torch.randn(1, 2, 5, 4)  # 2 shared K/V heads
+    shared = F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+    k4, v4 = k.repeat_interleave(4, dim=1), v.repeat_interleave(4, dim=1)
+    torch.testing.assert_close(shared, F.scaled_dot_product_attention(q, k4, v4))
+
+
+def test_swiglu_matches_the_plain_block_size() -> None:
+    says("swiglu", "3·512·1,365 = 2,096,640", "2·512·2,048 = 2,097,152")
+    gate, up, down = (
+        nn.Linear(512, 1365, False),
+        nn.Linear(512, 1365, False),
+        nn.Linear(1365, 512, False),
+    )
+    assert params(gate) + params(up) + params(down) == 2_096_640
+    assert params(nn.Linear(512, 2048, False)) + params(nn.Linear(2048, 512, False)) == 2_097_152
+    assert int(2 / 3 * 4 * 512) == 1365
+
+
+def test_mixup_and_cutmix_shares() -> None:
+    says("mixup", "112×112 patch in a 224×224 image gives its label 0.25")
+    image = torch.zeros(224, 224)
+    image[:112, :112] = 1.0
+    assert image.mean().item() == 0.25
+
+
+def test_stochastic_depth_expected_share() -> None:
+    says("stochastic-depth", "1 to 0.5 over 54", "about 74.5 %")
+    blocks = torch.arange(1, 55, dtype=torch.float64)
+    survive = 1 - blocks / 54 * (1 - 0.5)
+    assert survive[-1].item() == 0.5
+    assert f"{survive.mean().item():.1%}" == "74.5%"
+    assert (110 - 2) // 2 == 54  # ResNet-110: two 3×3 layers per block plus stem and head
+
+
+def test_lenet5_simplified_parameters() -> None:
+    says("lenet-5", "61,706", "32×32", "about 60 thousand")
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.MaxPool2d(2), nn.Conv2d(6, 16, 5), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120), nn.Linear(120, 84), nn.Linear(84, 10),
+    )  # fmt: skip
+    assert params(net) == 61_706
+    assert net(torch.zeros(1, 1, 32, 32)).shape == (1, 10)
+
+
+def test_googlenet_reduction_saving() -> None:
+    says("googlenet", "192·16 + 16·25·32 = 15,872", "153,600")
+    reduced = nn.Sequential(nn.Conv2d(192, 16, 1, bias=False), nn.Conv2d(16, 32, 5, bias=False))
+    assert params(reduced) == 15_872
+    assert params(nn.Conv2d(192, 32, 5, bias=False)) == 153_600
+
+
+def test_efficientnet_compound_constant() -> None:
+    says("efficientnet", "α = 1.2", "β = 1.1", "γ = 1.15", "α·β²·γ² ≈ 1.92")
+    assert f"{torch.tensor(1.2 * 1.1**2 * 1.15**2, dtype=torch.float64).item():.2f}" == "1.92"
+
+
+def test_convnext_block_parameters() -> None:
+    says("convnext", "79,296", "width 96")
+
+    class Block(nn.Module):
+        def __init__(self, dim: int) -> None:
+            super().__init__()
+            self.dw = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+            self.norm = nn.LayerNorm(dim)
+            self.pw1, self.pw2 = nn.Linear(dim, 4 * dim), nn.Linear(4 * dim, dim)
+            self.scale = nn.Parameter(torch.full((dim,), 1e-6))
+
+    assert params(Block(96)) == 79_296 == 96 * 49 + 96 + 192 + 96 * 384 + 384 + 384 * 96 + 96 + 96
