@@ -793,6 +793,11 @@ def test_vgg16_parameters() -> None:
     assert f"{params(first) / total:.0%}" == "74%"
     assert sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in [*layers, *head]) == 16
     assert 2 * 3 * 3 < 5 * 5  # two 3×3 layers: 18 weights per channel pair, one 5×5: 25
+    stacked = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3))
+    x = torch.zeros(1, 1, 9, 9, requires_grad=True)
+    stacked(x)[0, 0, 2, 2].backward()  # one output pixel of the pair
+    assert (x.grad[0, 0] != 0).nonzero().amin(0).tolist() == [2, 2]
+    assert (x.grad[0, 0] != 0).nonzero().amax(0).tolist() == [6, 6]  # a 5×5 region
 
 
 # ---------------------------------------------------------------- activations
@@ -854,3 +859,24 @@ def test_stochastic_depth_expected_share() -> None:
 def test_efficientnet_compound_constant() -> None:
     says("efficientnet", "α = 1.2", "β = 1.1", "γ = 1.15", "α·β²·γ² ≈ 1.92")
     assert f"{torch.tensor(1.2 * 1.1**2 * 1.15**2, dtype=torch.float64).item():.2f}" == "1.92"
+
+
+def test_lenet5_input_and_size() -> None:
+    says("lenet-5", "32×32", "about 60 thousand", "6 then 16 maps of 5×5 filters", "120, 84 and 10")
+    net = lenet5()
+    assert net(torch.zeros(1, 1, 32, 32)).shape == (1, 10)
+    assert params(net) == pytest.approx(60_000, rel=0.05)
+
+
+def test_convnext_written_block_sum() -> None:
+    says("convnext", "width 96", "4× inverted bottleneck", "= 79,296")
+    notes = " ".join(raw_terms()["convnext"]["notes"].split())
+    written = notes[notes.index("holds ") + 6 : notes.index(" = 79,296")]
+    python = re.sub(r"\([^)]*\)", "", written).replace("·", "*")
+    assert eval(python, {"__builtins__": {}}) == 79_296
+
+
+def test_bfloat16_trades_three_mantissa_bits() -> None:
+    says("bfloat16", "fp16 has 3 more mantissa bits")
+    ratio = torch.finfo(torch.bfloat16).eps / torch.finfo(torch.float16).eps
+    assert math.log2(ratio) == 3
