@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from dlquiz import paths
-from dlquiz.content import Content, load
+from dlquiz.content import TAGS, Content, load
 from dlquiz.content_lint import content_words, lint, stem
 
 FILE = Path(__file__).resolve().parent.parent / "content" / "glossary" / "terms_c.toml"
@@ -108,7 +108,7 @@ def test_links_exist_and_tags_are_known(slug: str) -> None:
     for target in (*t.get("related", []), *t.get("broader", [])):
         assert target in content.terms, target
         assert target != slug
-    assert t.get("tags")
+    assert t.get("tags") and set(t["tags"]) <= TAGS
 
 
 def test_echo_catches_a_stem_and_a_shared_start() -> None:
