@@ -165,7 +165,7 @@ class Content:
     def relations(self) -> Relations:
         """The same_as, broader and name links between terms, indexed once (O(terms))."""
         cached: Relations | None = self.__dict__.get("_relations")
-        if cached is None or cached.built_from != (id(self.terms), len(self.terms)):
+        if cached is None or not cached.describes(self.terms):
             cached = Relations.build(self.terms)
             self.__dict__["_relations"] = cached
         return cached

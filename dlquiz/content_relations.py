@@ -21,7 +21,8 @@ class Relations:
     links run between groups, so a synonym of a broader term is broader too.
     """
 
-    built_from: tuple[int, int]
+    source: dict[str, Term]  # the terms indexed (held, so its identity stays unique)
+    size: int
     group: dict[str, str]  # slug -> the first slug of its same_as group
     members: dict[str, list[str]]  # group -> its slugs
     up: dict[str, set[str]]  # group -> groups directly broader
@@ -63,7 +64,11 @@ class Relations:
                 if wider in group and group[wider] != group[slug]:
                     up.setdefault(group[slug], set()).add(group[wider])
                     down.setdefault(group[wider], set()).add(group[slug])
-        return cls((id(terms), len(terms)), group, members, up, down, by_name, by_tag)
+        return cls(terms, len(terms), group, members, up, down, by_name, by_tag)
+
+    def describes(self, terms: dict[str, Term]) -> bool:
+        """Still an index of ``terms`` (the same dict, with no term added since)."""
+        return self.source is terms and self.size == len(terms)
 
     def synonyms(self, slug: str) -> set[str]:
         if slug not in self.group:
