@@ -116,13 +116,20 @@ SEED_SLUGS = [
     "objective-function",
 ]
 
-SYNONYM_PAIRS = [
+# Seed pairs that meant (nearly) the same. Each is now either a same_as pair with a
+# distinct focus or a broader/narrower pair; either way never a distractor for the other.
+SAME_AS_PAIRS = [
     ("dense-layer", "fully-connected-layer"),
     ("sensitivity", "true-positive-rate"),
-    ("cost-function", "objective-function"),
     ("weight-sharing", "parameter-sharing"),
     ("gradient-vanishing", "vanishing-gradient"),
-    ("clipping", "gradient-clipping"),
+]
+BROADER_PAIRS = [  # (narrower, broader)
+    ("cost-function", "objective-function"),
+    ("gradient-clipping", "clipping"),
+    ("max-pooling", "pooling-layer"),
+    ("fine-tuning", "transfer-learning"),
+    ("autoencoder", "encoder-decoder-architecture"),
 ]
 
 
@@ -154,8 +161,35 @@ def test_key_aliases_are_recorded(builtin: Content) -> None:
 
 
 def test_seed_synonyms_are_linked_both_ways(builtin: Content) -> None:
-    for a, b in SYNONYM_PAIRS:
+    for a, b in SAME_AS_PAIRS:
         assert b in builtin.terms[a].same_as and a in builtin.terms[b].same_as
+
+
+def test_kinds_are_linked_to_their_broader_term(builtin: Content) -> None:
+    relations = builtin.relations()
+    for narrow, broad in BROADER_PAIRS:
+        assert broad in relations.broader(narrow) and narrow in relations.narrower(broad)
+        assert broad not in builtin.terms[narrow].same_as
+
+
+def test_seed_terms_are_atomic_cards_with_notes(builtin: Content) -> None:
+    for slug in SEED_SLUGS:
+        term = builtin.terms[slug]
+        assert len(term.definition.split()) <= 30, slug
+        assert term.notes, slug
+
+
+def test_seed_names_resolve_to_one_term_each(builtin: Content) -> None:
+    by_name = builtin.relations().by_name
+    for slug in SEED_SLUGS:
+        for name in builtin.terms[slug].names:
+            assert by_name[name.casefold()] == [slug], (slug, name)
+
+
+def test_builtin_content_has_no_warnings(builtin: Content) -> None:
+    from dlquiz.content_lint import lint
+
+    assert [str(w) for w in lint(builtin)] == []
 
 
 def test_at_least_60_concept_cards(builtin: Content) -> None:
@@ -164,18 +198,20 @@ def test_at_least_60_concept_cards(builtin: Content) -> None:
     assert with_choices and all(c.answer in c.choices for c in with_choices)
 
 
-def test_no_name_card_offers_a_synonym_or_alias_as_a_distractor(builtin: Content) -> None:
+def test_no_name_card_offers_a_second_right_answer(builtin: Content) -> None:
+    relations = builtin.relations()
     for slug, term in builtin.terms.items():
-        for seed in range(5):
+        never = relations.confusable(term)
+        names = {n.casefold() for n in term.names}
+        for seed in range(40):
             choices, right = name_choices(builtin, slug, seed)
             assert choices[right] is term
             assert len(choices) == 4 and len({c.slug for c in choices}) == 4
-            names = {n.casefold() for n in term.names}
-            for other in choices:
-                if other is term:
-                    continue
-                assert other.slug not in builtin.synonyms(slug)
+            others = [c for c in choices if c is not term]
+            for other in others:
+                assert other.slug not in never, (slug, other.slug)
                 assert not names & {n.casefold() for n in other.names}
+                assert not relations.confusable(other) & {o.slug for o in others}
 
 
 def test_name_choices_are_deterministic_and_vary_with_the_seed(builtin: Content) -> None:
@@ -313,3 +349,17 @@ def test_user_deck_may_link_to_builtin_terms(tmp_path: Path) -> None:
 
 def test_builtin_content_dir_exists() -> None:
     assert (paths.builtin_content_dir() / "glossary").is_dir()
+
+
+def test_check_command_prints_warnings_but_passes(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        '[[term]]\nslug = "mp"\nterm = "Widget Sieve"\ndefinition = "It sieves things."\n',
+    )
+    proc = _check(str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "deck.toml:2: term 'mp', field 'definition': warning: gives the name away: "
+        "'sieves' echoes 'Widget Sieve'"
+    ) in proc.stderr
+    assert "OK (" in proc.stdout and "1 warning(s)" in proc.stdout
