@@ -108,6 +108,7 @@ def test_links_exist_and_tags_are_known(slug: str) -> None:
     for target in (*t.get("related", []), *t.get("broader", [])):
         assert target in content.terms, target
         assert target != slug
+    assert not set(t.get("related", [])) & set(t.get("broader", []))  # one link, not two
     assert t.get("tags") and set(t["tags"]) <= TAGS
 
 
