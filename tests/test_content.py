@@ -363,3 +363,10 @@ def test_check_command_prints_warnings_but_passes(tmp_path: Path) -> None:
         "'sieves' echoes 'Widget Sieve'"
     ) in proc.stderr
     assert "OK (" in proc.stdout and "1 warning(s)" in proc.stdout
+
+
+def test_check_command_does_not_repeat_an_error_as_a_warning(tmp_path: Path) -> None:
+    _write(tmp_path, '[[term]]\nslug = "g"\nterm = "Gizmo"\ndefinition = "A gizmo thing."\n')
+    proc = _check(str(tmp_path))
+    assert proc.returncode == 1
+    assert "gives away the name" in proc.stderr and "warning" not in proc.stderr

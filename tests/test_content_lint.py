@@ -204,3 +204,33 @@ def test_a_repeated_slug_in_one_file_points_at_the_repeat(tmp_path: Path) -> Non
     path.write_text(entry + "\n" + entry, encoding="utf-8")
     [problem] = load([path]).problems
     assert "duplicate slug" in problem.message and problem.line == 7
+
+
+def test_distractors_drawn_from_a_large_tag_are_never_right_either(tmp_path: Path) -> None:
+    # 300 terms under one tag: distractors are sampled, not shuffled from the full list.
+    entries = [_term("root", "Root Kind", "Top.", tags='["cnn"]')]
+    entries += [_term(f"other{i}", f"Other {i}", "Apart.", tags='["cnn"]') for i in range(20)]
+    for i in range(30):
+        entries.append(_term(f"mid{i}", f"Middle {i}", "Mid.", broader='["root"]', tags='["cnn"]'))
+        for j in range(9):
+            entries.append(
+                _term(
+                    f"leaf{i}-{j}", f"Leaf {i} {j}", "Leaf.", broader=f'["mid{i}"]', tags='["cnn"]'
+                )
+            )
+    content = _load(tmp_path, *entries)
+    rel = content.relations()
+    for slug in ["root", "mid3", "leaf7-2"]:
+        never = rel.confusable(content.terms[slug])
+        seen: set[str] = set()
+        for seed in range(200):
+            choices, right = name_choices(content, slug, seed)
+            assert choices[right].slug == slug and len(choices) == 4
+            distractors = [c.slug for i, c in enumerate(choices) if i != right]
+            assert not set(distractors) & never
+            for d in distractors:
+                assert not rel.confusable(content.terms[d]) & set(distractors)
+            seen.update(distractors)
+        allowed = set(content.terms) - never - {slug}
+        # Drawn from across the tag, not from a fixed few.
+        assert len(seen) >= min(50, len(allowed))
