@@ -340,7 +340,8 @@ def test_check_command_reports_a_users_errors(tmp_path: Path) -> None:
 def test_user_deck_may_link_to_builtin_terms(tmp_path: Path) -> None:
     _write(
         tmp_path,
-        '[[term]]\nslug = "gelu"\nterm = "GELU"\ndefinition = "A smooth activation x·Φ(x)."\n'
+        '[[term]]\nslug = "user-gelu"\nterm = "User GELU"\n'
+        'definition = "A smooth activation x·Φ(x)."\n'
         'related = ["relu"]\n',
     )
     proc = _check(str(tmp_path))
