@@ -202,7 +202,14 @@ def _damaged_notice(bad: dict[str, list[int]]) -> list[str]:
 
 def rebuild(home: Path, sources: dict[str, Path] | None = None) -> Merged:
     """Every card from every log, from scratch."""
-    sources = devices.log_sources(home) if sources is None else sources
+    gc.disable()  # many small objects at once: the collector's scans only slow it down
+    try:
+        return _rebuild(devices.log_sources(home) if sources is None else sources)
+    finally:
+        gc.enable()
+
+
+def _rebuild(sources: dict[str, Path]) -> Merged:
     merged = Merged(changed=True, rebuilt=True)
     batches: list[tuple[str, list[Record]]] = []
     bad: dict[str, list[int]] = {}
@@ -218,13 +225,9 @@ def rebuild(home: Path, sources: dict[str, Path] | None = None) -> Merged:
                 f"{name} has a half-written last line (dlquiz was stopped while saving an "
                 "answer). That answer was not recorded; the line is left as it is."
             )
-    gc.disable()  # many small objects at once: the collector's scans only slow it down
-    try:
-        for when, _, record in _unique(_ordered(batches)):
-            apply_record(merged.cards, merged.marks, record)
-            merged.last[record.card] = max(merged.last.get(record.card, -1), when)
-    finally:
-        gc.enable()
+    for when, _, record in _unique(_ordered(batches)):
+        apply_record(merged.cards, merged.marks, record)
+        merged.last[record.card] = max(merged.last.get(record.card, -1), when)
     merged.replayed = len(merged.last)
     merged.notices += _damaged_notice(bad)
     return merged
@@ -293,8 +296,14 @@ def catch_up(home: Path, saved: DeviceState | None) -> Merged:
 
 def history(home: Path) -> list[Record]:
     """Every device's records in merged order, each once (damaged lines skipped)."""
-    batches = [(name, read_log(path).records) for name, path in devices.log_sources(home).items()]
-    return [record for _, _, record in _unique(_ordered(batches))]
+    gc.disable()  # 100k records at once: the collector's scans would cost a third more
+    try:
+        batches = [
+            (name, read_log(path).records) for name, path in devices.log_sources(home).items()
+        ]
+        return [record for _, _, record in _unique(_ordered(batches))]
+    finally:
+        gc.enable()
 
 
 def history_since(home: Path, moment: datetime) -> list[Record]:
