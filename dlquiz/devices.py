@@ -205,12 +205,18 @@ def is_conflict_copy(name: str) -> bool:
     return "conflict" in name.lower()
 
 
+_TOP_STEMS = ("reviews", "state", "settings", "dlquiz")
+
+
 def conflict_copies(home: Path) -> list[Path]:
-    """Conflict copies in the folders dlquiz owns (never inside ``conflicts/`` or decks)."""
+    """Conflict copies of dlquiz's files: in the folders it owns, and of its files at the
+    top (never anything else of the user's, nor inside ``conflicts/`` or ``decks/``)."""
     found: list[Path] = []
     for folder in (home, *(home / name for name in (LOGS, STATES, SETTINGS, LOCKS))):
         with contextlib.suppress(OSError):
             for entry in os.scandir(folder):
+                if folder == home and not entry.name.lower().startswith(_TOP_STEMS):
+                    continue
                 if is_conflict_copy(entry.name) and entry.is_file(follow_symlinks=False):
                     found.append(Path(entry.path))
     return sorted(found)

@@ -129,6 +129,7 @@ class Scan:
     records: list[Record]
     bad_lines: list[int]  # 1-based, counted from where the read started
     end: int  # offset after the last complete line
+    tail: str = ""  # hex of the bytes just before ``end``
 
 
 def read_log(path: Path, start: int = 0, stop: int | None = None) -> Scan:
@@ -140,9 +141,13 @@ def read_log(path: Path, start: int = 0, stop: int | None = None) -> Scan:
             handle.seek(start)
             data = handle.read() if stop is None else handle.read(max(0, stop - start))
     except FileNotFoundError:
-        return Scan([], [], start)
+        return Scan([], [], start, tail_of(path, start))
     scan = _scan(data)
-    return Scan(scan.records, scan.bad_lines, start + scan.end)
+    end = start + scan.end
+    # The fingerprint from the very bytes parsed (the file may be replaced meanwhile).
+    tail = data[max(0, scan.end - TAIL_BYTES) : scan.end]
+    tail_hex = tail_of(path, end) if len(tail) < TAIL_BYTES and start > 0 else tail.hex()
+    return Scan(scan.records, scan.bad_lines, end, tail_hex)
 
 
 @dataclass
@@ -217,7 +222,7 @@ def _rebuild(sources: dict[str, Path]) -> Merged:
         scan = read_log(path)
         batches.append((name, scan.records))
         bad[name] = scan.bad_lines
-        merged.sources[name] = Reflected(scan.end, tail_of(path, scan.end))
+        merged.sources[name] = Reflected(scan.end, scan.tail)
         if name == devices.LEGACY_LOG and _size(path) > scan.end:
             # Another device's log may end mid-line while it syncs; this one never grows
             # again here, so its half line is an answer cut short by a crash.
@@ -284,7 +289,7 @@ def catch_up(home: Path, saved: DeviceState | None) -> Merged:
         if scan.bad_lines:  # rebuilt, so the notice can say which lines
             return rebuild(home, sources)
         if scan.end != start or ref is None:
-            merged.sources[name] = Reflected(scan.end, tail_of(path, scan.end))
+            merged.sources[name] = Reflected(scan.end, scan.tail)
             merged.changed = True
         batches.append((name, scan.records))
     for when, _, record in _ordered(batches):

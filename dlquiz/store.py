@@ -641,7 +641,10 @@ class Store:
         derived: every review is in the logs). Same bytes on every device, so two
         devices writing it at once agree."""
         if _marker_version(self.layout.marker) != devices.LAYOUT_VERSION:
-            atomic_write(self.layout.marker, MARKER_BYTES)
+            try:
+                atomic_write(self.layout.marker, MARKER_BYTES)
+            except OSError as exc:
+                raise StoreError(f"cannot write {self.layout.marker}: {exc.strerror}") from exc
 
     def _remove_own_temp_files(self) -> None:
         """Temp files of this device's atomic writes cut short (never another device's)."""
