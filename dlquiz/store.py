@@ -380,6 +380,7 @@ class Store:
         self._last: dict[str, int] = {}
         self._dirty: set[str] = set()
         self._sources: dict[str, Reflected] = {}
+        self.replayed = 0  # cards the last open rebuilt from their records (figures, tests)
 
     # ----- opening -----------------------------------------------------------------
 
@@ -691,6 +692,7 @@ class Store:
 
     def _take_merged(self, merged: Merged) -> None:
         self.notices += merged.notices
+        self.replayed = merged.replayed
         self._cards, self._marks = merged.cards, merged.marks
         self._last, self._dirty, self._sources = merged.last, merged.dirty, merged.sources
         own = self._own_source

@@ -34,6 +34,7 @@ from dlquiz.study import Study
 home, start, count, seed = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 t0 = datetime(2026, 3, 2, 12, tzinfo=UTC) + timedelta(seconds=start)
 study = Study.open(home, with_skills=False, now=t0)
+print("replayed", study._store.replayed, flush=True)  # cards rebuilt at this open
 cards = sorted(study.deck)[:5]  # the same five cards on every device
 rng = random.Random(seed)
 for i in range(count):
@@ -87,7 +88,7 @@ def test_two_devices_sync_tool_and_kill_9_lose_and_double_nothing(
     rng = random.Random(20260302)
     homes = {key: tmp_path / key for key in DEVICES}
     acknowledged: list[str] = []
-    kills = mid_run_syncs = runs = 0
+    kills = mid_run_syncs = runs = replayed = 0
     conflict_left = 1
     clock = 0  # seconds since the start, shared: runs on A and B interleave in time
     for run in range(12):
@@ -99,6 +100,9 @@ def test_two_devices_sync_tool_and_kill_9_lose_and_double_nothing(
         proc = _writer(homes[key], DEVICES[key], clock, count, rng.randrange(2**31))
         runs += 1
         assert proc.stdout is not None
+        head = proc.stdout.readline().split()
+        assert head[0] == "replayed"
+        replayed += int(head[1])
         for seen, line in enumerate(proc.stdout, start=1):
             acknowledged.append(line.strip())
             if seen == sync_at:  # the sync tool runs beside the writer
@@ -144,6 +148,7 @@ def test_two_devices_sync_tool_and_kill_9_lose_and_double_nothing(
         "records in the history": len(ids_a),
         "kills (SIGKILL)": kills,
         "syncs beside a running writer": mid_run_syncs,
+        "cards replayed at opens": replayed,
         "conflict copies set aside": len(list((homes["a"] / "conflicts").glob("*")))
         + len(list((homes["b"] / "conflicts").glob("*"))),
         "lost": lost,
@@ -159,3 +164,4 @@ def test_two_devices_sync_tool_and_kill_9_lose_and_double_nothing(
     assert ids_a == ids_b == ids_c
     assert states_equal
     assert figures["conflict copies set aside"] >= 1
+    assert replayed > 0  # older records did arrive late, and were merged in order
