@@ -303,3 +303,16 @@ def test_a_half_line_in_the_legacy_log_is_reported_and_left_alone(home: Path) ->
         assert any("reviews.jsonl has a half-written last line" in n for n in study.notices)
         assert study.cards[CARDS[0]] == state
     assert (home / "reviews.jsonl").read_bytes() == legacy
+
+
+def test_todays_counts_and_the_status_include_every_device(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dlquiz.commands import sync
+
+    study_at(home, "dev-a", [0, 1, 2])
+    with opened(home, "dev-b", now=T0 + timedelta(minutes=5)) as study:
+        assert study.counts(T0 + timedelta(minutes=5)).reviewed_today == 3
+    assert sync.run(home, None) == 0
+    out = capsys.readouterr().out
+    assert "logs/dev-a.jsonl: 3 record(s)" in out and "This device: this-device" in out
