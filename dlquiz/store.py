@@ -374,7 +374,6 @@ class Store:
         self.notices: list[str] = []  # what the user must be told about this start
         self._lock_handle: Any = None
         self._writer: _StateWriter | None = None
-        self._log_size = 0
         self._mutex = threading.Lock()  # append + apply vs the writer's snapshot
         # Merge bookkeeping beside the owner's cards and marks (see dlquiz.merge).
         self._last: dict[str, int] = {}
@@ -553,7 +552,6 @@ class Store:
             size = self.log.append(record)
             if apply is not None:
                 apply()
-            self._log_size = size
             self._note_own_append(record, size)
 
     def save_state_async(self) -> None:
@@ -695,8 +693,6 @@ class Store:
         self.replayed = merged.replayed
         self._cards, self._marks = merged.cards, merged.marks
         self._last, self._dirty, self._sources = merged.last, merged.dirty, merged.sources
-        own = self._own_source
-        self._log_size = merged.sources[own].size if own in merged.sources else 0
         if merged.changed and not self.read_only:
             self._write_merged(merged)
 
