@@ -93,18 +93,23 @@ def device_id(path: Path | None = None) -> str:
             f"{path} does not hold a device id; delete it and dlquiz makes a new one."
         )
     new = new_device_id()
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two dlquiz starting at once on a new machine agree on one id.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with tmp.open("w", encoding="utf-8") as handle:
+            handle.write(new + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        # A link appears whole or not at all, and never replaces: two dlquiz starting
+        # at once on a new machine agree on the first id written.
+        os.link(tmp, path)
     except FileExistsError:
         return device_id(path)
     except OSError as exc:
         raise DeviceError(f"cannot save the device id in {path}: {exc.strerror}") from exc
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(new + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return new
 
 

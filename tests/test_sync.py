@@ -316,3 +316,16 @@ def test_todays_counts_and_the_status_include_every_device(
     assert sync.run(home, None) == 0
     out = capsys.readouterr().out
     assert "logs/dev-a.jsonl: 3 record(s)" in out and "This device: this-device" in out
+
+
+def test_dlquiz_starting_twice_at_once_on_a_new_machine_agrees_on_one_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.delenv(devices.ENV_DEVICE_ID)
+    path = tmp_path / "config" / "device-id"
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(lambda _: devices.device_id(path), range(32)))
+    assert len(ids) == 1 and path.read_text().strip() in ids
+    assert [p.name for p in path.parent.iterdir()] == ["device-id"]  # no temp file left
