@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from dlquiz import merge
+from dlquiz.records import Review
 from tests.test_sync import copy_logs, view
 
 WRITER = r"""
@@ -146,6 +147,7 @@ def test_two_devices_sync_tool_and_kill_9_lose_and_double_nothing(
         "writer runs": runs,
         "records acknowledged": len(acknowledged),
         "records in the history": len(ids_a),
+        "of which reviews": sum(isinstance(r, Review) for r in merge.history(homes["a"])),
         "kills (SIGKILL)": kills,
         "syncs beside a running writer": mid_run_syncs,
         "cards replayed at opens": replayed,
