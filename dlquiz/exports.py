@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from dlquiz import paths
 from dlquiz.content import Concept, Content, Problem, Term, load, with_file
-from dlquiz.history import Record, undone_ids
+from dlquiz.records import Record, Review, undone_ids
 from dlquiz.safe_io import atomic_write, write_output
 
 # ----- Anki ----------------------------------------------------------------------------
@@ -422,8 +422,25 @@ def _toml_value(value: str | list[str]) -> str:
 
 # ----- CSV import ------------------------------------------------------------------------
 
-_TERM_FIELDS = ("slug", "term", "aliases", "definition", "formula", "tags", "same_as", "related")
-_CONCEPT_FIELDS = ("slug", "question", "answer", "explanation", "choices", "tags", "related")
+_TERM_FIELDS: tuple[str, ...] = (
+    "slug",
+    "term",
+    "aliases",
+    "definition",
+    "formula",
+    "tags",
+    "same_as",
+    "related",
+)
+_CONCEPT_FIELDS: tuple[str, ...] = (
+    "slug",
+    "question",
+    "answer",
+    "explanation",
+    "choices",
+    "tags",
+    "related",
+)
 # TOML field -> CSV column, to point at the cell a problem is in.
 _COLUMN_OF = {
     "term": "term_or_question",
@@ -701,24 +718,23 @@ def export_log(records: Iterable[Record], path: Path) -> tuple[int, int]:
     undone = undone_ids(records)
     rows = []
     for r in records:
-        if r.get("type") != "review":
+        if not isinstance(r, Review):
             continue
-        skill = r.get("skill") if isinstance(r.get("skill"), dict) else {}
-        rating = r.get("rating")
+        skill = r.skill
         rows.append(
             [
-                _cell(r.get("time")),
-                _cell(r.get("card")),
-                _cell(rating),
-                RATING_NAMES.get(rating, "") if isinstance(rating, int) else "",
-                _cell(r.get("duration_ms")),
-                _cell(r.get("auto")),
-                _cell(r.get("answer")),
-                _cell(skill.get("family")),
-                _cell(skill.get("level")),
-                _cell(skill.get("seed")),
-                "true" if r.get("id") in undone else "false",
-                _cell(r.get("id")),
+                r.time.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                r.card,
+                r.rating,
+                RATING_NAMES.get(r.rating, ""),
+                _cell(r.duration_ms),
+                _cell(r.auto),
+                _cell(r.answer),
+                _cell(skill.family if skill else None),
+                _cell(skill.level if skill else None),
+                _cell(skill.seed if skill else None),
+                "true" if r.id in undone else "false",
+                r.id,
             ]
         )
     write_output(path, _csv_bytes(LOG_COLUMNS, rows))

@@ -1,30 +1,23 @@
-"""A study session: which card comes next, recording answers, undo. No I/O, no UI.
+"""A study session: the queue. Which card comes next, and the records answers make.
 
-The caller owns persistence: ``answer`` and ``undo`` return a log record; the
-caller appends it durably and only then calls ``apply`` with it, so memory never
-runs ahead of the disk.
+No I/O, no UI, and no writes to card state: ``answer``, ``undo`` and ``mark``
+return log records; the owner (``dlquiz.study.Study``) appends each durably,
+applies it to the card states it owns, and only then calls ``apply`` here so the
+queue follows. The session reads the states through read-only mappings.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.history import (
-    LEECH_LAPSES,
-    Marks,
-    Record,
-    apply_record,
-    mark_record,
-    parse_time,
-    review_record,
-    undo_record,
-)
+from dlquiz.history import LEECH_LAPSES, mark_record, review_record, undo_record
+from dlquiz.records import DEFAULT_MARKS, Marks, Record, Reset, Review, Suspend, Undo
 from dlquiz.scheduler import REVIEW, CardState, Outcome, Scheduler, shifted
 from dlquiz.settings import Settings
 
@@ -54,7 +47,7 @@ def study_day(moment: datetime, tz: tzinfo, day_starts_at_hour: int = 4) -> date
 class Today:
     """What has been done in the current study day (derived from the log)."""
 
-    reviews: list[Record] = field(default_factory=list)  # effective review records
+    reviews: list[Review] = field(default_factory=list)  # effective review records
     new_ids: set[str] = field(default_factory=set)
 
     @classmethod
@@ -65,18 +58,16 @@ class Today:
         return today
 
     def add(self, record: Record) -> None:
-        if not isinstance(record.get("card"), str):
-            return  # a damaged record (the store reports those); never fatal here
-        if record.get("type") == "review":
+        if isinstance(record, Review):
             self.reviews.append(record)
-            if record.get("before") is None:
-                self.new_ids.add(record["card"])
-        elif record.get("type") == "undo":
+            if record.before is None:
+                self.new_ids.add(record.card)
+        elif isinstance(record, Undo):
             for i in range(len(self.reviews) - 1, -1, -1):
-                if self.reviews[i].get("id") == record.get("undoes"):
+                if self.reviews[i].id == record.undoes:
                     undone = self.reviews.pop(i)
-                    if undone.get("before") is None:
-                        self.new_ids.discard(undone["card"])
+                    if undone.before is None:
+                        self.new_ids.discard(undone.card)
                     break
 
     @property
@@ -89,7 +80,7 @@ class Today:
 
     @property
     def old_reviewed(self) -> int:
-        return sum(1 for r in self.reviews if r.get("before") is not None)
+        return sum(1 for r in self.reviews if r.before is not None)
 
 
 def _out_of_rotation(deck: dict[str, CardSpec], settings: Settings) -> frozenset[str]:
@@ -120,24 +111,22 @@ class Session:
     def __init__(
         self,
         deck: dict[str, CardSpec],
-        cards: dict[str, CardState],
+        cards: Mapping[str, CardState],
         scheduler: Scheduler,
         settings: Settings,
         now: datetime,
         tz: tzinfo = UTC,
         today_records: Iterable[Record] = (),
-        marks: dict[str, Marks] | None = None,
+        marks: Mapping[str, Marks] | None = None,
     ) -> None:
         self.deck = deck
-        self.cards = cards  # shared with the store: the session updates it on apply
-        self.marks: dict[str, Marks] = {} if marks is None else marks  # shared likewise
+        self.cards = cards  # read-only views of the owner's state
+        self.marks: Mapping[str, Marks] = {} if marks is None else marks
         self.scheduler = scheduler
         self.settings = settings
         self.tz = tz
         self._day_start = day_start(now, tz, settings.day_starts_at_hour)
-        self.today = Today.from_records(
-            r for r in today_records if parse_time(r["time"]) >= self._day_start
-        )
+        self.today = Today.from_records(r for r in today_records if r.time >= self._day_start)
         self._learning: list[tuple[float, str]] = []
         self._review: list[tuple[float, str]] = []
         for card_id, state in cards.items():
@@ -148,7 +137,7 @@ class Session:
         self._new_order = [cid for cid in deck if cid not in cards]
         self._new_pos = 0
         self._since_new = 0
-        self._undo_stack: list[Record] = []
+        self._undo_stack: list[Review] = []
         self._again_first: str | None = None  # an undone card comes straight back
         self._skipped: set[str] = set()
         self._leech_reviews: set[str] = set()  # reviews of this session that made a leech
@@ -324,7 +313,7 @@ class Session:
         answered_at: datetime,
         duration_ms: int | None = None,
         extra: dict[str, Any] | None = None,
-    ) -> Record:
+    ) -> Review:
         """The log record for answering ``card_id`` with ``outcome`` (not yet applied)."""
         before = self.cards.get(card_id)
         after = shifted(outcome, answered_at)
@@ -332,34 +321,32 @@ class Session:
             card_id, outcome.rating, answered_at, before, after, duration_ms, extra
         )
 
-    def undo(self, now: datetime) -> Record | None:
+    def undo(self, now: datetime) -> Undo | None:
         """The undo record for this session's last answer, or None if there is none."""
         if not self._undo_stack:
             return None
         return undo_record(self._undo_stack[-1], now)
 
     def apply(self, record: Record) -> None:
-        """Apply a record that has been written to the log."""
-        kind = record["type"]
-        if kind == "undo":
+        """Follow a record that has been written to the log and applied to the state."""
+        if isinstance(record, Undo):
             review = self._undo_stack.pop()
-            if review["id"] != record["undoes"]:
+            if review.id != record.undoes:
                 raise ValueError("undo must cancel the session's last answer")
-        elif kind == "suspend" and record.get("reason") == "leech" and self._undo_stack:
-            self._leech_reviews.add(self._undo_stack[-1]["id"])
-        apply_record(self.cards, self.marks, record)
-        card_id = record["card"]
-        if kind in ("review", "undo"):
+        elif isinstance(record, Suspend) and record.reason == "leech" and self._undo_stack:
+            self._leech_reviews.add(self._undo_stack[-1].id)
+        card_id = record.card
+        if isinstance(record, Review | Undo):
             self.today.add(record)
             state = self.cards.get(card_id)
             if state is not None:
                 self._push(card_id, state)
-        if kind == "review":
+        if isinstance(record, Review):
             self._undo_stack.append(record)
-            self._since_new = 0 if record.get("before") is None else self._since_new + 1
-        elif kind == "undo":
+            self._since_new = 0 if record.before is None else self._since_new + 1
+        elif isinstance(record, Undo):
             self._again_first = card_id
-        elif kind == "reset" and card_id in self.deck:
+        elif isinstance(record, Reset) and card_id in self.deck:
             self._new_order.append(card_id)  # new again: introduced like any new card
 
     def mark(self, kind: str, card_id: str, now: datetime, **fields: object) -> Record:
@@ -373,25 +360,26 @@ class Session:
 
     def follow_up(self, record: Record, now: datetime) -> Record | None:
         """The record the log needs after ``record``: making a leech, or unmaking one."""
-        if record["type"] == "review":
+        if isinstance(record, Review):
             return self.leech_check(record, now)
-        if record["type"] == "undo":
+        if isinstance(record, Undo):
             return self.leech_undone(record, now)
         return None
 
-    def leech_undone(self, undo: Record, now: datetime) -> Record | None:
+    def leech_undone(self, undo: Undo, now: datetime) -> Record | None:
         """After undoing the review that made a card a leech: the record that unmakes it."""
-        if undo.get("undoes") not in self._leech_reviews:
+        if undo.undoes not in self._leech_reviews:
             return None
-        self._leech_reviews.discard(undo["undoes"])
-        return mark_record("suspend", undo["card"], now, on=False, leech=False)
+        self._leech_reviews.discard(undo.undoes)
+        return mark_record("suspend", undo.card, now, on=False, leech=False)
 
-    def leech_check(self, review: Record, now: datetime) -> Record | None:
+    def leech_check(self, review: Review, now: datetime) -> Record | None:
         """A suspend record if this review made the card a leech (told once)."""
-        after = CardState.from_json(review["after"])
-        card_id = review["card"]
-        if after.lapses >= LEECH_LAPSES and not self.marks.get(card_id, Marks()).leech:
-            return mark_record("suspend", card_id, now, on=True, reason="leech")
+        if (
+            review.after.lapses >= LEECH_LAPSES
+            and not self.marks.get(review.card, DEFAULT_MARKS).leech
+        ):
+            return mark_record("suspend", review.card, now, on=True, reason="leech")
         return None
 
     @property

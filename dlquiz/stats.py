@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.history import parse_time
+from dlquiz.records import Record, Review, Undo
 from dlquiz.scheduler import AGAIN, REVIEW, CardState
 from dlquiz.session import study_day
 
@@ -141,39 +141,35 @@ class _Review(NamedTuple):
     before_state: int | None  # None: the card was new
 
 
-def _effective_reviews(
-    records: Iterable[Mapping[str, Any]], tz: tzinfo, hour: int
-) -> list[_Review]:
-    """Reviews in log order, without the undone ones; malformed records are skipped."""
+def _effective_reviews(records: Iterable[Record], tz: tzinfo, hour: int) -> list[_Review]:
+    """Reviews in log order, without the undone ones; a record seen twice counts once."""
     reviews: list[_Review] = []
     undone: set[str] = set()
-    # Log times are UTC ("...Z") and a study day depends only on the minute (offsets
-    # are whole minutes), so days are cached per minute: a session answers several
-    # cards a minute, and parsing dominates on long logs.
-    days: dict[str, date] = {}
+    seen: set[str] = set()
+    # A study day depends only on the minute (offsets are whole minutes), so days are
+    # cached per minute: a session answers several cards a minute.
+    days: dict[int, date] = {}
     for record in records:
-        kind = record.get("type")
-        try:
-            if kind == "review":
-                text = record["time"]
-                key = text[:16] if text.endswith("Z") else text
-                day = days.get(key)
-                if day is None:
-                    day = days[key] = study_day(parse_time(text), tz, hour)
-                before = record.get("before")
-                reviews.append(
-                    _Review(
-                        str(record["id"]),
-                        str(record["card"]),
-                        int(record["rating"]),
-                        day,
-                        int(before[0]) if before is not None else None,
-                    )
+        if isinstance(record, Review):
+            if record.id in seen:
+                continue  # a line duplicated by a copy or a sync tool
+            seen.add(record.id)
+            key = int(record.time.timestamp()) // 60
+            day = days.get(key)
+            if day is None:
+                day = days[key] = study_day(record.time, tz, hour)
+            before = record.before
+            reviews.append(
+                _Review(
+                    record.id,
+                    record.card,
+                    record.rating,
+                    day,
+                    before.state if before is not None else None,
                 )
-            elif kind == "undo":
-                undone.add(str(record["undoes"]))
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
-            continue  # the store already reported damaged lines; stats just skip them
+            )
+        elif isinstance(record, Undo):
+            undone.add(record.undoes)
     return [r for r in reviews if r.id not in undone]
 
 
@@ -263,7 +259,7 @@ def _forecast(
 
 
 def compute(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[Record],
     cards: Mapping[str, CardState],
     deck: Mapping[str, CardSpec],
     now: datetime,

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
-import json
 import os
 import tempfile
 import threading
@@ -31,19 +30,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dlquiz.history import Marks, Record, apply_record, parse_time
+from dlquiz import records
+from dlquiz.history import apply_record
+from dlquiz.records import SCHEMA_VERSION, UNKNOWN, Marks, Record
 from dlquiz.scheduler import CardState
 from dlquiz.settings import Settings
 from dlquiz.settings import from_json as settings_from_json
 
-SCHEMA_VERSION = 1
 LOG_NAME = "reviews.jsonl"
 STATE_NAME = "state.json"
 SETTINGS_NAME = "settings.json"
 LOCK_NAME = "dlquiz.lock"
-
-# state.json migrations: version -> function upgrading a payload to version + 1.
-MIGRATIONS: dict[int, Any] = {}
 
 
 class StoreError(Exception):
@@ -117,15 +114,6 @@ class LogScan:
     end: int = 0  # byte offset after the last complete line
 
 
-def _parse_line(raw: bytes) -> Record | None:
-    """One log line as a record, or None if it is not a JSON object."""
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
 def _scan(data: bytes) -> LogScan:
     scan = LogScan()
     pos = 0
@@ -137,10 +125,11 @@ def _scan(data: bytes) -> LogScan:
         raw = data[pos:nl]
         pos = nl + 1
         if raw.strip():
-            record = _parse_line(raw)
+            record = records.decode(raw)
             if record is None:
                 scan.bad_lines.append(line_no)
-            else:
+            elif record is not UNKNOWN:
+                assert not isinstance(record, records.Unknown)
                 scan.records.append(record)
                 scan.lines.append(line_no)
         line_no += 1
@@ -200,9 +189,8 @@ class ReviewLog:
                 return None
             handle.seek(cut)
             tail = handle.read()
-            if (
-                _parse_line(tail) is not None
-            ):  # complete, only its newline is missing: finish the line
+            if records.decode(tail) is not None:
+                # complete, only its newline is missing: finish the line
                 handle.seek(size)
                 handle.write(b"\n")
                 handle.flush()
@@ -222,7 +210,7 @@ class ReviewLog:
         is cut back to where it was, so a failed answer can never reach the log
         later on (a buffered file would write it with the next append).
         """
-        line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+        line = records.encode(record)
         if self._fd is None:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
         start = os.lseek(self._fd, 0, os.SEEK_END)
@@ -261,12 +249,10 @@ class ReviewLog:
                 for raw in reversed(lines):
                     if not raw.strip():
                         continue
-                    record = _parse_line(raw)
-                    try:
-                        at = parse_time(record["time"])  # type: ignore[index]
-                    except (ValueError, KeyError, TypeError):
-                        continue  # not a record, or one without a time
-                    if at < cutoff:
+                    record = records.decode(raw)
+                    if record is None or isinstance(record, records.Unknown):
+                        continue  # damaged (the store reports those) or from a newer dlquiz
+                    if record.time < cutoff:
                         found.reverse()
                         return found
                     found.append(record)
@@ -369,8 +355,11 @@ class Store:
         self.log = ReviewLog(home / LOG_NAME)
         self.state_path = home / STATE_NAME
         self.settings_path = home / SETTINGS_NAME
-        self.cards: dict[str, CardState] = {}
-        self.marks: dict[str, Marks] = {}
+        # What was loaded, until the owner takes it (``take_state``): from then on
+        # the owner (``dlquiz.study.Study``) holds the only live copy.
+        self._cards: dict[str, CardState] = {}
+        self._marks: dict[str, Marks] = {}
+        self._snapshot: Callable[[], tuple[dict[str, CardState], dict[str, Marks]]] | None = None
         self.settings = Settings()
         self.notices: list[str] = []  # what the user must be told about this start
         self._lock_handle: Any = None
@@ -395,8 +384,22 @@ class Store:
         except BaseException:
             self._release_lock()
             raise
-        self._writer = _StateWriter(self._save_snapshot)
         return self
+
+    def take_state(
+        self, snapshot: Callable[[], tuple[dict[str, CardState], dict[str, Marks]]]
+    ) -> tuple[dict[str, CardState], dict[str, Marks]]:
+        """Hand the loaded state to its owner, who from now on holds the only copy.
+
+        ``snapshot`` returns copies of the owner's cards and marks; the background
+        writer calls it (under the append lock) whenever the state file is due.
+        """
+        cards, marks = self._cards, self._marks
+        self._cards, self._marks = {}, {}
+        self._snapshot = snapshot
+        if not self.read_only and self._writer is None:
+            self._writer = _StateWriter(self._save_snapshot)
+        return cards, marks
 
     def _load(self) -> None:
         try:
@@ -473,13 +476,10 @@ class Store:
             cards, marks, reflected = payload
             if reflected <= log_size:
                 tail = self.log.read_from(reflected)
-                try:
-                    for record in tail.records:
-                        apply_record(cards, marks, record)
-                except (ValueError, KeyError, TypeError):
-                    tail.bad_lines.append(0)  # a malformed record: rebuild and report it
+                for record in tail.records:
+                    apply_record(cards, marks, record)
                 if not tail.bad_lines:
-                    self.cards, self.marks = cards, marks
+                    self._cards, self._marks = cards, marks
                     self._log_size = tail.end
                     if tail.records and not self.read_only:
                         self._write_state(cards, marks, tail.end)
@@ -505,36 +505,28 @@ class Store:
             return None
         try:
             raw = self.state_path.read_bytes()
+            try:
+                version = records.state_head_decoder.decode(raw).schema_version
+            except RecursionError as exc:
+                raise ValueError("nested too deeply") from exc
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.state_path} was written by a newer dlquiz (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION}). Upgrade dlquiz to use this data folder."
+                )
             # Freezing the collector during a bulk load avoids repeated full scans of
             # the objects being created (several times faster at 100k cards).
             gc.disable()
             try:
-                data = json.loads(raw)
-                version = data["schema_version"]
-                if not isinstance(version, int):
-                    raise ValueError("schema_version is not a number")
-                if version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.state_path} was written by a newer dlquiz (schema {version}, "
-                        f"this one knows {SCHEMA_VERSION}). Upgrade dlquiz to use this data folder."
-                    )
-                while version < SCHEMA_VERSION:
-                    data = MIGRATIONS[version](data)
-                    version = data["schema_version"]
-                log_size = int(data["log_size"])
-                make = CardState._make
-                n_fields = len(CardState._fields)
-                cards: dict[str, CardState] = {}
-                for key, row in data["cards"].items():
-                    if len(row) != n_fields:
-                        raise ValueError(f"card {key!r} has {len(row)} fields")
-                    cards[key] = make(row)
-                marks = {key: Marks.from_json(row) for key, row in data.get("marks", {}).items()}
+                data = records.state_decoder.decode(raw)
+            except RecursionError as exc:
+                raise ValueError("nested too deeply") from exc
             finally:
                 gc.enable()
+            cards, marks, log_size = data.cards, data.marks, data.log_size
         except StoreError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        except (records.DecodeError, ValueError, OSError) as exc:
             if self.read_only:
                 self.notices.append(f"state.json is damaged ({exc}); read from the log instead.")
                 return None
@@ -552,11 +544,8 @@ class Store:
         cards: dict[str, CardState] = {}
         marks: dict[str, Marks] = {}
         bad = list(scan.bad_lines)
-        for line_no, record in zip(scan.lines, scan.records, strict=True):
-            try:
-                apply_record(cards, marks, record)
-            except (ValueError, KeyError, TypeError):
-                bad.append(line_no)
+        for record in scan.records:
+            apply_record(cards, marks, record)
         bad.sort()
         if bad:
             shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
@@ -564,7 +553,7 @@ class Store:
                 f"{len(bad)} damaged line(s) in reviews.jsonl were skipped (lines {shown}). "
                 "The file itself was left untouched."
             )
-        self.cards, self.marks = cards, marks
+        self._cards, self._marks = cards, marks
         self._log_size = scan.end
         if not self.read_only:
             self._write_state(cards, marks, scan.end)
@@ -598,8 +587,10 @@ class Store:
         The copies and the log size are taken together under the append lock (a
         few tens of microseconds at 10k cards); serialising runs outside it.
         """
+        assert self._snapshot is not None
         with self._mutex:
-            cards, marks, log_size = dict(self.cards), dict(self.marks), self._log_size
+            cards, marks = self._snapshot()
+            log_size = self._log_size
         self._write_state(cards, marks, log_size)
 
     def save_settings(self, settings: Settings) -> None:
@@ -619,16 +610,7 @@ class Store:
     def _write_state(
         self, cards: dict[str, CardState], marks: dict[str, Marks], log_size: int
     ) -> None:
-        payload = {
-            "schema_version": SCHEMA_VERSION,
-            "log_size": log_size,
-            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "card_fields": list(CardState._fields),
-            "cards": cards,  # NamedTuples serialise as JSON lists
-            "mark_fields": list(Marks._fields),
-            "marks": marks,
-        }
-        atomic_write(self.state_path, json.dumps(payload, separators=(",", ":")).encode())
+        atomic_write(self.state_path, records.encode_state(cards, marks, log_size))
 
     def close(self) -> None:
         """Write the final state, release the lock. Safe to call twice."""
@@ -650,3 +632,7 @@ class Store:
 
     def iter_log(self) -> Iterator[Record]:
         yield from self.log.read_from(0).records
+
+    @property
+    def log_path(self) -> Path:
+        return self.log.path

@@ -195,32 +195,30 @@ def materialise(image: Image, where: Path) -> None:
 
 
 def _record_ids(store: Any) -> set[str]:
-    ids: set[str] = set()
-    for record in store.iter_log():
-        rid = record.get("id") if isinstance(record, dict) else getattr(record, "id", None)
-        if isinstance(rid, str):
-            ids.add(rid)
-    return ids
+    return {_id_of(record) for record in store.iter_log()}
 
 
 def _answer_some(home: Path, n: int, on_ack: Callable[[str], None], minutes: int = 0) -> None:
-    """Open the workspace as the app does and answer ``n`` cards, each acknowledged."""
-    from dlquiz.workspace import open_workspace
+    """Open the study as the app does and answer ``n`` cards, each acknowledged."""
+    from dlquiz.study import Study
 
     now = T0 + timedelta(minutes=minutes)
-    ws = open_workspace(home, with_skills=False)
+    study = Study.open(home, with_skills=False, now=now)
     try:
-        session = ws.session(now)
         for _ in range(n):
-            spec = session.next_card(now)
+            spec = study.next_card(now)
             assert spec is not None
-            record = session.answer(spec.id, session.outcomes(spec.id, now)[3], now, 1500)
-            ws.store.append(record, apply=lambda r=record: session.apply(r))
-            ws.store.save_state_async()
-            on_ack(record["id"])  # the user has been told: saved
+            recorded = study.answer(spec.id, study.outcomes(spec.id, now)[3], now, 1500)
+            on_ack(_id_of(recorded.record))  # the user has been told: saved
             now += timedelta(seconds=20)
     finally:
-        ws.close()
+        study.close()
+
+
+def _id_of(record: Any) -> str:
+    rid = record.get("id") if isinstance(record, dict) else getattr(record, "id", None)
+    assert isinstance(rid, str)
+    return rid
 
 
 def _check_images(images: list[Image], out: Path, trace: list[str]) -> None:

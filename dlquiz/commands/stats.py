@@ -44,10 +44,11 @@ def run(
     extra_content: list[Path] | None = None,
 ) -> int:
     """Print the statistics of the data folder ``home``; exit status 0, or 2 if it can't open."""
-    from dlquiz.workspace import local_tz, open_workspace
+    from dlquiz.study import Study
+    from dlquiz.workspace import local_tz
 
     try:
-        workspace = open_workspace(home, extra_content, read_only=True)
+        study = Study.open(home, extra_content, read_only=True, now=now, tz=tz)
     except ContentError as exc:
         print("dlquiz: the built-in content has errors (please report this):", file=sys.stderr)
         for problem in exc.problems:
@@ -57,18 +58,18 @@ def run(
         print(f"dlquiz: {exc}", file=sys.stderr)
         return 2
     try:
-        for notice in workspace.notices:
+        for notice in study.notices:
             print(f"dlquiz: {notice}", file=sys.stderr)  # stderr keeps --json output clean
         stats = compute(
-            workspace.store.iter_log(),
-            workspace.store.cards,
-            workspace.deck,
+            study.log(),
+            study.cards,
+            study.deck,
             now or datetime.now(UTC),
             tz or local_tz(),
-            workspace.store.settings.day_starts_at_hour,
+            study.settings.day_starts_at_hour,
         )
     finally:
-        workspace.close()
+        study.close()
     if as_json:
         print(json.dumps(stats.to_json(), indent=2))
     else:

@@ -31,18 +31,21 @@ from dlquiz.cards import Kind
 from dlquiz.practice import Practice
 from dlquiz.questions.base import Question
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating, format_interval
+from dlquiz.study import SaveError
 from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
 if TYPE_CHECKING:
+    from rich.syntax import Syntax
+
     from dlquiz.tui.app import DLQuizApp
 
 LETTERS = "abcdefgh"
 
 
-def _highlighted(code: str) -> object:
+def _highlighted(code: str) -> Syntax:
     # rich.syntax pulls in pygments (~10 ms): only when a question shows code.
     from rich.syntax import Syntax
 
@@ -81,7 +84,7 @@ class ReviewScreen(Screen[None]):
     ]
 
     mode: reactive[str] = reactive("question", bindings=True)
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     def __init__(self, practice: Practice | None = None) -> None:
         """With ``practice`` (cram or quiz), answers change nothing on disk."""
@@ -140,7 +143,7 @@ class ReviewScreen(Screen[None]):
                 self.practice is None
                 and mode in ("question", "done")
                 and not typed_card
-                and self.app.session.can_undo
+                and self.app.study.can_undo
             )
         return True
 
@@ -149,16 +152,16 @@ class ReviewScreen(Screen[None]):
     def next_card(self) -> None:
         app = self.app
         now = app.clock()
-        spec = self.practice.next_card(now) if self.practice else app.session.next_card(now)
+        spec = self.practice.next_card(now) if self.practice else app.study.next_card(now)
         self._update_progress()
         if spec is None:
             self.current = None
             self._show_done(now)
             return
-        state = app.workspace.store.cards.get(spec.id)
-        outcomes = app.session.outcomes(spec.id, now)
+        state = app.study.cards.get(spec.id)
+        outcomes = app.study.outcomes(spec.id, now)
         self.current = shown_mod.build(
-            spec, app.workspace.content, outcomes, now, state.reps if state else 0
+            spec, app.study.content, outcomes, now, state.reps if state else 0
         )
         if spec.kind is Kind.SKILL:
             self.current.seed = app.rng.randrange(2**32)
@@ -170,7 +173,7 @@ class ReviewScreen(Screen[None]):
     def _label(self) -> str:
         assert self.current is not None
         spec = self.current.spec
-        new = self.app.workspace.store.cards.get(spec.id) is None
+        new = self.app.study.cards.get(spec.id) is None
         tag = "  [b $accent]NEW[/]" if new else ""
         if spec.kind is Kind.SKILL:
             from dlquiz.questions import families
@@ -260,7 +263,7 @@ class ReviewScreen(Screen[None]):
             self._show_practice_done(now)
             return
         self.query_one("#card-kind", Static).update("All done")
-        nxt = self.app.session.next_learning_due()
+        nxt = self.app.study.next_learning_due()
         if nxt is not None:
             wait = format_interval(nxt - now)
             msg = f"Nothing more is due right now. Cards you are learning come back in {wait}."
@@ -311,7 +314,7 @@ class ReviewScreen(Screen[None]):
                 f"Time {minutes}:{seconds:02d}"
             )
             return
-        counts = self.app.session.counts(self.app.clock())
+        counts = self.app.study.counts(self.app.clock())
         self.query_one("#progress", Static).update(
             f"Due [b $warning]{counts.due}[/]   New [b $accent]{counts.new}[/]   "
             f"Done today [b $success]{counts.reviewed_today}[/]"
@@ -450,7 +453,7 @@ class ReviewScreen(Screen[None]):
         if self.mode == "done":
             self.action_home()
         elif self.mode == "failed" and self.current is not None:
-            self.app.session.skip(self.current.spec.id)
+            self.app.study.skip(self.current.spec.id)
             self.next_card()
         elif self.mode == "feedback" and self.current is not None:
             self._commit(self.current.suggested or AGAIN)
@@ -489,11 +492,14 @@ class ReviewScreen(Screen[None]):
                 self.next_card()
             return
         duration = int((now - cur.shown_at).total_seconds() * 1000)
-        record = app.session.answer(
-            cur.spec.id, cur.outcomes[rating], now, duration, self._extra(cur)
-        )
-        if not app.record(record):
+        try:
+            result = app.study.answer(
+                cur.spec.id, cur.outcomes[rating], now, duration, self._extra(cur)
+            )
+        except SaveError as exc:
+            app.report(exc)
             return
+        app.report(result)
         self.current = None
         if advance:
             self.next_card()
@@ -550,16 +556,18 @@ class ReviewScreen(Screen[None]):
         cur = self.current
         if cur is None:
             return
-        marks = self.app.session.marks.get(cur.spec.id)
+        marks = self.app.study.marks.get(cur.spec.id)
         on = not (marks is not None and marks.flagged)
         self._mark_current("flag", "Flagged." if on else "Flag removed.", on=on)
 
     def action_undo(self) -> None:
         app = self.app
-        record = app.session.undo(app.clock())
-        if record is None:
+        try:
+            result = app.study.undo(app.clock())
+        except SaveError as exc:
+            app.report(exc)
             return
-        if app.record(record):
+        if result is not None and app.report(result):
             app.notify("Last answer undone.", timeout=3)
             self.next_card()
 

@@ -255,7 +255,7 @@ class SettingsScreen(Screen[None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     def __init__(self) -> None:
         super().__init__()
@@ -268,12 +268,12 @@ class SettingsScreen(Screen[None]):
 
     @property
     def settings(self) -> Settings:
-        return self.app.workspace.store.settings
+        return self.app.study.settings
 
     # ----- building the form -------------------------------------------------------
 
     def _tag_choices(self) -> list[tuple[str, str]]:
-        deck = self.app.workspace.deck.values()
+        deck = self.app.study.deck.values()
         # Skill cards carry their topic as a tag: those topics are not offered here (the
         # skills list covers them) but do count, since leaving a tag out drops them too.
         tags = {t for spec in deck if spec.kind is not Kind.SKILL for t in spec.tags}
@@ -286,7 +286,7 @@ class SettingsScreen(Screen[None]):
     def _skill_choices(self) -> list[tuple[str, str]]:
         from dlquiz.questions import families  # metadata only: no torch
 
-        in_deck = {s.key for s in self.app.workspace.deck.values() if s.kind is Kind.SKILL}
+        in_deck = {s.key for s in self.app.study.deck.values() if s.kind is Kind.SKILL}
         fams = families()
         ids = sorted(in_deck or fams, key=lambda f: (fams[f].topic, f) if f in fams else ("", f))
         return [(f"{fams[f].topic} · {fams[f].title}" if f in fams else f, f) for f in ids]
@@ -500,16 +500,7 @@ class SettingsScreen(Screen[None]):
         return True
 
     def _apply(self, new: Settings) -> bool:
-        """Save and use ``new``, unless the scheduler refuses it (told to the user)."""
-        from dlquiz.workspace import make_scheduler
-
-        try:
-            # fsrs checks what the Settings schema does not (each parameter's bounds);
-            # check before anything is written, so a bad file never reaches the disk.
-            make_scheduler(new)
-        except ValueError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=15)
-            return False
+        """Save and use ``new``, unless it is refused (the user is told why)."""
         return self.app.apply_settings(new)
 
     def action_cancel(self) -> None:
@@ -575,7 +566,7 @@ class SettingsScreen(Screen[None]):
 
         worker = get_current_worker()
         try:
-            records = list(self.app.workspace.store.iter_log())
+            records = list(self.app.study.log())
             n = optimize.count_reviews(records)
             result = optimize.fit(records) if n >= optimize.MIN_REVIEWS else None
         except Exception as exc:  # shown to the user, not lost in a worker

@@ -24,6 +24,7 @@ from dlquiz import stats as stats_core
 from dlquiz import workspace as workspace_mod
 from dlquiz.cards import CardSpec
 from dlquiz.scheduler import CardState
+from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
@@ -88,7 +89,7 @@ class StatsScreen(Screen[None]):
         Binding("r", "refresh", "Refresh"),
     ]
 
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     computing: reactive[bool] = reactive(False, bindings=True)
 
@@ -145,18 +146,18 @@ class StatsScreen(Screen[None]):
     def action_refresh(self) -> None:
         """Start a computation with a snapshot of the current state."""
         app = self.app
-        store = app.workspace.store
+        study = app.study
         self.computing = True
         self.query_one("#stats-status", Static).update(COMPUTING)
-        suspended = {card_id for card_id, marks in store.marks.items() if marks.suspended}
+        suspended = {card_id for card_id, marks in study.marks.items() if marks.suspended}
         self._compute(
             app,
-            dict(store.cards),  # a copy: reviews elsewhere must not change it mid-computation
+            dict(study.cards),  # a copy: reviews elsewhere must not change it mid-computation
             suspended,
-            app.workspace.deck,
+            app.study.deck,
             app.clock(),
             self.tz or workspace_mod.local_tz(),
-            store.settings.day_starts_at_hour,
+            study.settings.day_starts_at_hour,
         )
 
     # ----- the worker ---------------------------------------------------------------
@@ -173,7 +174,7 @@ class StatsScreen(Screen[None]):
         hour: int,
     ) -> None:
         # ``app`` is passed in: a screen closed meanwhile no longer knows its app.
-        records = app.workspace.store.iter_log()  # reads the whole log: keep it off the UI
+        records = app.study.log()  # reads the whole log: keep it off the UI
         stats = stats_core.compute(records, cards, deck, now, tz, hour)
         # The forecast counts every deck card, suspended ones too (as `dlquiz stats`
         # does); say how many of those it holds, since they will not come up.
@@ -182,7 +183,7 @@ class StatsScreen(Screen[None]):
             for card_id in suspended
             if card_id in deck
             and card_id in cards
-            and (stats_core.study_day(cards[card_id].due_at, tz, hour) - stats.today).days
+            and (study_day(cards[card_id].due_at, tz, hour) - stats.today).days
             < len(stats.forecast)
         )
         if not get_current_worker().is_cancelled:

@@ -17,7 +17,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.content import Content
-from dlquiz.history import Marks
+from dlquiz.records import Marks
 from dlquiz.scheduler import LEARNING, RELEARNING, REVIEW, CardState
 
 STATE_NAMES = {LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
