@@ -56,9 +56,9 @@ def cached(cache_file: Path, roots: list[Path], build: Callable[[], T], write: b
     if not write:
         return value
     try:
-        from dlquiz.safe_io import atomic_write
+        from dlquiz.safe_io import atomic_write, make_dirs
 
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(cache_file.parent)  # may create the data folder: durably
         atomic_write(cache_file, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
     except (OSError, pickle.PicklingError, ValueError):
         pass  # a read-only data folder still works, just slower to start

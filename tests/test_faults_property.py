@@ -197,15 +197,19 @@ def test_truncation_and_byte_flips(
     check_damage(base, tmp_path, name, truncate if kind == "truncate" else flip, seed)
 
 
-@pytest.mark.xfail(strict=False, reason="items 5/7: values from disk not validated yet (Core v2)")
 @SETTINGS
 @given(name=st.sampled_from(TARGETS), seed=st.integers())
 def test_type_swaps(base: tuple[Path, list[str]], tmp_path: Path, name: str, seed: int) -> None:
     check_damage(base, tmp_path, name, lambda d, r: swap_types(d, r, name), seed)
 
 
-@pytest.mark.xfail(strict=False, reason="item 6: no depth bound yet (phase B; decks: content.py)")
 @SETTINGS
-@given(name=st.sampled_from(TARGETS), seed=st.integers())
+@given(name=st.sampled_from(TARGETS[:3]), seed=st.integers())
 def test_deep_nesting(base: tuple[Path, list[str]], tmp_path: Path, name: str, seed: int) -> None:
     check_damage(base, tmp_path, name, lambda d, r: nest(d, r, name), seed)
+
+
+@pytest.mark.xfail(strict=True, reason="item 6: content.py does not bound TOML depth (lead)")
+def test_deep_nesting_in_a_deck(base: tuple[Path, list[str]], tmp_path: Path) -> None:
+    name = TARGETS[3]
+    check_damage(base, tmp_path, name, lambda d, r: nest(d, r, name), 0)

@@ -275,11 +275,6 @@ def test_power_loss_in_an_existing_data_folder_loses_no_acknowledged_answer(
     _run(tmp_path, monkeypatch, n=6, prepared=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 14 item 14: the new reviews.jsonl and the new data folder are not fsynced "
-    "into their folders before the first answer is acknowledged",
-)
 def test_power_loss_in_a_new_data_folder_loses_no_acknowledged_answer(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
