@@ -13,6 +13,14 @@ Files in the data folder:
 ``settings.json``  the user's settings, kept apart from the derived state so a
                    damaged state file can never lose them.
 ``dlquiz.lock``    held while an instance runs, so a second one cannot write.
+
+Nothing read here is trusted: the lock is never opened through a link or on a
+pipe or device, state.json and settings.json are read only as regular files of
+bounded size, and a damaged file is kept aside, never deleted. If the log is
+shorter than state.json says (emptied, cut, an older copy put back), the state
+knows more: it is kept and used, a copy is kept beside it, and the user is told.
+New names (the log, the data folder) are fsynced into their folders before an
+answer is acknowledged.
 """
 
 from __future__ import annotations

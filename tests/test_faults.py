@@ -120,6 +120,26 @@ def test_1_lock_symlink_never_touches_its_target(home: Path, tmp_path: Path) -> 
     assert results["app"].code == 2 and "dlquiz.lock" in results["app"].err
 
 
+@pytest.mark.parametrize("how", ["hard link", "foreign content"])
+def test_1_lock_never_truncates_a_file_it_did_not_make(
+    home: Path, tmp_path: Path, how: str
+) -> None:
+    studied(home, 1)
+    lock = home / LOCK_NAME
+    lock.unlink()
+    if how == "hard link":
+        victim = tmp_path / "victim.txt"
+        victim.write_bytes(b"12345")  # looks like a pid, but has a second name
+        os.link(victim, lock)
+    else:
+        victim = lock
+        victim.write_bytes(b"notes the user keeps here\n")
+    before = victim.read_bytes()
+    with Store(home):
+        pass
+    assert victim.read_bytes() == before
+
+
 def test_1_lock_fifo_twin_is_refused_without_hanging(home: Path, tmp_path: Path) -> None:
     studied(home, 1)
     (home / LOCK_NAME).unlink()
