@@ -180,7 +180,7 @@ def check_damage(
 # No shrinking: each example runs every entry point, and the first failing one
 # already names its file and damage.
 SETTINGS = settings(
-    max_examples=10,
+    max_examples=8,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -7,12 +7,9 @@ worker, and a worker never outlives the process that started it.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -161,36 +158,3 @@ def test_worker_dying_while_loading_says_so_and_the_next_request_retries(
         assert w.generate(FAMILY, LEVEL, SEED).to_json() == _expected()
     finally:
         w.close()
-
-
-_ORPHAN_PARENT = textwrap.dedent(
-    """
-    import os, signal, sys
-    from dlquiz.questions.worker import QuestionWorker
-    w = QuestionWorker()
-    if sys.argv[1] == "ready":
-        w.wait_ready()
-    if sys.argv[1] == "stopped":
-        os.kill(w.pid, signal.SIGSTOP)
-    print(w.pid, flush=True)
-    os._exit(0)  # the app dies without closing its worker
-    """
-)
-
-
-@pytest.mark.parametrize("how", ["loading", "ready", "stopped"])
-def test_worker_never_outlives_its_parent(how: str) -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", _ORPHAN_PARENT, how],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-        check=True,
-    )
-    pid = int(out.stdout.split()[0])
-    try:
-        assert _gone(pid, 10, zombie_ok=True), f"worker {pid} outlived its parent"
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
