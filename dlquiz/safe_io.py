@@ -129,6 +129,11 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def _is_stream(mode: int) -> bool:
+    """A terminal, character device or FIFO: written into, never replaced."""
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def _write_into(path: Path, data: bytes) -> None:
     """Write into an existing terminal, character device or FIFO, without replacing it."""
     try:
@@ -140,7 +145,7 @@ def _write_into(path: Path, data: bytes) -> None:
         raise
     try:
         st = os.fstat(fd)
-        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode)):
+        if not _is_stream(st.st_mode):
             raise OutputRefused(f"{path} changed while it was being opened; nothing written")
         os.set_blocking(fd, True)
         _write_all(fd, data)
@@ -162,18 +167,22 @@ def write_output(path: Path, data: bytes, stdout: BinaryIO | None = None) -> Non
     except FileNotFoundError:
         st = None
     if st is not None and stat.S_ISLNK(st.st_mode):
+        try:
+            followed = os.stat(path)  # the kernel follows it (right for /proc/self/fd/N too)
+        except FileNotFoundError:
+            followed = None
+        if followed is not None and _is_stream(followed.st_mode):
+            _write_into(path, data)
+            return
         # Written through: the link (e.g. into a synced folder) stays a link.
         target = Path(os.path.realpath(path))
-        try:
-            st = os.stat(target)
-        except FileNotFoundError:
-            st = None
+        st = followed
         if st is None and not target.parent.is_dir():
             raise OutputRefused(f"{path} is a link to {target}, whose folder does not exist")
     if st is None or stat.S_ISREG(st.st_mode):
         atomic_write(target, data)
         return
-    if stat.S_ISCHR(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+    if _is_stream(st.st_mode):
         _write_into(target, data)
         return
     kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"

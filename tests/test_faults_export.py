@@ -6,6 +6,7 @@ we create); no test touches a real device.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
@@ -94,6 +95,23 @@ def test_export_to_a_fifo_writes_into_it_and_keeps_it(tmp_path: Path) -> None:
     thread.join(timeout=10)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert [row[6] for row in _rows(got[0])[1:]] == ["a", "b"]
+
+
+def test_export_through_a_link_to_a_pipe_writes_into_the_pipe(tmp_path: Path) -> None:
+    # As `export log /dev/stdout` with stdout a pipe: a link whose target only the
+    # kernel can follow (a /proc fd link to our own pipe), not a path to replace.
+    read_end, write_end = os.pipe()
+    link = tmp_path / "out"
+    link.symlink_to(f"/proc/self/fd/{write_end}")
+    try:
+        write_output(link, b"through the pipe")
+        os.close(write_end)
+        assert os.read(read_end, 100) == b"through the pipe"
+    finally:
+        os.close(read_end)
+        with contextlib.suppress(OSError):
+            os.close(write_end)
+    assert link.is_symlink()
 
 
 def test_export_to_a_fifo_without_a_reader_is_refused_not_hung(tmp_path: Path) -> None:
