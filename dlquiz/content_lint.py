@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from dlquiz.content import Concept, Content, Locator, Problem, Relations, Term
+from dlquiz.content import Concept, Content, Locator, Problem, Term
+from dlquiz.content_relations import Relations
 
 MAX_DEFINITION_WORDS = 30
 MAX_ANSWER_WORDS = 40
