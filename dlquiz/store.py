@@ -147,6 +147,25 @@ class ReviewLog:
         except FileNotFoundError:
             return 0
 
+    def complete_size(self) -> int:
+        """The size, counting the newline a complete last record may lack (the writer
+        adds it on open; a read-only reader only counts it)."""
+        size = self.size()
+        if size == 0:
+            return 0
+        try:
+            fd = self._open_read()
+        except FileNotFoundError:
+            return 0
+        with os.fdopen(fd, "rb") as handle:
+            handle.seek(max(0, size - records.MAX_LINE_BYTES - 1))
+            block = handle.read()
+        if block.endswith(b"\n"):
+            return size
+        tail = block[block.rfind(b"\n") + 1 :]
+        record = records.decode(tail)
+        return size + 1 if record is not None else size
+
     def _open_read(self) -> int:
         """A read descriptor of the log, refused (StoreError) unless a regular file:
         a FIFO or a device in its place would block or never end."""
@@ -553,7 +572,7 @@ class Store:
         payload = self._read_state_file()
         # Measured after reading state.json: a read-only reader may run beside the
         # app, whose log only grows; the other order could see the state ahead.
-        log_size = self.log.size()
+        log_size = self.log.complete_size()
         if payload is not None:
             cards, marks, reflected = payload
             if reflected <= log_size:
