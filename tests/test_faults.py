@@ -341,6 +341,19 @@ def test_9_fifo_state_json_does_not_block(home: Path) -> None:
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
 
 
+def test_9_fifo_review_log_is_refused_with_a_message(home: Path) -> None:
+    studied(home, 2)
+    (home / LOG_NAME).unlink()
+    os.mkfifo(home / LOG_NAME)
+    try:
+        proc = _stats_subprocess(home, timeout=8)
+    except subprocess.TimeoutExpired:
+        pytest.fail("stats blocked on a FIFO review log")
+    assert proc.returncode == 2 and "not a regular file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert stat.S_ISFIFO(os.lstat(home / LOG_NAME).st_mode)
+
+
 def test_9_endless_device_state_json_is_refused(home: Path, tmp_path: Path) -> None:
     studied(home, 2)
     zero = tmp_path / "zero"
