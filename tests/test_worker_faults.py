@@ -158,3 +158,18 @@ def test_worker_dying_while_loading_says_so_and_the_next_request_retries(
         assert w.generate(FAMILY, LEVEL, SEED).to_json() == _expected()
     finally:
         w.close()
+
+
+def test_a_worker_that_cannot_start_is_one_retryable_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dlquiz.questions.worker as worker_module
+
+    monkeypatch.setattr(worker_module, "worker_command", lambda: ["/nonexistent/python"])
+    w = QuestionWorker(generate_timeout=GENERATE_TIMEOUT)
+    try:
+        with pytest.raises(WorkerUnavailable, match="could not be started") as info:
+            w.generate(FAMILY, LEVEL, SEED)
+        assert info.value.retryable and "\n" not in str(info.value)
+    finally:
+        w.close()

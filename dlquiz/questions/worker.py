@@ -172,7 +172,11 @@ class QuestionWorker:
         self._lock = threading.Lock()
         self._next_id = 0
         self._closed = False
-        self._child: _Child | None = _Child()
+        self._child: _Child | None = None
+        # Started now so torch loads while the UI draws; a failure to start (no
+        # processes left, ...) is reported by the first request instead.
+        with contextlib.suppress(OSError):
+            self._child = _Child()
 
     @property
     def pid(self) -> int | None:
@@ -203,7 +207,13 @@ class QuestionWorker:
             self._fail(child, "the question worker stopped")
             child = None
         if child is None:
-            child = self._child = _Child()
+            try:
+                child = self._child = _Child()
+            except OSError as exc:
+                raise WorkerUnavailable(
+                    f"the question worker could not be started ({exc.strerror or exc}); "
+                    "it will be tried again for the next question"
+                ) from None
         if child.ready:
             return child
         deadline = time.monotonic() + self.ready_timeout
