@@ -107,7 +107,9 @@ def test_a_second_caller_is_not_blocked_forever_by_a_stopped_worker(
 
     thread = threading.Thread(target=first)
     thread.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while not worker._lock.locked() and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first request is waiting on the stopped worker
     # The second request waits for the first to time out, then gets a fresh worker.
     assert worker.generate(FAMILY, LEVEL, SEED).to_json() == _expected()
     thread.join(timeout=GENERATE_TIMEOUT + 10)

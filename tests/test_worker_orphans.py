@@ -19,13 +19,19 @@ from tests.test_worker_faults import _gone
 
 _ORPHAN_PARENT = textwrap.dedent(
     """
-    import os, signal, sys
+    import os, signal, sys, time
     from dlquiz.questions.worker import QuestionWorker
     w = QuestionWorker()
     if sys.argv[1] == "ready":
         w.wait_ready()
     if sys.argv[1] == "stopped":
         os.kill(w.pid, signal.SIGSTOP)
+        # A signal lands asynchronously: exit only once the worker is really stopped.
+        for _ in range(500):
+            with open(f"/proc/{w.pid}/stat") as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] == "T":
+                    break
+            time.sleep(0.01)
     print(w.pid, flush=True)
     os._exit(0)  # the app dies without closing its worker
     """
