@@ -335,7 +335,7 @@ def test_9_fifo_state_json_does_not_block(home: Path) -> None:
     (home / STATE_NAME).unlink()
     os.mkfifo(home / STATE_NAME)
     try:
-        proc = _stats_subprocess(home, timeout=8)
+        proc = _stats_subprocess(home, timeout=30)
     except subprocess.TimeoutExpired:
         pytest.fail("stats blocked on a FIFO state.json")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
@@ -346,7 +346,7 @@ def test_9_fifo_review_log_is_refused_with_a_message(home: Path) -> None:
     (home / LOG_NAME).unlink()
     os.mkfifo(home / LOG_NAME)
     try:
-        proc = _stats_subprocess(home, timeout=8)
+        proc = _stats_subprocess(home, timeout=30)
     except subprocess.TimeoutExpired:
         pytest.fail("stats blocked on a FIFO review log")
     assert proc.returncode == 2 and "not a regular file" in proc.stderr
@@ -365,7 +365,7 @@ def test_9_endless_device_state_json_is_refused(home: Path, tmp_path: Path) -> N
     (home / STATE_NAME).unlink()
     (home / STATE_NAME).symlink_to(zero)
     try:
-        proc = _stats_subprocess(home, timeout=8)
+        proc = _stats_subprocess(home, timeout=30)
     except subprocess.TimeoutExpired:
         pytest.fail("stats read an endless state.json")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
