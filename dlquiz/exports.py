@@ -595,18 +595,35 @@ def _existing_decks(decks_dir: Path, base: Content, skip: Path) -> Content:
     return base
 
 
-def _located(problem: Problem, rows: Sequence[_Row]) -> str:
+def _row_index(
+    rows: Sequence[_Row],
+) -> tuple[dict[tuple[str, str], list[int]], dict[str, list[int]]]:
+    """Row numbers by (kind, slug) and by kind, built once: looking rows up per problem
+    made thousands of problems quadratic."""
+    by_slug: dict[tuple[str, str], list[int]] = {}
+    by_kind: dict[str, list[int]] = {}
+    for row in rows:
+        by_slug.setdefault((row.kind, row.cells["slug"]), []).append(row.number)
+        by_kind.setdefault(row.kind, []).append(row.number)
+    return by_slug, by_kind
+
+
+def _located(
+    problem: Problem,
+    index: tuple[dict[tuple[str, str], list[int]], dict[str, list[int]]],
+) -> str:
     """A loader problem restated with the CSV row(s) and column it is about."""
+    by_slug, by_kind = index
     match = re.fullmatch(r"(term|concept) (?:'(.*)'|#(\d+))", problem.entry)
     numbers: list[int] = []
     if match:
-        kind, slug, index = match.groups()
+        kind, slug, position = match.groups()
         if slug is not None:
-            numbers = [r.number for r in rows if r.kind == kind and r.cells["slug"] == slug]
+            numbers = by_slug.get((kind, slug), [])
         else:
-            of_kind = [r for r in rows if r.kind == kind]
-            if int(index) <= len(of_kind):
-                numbers = [of_kind[int(index) - 1].number]
+            of_kind = by_kind.get(kind, [])
+            if int(position) <= len(of_kind):
+                numbers = [of_kind[int(position) - 1]]
     where = (
         ("row " if len(numbers) == 1 else "rows ") + ", ".join(map(str, numbers))
         if numbers
@@ -641,6 +658,7 @@ def _validate_rows(rows: Sequence[_Row], decks_dir: Path, target: Path, toml: st
         candidate = Path(tmp) / target.name
         candidate.write_text(toml, encoding="utf-8")
         merged = with_file(base, candidate)
+        index = _row_index(rows)
         for problem in merged.problems:
             if not problem.fatal or problem.file != candidate:
                 continue
@@ -652,7 +670,7 @@ def _validate_rows(rows: Sequence[_Row], decks_dir: Path, target: Path, toml: st
                 and str(candidate) in problem.message
             ):
                 continue  # a repeat within the CSV: already reported above, with both rows
-            problems.append(_located(problem, rows))
+            problems.append(_located(problem, index))
     return sorted(problems, key=_row_of)
 
 
