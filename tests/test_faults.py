@@ -255,7 +255,6 @@ def test_6_deep_log_line(home: Path, tmp_path: Path) -> None:
     assert set(ids) <= log_ids(home)
 
 
-@pytest.mark.xfail(strict=True, reason="item 6: needs content.py to bound TOML depth (lead)")
 def test_6_deep_toml_deck(home: Path, tmp_path: Path) -> None:
     studied(home, 1)
     deck = home / "decks" / "deep.toml"
@@ -423,7 +422,6 @@ def test_13_last_record_without_newline_is_read(home: Path) -> None:
     assert outcome.err == "", "a misleading notice for a record that is all there"
 
 
-@pytest.mark.xfail(strict=True, reason="item 13: needs workspace.py to lock before the cache")
 def test_13_refused_second_instance_leaves_the_content_cache(home: Path) -> None:
     from dlquiz.store import AlreadyRunning
     from dlquiz.study import Study
@@ -468,7 +466,6 @@ def test_13_state_writer_error_is_the_same_each_time(
     assert messages[0] == messages[1] and ".tmp" not in messages[0]
 
 
-@pytest.mark.xfail(strict=True, reason="item 13: needs content.py to read decks as utf-8-sig")
 def test_13_deck_with_a_byte_order_mark_loads(home: Path, tmp_path: Path) -> None:
     deck = tmp_path / "bom.toml"
     text = '[[term]]\nslug = "zz-bom"\nterm = "Bom Term"\ndefinition = "A deck saved with a BOM."\n'
