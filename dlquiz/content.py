@@ -256,8 +256,12 @@ def _entry_label(kind: str, index: int, raw: dict[str, object]) -> str:
 def _load_file(path: Path, content: Content) -> list[str]:
     """Add the entries of one file to ``content``; returns the slugs added."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (some editors write one) is not an error.
+        text = path.read_text(encoding="utf-8-sig")
         data = tomllib.loads(text)
+    except RecursionError:
+        content.problems.append(Problem(path, "file", "", "nested too deeply to read"))
+        return []
     except UnicodeDecodeError as exc:
         content.problems.append(Problem(path, "file", "", f"not UTF-8 text ({exc.reason})"))
         return []

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -107,6 +109,27 @@ def _size(path: Path) -> int:
         return -1
 
 
+def _complete_size(path: Path) -> int:
+    """The size, counting the newline a complete last record may lack (its writer adds
+    it at its next start); -1 if it cannot be read."""
+    from dlquiz.store import ReviewLog, StoreError
+
+    try:
+        return ReviewLog(path).complete_size()
+    except (OSError, StoreError):
+        return -1
+
+
+def _same_prefix(path: Path, seen: Reflected) -> bool:
+    """Whether the log still begins with what the state reflects (it only grew)."""
+    size = _size(path)
+    if size >= seen.size:
+        return tail_of(path, seen.size) == seen.tail
+    # One byte short: a complete last record whose newline is missing.
+    end = bytes.fromhex(tail_of(path, size)) + b"\n"
+    return end[-TAIL_BYTES:] == bytes.fromhex(seen.tail)
+
+
 def tail_of(path: Path, size: int) -> str:
     """The hex of the bytes just before ``size`` ('' at 0 or if unreadable)."""
     if size <= 0:
@@ -137,12 +160,23 @@ def read_log(path: Path, start: int = 0, stop: int | None = None) -> Scan:
     from dlquiz.store import _scan  # the store's parser: one set of limits for every log
 
     try:
-        with path.open("rb") as handle:
-            handle.seek(start)
-            data = handle.read() if stop is None else handle.read(max(0, stop - start))
-    except FileNotFoundError:
+        # Never blocks on a pipe or reads a device put in a log's place: regular files only.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
         return Scan([], [], start, tail_of(path, start))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return Scan([], [], start, "")
+        handle.seek(start)
+        data = handle.read() if stop is None else handle.read(max(0, stop - start))
     scan = _scan(data)
+    rest = data[scan.end :]
+    last = records.decode(rest) if rest.strip() else None
+    if last is not None and not isinstance(last, records.Unknown):
+        # A complete last record whose newline is missing counts (its writer adds the
+        # newline at its next start; when it arrives it is an empty line, skipped).
+        scan.records.append(last)
+        scan.end = len(data)
     end = start + scan.end
     # The fingerprint from the very bytes parsed (the file may be replaced meanwhile).
     tail = data[max(0, scan.end - TAIL_BYTES) : scan.end]
@@ -162,6 +196,7 @@ class Merged:
     notices: list[str] = field(default_factory=list)
     changed: bool = False  # differs from the state file it started from
     replayed: int = 0  # cards rebuilt from all their records (for tests and figures)
+    short: list[tuple[str, int, int]] = field(default_factory=list)  # (log, size, expected)
     rebuilt: bool = False  # a full rebuild happened
 
     def apply_new(self, when: int, record: Record) -> None:
@@ -263,14 +298,19 @@ def catch_up(home: Path, saved: DeviceState | None) -> Merged:
     sources = devices.log_sources(home)
     if saved is None:
         return rebuild(home, sources)
+    short: list[tuple[str, int, int]] = []
     for name, seen in saved.sources.items():
         path = sources.get(name)
-        if path is None or _size(path) < seen.size or tail_of(path, seen.size) != seen.tail:
+        size = -1 if path is None else _complete_size(path)
+        if size < seen.size:
+            # Emptied, cut or gone: the state knows more than the log, so it is kept
+            # (the store keeps a copy and tells the user).
+            short.append((name, max(size, 0), seen.size))
+        elif path is not None and not _same_prefix(path, seen):
             merged = rebuild(home, sources)
-            what = "is gone" if path is None else "was replaced"
             merged.notices.append(
-                f"The review log {name} {what} since the last start; the state was rebuilt "
-                "from the logs on disk."
+                f"The review log {name} was replaced since the last start; the state was "
+                "rebuilt from the logs on disk."
             )
             return merged
     merged = Merged(
@@ -279,8 +319,16 @@ def catch_up(home: Path, saved: DeviceState | None) -> Merged:
         last=dict(saved.last),
         dirty=set(saved.dirty),
         sources=dict(saved.sources),
-        changed=bool(saved.dirty),
+        changed=bool(saved.dirty or short),
+        short=short,
     )
+    for name, _, _ in short:
+        # What is left of it is older than the state: reflected, not applied again.
+        if name in sources:
+            scan = read_log(sources[name])
+            merged.sources[name] = Reflected(scan.end, scan.tail)
+        else:
+            del merged.sources[name]
     batches = []
     for name, path in sources.items():
         ref = merged.sources.get(name)

@@ -39,13 +39,17 @@ DEVICE = "this-device"
 LOG_NAME = f"logs/{DEVICE}.jsonl"
 STATE_NAME = f"state/{DEVICE}.json"
 SETTINGS_NAME = f"settings/{DEVICE}.json"
+LOCK_NAME = f"locks/{DEVICE}.lock"
 
 
-@pytest.fixture(autouse=True)
-def _device_id(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(autouse=True, scope="session")
+def _device_id() -> Iterator[None]:
     """Every test is one device (its files are logs/this-device.jsonl, …) unless it says
-    otherwise, and nothing reads or writes the real config folder's device id."""
-    monkeypatch.setenv("DLQUIZ_DEVICE_ID", DEVICE)
+    otherwise, and nothing reads or writes the real config folder's device id. Session
+    wide, so module fixtures and subprocesses see it too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DLQUIZ_DEVICE_ID", DEVICE)
+        yield
 
 
 @pytest.fixture

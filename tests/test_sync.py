@@ -117,18 +117,38 @@ def test_newer_records_are_applied_and_older_ones_replay_only_their_cards(
     assert (step.cards, step.marks, step.last) == (full.cards, full.marks, full.last)
 
 
-def test_a_replaced_log_means_a_full_rebuild(tmp_path: Path) -> None:
+def test_a_log_replaced_in_place_means_a_full_rebuild(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     study_at(a, "dev-a", [0])
     study_at(b, "dev-b", [1, 2])
     copy_logs(b, a)
     view(a, "dev-a")
     log = a / "logs" / "dev-b.jsonl"
-    log.write_bytes(log.read_bytes().splitlines(keepends=True)[0])  # B's log shrank
+    first, second = log.read_bytes().splitlines(keepends=True)
+    log.write_bytes(second + first)  # same size, other bytes: not the log A merged
     with opened(a, "dev-a") as study:
         assert any("dev-b.jsonl was replaced" in n for n in study.notices)
-        assert len(list(study.log())) == 2
+        assert len(list(study.log())) == 3
     assert merge.rebuild(a).cards == merge.catch_up(a, _saved(a, "dev-a")).cards
+
+
+def test_a_shorter_log_keeps_the_schedules_the_state_knows(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    study_at(a, "dev-a", [0])
+    study_at(b, "dev-b", [1, 2, 3])
+    copy_logs(b, a)
+    known = view(a, "dev-a")[0]
+    log = a / "logs" / "dev-b.jsonl"
+    log.write_bytes(log.read_bytes().splitlines(keepends=True)[0])  # an older copy came back
+    with opened(a, "dev-a") as study:
+        assert any("dev-b.jsonl is shorter than" in n for n in study.notices)
+        assert dict(study.cards) == known  # nothing the state knew is thrown away
+    assert list((a / "state").glob("dev-a.json.before-short-log-*"))
+    with opened(a, "dev-a") as study:  # said once; the log's remains are reflected
+        assert study.notices == [] and dict(study.cards) == known
+    copy_logs(b, a)  # the full log comes back: nothing applied twice, all equal again
+    copy_logs(a, b)
+    assert view(a, "dev-a") == view(b, "dev-b")
 
 
 def test_a_live_answer_behind_another_devices_clock_is_replayed_at_the_next_open(

@@ -78,7 +78,11 @@ class DLQuizApp(App[int]):
         for notice in self.study.notices:
             self.notify(notice, title="Your data", severity="warning", timeout=20)
         self.call_after_refresh(self._warm_relations)
-        if self._generator is None and any(s.kind is Kind.SKILL for s in self.study.deck.values()):
+        # The torch process starts only if some question family is in rotation.
+        excluded = set(self.study.settings.excluded_skills)
+        if self._generator is None and any(
+            s.kind is Kind.SKILL and s.key not in excluded for s in self.study.deck.values()
+        ):
             self.call_after_refresh(self._warm_worker)
 
     @work(thread=True, exit_on_error=False, group="warm")

@@ -93,6 +93,7 @@ class ReviewScreen(Screen[None]):
         self.current: Shown | None = None
         self.practice = practice
         self._skill_help = _SkillHelp(None)
+        self._retry = False  # a failed question is worth another try (the worker failed)
 
     def _help(self, cur: Shown) -> _SkillHelp:
         """Hints shown and the first named mistake, for the skill card on screen."""
@@ -335,8 +336,8 @@ class ReviewScreen(Screen[None]):
     def _generate(self, card_id: str, family: str, level: int, seed: int) -> None:
         try:
             question = self.app.generate_question(family, level, seed)
-        except Exception as exc:  # shown to the user; the card is skipped, nothing recorded
-            self.app.call_from_thread(self._generation_failed, card_id, str(exc))
+        except Exception as exc:  # shown to the user; nothing recorded
+            self.app.call_from_thread(self._generation_failed, card_id, exc)
             return
         self.app.call_from_thread(self._question_ready, card_id, question)
 
@@ -347,16 +348,24 @@ class ReviewScreen(Screen[None]):
         shown_mod.with_question(cur, question, self.app.clock())
         self._show_question()
 
-    def _generation_failed(self, card_id: str, error: str) -> None:
+    def _generation_failed(self, card_id: str, error: Exception) -> None:
         cur = self.current
         if cur is None or cur.spec.id != card_id:
             return
-        last = error.strip().splitlines()[-1] if error.strip() else "unknown error"
-        self.query_one("#card-front", Static).update(
-            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n"
-            "It is skipped for this session; nothing was recorded. Please report it."
+        text = str(error).strip()
+        last = text.splitlines()[-1] if text else "unknown error"
+        # The worker process failing (hung, stopped, died) is worth another try: it has
+        # been restarted. A generator that raised would raise again: skip the card.
+        self._retry = bool(getattr(error, "retryable", False))
+        then = (
+            "Nothing was recorded. Enter tries again with a fresh question process."
+            if self._retry
+            else "It is skipped for this session; nothing was recorded. Please report it."
         )
-        self._hint("Enter: next card.")
+        self.query_one("#card-front", Static).update(
+            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n{then}"
+        )
+        self._hint("Enter: try again." if self._retry else "Enter: next card.")
         self.mode = "failed"
 
     @on(Input.Submitted, "#typed")
@@ -488,7 +497,12 @@ class ReviewScreen(Screen[None]):
         if self.mode == "done":
             self.action_home()
         elif self.mode == "failed" and self.current is not None:
-            self.app.study.skip(self.current.spec.id)
+            cur = self.current
+            if self._retry and cur.seed is not None:
+                self._show_loading()
+                self._generate(cur.spec.id, cur.spec.key, cur.spec.level, cur.seed)
+                return
+            self.app.study.skip(cur.spec.id)
             self.next_card()
         elif self.mode == "feedback" and self.current is not None:
             self._commit(self.current.suggested or AGAIN)
