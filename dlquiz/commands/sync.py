@@ -192,6 +192,7 @@ def _merge_remote(home: Path, device: str, remote: str, branch: str) -> None:
         *_identity(home, device),
         "merge",
         "-q",
+        "--ff",  # whatever merge.ff the user set: divergent devices need a merge commit
         "--no-edit",
         "--allow-unrelated-histories",
         ref,
