@@ -298,3 +298,48 @@ def test_times_are_utc() -> None:
         review, cards, Scheduler(), datetime(2026, 3, 5, 12, tzinfo=UTC)
     )
     assert credit.time.tzinfo is not None and credit.card == CONV1
+
+
+# ----- stats: the most frequent named mistakes ---------------------------------------------
+
+
+def test_frequent_mistakes_count_named_slips_without_undone_ones() -> None:
+    from dlquiz.stats import frequent_mistakes
+
+    state = CardState(REVIEW, None, 5.0, 5.0, T0.timestamp(), T0.timestamp(), 2, 0)
+
+    def wrong(card: str, mistake: str | None) -> Review:
+        return review_record(card, AGAIN, T0, state, state, extra={"mistake": mistake})
+
+    log: list[Record] = [
+        *(wrong(CONV1, "kept-in-channels") for _ in range(3)),
+        *(wrong(CONV2, "ignored-padding") for _ in range(2)),
+        wrong(POOL1, "ignored-padding"),
+        wrong(POOL1, None),
+    ]
+    undone = wrong(CONV2, "kept-in-channels")
+    log += [undone, undo_record(undone, T0)]
+    top = frequent_mistakes(log, limit=2)
+    assert [(m.family, m.mistake, m.count) for m in top] == [
+        ("conv2d-shape", "kept-in-channels", 3),
+        ("conv2d-shape", "ignored-padding", 2),
+    ]
+    assert top[0].name == "kept in channels"
+    assert len(frequent_mistakes(log)) == 3
+
+
+def test_dlquiz_stats_shows_the_most_frequent_mistakes(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dlquiz.commands import stats
+
+    with Study.open(home, now=T0) as opened:
+        for _ in range(2):
+            outcome = opened.outcomes(CONV1, T0)[AGAIN]
+            opened.answer(CONV1, outcome, T0, extra={"mistake": "forgot-plus-one"})
+    assert stats.run(home, False, T0 + DAY, tz=UTC) == 0
+    out = capsys.readouterr().out
+    assert "Your most frequent mistakes" in out and "conv2d-shape" in out
+    assert "forgot plus one" in out
+    assert stats.run(home, True, T0 + DAY, tz=UTC) == 0
+    assert '"mistake": "forgot-plus-one"' in capsys.readouterr().out
