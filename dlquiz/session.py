@@ -245,6 +245,10 @@ class Session:
         days = self.settings.unlock_after_days
         return skillgraph.learned(card_id, self.passes, days) and card_id not in self.today.new_ids
 
+    def skill_status(self, card_id: str) -> skillgraph.Status:
+        """locked / new / learning / known (the skill map shows it)."""
+        return skillgraph.status(card_id, self.cards, self.learned, self._unlocked)
+
     def _blocks(self, card_id: str) -> bool:
         """A prerequisite the learner can study (so it must be learned first)."""
         suspended = self.marks.get(card_id, DEFAULT_MARKS).suspended

@@ -37,7 +37,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, tzinfo
-from typing import Final
+from typing import Final, Literal
 
 from dlquiz.records import (
     Implicit,
@@ -120,6 +120,22 @@ def unlocked(
 ) -> bool:
     """Every prerequisite that ``blocks`` (can be studied) is learned."""
     return all(is_learned(p) for p in prerequisites(card_id) if blocks(p))
+
+
+Status = Literal["locked", "new", "learning", "known"]
+
+
+def status(
+    card_id: str,
+    cards: Mapping[str, CardState],
+    is_learned: Callable[[str], bool],
+    is_unlocked: Callable[[str], bool],
+) -> Status:
+    """Where a skill stands: locked (a prerequisite is not learned yet), new (ready to be
+    introduced), learning (met, not yet learned) or known (learned)."""
+    if card_id in cards:
+        return "known" if is_learned(card_id) else "learning"
+    return "new" if is_unlocked(card_id) else "locked"
 
 
 # A skill card's log lines, found without decoding the whole log (a log holds mostly
