@@ -60,7 +60,8 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
     if level == 1:
         k = pick(rng, (1, 3, 5, 7))
         kernel = (k, k)
-        padding = pick(rng, ("same", (k // 2, k // 2)))
+        paddings: tuple[str | tuple[int, int], ...] = ("same", (k // 2, k // 2))
+        padding = pick(rng, paddings)
         h = randint(rng, 8, 64)
         w = pick(rng, (h, randint(rng, 8, 64)))
     elif level == 2:
@@ -109,7 +110,7 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
             f"so the spatial size is kept: H stays {shape[2]}, W stays {shape[3]}.",
         ]
     else:
-        pads = (0, 0) if padding == "valid" else padding
+        pads = (0, 0) if isinstance(padding, str) else padding  # "valid" here: no padding
         expl = ["out = ⌊(in + 2·p − d·(k − 1) − 1)/s⌋ + 1 on each spatial axis"]
         if padding == "valid":
             expl.append("padding='valid' means no padding: p = 0")
