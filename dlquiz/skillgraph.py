@@ -34,7 +34,6 @@ now. No record: it only changes the order of the queue.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, tzinfo
 from typing import Final, Literal
@@ -138,17 +137,25 @@ def status(
     return "new" if is_unlocked(card_id) else "locked"
 
 
-# A skill card's log lines, found without decoding the whole log (a log holds mostly
-# other cards; decoding every line costs ~14 µs each).
-_SKILL_LINE = re.compile(rb'^[^\n]*"card"\s*:\s*"skill/[^\n]*\n', re.MULTILINE)
+# How every skill card's log line names its card (msgspec writes no spaces). Found with
+# bytes.find, not by decoding the whole log: a log holds mostly other cards, and decoding
+# costs ~14 µs a line (1.4 s at 100k reviews) against ~10 ms for the search.
+_SKILL_CARD = b'"card":"skill/'
 
 
 def skill_records(log: bytes) -> Iterator[Record]:
-    """The valid records of skill cards in a log's bytes, in order (damaged lines skipped)."""
-    for match in _SKILL_LINE.finditer(log):
-        record = decode(match.group().rstrip(b"\n"))
+    """The valid records of skill cards in a log's bytes, in order (damaged lines skipped;
+    so is an incomplete last line)."""
+    pos = log.find(_SKILL_CARD)
+    while pos >= 0:
+        start = log.rfind(b"\n", 0, pos) + 1
+        end = log.find(b"\n", pos)
+        if end < 0:
+            return
+        record = decode(log[start:end])
         if record is not None and not isinstance(record, Unknown):
             yield record
+        pos = log.find(_SKILL_CARD, end)
 
 
 # ----- implicit credit -------------------------------------------------------------------

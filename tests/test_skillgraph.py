@@ -155,7 +155,9 @@ def test_skill_records_finds_every_skill_line_without_the_others() -> None:
     a = review_record(CONV1, GOOD, T0, None, state)
     b = review_record("term/relu/recall", GOOD, T0, None, state)
     c = undo_record(a, T0)
-    log = b"".join(records.encode(r) for r in (a, b, c)) + b"{damaged\n" + b'{"card":"skill/x'
+    damaged = b'{"type":"review","card":"skill/conv2d-shape/1","rating":9}\n'
+    lines = [records.encode(a), damaged, records.encode(b), records.encode(c)]
+    log = b"".join(lines) + b'{"type":"review","card":"skill/x'  # half-written last line
     assert list(skillgraph.skill_records(log)) == [a, c]
 
 
