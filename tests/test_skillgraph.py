@@ -345,3 +345,15 @@ def test_dlquiz_stats_shows_the_most_frequent_mistakes(
     assert "forgot plus one" in out
     assert stats.run(home, True, T0 + DAY, tz=UTC) == 0
     assert '"mistake": "forgot-plus-one"' in capsys.readouterr().out
+
+
+def test_a_credit_is_not_taken_back_from_a_card_that_changed_since() -> None:
+    state = CardState(REVIEW, None, 5.0, 5.0, T0.timestamp(), T0.timestamp(), 2, 0)
+    review = review_record(FLAT1, GOOD, T0 + 3 * DAY, None, state)
+    now = T0 + 3 * DAY
+    credits = skillgraph.implicit_credits(review, {CONV1: state, POOL1: state}, Scheduler(), now)
+    assert len(credits) == 2
+    cards = {c.card: c.after for c in credits}
+    cards[POOL1] = cards[POOL1]._replace(reps=3)  # reviewed for real since the credit
+    [back] = skillgraph.withdrawals(credits, cards, now)
+    assert back.card == CONV1 and back.after == state and back.undoes == credits[0].id
