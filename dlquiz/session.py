@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from dlquiz import skillgraph
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.history import LEECH_LAPSES, mark_record, review_record, undo_record
-from dlquiz.records import DEFAULT_MARKS, Marks, Record, Reset, Review, Suspend, Undo
+from dlquiz.records import DEFAULT_MARKS, Implicit, Marks, Record, Reset, Review, Suspend, Undo
 from dlquiz.scheduler import REVIEW, CardState, Outcome, Scheduler, shifted
 from dlquiz.settings import Settings
 
@@ -118,7 +119,9 @@ class Session:
         tz: tzinfo = UTC,
         today_records: Iterable[Record] = (),
         marks: Mapping[str, Marks] | None = None,
+        skill_history: Iterable[Record] | None = None,
     ) -> None:
+        """``skill_history``: every record of a skill card in the log (for unlocking)."""
         self.deck = deck
         self.cards = cards  # read-only views of the owner's state
         self.marks: Mapping[str, Marks] = {} if marks is None else marks
@@ -144,6 +147,12 @@ class Session:
         self._spacing: int | None = None  # reviews between two new cards, once computed
         self._now_ts = now.timestamp()
         self._excluded = _out_of_rotation(deck, settings)
+        # Skill graph (dlquiz.skillgraph): the days each skill was passed, and the
+        # prerequisite a failed skill brings forward.
+        hour = settings.day_starts_at_hour
+        history = self.today.reviews if skill_history is None else skill_history
+        self.passes = skillgraph.pass_days(history, tz, hour)
+        self._forward: str | None = None
 
     # ----- the day ------------------------------------------------------------------
 
@@ -226,8 +235,24 @@ class Session:
         return None
 
     def _unlocked(self, card_id: str) -> bool:
+        if self.deck[card_id].kind is Kind.SKILL:
+            return skillgraph.unlocked(card_id, self.learned, self._blocks)
         req = self.deck[card_id].requires
         return req is None or (req in self.cards and req not in self.today.new_ids)
+
+    def learned(self, card_id: str) -> bool:
+        """A skill passed on enough different days (and not first met today)."""
+        days = self.settings.unlock_after_days
+        return skillgraph.learned(card_id, self.passes, days) and card_id not in self.today.new_ids
+
+    def skill_status(self, card_id: str) -> skillgraph.Status:
+        """locked / new / learning / known (the skill map shows it)."""
+        return skillgraph.status(card_id, self.cards, self.learned, self._unlocked)
+
+    def _blocks(self, card_id: str) -> bool:
+        """A prerequisite the learner can study (so it must be learned first)."""
+        suspended = self.marks.get(card_id, DEFAULT_MARKS).suspended
+        return card_id in self.deck and card_id not in self._excluded and not suspended
 
     def _reviews_left(self) -> int:
         return max(0, self.settings.max_reviews_per_day - self.today.old_reviewed)
@@ -238,6 +263,10 @@ class Session:
         if self._again_first is not None:
             card_id, self._again_first = self._again_first, None
             if self._available(card_id):
+                return self.deck[card_id]
+        if self._forward is not None:  # a failed skill's weakest prerequisite, once
+            card_id, self._forward = self._forward, None
+            if card_id in self.cards and self._available(card_id):
                 return self.deck[card_id]
         ts = now.timestamp()
         learning = self._top(self._learning, review=False)
@@ -338,14 +367,23 @@ class Session:
         card_id = record.card
         if isinstance(record, Review | Undo):
             self.today.add(record)
+        if isinstance(record, Review | Undo | Implicit):
             state = self.cards.get(card_id)
             if state is not None:
                 self._push(card_id, state)
+        skillgraph.note_pass(self.passes, record, self.tz, self.settings.day_starts_at_hour)
         if isinstance(record, Review):
             self._undo_stack.append(record)
             self._since_new = 0 if record.before is None else self._since_new + 1
+            self._forward = skillgraph.weakest_prerequisite(
+                record,
+                self.cards,
+                lambda state: self.scheduler.retrievability(state, record.time),
+                self._available,
+            )
         elif isinstance(record, Undo):
             self._again_first = card_id
+            self._forward = None
         elif isinstance(record, Reset) and card_id in self.deck:
             self._new_order.append(card_id)  # new again: introduced like any new card
 

@@ -54,6 +54,9 @@ class Settings:
     excluded_skills: tuple[str, ...] = ()
     """Question families (ids, see `dlquiz ask --list`) left out of rotation."""
 
+    unlock_after_days: Annotated[int, Interval(ge=1, le=10)] = 2
+    """Days on which a skill must be passed before the skills that build on it are introduced."""
+
     fsrs_parameters: tuple[float, ...] | None = None
     """Personal FSRS parameters from `dlquiz optimize`; None uses the defaults."""
 

@@ -19,7 +19,7 @@ from typing import Any
 from dlquiz.cards import CardSpec
 from dlquiz.content import Content, Problem
 from dlquiz.history import apply_record
-from dlquiz.records import DEFAULT_MARKS, Marks, Record, Suspend, Undo
+from dlquiz.records import DEFAULT_MARKS, Implicit, Marks, Record, Review, Suspend, Undo
 from dlquiz.scheduler import CardState, Outcome, Scheduler
 from dlquiz.session import Counts, Session
 from dlquiz.settings import Settings
@@ -43,6 +43,8 @@ class Recorded:
     leech_made: bool = False  # this answer suspended the card as a leech
     leech_unmade: bool = False  # this undo took the leech mark back
     warning: str | None = None  # the state file could not be written (said once)
+    # Prerequisites credited by this pass, or credits taken back by this undo (skill graph).
+    implicit: tuple[Implicit, ...] = ()
 
 
 class Study:
@@ -71,6 +73,7 @@ class Study:
         self.content_problems = content_problems or []
         self._notices = notices or []
         self._said_warning: str | None = None
+        self._credits: dict[str, list[Implicit]] = {}  # pass id -> its implicit credits
         self.session = self._new_session(now)
 
     # ----- opening ------------------------------------------------------------------
@@ -145,11 +148,24 @@ class Study:
             self.tz,
             self._store.records_since(since),
             self.marks,
+            self._skill_history(),
         )
+
+    def _skill_history(self) -> list[Record]:
+        """Every record of a skill card in the log (which skills were passed on which days)."""
+        from dlquiz.skillgraph import skill_records
+
+        if not any(spec.id.startswith("skill/") for spec in self.deck.values()):
+            return []
+        try:
+            return list(skill_records(self._store.log_path.read_bytes()))
+        except OSError:
+            return []  # no log yet, or unreadable (the store says so): nothing passed
 
     def new_session(self, now: datetime) -> Session:
         """Start the queue afresh (keeps nothing of the previous session's undo)."""
         self.session = self._new_session(now)
+        self._credits.clear()  # undo reaches only this session's answers
         return self.session
 
     # ----- reading ------------------------------------------------------------------
@@ -289,8 +305,30 @@ class Study:
             else:
                 made = isinstance(follow_up, Suspend) and follow_up.on
                 unmade = isinstance(record, Undo) and not made
+        implicit = self._implicit(record, now)
         self._store.save_state_async()
-        return Recorded(record, made, unmade, self._writer_warning())
+        return Recorded(record, made, unmade, self._writer_warning(), implicit)
+
+    def _implicit(self, record: Record, now: datetime) -> tuple[Implicit, ...]:
+        """A pass credits the skill's prerequisites; its undo takes the credits back."""
+        from dlquiz.skillgraph import implicit_credits, withdrawals
+
+        if isinstance(record, Review):
+            made = implicit_credits(record, self._cards, self._scheduler, now)
+        elif isinstance(record, Undo):
+            made = withdrawals(self._credits.pop(record.undoes, []), self._cards, now)
+        else:
+            return ()
+        written: list[Implicit] = []
+        for credit in made:
+            try:
+                self._append(credit)
+            except SaveError:
+                break  # a credit is a bonus: losing one loses nothing the learner did
+            written.append(credit)
+        if isinstance(record, Review) and written:
+            self._credits[record.id] = written
+        return tuple(written)
 
     def _writer_warning(self) -> str | None:
         error = self._store.writer_error

@@ -220,6 +220,11 @@ class DLQuizApp(App[int]):
 
         self._open(StatsScreen())
 
+    def action_skill_map(self) -> None:
+        from dlquiz.tui.screens.skill_map import SkillMapScreen
+
+        self._open(SkillMapScreen())
+
     def action_settings(self) -> None:
         from dlquiz.tui.screens.settings import SettingsScreen
 
