@@ -82,6 +82,7 @@ class ReviewScreen(Screen[None]):
         Binding("x", "suspend", "Suspend"),
         Binding("f", "flag", "Flag"),
         Binding("escape", "home", "Home"),
+        Binding("m", "app.skill_map", "Skill map", show=False),
     ]
 
     mode: reactive[str] = reactive("question", bindings=True)

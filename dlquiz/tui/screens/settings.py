@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 LABELS: dict[str, str] = {
     "desired_retention": "Desired retention",
     "new_per_day": "New cards per day",
+    "unlock_after_days": "Days to unlock a skill",
     "max_reviews_per_day": "Maximum reviews per day",
     "learning_steps_minutes": "Learning steps (minutes)",
     "relearning_steps_minutes": "Relearning steps (minutes)",
@@ -53,6 +54,7 @@ LABELS: dict[str, str] = {
 TEXT_FIELDS = (
     "desired_retention",
     "new_per_day",
+    "unlock_after_days",
     "max_reviews_per_day",
     "learning_steps_minutes",
     "relearning_steps_minutes",
@@ -111,6 +113,7 @@ def _format_steps(steps: Iterable[float]) -> str:
 PARSERS: dict[str, tuple[Callable[[str], Any], str, Callable[[Any], str]]] = {
     "desired_retention": (_number, "Enter a number from 0.70 to 0.99, e.g. 0.9.", "{:g}".format),
     "new_per_day": (_whole, "Enter a whole number, e.g. 20.", str),
+    "unlock_after_days": (_whole, "Enter a whole number of days from 1 to 10, e.g. 2.", str),
     "max_reviews_per_day": (_whole, "Enter a whole number, e.g. 500.", str),
     "learning_steps_minutes": (
         _steps,
