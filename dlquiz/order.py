@@ -59,3 +59,27 @@ def new_card_order(specs: Iterable[CardSpec], order: str) -> list[str]:
     if order == "deck":
         return [s.id for deck in decks for s in deck]
     return [s.id for s in _round_robin(_round_robin(_grouped(d, "topic")) for d in decks)]
+
+
+def study_choices(deck: dict[str, CardSpec]) -> dict[str, int]:
+    """What custom study can pick: tags, ``skill:<family>`` and ``deck:<name>``, with counts."""
+    counts: dict[str, int] = {}
+    for spec in deck.values():
+        keys = [*spec.tags, f"skill:{spec.key}"] if spec.kind is Kind.SKILL else list(spec.tags)
+        if spec.deck:
+            keys.append(f"deck:{spec.deck}")
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def custom_cards(deck: dict[str, CardSpec], key: str) -> list[CardSpec]:
+    """The cards of a tag (``cnn``), a question family (``skill:conv2d-shape``) or a user
+    deck (``deck:my-notes``), in the deck's order."""
+    if key.startswith("skill:"):
+        family = key.removeprefix("skill:")
+        return [s for s in deck.values() if s.kind is Kind.SKILL and s.key == family]
+    if key.startswith("deck:"):
+        name = key.removeprefix("deck:")
+        return [s for s in deck.values() if s.deck == name]
+    return [s for s in deck.values() if key in s.tags]

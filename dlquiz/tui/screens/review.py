@@ -5,15 +5,20 @@ Modes (``mode`` reactive; the footer shows only the keys that apply):
 loading   a skill card's question is being generated (torch, in another process)
 question  the card's front. Self-graded cards: Space reveals. Choice cards:
           1–4 (or arrows + Enter) pick. Skill cards: type the answer, Enter.
-revealed  the back is shown; 1–4 rate, with each rating's next interval.
+revealed  the back is shown; 1–4 rate, with each rating's next interval;
+          Space/Enter rate Good.
 feedback  an auto-graded card was answered; its explanation stays up.
           Enter/Space accepts the grade, 1–4 overrides it.
 failed    the question could not be generated; Enter skips the card.
-done      nothing is due; say when to come back.
+done      nothing is due; say when to come back (a: learn ahead); Enter: summary.
+
+``u`` undoes the session's last action (answer, bury, suspend, flag) in every
+mode; Ctrl+Z does the same while an answer box has the focus.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -27,7 +32,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from dlquiz.cards import Kind
+from dlquiz.cards import CardSpec, Kind
 from dlquiz.practice import Practice
 from dlquiz.questions.base import Question
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating, format_interval
@@ -52,12 +57,18 @@ def _highlighted(code: str) -> Syntax:
     return Syntax(code, "python", theme="ansi_dark", word_wrap=True)
 
 
+def _cram(title: str, specs: list[CardSpec], now: datetime) -> Practice:
+    """Practice outside the schedule: each card until known (Again brings it back)."""
+    return Practice(title, deque(specs), requeue_again=True, started_at=now)
+
+
 class ReviewScreen(Screen[None]):
     """One card at a time until the day's work is done."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter,space", "accept", "Next", priority=True, key_display="⏎"),
+        Binding("enter,space", "good", "Good", priority=True, key_display="⏎", show=False),
         Binding("pageup", "scroll_card('page_up')", "Scroll up", show=False),
         Binding("pagedown", "scroll_card('page_down')", "Scroll down", show=False),
         # One visible entry per group ("1–4 Pick"), the other keys hidden from the footer.
@@ -77,9 +88,13 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+r", "give_up", "Show answer", priority=True),
         Binding("p", "proof", "Prove it"),
         Binding("u", "undo", "Undo"),
+        Binding("ctrl+z", "undo_typing", "Undo", show=False),
         Binding("minus", "bury", "Bury", key_display="-"),
         Binding("x", "suspend", "Suspend"),
         Binding("f", "flag", "Flag"),
+        Binding("f", "unflag", "Unflag"),
+        Binding("i", "card_info", "Info"),
+        Binding("a", "learn_ahead", "Learn ahead"),
         Binding("escape", "home", "Home"),
     ]
 
@@ -91,6 +106,7 @@ class ReviewScreen(Screen[None]):
         super().__init__()
         self.current: Shown | None = None
         self.practice = practice
+        self._asked: dict[str, Shown] = {}  # card id -> as last shown (the summary's misses)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -127,32 +143,44 @@ class ReviewScreen(Screen[None]):
             return mode == "question" and choice_card
         if action == "rate":
             return mode in ("revealed", "feedback")
+        if action == "good":
+            return mode == "revealed" and not isinstance(self.focused, Button)
         if action == "give_up":
             return mode == "question" and typed_card
         if action == "proof":
             return mode == "feedback" and cur is not None and cur.question is not None
-        if action in ("bury", "suspend", "flag"):
+        if action in ("bury", "suspend", "flag", "unflag", "card_info"):
             # Not while typing an answer: those keys go into the answer box.
-            return (
-                self.practice is None
-                and cur is not None
+            on_card = (
+                cur is not None
+                and (self.practice is None or action == "card_info")
                 and (mode in ("revealed", "feedback") or (mode == "question" and not typed_card))
             )
-        if action == "undo":
+            if action in ("flag", "unflag") and cur is not None:
+                flagged = self.app.study.marks_of(cur.spec.id).flagged
+                return on_card and flagged == (action == "unflag")
+            return on_card
+        if action in ("undo", "undo_typing"):
+            if self.practice is not None or not self.app.study.can_undo:
+                return False
+            # ``u`` types into an open answer box; Ctrl+Z undoes there instead.
+            return action == "undo_typing" or not (mode == "question" and typed_card)
+        if action == "learn_ahead":
             return (
-                self.practice is None
-                and mode in ("question", "done")
-                and not typed_card
-                and self.app.study.can_undo
+                mode == "done"
+                and self.practice is None
+                and self.app.study.next_learning_due() is not None
             )
         return True
 
     # ----- showing cards ------------------------------------------------------------
 
-    def next_card(self) -> None:
+    def next_card(self, spec: CardSpec | None = None) -> None:
+        """Show the next card (or ``spec``: a card the user asked for, e.g. learning ahead)."""
         app = self.app
         now = app.clock()
-        spec = self.practice.next_card(now) if self.practice else app.study.next_card(now)
+        if spec is None:
+            spec = self.practice.next_card(now) if self.practice else app.study.next_card(now)
         self._update_progress()
         if spec is None:
             self.current = None
@@ -169,6 +197,27 @@ class ReviewScreen(Screen[None]):
             self._generate(spec.id, spec.key, spec.level, self.current.seed)
         else:
             self._show_question()
+        self._asked[spec.id] = self.current
+
+    def _marks_note(self) -> str:
+        """How the user has marked the card on screen, said beside its kind."""
+        if self.current is None or self.practice is not None:
+            return ""
+        marks = self.app.study.marks_of(self.current.spec.id)
+        notes = [
+            ("flagged", "⚑ Flagged", "$warning"),
+            ("suspended", "Suspended", "$error"),
+            ("leech", "Leech", "$error"),
+        ]
+        out = [f"[b {color}]{text}[/]" for name, text, color in notes if getattr(marks, name)]
+        if marks.buried_until is not None and marks.buried_until > self.app.clock().timestamp():
+            out.append("[b $warning]Buried[/]")
+        return "  " + " · ".join(out) if out else ""
+
+    def _refresh_marks(self) -> None:
+        if self.current is not None and self.mode != "loading":
+            self.query_one("#card-kind", Static).update(self._label())
+        self.refresh_bindings()
 
     def _label(self) -> str:
         assert self.current is not None
@@ -179,12 +228,16 @@ class ReviewScreen(Screen[None]):
             from dlquiz.questions import families
 
             fam = families()[spec.key]
-            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}"
-        return {
-            Kind.RECALL: "Recall the definition",
-            Kind.NAME: "Which term is this?",
-            Kind.CONCEPT: "Concept",
-        }[spec.kind] + tag
+            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}{self._marks_note()}"
+        return (
+            {
+                Kind.RECALL: "Recall the definition",
+                Kind.NAME: "Which term is this?",
+                Kind.CONCEPT: "Concept",
+            }[spec.kind]
+            + tag
+            + self._marks_note()
+        )
 
     def _reset_widgets(self) -> None:
         for selector in ("#card-back", "#card-proof", "#card-code"):
@@ -262,17 +315,59 @@ class ReviewScreen(Screen[None]):
         if self.practice is not None:
             self._show_practice_done(now)
             return
-        self.query_one("#card-kind", Static).update("All done")
-        nxt = self.app.study.next_learning_due()
+        study = self.app.study
+        custom = study.session.focused
+        study.end_focus()
+        self.query_one("#card-kind", Static).update(
+            "Custom study done" if custom else "All done for now"
+        )
+        nxt = study.next_learning_due()
         if nxt is not None:
             wait = format_interval(nxt - now)
-            msg = f"Nothing more is due right now. Cards you are learning come back in {wait}."
+            msg = (
+                "Nothing more is due right now. The next card you are learning is due in "
+                f"{wait}. Press a to learn it now (ahead of time), or come back then."
+            )
+            hint = "a: learn ahead · Enter: session summary"
         else:
             msg = "Nothing more is due today. Come back tomorrow: that is how it sticks."
+            hint = "Enter: session summary"
         self.query_one("#card-front", Static).update(msg)
-        self._hint("Enter: back home.")
+        self._hint(hint)
         self.mode = "done"
         self.refresh_bindings()
+
+    def action_learn_ahead(self) -> None:
+        if self.mode != "done" or self.practice is not None:
+            return
+        spec = self.app.study.learn_ahead(self.app.clock())
+        if spec is not None:
+            self.next_card(spec)
+
+    def _show_summary(self) -> None:
+        now = self.app.clock()
+        self.app.open_summary(self.app.study.summary(now), dict(self._asked), self._summary_done)
+
+    def _summary_done(self, choice: tuple[str, ...] | None) -> None:
+        """What the user chose on the summary: go home, or study on."""
+        from dlquiz.order import custom_cards
+
+        study, now = self.app.study, self.app.clock()
+        if choice is None:
+            self.dismiss()
+        elif choice[0] == "more":
+            study.more_new(int(choice[1]))
+            self.next_card()
+        elif choice[0] == "misses":
+            specs = [study.deck[c] for c in study.missed_today() if c in study.deck]
+            self.app.start_practice(_cram("Today's misses", specs, now))
+        elif choice[0] == "custom":
+            specs = custom_cards(study.deck, choice[1])
+            if choice[2] == "schedule":
+                study.focus([s.id for s in specs])
+                self.next_card()
+            else:
+                self.app.start_practice(_cram(f"Cram: {choice[1]}", specs, now))
 
     def _show_practice_done(self, now: datetime) -> None:
         practice = self.practice
@@ -314,11 +409,17 @@ class ReviewScreen(Screen[None]):
                 f"Time {minutes}:{seconds:02d}"
             )
             return
-        counts = self.app.study.counts(self.app.clock())
-        self.query_one("#progress", Static).update(
-            f"Due [b $warning]{counts.due}[/]   New [b $accent]{counts.new}[/]   "
-            f"Done today [b $success]{counts.reviewed_today}[/]"
-        )
+        study = self.app.study
+        counts = study.counts(self.app.clock())
+        done = len(study.session.answered)
+        if study.session.focused:
+            line = f"Custom study · left [b $warning]{counts.due}[/] · done [b $success]{done}[/]"
+        else:
+            line = (
+                f"Due [b $warning]{counts.due}[/] · New [b $accent]{counts.new}[/] · "
+                f"Done [b $success]{done}[/]"
+            )
+        self.query_one("#progress", Static).update(line)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
 
@@ -449,9 +550,17 @@ class ReviewScreen(Screen[None]):
     def _rated(self, event: RatingBar.Rated) -> None:
         self.action_rate(event.rating)
 
+    def action_good(self) -> None:
+        """Space or Enter once the answer is shown: Good, as in Anki."""
+        if self.mode == "revealed" and self.current is not None:
+            self._commit(GOOD)
+
     def action_accept(self) -> None:
         if self.mode == "done":
-            self.action_home()
+            if self.practice is None:
+                self._show_summary()
+            else:
+                self.action_home()
         elif self.mode == "failed" and self.current is not None:
             self.app.study.skip(self.current.spec.id)
             self.next_card()
@@ -553,23 +662,45 @@ class ReviewScreen(Screen[None]):
             card.scroll_page_down()
 
     def action_flag(self) -> None:
-        cur = self.current
-        if cur is None:
-            return
-        marks = self.app.study.marks.get(cur.spec.id)
-        on = not (marks is not None and marks.flagged)
-        self._mark_current("flag", "Flagged." if on else "Flag removed.", on=on)
+        if self._mark_current("flag", "Flagged.", on=True):
+            self._refresh_marks()
+
+    def action_unflag(self) -> None:
+        if self._mark_current("flag", "Flag removed.", on=False):
+            self._refresh_marks()
+
+    def action_card_info(self) -> None:
+        if self.current is not None:
+            self.app.open_card_info(self.current.spec.id)
+
+    def action_undo_typing(self) -> None:
+        self.action_undo()
 
     def action_undo(self) -> None:
+        """Undo the session's last action; the card it concerned comes back if it left."""
         app = self.app
+        label = app.study.undo_label
+        if self.practice is not None or label is None:
+            return
         try:
             result = app.study.undo(app.clock())
         except SaveError as exc:
             app.report(exc)
             return
-        if result is not None and app.report(result):
-            app.notify("Last answer undone.", timeout=3)
+        if result is None or not app.report(result):
+            return
+        app.notify(f"Undone: {label}.", timeout=3)
+        cur = self.current
+        on_screen = cur is not None and cur.spec.id == result.record.card
+        if label in ("answer", "bury", "suspend") or (
+            on_screen and label in ("unsuspend", "reset")
+        ):
+            # The card on screen (unanswered; a grade not yet accepted is dropped) goes
+            # back to the queue, and the card the action took away comes first.
+            self.current = None
             self.next_card()
+        else:
+            self._refresh_marks()
 
     def action_home(self) -> None:
         self.commit_pending()
