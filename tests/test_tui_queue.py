@@ -271,7 +271,7 @@ async def test_summary_misses_and_custom_study(home: Path, clock: Clock) -> None
         app.screen.query_one("#count", Checkbox).value = True  # count it in the schedule
         choices.highlighted = keys.index("optimization")
         await pilot.press("enter")
-        assert app.screen_stack[-1] is again and again.mode == "question"
+        assert again.is_current and again.mode == "question"
         spec = app.study.deck[_card(again)]
         assert "optimization" in spec.tags and "Custom study" in _text(app, "#progress")
         before = len(_log(home))
