@@ -290,7 +290,7 @@ async def test_card_info_lists_every_review_and_the_memory_state(home: Path, clo
         info = app.screen
         assert isinstance(info, CardInfoScreen)
         assert info.query_one(DataTable).row_count == 2
-        head = str(info.query_one("#info-head", Static).render())
+        head = str(info.query_one(".info-head", Static).render())
         assert "Stability 10.0 days" in head and "Difficulty 5.0" in head
         r = app.study.retrievability(OTHER, clock())
         assert r is not None and f"Recall chance now {r:.0%}" in head
@@ -315,4 +315,20 @@ async def test_marks_are_shown_and_the_footer_follows(home: Path, clock: Clock) 
         assert "Unflag" in footer
         await pilot.press("f")
         assert not app.study.marks_of(_card(screen)).flagged
+        await pilot.press("q")
+
+
+async def test_card_info_for_several_cards_has_a_section_each(home: Path, clock: Clock) -> None:
+    _seed_due(home, RECALL)
+    app = _app(home, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_card_info(RECALL, NAME)  # as Browse does for a term
+        await pilot.pause()
+        info = app.screen
+        assert isinstance(info, CardInfoScreen)
+        heads = [str(h.render()) for h in info.query(".info-head").results(Static)]
+        assert len(heads) == 2 and "Due" in heads[0] and "Never reviewed" in heads[1]
+        assert [t.row_count for t in info.query(DataTable).results(DataTable)] == [1, 0]
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
         await pilot.press("q")

@@ -197,11 +197,11 @@ class DLQuizApp(App[int]):
 
         self.push_screen(SummaryScreen(summary, asked), then)
 
-    def open_card_info(self, card_id: str) -> None:
-        """A card's history and memory state, over the current screen."""
+    def open_card_info(self, *card_ids: str) -> None:
+        """Cards' history and memory state (a section each), over the current screen."""
         from dlquiz.tui.screens.card_info import CardInfoScreen
 
-        self.push_screen(CardInfoScreen(card_id))
+        self.push_screen(CardInfoScreen(*card_ids))
 
     def action_study(self) -> None:
         from dlquiz.tui.screens.review import ReviewScreen
