@@ -268,7 +268,8 @@ async def test_summary_misses_and_custom_study(home: Path, clock: Clock) -> None
         choices = app.screen.query_one("#custom-choices", OptionList)
         keys = [choices.get_option_at_index(i).id for i in range(choices.option_count)]
         assert "optimization" in keys
-        app.screen.query_one("#count", Checkbox).value = True  # count it in the schedule
+        await pilot.press("s")  # count it in the schedule
+        assert app.screen.query_one("#summary-schedule", Checkbox).value
         choices.highlighted = keys.index("optimization")
         await pilot.press("enter")
         assert again.is_current and again.mode == "question"

@@ -47,6 +47,8 @@ def _question(shown: Shown | None, card_id: str) -> str:
         parts.append(f"answer: [b]{escape(question.expected.display())}[/]")
     elif shown.correct is not None:
         parts.append(f"answer: [b]{escape(shown.choices[shown.correct])}[/]")
+    elif shown.back:  # self-graded: the answer's first paragraph (markup already escaped)
+        parts.append(f"[dim]{shown.back.split(chr(10) * 2)[0]}[/]")
     return "\n".join(parts)
 
 
@@ -59,11 +61,13 @@ class SummaryScreen(Screen[Choice | None]):
     #custom { height: auto; display: none; }
     #custom.shown { display: block; }
     #custom-choices { height: auto; max-height: 10; }
+    #summary-schedule { width: 100%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "choose('more')", "More new"),
         Binding("m", "choose('misses')", "Misses"),
         Binding("c", "choose('custom')", "Custom study"),
+        Binding("s", "toggle_schedule", "Count in schedule"),
         Binding("escape", "back", "Home"),
     ]
     app: DLQuizApp
@@ -79,7 +83,7 @@ class SummaryScreen(Screen[Choice | None]):
             yield Static(self._text(), id="summary-text")
         yield OptionList(*self._actions(), id="summary-actions")
         with Vertical(id="custom"):
-            yield Checkbox("Count in my schedule (answers are recorded)", id="count")
+            yield Checkbox("s: count in my schedule (answers are recorded)", id="summary-schedule")
             yield OptionList(id="custom-choices")
         yield KeyFooter()
 
@@ -124,7 +128,12 @@ class SummaryScreen(Screen[Choice | None]):
         return options
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        custom = self.query_one("#custom").has_class("shown")
+        if action == "toggle_schedule":
+            return custom
         if action == "choose":
+            if custom:
+                return False
             if parameters == ("more",):
                 return bool(self._new_left())
             if parameters == ("misses",):
@@ -153,19 +162,27 @@ class SummaryScreen(Screen[Choice | None]):
                 for key, n in study_choices(self.app.study.deck).items()
             )
         self.query_one("#custom").add_class("shown")
+        self.query_one("#summary-actions").display = False
         choices.focus()
+        self.refresh_bindings()
+
+    def action_toggle_schedule(self) -> None:
+        self.query_one("#summary-schedule", Checkbox).toggle()
 
     @on(OptionList.OptionSelected, "#custom-choices")
     def _custom(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is None:
             return
-        scheduled = self.query_one("#count", Checkbox).value
+        scheduled = self.query_one("#summary-schedule", Checkbox).value
         self.dismiss(("custom", event.option.id, "schedule" if scheduled else "cram"))
 
     def action_back(self) -> None:
         custom = self.query_one("#custom")
         if custom.has_class("shown"):
             custom.remove_class("shown")
-            self.query_one("#summary-actions", OptionList).focus()
+            actions = self.query_one("#summary-actions", OptionList)
+            actions.display = True
+            actions.focus()
+            self.refresh_bindings()
         else:
             self.dismiss(None)
