@@ -333,3 +333,20 @@ async def test_card_info_for_several_cards_has_a_section_each(home: Path, clock:
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
         await pilot.press("q")
+
+
+async def test_u_during_feedback_undoes_the_answer_on_screen(home: Path, clock: Clock) -> None:
+    _seed_due(home, NAME)
+    app = _app(home, clock, new_per_day=0)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _review(pilot, app)
+        cur = screen.current
+        assert cur is not None and _card(screen) == NAME and cur.correct is not None
+        await pilot.press(str((cur.correct + 1) % len(cur.choices) + 1))  # a wrong pick
+        assert screen.mode == "feedback"
+        await pilot.press("u")
+        assert screen.mode == "question" and _card(screen) == NAME
+        assert not app.study.can_undo
+        await pilot.press("q")
+    mine = [(r["type"], r.get("rating")) for r in _log(home) if r["card"] == NAME]
+    assert mine[-2:] == [("review", 1), ("undo", None)]

@@ -161,7 +161,9 @@ class ReviewScreen(Screen[None]):
                 return on_card and flagged == (action == "unflag")
             return on_card
         if action in ("undo", "undo_typing"):
-            if self.practice is not None or not self.app.study.can_undo:
+            if self.practice is not None:
+                return False
+            if not self.app.study.can_undo and mode != "feedback":  # feedback: the answer shown
                 return False
             # ``u`` types into an open answer box; Ctrl+Z undoes there instead.
             return action == "undo_typing" or not (mode == "question" and typed_card)
@@ -679,8 +681,12 @@ class ReviewScreen(Screen[None]):
     def action_undo(self) -> None:
         """Undo the session's last action; the card it concerned comes back if it left."""
         app = self.app
+        if self.practice is not None:
+            return
+        if self.mode == "feedback":
+            self.commit_pending()  # the answer on screen is the last one: record it, undo it
         label = app.study.undo_label
-        if self.practice is not None or label is None:
+        if label is None:
             return
         try:
             result = app.study.undo(app.clock())
@@ -704,4 +710,6 @@ class ReviewScreen(Screen[None]):
 
     def action_home(self) -> None:
         self.commit_pending()
+        if self.practice is None:
+            self.app.study.end_focus()  # custom study ends when its screen is left
         self.dismiss()
