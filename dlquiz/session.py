@@ -200,8 +200,9 @@ class Session:
     # ----- queues -------------------------------------------------------------------
 
     def _ordered_new(self) -> list[str]:
-        order = new_card_order(self.deck.values(), self.settings.new_card_order)
-        return [cid for cid in order if cid not in self.cards]
+        cards = self.cards
+        unseen = (spec for spec in self.deck.values() if spec.id not in cards)
+        return new_card_order(unseen, self.settings.new_card_order)
 
     def _push(self, card_id: str, state: CardState) -> None:
         heap = self._review if state.state == REVIEW else self._learning
@@ -250,11 +251,7 @@ class Session:
     def _sibling_hidden(self, card_id: str) -> bool:
         # Derived from today's answers (the log), not written as Bury records: it
         # survives restarts, ends with the day, and undoing the answer undoes it.
-        spec = self.deck.get(card_id)
-        if not self.settings.bury_siblings or spec is None or self._focus is not None:
-            return False
-        key = sibling_key(spec)
-        if key is None:
+        if not self.settings.bury_siblings or self._focus is not None:
             return False
         if self._siblings is None:
             self._siblings = {}
@@ -263,8 +260,12 @@ class Session:
                 other_key = sibling_key(other) if other is not None else None
                 if other_key is not None:
                     self._siblings.setdefault(other_key, set()).add(review.card)
-        seen = self._siblings.get(key, set())
-        return bool(seen - {card_id})
+        if not self._siblings:  # the common case at the start of a day: nothing to look up
+            return False
+        spec = self.deck.get(card_id)
+        key = sibling_key(spec) if spec is not None else None
+        seen = self._siblings.get(key) if key is not None else None
+        return seen is not None and bool(seen - {card_id})
 
     def use_settings(self, settings: Settings, scheduler: Scheduler) -> None:
         """New settings from now on, keeping the session (undo, skips, today)."""
