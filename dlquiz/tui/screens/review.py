@@ -19,6 +19,7 @@ mode; Ctrl+Z does the same while an answer box has the focus.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -107,6 +108,13 @@ class ReviewScreen(Screen[None]):
         self.current: Shown | None = None
         self.practice = practice
         self._asked: dict[str, Shown] = {}  # card id -> as last shown (the summary's misses)
+        self._skill_help = _SkillHelp(None)
+
+    def _help(self, cur: Shown) -> _SkillHelp:
+        """Hints shown and the first named mistake, for the skill card on screen."""
+        if self._skill_help.card is not cur:
+            self._skill_help = _SkillHelp(cur)
+        return self._skill_help
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -288,7 +296,8 @@ class ReviewScreen(Screen[None]):
             typed.display = True
             typed.disabled = False
             typed.focus()
-            self._hint("Type your answer and press Enter. Ctrl+R shows the answer.")
+            hint = " h (in the empty box): a hint." if cur.question and cur.question.hints else ""
+            self._hint(f"Type your answer and press Enter.{hint} Ctrl+R shows the answer.")
         else:
             self.set_focus(None)
             self._hint("Think of the answer, then press Space.")
@@ -455,30 +464,56 @@ class ReviewScreen(Screen[None]):
 
     @on(Input.Submitted, "#typed")
     def _typed(self, event: Input.Submitted) -> None:
-        from dlquiz.answers import check
+        from dlquiz.answers import grade
 
         cur = self.current
         if self.mode != "question" or cur is None or cur.question is None:
             return
-        verdict = check(cur.question.expected, event.value)
-        if verdict.status == "unparsed":
+        verdict = grade(cur.question, event.value)
+        if verdict.unreadable:
             self._hint(verdict.message)  # a hint and another try, never a wrong mark
             return
-        if verdict.status == "wrong" and cur.attempts == 0:
+        help_ = self._help(cur)
+        help_.typed = event.value
+        if verdict.mistake is not None and help_.mistake is None:
+            help_.mistake = verdict.mistake.id
+        if not verdict.correct and cur.attempts == 0:
             cur.attempts += 1
+            slip = f" {verdict.mistake.feedback}" if verdict.mistake else ""
             self._hint(
-                f"Not quite: {verdict.message.split(';')[0]}. One more try (Ctrl+R: answer)."
+                f"Not quite: {verdict.message.split(';')[0]}.{slip} One more try (Ctrl+R: answer)."
             )
             event.input.action_select_all()
             return
         cur.typed = event.value
-        right = verdict.status == "correct"
-        self._graded(right, verdict.message)
+        # A near miss (rounded intermediates) passes as Hard, like a right answer after help.
+        self._graded(verdict.correct, verdict.message, close=verdict.close)
 
-    def _graded(self, right: bool, message: str) -> None:
+    @on(Input.Changed, "#typed")
+    def _hint_key(self, event: Input.Changed) -> None:
+        """h typed into the empty answer box shows the next hint: the rule, then the rule with
+        this question's numbers (the Input takes printable keys, so this is not a binding; no
+        numeric or shape answer starts with h)."""
+        cur = self.current
+        q = cur.question if cur is not None and self.mode == "question" else None
+        if event.value != "h" or q is None or q.expected.kind == "text" or cur is None:
+            return
+        help_ = self._help(cur)
+        if help_.hints < len(q.hints):
+            help_.hints += 1
+            event.input.value = ""
+            lines = [f"[b]Hint {i + 1}[/]  {escape(h)}" for i, h in enumerate(q.hints)]
+            back = self.query_one("#card-back", Static)
+            back.update("\n".join(lines[: help_.hints]))
+            back.display = True
+            more = " · h: second hint" if help_.hints < len(q.hints) else ""
+            self._hint(f"A right answer now counts as Hard{more}.")
+
+    def _graded(self, right: bool, message: str, close: bool = False) -> None:
         cur = self.current
         assert cur is not None
-        cur.suggested = auto_rating(right, needed_help=cur.attempts > 0)
+        helped = cur.attempts > 0 or close or self._help(cur).hints > 0
+        cur.suggested = auto_rating(right, needed_help=helped)
         typed = self.query_one("#typed", Input)
         typed.disabled = True
         self.set_focus(None)
@@ -589,6 +624,12 @@ class ReviewScreen(Screen[None]):
                 "params": cur.question.params,
             }
             extra["wrong_tries"] = cur.attempts
+            help_ = self._help(cur)
+            typed = cur.typed if cur.typed is not None else help_.typed
+            if typed is not None:  # the log's `answer`: what the user typed
+                extra["answer"] = typed[:500]
+            extra["mistake"] = help_.mistake
+            extra["hints"] = help_.hints
         return extra or None
 
     def _commit(self, rating: int, advance: bool = True) -> None:
@@ -713,3 +754,13 @@ class ReviewScreen(Screen[None]):
         if self.practice is None:
             self.app.study.end_focus()  # custom study ends when its screen is left
         self.dismiss()
+
+
+@dataclass
+class _SkillHelp:
+    """Per skill card: hints shown, the first named mistake, the last typed answer."""
+
+    card: Shown | None
+    hints: int = 0
+    mistake: str | None = None
+    typed: str | None = None
