@@ -18,7 +18,6 @@ mode; Ctrl+Z does the same while an answer box has the focus.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -36,9 +35,10 @@ from textual.widgets.option_list import Option
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.practice import Practice
 from dlquiz.questions.base import Question
-from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating, format_interval
+from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating
 from dlquiz.study import SaveError
 from dlquiz.tui import shown as shown_mod
+from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
@@ -58,12 +58,7 @@ def _highlighted(code: str) -> Syntax:
     return Syntax(code, "python", theme="ansi_dark", word_wrap=True)
 
 
-def _cram(title: str, specs: list[CardSpec], now: datetime) -> Practice:
-    """Practice outside the schedule: each card until known (Again brings it back)."""
-    return Practice(title, deque(specs), requeue_again=True, started_at=now)
-
-
-class ReviewScreen(Screen[None]):
+class ReviewScreen(SessionKeys, Screen[None]):
     """One card at a time until the day's work is done."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -210,19 +205,9 @@ class ReviewScreen(Screen[None]):
         self._asked[spec.id] = self.current
 
     def _marks_note(self) -> str:
-        """How the user has marked the card on screen, said beside its kind."""
         if self.current is None or self.practice is not None:
             return ""
-        marks = self.app.study.marks_of(self.current.spec.id)
-        notes = [
-            ("flagged", "⚑ Flagged", "$warning"),
-            ("suspended", "Suspended", "$error"),
-            ("leech", "Leech", "$error"),
-        ]
-        out = [f"[b {color}]{text}[/]" for name, text, color in notes if getattr(marks, name)]
-        if marks.buried_until is not None and marks.buried_until > self.app.clock().timestamp():
-            out.append("[b $warning]Buried[/]")
-        return "  " + " · ".join(out) if out else ""
+        return marks_note(self.app.study, self.current.spec.id, self.app.clock())
 
     def _refresh_marks(self) -> None:
         if self.current is not None and self.mode != "loading":
@@ -326,59 +311,12 @@ class ReviewScreen(Screen[None]):
         if self.practice is not None:
             self._show_practice_done(now)
             return
-        study = self.app.study
-        custom = study.session.focused
-        study.end_focus()
-        self.query_one("#card-kind", Static).update(
-            "Custom study done" if custom else "All done for now"
-        )
-        nxt = study.next_learning_due()
-        if nxt is not None:
-            wait = format_interval(nxt - now)
-            msg = (
-                "Nothing more is due right now. The next card you are learning is due in "
-                f"{wait}. Press a to learn it now (ahead of time), or come back then."
-            )
-            hint = "a: learn ahead · Enter: session summary"
-        else:
-            msg = "Nothing more is due today. Come back tomorrow: that is how it sticks."
-            hint = "Enter: session summary"
+        title, msg, hint = done_texts(self.app.study, now)
+        self.query_one("#card-kind", Static).update(title)
         self.query_one("#card-front", Static).update(msg)
         self._hint(hint)
         self.mode = "done"
         self.refresh_bindings()
-
-    def action_learn_ahead(self) -> None:
-        if self.mode != "done" or self.practice is not None:
-            return
-        spec = self.app.study.learn_ahead(self.app.clock())
-        if spec is not None:
-            self.next_card(spec)
-
-    def _show_summary(self) -> None:
-        now = self.app.clock()
-        self.app.open_summary(self.app.study.summary(now), dict(self._asked), self._summary_done)
-
-    def _summary_done(self, choice: tuple[str, ...] | None) -> None:
-        """What the user chose on the summary: go home, or study on."""
-        from dlquiz.order import custom_cards
-
-        study, now = self.app.study, self.app.clock()
-        if choice is None:
-            self.dismiss()
-        elif choice[0] == "more":
-            study.more_new(int(choice[1]))
-            self.next_card()
-        elif choice[0] == "misses":
-            specs = [study.deck[c] for c in study.missed_today() if c in study.deck]
-            self.app.start_practice(_cram("Today's misses", specs, now))
-        elif choice[0] == "custom":
-            specs = custom_cards(study.deck, choice[1])
-            if choice[2] == "schedule":
-                study.focus([s.id for s in specs])
-                self.next_card()
-            else:
-                self.app.start_practice(_cram(f"Cram: {choice[1]}", specs, now))
 
     def _show_practice_done(self, now: datetime) -> None:
         practice = self.practice
@@ -420,16 +358,7 @@ class ReviewScreen(Screen[None]):
                 f"Time {minutes}:{seconds:02d}"
             )
             return
-        study = self.app.study
-        counts = study.counts(self.app.clock())
-        done = len(study.session.answered)
-        if study.session.focused:
-            line = f"Custom study · left [b $warning]{counts.due}[/] · done [b $success]{done}[/]"
-        else:
-            line = (
-                f"Due [b $warning]{counts.due}[/] · New [b $accent]{counts.new}[/] · "
-                f"Done [b $success]{done}[/]"
-            )
+        line = progress_line(self.app.study, self.app.clock())
         self.query_one("#progress", Static).update(line)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
@@ -703,51 +632,6 @@ class ReviewScreen(Screen[None]):
             card.scroll_page_up()
         else:
             card.scroll_page_down()
-
-    def action_flag(self) -> None:
-        if self._mark_current("flag", "Flagged.", on=True):
-            self._refresh_marks()
-
-    def action_unflag(self) -> None:
-        if self._mark_current("flag", "Flag removed.", on=False):
-            self._refresh_marks()
-
-    def action_card_info(self) -> None:
-        if self.current is not None:
-            self.app.open_card_info(self.current.spec.id)
-
-    def action_undo_typing(self) -> None:
-        self.action_undo()
-
-    def action_undo(self) -> None:
-        """Undo the session's last action; the card it concerned comes back if it left."""
-        app = self.app
-        if self.practice is not None:
-            return
-        if self.mode == "feedback":
-            self.commit_pending()  # the answer on screen is the last one: record it, undo it
-        label = app.study.undo_label
-        if label is None:
-            return
-        try:
-            result = app.study.undo(app.clock())
-        except SaveError as exc:
-            app.report(exc)
-            return
-        if result is None or not app.report(result):
-            return
-        app.notify(f"Undone: {label}.", timeout=3)
-        cur = self.current
-        on_screen = cur is not None and cur.spec.id == result.record.card
-        if label in ("answer", "bury", "suspend") or (
-            on_screen and label in ("unsuspend", "reset")
-        ):
-            # The card on screen (unanswered; a grade not yet accepted is dropped) goes
-            # back to the queue, and the card the action took away comes first.
-            self.current = None
-            self.next_card()
-        else:
-            self._refresh_marks()
 
     def action_home(self) -> None:
         self.commit_pending()
