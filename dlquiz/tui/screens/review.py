@@ -478,7 +478,7 @@ class ReviewScreen(SessionKeys, Screen[None]):
         if self.mode != "question" or self.current is None:
             return
         self._reveal_back()
-        self._hint("How well did you recall it? 1 Again · 2 Hard · 3 Good · 4 Easy")
+        self._hint("How well did you recall it? 1 Again · 2 Hard · 3 or Space Good · 4 Easy")
         self.set_focus(None)
         self.mode = "revealed"
 
