@@ -324,7 +324,7 @@ def _load_file(path: Path, content: Content) -> list[str]:
                 )
                 continue
             content.origin[entry.slug] = path
-            target[entry.slug] = entry  # type: ignore[index]
+            target[entry.slug] = entry
             added.append(entry.slug)
     return added
 
@@ -352,7 +352,8 @@ class Locator:
             known = self.content.__dict__.get("_lines", {})
             if path in known:
                 self._files[path] = known[path]
-                return known[path].slugs.get(slug)
+                line: int | None = known[path].slugs.get(slug)
+                return line
             try:
                 self._files[path] = LineIndex.of(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):

@@ -74,9 +74,9 @@ def giveaway(term: Term) -> tuple[str, str] | None:
             if stem(word) not in _GENERIC_STEMS:
                 stems.setdefault(stem(word), name)
     for word in content_words(term.definition):
-        name = stems.get(stem(word))
-        if name is not None:
-            return word, name
+        source = stems.get(stem(word))
+        if source is not None:
+            return word, source
     return None
 
 
