@@ -45,6 +45,8 @@ LABELS: dict[str, str] = {
     "relearning_steps_minutes": "Relearning steps (minutes)",
     "day_starts_at_hour": "Day starts at",
     "theme": "Theme",
+    "new_card_order": "New card order",
+    "bury_siblings": "Bury siblings",
     "excluded_tags": "Tags in rotation",
     "excluded_skills": "Skills in rotation",
     "fsrs_parameters": "Scheduler parameters",
@@ -59,7 +61,7 @@ TEXT_FIELDS = (
     "learning_steps_minutes",
     "relearning_steps_minutes",
 )
-SELECT_FIELDS = ("day_starts_at_hour", "theme")
+SELECT_FIELDS = ("day_starts_at_hour", "theme", "new_card_order", "bury_siblings")
 LIST_FIELDS = ("excluded_tags", "excluded_skills")
 
 
@@ -340,6 +342,30 @@ class SettingsScreen(Screen[None]):
                     allow_blank=False,
                     compact=True,
                     id="f-theme",
+                ),
+            )
+            yield self._field(
+                "new_card_order",
+                Select(
+                    [
+                        ("Decks and topics in turn", "interleaved"),
+                        ("Deck by deck", "deck"),
+                        ("Random", "random"),
+                    ],
+                    value=current.new_card_order,
+                    allow_blank=False,
+                    compact=True,
+                    id="f-new_card_order",
+                ),
+            )
+            yield self._field(
+                "bury_siblings",
+                Select(
+                    [("On", True), ("Off", False)],
+                    value=current.bury_siblings,
+                    allow_blank=False,
+                    compact=True,
+                    id="f-bury_siblings",
                 ),
             )
             for name, choices in (
