@@ -9,6 +9,7 @@ queue follows. The session reads the states through read-only mappings.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -422,37 +423,48 @@ class Session:
         top = self._top(self._learning, review=False)
         return datetime.fromtimestamp(top[0], UTC) if top else None
 
+    def _due_in(self, heap: list[tuple[float, str]], until: float, review: bool, cap: int) -> int:
+        """Distinct cards of ``heap`` due by ``until`` that can be shown, counted up to ``cap``.
+
+        Walks only the part of the heap due by then (a parent is never due after its
+        children), so the cost follows what is due today, not the deck's size.
+        """
+        seen: set[str] = set()  # after an undo, one card can sit in a heap twice
+        stack = [0] if heap else []
+        while stack and len(seen) < cap:
+            i = stack.pop()
+            entry = heap[i]
+            if entry[0] > until:
+                continue
+            card = entry[1]
+            if (
+                card not in seen
+                and self._valid(entry, review)
+                and self._available(card, siblings=review)
+            ):
+                seen.add(card)
+            stack.extend(j for j in (2 * i + 1, 2 * i + 2) if j < len(heap))
+        return len(seen)
+
     def counts(self, now: datetime) -> Counts:
+        """Cards left for today; costs what is due today, not the deck's size."""
         self._roll_day(now)
         end = self.day_end.timestamp()
         soon = (now + LEARN_AHEAD).timestamp()
-        due_learning = len(
-            {
-                card
-                for due, card in self._learning
-                if due <= soon and self._valid((due, card), False) and self._available(card)
-            }
-        )
+        due_learning = self._due_in(self._learning, soon, False, len(self._learning))
         if self._focus is not None:
             left = sum(1 for c in self._focus if c not in self._focus_done and self._available(c))
             return Counts(due=left + due_learning, new=0, reviewed_today=self.today.reviewed)
-        # Sets: after an undo the same (due, card) entry can sit in a heap twice.
-        due_review = len(
-            {
-                card
-                for due, card in self._review
-                if due <= end
-                and self._valid((due, card), True)
-                and self._available(card, siblings=True)
-            }
-        )
-        due = min(due_review, self._reviews_left()) + due_learning
-        remaining_new = sum(
-            1
-            for cid in self._new_order[self._new_pos :]
-            if cid not in self.cards and self._available(cid, siblings=True) and self._unlocked(cid)
-        )
-        new = min(max(0, self.new_limit - self.today.new), remaining_new)
+        due = self._due_in(self._review, end, True, self._reviews_left()) + due_learning
+        wanted = max(0, self.new_limit - self.today.new)
+        new = 0
+        for cid in itertools.islice(self._new_order, self._new_pos, None):
+            if new >= wanted:
+                break  # enough for today: the rest of the deck is not looked at
+            if cid in self.cards or not self._unlocked(cid):
+                continue
+            if self._available(cid, siblings=True):
+                new += 1
         return Counts(due=due, new=new, reviewed_today=self.today.reviewed)
 
     # ----- custom study -------------------------------------------------------------

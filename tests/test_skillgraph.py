@@ -252,6 +252,9 @@ def test_a_pass_credits_its_prerequisites_and_its_undo_takes_the_credit_back(
 
 
 def test_replaying_the_log_gives_the_live_state(study: Study, home: Path) -> None:
+    import random
+
+    random.seed(7)  # fsrs fuzzes intervals with the global `random`: fix the draws
     _learn(study, CONV1, T0)
     _learn(study, POOL1, T0)
     _learn(study, "skill/batchnorm2d/1", T0)
