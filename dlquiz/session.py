@@ -186,6 +186,7 @@ class Session:
         self.passes = skillgraph.pass_days(history, tz, hour)
         self._forward: str | None = None
         self._recent: deque[str] = deque(maxlen=RECENT)
+        self._hold_skills = False  # while picking around a question process still loading
         self._siblings: dict[str, set[str]] | None = None  # sibling key -> cards seen today
         self._extra_new = 0  # "study N more new" for today
         self._focus: list[str] | None = None  # custom study: only these cards, in order
@@ -257,6 +258,8 @@ class Session:
         and new cards.
         """
         if card_id in self._skipped or card_id in self._excluded:
+            return False
+        if self._hold_skills and self._is_skill(card_id):
             return False
         if self._focus is not None and card_id not in self._focus_set:
             return False
@@ -364,8 +367,34 @@ class Session:
             }
         )
 
-    def next_card(self, now: datetime) -> CardSpec | None:
-        """The card to show now, or None when the day's work is done."""
+    def next_card(self, now: datetime, skills_ready: bool = True) -> CardSpec | None:
+        """The card to show now, or None when the day's work is done.
+
+        ``skills_ready`` False (torch still loading in the question process): any other
+        card comes first, so nobody waits on torch unless only computed cards are left.
+        """
+        if skills_ready:
+            return self._pick(now)
+        again, forward = self._again_first, self._forward
+        self._hold_skills = True
+        try:
+            card = self._pick(now)
+        finally:
+            self._hold_skills = False
+        if card is None:
+            return self._pick(now)
+        # A held-back skill that was due to come straight back keeps its turn.
+        if again is not None and card.id != again and self._is_skill(again):
+            self._again_first = again
+        if forward is not None and card.id != forward and self._is_skill(forward):
+            self._forward = forward
+        return card
+
+    def _is_skill(self, card_id: str) -> bool:
+        spec = self.deck.get(card_id)
+        return spec is not None and spec.kind is Kind.SKILL
+
+    def _pick(self, now: datetime) -> CardSpec | None:
         self._roll_day(now)
         if self._again_first is not None:
             card_id, self._again_first = self._again_first, None

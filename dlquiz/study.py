@@ -221,8 +221,8 @@ class Study:
     def counts(self, now: datetime) -> Counts:
         return self.session.counts(now)
 
-    def next_card(self, now: datetime) -> CardSpec | None:
-        return self.session.next_card(now)
+    def next_card(self, now: datetime, skills_ready: bool = True) -> CardSpec | None:
+        return self.session.next_card(now, skills_ready)
 
     def next_learning_due(self) -> datetime | None:
         return self.session.next_learning_due()

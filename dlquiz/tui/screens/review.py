@@ -187,7 +187,11 @@ class ReviewScreen(SessionKeys, Screen[None]):
         app = self.app
         now = app.clock()
         if spec is None:
-            spec = self.practice.next_card(now) if self.practice else app.study.next_card(now)
+            spec = (
+                self.practice.next_card(now)
+                if self.practice
+                else app.study.next_card(now, skills_ready=app.questions_ready)
+            )
         self._update_progress()
         if spec is None:
             self.current = None
