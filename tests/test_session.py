@@ -275,3 +275,16 @@ def test_an_undone_card_that_is_suspended_meanwhile_does_not_come_back() -> None
     _apply(session, undo)
     _apply(session, session.mark("suspend", card.id, T0, on=True))
     assert session.next_card(T0) != card
+
+
+def test_while_torch_loads_other_cards_come_first() -> None:
+    skill = CardSpec("skill/conv2d-shape/1", Kind.SKILL, "conv2d-shape", ("cnn",), 1)
+    recall = _deck()["term/t0/recall"]
+    due = CardState(2, None, 5.0, 5.0, T0.timestamp() - 60, T0.timestamp() - 86400 * 5, 3, 0)
+    cards = {skill.id: due}  # the skill is due, the recall card is new
+    session = _session(deck={skill.id: skill, recall.id: recall}, cards=cards)
+    assert session.next_card(T0, skills_ready=False) == recall
+    assert session.next_card(T0) == skill  # once ready, the due skill is first
+    _answer(session, recall.id, EASY, T0)
+    # Only the computed card is left: it is served even before torch is ready.
+    assert session.next_card(T0, skills_ready=False) == skill

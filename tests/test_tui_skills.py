@@ -194,7 +194,11 @@ async def test_a_failed_worker_offers_a_retry_of_the_same_card(home: Path, clock
 async def test_real_worker_process_serves_the_app(home: Path, clock: Clock) -> None:
     app = make_app(home, clock=clock, rng=random.Random(5))
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _to_skill(pilot, app, wait=120)  # torch loads in the child
+        for _ in range(1200):  # torch loads in the child; other cards come first meanwhile
+            if app.questions_ready:
+                break
+            await pilot.pause(0.1)
+        screen = await _to_skill(pilot, app, wait=30)
         assert screen.current is not None and screen.current.question is not None
         assert app.questions_ready
         await pilot.press("escape")

@@ -238,6 +238,7 @@ class BrowseScreen(Screen[None]):
         Binding("b", "bury(True)", "Bury"),
         Binding("b", "bury(False)", "Unbury"),
         Binding("r", "reset", "Reset"),
+        Binding("i", "card_info", "Info"),
     ]
 
     current: reactive[str | None] = reactive(None, bindings=True)
@@ -424,6 +425,8 @@ class BrowseScreen(Screen[None]):
         typing = isinstance(self.focused, Input)
         if action == "to_list":
             return typing
+        if action == "card_info":
+            return self.current is not None and not typing
         if action not in ("suspend", "flag", "bury", "reset"):
             return True
         if self.current is None or typing:
@@ -472,6 +475,12 @@ class BrowseScreen(Screen[None]):
 
     def _current_entry(self) -> Entry | None:
         return self.by_key.get(self.current) if self.current is not None else None
+
+    def action_card_info(self) -> None:
+        """Every review and the memory state of the entry's cards."""
+        entry = self._current_entry()
+        if entry is not None:
+            self.app.open_card_info(*entry.card_ids)
 
     def action_suspend(self, on: bool) -> None:
         entry = self._current_entry()
