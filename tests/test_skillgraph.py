@@ -19,9 +19,8 @@ from dlquiz.records import Implicit, Record, Review
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, REVIEW, CardState, Scheduler
 from dlquiz.session import Session
 from dlquiz.settings import Settings
-from dlquiz.store import LOG_NAME, STATE_NAME
 from dlquiz.study import Study
-from tests.conftest import T0
+from tests.conftest import LOG_NAME, STATE_NAME, T0
 
 DAY = timedelta(days=1)
 

@@ -16,14 +16,13 @@ from textual.widgets import Checkbox, DataTable, OptionList, Static
 
 from dlquiz import records
 from dlquiz.scheduler import REVIEW, CardState
-from dlquiz.store import LOG_NAME
 from dlquiz.study import Study
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.card_info import CardInfoScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.summary import SummaryScreen
-from tests.conftest import T0, Clock
+from tests.conftest import LOG_NAME, T0, Clock
 
 SIZE = (80, 24)
 RECALL, NAME = "term/relu/recall", "term/relu/name"
@@ -41,7 +40,7 @@ def _seed_due(home: Path, *card_ids: str, reviews: int = 1) -> CardState:
     """Each card reviewed ``reviews`` times long ago, and due an hour before T0."""
     due = T0.timestamp() - 3600
     state = CardState(REVIEW, None, 10.0, 5.0, due, due - 10 * 86400, reviews, 0)
-    home.mkdir(parents=True, exist_ok=True)
+    (home / LOG_NAME).parent.mkdir(parents=True, exist_ok=True)
     lines = b""
     for card in card_ids:
         before = None

@@ -10,9 +10,8 @@ import pytest
 from dlquiz import records
 from dlquiz.records import Bury, Flag, Reset, Review, Suspend, Undo
 from dlquiz.scheduler import AGAIN, GOOD, REVIEW, CardState
-from dlquiz.store import LOG_NAME
 from dlquiz.study import SaveError, Study
-from tests.conftest import T0
+from tests.conftest import LOG_NAME, T0
 
 CARD = "term/relu/recall"
 OTHER = "term/sigmoid-function/recall"
@@ -75,7 +74,7 @@ def test_an_undone_bury_brings_the_card_back_first(study: Study) -> None:
 
 def test_undoing_a_reset_restores_state_and_marks(home: Path) -> None:
     state = CardState(REVIEW, None, 5.0, 7.0, T0.timestamp(), T0.timestamp() - 5 * 86400, 20, 8)
-    home.mkdir(parents=True)
+    (home / LOG_NAME).parent.mkdir(parents=True)
     history = records.Review(id="h", card=CARD, time=T0, rating=3, before=None, after=state)
     leech = records.Suspend(id="s", card=CARD, time=T0, on=True, reason="leech")
     (home / LOG_NAME).write_bytes(records.encode(history) + records.encode(leech))
@@ -113,7 +112,7 @@ def test_a_failed_undo_keeps_the_action_on_the_stack(
 
 def test_a_leech_made_by_an_answer_is_undone_with_the_answer(home: Path) -> None:
     state = CardState(REVIEW, None, 5.0, 7.0, T0.timestamp(), T0.timestamp() - 5 * 86400, 20, 7)
-    home.mkdir(parents=True)
+    (home / LOG_NAME).parent.mkdir(parents=True)
     history = records.Review(id="h", card=CARD, time=T0, rating=3, before=None, after=state)
     (home / LOG_NAME).write_bytes(records.encode(history))
     with Study.open(home, with_skills=False, now=T0) as study:
