@@ -15,8 +15,18 @@ grew). Opening reads only what the logs gained: a new record later than
 everything applied to its card is applied at once; one that is not (a review
 made offline on another device and arriving late, or a duplicate) marks its card
 for replay, and the marked cards are then rebuilt exactly from all their records
-in merged order. A log that shrank, vanished or changed in place means a full
-rebuild. The result is always the same as replaying every log from scratch.
+in merged order. A log changed in place (not a longer version of what was
+merged) means a full rebuild. The result is the same as replaying every log
+from scratch (unless a log lost records the state had: see below).
+
+Across devices the clocks decide: when two devices reviewed a card while apart,
+the later review sets the card's state (as that device computed it), and both
+reviews stay in the history; an undo brings back the state before its review,
+even if another device's review of that card falls between the two. Every
+device computes the same, which is what keeps them in step.
+
+A log shorter than the state says (emptied, cut, an older copy put back) keeps
+the state, as a single device does (the store keeps a copy and tells the user).
 
 Nothing here writes a log; the store calls in here and owns every write.
 """
