@@ -252,7 +252,7 @@ async def test_fit_with_too_few_reviews_says_so(home: Path, clock: Clock) -> Non
         await _click(pilot, screen, "#fit")
         await _wait_fit(pilot, screen)
         status = str(screen.query_one("#fit-status", Static).render())
-        assert "Not enough reviews yet (0; needs at least" in status
+        assert "Not enough reviews yet: 0 reviews in your log, 0 usable for fitting" in status
         assert str(optimize.MIN_REVIEWS) in status
         assert _saved(home) is None
 

@@ -45,6 +45,8 @@ class DLQuizApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        # Terminal users expect Ctrl+C to quit; every answer is already in the log.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
     COMMAND_PALETTE_BINDING = "ctrl+p"
     COMMANDS = App.COMMANDS | {DLQuizCommands}

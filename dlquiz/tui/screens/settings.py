@@ -567,14 +567,14 @@ class SettingsScreen(Screen[None]):
         worker = get_current_worker()
         try:
             records = list(self.app.study.log())
-            n = optimize.count_reviews(records)
+            total, n = optimize.review_counts(records)
             result = optimize.fit(records) if n >= optimize.MIN_REVIEWS else None
         except Exception as exc:  # shown to the user, not lost in a worker
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._fit_failed, exc)
             return
         if not worker.is_cancelled:  # the user left Settings: abandon the result
-            self.app.call_from_thread(self._fit_done, result, n, optimize.MIN_REVIEWS)
+            self.app.call_from_thread(self._fit_done, result, optimize.too_few_message(total, n))
 
     def _fit_failed(self, exc: Exception) -> None:
         self._fitting = False
@@ -582,13 +582,10 @@ class SettingsScreen(Screen[None]):
         self._fit_status(f"Fitting failed: {exc}")
         self.notify(f"Fitting failed: {exc}", title="Settings", severity="error")
 
-    def _fit_done(self, result: Fit | None, n: int, needed: int) -> None:
+    def _fit_done(self, result: Fit | None, too_few: str) -> None:
         self._fitting = False
         if result is None:
-            self._fit_status(
-                f"Not enough reviews yet ({n}; needs at least {needed}). Only reviews made a "
-                "day or more after the card's previous one count."
-            )
+            self._fit_status(f"Not enough reviews yet: {too_few}")
         elif not result.improved:
             self._fit_status(
                 f"The default parameters already fit your {result.reviews} reviews best "
