@@ -279,9 +279,12 @@ CSV_COLUMNS = (
     "formula",
     "explanation",
     "choices",
+    # Added with the atomic-card glossary; last, so older files still import.
+    "notes",
+    "broader",
 )
 REQUIRED_COLUMNS = CSV_COLUMNS[:4]
-LIST_COLUMNS = frozenset({"aliases", "tags", "same_as", "related", "choices"})
+LIST_COLUMNS = frozenset({"aliases", "tags", "same_as", "related", "choices", "broader"})
 
 
 def join_list(items: Iterable[str]) -> str:
@@ -319,6 +322,8 @@ def _term_row(term: Term) -> dict[str, str]:
         "formula": term.formula,
         "explanation": "",
         "choices": "",
+        "notes": term.notes,
+        "broader": join_list(term.broader),
     }
 
 
@@ -335,6 +340,8 @@ def _concept_row(concept: Concept) -> dict[str, str]:
         "formula": "",
         "explanation": concept.explanation,
         "choices": join_list(concept.choices),
+        "notes": "",
+        "broader": "",
     }
 
 
@@ -400,10 +407,12 @@ _TERM_FIELDS: tuple[str, ...] = (
     "term",
     "aliases",
     "definition",
+    "notes",
     "formula",
     "tags",
     "same_as",
     "related",
+    "broader",
 )
 _CONCEPT_FIELDS: tuple[str, ...] = (
     "slug",
