@@ -186,6 +186,28 @@ class DLQuizApp(App[int]):
 
         self.switch_screen(ReviewScreen(plan))
 
+    def finish_quiz(self, plan: Practice) -> None:
+        """Show a finished (or stopped) quiz's score and misses in place of its review."""
+        from dlquiz.tui.screens.practice import QuizResults
+
+        if not isinstance(self.screen, QuizResults):
+            self.switch_screen(QuizResults(plan))
+
+    def confirm_stop_quiz(self, plan: Practice) -> None:
+        """Esc in a quiz: ask; if so, keep an answer on screen, stop, show the score so far."""
+        from dlquiz.tui.screens.practice import ConfirmStopQuiz
+
+        def answered(stop: bool | None) -> None:
+            if stop and not plan.finished:
+
+                def finish() -> None:
+                    plan.stop(self.clock())
+                    self.finish_quiz(plan)
+
+                self._leaving(finish)
+
+        self.push_screen(ConfirmStopQuiz(), answered)
+
     def action_study(self) -> None:
         from dlquiz.tui.screens.review import ReviewScreen
 
