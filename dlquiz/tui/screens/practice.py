@@ -203,6 +203,7 @@ class QuizResults(Screen[None]):
     }
     #quiz-results .miss-explanation {
         color: $text-muted;
+        margin-top: 1;
     }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -252,8 +253,7 @@ class QuizResults(Screen[None]):
         return "\n".join(lines)
 
     def _miss(self, number: int, miss: Miss) -> ComposeResult:
-        title = f" · {escape(miss.title)}" if miss.title else ""
-        yield Static(f"{number}.{title}", classes="miss-title")
+        yield Static(f"{number}. {escape(miss.title or 'Question')}", classes="miss-title")
         yield Static(escape(miss.prompt))
         if miss.code:
             from rich.syntax import Syntax
