@@ -156,13 +156,13 @@ async def test_theme_light_applies_on_save(home: Path, clock: Clock) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
         assert app.theme == "textual-dark"
-        screen.query_one("#f-theme", Select).value = "light"
+        screen.query_one("#f-theme", Select).value = "textual-light"
         await pilot.pause()
         assert app.theme == "textual-dark"  # not before saving
         await pilot.click("#save")
         await pilot.pause()
         assert app.theme == "textual-light"
-        assert (_saved(home) or {})["theme"] == "light"
+        assert (_saved(home) or {})["theme"] == "textual-light"
 
 
 async def test_day_start_select(home: Path, clock: Clock) -> None:

@@ -22,6 +22,7 @@ from dlquiz.questions.base import Question
 from dlquiz.settings import Settings
 from dlquiz.study import Recorded, SaveError, Study
 from dlquiz.tui.commands import DLQuizCommands
+from dlquiz.tui.themes import theme_name
 
 if TYPE_CHECKING:
     from dlquiz.practice import Practice
@@ -30,10 +31,6 @@ if TYPE_CHECKING:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _textual_theme(settings: Settings) -> str:
-    return "textual-light" if settings.theme == "light" else "textual-dark"
 
 
 class DLQuizApp(App[int]):
@@ -71,10 +68,13 @@ class DLQuizApp(App[int]):
         self._worker: QuestionWorker | None = None
         self._worker_ready = threading.Event()
         self._worker_lock = threading.Lock()
-        self.theme = _textual_theme(study.settings)
+        self.theme = theme_name(study.settings.theme, self.available_themes)
 
     def on_mount(self) -> None:
         from dlquiz.tui.screens.home import HomeScreen
+
+        # One theme system: whatever sets the theme (the palette's Theme, Settings) is kept.
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
 
         self.push_screen(HomeScreen())
         for notice in self.study.notices:
@@ -139,8 +139,18 @@ class DLQuizApp(App[int]):
         except SaveError as exc:
             self.notify(str(exc), severity="error")
             return False
-        self.theme = _textual_theme(settings)
+        self.theme = theme_name(settings.theme, self.available_themes)
         return True
+
+    def _remember_theme(self, theme: object) -> None:
+        name = self.theme
+        settings = self.study.settings
+        if theme_name(settings.theme, self.available_themes) == name or self.study.read_only:
+            return
+        try:
+            self.study.change_settings(settings.replace(theme=name))
+        except SaveError as exc:
+            self.notify(str(exc), severity="error")
 
     # ----- navigation (used by the home screen's keys and the command palette) ------
 
@@ -239,9 +249,8 @@ class DLQuizApp(App[int]):
         self._open(SettingsScreen())
 
     def action_toggle_theme(self) -> None:
-        settings = self.study.settings
-        theme = "light" if settings.theme == "dark" else "dark"
-        if self.apply_settings(settings.replace(theme=theme)):
+        theme = "textual-dark" if self.current_theme.dark is False else "textual-light"
+        if self.apply_settings(self.study.settings.replace(theme=theme)):
             self.notify(f"Theme: {theme}.", timeout=3)
 
     def action_help(self) -> None:

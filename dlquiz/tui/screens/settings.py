@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 from dlquiz import settings as settings_module
 from dlquiz.cards import Kind
 from dlquiz.settings import Settings
+from dlquiz.tui.themes import theme_name
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -332,8 +333,8 @@ class SettingsScreen(Screen[None]):
             yield self._field(
                 "theme",
                 Select(
-                    [("Dark", "dark"), ("Light", "light")],
-                    value=current.theme,
+                    [(name, name) for name in sorted(self.app.available_themes)],
+                    value=self._theme(current),
                     allow_blank=False,
                     compact=True,
                     id="f-theme",
@@ -379,6 +380,10 @@ class SettingsScreen(Screen[None]):
         self.sub_title = "Settings"
         self._initial = self._initial_values(self.settings)
         self._show_parameters()
+        self.query_one(f"#f-{TEXT_FIELDS[0]}", Input).focus()  # a form starts at its first field
+
+    def _theme(self, settings: Settings) -> str:
+        return theme_name(settings.theme, self.app.available_themes)
 
     def _initial_values(self, settings: Settings) -> dict[str, Any]:
         """What the widgets show for ``settings``: the baseline for "was anything edited"."""
@@ -387,6 +392,7 @@ class SettingsScreen(Screen[None]):
             values[name] = PARSERS[name][2](getattr(settings, name))
         for name in SELECT_FIELDS:
             values[name] = getattr(settings, name)
+        values["theme"] = self._theme(settings)  # an old "dark" shows as "textual-dark"
         for name in LIST_FIELDS:
             excluded = set(getattr(settings, name))
             options = self.query_one(f"#f-{name}", SelectionList)
@@ -567,7 +573,8 @@ class SettingsScreen(Screen[None]):
         worker = get_current_worker()
         try:
             records = list(self.app.study.log())
-            total, n = optimize.review_counts(records)
+            n = optimize.count_reviews(records)
+            total = len(optimize.review_logs(records))
             result = optimize.fit(records) if n >= optimize.MIN_REVIEWS else None
         except Exception as exc:  # shown to the user, not lost in a worker
             if not worker.is_cancelled:
