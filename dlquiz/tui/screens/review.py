@@ -49,7 +49,7 @@ def _highlighted(code: str) -> Syntax:
     # rich.syntax pulls in pygments (~10 ms): only when a question shows code.
     from rich.syntax import Syntax
 
-    return Syntax(code, "python", theme="ansi_dark", word_wrap=True)
+    return Syntax(code, "python", theme="ansi_dark", word_wrap=False)  # never breaks indentation
 
 
 class ReviewScreen(Screen[None]):
