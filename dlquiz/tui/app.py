@@ -46,6 +46,11 @@ class DLQuizApp(App[int]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    # Screens without their own breakpoints get -narrow below 70 columns (see dlquiz.tcss).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [  # type: ignore[misc]
+        (0, "-narrow"),
+        (70, "-normal"),
+    ]
     COMMANDS = App.COMMANDS | {DLQuizCommands}
 
     def __init__(
