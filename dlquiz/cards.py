@@ -98,9 +98,7 @@ def name_choices(content: Content, slug: str, seed: int, n: int = 4) -> tuple[li
     relations = content.relations()
     banned = relations.confusable(answer) | {slug}
     rng = random.Random(zlib.crc32(f"{slug}:{seed}".encode()))
-    tagged = dict.fromkeys(s for tag in answer.tags for s in relations.by_tag.get(tag, ()))
-    same_tag = [s for s in tagged if s not in banned]
-    rng.shuffle(same_tag)
+    pools = [relations.by_tag[tag] for tag in dict.fromkeys(answer.tags) if tag in relations.by_tag]
     picked: list[Term] = []
     taken: set[str] = set()  # slugs a further distractor must not be
 
@@ -117,11 +115,36 @@ def name_choices(content: Content, slug: str, seed: int, n: int = 4) -> tuple[li
                 return True
         return False
 
-    if not take(same_tag):
-        # Only now look through every term: most answers have enough of their own tag.
-        others = [s for s in content.terms if s not in banned and s not in tagged]
-        rng.shuffle(others)
-        take(others)
+    if not take(_sampled(pools, rng)):
+        tagged = dict.fromkeys(s for pool in pools for s in pool)
+        same_tag = list(tagged)
+        rng.shuffle(same_tag)
+        if not take(same_tag):
+            # Only now look through every term: most answers have enough of their own tag.
+            others = [s for s in content.terms if s not in banned and s not in tagged]
+            rng.shuffle(others)
+            take(others)
     choices = [*picked, answer]
     rng.shuffle(choices)
     return choices, choices.index(answer)
+
+
+def _sampled(pools: list[list[str]], rng: random.Random, draws: int = 64) -> list[str]:
+    """Up to ``draws`` random picks from the union of ``pools`` (repeats possible).
+
+    Drawing a few beats shuffling whole tag lists: a name card then costs the same
+    with 100 terms or 100k.
+    """
+    sizes = [len(pool) for pool in pools]
+    total = sum(sizes)
+    if total <= draws:
+        return []  # small enough: the caller shuffles the whole list
+    picks: list[str] = []
+    for _ in range(draws):
+        index = rng.randrange(total)
+        for pool, size in zip(pools, sizes, strict=True):
+            if index < size:
+                picks.append(pool[index])
+                break
+            index -= size
+    return picks

@@ -8,9 +8,11 @@ fix it without reading a traceback.
 
 from __future__ import annotations
 
+import gc
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from annotated_types import MaxLen, MinLen, Predicate
 
 from dlquiz import paths
+from dlquiz.content_relations import Relations
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -162,7 +165,7 @@ class Content:
     def relations(self) -> Relations:
         """The same_as, broader and name links between terms, indexed once (O(terms))."""
         cached: Relations | None = self.__dict__.get("_relations")
-        if cached is None or cached.built_from != (id(self.terms), len(self.terms)):
+        if cached is None or not cached.describes(self.terms):
             cached = Relations.build(self.terms)
             self.__dict__["_relations"] = cached
         return cached
@@ -170,121 +173,6 @@ class Content:
     def synonyms(self, slug: str) -> set[str]:
         """Slugs that mean the same as ``slug`` (``same_as`` in either direction, transitively)."""
         return self.relations().synonyms(slug)
-
-
-@dataclass
-class Relations:
-    """Links between terms, indexed so that every question costs only what it returns.
-
-    ``same_as`` groups are joined (in either direction, transitively); ``broader``
-    links run between groups, so a synonym of a broader term is broader too.
-    """
-
-    built_from: tuple[int, int]
-    group: dict[str, str]  # slug -> the first slug of its same_as group
-    members: dict[str, list[str]]  # group -> its slugs
-    up: dict[str, set[str]]  # group -> groups directly broader
-    down: dict[str, set[str]]  # group -> groups directly narrower
-    by_name: dict[str, list[str]]  # casefolded name or alias -> slugs
-    by_tag: dict[str, list[str]]  # tag -> slugs, in content order
-
-    @classmethod
-    def build(cls, terms: dict[str, Term]) -> Relations:
-        parent = {slug: slug for slug in terms}
-
-        def root(slug: str) -> str:
-            while parent[slug] != slug:
-                parent[slug] = parent[parent[slug]]  # path halving keeps this near O(1)
-                slug = parent[slug]
-            return slug
-
-        order = {slug: i for i, slug in enumerate(terms)}
-        for slug, term in terms.items():
-            for other in term.same_as:
-                if other in parent:
-                    a, b = root(slug), root(other)
-                    if a != b:  # the earlier slug names the group: stable across runs
-                        a, b = sorted((a, b), key=order.__getitem__)
-                        parent[b] = a
-        group = {slug: root(slug) for slug in terms}
-        members: dict[str, list[str]] = {}
-        by_name: dict[str, list[str]] = {}
-        by_tag: dict[str, list[str]] = {}
-        up: dict[str, set[str]] = {}
-        down: dict[str, set[str]] = {}
-        for slug, term in terms.items():
-            members.setdefault(group[slug], []).append(slug)
-            for name in {n.casefold() for n in term.names}:
-                by_name.setdefault(name, []).append(slug)
-            for tag in term.tags:
-                by_tag.setdefault(tag, []).append(slug)
-            for wider in term.broader:
-                if wider in group and group[wider] != group[slug]:
-                    up.setdefault(group[slug], set()).add(group[wider])
-                    down.setdefault(group[wider], set()).add(group[slug])
-        return cls((id(terms), len(terms)), group, members, up, down, by_name, by_tag)
-
-    def synonyms(self, slug: str) -> set[str]:
-        if slug not in self.group:
-            return set()
-        return set(self.members[self.group[slug]]) - {slug}
-
-    def _reach(self, slug: str, links: dict[str, set[str]]) -> set[str]:
-        """Slugs reachable from ``slug``'s group along ``links`` (not its own group)."""
-        if slug not in self.group:
-            return set()
-        start = self.group[slug]
-        seen = {start}
-        todo = [start]
-        while todo:
-            for nxt in links.get(todo.pop(), ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        seen.discard(start)
-        return {s for g in seen for s in self.members[g]}
-
-    def broader(self, slug: str) -> set[str]:
-        """Every term ``slug`` is a kind of, transitively (with their synonyms)."""
-        return self._reach(slug, self.up)
-
-    def narrower(self, slug: str) -> set[str]:
-        """Every term that is a kind of ``slug``, transitively (with their synonyms)."""
-        return self._reach(slug, self.down)
-
-    def sharing_a_name(self, term: Term) -> set[str]:
-        """Other terms that have one of ``term``'s names or aliases."""
-        found = {s for n in term.names for s in self.by_name.get(n.casefold(), ())}
-        found.discard(term.slug)
-        return found
-
-    def confusable(self, term: Term) -> set[str]:
-        """Terms that would be a second right answer for ``term``: a synonym, a broader
-        or narrower term, or one sharing a name."""
-        slug = term.slug
-        return (
-            self.synonyms(slug)
-            | self.broader(slug)
-            | self.narrower(slug)
-            | self.sharing_a_name(term)
-        )
-
-    def in_cycle(self, slug: str) -> bool:
-        """``slug`` is (through ``broader`` links) broader than itself."""
-        start = self.group.get(slug)
-        if start is None:
-            return False
-        todo = list(self.up.get(start, ()))
-        seen = set(todo)
-        while todo:
-            cur = todo.pop()
-            if cur == start:
-                return True
-            for nxt in self.up.get(cur, ()):
-                if nxt not in seen:
-                    seen.add(nxt)
-                    todo.append(nxt)
-        return False
 
 
 class ContentError(Exception):
@@ -368,8 +256,12 @@ def _entry_label(kind: str, index: int, raw: dict[str, object]) -> str:
 def _load_file(path: Path, content: Content) -> list[str]:
     """Add the entries of one file to ``content``; returns the slugs added."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (some editors write one) is not an error.
+        text = path.read_text(encoding="utf-8-sig")
         data = tomllib.loads(text)
+    except RecursionError:
+        content.problems.append(Problem(path, "file", "", "nested too deeply to read"))
+        return []
     except UnicodeDecodeError as exc:
         content.problems.append(Problem(path, "file", "", f"not UTF-8 text ({exc.reason})"))
         return []
@@ -436,7 +328,7 @@ def _load_file(path: Path, content: Content) -> list[str]:
                 )
                 continue
             content.origin[entry.slug] = path
-            target[entry.slug] = entry  # type: ignore[index]
+            target[entry.slug] = entry
             added.append(entry.slug)
     return added
 
@@ -464,7 +356,8 @@ class Locator:
             known = self.content.__dict__.get("_lines", {})
             if path in known:
                 self._files[path] = known[path]
-                return known[path].slugs.get(slug)
+                line: int | None = known[path].slugs.get(slug)
+                return line
             try:
                 self._files[path] = LineIndex.of(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):
@@ -554,18 +447,33 @@ def _is_word_char(char: str) -> bool:
     return bool(char) and (char.isalnum() or char in "_-")
 
 
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """No cyclic garbage collection while loading: parsing creates many small objects
+    and no cycles, and the collector's full passes (cost growing with the heap) made
+    loading 50k entries superlinear."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load(folders: Iterable[Path]) -> Content:
     """Load every TOML file in ``folders`` (folders or single files) into one ``Content``."""
     content = Content()
-    for folder in folders:
-        if folder.is_file():
-            _load_file(folder, content)
-        elif folder.is_dir():
-            for path in _toml_files(folder):
-                _load_file(path, content)
-        else:
-            content.problems.append(Problem(folder, "path", "", "no such file or folder"))
-    _check_links(content)
+    with _bulk():
+        for folder in folders:
+            if folder.is_file():
+                _load_file(folder, content)
+            elif folder.is_dir():
+                for path in _toml_files(folder):
+                    _load_file(path, content)
+            else:
+                content.problems.append(Problem(folder, "path", "", "no such file or folder"))
+        _check_links(content)
     return content
 
 
@@ -577,8 +485,9 @@ def with_file(base: Content, path: Path) -> Content:
     of ``base`` cannot gain a problem from new ones, since a repeated slug is refused.
     """
     merged = Content(terms=dict(base.terms), concepts=dict(base.concepts), origin=dict(base.origin))
-    added = _load_file(path, merged)
-    _check_links(merged, added)
+    with _bulk():
+        added = _load_file(path, merged)
+        _check_links(merged, added)
     return merged
 
 

@@ -9,8 +9,10 @@ and a few index lookups, so checking is linear in the size of the content.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from dlquiz.content import Concept, Content, Locator, Problem, Relations, Term
+from dlquiz.content import Concept, Content, Locator, Problem, Term
+from dlquiz.content_relations import Relations
 
 MAX_DEFINITION_WORDS = 30
 MAX_ANSWER_WORDS = 40
@@ -24,34 +26,30 @@ _STOP_WORDS = frozenset(
     {"a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "is", "it", "of", "on"}
     | {"or", "per", "the", "to", "via", "vs", "with"}
 )
-# Longest first: the first that leaves a stem of 3 letters or more is stripped.
-_SUFFIXES = tuple(
-    sorted(
-        [
-            *("izations", "ization", "isations", "isation", "ations", "ation", "ings", "ing"),
-            *("ities", "ity", "ments", "ment", "ness", "izes", "ized", "ize", "ises", "ised"),
-            *("ise", "ers", "er", "ed", "ies", "es", "s", "ally", "al", "ly", "ive", "ions"),
-            *("ion", "ors", "or"),
-        ],
-        key=len,
-        reverse=True,
-    )
+_SUFFIXES = frozenset(
+    {"izations", "ization", "isations", "isation", "ations", "ation", "ings", "ing"}
+    | {"ities", "ity", "ments", "ment", "ness", "izes", "ized", "ize", "ises", "ised"}
+    | {"ise", "ers", "er", "ed", "ies", "es", "s", "ally", "al", "ly", "ive", "ions"}
+    | {"ion", "ors", "or"}
 )
+# Longest first: the first suffix that leaves a stem of 3 letters or more is stripped.
+_SUFFIX_LENGTHS = sorted({len(s) for s in _SUFFIXES}, reverse=True)
 _WORD = re.compile(r"[^\W_]+")
-_DOUBLE_END = re.compile(r"([^aeiou])\1$")
 
 
+@lru_cache(maxsize=1 << 16)  # content repeats its words: most stems are looked up
 def stem(word: str) -> str:
     """A crude stem, enough to see that "pools", "pooled" and "pooling" are one word."""
     word = word.casefold()
     for _ in range(2):  # "filtering" -> "filter" -> "filt", as "filters" and "filter"
-        for suffix in _SUFFIXES:
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                word = word[: -len(suffix)]
+        for length in _SUFFIX_LENGTHS:
+            if len(word) - length >= 3 and word[-length:] in _SUFFIXES:
+                word = word[:-length]
                 break
         else:
             break
-    word = _DOUBLE_END.sub(r"\1", word)  # "stopp(ing)" -> "stop"
+    if len(word) >= 2 and word[-1] == word[-2] and word[-1] not in "aeiou":
+        word = word[:-1]  # "stopp(ing)" -> "stop"
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
@@ -76,9 +74,9 @@ def giveaway(term: Term) -> tuple[str, str] | None:
             if stem(word) not in _GENERIC_STEMS:
                 stems.setdefault(stem(word), name)
     for word in content_words(term.definition):
-        name = stems.get(stem(word))
-        if name is not None:
-            return word, name
+        source = stems.get(stem(word))
+        if source is not None:
+            return word, source
     return None
 
 

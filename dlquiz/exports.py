@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from dlquiz import paths
 from dlquiz.content import Concept, Content, Problem, Term, load, with_file
 from dlquiz.records import Record, Review, undone_ids
-from dlquiz.store import atomic_write
+from dlquiz.safe_io import atomic_write, write_output
 
 # ----- Anki ----------------------------------------------------------------------------
 
@@ -262,7 +262,7 @@ def _write_package(package: Any, path: Path, timestamp: float | None) -> None:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
             out.write(db_path, "collection.anki2")
             out.writestr("media", "{}")
-    atomic_write(path, buffer.getvalue())
+    write_output(path, buffer.getvalue())
 
 
 # ----- CSV of content --------------------------------------------------------------------
@@ -345,11 +345,38 @@ def _concept_row(concept: Concept) -> dict[str, str]:
     }
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV
+# injection): such cells get a leading apostrophe, which spreadsheets read as
+# "this is text" (the OWASP rule). Typed answers are text from the user too.
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell a spreadsheet will not run as a formula; other values unchanged.
+
+    A text that already starts with an apostrophe followed by a formula
+    character (or another apostrophe) gets one more, so ``unquote_cell`` gives
+    every text back exactly.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in _FORMULA_START or (value[0] == "'" and value[1:2] in _FORMULA_START | {"'"}):
+        return "'" + value
+    return value
+
+
+def unquote_cell(cell: str) -> str:
+    """Inverse of ``neutralise_cell`` for a cell read back from a CSV."""
+    if cell[:1] == "'" and cell[1:2] and cell[1:2] in _FORMULA_START | {"'"}:
+        return cell[1:]
+    return cell
+
+
 def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([neutralise_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -357,7 +384,7 @@ def export_csv(content: Content, path: Path) -> int:
     """Write every term and concept as one CSV row each; returns the number of rows."""
     rows = [_term_row(t) for t in content.terms.values()]
     rows += [_concept_row(c) for c in content.concepts.values()]
-    atomic_write(path, _csv_bytes(CSV_COLUMNS, ([r[c] for c in CSV_COLUMNS] for r in rows)))
+    write_output(path, _csv_bytes(CSV_COLUMNS, ([r[c] for c in CSV_COLUMNS] for r in rows)))
     return len(rows)
 
 
@@ -573,7 +600,9 @@ def _read_rows(path: Path) -> tuple[list[_Row], list[str]]:
             continue
         # Spreadsheets drop empty trailing cells: a short row has empty fields.
         values = {h: "" for h in header}
-        values.update({h: cell.strip() for h, cell in zip(header, cells, strict=False)})
+        values.update(
+            {h: unquote_cell(cell.strip()) for h, cell in zip(header, cells, strict=False)}
+        )
         kind = values.get("kind", "").lower()
         if kind not in ("term", "concept"):
             problems.append(f"row {number}: kind must be 'term' or 'concept', not {kind!r}")
@@ -621,18 +650,35 @@ def _existing_decks(decks_dir: Path, base: Content, skip: Sequence[Path]) -> Con
     return base
 
 
-def _located(problem: Problem, rows: Sequence[_Row]) -> str:
+def _row_index(
+    rows: Sequence[_Row],
+) -> tuple[dict[tuple[str, str], list[int]], dict[str, list[int]]]:
+    """Row numbers by (kind, slug) and by kind, built once: looking rows up per problem
+    made thousands of problems quadratic."""
+    by_slug: dict[tuple[str, str], list[int]] = {}
+    by_kind: dict[str, list[int]] = {}
+    for row in rows:
+        by_slug.setdefault((row.kind, row.cells["slug"]), []).append(row.number)
+        by_kind.setdefault(row.kind, []).append(row.number)
+    return by_slug, by_kind
+
+
+def _located(
+    problem: Problem,
+    index: tuple[dict[tuple[str, str], list[int]], dict[str, list[int]]],
+) -> str:
     """A loader problem restated with the CSV row(s) and column it is about."""
+    by_slug, by_kind = index
     match = re.fullmatch(r"(term|concept) (?:'(.*)'|#(\d+))", problem.entry)
     numbers: list[int] = []
     if match:
-        kind, slug, index = match.groups()
+        kind, slug, position = match.groups()
         if slug is not None:
-            numbers = [r.number for r in rows if r.kind == kind and r.cells["slug"] == slug]
+            numbers = by_slug.get((kind, slug), [])
         else:
-            of_kind = [r for r in rows if r.kind == kind]
-            if int(index) <= len(of_kind):
-                numbers = [of_kind[int(index) - 1].number]
+            of_kind = by_kind.get(kind, [])
+            if int(position) <= len(of_kind):
+                numbers = [of_kind[int(position) - 1]]
     where = (
         ("row " if len(numbers) == 1 else "rows ") + ", ".join(map(str, numbers))
         if numbers
@@ -654,7 +700,8 @@ def _check_toml(base: Content, name: str, toml: str, rows: Sequence[_Row]) -> li
         candidate = Path(tmp) / name
         candidate.write_text(toml, encoding="utf-8")
         merged = with_file(base, candidate)
-        problems += [_located(p, rows) for p in merged.problems if p.fatal and p.file == candidate]
+        index = _row_index(rows)
+        problems += [_located(p, index) for p in merged.problems if p.fatal and p.file == candidate]
     return problems
 
 
@@ -865,7 +912,7 @@ def export_log(records: Iterable[Record], path: Path) -> tuple[int, int]:
                 r.id,
             ]
         )
-    atomic_write(path, _csv_bytes(LOG_COLUMNS, rows))
+    write_output(path, _csv_bytes(LOG_COLUMNS, rows))
     return len(rows), sum(1 for row in rows if row[10] == "true")
 
 
@@ -884,6 +931,8 @@ __all__ = [
     "export_log",
     "import_csv",
     "join_list",
+    "neutralise_cell",
     "split_list",
     "toml_string",
+    "unquote_cell",
 ]

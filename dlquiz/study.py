@@ -95,10 +95,16 @@ class Study:
         from dlquiz.cards import build_deck
         from dlquiz.workspace import load_content, local_tz, make_scheduler, skill_cards
 
-        content, skipped = load_content(home, extra_content, write_cache=not read_only)
+        # The lock first: a refused second instance must write nothing, not even the
+        # content cache.
         store = Store(home, read_only=read_only).open()
         notices: list[str] = []
         try:
+            # The content cache is disposable, not study data: a read-only command
+            # (stats) may fill it too, or a large deck is parsed again at every run. It
+            # never creates the data folder for it.
+            write_cache = not read_only or home.is_dir()
+            content, skipped = load_content(home, extra_content, write_cache=write_cache)
             deck = build_deck(content, skill_cards() if with_skills else None)
             try:
                 scheduler = make_scheduler(store.settings)

@@ -340,7 +340,8 @@ def test_check_command_reports_a_users_errors(tmp_path: Path) -> None:
 def test_user_deck_may_link_to_builtin_terms(tmp_path: Path) -> None:
     _write(
         tmp_path,
-        '[[term]]\nslug = "gelu"\nterm = "GELU"\ndefinition = "A smooth activation x·Φ(x)."\n'
+        '[[term]]\nslug = "user-gelu"\nterm = "User GELU"\n'
+        'definition = "A smooth activation x·Φ(x)."\n'
         'related = ["relu"]\n',
     )
     proc = _check(str(tmp_path))
@@ -349,3 +350,24 @@ def test_user_deck_may_link_to_builtin_terms(tmp_path: Path) -> None:
 
 def test_builtin_content_dir_exists() -> None:
     assert (paths.builtin_content_dir() / "glossary").is_dir()
+
+
+def test_check_command_prints_warnings_but_passes(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        '[[term]]\nslug = "mp"\nterm = "Widget Sieve"\ndefinition = "It sieves things."\n',
+    )
+    proc = _check(str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "deck.toml:2: term 'mp', field 'definition': warning: gives the name away: "
+        "'sieves' echoes 'Widget Sieve'"
+    ) in proc.stderr
+    assert "OK (" in proc.stdout and "1 warning(s)" in proc.stdout
+
+
+def test_check_command_does_not_repeat_an_error_as_a_warning(tmp_path: Path) -> None:
+    _write(tmp_path, '[[term]]\nslug = "g"\nterm = "Gizmo"\ndefinition = "A gizmo thing."\n')
+    proc = _check(str(tmp_path))
+    assert proc.returncode == 1
+    assert "gives away the name" in proc.stderr and "warning" not in proc.stderr

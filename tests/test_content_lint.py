@@ -158,3 +158,79 @@ def test_no_distractor_is_a_second_right_answer(tmp_path: Path, slug: str) -> No
         assert not {d.slug for d in distractors} & never
         for d in distractors:  # nor can one distractor be another's kind or synonym
             assert not rel.confusable(d) & {e.slug for e in distractors}
+
+
+def _broken_deck(n: int) -> str:
+    """n entries, each with exactly one error, in four kinds."""
+    out = []
+    for i in range(n):
+        kind = i % 4
+        if kind == 0:
+            out.append(
+                f'[[term]]\nslug = "t{i}"\nterm = "T{i}"\ndefinition = "x"\nrelated = ["no-{i}"]'
+            )
+        elif kind == 1:
+            out.append(f'[[term]]\nslug = "Bad {i}"\nterm = "T{i}"\ndefinition = "x"')
+        elif kind == 2:
+            out.append(f'[[term]]\nterm = "T{i}"\ndefinition = """a\n[[term]]\nslug = "fake"\n"""')
+        else:
+            out.append(
+                f'[[concept]]\nslug = "c{i}"\nquestion = "q"\nanswer = "a"\nexplanation = "e"\n'
+                'choices = ["b"]'
+            )
+    return "\n\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("n", [40, 160])
+def test_every_problem_of_a_large_deck_is_reported_at_its_line(tmp_path: Path, n: int) -> None:
+    text = _broken_deck(n)
+    path = tmp_path / "deck.toml"
+    path.write_text(text, encoding="utf-8")
+    content = load([path])
+    assert len(content.problems) == n  # one each: 4× the entries, 4× the problems
+    lines = text.split("\n")
+    for problem in content.problems:
+        assert problem.line is not None
+        # The line named is the entry's slug line, or its header when it has no slug.
+        line = lines[problem.line - 1]
+        assert line.startswith(("slug = ", "[[term]]", "[[concept]]")), (problem, line)
+        if problem.entry.startswith(("term '", "concept '")):
+            assert problem.entry.split("'")[1] in line
+
+
+def test_a_repeated_slug_in_one_file_points_at_the_repeat(tmp_path: Path) -> None:
+    entry = '[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\n'
+    path = tmp_path / "deck.toml"
+    path.write_text(entry + "\n" + entry, encoding="utf-8")
+    [problem] = load([path]).problems
+    assert "duplicate slug" in problem.message and problem.line == 7
+
+
+def test_distractors_drawn_from_a_large_tag_are_never_right_either(tmp_path: Path) -> None:
+    # 300 terms under one tag: distractors are sampled, not shuffled from the full list.
+    entries = [_term("root", "Root Kind", "Top.", tags='["cnn"]')]
+    entries += [_term(f"other{i}", f"Other {i}", "Apart.", tags='["cnn"]') for i in range(20)]
+    for i in range(30):
+        entries.append(_term(f"mid{i}", f"Middle {i}", "Mid.", broader='["root"]', tags='["cnn"]'))
+        for j in range(9):
+            entries.append(
+                _term(
+                    f"leaf{i}-{j}", f"Leaf {i} {j}", "Leaf.", broader=f'["mid{i}"]', tags='["cnn"]'
+                )
+            )
+    content = _load(tmp_path, *entries)
+    rel = content.relations()
+    for slug in ["root", "mid3", "leaf7-2"]:
+        never = rel.confusable(content.terms[slug])
+        seen: set[str] = set()
+        for seed in range(200):
+            choices, right = name_choices(content, slug, seed)
+            assert choices[right].slug == slug and len(choices) == 4
+            distractors = [c.slug for i, c in enumerate(choices) if i != right]
+            assert not set(distractors) & never
+            for d in distractors:
+                assert not rel.confusable(content.terms[d]) & set(distractors)
+            seen.update(distractors)
+        allowed = set(content.terms) - never - {slug}
+        # Drawn from across the tag, not from a fixed few.
+        assert len(seen) >= min(50, len(allowed))

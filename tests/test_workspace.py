@@ -12,8 +12,8 @@ from dlquiz.study import Study
 
 GOOD_DECK = """
 [[term]]
-slug = "gelu"
-term = "GELU"
+slug = "user-gelu"
+term = "User GELU"
 aliases = ["Gaussian Error Linear Unit"]
 definition = "A smooth activation, x times the standard normal CDF of x; used in Transformers."
 related = ["relu"]
@@ -27,8 +27,8 @@ def test_user_deck_loads_beside_builtin_and_a_broken_one_is_skipped(home: Path) 
     (decks / "broken.toml").write_text('[[term]]\nslug = "x"\nterm = "X"\n')
     workspace = Study.open(home, with_skills=False)
     try:
-        assert "gelu" in workspace.content.terms and "relu" in workspace.content.terms
-        assert "term/gelu/recall" in workspace.deck
+        assert "user-gelu" in workspace.content.terms and "relu" in workspace.content.terms
+        assert "term/user-gelu/recall" in workspace.deck
         assert any("broken.toml" in n for n in workspace.notices)
     finally:
         workspace.close()

@@ -35,6 +35,9 @@ def run(path: Path | None) -> int:
         own_slugs = {s for s, f in content.origin.items() if is_mine(f)}
         problems = [p for p in content.problems + lint(content, own_slugs) if is_mine(p.file)]
         label = str(path)
+    # A field with an error needs no warning as well (an exact-name giveaway is both).
+    errors = {(p.file, p.entry, p.field) for p in problems if p.fatal}
+    problems = [p for p in problems if p.fatal or (p.file, p.entry, p.field) not in errors]
     for problem in problems:
         print(problem, file=sys.stderr)
     n_err = sum(1 for p in problems if p.fatal)

@@ -277,7 +277,9 @@ def _head(rng: np.random.Generator, feat: int, level: int) -> list[Spec]:
     ]
 
 
-def _cnn(rng: np.random.Generator, level: int, *, shape_q: bool) -> tuple[list[Spec], tuple]:
+def _cnn(
+    rng: np.random.Generator, level: int, *, shape_q: bool
+) -> tuple[list[Spec], tuple[int, ...]]:
     """A small CNN as layer specs plus its input shape; Linear sizes come from a torch run."""
     n, cin = pick(rng, (1, 4, 8, 16, 32)), pick(rng, (1, 3))
     c1 = pick(rng, (4, 8, 16, 32))
@@ -316,7 +318,7 @@ def _cnn(rng: np.random.Generator, level: int, *, shape_q: bool) -> tuple[list[S
     return specs + _head(rng, feat, level), (n, cin, h, w)
 
 
-def shape_of_flat(specs: list[Spec], start: tuple) -> int:
+def shape_of_flat(specs: list[Spec], start: tuple[int, ...]) -> int:
     """Features per sample after ``specs`` (ending in Flatten), as torch computes it."""
     return trace(build_sequential(specs), start)[-1][1]
 
@@ -352,7 +354,7 @@ def sequential_shape(rng: np.random.Generator, level: int) -> Question:
     else:
         cut = len(specs)
         target, call = "y = model(x)", "y = model(x)"
-    shapes = trace(model[:cut], start)
+    shapes = trace(model if cut == len(specs) else build_sequential(specs[:cut]), start)
     shape = shapes[-1]
 
     code = sequential_code("model", specs) + f"\nx = torch.randn{fmt_shape(start)}\n{call}"

@@ -176,8 +176,8 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
             ),
         ]
     else:
-        per = (tgt, src) if average else (heads, tgt, src)
-        batched = (batch, *per) if level < 3 else per
+        per_map = (tgt, src) if average else (heads, tgt, src)
+        batched = (batch, *per_map) if level < 3 else per_map
         mistakes = [
             Mistake(
                 "kept-heads" if average else "averaged-heads",
@@ -190,7 +190,7 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
             Mistake(
                 "weights-batch-second",
                 "put the batch second",
-                (per[0], batch, *per[1:]) if level < 3 else batched,
+                (per_map[0], batch, *per_map[1:]) if level < 3 else batched,
                 "Attention weights are batch-first whatever batch_first says.",
             ),
             Mistake(

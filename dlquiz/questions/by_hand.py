@@ -12,7 +12,7 @@ helpers at the top are used by ``by_hand_norm`` and ``by_hand_attn`` too.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Mistake, Question, family, keep_mistakes
 from dlquiz.questions.common import pick, randint
@@ -82,21 +82,24 @@ def far_enough(expected: Expected, value: object) -> bool:
     band = 1.5 * 10.0 ** -(expected.decimals or 0) + 1e-9
     if expected.kind == "float":
         return abs(float(value) - float(expected.value)) > band  # type: ignore[arg-type]
-    got, want = tuple(value), tuple(expected.value)  # type: ignore[arg-type]
+    got: tuple[float, ...] = tuple(value)  # type: ignore[arg-type]  # a floats answer
+    want: tuple[float, ...] = tuple(expected.value)
     return len(got) != len(want) or any(abs(a - b) > band for a, b in zip(got, want, strict=True))
 
 
 def draw_until(
-    make: Callable[[], tuple[Expected, Sequence[Mistake], object]],
+    make: Callable[[], tuple[Expected, Sequence[Mistake], Any]],
     ok: Callable[[Expected], bool] | None = None,
-) -> tuple[Expected, tuple[Mistake, ...], object]:
+) -> tuple[Expected, tuple[Mistake, ...], Any]:
     """Call ``make`` until its answer has no rounding tie, passes ``ok`` and enough slips
     survive.
 
     ``make`` draws fresh numbers each call and returns (expected, mistakes, anything else the
     generator needs); the last draw is used if none qualifies within ``MAX_DRAWS``.
     """
-    expected, kept, extra = None, (), None
+    expected: Expected | None = None
+    kept: tuple[Mistake, ...] = ()
+    extra: Any = None
     for _ in range(MAX_DRAWS):
         expected, mistakes, extra = make()
         kept = tuple(m for m in keep_mistakes(expected, mistakes) if far_enough(expected, m.value))
@@ -169,7 +172,7 @@ def conv_value(rng: np.random.Generator, level: int) -> Question:
     size = 3 if level == 3 else 4
     pad = 1 if level == 2 else 0
 
-    def make() -> tuple[Expected, list[Mistake], tuple]:
+    def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         k = pick(rng, (2, 3)) if level == 1 else (3 if level == 2 else 2)
         x = [[[randint(rng, -1, 3) for _ in range(size)] for _ in range(size)] for _ in range(c_in)]
         w = [[[randint(rng, -1, 2) for _ in range(k)] for _ in range(k)] for _ in range(c_in)]
@@ -235,7 +238,7 @@ def conv_value(rng: np.random.Generator, level: int) -> Question:
         return Expected("int", value), mistakes, (k, x, w, bias, i, j, xp, sums)
 
     expected, mistakes, extra = draw_until(make)
-    k, x, w, bias, i, j, xp, sums = extra  # type: ignore[misc]
+    k, x, w, bias, i, j, xp, sums = extra
     value = expected.value
 
     shape = f"(1, {c_in}, {size}, {size})"
@@ -345,7 +348,7 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
         else f"nn.{'Max' if kind == 'max' else 'Avg'}Pool2d({k})"
     )
 
-    def make() -> tuple[Expected, list[Mistake], tuple]:
+    def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         x = [[randint(rng, 0, 9) for _ in range(4)] for _ in range(4)]
         layer = (
             nn.AvgPool2d(k, stride=stride, padding=pad)
@@ -411,7 +414,7 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
         return floats_answer(flat(y)), mistakes, (x, wins, sums)
 
     expected, mistakes, extra = draw_until(make)
-    x, wins, sums = extra  # type: ignore[misc]
+    x, wins, sums = extra
     y = expected.value
     code = f"{tensor_src('x', x, '.view(1, 1, 4, 4)')}\ny = {layer_src}(x)"
     names = ("top-left", "top-right", "bottom-left", "bottom-right")

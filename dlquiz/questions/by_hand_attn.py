@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Mistake, Question, family
 from dlquiz.questions.by_hand import TOPIC, draw_until, fmt, grid_src, list_text
@@ -73,7 +73,7 @@ def attention_weights(rng: np.random.Generator, level: int) -> Question:
     n_q = 3 if level == 3 else 1
     row = 1 if level == 3 else 0  # level 3 asks for token 1: it sees tokens 0 and 1 only
 
-    def make() -> tuple[Expected, list[Mistake], tuple]:
+    def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         q = [[randint(rng, -1, 2) for _ in range(d)] for _ in range(n_q)]
         k = [[randint(rng, -1, 2) for _ in range(d)] for _ in range(n_keys)]
         out = F.scaled_dot_product_attention(
@@ -128,7 +128,7 @@ def attention_weights(rng: np.random.Generator, level: int) -> Question:
         return Expected("floats", tuple(weights), decimals=D), mistakes, (q, k, raw)
 
     expected, mistakes, extra = draw_until(make, lambda e: spread(e, n_keys - (row + 1)))
-    q, k, raw = extra  # type: ignore[misc]
+    q, k, raw = extra
     visible = row + 1 if level == 3 else n_keys
 
     if level == 3:
@@ -211,7 +211,7 @@ def softmax_temperature(rng: np.random.Generator, level: int) -> Question:
         return _distillation(rng)
     n = 3 if level == 1 else 4
 
-    def make() -> tuple[Expected, list[Mistake], tuple]:
+    def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         # Sharpening multiplies the gaps, so level 2 keeps the logits close together.
         z = [randint(rng, -2, 4) if level == 1 else randint(rng, -1, 2) for _ in range(n)]
         t = pick(rng, (2.0, 4.0, 5.0) if level == 1 else (0.5, 0.8))
@@ -237,7 +237,7 @@ def softmax_temperature(rng: np.random.Generator, level: int) -> Question:
         return Expected("floats", tuple(p), decimals=D), mistakes, (z, t)
 
     expected, mistakes, extra = draw_until(make, spread)
-    z, t = extra  # type: ignore[misc]
+    z, t = extra
     scaled = [v / t for v in z]
     exps = [math.exp(v) for v in scaled]
     effect = "flattens" if t > 1 else "sharpens"
@@ -277,7 +277,7 @@ def _distillation(rng: np.random.Generator) -> Question:
     import torch
     import torch.nn.functional as F
 
-    def make() -> tuple[Expected, list[Mistake], tuple]:
+    def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         teacher = [randint(rng, -1, 3) for _ in range(3)]
         student = [randint(rng, -1, 3) for _ in range(3)]
         t = pick(rng, (2.0, 4.0))
@@ -321,7 +321,7 @@ def _distillation(rng: np.random.Generator) -> Question:
         return Expected("float", loss.item(), decimals=D), mistakes, (teacher, student, t, p, q)
 
     expected, mistakes, extra = draw_until(make, lambda e: e.value >= 0.01)
-    teacher, student, t, p, q = extra  # type: ignore[misc]
+    teacher, student, t, p, q = extra
     code = (
         f"teacher = torch.tensor([{[float(v) for v in teacher]}])  # logits\n"
         f"student = torch.tensor([{[float(v) for v in student]}])\n"

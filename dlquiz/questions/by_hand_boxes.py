@@ -8,7 +8,7 @@ formula on tensors, as the proof snippet does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Mistake, Question, family
 from dlquiz.questions.by_hand import TOPIC, draw_until, fmt
@@ -92,7 +92,7 @@ def box_iou(rng: np.random.Generator, level: int) -> Question:
             2 * randint(rng, 1, 3),
         ]
 
-    def make() -> tuple[Expected, list[Mistake], tuple]:
+    def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         draw = draw_centre if level == 2 else draw_corner
         for _ in range(MAX_DRAWS):
             given = [draw(), draw()]
@@ -186,7 +186,7 @@ def box_iou(rng: np.random.Generator, level: int) -> Question:
         return Expected("float", value, decimals=D), mistakes, (given, a, b)
 
     expected, mistakes, extra = draw_until(make)
-    given, a, b = extra  # type: ignore[misc]
+    given, a, b = extra
     inter, area_a, area_b = _inter(a, b), _area(a), _area(b)
     union = area_a + area_b - inter
     hull = _hull(a, b)

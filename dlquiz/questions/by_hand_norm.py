@@ -12,7 +12,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dlquiz.questions.base import Expected, Mistake, Question, family
 from dlquiz.questions.by_hand import (
@@ -194,7 +194,7 @@ def batchnorm_value(rng: np.random.Generator, level: int) -> Question:
 
     gamma = beta = 0.0
 
-    def make() -> tuple[Expected, list[Mistake], tuple]:
+    def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         nonlocal gamma, beta
         vals = nice_values(rng)
         other = [randint(rng, 0, 9) for _ in range(4)]
@@ -205,6 +205,7 @@ def batchnorm_value(rng: np.random.Generator, level: int) -> Question:
             with torch.no_grad():
                 bn.weight.fill_(gamma)
                 bn.bias.fill_(beta)
+        x: list[Any]
         if level == 2:
             chans = [vals, other] if chan == 0 else [other, vals]
             # (N=2, C=2, H=1, W=2): sample s, channel c holds chans[c][2s : 2s + 2].
@@ -248,7 +249,7 @@ def batchnorm_value(rng: np.random.Generator, level: int) -> Question:
         return floats_answer(y), mistakes, (vals, other, chan, x)
 
     expected, mistakes, extra = draw_until(make)
-    vals, other, chan, x = extra  # type: ignore[misc]
+    vals, other, chan, x = extra
 
     if level == 2:
         x_src = (
@@ -338,7 +339,7 @@ def layernorm_value(rng: np.random.Generator, level: int) -> Question:
     import torch
     from torch import nn
 
-    def make() -> tuple[Expected, list[Mistake], tuple]:
+    def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         vals = nice_values(rng)
         other = [randint(rng, 0, 9) for _ in range(4)]
         row = randint(rng, 0, 1)
@@ -384,7 +385,7 @@ def layernorm_value(rng: np.random.Generator, level: int) -> Question:
         return floats_answer(y), mistakes, (vals, x, r, gamma, beta)
 
     expected, mistakes, extra = draw_until(make)
-    vals, x, r, gamma, beta = extra  # type: ignore[misc]
+    vals, x, r, gamma, beta = extra
 
     setup = ""
     if level == 3:

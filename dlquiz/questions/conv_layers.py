@@ -60,7 +60,8 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
     if level == 1:
         k = pick(rng, (1, 3, 5, 7))
         kernel = (k, k)
-        padding = pick(rng, ("same", (k // 2, k // 2)))
+        paddings: tuple[str | tuple[int, int], ...] = ("same", (k // 2, k // 2))
+        padding = pick(rng, paddings)
         h = randint(rng, 8, 64)
         w = pick(rng, (h, randint(rng, 8, 64)))
     elif level == 2:
@@ -109,7 +110,7 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
             f"so the spatial size is kept: H stays {shape[2]}, W stays {shape[3]}.",
         ]
     else:
-        pads = (0, 0) if padding == "valid" else padding
+        pads = (0, 0) if isinstance(padding, str) else padding  # "valid" here: no padding
         expl = ["out = ⌊(in + 2·p − d·(k − 1) − 1)/s⌋ + 1 on each spatial axis"]
         if padding == "valid":
             expl.append("padding='valid' means no padding: p = 0")
@@ -119,25 +120,23 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
         f"The batch stays {n} and the channels become out_channels = {cout}: {fmt_shape(shape)}."
     )
     expected = Expected("shape", shape)
-    pads = (
-        (0, 0)
-        if padding == "valid"
-        else tuple(dil[i] * (kernel[i] - 1) // 2 for i in (0, 1))
-        if padding == "same"
-        else padding
-    )
+    eff: tuple[int, int] = (0, 0)  # what each side is padded by ('valid' eff nothing)
+    if padding == "same":
+        eff = (dil[0] * (kernel[0] - 1) // 2, dil[1] * (kernel[1] - 1) // 2)
+    elif not isinstance(padding, str):
+        eff = padding
 
     def hw_args(i: int) -> tuple[int, int, int, int]:
-        return kernel[i], stride[i], pads[i], dil[i]
+        return kernel[i], stride[i], eff[i], dil[i]
 
     def hw(**change: Any) -> tuple[int, int]:
         axes = []
         for i, size in enumerate((h, w)):
-            args = {"k": kernel[i], "s": stride[i], "p": pads[i], "d": dil[i]}
+            args = {"k": kernel[i], "s": stride[i], "p": eff[i], "d": dil[i]}
             axes.append(conv_size(size, **{**args, **{a: v[i] for a, v in change.items()}}))
         return axes[0], axes[1]
 
-    pad_text = padding if isinstance(padding, str) else pair(padding)
+    pad_text = repr(padding) if isinstance(padding, str) else pair(padding)
     mistakes = [
         Mistake(
             "kept-in-channels",
@@ -149,8 +148,8 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
             "ignored-padding",
             "ignored the padding",
             (n, cout, *hw(p=(0, 0))),
-            f"That is the size with no padding; padding={pad_text!r} adds {pads[0]} pixels on "
-            f"each side of H and {pads[1]} on each side of W before the kernel slides.",
+            f"That is the size with no padding; padding={pad_text} adds {eff[0]} pixels on "
+            f"each side of H and {eff[1]} on each side of W before the kernel slides.",
         ),
         Mistake(
             "ignored-stride",
@@ -179,8 +178,8 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
         hint2 = f"padding='same' keeps H = {h} and W = {w}; the channels become {cout}."
     else:
         hint2 = (
-            f"{conv_formula('H', h, kernel[0], stride[0], pads[0], dil[0])}, "
-            f"{conv_formula('W', w, kernel[1], stride[1], pads[1], dil[1])}; "
+            f"{conv_formula('H', h, kernel[0], stride[0], eff[0], dil[0])}, "
+            f"{conv_formula('W', w, kernel[1], stride[1], eff[1], dil[1])}; "
             f"channels = out_channels = {cout}."
         )
 

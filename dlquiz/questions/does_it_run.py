@@ -293,11 +293,11 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
     distractors = [err_text, _runs(as_if)] + [_runs(s) for s in wrong]
     expected = choice_answer(rng, correct, distractors)
     first_good = good.split("\n")[0]
-    slips = [
+    option_slips = [
         (err_text, "thought-it-fails", "expected an error", f"It runs: {first_good}"),
         (_runs(as_if), "missed-the-error", "missed the error", f"It raises: {bad}"),
     ]
-    slips += [
+    option_slips += [
         (_runs(shape), slug, name, text)
         for shape, (slug, name, text) in zip(wrong, named, strict=True)
     ]
@@ -320,7 +320,7 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation=explanation,
         proof=proof,
-        mistakes=keep_mistakes(expected, option_mistakes(expected, slips)),
+        mistakes=keep_mistakes(expected, option_mistakes(expected, option_slips)),
         hints=(
             {
                 1: "nn.Linear(in, out) needs x's last dim to be in; it becomes out.",

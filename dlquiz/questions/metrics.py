@@ -186,7 +186,7 @@ def entropy(rng: np.random.Generator, level: int) -> Question:
         cuts = sorted(c + 1 for c in sample(rng, n - 1, range(unit - 1)))
         parts = [b - a for a, b in zip([0, *cuts], [*cuts, unit], strict=True)]
         probs = [k / unit for k in parts]
-        ent = Categorical(probs=torch.tensor(probs)).entropy()
+        ent = Categorical(probs=torch.tensor(probs)).entropy()  # type: ignore[no-untyped-call]  # torch.distributions is untyped
         h = (ent / math.log(2) if bits else ent).item()
         if not near_tie(h, 3):
             break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dlquiz.questions.base import (
@@ -213,12 +214,13 @@ def global_avg_pool(rng: np.random.Generator, level: int) -> Question:
     elif level == 2:
         form = pick(rng, ("flatten", "nn-flatten", "mean", "mean-keepdim"))
         pooled = nn.AdaptiveAvgPool2d(1)
-        y = {
+        forms: dict[str, Callable[[], torch.Tensor]] = {
             "flatten": lambda: torch.flatten(pooled(x), 1),
             "nn-flatten": lambda: nn.Flatten()(pooled(x)),
             "mean": lambda: x.mean(dim=(2, 3)),
             "mean-keepdim": lambda: x.mean(dim=(2, 3), keepdim=True),
-        }[form]()
+        }
+        y = forms[form]()
     else:
         form = "grid"
         grid = pick(rng, ((2, 2), (3, 3), (4, 4), (2, 3), (3, 2)))

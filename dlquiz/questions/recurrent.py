@@ -346,7 +346,7 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
         proof=proof,
         mistakes=keep_mistakes(expected, mistakes),
         hints=(
-            f"Per layer and direction: blocks·(H·(I + H) + 2H), with {g} blocks for an {cell}; "
+            f"Per layer and direction: blocks·(H·(I + H) + 2H), with {g} blocks for {cell}; "
             "later layers have I = D·H.",
             f"{g}·({hid}·({inp} + {hid}) + 2·{hid}) for the first layer"
             + (f", × {num_layers} layers" if num_layers > 1 else "")

@@ -127,9 +127,11 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
         total = param_count(block)
         call = f"block = Bottleneck({cin}, {width}{', stride=2' if s == 2 else ''})"
         code = BOTTLENECK_INIT_SRC + "\n\n" + call
-        parts = {name: param_count(getattr(block, name)) for name in ("conv1", "conv2", "conv3")}
-        bns = sum(param_count(getattr(block, f"bn{i}")) for i in (1, 2, 3))
-        short = param_count(block.shortcut)
+        parts = {
+            name: param_count(block.get_submodule(name)) for name in ("conv1", "conv2", "conv3")
+        }
+        bns = sum(param_count(block.get_submodule(f"bn{i}")) for i in (1, 2, 3))
+        short = param_count(block.get_submodule("shortcut"))
         out = 4 * width
         reasons = [f"{cin} ≠ {out} channels"] if cin != out else []
         if s == 2:

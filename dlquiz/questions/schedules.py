@@ -142,6 +142,7 @@ def clip_grad_norm(rng: np.random.Generator, level: int) -> Question:
 
     l2 = math.sqrt(sum(v * v for v in flat))
     first = grads[0]
+    slips: list[tuple[str, str, Any, str]]
     if level == 2:
         own = math.sqrt(sum(v * v for v in first))
         rest = math.sqrt(sum(v * v for v in grads[1]))

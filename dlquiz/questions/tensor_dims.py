@@ -319,9 +319,11 @@ def one_hot(rng: np.random.Generator, level: int) -> Question:
             + code
             + f'\nprint("[" + ", ".join(f"{{v:.0f}}" for v in y[{row}].tolist()) + "]")',
         )
-    shape = pick(rng, ((4,), (5,), (6,), (2, 3), (3, 2), (2, 4)))
-    labels_flat = [int(v) for v in rng.integers(0, pick(rng, (4, 5, 6, 7)), size=math.prod(shape))]
-    labels_arr = torch.tensor(labels_flat).reshape(shape)
+    shapes: tuple[tuple[int, ...], ...] = ((4,), (5,), (6,), (2, 3), (3, 2), (2, 4))
+    label_shape = pick(rng, shapes)
+    n_labels = math.prod(label_shape)
+    labels_flat = [int(v) for v in rng.integers(0, pick(rng, (4, 5, 6, 7)), size=n_labels)]
+    labels_arr = torch.tensor(labels_flat).reshape(label_shape)
     labels = labels_arr.tolist()
     y = F.one_hot(labels_arr)
     result = shape_of(y)
@@ -329,7 +331,7 @@ def one_hot(rng: np.random.Generator, level: int) -> Question:
     code = f"labels = torch.tensor({labels})\ny = F.one_hot(labels)"
     return Question(
         level=level,
-        params={"labels": labels, "labels_shape": list(shape), "num_classes": None},
+        params={"labels": labels, "labels_shape": list(label_shape), "num_classes": None},
         prompt=f"What is the shape of y? {shape_form()}",
         code=code,
         expected=(expected := Expected("shape", result)),
@@ -339,21 +341,21 @@ def one_hot(rng: np.random.Generator, level: int) -> Question:
                 Mistake(
                     "counted-distinct",
                     "counted the distinct labels",
-                    (*shape, distinct),
+                    (*label_shape, distinct),
                     f"Without num_classes it is max(labels) + 1 = {top + 1}, not the {distinct} "
                     "distinct labels.",
                 ),
                 Mistake(
                     "forgot-plus-one",
                     "used max(labels)",
-                    (*shape, top),
+                    (*label_shape, top),
                     f"Labels run from 0 to {top}: that is {top} + 1 classes.",
                 ),
             ],
         ),
         hints=(
             "F.one_hot without num_classes uses max(labels) + 1 classes, appended as a last dim.",
-            f"labels have shape {fmt_shape(shape)} and max {top}.",
+            f"labels have shape {fmt_shape(label_shape)} and max {top}.",
         ),
         explanation=(
             f"Without num_classes, one_hot uses max(labels) + 1 = {top} + 1 classes"
@@ -362,7 +364,8 @@ def one_hot(rng: np.random.Generator, level: int) -> Question:
                 if distinct != top + 1
                 else " (here that happens to equal the number of distinct labels)."
             )
-            + f"\nA new last dim of that size is added to the labels' shape {fmt_shape(shape)} → "
+            + "\nA new last dim of that size is added to the labels' shape "
+            + f"{fmt_shape(label_shape)} → "
             + fmt_shape(result)
         ),
         proof=header + code + "\nprint(tuple(y.shape))",

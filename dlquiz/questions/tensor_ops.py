@@ -7,6 +7,7 @@ wrong options are plausible mistakes; only the right option comes from torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from dlquiz.questions.base import (
@@ -96,7 +97,12 @@ def matmul_shape(rng: np.random.Generator, level: int) -> Question:
 
     a = torch.zeros(a_shape, device="meta")
     b = torch.zeros(b_shape, device="meta")
-    fn = {"@": torch.matmul, "torch.matmul": torch.matmul, "torch.mm": torch.mm}.get(op, torch.bmm)
+    fns: dict[str, Callable[..., torch.Tensor]] = {
+        "@": torch.matmul,
+        "torch.matmul": torch.matmul,
+        "torch.mm": torch.mm,
+    }
+    fn = fns.get(op, torch.bmm)
     result = shape_of(fn(a, b))
     expected = Expected("shape", result)
     a_batch_, b_batch_ = a_shape[:-2], b_shape[:-2]
@@ -222,6 +228,7 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
     )
     code += f"y = {call}"
     if fn == "cat":
+        assert dim is not None and join is not None  # cat always has a dim
         sizes = " + ".join(str(s[join]) for s in shapes)
         where = f"dim {dim}" + (f" (= dim {dim % rank})" if dim < 0 else "")
         lines = [
@@ -229,6 +236,7 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
             f"({sizes} = {result[dim]}); every other dim must already match."
         ]
     elif fn == "stack":
+        assert dim is not None
         pos = dim % (rank + 1)
         where = f"position {dim}" + (f" (= {pos} in the {rank + 1}-D result)" if dim < 0 else "")
         lines = [

@@ -266,7 +266,7 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
                 fmt_shape(shape),
                 "kept-input-shape",
                 "kept x's shape",
-                f"{method} returns the shape you ask for, {join_args(target)}, not x's own shape.",
+                f"{method} returns the shape you ask for, ({join_args(target)}), not x's shape.",
             ),
             (
                 fmt_shape(result[::-1]),

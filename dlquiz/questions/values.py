@@ -299,7 +299,7 @@ def cross_entropy(rng: np.random.Generator, level: int) -> Question:
             "ignored label smoothing",
             plain,
             f"label_smoothing={eps} moves {eps} of the target's weight onto all {n_cls} classes "
-            "evenly, which raises the loss.",
+            "evenly: the loss also averages −log p over every class.",
         ),
         Mistake(
             "forgot-softmax",

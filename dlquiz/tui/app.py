@@ -84,8 +84,19 @@ class DLQuizApp(App[int]):
         self.push_screen(HomeScreen())
         for notice in self.study.notices:
             self.notify(notice, title="Your data", severity="warning", timeout=20)
-        if self._generator is None and any(s.kind is Kind.SKILL for s in self.study.deck.values()):
+        self.call_after_refresh(self._warm_relations)
+        # The torch process starts only if some question family is in rotation.
+        excluded = set(self.study.settings.excluded_skills)
+        if self._generator is None and any(
+            s.kind is Kind.SKILL and s.key not in excluded for s in self.study.deck.values()
+        ):
             self.call_after_refresh(self._warm_worker)
+
+    @work(thread=True, exit_on_error=False, group="warm")
+    def _warm_relations(self) -> None:
+        """Index synonyms and broader terms off the UI thread (name cards need them; a
+        large user deck takes most of a second)."""
+        self.study.content.relations()
 
     # ----- questions ----------------------------------------------------------------
 

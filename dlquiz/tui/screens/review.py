@@ -14,6 +14,7 @@ done      nothing is due; say when to come back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -91,6 +92,14 @@ class ReviewScreen(Screen[None]):
         super().__init__()
         self.current: Shown | None = None
         self.practice = practice
+        self._skill_help = _SkillHelp(None)
+        self._retry = False  # a failed question is worth another try (the worker failed)
+
+    def _help(self, cur: Shown) -> _SkillHelp:
+        """Hints shown and the first named mistake, for the skill card on screen."""
+        if self._skill_help.card is not cur:
+            self._skill_help = _SkillHelp(cur)
+        return self._skill_help
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -248,7 +257,8 @@ class ReviewScreen(Screen[None]):
             typed.display = True
             typed.disabled = False
             typed.focus()
-            self._hint("Type your answer and press Enter. Ctrl+R shows the answer.")
+            hint = " h (in the empty box): a hint." if cur.question and cur.question.hints else ""
+            self._hint(f"Type your answer and press Enter.{hint} Ctrl+R shows the answer.")
         else:
             self.set_focus(None)
             self._hint("Think of the answer, then press Space.")
@@ -330,8 +340,8 @@ class ReviewScreen(Screen[None]):
     def _generate(self, card_id: str, family: str, level: int, seed: int) -> None:
         try:
             question = self.app.generate_question(family, level, seed)
-        except Exception as exc:  # shown to the user; the card is skipped, nothing recorded
-            self.app.call_from_thread(self._generation_failed, card_id, str(exc))
+        except Exception as exc:  # shown to the user; nothing recorded
+            self.app.call_from_thread(self._generation_failed, card_id, exc)
             return
         self.app.call_from_thread(self._question_ready, card_id, question)
 
@@ -342,44 +352,78 @@ class ReviewScreen(Screen[None]):
         shown_mod.with_question(cur, question, self.app.clock())
         self._show_question()
 
-    def _generation_failed(self, card_id: str, error: str) -> None:
+    def _generation_failed(self, card_id: str, error: Exception) -> None:
         cur = self.current
         if cur is None or cur.spec.id != card_id:
             return
-        last = error.strip().splitlines()[-1] if error.strip() else "unknown error"
-        self.query_one("#card-front", Static).update(
-            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n"
-            "It is skipped for this session; nothing was recorded. Please report it."
+        text = str(error).strip()
+        last = text.splitlines()[-1] if text else "unknown error"
+        # The worker process failing (hung, stopped, died) is worth another try: it has
+        # been restarted. A generator that raised would raise again: skip the card.
+        self._retry = bool(getattr(error, "retryable", False))
+        then = (
+            "Nothing was recorded. Enter tries again with a fresh question process."
+            if self._retry
+            else "It is skipped for this session; nothing was recorded. Please report it."
         )
-        self._hint("Enter: next card.")
+        self.query_one("#card-front", Static).update(
+            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n{then}"
+        )
+        self._hint("Enter: try again." if self._retry else "Enter: next card.")
         self.mode = "failed"
 
     @on(Input.Submitted, "#typed")
     def _typed(self, event: Input.Submitted) -> None:
-        from dlquiz.answers import check
+        from dlquiz.answers import grade
 
         cur = self.current
         if self.mode != "question" or cur is None or cur.question is None:
             return
-        verdict = check(cur.question.expected, event.value)
-        if verdict.status == "unparsed":
+        verdict = grade(cur.question, event.value)
+        if verdict.unreadable:
             self._hint(verdict.message)  # a hint and another try, never a wrong mark
             return
-        if verdict.status == "wrong" and cur.attempts == 0:
+        help_ = self._help(cur)
+        help_.typed = event.value
+        if verdict.mistake is not None and help_.mistake is None:
+            help_.mistake = verdict.mistake.id
+        if not verdict.correct and cur.attempts == 0:
             cur.attempts += 1
+            slip = f" {verdict.mistake.feedback}" if verdict.mistake else ""
             self._hint(
-                f"Not quite: {verdict.message.split(';')[0]}. One more try (Ctrl+R: answer)."
+                f"Not quite: {verdict.message.split(';')[0]}.{slip} One more try (Ctrl+R: answer)."
             )
             event.input.action_select_all()
             return
         cur.typed = event.value
-        right = verdict.status == "correct"
-        self._graded(right, verdict.message)
+        # A near miss (rounded intermediates) passes as Hard, like a right answer after help.
+        self._graded(verdict.correct, verdict.message, close=verdict.close)
 
-    def _graded(self, right: bool, message: str) -> None:
+    @on(Input.Changed, "#typed")
+    def _hint_key(self, event: Input.Changed) -> None:
+        """h typed into the empty answer box shows the next hint: the rule, then the rule with
+        this question's numbers (the Input takes printable keys, so this is not a binding; no
+        numeric or shape answer starts with h)."""
+        cur = self.current
+        q = cur.question if cur is not None and self.mode == "question" else None
+        if event.value != "h" or q is None or q.expected.kind == "text" or cur is None:
+            return
+        help_ = self._help(cur)
+        if help_.hints < len(q.hints):
+            help_.hints += 1
+            event.input.value = ""
+            lines = [f"[b]Hint {i + 1}[/]  {escape(h)}" for i, h in enumerate(q.hints)]
+            back = self.query_one("#card-back", Static)
+            back.update("\n".join(lines[: help_.hints]))
+            back.display = True
+            more = " · h: second hint" if help_.hints < len(q.hints) else ""
+            self._hint(f"A right answer now counts as Hard{more}.")
+
+    def _graded(self, right: bool, message: str, close: bool = False) -> None:
         cur = self.current
         assert cur is not None
-        cur.suggested = auto_rating(right, needed_help=cur.attempts > 0)
+        helped = cur.attempts > 0 or close or self._help(cur).hints > 0
+        cur.suggested = auto_rating(right, needed_help=helped)
         typed = self.query_one("#typed", Input)
         typed.disabled = True
         self.set_focus(None)
@@ -461,7 +505,12 @@ class ReviewScreen(Screen[None]):
         if self.mode == "done":
             self.action_home()
         elif self.mode == "failed" and self.current is not None:
-            self.app.study.skip(self.current.spec.id)
+            cur = self.current
+            if self._retry and cur.seed is not None:
+                self._show_loading()
+                self._generate(cur.spec.id, cur.spec.key, cur.spec.level, cur.seed)
+                return
+            self.app.study.skip(cur.spec.id)
             self.next_card()
         elif self.mode == "feedback" and self.current is not None:
             self._commit(self.current.suggested or AGAIN)
@@ -486,6 +535,12 @@ class ReviewScreen(Screen[None]):
                 "params": cur.question.params,
             }
             extra["wrong_tries"] = cur.attempts
+            help_ = self._help(cur)
+            typed = cur.typed if cur.typed is not None else help_.typed
+            if typed is not None:  # the log's `answer`: what the user typed
+                extra["answer"] = typed[:500]
+            extra["mistake"] = help_.mistake
+            extra["hints"] = help_.hints
         return extra or None
 
     def _commit(self, rating: int, advance: bool = True) -> None:
@@ -593,3 +648,13 @@ class ReviewScreen(Screen[None]):
             return
         self.commit_pending()
         self.dismiss()
+
+
+@dataclass
+class _SkillHelp:
+    """Per skill card: hints shown, the first named mistake, the last typed answer."""
+
+    card: Shown | None
+    hints: int = 0
+    mistake: str | None = None
+    typed: str | None = None
