@@ -615,9 +615,12 @@ class BrowseScreen(Screen[None]):
         is Search; anything else printable lands in the search box.
         """
         char = event.character
-        if isinstance(self.focused, Input) or not event.is_printable or not char:
+        if isinstance(self.focused, Input):
             return
-        if char == "/" or (char in "xfbr" and self.current is not None):
+        card_key = char in ("x", "f", "b", "r") and self.current is not None
+        if event.key == "backspace":
+            char = ""  # edits the query from the list too
+        elif not event.is_printable or not char or char == "/" or card_key:
             return
         event.stop()
         event.prevent_default()
@@ -625,7 +628,7 @@ class BrowseScreen(Screen[None]):
             self.close_item()
         box = self.query_one("#browse-search", Input)
         box.focus()
-        box.value += char
+        box.value = box.value[:-1] if event.key == "backspace" else box.value + char
         box.cursor_position = len(box.value)
 
     def action_search(self) -> None:
