@@ -47,6 +47,14 @@ class Practice:
     graded: int = 0  # auto-graded answers (quiz score is right / graded)
     time_limit: timedelta | None = None  # a quiz ends when it runs out
     stopped_early: bool = False  # the user ended it before the last question
+    begun: bool = False  # the first question has been shown
+
+    def begin(self, now: datetime) -> None:
+        """The first question is on screen: the clock starts now, not while it was
+        generated (the first one may wait for PyTorch to load)."""
+        if not self.begun and self.asked == 0:
+            self.started_at = now
+        self.begun = True
 
     @property
     def is_quiz(self) -> bool:

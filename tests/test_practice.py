@@ -100,3 +100,12 @@ def test_stopping_early_keeps_the_score_so_far_and_misses_can_be_crammed() -> No
     assert [s.id for s in again.queue] == [missed] and again.requeue_again
     with pytest.raises(ValueError):
         cram_misses(quiz(deck, ["mse"], 1, random.Random(2), T0), deck, T0)
+
+
+def test_the_clock_starts_at_the_first_question_shown() -> None:
+    plan = quiz(_deck(), ["mse"], None, random.Random(2), T0, minutes=1)
+    plan.begin(T0 + timedelta(seconds=8))  # the first question took 8 s (PyTorch loading)
+    assert plan.clock_text(T0 + timedelta(seconds=8)) == "Time left 1:00"
+    plan.answered(GOOD, correct=True)
+    plan.begin(T0 + timedelta(seconds=30))  # later questions do not restart it
+    assert plan.clock_text(T0 + timedelta(seconds=30)) == "Time left 0:38"

@@ -75,6 +75,8 @@ async def test_countdown_ends_the_quiz_when_time_is_up(home: Path, clock: Clock)
     async with app.run_test(size=SIZE) as pilot:
         review = await _start(pilot, app, "", "1")
         assert review.practice is not None and review.practice.time_limit is not None
+        await _question(pilot, review)  # the clock starts with the first question
+        review._tick()
         assert "Time left 1:00" in _progress(review)
         clock.advance(seconds=25)
         review._tick()

@@ -263,6 +263,8 @@ class ReviewScreen(Screen[None]):
             self.set_focus(None)
             self._hint("Think of the answer, then press Space.")
         self.mode = "question"
+        if self.practice is not None:
+            self.practice.begin(self.app.clock())  # a quiz's clock starts at its first question
         self.refresh_bindings()  # the mode may not change from card to card; the keys may
 
     def _reveal_back(self, prefix: str = "") -> None:
