@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import zip_longest
 
+from dlquiz import paths
 from dlquiz.content import Content, Term
 
 
@@ -44,6 +45,7 @@ class CardSpec:
     # This card is not introduced until ``requires`` has been studied on an earlier
     # day: you meet a definition before being asked to name it, level 1 before 2.
     requires: str | None = None
+    deck: str = ""  # the user deck (file stem) it comes from; "" for built-in cards
 
 
 def term_card_id(slug: str, kind: Kind) -> str:
@@ -58,14 +60,24 @@ def build_deck(content: Content, skills: list[CardSpec] | None = None) -> dict[s
     """Every card, in the order new cards are introduced.
 
     The kinds are interleaved (a term, a concept, a skill, ...) so that a day's new
-    cards are not all of one sort.
+    cards are not all of one sort. ``dlquiz.order`` reorders them per the settings.
     """
+    builtin = paths.builtin_content_dir()
+
+    def deck_of(slug: str) -> str:
+        origin = content.origin.get(slug)
+        if origin is None or origin.is_relative_to(builtin):
+            return ""
+        return origin.stem
+
     recall = [
-        CardSpec(term_card_id(t.slug, Kind.RECALL), Kind.RECALL, t.slug, t.tags)
+        CardSpec(
+            term_card_id(t.slug, Kind.RECALL), Kind.RECALL, t.slug, t.tags, deck=deck_of(t.slug)
+        )
         for t in content.terms.values()
     ]
     concepts = [
-        CardSpec(concept_card_id(c.slug), Kind.CONCEPT, c.slug, c.tags)
+        CardSpec(concept_card_id(c.slug), Kind.CONCEPT, c.slug, c.tags, deck=deck_of(c.slug))
         for c in content.concepts.values()
     ]
     names = [
@@ -75,6 +87,7 @@ def build_deck(content: Content, skills: list[CardSpec] | None = None) -> dict[s
             t.slug,
             t.tags,
             requires=term_card_id(t.slug, Kind.RECALL),
+            deck=deck_of(t.slug),
         )
         for t in content.terms.values()
     ]

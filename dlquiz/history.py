@@ -3,7 +3,8 @@
 The log (``reviews.jsonl``) is the source of truth. A review record carries the
 card's state before and after the answer, so replaying the log reproduces the
 state exactly, whatever settings or FSRS fuzz were in force at the time; an
-undo record carries the state it goes back to. Records are the typed ones of
+undo record carries the state it goes back to, and so does an implicit
+credit (``dlquiz.skillgraph``) and its withdrawal. Records are the typed ones of
 ``dlquiz.records``, validated when read.
 """
 
@@ -19,6 +20,7 @@ from dlquiz.records import (
     DEFAULT_MARKS,
     Bury,
     Flag,
+    Implicit,
     Marks,
     Record,
     Reset,
@@ -92,7 +94,7 @@ def _replace(marks: Marks, **changes: Any) -> Marks:
 def apply_record(cards: dict[str, CardState], marks: dict[str, Marks], record: Record) -> None:
     """Apply one (validated) record to the card states and marks."""
     card_id = record.card
-    if isinstance(record, Review):
+    if isinstance(record, Review | Implicit):  # an implicit credit (or its withdrawal)
         cards[card_id] = record.after
         return
     if isinstance(record, Undo):

@@ -83,6 +83,23 @@ class Undo(_Base, tag="undo", frozen=True):
     restore: CardState | None
 
 
+class Implicit(_Base, tag="implicit", frozen=True):
+    """A fractional review a prerequisite gets when a skill that uses it is passed.
+
+    ``source`` is the passing review's id and ``weight`` the fraction credited (see
+    ``dlquiz.skillgraph``). Like a review it carries the state before and after, so replay
+    never recomputes anything. With ``undoes`` set it takes back an earlier credit (its
+    source's pass was undone): ``after`` is then the state before that credit.
+    """
+
+    id: Id
+    source: Id
+    weight: Annotated[float, Meta(ge=0, le=1)]
+    before: CardState
+    after: CardState
+    undoes: Id | None = None
+
+
 class Suspend(_Base, tag="suspend", frozen=True):
     on: bool
     id: Id | None = None
@@ -107,9 +124,9 @@ class Reset(_Base, tag="reset", frozen=True):
 
 
 Mark: TypeAlias = Suspend | Bury | Flag | Reset
-Record: TypeAlias = Review | Undo | Suspend | Bury | Flag | Reset
+Record: TypeAlias = Review | Undo | Implicit | Suspend | Bury | Flag | Reset
 MARK_TYPES: Final = frozenset({"suspend", "bury", "flag", "reset"})
-KNOWN_TYPES: Final = MARK_TYPES | {"review", "undo"}
+KNOWN_TYPES: Final = MARK_TYPES | {"review", "undo", "implicit"}
 
 _decoder = msgspec.json.Decoder(Record)
 _encoder = msgspec.json.Encoder()

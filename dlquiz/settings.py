@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from annotated_types import Interval, Len
 
@@ -53,6 +53,16 @@ class Settings:
 
     excluded_skills: tuple[str, ...] = ()
     """Question families (ids, see `dlquiz ask --list`) left out of rotation."""
+
+    unlock_after_days: Annotated[int, Interval(ge=1, le=10)] = 2
+    """Days on which a skill must be passed before the skills that build on it are introduced."""
+
+    new_card_order: Literal["interleaved", "deck", "random"] = "interleaved"
+    """Order of new cards: taken in turn from each deck and topic, deck by deck, or random."""
+
+    bury_siblings: bool = True
+    """Answering a card hides its siblings until tomorrow (recall and name of one term;
+    the levels of one question family)."""
 
     fsrs_parameters: tuple[float, ...] | None = None
     """Personal FSRS parameters from `dlquiz optimize`; None uses the defaults."""

@@ -19,9 +19,9 @@ from typing import Any
 from dlquiz.cards import CardSpec
 from dlquiz.content import Content, Problem
 from dlquiz.history import apply_record
-from dlquiz.records import DEFAULT_MARKS, Marks, Record, Suspend, Undo
+from dlquiz.records import DEFAULT_MARKS, Implicit, Marks, Record, Review, Suspend, Undo
 from dlquiz.scheduler import CardState, Outcome, Scheduler
-from dlquiz.session import Counts, Session
+from dlquiz.session import Counts, Session, Summary
 from dlquiz.settings import Settings
 from dlquiz.store import Store, StoreError
 
@@ -43,6 +43,8 @@ class Recorded:
     leech_made: bool = False  # this answer suspended the card as a leech
     leech_unmade: bool = False  # this undo took the leech mark back
     warning: str | None = None  # the state file could not be written (said once)
+    # Prerequisites credited by this pass, or credits taken back by this undo (skill graph).
+    implicit: tuple[Implicit, ...] = ()
 
 
 class Study:
@@ -71,6 +73,9 @@ class Study:
         self.content_problems = content_problems or []
         self._notices = notices or []
         self._said_warning: str | None = None
+        self._credits: dict[str, list[Implicit]] = {}  # pass id -> its implicit credits
+        self._history: dict[str, list[Review]] | None = None  # card_history's index
+        self._undone: set[str] = set()
         self.session = self._new_session(now)
 
     # ----- opening ------------------------------------------------------------------
@@ -145,11 +150,24 @@ class Study:
             self.tz,
             self._store.records_since(since),
             self.marks,
+            self._skill_history(),
         )
+
+    def _skill_history(self) -> list[Record]:
+        """Every record of a skill card in the log (which skills were passed on which days)."""
+        from dlquiz.skillgraph import skill_records
+
+        if not any(spec.id.startswith("skill/") for spec in self.deck.values()):
+            return []
+        try:
+            return list(skill_records(self._store.log_path.read_bytes()))
+        except OSError:
+            return []  # no log yet, or unreadable (the store says so): nothing passed
 
     def new_session(self, now: datetime) -> Session:
         """Start the queue afresh (keeps nothing of the previous session's undo)."""
         self.session = self._new_session(now)
+        self._credits.clear()  # undo reaches only this session's answers
         return self.session
 
     # ----- reading ------------------------------------------------------------------
@@ -216,6 +234,52 @@ class Study:
     def can_undo(self) -> bool:
         return self.session.can_undo
 
+    @property
+    def undo_label(self) -> str | None:
+        """What undo would take back now ("answer", "bury", "flag"…), None if nothing."""
+        return self.session.undo_label
+
+    def learn_ahead(self, now: datetime) -> CardSpec | None:
+        """The next learning card before it is due (only when the user asks)."""
+        return self.session.learn_ahead(now)
+
+    def summary(self, now: datetime) -> Summary:
+        return self.session.summary(now)
+
+    def missed_today(self) -> list[str]:
+        return self.session.missed_today()
+
+    def more_new(self, n: int) -> None:
+        """Study ``n`` more new cards today than the daily limit."""
+        self.session.more_new(n)
+
+    def focus(self, card_ids: list[str]) -> int:
+        """Custom study that counts: only ``card_ids`` until ``end_focus``."""
+        return self.session.focus(card_ids)
+
+    def end_focus(self) -> None:
+        self.session.end_focus()
+
+    def card_history(self, card_id: str) -> list[Review]:
+        """Every review of ``card_id`` that still counts (undone ones left out), oldest first.
+
+        The log is read once, on the first call; later writes keep the index current.
+        """
+        if self._history is None:
+            history: dict[str, list[Review]] = {}
+            undone: set[str] = set()
+            for record in self._store.iter_log():
+                self._index(history, undone, record)
+            self._history, self._undone = history, undone
+        return [r for r in self._history.get(card_id, []) if r.id not in self._undone]
+
+    @staticmethod
+    def _index(history: dict[str, list[Review]], undone: set[str], record: Record) -> None:
+        if isinstance(record, Review):
+            history.setdefault(record.card, []).append(record)
+        elif isinstance(record, Undo):
+            undone.add(record.undoes)
+
     def retrievability(self, card_id: str, now: datetime) -> float | None:
         state = self._cards.get(card_id)
         return None if state is None else self._scheduler.retrievability(state, now)
@@ -235,7 +299,7 @@ class Study:
         return self._write(record, now)
 
     def undo(self, now: datetime) -> Recorded | None:
-        """Undo this session's last answer; None when there is nothing to undo."""
+        """Undo this session's last action (an answer or a mark); None if there is none."""
         record = self.session.undo(now)
         return None if record is None else self._write(record, now)
 
@@ -268,6 +332,8 @@ class Study:
         def apply() -> None:
             apply_record(self._cards, self._marks, record)
             self.session.apply(record)
+            if self._history is not None:
+                self._index(self._history, self._undone, record)
 
         try:
             self._store.append(record, apply=apply)
@@ -280,17 +346,39 @@ class Study:
     def _write(self, record: Record, now: datetime) -> Recorded:
         self._append(record)
         made = unmade = False
-        follow_up = self.session.follow_up(record, now)
-        if follow_up is not None:
+        for follow_up in self.session.follow_ups(record, now):
             try:
                 self._append(follow_up)
             except SaveError:
-                pass  # the next review (or undo) of this card tries again
-            else:
-                made = isinstance(follow_up, Suspend) and follow_up.on
-                unmade = isinstance(record, Undo) and not made
+                break  # the next review (or undo) of this card tries again
+            if isinstance(follow_up, Suspend) and follow_up.reason == "leech":
+                made = isinstance(record, Review)
+            elif isinstance(follow_up, Suspend) and follow_up.leech is False:
+                unmade = isinstance(record, Undo)
+        implicit = self._implicit(record, now)
         self._store.save_state_async()
-        return Recorded(record, made, unmade, self._writer_warning())
+        return Recorded(record, made, unmade, self._writer_warning(), implicit)
+
+    def _implicit(self, record: Record, now: datetime) -> tuple[Implicit, ...]:
+        """A pass credits the skill's prerequisites; its undo takes the credits back."""
+        from dlquiz.skillgraph import implicit_credits, withdrawals
+
+        if isinstance(record, Review):
+            made = implicit_credits(record, self._cards, self._scheduler, now)
+        elif isinstance(record, Undo):
+            made = withdrawals(self._credits.pop(record.undoes, []), self._cards, now)
+        else:
+            return ()
+        written: list[Implicit] = []
+        for credit in made:
+            try:
+                self._append(credit)
+            except SaveError:
+                break  # a credit is a bonus: losing one loses nothing the learner did
+            written.append(credit)
+        if isinstance(record, Review) and written:
+            self._credits[record.id] = written
+        return tuple(written)
 
     def _writer_warning(self) -> str | None:
         error = self._store.writer_error

@@ -16,6 +16,7 @@ from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.help import HelpScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.review import ReviewScreen
+from dlquiz.tui.screens.summary import SummaryScreen
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
 
@@ -196,6 +197,8 @@ async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> Non
         assert isinstance(screen, ReviewScreen) and screen.mode == "done"
         assert "Nothing more is due" in _text(app, "#card-front")
         await pilot.press("enter")
+        assert isinstance(app.screen, SummaryScreen)  # the session's summary first
+        await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
 
 

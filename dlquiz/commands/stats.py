@@ -145,6 +145,16 @@ def _print(stats: Stats) -> None:
         console.print(f"[dim]{untouched} skill families not started yet.[/dim]")
     console.print("[dim]Mastered: stability of 21 days or more.[/dim]")
 
+    if stats.mistakes:
+        console.print()
+        table = Table(title="Your most frequent mistakes", title_justify="left")
+        table.add_column("Family")
+        table.add_column("Mistake")
+        table.add_column("Times", justify="right")
+        for m in stats.mistakes:
+            table.add_row(m.family, m.name, str(m.count))
+        console.print(table)
+
 
 def _mastery_table(title: str, label: str, groups: dict[str, Mastery]) -> Any:
     from rich.table import Table

@@ -13,7 +13,7 @@ from dataclasses import replace
 from dlquiz.questions.base import REGISTRY, Expected, Family, Question, skill_id
 
 # Modules that hold no families (importing them registers nothing; the worker is a process).
-NOT_FAMILIES = frozenset({"base", "common", "floats", "layers", "resnet_src", "worker"})
+NOT_FAMILIES = frozenset({"base", "common", "floats", "graph", "layers", "resnet_src", "worker"})
 
 
 def family_modules() -> list[str]:

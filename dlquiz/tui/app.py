@@ -27,6 +27,8 @@ from dlquiz.tui.themes import theme_name
 if TYPE_CHECKING:
     from dlquiz.practice import Practice
     from dlquiz.questions.worker import QuestionWorker
+    from dlquiz.session import Summary
+    from dlquiz.tui.shown import Shown
 
 
 def _utcnow() -> datetime:
@@ -212,6 +214,23 @@ class DLQuizApp(App[int]):
 
         self.switch_screen(ReviewScreen(plan))
 
+    def open_summary(
+        self,
+        summary: Summary,
+        asked: dict[str, Shown],
+        then: Callable[[tuple[str, ...] | None], None],
+    ) -> None:
+        """The end-of-session summary; ``then`` gets the user's choice (None: home)."""
+        from dlquiz.tui.screens.summary import SummaryScreen
+
+        self.push_screen(SummaryScreen(summary, asked), then)
+
+    def open_card_info(self, *card_ids: str) -> None:
+        """Cards' history and memory state (a section each), over the current screen."""
+        from dlquiz.tui.screens.card_info import CardInfoScreen
+
+        self.push_screen(CardInfoScreen(*card_ids))
+
     def finish_quiz(self, plan: Practice) -> None:
         """Show a finished (or stopped) quiz's score and misses in place of its review."""
         from dlquiz.tui.screens.practice import QuizResults
@@ -258,6 +277,11 @@ class DLQuizApp(App[int]):
         from dlquiz.tui.screens.stats import StatsScreen
 
         self._open(StatsScreen())
+
+    def action_skill_map(self) -> None:
+        from dlquiz.tui.screens.skill_map import SkillMapScreen
+
+        self._open(SkillMapScreen())
 
     def action_settings(self) -> None:
         from dlquiz.tui.screens.settings import SettingsScreen

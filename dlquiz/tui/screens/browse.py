@@ -347,6 +347,7 @@ class BrowseScreen(Screen[None]):
         # The entry pages from any focus (links included), as the list does side by side.
         Binding("pagedown", "page_detail(1)", "Scroll", show=False, priority=True),
         Binding("pageup", "page_detail(-1)", "Scroll", show=False, priority=True),
+        Binding("i", "card_info", "Info"),
     ]
 
     current: reactive[str | None] = reactive(None, bindings=True)
@@ -555,6 +556,8 @@ class BrowseScreen(Screen[None]):
         typing = isinstance(self.focused, Input)
         if action == "to_list":
             return typing
+        if action == "card_info":
+            return self.current is not None and not typing
         if action == "page_detail":
             # Narrow, an open entry fills the screen; wide, only when focus is in it.
             if self.current is None:
@@ -611,13 +614,13 @@ class BrowseScreen(Screen[None]):
     def on_key(self, event: events.Key) -> None:
         """Typing always filters: a letter typed outside the search box goes into it.
 
-        The card keys (x/f/b/r) keep their meaning while an entry is open, and ``/``
+        The card keys (x/f/b/r/i) keep their meaning while an entry is open, and ``/``
         is Search; anything else printable lands in the search box.
         """
         char = event.character
         if isinstance(self.focused, Input):
             return
-        card_key = char in ("x", "f", "b", "r") and self.current is not None
+        card_key = char in ("x", "f", "b", "r", "i") and self.current is not None
         if event.key == "backspace":
             char = ""  # edits the query from the list too
         elif not event.is_printable or not char or char == "/" or card_key:
@@ -656,6 +659,12 @@ class BrowseScreen(Screen[None]):
 
     def _current_entry(self) -> Entry | None:
         return self.by_key.get(self.current) if self.current is not None else None
+
+    def action_card_info(self) -> None:
+        """Every review and the memory state of the entry's cards."""
+        entry = self._current_entry()
+        if entry is not None:
+            self.app.open_card_info(*entry.card_ids)
 
     def action_suspend(self, on: bool) -> None:
         entry = self._current_entry()

@@ -25,6 +25,7 @@ class HomeScreen(Screen[None]):
         Binding("c", "app.cram", "Cram"),
         Binding("t", "app.quiz", "Quiz"),
         Binding("s", "app.stats", "Stats"),
+        Binding("m", "app.skill_map", "Skill map"),
         Binding("comma", "app.settings", "Settings", key_display=","),
     ]
 

@@ -5,11 +5,15 @@ Modes (``mode`` reactive; the footer shows only the keys that apply):
 loading   a skill card's question is being generated (torch, in another process)
 question  the card's front. Self-graded cards: Space reveals. Choice cards:
           1–4 (or arrows + Enter) pick. Skill cards: type the answer, Enter.
-revealed  the back is shown; 1–4 rate, with each rating's next interval.
+revealed  the back is shown; 1–4 rate, with each rating's next interval;
+          Space/Enter rate Good.
 feedback  an auto-graded card was answered; its explanation stays up.
           Enter/Space accepts the grade, 1–4 overrides it.
 failed    the question could not be generated; Enter skips the card.
-done      nothing is due; say when to come back.
+done      nothing is due; say when to come back (a: learn ahead); Enter: summary.
+
+``u`` undoes the session's last action (answer, bury, suspend, flag) in every
+mode; Ctrl+Z does the same while an answer box has the focus.
 """
 
 from __future__ import annotations
@@ -28,12 +32,13 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from dlquiz.cards import Kind
+from dlquiz.cards import CardSpec, Kind
 from dlquiz.practice import Practice
 from dlquiz.questions.base import Question
-from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating, format_interval
+from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating
 from dlquiz.study import SaveError
 from dlquiz.tui import shown as shown_mod
+from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
@@ -53,12 +58,13 @@ def _highlighted(code: str) -> Syntax:
     return Syntax(code, "python", theme="ansi_dark", word_wrap=False)  # never breaks indentation
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(SessionKeys, Screen[None]):
     """One card at a time until the day's work is done."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter,space", "accept", "Next", priority=True, key_display="⏎"),
+        Binding("enter,space", "good", "Good", priority=True, key_display="⏎", show=False),
         Binding("pageup", "scroll_card('page_up')", "Scroll up", show=False),
         Binding("pagedown", "scroll_card('page_down')", "Scroll down", show=False),
         # One visible entry per group ("1–4 Pick"), the other keys hidden from the footer.
@@ -78,10 +84,15 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+r", "give_up", "Show answer", priority=True),
         Binding("p", "proof", "Prove it"),
         Binding("u", "undo", "Undo"),
+        Binding("ctrl+z", "undo_typing", "Undo", show=False),
         Binding("minus", "bury", "Bury", key_display="-"),
         Binding("x", "suspend", "Suspend"),
         Binding("f", "flag", "Flag"),
+        Binding("f", "unflag", "Unflag"),
+        Binding("i", "card_info", "Info"),
+        Binding("a", "learn_ahead", "Learn ahead"),
         Binding("escape", "home", "Home"),
+        Binding("m", "app.skill_map", "Skill map", show=False),
     ]
 
     mode: reactive[str] = reactive("question", bindings=True)
@@ -92,6 +103,7 @@ class ReviewScreen(Screen[None]):
         super().__init__()
         self.current: Shown | None = None
         self.practice = practice
+        self._asked: dict[str, Shown] = {}  # card id -> as last shown (the summary's misses)
         self._skill_help = _SkillHelp(None)
         self._retry = False  # a failed question is worth another try (the worker failed)
 
@@ -151,32 +163,46 @@ class ReviewScreen(Screen[None]):
             return mode == "question" and choice_card
         if action == "rate":
             return mode in ("revealed", "feedback")
+        if action == "good":
+            return mode == "revealed" and not isinstance(self.focused, Button)
         if action == "give_up":
             return mode == "question" and typed_card
         if action == "proof":
             return mode == "feedback" and cur is not None and cur.question is not None
-        if action in ("bury", "suspend", "flag"):
+        if action in ("bury", "suspend", "flag", "unflag", "card_info"):
             # Not while typing an answer: those keys go into the answer box.
-            return (
-                self.practice is None
-                and cur is not None
+            on_card = (
+                cur is not None
+                and (self.practice is None or action == "card_info")
                 and (mode in ("revealed", "feedback") or (mode == "question" and not typed_card))
             )
-        if action == "undo":
+            if action in ("flag", "unflag") and cur is not None:
+                flagged = self.app.study.marks_of(cur.spec.id).flagged
+                return on_card and flagged == (action == "unflag")
+            return on_card
+        if action in ("undo", "undo_typing"):
+            if self.practice is not None:
+                return False
+            if not self.app.study.can_undo and mode != "feedback":  # feedback: the answer shown
+                return False
+            # ``u`` types into an open answer box; Ctrl+Z undoes there instead.
+            return action == "undo_typing" or not (mode == "question" and typed_card)
+        if action == "learn_ahead":
             return (
-                self.practice is None
-                and mode in ("question", "done")
-                and not typed_card
-                and self.app.study.can_undo
+                mode == "done"
+                and self.practice is None
+                and self.app.study.next_learning_due() is not None
             )
         return True
 
     # ----- showing cards ------------------------------------------------------------
 
-    def next_card(self) -> None:
+    def next_card(self, spec: CardSpec | None = None) -> None:
+        """Show the next card (or ``spec``: a card the user asked for, e.g. learning ahead)."""
         app = self.app
         now = app.clock()
-        spec = self.practice.next_card(now) if self.practice else app.study.next_card(now)
+        if spec is None:
+            spec = self.practice.next_card(now) if self.practice else app.study.next_card(now)
         self._update_progress()
         if spec is None:
             self.current = None
@@ -193,6 +219,17 @@ class ReviewScreen(Screen[None]):
             self._generate(spec.id, spec.key, spec.level, self.current.seed)
         else:
             self._show_question()
+        self._asked[spec.id] = self.current
+
+    def _marks_note(self) -> str:
+        if self.current is None or self.practice is not None:
+            return ""
+        return marks_note(self.app.study, self.current.spec.id, self.app.clock())
+
+    def _refresh_marks(self) -> None:
+        if self.current is not None and self.mode != "loading":
+            self.query_one("#card-kind", Static).update(self._label())
+        self.refresh_bindings()
 
     def _label(self) -> str:
         assert self.current is not None
@@ -203,12 +240,16 @@ class ReviewScreen(Screen[None]):
             from dlquiz.questions import families
 
             fam = families()[spec.key]
-            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}"
-        return {
-            Kind.RECALL: "Recall the definition",
-            Kind.NAME: "Which term is this?",
-            Kind.CONCEPT: "Concept",
-        }[spec.kind] + tag
+            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}{self._marks_note()}"
+        return (
+            {
+                Kind.RECALL: "Recall the definition",
+                Kind.NAME: "Which term is this?",
+                Kind.CONCEPT: "Concept",
+            }[spec.kind]
+            + tag
+            + self._marks_note()
+        )
 
     def _reset_widgets(self) -> None:
         for selector in ("#card-back", "#card-proof", "#card-code"):
@@ -289,15 +330,10 @@ class ReviewScreen(Screen[None]):
         if self.practice is not None:
             self._show_practice_done(now)
             return
-        self.query_one("#card-kind", Static).update("All done")
-        nxt = self.app.study.next_learning_due()
-        if nxt is not None:
-            wait = format_interval(nxt - now)
-            msg = f"Nothing more is due right now. Cards you are learning come back in {wait}."
-        else:
-            msg = "Nothing more is due today. Come back tomorrow: that is how it sticks."
+        title, msg, hint = done_texts(self.app.study, now)
+        self.query_one("#card-kind", Static).update(title)
         self.query_one("#card-front", Static).update(msg)
-        self._hint("Enter: back home.")
+        self._hint(hint)
         self.mode = "done"
         self.refresh_bindings()
 
@@ -330,11 +366,8 @@ class ReviewScreen(Screen[None]):
                 f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
             )
             return
-        counts = self.app.study.counts(self.app.clock())
-        self.query_one("#progress", Static).update(
-            f"Due [b $warning]{counts.due}[/]   New [b $accent]{counts.new}[/]   "
-            f"Done today [b $success]{counts.reviewed_today}[/]"
-        )
+        line = progress_line(self.app.study, self.app.clock())
+        self.query_one("#progress", Static).update(line)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
 
@@ -465,7 +498,7 @@ class ReviewScreen(Screen[None]):
         if self.mode != "question" or self.current is None:
             return
         self._reveal_back()
-        self._hint("How well did you recall it? 1 Again · 2 Hard · 3 Good · 4 Easy")
+        self._hint("How well did you recall it? 1 Again · 2 Hard · 3 or Space Good · 4 Easy")
         self.set_focus(None)
         self.mode = "revealed"
 
@@ -503,9 +536,17 @@ class ReviewScreen(Screen[None]):
     def _rated(self, event: RatingBar.Rated) -> None:
         self.action_rate(event.rating)
 
+    def action_good(self) -> None:
+        """Space or Enter once the answer is shown: Good, as in Anki."""
+        if self.mode == "revealed" and self.current is not None:
+            self._commit(GOOD)
+
     def action_accept(self) -> None:
         if self.mode == "done":
-            self.action_home()
+            if self.practice is None:
+                self._show_summary()
+            else:
+                self.action_home()
         elif self.mode == "failed" and self.current is not None:
             cur = self.current
             if self._retry and cur.seed is not None:
@@ -625,30 +666,13 @@ class ReviewScreen(Screen[None]):
         else:
             card.scroll_page_down()
 
-    def action_flag(self) -> None:
-        cur = self.current
-        if cur is None:
-            return
-        marks = self.app.study.marks.get(cur.spec.id)
-        on = not (marks is not None and marks.flagged)
-        self._mark_current("flag", "Flagged." if on else "Flag removed.", on=on)
-
-    def action_undo(self) -> None:
-        app = self.app
-        try:
-            result = app.study.undo(app.clock())
-        except SaveError as exc:
-            app.report(exc)
-            return
-        if result is not None and app.report(result):
-            app.notify("Last answer undone.", timeout=3)
-            self.next_card()
-
     def action_home(self) -> None:
         if self.practice is not None and self.practice.is_quiz and not self.practice.finished:
             self.app.confirm_stop_quiz(self.practice)  # asks, then shows the score so far
             return
         self.commit_pending()
+        if self.practice is None:
+            self.app.study.end_focus()  # custom study ends when its screen is left
         self.dismiss()
 
 

@@ -40,11 +40,14 @@ if TYPE_CHECKING:
 LABELS: dict[str, str] = {
     "desired_retention": "Desired retention",
     "new_per_day": "New cards per day",
+    "unlock_after_days": "Days to unlock a skill",
     "max_reviews_per_day": "Maximum reviews per day",
     "learning_steps_minutes": "Learning steps (minutes)",
     "relearning_steps_minutes": "Relearning steps (minutes)",
     "day_starts_at_hour": "Day starts at",
     "theme": "Theme",
+    "new_card_order": "New card order",
+    "bury_siblings": "Bury siblings",
     "excluded_tags": "Tags in rotation",
     "excluded_skills": "Skills in rotation",
     "fsrs_parameters": "Scheduler parameters",
@@ -54,11 +57,12 @@ LABELS: dict[str, str] = {
 TEXT_FIELDS = (
     "desired_retention",
     "new_per_day",
+    "unlock_after_days",
     "max_reviews_per_day",
     "learning_steps_minutes",
     "relearning_steps_minutes",
 )
-SELECT_FIELDS = ("day_starts_at_hour", "theme")
+SELECT_FIELDS = ("day_starts_at_hour", "theme", "new_card_order", "bury_siblings")
 LIST_FIELDS = ("excluded_tags", "excluded_skills")
 
 
@@ -112,6 +116,7 @@ def _format_steps(steps: Iterable[float]) -> str:
 PARSERS: dict[str, tuple[Callable[[str], Any], str, Callable[[Any], str]]] = {
     "desired_retention": (_number, "Enter a number from 0.70 to 0.99, e.g. 0.9.", "{:g}".format),
     "new_per_day": (_whole, "Enter a whole number, e.g. 20.", str),
+    "unlock_after_days": (_whole, "Enter a whole number of days from 1 to 10, e.g. 2.", str),
     "max_reviews_per_day": (_whole, "Enter a whole number, e.g. 500.", str),
     "learning_steps_minutes": (
         _steps,
@@ -338,6 +343,30 @@ class SettingsScreen(Screen[None]):
                     allow_blank=False,
                     compact=True,
                     id="f-theme",
+                ),
+            )
+            yield self._field(
+                "new_card_order",
+                Select(
+                    [
+                        ("Decks and topics in turn", "interleaved"),
+                        ("Deck by deck", "deck"),
+                        ("Random", "random"),
+                    ],
+                    value=current.new_card_order,
+                    allow_blank=False,
+                    compact=True,
+                    id="f-new_card_order",
+                ),
+            )
+            yield self._field(
+                "bury_siblings",
+                Select(
+                    [("On", True), ("Off", False)],
+                    value=current.bury_siblings,
+                    allow_blank=False,
+                    compact=True,
+                    id="f-bury_siblings",
                 ),
             )
             for name, choices in (
