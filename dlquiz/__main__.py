@@ -97,7 +97,70 @@ def _run_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; every failure ends as one line on stderr and an exit status."""
     args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except BrokenPipeError:
+        # The reader went away (``dlquiz ask --json | head -1``): stop quietly, and point
+        # stdout at /dev/null so the interpreter's final flush cannot fail again.
+        _silence_stdout()
+        print("dlquiz: output closed early (broken pipe).", file=sys.stderr)
+        return 141  # what a shell reports for a writer killed by SIGPIPE
+    except KeyboardInterrupt:
+        print("dlquiz: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line for the user, the details in a file
+        report = _crash_report(args, exc)
+        where = f" Details in {report}; please report it." if report else ""
+        print(f"dlquiz: unexpected error: {_one_line(exc)}.{where}", file=sys.stderr)
+        return 70  # EX_SOFTWARE
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _crash_report(args: argparse.Namespace, exc: BaseException) -> Path | None:
+    """Write the traceback to a file (data folder, else the temp folder); None if neither."""
+    import contextlib
+    import tempfile
+    import traceback
+    from datetime import UTC
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    text = (
+        f"dlquiz {__version__} on Python {sys.version.split()[0]}\n"
+        f"command: {' '.join(sys.argv[1:]) or '(none)'}\n\n"
+        + "".join(traceback.format_exception(exc))
+    )
+    folders: list[Path] = []
+    with contextlib.suppress(Exception):  # the report must not fail in its turn
+        folders.append(paths.data_dir(getattr(args, "data_dir", None)))
+    folders.append(Path(tempfile.gettempdir()))
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"crash-{stamp}.txt"
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         from dlquiz.commands.check import run as run_check
 

@@ -78,6 +78,21 @@ def count_reviews(records: Iterable[Record]) -> int:
     return sum(_counted(h) for h in _histories(review_logs(records)).values())
 
 
+def review_counts(records: Iterable[Record]) -> tuple[int, int]:
+    """(reviews in the log, reviews a fit could learn from); undone ones in neither."""
+    logs = review_logs(records)
+    return len(logs), sum(_counted(h) for h in _histories(logs).values())
+
+
+def too_few_message(total: int, usable: int, needed: int = MIN_REVIEWS) -> str:
+    """Why there is nothing to fit yet, with both counts (they differ a lot at first)."""
+    return (
+        f"{total} review{'s' * (total != 1)} in your log, {usable} usable for fitting "
+        "(reviews made a day or more after the card's previous review); "
+        f"{needed} needed."
+    )
+
+
 @dataclass(frozen=True)
 class Fit:
     """The result of fitting: parameters and their log loss against the defaults'."""

@@ -9,20 +9,27 @@ from __future__ import annotations
 import random
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.scheduler import AGAIN
 
+# A quiz limited by time alone draws this many questions: more than anyone answers.
+UNLIMITED_QUESTIONS = 500
+
 
 @dataclass(frozen=True)
 class Miss:
-    """A quiz question answered wrongly (or given up on), for the end-of-quiz list."""
+    """A quiz question answered wrongly (or given up on), for the end-of-quiz list:
+    everything needed to read it again in full."""
 
     card_id: str
     prompt: str
     given: str
     expected: str
+    title: str = ""  # e.g. "Conv2d output shape · level 2"
+    code: str = ""
+    explanation: str = ""
 
 
 @dataclass
@@ -38,12 +45,53 @@ class Practice:
     right: int = 0
     misses: list[Miss] = field(default_factory=list)
     graded: int = 0  # auto-graded answers (quiz score is right / graded)
+    time_limit: timedelta | None = None  # a quiz ends when it runs out
+    stopped_early: bool = False  # the user ended it before the last question
+    begun: bool = False  # the first question has been shown
+
+    def begin(self, now: datetime) -> None:
+        """The first question is on screen: the clock starts now, not while it was
+        generated (the first one may wait for PyTorch to load)."""
+        if not self.begun and self.asked == 0:
+            self.started_at = now
+        self.begun = True
 
     @property
     def is_quiz(self) -> bool:
         return not self.requeue_again
 
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    def time_left(self, now: datetime) -> timedelta | None:
+        """Time before a timed quiz ends (never negative); None without a limit."""
+        if self.time_limit is None:
+            return None
+        return max(timedelta(0), self.started_at + self.time_limit - (self.finished_at or now))
+
+    def timed_out(self, now: datetime) -> bool:
+        left = self.time_left(now)
+        return left is not None and left <= timedelta(0)
+
+    def stop(self, now: datetime, early: bool = True) -> None:
+        """End now: the questions not answered are not counted."""
+        if self.finished_at is None:
+            end = None if self.time_limit is None else self.started_at + self.time_limit
+            self.finished_at = now if end is None else min(now, end)
+            self.stopped_early = early and bool(self.queue)
+        self.queue.clear()
+
+    def clock_text(self, now: datetime) -> str:
+        """For the progress line: time left in a timed quiz (4:05), else time so far."""
+        left = self.time_left(now)
+        if left is not None:
+            return f"Time left {_mmss(left.total_seconds())}"
+        return f"Time {_mmss(self.elapsed(now))}"
+
     def next_card(self, now: datetime) -> CardSpec | None:
+        if self.timed_out(now):
+            self.stop(now, early=False)
         if not self.queue:
             if self.finished_at is None:
                 self.finished_at = now
@@ -57,6 +105,10 @@ class Practice:
         prompt: str = "",
         given: str = "",
         expected: str = "",
+        *,
+        title: str = "",
+        code: str = "",
+        explanation: str = "",
     ) -> None:
         """Record the answer to the card at the head of the queue."""
         spec = self.queue.popleft()
@@ -65,7 +117,8 @@ class Practice:
             self.graded += 1
             self.right += int(correct)
             if not correct:
-                self.misses.append(Miss(spec.id, prompt, given, expected))
+                miss = Miss(spec.id, prompt, given, expected, title, code, explanation)
+                self.misses.append(miss)
         if self.requeue_again and rating == AGAIN:
             self.queue.append(spec)
 
@@ -101,13 +154,45 @@ def cram(deck: dict[str, CardSpec], topic: str, rng: random.Random, now: datetim
 
 
 def quiz(
-    deck: dict[str, CardSpec], families: list[str], n: int, rng: random.Random, now: datetime
+    deck: dict[str, CardSpec],
+    families: list[str],
+    n: int | None,
+    rng: random.Random,
+    now: datetime,
+    minutes: int | None = None,
 ) -> Practice:
-    """``n`` generated questions drawn from ``families`` (any level), each with fresh numbers."""
+    """Generated questions drawn from ``families`` (any level), each with fresh numbers:
+    ``n`` of them, or as many as ``minutes`` allow, or whichever ends first."""
     pool = [s for s in deck.values() if s.kind is Kind.SKILL and s.key in set(families)]
     if not pool:
         raise ValueError("choose at least one question family")
-    if n < 1:
+    if n is None and minutes is None:
+        raise ValueError("a quiz needs a number of questions or of minutes")
+    if n is not None and n < 1:
         raise ValueError("a quiz needs at least one question")
-    picks = [rng.choice(pool) for _ in range(n)]
-    return Practice(f"Quiz: {n} questions", deque(picks), requeue_again=False, started_at=now)
+    if minutes is not None and minutes < 1:
+        raise ValueError("a timed quiz needs at least one minute")
+    picks = [rng.choice(pool) for _ in range(n or UNLIMITED_QUESTIONS)]
+    parts = [f"{n} questions"] if n is not None else []
+    parts += [f"{minutes} min"] if minutes is not None else []
+    return Practice(
+        f"Quiz: {' or '.join(parts)}",
+        deque(picks),
+        requeue_again=False,
+        started_at=now,
+        time_limit=timedelta(minutes=minutes) if minutes is not None else None,
+    )
+
+
+def cram_misses(quiz_plan: Practice, deck: dict[str, CardSpec], now: datetime) -> Practice:
+    """A cram of a quiz's missed cards (each once, with fresh numbers), until each is known."""
+    ids = list(dict.fromkeys(m.card_id for m in quiz_plan.misses))
+    specs = [deck[i] for i in ids if i in deck]
+    if not specs:
+        raise ValueError("no missed questions to cram")
+    return Practice("Cram: quiz misses", deque(specs), requeue_again=True, started_at=now)
+
+
+def _mmss(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"

@@ -45,8 +45,8 @@ class Settings:
     day_starts_at_hour: Annotated[int, Interval(ge=0, le=23)] = 4
     """Local hour at which a study day begins (late nights count as the day before)."""
 
-    theme: Literal["dark", "light"] = "dark"
-    """Colour theme of the app."""
+    theme: Annotated[str, Len(1, 64)] = "textual-dark"
+    """Colour theme of the app (any of Textual's; the command palette's Theme choice is kept)."""
 
     excluded_tags: tuple[str, ...] = ()
     """Content tags left out of rotation (their cards are not shown, nor counted as due)."""

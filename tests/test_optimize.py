@@ -173,7 +173,10 @@ def test_too_few_reviews_changes_nothing(home: Path, capsys: pytest.CaptureFixtu
     )
     assert run(home) == 0
     out = capsys.readouterr().out
-    assert f"You have 9 reviews; dlquiz needs at least {MIN_REVIEWS}" in out
+    assert (
+        "12 reviews in your log, 9 usable for fitting (reviews made a day or more after "
+        f"the card's previous review); {MIN_REVIEWS} needed."
+    ) in out
     assert "Keep studying." in out
     assert not (home / "settings.json").exists()
     assert fit([]) is None

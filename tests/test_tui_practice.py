@@ -12,7 +12,7 @@ from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.home import HomeScreen
-from dlquiz.tui.screens.practice import CramScreen, QuizScreen
+from dlquiz.tui.screens.practice import CramScreen, QuizResults, QuizScreen
 from dlquiz.tui.screens.review import ReviewScreen
 from tests.conftest import LOG_NAME, Clock
 from tests.test_tui import SIZE, _answer_one
@@ -79,9 +79,11 @@ async def test_timed_quiz_scores_and_lists_misses(home: Path, clock: Clock) -> N
             await pilot.press("ctrl+r")
             clock.advance(seconds=30)
             await pilot.press("enter")
-        assert review.mode == "done"
-        text = str(review.query_one("#card-front", Static).render())
-        assert "Score: 1 / 3" in text and "Missed" in text
+        await pilot.pause()
+        results = app.screen
+        assert isinstance(results, QuizResults)
+        text = "\n".join(str(s.render()) for s in results.query(Static))
+        assert "Score: 1 / 3" in text and "Missed (2)" in text
         assert len(review.practice.misses) == 2
     assert _log_lines(home) == 0
 

@@ -155,13 +155,13 @@ async def test_theme_light_applies_on_save(home: Path, clock: Clock) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
         assert app.theme == "textual-dark"
-        screen.query_one("#f-theme", Select).value = "light"
+        screen.query_one("#f-theme", Select).value = "textual-light"
         await pilot.pause()
         assert app.theme == "textual-dark"  # not before saving
         await pilot.click("#save")
         await pilot.pause()
         assert app.theme == "textual-light"
-        assert (_saved(home) or {})["theme"] == "light"
+        assert (_saved(home) or {})["theme"] == "textual-light"
 
 
 async def test_day_start_select(home: Path, clock: Clock) -> None:
@@ -251,7 +251,7 @@ async def test_fit_with_too_few_reviews_says_so(home: Path, clock: Clock) -> Non
         await _click(pilot, screen, "#fit")
         await _wait_fit(pilot, screen)
         status = str(screen.query_one("#fit-status", Static).render())
-        assert "Not enough reviews yet (0; needs at least" in status
+        assert "Not enough reviews yet: 0 reviews in your log, 0 usable for fitting" in status
         assert str(optimize.MIN_REVIEWS) in status
         assert _saved(home) is None
 

@@ -6,6 +6,8 @@ import json
 import random
 import sys
 
+MAX_SEED = 2**63 - 1  # what the review log can keep for a question's seed
+
 
 def list_families() -> int:
     from dlquiz.questions import families
@@ -51,6 +53,12 @@ def run(
         return 2
     if seed is None:
         seed = random.randrange(2**32)
+    if not 0 <= seed <= MAX_SEED:
+        print(
+            f"dlquiz: --seed must be a whole number from 0 to {MAX_SEED}, not {seed}.",
+            file=sys.stderr,
+        )
+        return 2
     question = generate(family, level, seed)
 
     verdict = None

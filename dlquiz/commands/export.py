@@ -70,13 +70,8 @@ def add_parser(sub: Any) -> None:
     imp_csv = imp_what.add_parser(
         "csv",
         help="a CSV in the `dlquiz export csv` format",
-        description=(
-            "Read a CSV in the format `dlquiz export csv` writes (the columns kind, slug, "
-            "term_or_question and definition_or_answer are required, the others optional) and "
-            "save it as a deck in your data folder. The deck is checked together with the "
-            "built-in content first; if anything is wrong, every problem is listed with its row "
-            "number and nothing is written."
-        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=_import_help(),
     )
     imp_csv.add_argument("file", type=Path, metavar="FILE")
     imp_csv.add_argument(
@@ -85,6 +80,60 @@ def add_parser(sub: Any) -> None:
     imp_csv.add_argument(
         "--overwrite", action="store_true", help="replace an existing deck of that name"
     )
+    imp_csv.add_argument(
+        "--on-duplicate",
+        choices=("skip", "update", "error"),
+        default="skip",
+        help="a row whose slug is already taken: skip it (default), update your own deck's "
+        "entry with it (built-in entries are skipped), or refuse the whole file",
+    )
+
+
+def _import_help() -> str:
+    import textwrap
+
+    from dlquiz.content import TAGS
+
+    indent = " " * 12  # the list continues under the first line's text
+    tags = textwrap.fill(
+        "each one of: " + ", ".join(sorted(TAGS)) + ".",
+        width=78,
+        initial_indent=indent,
+        subsequent_indent=indent,
+    ).lstrip()
+    return IMPORT_HELP.replace("TAG_LIST", tags)
+
+
+IMPORT_HELP = """\
+Turn a CSV file into one of your decks (decks/NAME.toml in your data folder).
+
+The format is the one `dlquiz export csv` writes. What a row needs:
+  columns   kind, slug, term_or_question and definition_or_answer must be in
+            the header; the others (aliases, tags, same_as, related, formula,
+            explanation, choices, notes, broader) are optional. No other names.
+  kind      "term" or "concept".
+  slug      lowercase words joined by hyphens (e.g. my-new-term), at most 80
+            characters, used once in the file. A slug already in dlquiz is a
+            duplicate: see --on-duplicate.
+  cells     term_or_question and definition_or_answer not empty; a concept
+            also needs a non-empty explanation.
+  term      its definition must not contain its own name or an alias (as a
+            whole word; names under 3 characters are not checked).
+  concept   no aliases, same_as, formula, notes or broader.
+  tags      TAG_LIST
+  links     same_as, broader: slugs of terms; related: slugs of terms or
+            concepts (built-in, in your decks, or in this file).
+  choices   if given, the answer must be one of them, all different.
+  lists     ';' between items; '\\;' for a ';' inside an item.
+  text      UTF-8; a quoted cell must close its quote.
+
+Every row is checked, together with the built-in content and your other
+decks, before anything is written. If anything is wrong, nothing is written
+and the problems are listed by row number (row 1 is the header), at most 20
+lines and a count of the rest.
+"""
+
+MAX_PROBLEM_LINES = 20
 
 
 def _error(message: str) -> None:
@@ -203,21 +252,53 @@ def _shown(path: Path) -> str:
 
 
 def run_import(args: argparse.Namespace, home: Path) -> int:
-    from dlquiz.exports import ImportRefused, import_csv
+    from dlquiz.exports import ImportRefused, import_deck
 
     path: Path = args.file
     if not path.is_file():
         _error(f"{path}: no such file" if not path.exists() else f"{path} is not a file")
         return 2
+    mode = getattr(args, "on_duplicate", "skip")
     try:
-        target = import_csv(path, paths.decks_dir(home), args.name, overwrite=args.overwrite)
+        result = import_deck(
+            path, paths.decks_dir(home), args.name, overwrite=args.overwrite, on_duplicate=mode
+        )
     except ImportRefused as exc:
-        _error(f"{path} was not imported; nothing was written:")
-        for problem in exc.problems:
+        problems = exc.problems
+        _error(f"{path} was not imported; nothing was written. {_count(problems, 'problem')}:")
+        for problem in problems[:MAX_PROBLEM_LINES]:
             print(f"  {problem}", file=sys.stderr)
+        if len(problems) > MAX_PROBLEM_LINES:
+            print(f"  … and {len(problems) - MAX_PROBLEM_LINES} more", file=sys.stderr)
         return 1
     except OSError as exc:
         _error(f"cannot write the deck: {exc.strerror or exc}")
         return 2
-    print(f"Imported {path} as {target}. dlquiz studies it from the next start.")
+    said = []
+    if result.target is not None:
+        said.append(f"Imported {_count(result.added, 'entry')} from {path} as {result.target}.")
+    if result.updated:
+        decks = ", ".join(str(d) for d in result.updated_decks)
+        said.append(f"Updated {_count(result.updated, 'entry')} of your own in {decks}.")
+    if result.skipped_own:
+        said.append(
+            f"Skipped {_count(result.skipped_own, 'row')} already in your decks "
+            "(--on-duplicate update changes them)."
+        )
+    if result.skipped_builtin:
+        said.append(
+            f"Skipped {_count(result.skipped_builtin, 'row')} already in the built-in content "
+            "(an import never changes it)."
+        )
+    if result.target is None and not result.updated:
+        said.append("Nothing new to import; nothing was written.")
+    elif result.target is not None or result.updated:
+        said.append("dlquiz studies the changes from the next start.")
+    print("\n".join(said))
     return 0
+
+
+def _count(n: int | list[str], noun: str) -> str:
+    n = n if isinstance(n, int) else len(n)
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from dlquiz.optimize import MIN_REVIEWS, count_reviews, fit
+from dlquiz.optimize import MIN_REVIEWS, fit, review_counts, too_few_message
 
 __all__ = ["add_parser", "run"]
 
@@ -50,13 +50,9 @@ def run(home: Path, dry_run: bool = False) -> int:
         return 2
     try:
         records = list(study.log())
-        n = count_reviews(records)
+        total, n = review_counts(records)
         if n < MIN_REVIEWS:
-            print(
-                f"You have {n} reviews; dlquiz needs at least {MIN_REVIEWS} to fit parameters "
-                "that beat the defaults. Keep studying.\n"
-                "(Only reviews made a day or more after the card's previous review count.)"
-            )
+            print(too_few_message(total, n) + " Keep studying.")
             return 0
         print(f"Fitting FSRS parameters to {n} reviews …", flush=True)
         result = fit(records)

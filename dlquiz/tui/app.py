@@ -22,6 +22,7 @@ from dlquiz.questions.base import Question
 from dlquiz.settings import Settings
 from dlquiz.study import Recorded, SaveError, Study
 from dlquiz.tui.commands import DLQuizCommands
+from dlquiz.tui.themes import theme_name
 
 if TYPE_CHECKING:
     from dlquiz.practice import Practice
@@ -34,10 +35,6 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _textual_theme(settings: Settings) -> str:
-    return "textual-light" if settings.theme == "light" else "textual-dark"
-
-
 class DLQuizApp(App[int]):
     """dlquiz: spaced repetition for deep learning."""
 
@@ -47,8 +44,15 @@ class DLQuizApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        # Terminal users expect Ctrl+C to quit; every answer is already in the log.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
     COMMAND_PALETTE_BINDING = "ctrl+p"
+    # Screens without their own breakpoints get -narrow below 70 columns (see dlquiz.tcss).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [  # type: ignore[misc]
+        (0, "-narrow"),
+        (70, "-normal"),
+    ]
     COMMANDS = App.COMMANDS | {DLQuizCommands}
 
     def __init__(
@@ -71,10 +75,13 @@ class DLQuizApp(App[int]):
         self._worker: QuestionWorker | None = None
         self._worker_ready = threading.Event()
         self._worker_lock = threading.Lock()
-        self.theme = _textual_theme(study.settings)
+        self.theme = theme_name(study.settings.theme, self.available_themes)
 
     def on_mount(self) -> None:
         from dlquiz.tui.screens.home import HomeScreen
+
+        # One theme system: whatever sets the theme (the palette's Theme, Settings) is kept.
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
 
         self.push_screen(HomeScreen())
         for notice in self.study.notices:
@@ -150,8 +157,18 @@ class DLQuizApp(App[int]):
         except SaveError as exc:
             self.notify(str(exc), severity="error")
             return False
-        self.theme = _textual_theme(settings)
+        self.theme = theme_name(settings.theme, self.available_themes)
         return True
+
+    def _remember_theme(self, theme: object) -> None:
+        name = self.theme
+        settings = self.study.settings
+        if theme_name(settings.theme, self.available_themes) == name or self.study.read_only:
+            return
+        try:
+            self.study.change_settings(settings.replace(theme=name))
+        except SaveError as exc:
+            self.notify(str(exc), severity="error")
 
     # ----- navigation (used by the home screen's keys and the command palette) ------
 
@@ -214,6 +231,28 @@ class DLQuizApp(App[int]):
 
         self.push_screen(CardInfoScreen(*card_ids))
 
+    def finish_quiz(self, plan: Practice) -> None:
+        """Show a finished (or stopped) quiz's score and misses in place of its review."""
+        from dlquiz.tui.screens.practice import QuizResults
+
+        if not isinstance(self.screen, QuizResults):
+            self.switch_screen(QuizResults(plan))
+
+    def confirm_stop_quiz(self, plan: Practice) -> None:
+        """Esc in a quiz: ask; if so, keep an answer on screen, stop, show the score so far."""
+        from dlquiz.tui.screens.practice import ConfirmStopQuiz
+
+        def answered(stop: bool | None) -> None:
+            if stop and not plan.finished:
+
+                def finish() -> None:
+                    plan.stop(self.clock())
+                    self.finish_quiz(plan)
+
+                self._leaving(finish)
+
+        self.push_screen(ConfirmStopQuiz(), answered)
+
     def action_study(self) -> None:
         from dlquiz.tui.screens.review import ReviewScreen
 
@@ -250,9 +289,8 @@ class DLQuizApp(App[int]):
         self._open(SettingsScreen())
 
     def action_toggle_theme(self) -> None:
-        settings = self.study.settings
-        theme = "light" if settings.theme == "dark" else "dark"
-        if self.apply_settings(settings.replace(theme=theme)):
+        theme = "textual-dark" if self.current_theme.dark is False else "textual-light"
+        if self.apply_settings(self.study.settings.replace(theme=theme)):
             self.notify(f"Theme: {theme}.", timeout=3)
 
     def action_help(self) -> None:

@@ -1,19 +1,25 @@
 """Browse: search the glossary and the concept cards, read one, manage its cards.
 
 Type to filter (name or alias, case-insensitive; a misspelling falls back to
-fuzzy matching), ↓ into the list, Enter to open an entry. At 100 columns or more
-the entry opens beside the list and follows the highlight; narrower, it
-replaces the list until Esc. With an entry open, x/f/b/r suspend, flag, bury or
-reset all of its cards (a term has a recall and a name card).
+fuzzy matching), ↓ into the list, Enter to open an entry. Filters go with the
+words, as in Anki: ``is:new``, ``is:due``, ``is:flagged``, ``is:suspended``,
+``is:buried``, ``is:leech``, ``tag:cnn``, ``deck:NAME`` (``deck:built-in`` for the
+shipped content). At 100 columns or more the entry opens beside the list and
+follows the highlight; narrower, it replaces the list until Esc. Following a
+Related link remembers where you came from: Esc goes back. With an entry open,
+x/f/b/r suspend, flag, bury or reset all of its cards (a term has a recall and a
+name card).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -22,9 +28,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from dlquiz import paths
 from dlquiz.cards import CardSpec, Kind, concept_card_id, term_card_id
 from dlquiz.content import Content
 from dlquiz.records import Marks
+from dlquiz.scheduler import CardState
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
@@ -34,6 +42,8 @@ if TYPE_CHECKING:
 FUZZY_CUTOFF = 75  # rapidfuzz WRatio score (0-100) below which a name is not offered
 FUZZY_LIMIT = 12
 TITLE_WIDTH = 70  # concept questions are cut to one line in the list
+BUILT_IN = "built-in"
+IS_FILTERS = ("new", "due", "flagged", "suspended", "buried", "leech")
 
 
 @dataclass(frozen=True)
@@ -46,12 +56,25 @@ class Entry:
     title: str  # the term's name, or the concept's question
     names: tuple[str, ...]  # what the filter matches against
     card_ids: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    deck: str = BUILT_IN  # the user deck's file name (stem), or BUILT_IN
 
     @property
     def short_title(self) -> str:
         if len(self.title) <= TITLE_WIDTH:
             return self.title
         return self.title[: TITLE_WIDTH - 1].rstrip() + "…"
+
+
+def _deck_of(content: Content, slug: str) -> str:
+    origin = content.origin.get(slug)
+    if origin is None:
+        return BUILT_IN
+    try:
+        origin.resolve().relative_to(paths.builtin_content_dir().resolve())
+    except ValueError:
+        return origin.stem
+    return BUILT_IN
 
 
 def build_entries(content: Content, deck: dict[str, CardSpec]) -> list[Entry]:
@@ -68,6 +91,8 @@ def build_entries(content: Content, deck: dict[str, CardSpec]) -> list[Entry]:
                 for cid in (term_card_id(t.slug, Kind.RECALL), term_card_id(t.slug, Kind.NAME))
                 if cid in deck
             ),
+            t.tags,
+            _deck_of(content, t.slug),
         )
         for t in content.terms.values()
     ]
@@ -79,12 +104,93 @@ def build_entries(content: Content, deck: dict[str, CardSpec]) -> list[Entry]:
             c.question,
             (c.question, c.slug.replace("-", " ")),
             tuple(cid for cid in (concept_card_id(c.slug),) if cid in deck),
+            c.tags,
+            _deck_of(content, c.slug),
         )
         for c in content.concepts.values()
     ]
     terms.sort(key=lambda e: e.title.casefold())
     concepts.sort(key=lambda e: e.title.casefold())
     return terms + concepts
+
+
+@dataclass(frozen=True)
+class Query:
+    """A search: the words to match, and Anki-style filters (all must hold)."""
+
+    text: str = ""
+    marks: frozenset[str] = frozenset()  # is:new, is:due, …
+    tags: tuple[str, ...] = ()
+    decks: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()  # filters we do not know, to say so
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.marks or self.tags or self.decks)
+
+
+def parse_query(query: str) -> Query:
+    """``"is:due tag:cnn relu"`` -> words "relu", filters is:due and tag:cnn."""
+    words: list[str] = []
+    marks: set[str] = set()
+    tags: list[str] = []
+    decks: list[str] = []
+    unknown: list[str] = []
+    for token in query.split():
+        prefix, sep, value = token.partition(":")
+        prefix, value = prefix.casefold(), value.casefold()
+        if not sep or prefix not in ("is", "tag", "deck"):
+            words.append(token)
+        elif prefix == "is" and value in IS_FILTERS:
+            marks.add(value)
+        elif prefix == "tag" and value:
+            tags.append(value)
+        elif prefix == "deck" and value:
+            decks.append(value)
+        elif value:  # "is:" alone is still being typed: not unknown yet
+            unknown.append(token)
+    return Query(" ".join(words), frozenset(marks), tuple(tags), tuple(decks), tuple(unknown))
+
+
+def _same_deck(name: str, wanted: str) -> bool:
+    def fold(text: str) -> str:
+        return text.casefold().replace("-", "").replace("_", "")
+
+    return fold(name) == fold(wanted)
+
+
+def matches(
+    entry: Entry,
+    query: Query,
+    cards: Mapping[str, CardState],
+    marks: Mapping[str, Marks],
+    now: datetime,
+) -> bool:
+    """Whether ``entry`` passes every filter of ``query`` (the words are matched apart).
+
+    A mark filter holds when any of the entry's cards has it (a term has two cards).
+    """
+    if query.tags and not all(tag in (t.casefold() for t in entry.tags) for tag in query.tags):
+        return False
+    if query.decks and not any(_same_deck(entry.deck, d) for d in query.decks):
+        return False
+    if not query.marks:
+        return True
+    stamp = now.timestamp()
+
+    def has(mark: str, cid: str) -> bool:
+        state = cards.get(cid)
+        m = marks.get(cid) or Marks()
+        buried = m.buried_until is not None and m.buried_until > stamp
+        if mark == "new":
+            return state is None
+        if mark == "due":
+            return state is not None and state.due <= stamp and not m.suspended and not buried
+        if mark == "buried":
+            return buried
+        return bool(getattr(m, mark))  # flagged, suspended, leech
+
+    return all(any(has(mark, cid) for cid in entry.card_ids) for mark in query.marks)
 
 
 def search(entries: list[Entry], query: str) -> tuple[list[tuple[Entry, str | None]], bool]:
@@ -238,6 +344,9 @@ class BrowseScreen(Screen[None]):
         Binding("b", "bury(True)", "Bury"),
         Binding("b", "bury(False)", "Unbury"),
         Binding("r", "reset", "Reset"),
+        # The entry pages from any focus (links included), as the list does side by side.
+        Binding("pagedown", "page_detail(1)", "Scroll", show=False, priority=True),
+        Binding("pageup", "page_detail(-1)", "Scroll", show=False, priority=True),
         Binding("i", "card_info", "Info"),
     ]
 
@@ -249,12 +358,17 @@ class BrowseScreen(Screen[None]):
         self.entries: list[Entry] = []
         self.by_key: dict[str, Entry] = {}
         self.shown: dict[str, str | None] = {}  # key -> alias shown, for the listed entries
+        self.history: list[str] = []  # entries left through a Related link, for Esc
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="browse-body"):
             with Vertical(id="browse-left"):
-                yield Input(placeholder="Search terms and concepts…", id="browse-search")
+                yield Input(
+                    placeholder="Search… (is:new is:due is:flagged tag:cnn deck:NAME)",
+                    id="browse-search",
+                    select_on_focus=False,  # a letter typed in the list adds to the query
+                )
                 yield Static(id="browse-status")
                 yield BrowseList(id="browse-list")
             yield TermView(id="browse-detail")
@@ -305,7 +419,13 @@ class BrowseScreen(Screen[None]):
         return label
 
     def _filter(self, query: str) -> None:
-        found, fuzzy = search(self.entries, query)
+        parsed = parse_query(query)
+        entries = self.entries
+        if parsed.filtered:
+            study = self.app.study
+            now = self.app.clock()
+            entries = [e for e in entries if matches(e, parsed, study.cards, study.marks, now)]
+        found, fuzzy = search(entries, parsed.text)
         options: list[Option] = []
         heading_done = False
         self.shown = {}
@@ -323,7 +443,12 @@ class BrowseScreen(Screen[None]):
         n_terms = sum(1 for e, _ in found if e.kind == "term")
         n_concepts = len(found) - n_terms
         status = f"{_plural(n_terms, 'term')} · {_plural(n_concepts, 'concept')}"
-        if not found:
+        if parsed.unknown:
+            status = (
+                f"Unknown filter {escape(parsed.unknown[0])}: use is:{'|'.join(IS_FILTERS)}, "
+                "tag:NAME or deck:NAME"
+            )
+        elif not found:
             status = f"Nothing matches “{escape(query.strip())}”"
         elif fuzzy:
             status = f"No exact match; closest spellings ({len(found)})"
@@ -342,11 +467,13 @@ class BrowseScreen(Screen[None]):
     def _query_submitted(self) -> None:
         option = self.query_one("#browse-list", BrowseList).highlighted_option
         if option is not None and option.id is not None:
+            self.history.clear()
             self.open_item(option.id)
 
     @on(OptionList.OptionSelected, "#browse-list")
     def _item_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
+            self.history.clear()
             self.open_item(event.option.id)
 
     @on(OptionList.OptionHighlighted, "#browse-list")
@@ -359,6 +486,7 @@ class BrowseScreen(Screen[None]):
             and event.option_list.has_focus
             and event.option.id != self.current
         ):
+            self.history.clear()  # moving through the list is not following links
             self.current = event.option.id
             self._show_current()
 
@@ -384,6 +512,7 @@ class BrowseScreen(Screen[None]):
     def close_item(self) -> None:
         key = self.current
         self.current = None
+        self.history.clear()
         self.remove_class("-open")
         listing = self.query_one("#browse-list", BrowseList)
         if key in self.shown:
@@ -411,6 +540,8 @@ class BrowseScreen(Screen[None]):
 
     @on(TermView.LinkSelected)
     def _link_chosen(self, event: TermView.LinkSelected) -> None:
+        if self.current is not None and self.current != event.key:
+            self.history.append(self.current)
         self.open_item(event.key)
         if self.wide and event.key in self.shown:
             listing = self.query_one("#browse-list", BrowseList)
@@ -427,6 +558,14 @@ class BrowseScreen(Screen[None]):
             return typing
         if action == "card_info":
             return self.current is not None and not typing
+        if action == "page_detail":
+            # Narrow, an open entry fills the screen; wide, only when focus is in it.
+            if self.current is None:
+                return False
+            if not self.wide:
+                return self.detail_open
+            focused = self.focused
+            return focused is not None and self.query_one(TermView) in focused.ancestors_with_self
         if action not in ("suspend", "flag", "bury", "reset"):
             return True
         if self.current is None or typing:
@@ -445,10 +584,55 @@ class BrowseScreen(Screen[None]):
         return marks.buried_until is not None and marks.buried_until > self.app.clock().timestamp()
 
     def action_back(self) -> None:
-        if self.detail_open and not self.wide:
+        if self.history and self.current is not None:
+            self._go_back()
+        elif self.detail_open and not self.wide:
             self.close_item()
         else:
             self.dismiss()
+
+    def _go_back(self) -> None:
+        """Back to the entry whose Related link brought us here, its link highlighted."""
+        came_from = self.current
+        self.open_item(self.history.pop())
+        links = self.query_one(TermView).links
+        for index, option in enumerate(links.options):
+            if option.id == came_from:
+                links.highlighted = index
+                break
+        if self.wide and self.current in self.shown:
+            listing = self.query_one("#browse-list", BrowseList)
+            listing.highlighted = listing.get_option_index(self.current)
+
+    def action_page_detail(self, direction: int) -> None:
+        detail = self.query_one(TermView)
+        if direction > 0:
+            detail.scroll_page_down(animate=False)
+        else:
+            detail.scroll_page_up(animate=False)
+
+    def on_key(self, event: events.Key) -> None:
+        """Typing always filters: a letter typed outside the search box goes into it.
+
+        The card keys (x/f/b/r/i) keep their meaning while an entry is open, and ``/``
+        is Search; anything else printable lands in the search box.
+        """
+        char = event.character
+        if isinstance(self.focused, Input):
+            return
+        card_key = char in ("x", "f", "b", "r", "i") and self.current is not None
+        if event.key == "backspace":
+            char = ""  # edits the query from the list too
+        elif not event.is_printable or not char or char == "/" or card_key:
+            return
+        event.stop()
+        event.prevent_default()
+        if self.detail_open and not self.wide:
+            self.close_item()
+        box = self.query_one("#browse-search", Input)
+        box.focus()
+        box.value = box.value[:-1] if event.key == "backspace" else box.value + char
+        box.cursor_position = len(box.value)
 
     def action_search(self) -> None:
         if self.detail_open and not self.wide:

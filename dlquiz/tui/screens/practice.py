@@ -1,4 +1,4 @@
-"""Choosing what to practise: cram a topic, or set up a timed quiz."""
+"""Choosing what to practise (cram a topic, set up a quiz), and a quiz's results."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
@@ -17,6 +17,7 @@ from dlquiz import practice
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
+    from dlquiz.practice import Miss, Practice
     from dlquiz.tui.app import DLQuizApp
 
 
@@ -70,8 +71,9 @@ class QuizScreen(Screen[None]):
         yield Header()
         with Vertical(classes="practice"):
             yield Static(
-                "[b]Timed quiz[/]: fresh computed questions from the families you tick "
-                "(space toggles). Your score and misses are shown at the end; your schedule "
+                "[b]Quiz[/]: fresh computed questions from the families you tick "
+                "(space toggles), for a number of questions or of minutes (or both: whichever "
+                "ends first). Your score and misses are shown at the end; your schedule "
                 "is unchanged.",
                 classes="practice-intro",
             )
@@ -82,6 +84,8 @@ class QuizScreen(Screen[None]):
             with Horizontal(id="quiz-bar"):
                 yield Static("Questions:", classes="label")
                 yield Input("10", id="count", type="integer", max_length=3)
+                yield Static("Minutes:", classes="label")
+                yield Input("", id="minutes", type="integer", max_length=3, placeholder="—")
                 yield Button("Start (ctrl+s)", id="start", variant="primary")
         yield KeyFooter()
 
@@ -92,24 +96,185 @@ class QuizScreen(Screen[None]):
     def _pressed(self) -> None:
         self.action_start()
 
-    @on(Input.Submitted, "#count")
+    @on(Input.Submitted, "#count, #minutes")
     def _submitted(self) -> None:
         self.action_start()
 
+    def _number(self, selector: str, most: int, what: str) -> int | None:
+        """The whole number in a field; None when empty; -1 (and said) when out of range."""
+        text = self.query_one(selector, Input).value.strip()
+        if not text:
+            return None
+        n = int(text) if text.isdigit() else 0
+        if not 1 <= n <= most:
+            self.notify(
+                f"Choose between 1 and {most} {what}, or leave it empty.", severity="warning"
+            )
+            return -1
+        return n
+
     def action_start(self) -> None:
         chosen = list(self.query_one("#families", SelectionList).selected)
-        text = self.query_one("#count", Input).value.strip()
-        n = int(text) if text.isdigit() else 0
-        if not 1 <= n <= 200:
-            self.notify("Choose between 1 and 200 questions.", severity="warning")
+        n = self._number("#count", 200, "questions")
+        minutes = self._number("#minutes", 120, "minutes")
+        if n == -1 or minutes == -1:
+            return
+        if n is None and minutes is None:
+            self.notify("Give a number of questions, of minutes, or both.", severity="warning")
             return
         app = self.app
         try:
-            plan = practice.quiz(app.study.deck, chosen, n, app.rng, app.clock())
+            plan = practice.quiz(app.study.deck, chosen, n, app.rng, app.clock(), minutes)
         except ValueError as exc:
             self.notify(str(exc).capitalize() + ".", severity="warning")
             return
         app.start_practice(plan)
 
     def action_back(self) -> None:
+        self.dismiss()
+
+
+class ConfirmStopQuiz(ModalScreen[bool]):
+    """Asked on Esc in a quiz: end it now (the score so far is shown) or go on."""
+
+    DEFAULT_CSS = """
+    ConfirmStopQuiz {
+        align: center middle;
+    }
+    #stop-quiz {
+        width: 56;
+        max-width: 100%;
+        height: auto;
+        border: round $warning;
+        background: $surface;
+        padding: 1 2;
+    }
+    #stop-quiz-buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: center;
+    }
+    #stop-quiz-buttons Button {
+        margin: 0 1;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,s", "answer(True)", "Stop"),
+        Binding("escape,n", "answer(False)", "Go on"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="stop-quiz"):
+            yield Static("Stop the quiz here? You will see your score so far and your misses.")
+            with Horizontal(id="stop-quiz-buttons"):
+                yield Button("Stop (y)", id="stop", variant="warning")
+                yield Button("Go on (Esc)", id="go-on", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#go-on", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "stop")
+
+    def action_answer(self, stop: bool) -> None:
+        self.dismiss(stop)
+
+
+class QuizResults(Screen[None]):
+    """A finished (or stopped) quiz: the score, then each miss in full."""
+
+    DEFAULT_CSS = """
+    #quiz-results {
+        padding: 1 2;
+    }
+    #quiz-results .miss-title {
+        margin-top: 1;
+        text-style: bold;
+        color: $accent;
+    }
+    #quiz-results .miss-code {
+        height: auto;
+        overflow-x: auto;
+        overflow-y: hidden;
+        margin: 1 0;
+    }
+    #quiz-results .miss-code Static {
+        width: auto;
+    }
+    #quiz-results .miss-explanation {
+        color: $text-muted;
+        margin-top: 1;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "cram", "Cram the misses"),
+        Binding("enter,escape", "home", "Home", key_display="⏎"),
+    ]
+    app: DLQuizApp
+
+    def __init__(self, plan: Practice) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="quiz-results"):
+            yield Static(self._summary(), id="quiz-score")
+            for number, miss in enumerate(self.plan.misses, 1):
+                yield from self._miss(number, miss)
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        self.query_one("#quiz-results").focus()  # arrows and PgDn scroll at once
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cram":
+            return bool(self.plan.misses)
+        return True
+
+    def _summary(self) -> str:
+        plan = self.plan
+        minutes, seconds = divmod(round(plan.elapsed(plan.finished_at or self.app.clock())), 60)
+        lines = [
+            f"[b]{escape(plan.title)}[/]",
+            f"[b]Score: {plan.right} / {plan.graded}[/] in {minutes}:{seconds:02d}",
+        ]
+        if plan.stopped_early:
+            lines.append("Stopped early: the questions not reached are not counted.")
+        elif plan.time_limit is not None and plan.timed_out(plan.finished_at or self.app.clock()):
+            lines.append("Time is up: the question on screen was not counted.")
+        if plan.misses:
+            lines.append(
+                f"\n[b]Missed ({len(plan.misses)})[/]: c crams them (fresh numbers, "
+                "schedule unchanged)."
+            )
+        elif plan.graded:
+            lines.append("\nNo misses. Well done.")
+        return "\n".join(lines)
+
+    def _miss(self, number: int, miss: Miss) -> ComposeResult:
+        yield Static(f"{number}. {escape(miss.title or 'Question')}", classes="miss-title")
+        yield Static(escape(miss.prompt))
+        if miss.code:
+            from rich.syntax import Syntax
+
+            with ScrollableContainer(classes="miss-code"):
+                yield Static(Syntax(miss.code, "python", theme="ansi_dark", word_wrap=False))
+        yield Static(
+            f"You: {escape(miss.given or '—')}\nAnswer: [b]{escape(miss.expected)}[/]",
+            classes="miss-answers",
+        )
+        if miss.explanation:
+            yield Static(escape(miss.explanation), classes="miss-explanation")
+
+    def action_cram(self) -> None:
+        app = self.app
+        try:
+            plan = practice.cram_misses(self.plan, app.study.deck, app.clock())
+        except ValueError as exc:
+            self.notify(str(exc).capitalize() + ".", severity="warning")
+            return
+        app.start_practice(plan)
+
+    def action_home(self) -> None:
         self.dismiss()

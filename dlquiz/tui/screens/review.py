@@ -55,7 +55,7 @@ def _highlighted(code: str) -> Syntax:
     # rich.syntax pulls in pygments (~10 ms): only when a question shows code.
     from rich.syntax import Syntax
 
-    return Syntax(code, "python", theme="ansi_dark", word_wrap=True)
+    return Syntax(code, "python", theme="ansi_dark", word_wrap=False)  # never breaks indentation
 
 
 class ReviewScreen(SessionKeys, Screen[None]):
@@ -130,7 +130,22 @@ class ReviewScreen(SessionKeys, Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        if self.practice is not None and self.practice.time_limit is not None:
+            self.set_interval(1, self._tick)  # the countdown, and the end when time is up
         self.next_card()
+
+    def _tick(self) -> None:
+        plan = self.practice
+        if plan is None or plan.finished or self.mode == "done":
+            return
+        now = self.app.clock()
+        if plan.timed_out(now):
+            self.commit_pending()  # an answer already graded on screen still counts
+            plan.stop(now, early=False)
+            self.mode = "done"
+            self.app.finish_quiz(plan)
+        else:
+            self._update_progress()
 
     # ----- bindings -----------------------------------------------------------------
 
@@ -293,6 +308,8 @@ class ReviewScreen(SessionKeys, Screen[None]):
             self.set_focus(None)
             self._hint("Think of the answer, then press Space.")
         self.mode = "question"
+        if self.practice is not None:
+            self.practice.begin(self.app.clock())  # a quiz's clock starts at its first question
         self.refresh_bindings()  # the mode may not change from card to card; the keys may
 
     def _reveal_back(self, prefix: str = "") -> None:
@@ -327,26 +344,16 @@ class ReviewScreen(SessionKeys, Screen[None]):
     def _show_practice_done(self, now: datetime) -> None:
         practice = self.practice
         assert practice is not None
+        if practice.is_quiz:
+            self.mode = "done"
+            self.app.finish_quiz(practice)  # score and misses in full on their own screen
+            return
         self.query_one("#card-kind", Static).update(escape(practice.title))
         minutes, seconds = divmod(round(practice.elapsed(now)), 60)
-        if practice.is_quiz:
-            lines = [
-                f"[b]Score: {practice.right} / {practice.graded}[/] in {minutes}:{seconds:02d}",
-            ]
-            if practice.misses:
-                lines.append("\n[b]Missed[/]")
-                for miss in practice.misses:
-                    lines.append(
-                        f"\n• {escape(miss.prompt)}\n  you: {escape(miss.given or '—')}   "
-                        f"answer: [b]{escape(miss.expected)}[/]"
-                    )
-            else:
-                lines.append("\nNo misses. Well done.")
-        else:
-            lines = [
-                f"Crammed {practice.asked} answers in {minutes}:{seconds:02d}. "
-                "Your schedule is unchanged."
-            ]
+        lines = [
+            f"Crammed {practice.asked} answers in {minutes}:{seconds:02d}. "
+            "Your schedule is unchanged."
+        ]
         self.query_one("#card-front", Static).update("\n".join(lines))
         self._hint("Enter: back home. Practice does not change your schedule.")
         self.mode = "done"
@@ -357,11 +364,10 @@ class ReviewScreen(SessionKeys, Screen[None]):
     def _update_progress(self) -> None:
         if self.practice is not None:
             p = self.practice
-            minutes, seconds = divmod(round(p.elapsed(self.app.clock())), 60)
             score = f"   Score [b $success]{p.right}/{p.graded}[/]" if p.is_quiz else ""
+            left = f"   Left [b $warning]{p.remaining}[/]" if p.time_limit is None else ""
             self.query_one("#progress", Static).update(
-                f"{escape(p.title)}   Left [b $warning]{p.remaining}[/]{score}   "
-                f"Time {minutes}:{seconds:02d}"
+                f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
             )
             return
         line = progress_line(self.app.study, self.app.clock())
@@ -472,9 +478,13 @@ class ReviewScreen(SessionKeys, Screen[None]):
         cur = self.current
         if self.mode != "question" or cur is None or not cur.is_typed:
             return
-        cur.typed = self.query_one("#typed", Input).value or None
+        typed = self.query_one("#typed", Input).value.strip()
+        cur.typed = typed or None
         cur.attempts += 1
-        self._graded(False, "Shown without an answer.")
+        # After a wrong try the box still holds that answer: it was an answer, not none.
+        self._graded(
+            False, f"Not right: you answered {typed}." if typed else "Shown without an answer."
+        )
 
     def action_proof(self) -> None:
         cur = self.current
@@ -612,12 +622,20 @@ class ReviewScreen(SessionKeys, Screen[None]):
         question = cur.question
         prompt = question.prompt if question else cur.front
         expected = question.expected.display() if question else cur.choices[cur.correct or 0]
+        title = ""
+        if question is not None:
+            from dlquiz.questions import families
+
+            title = f"{families()[question.family].title} · level {question.level}"
         self.practice.answered(
             rating,
             correct=cur.suggested != AGAIN,
             prompt=prompt,
             given=cur.typed or "",
             expected=expected,
+            title=title,
+            code=question.code if question else "",
+            explanation=question.explanation if question else "",
         )
 
     def _mark_current(self, kind: str, message: str, **fields: object) -> bool:
@@ -653,6 +671,9 @@ class ReviewScreen(SessionKeys, Screen[None]):
             card.scroll_page_down()
 
     def action_home(self) -> None:
+        if self.practice is not None and self.practice.is_quiz and not self.practice.finished:
+            self.app.confirm_stop_quiz(self.practice)  # asks, then shows the score so far
+            return
         self.commit_pending()
         if self.practice is None:
             self.app.study.end_focus()  # custom study ends when its screen is left

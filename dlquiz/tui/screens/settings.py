@@ -29,6 +29,7 @@ from textual.worker import get_current_worker
 from dlquiz import settings as settings_module
 from dlquiz.cards import Kind
 from dlquiz.settings import Settings
+from dlquiz.tui.themes import theme_name
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -337,8 +338,8 @@ class SettingsScreen(Screen[None]):
             yield self._field(
                 "theme",
                 Select(
-                    [("Dark", "dark"), ("Light", "light")],
-                    value=current.theme,
+                    [(name, name) for name in sorted(self.app.available_themes)],
+                    value=self._theme(current),
                     allow_blank=False,
                     compact=True,
                     id="f-theme",
@@ -408,6 +409,10 @@ class SettingsScreen(Screen[None]):
         self.sub_title = "Settings"
         self._initial = self._initial_values(self.settings)
         self._show_parameters()
+        self.query_one(f"#f-{TEXT_FIELDS[0]}", Input).focus()  # a form starts at its first field
+
+    def _theme(self, settings: Settings) -> str:
+        return theme_name(settings.theme, self.app.available_themes)
 
     def _initial_values(self, settings: Settings) -> dict[str, Any]:
         """What the widgets show for ``settings``: the baseline for "was anything edited"."""
@@ -416,6 +421,7 @@ class SettingsScreen(Screen[None]):
             values[name] = PARSERS[name][2](getattr(settings, name))
         for name in SELECT_FIELDS:
             values[name] = getattr(settings, name)
+        values["theme"] = self._theme(settings)  # an old "dark" shows as "textual-dark"
         for name in LIST_FIELDS:
             excluded = set(getattr(settings, name))
             options = self.query_one(f"#f-{name}", SelectionList)
@@ -597,13 +603,14 @@ class SettingsScreen(Screen[None]):
         try:
             records = list(self.app.study.log())
             n = optimize.count_reviews(records)
+            total = len(optimize.review_logs(records))
             result = optimize.fit(records) if n >= optimize.MIN_REVIEWS else None
         except Exception as exc:  # shown to the user, not lost in a worker
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._fit_failed, exc)
             return
         if not worker.is_cancelled:  # the user left Settings: abandon the result
-            self.app.call_from_thread(self._fit_done, result, n, optimize.MIN_REVIEWS)
+            self.app.call_from_thread(self._fit_done, result, optimize.too_few_message(total, n))
 
     def _fit_failed(self, exc: Exception) -> None:
         self._fitting = False
@@ -611,13 +618,10 @@ class SettingsScreen(Screen[None]):
         self._fit_status(f"Fitting failed: {exc}")
         self.notify(f"Fitting failed: {exc}", title="Settings", severity="error")
 
-    def _fit_done(self, result: Fit | None, n: int, needed: int) -> None:
+    def _fit_done(self, result: Fit | None, too_few: str) -> None:
         self._fitting = False
         if result is None:
-            self._fit_status(
-                f"Not enough reviews yet ({n}; needs at least {needed}). Only reviews made a "
-                "day or more after the card's previous one count."
-            )
+            self._fit_status(f"Not enough reviews yet: {too_few}")
         elif not result.improved:
             self._fit_status(
                 f"The default parameters already fit your {result.reviews} reviews best "

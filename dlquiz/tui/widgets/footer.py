@@ -1,26 +1,73 @@
-"""Textual's Footer, recomposed at most once per refresh.
+"""Textual's Footer, recomposed at most once per refresh, and never wider than the screen.
 
 The stock Footer rebuilds all its keys on every bindings change, and showing a
 card changes bindings several times in one go (screen, focus, mode): ten
 rebuilds per card here, about half of the time to the first card on screen.
+
+It also lays out every key even when they do not fit: the last ones then run
+under the command-palette key docked at the right ("Setting▏^p paletteQ" at 60
+columns). This one keeps the keys that fit, in order (the screen's own keys
+come first, the app's Help and Quit last), and recomposes when the width changes.
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+from textual import events
+from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+
+def key_width(key: FooterKey, compact: bool = True) -> int:
+    """Cells a key takes in the footer, its margin included (the stock CSS's numbers)."""
+    label = cell_len(key.key_display)
+    if key.description:
+        label += cell_len(key.description) + (1 if compact else 3)
+    if key.has_class("-command-palette"):
+        return label + 1 + (0 if compact else 1)  # the bar before it; its right padding
+    return label + (1 if compact else 0)  # margin-right in compact mode
+
+
+def fit_keys(widgets: list[Widget], width: int, compact: bool = True) -> list[Widget]:
+    """``widgets`` without the trailing keys that would not fit in ``width`` cells."""
+    palette = [w for w in widgets if isinstance(w, FooterKey) and w.has_class("-command-palette")]
+    room = width - sum(key_width(p, compact) for p in palette)
+    kept: list[Widget] = []
+    for widget in widgets:
+        if widget in palette:
+            continue
+        if isinstance(widget, FooterKey):
+            room -= key_width(widget, compact)
+            if room < 0:
+                break
+        kept.append(widget)
+    return kept + palette
 
 
 class KeyFooter(Footer):
-    """A Footer that coalesces bursts of bindings changes into one recompose.
+    """A Footer that coalesces bursts of bindings changes into one recompose,
+    and shows only the keys that fit.
 
     Compact, so that every key of a busy screen fits in 80 columns.
     """
 
     _recompose_pending = False
+    _composed_width = 0
 
     def __init__(self) -> None:
         super().__init__(compact=True)
+
+    def compose(self) -> ComposeResult:
+        width = self.screen.size.width or self.app.size.width
+        self._composed_width = width
+        yield from fit_keys(list(super().compose()), width, self.compact)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._composed_width and self._bindings_ready:
+            self.call_after_refresh(self.recompose)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         if self._recompose_pending:

@@ -1,0 +1,218 @@
+"""Layout: footers that fit, code that scrolls instead of wrapping, a reading width,
+toasts clear of the rating bar, a form's first field focused, one theme system."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from rich.syntax import Syntax
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, Static
+from textual.widgets._footer import FooterKey
+from textual.widgets._toast import Toast
+
+from dlquiz import practice
+from dlquiz.__main__ import make_app
+from dlquiz.questions import generate
+from dlquiz.store import SETTINGS_NAME
+from dlquiz.tui.app import DLQuizApp
+from dlquiz.tui.screens.review import ReviewScreen
+from dlquiz.tui.screens.settings import SettingsScreen
+from dlquiz.tui.widgets.footer import KeyFooter, fit_keys
+from dlquiz.tui.widgets.rating_bar import RatingBar
+from tests.conftest import Clock
+
+WIDTHS = [60, 80, 100, 120, 160, 200]
+
+
+def _app(home: Path, clock: Clock) -> DLQuizApp:
+    return make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+
+
+def _assert_footer_fits(app: DLQuizApp, width: int, where: str) -> None:
+    footer = app.screen.query_one(KeyFooter)
+    keys = list(footer.query(FooterKey))
+    palette = [k for k in keys if k.has_class("-command-palette")]
+    assert len(palette) == 1, where
+    assert palette[0].region.right <= width, where
+    others = [k for k in keys if k not in palette]
+    assert others, f"{where}: no keys at all"
+    for key in others:
+        assert key.region.width > 0, f"{where}: {key.description} laid out at zero width"
+        assert key.region.right <= palette[0].region.x, (
+            f"{where}: '{key.key_display} {key.description}' runs under the palette key"
+        )
+
+
+async def _settle(pilot: Pilot[int]) -> None:
+    await pilot.pause()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+async def test_every_footer_fits_from_60_to_200_columns(
+    home: Path, clock: Clock, width: int
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await _settle(pilot)
+        _assert_footer_fits(app, width, "home")
+        await pilot.press("enter")
+        await _settle(pilot)
+        _assert_footer_fits(app, width, "review question")
+        await pilot.press("space")
+        await _settle(pilot)
+        _assert_footer_fits(app, width, "review answer")
+        for action, name in (
+            ("browse", "browse"),
+            ("stats", "stats"),
+            ("settings", "settings"),
+            ("quiz", "quiz"),
+            ("cram", "cram"),
+        ):
+            getattr(app, f"action_{name}")()
+            await _settle(pilot)
+            await app.workers.wait_for_complete()
+            await _settle(pilot)
+            _assert_footer_fits(app, width, action)
+
+
+async def test_footer_follows_a_resize(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(200, 24)) as pilot:
+        await pilot.press("enter", "space")
+        await _settle(pilot)
+        wide = len(app.screen.query_one(KeyFooter).query(FooterKey))
+        await pilot.resize_terminal(60, 20)
+        await _settle(pilot)
+        _assert_footer_fits(app, 60, "after a resize to 60")
+        narrow = len(app.screen.query_one(KeyFooter).query(FooterKey))
+        assert narrow < wide
+        await pilot.resize_terminal(200, 24)
+        await _settle(pilot)
+        assert len(app.screen.query_one(KeyFooter).query(FooterKey)) == wide
+
+
+def test_fit_keys_drops_the_last_keys_and_keeps_the_palette() -> None:
+    keys = [FooterKey(k, k, d, d) for k, d in (("a", "Alpha"), ("b", "Beta"), ("q", "Quit"))]
+    palette = FooterKey("ctrl+p", "^p", "palette", "palette", classes="-command-palette")
+    # a Alpha=8, b Beta=7, q Quit=7 (margins included); palette 1+2+1+7=11
+    assert fit_keys([*keys, palette], 33) == [*keys, palette]
+    assert fit_keys([*keys, palette], 32) == [keys[0], keys[1], palette]
+    assert fit_keys([*keys, palette], 19) == [keys[0], palette]
+    assert fit_keys([*keys, palette], 18) == [palette]
+
+
+async def _resnet_question(pilot: Pilot[int], app: DLQuizApp) -> ReviewScreen:
+    plan = practice.cram(app.study.deck, "skill:resnet-block", random.Random(3), app.clock())
+    app.start_practice(plan)
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen)
+    for _ in range(500):
+        if screen.mode == "question":
+            break
+        await pilot.pause(0.01)
+    await _settle(pilot)  # laid out
+    return screen
+
+
+async def test_code_scrolls_sideways_instead_of_wrapping(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _resnet_question(pilot, app)
+        assert screen.current is not None and screen.current.question is not None
+        code = screen.current.question.code
+        longest = max(len(line) for line in code.splitlines())
+        widget = screen.query_one("#card-code", Static)
+        syntax = widget.content
+        assert isinstance(syntax, Syntax) and not syntax.word_wrap
+        assert longest > 76  # this question's code is wider than the card at 80 columns
+        assert widget.size.width >= longest  # every line whole, in one row
+        assert widget.size.height == len(code.rstrip("\n").splitlines())
+        card = screen.query_one("#card")
+        assert card.virtual_size.width > card.size.width  # so the card scrolls sideways
+        card.scroll_right(animate=False)
+        await pilot.pause()
+        assert card.scroll_x > 0
+
+
+async def test_text_width_is_capped_on_a_wide_terminal(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("enter", "space")
+        await _settle(pilot)
+        for selector in ("#card-front", "#card-back"):
+            assert app.screen.query_one(selector).size.width <= 90, selector
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24), (120, 40)])
+async def test_toasts_never_cover_the_rating_bar(
+    home: Path, clock: Clock, size: tuple[int, int]
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await pilot.press("enter", "space")
+        await _settle(pilot)
+        app.notify("A long notice " * 8, title="Your data", severity="warning")
+        app.notify("Flagged.")
+        await _settle(pilot)
+        bar = app.screen.query_one(RatingBar)
+        assert bar.display and bar.region.height > 0
+        toasts = list(app.screen.query(Toast))
+        assert len(toasts) == 2
+        for toast in toasts:
+            assert not toast.region.overlaps(bar.region)
+
+
+async def test_settings_opens_on_its_first_field(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.action_settings()
+        await _settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        assert isinstance(app.focused, Input) and app.focused.id == "f-desired_retention"
+
+
+async def test_every_textual_theme_is_offered_and_the_palette_choice_is_kept(
+    home: Path, clock: Clock
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.action_settings()
+        await _settle(pilot)
+        select = app.screen.query_one("#f-theme", Select)
+        offered = {value for _, value in select._options}
+        assert set(app.available_themes) <= offered
+        assert select.value == "textual-dark"
+        app.theme = "nord"  # what the palette's Theme command does
+        await _settle(pilot)
+        assert json.loads((home / SETTINGS_NAME).read_text())["theme"] == "nord"
+        assert app.study.settings.theme == "nord"
+    again = _app(home, clock)
+    async with again.run_test(size=(80, 24)):
+        assert again.theme == "nord"
+
+
+@pytest.mark.parametrize(
+    ("saved", "shown"),
+    [("light", "textual-light"), ("dark", "textual-dark"), ("no-such-theme", "textual-dark")],
+)
+async def test_saved_theme_names_old_and_unknown(
+    home: Path, clock: Clock, saved: str, shown: str
+) -> None:
+    home.mkdir(parents=True)
+    (home / SETTINGS_NAME).write_text(json.dumps({"theme": saved}))
+    app = _app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == shown
+        app.action_settings()
+        await _settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        assert screen.query_one("#f-theme", Select).value == shown
+        assert not screen.edited  # showing the saved theme is not an edit
