@@ -109,7 +109,9 @@ class Study:
             # (stats) may fill it too, or a large deck is parsed again at every run. It
             # never creates the data folder for it.
             write_cache = not read_only or home.is_dir()
-            content, skipped = load_content(home, extra_content, write_cache=write_cache)
+            content, skipped = load_content(
+                home, extra_content, write_cache=write_cache, device=store.device
+            )
             deck = build_deck(content, skill_cards() if with_skills else None)
             try:
                 scheduler = make_scheduler(store.settings)

@@ -46,7 +46,10 @@ def skill_cards() -> list[CardSpec]:
 
 
 def load_content(
-    home: Path, extra: list[Path] | None = None, write_cache: bool = True
+    home: Path,
+    extra: list[Path] | None = None,
+    write_cache: bool = True,
+    device: str | None = None,
 ) -> tuple[Content, list[Problem]]:
     """Built-in content plus the user's decks (through the content cache).
 
@@ -55,9 +58,13 @@ def load_content(
     """
     from dlquiz.content_cache import cached
 
+    if device is None:  # no device known (e.g. an export): no cache to read or write
+        return _load_content(home, extra)
     roots = [paths.builtin_content_dir(), paths.decks_dir(home), *(extra or [])]
     return cached(
-        home / "cache" / "content.pickle",
+        # One cache file per device: the data folder may be synced, and no two
+        # devices ever write the same file.
+        home / "cache" / f"content-{device}.pickle",
         roots,
         lambda: _load_content(home, extra),
         write=write_cache,

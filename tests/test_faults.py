@@ -427,7 +427,7 @@ def test_13_refused_second_instance_leaves_the_content_cache(home: Path) -> None
     from dlquiz.study import Study
 
     studied(home, 1)
-    cache = home / "cache" / "content.pickle"
+    cache = home / "cache" / "content-this-device.pickle"
     cache.unlink()
     with Store(home), pytest.raises(AlreadyRunning):
         Study.open(home, with_skills=False)
