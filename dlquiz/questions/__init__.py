@@ -10,7 +10,7 @@ import importlib
 import pkgutil
 from dataclasses import replace
 
-from dlquiz.questions.base import REGISTRY, Expected, Family, Question, skill_id
+from dlquiz.questions.base import REGISTRY, Expected, Family, Question, keep_mistakes, skill_id
 
 # Modules that hold no families (importing them registers nothing; the worker is a process).
 NOT_FAMILIES = frozenset({"base", "common", "floats", "graph", "layers", "resnet_src", "worker"})
@@ -50,7 +50,11 @@ def generate(family_id: str, level: int, seed: int) -> Question:
     fam = families()[family_id]
     if level not in fam.levels:
         raise KeyError(f"{family_id} has no level {level} (levels: {sorted(fam.levels)})")
-    return replace(fam.make(np.random.default_rng(seed), level), family=fam.id, seed=seed)
+    question = fam.make(np.random.default_rng(seed), level)
+    # Every family's slips go through one filter: none equal to the answer drawn, no
+    # two alike (a slip that gives the right number here teaches nothing).
+    mistakes = keep_mistakes(question.expected, question.mistakes)
+    return replace(question, family=fam.id, seed=seed, mistakes=mistakes)
 
 
 __all__ = ["Expected", "Family", "Question", "families", "generate", "parse_skill", "skill_id"]

@@ -9,7 +9,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     INT_FORM,
@@ -105,7 +104,7 @@ def linear_params(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(expl),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "nn.Linear(in, out) has an out × in weight matrix plus out biases (unless bias=False).",
             f"{fout} × {fin}" + (f" + {fout}" if bias else " (no bias)"),
@@ -254,7 +253,7 @@ def batchnorm2d(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, last),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "BatchNorm2d(C): learnable γ and β (C each) when affine=True; buffers running_mean and "
             "running_var (C each) plus num_batches_tracked (1) when track_running_stats=True.",
@@ -401,7 +400,7 @@ def sequential_shape(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             STACK_RULE + " Linear(in, out) maps (N, in) to (N, out).",
             f"Start from {fmt_shape(start)} and apply the {cut} layers one by one.",
@@ -532,7 +531,7 @@ def sequential_params(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(expl),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "Conv2d: out·in·k·k + out; Linear: out·in + out; BatchNorm2d: 2·C; ReLU, pooling and "
             "Flatten: 0. Frozen layers do not count.",

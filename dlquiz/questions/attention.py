@@ -11,7 +11,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     INT_FORM,
@@ -223,7 +222,7 @@ def mha_shape(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation=explanation,
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "out: like the query, (L, N, E), (N, L, E) with batch_first, or (L, E) unbatched; "
             "weights: (N, L, S), with num_heads before L when not averaged, and no N unbatched.",
@@ -344,7 +343,7 @@ def mha_params(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "Q, K, V projections (E×E, E×kdim, E×vdim) plus out_proj (E×E), each with an E-long "
             "bias unless bias=False; num_heads adds nothing.",

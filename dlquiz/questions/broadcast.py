@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from dlquiz.questions.base import (
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     ERROR,
@@ -239,7 +238,7 @@ def broadcast(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(lines),
         proof=proof,
-        mistakes=keep_mistakes(expected, option_mistakes(expected, slips)),
+        mistakes=tuple(option_mistakes(expected, slips)),
         hints=(
             "Align the shapes from the right; each pair must be equal or contain a 1 (a missing "
             "dim counts as 1) and the result takes the larger size. In place, the result must be "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dlquiz.questions.base import Expected, Mistake, Question, family, keep_mistakes
+from dlquiz.questions.base import Expected, Mistake, Question, family
 from dlquiz.questions.common import (
     INT_FORM,
     fmt_shape,
@@ -201,7 +201,7 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(CONV_RULE, hint2),
     )
 
@@ -316,7 +316,7 @@ def conv2d_params(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(expl),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "Conv2d parameters: out_channels × (in_channels / groups) × kH × kW weights, "
             "plus out_channels biases unless bias=False.",
@@ -412,7 +412,7 @@ def conv1d_shape(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             CONV_RULE,
             f"{conv_formula('L', length, k, s, p, d)}; channels = out_channels = {cout}.",
@@ -515,7 +515,7 @@ def convtranspose2d_shape(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "ConvTranspose2d output: (N, out_channels, …) with each side "
             "(in − 1)·stride − 2·padding + k + output_padding (dilation 1).",

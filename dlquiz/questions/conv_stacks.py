@@ -13,7 +13,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     INT_FORM,
@@ -129,7 +128,7 @@ def flatten_size(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(expl),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             STACK_RULE + " in_features is the C·H·W that reaches the Flatten.",
             f"Start from ({cin}, {h}, {w}) and apply each layer in turn; the last map before the "
@@ -321,7 +320,7 @@ def receptive_field(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(expl),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "r starts at 1; each conv or pool adds d·(k − 1)·J, where J is the product of the "
             "strides of the layers before it (padding does not matter).",
@@ -444,7 +443,7 @@ def conv_macs(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(expl),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "MACs = number of output values × weights each one uses = "
             "C_out·H_out·W_out × (C_in/groups)·k·k.",

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from dlquiz.questions.base import (
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     PICK,
@@ -320,7 +319,7 @@ def does_it_run(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation=explanation,
         proof=proof,
-        mistakes=keep_mistakes(expected, option_mistakes(expected, option_slips)),
+        mistakes=tuple(option_mistakes(expected, option_slips)),
         hints=(
             {
                 1: "nn.Linear(in, out) needs x's last dim to be in; it becomes out.",

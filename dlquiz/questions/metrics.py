@@ -14,7 +14,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     pick,
@@ -152,7 +151,7 @@ def dropout_scaling(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(lines),
         proof=proof,
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "Training: each element is zeroed with probability p and survivors are multiplied by "
             "1/(1 − p); eval: dropout passes everything through unchanged.",
@@ -241,7 +240,7 @@ def entropy(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "H(p) = −Σ p·log p: ln for nats, log₂ for bits (nats / ln 2).",
             "−(" + " + ".join(f"{q}·{log} {q}" for q in probs) + ")",
@@ -505,7 +504,7 @@ def confusion_metrics(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "accuracy = (TP + TN) / all; precision = TP / (TP + FP); recall = TP / (TP + FN); "
             "specificity = TN / (TN + FP); F1 = 2·P·R / (P + R) = 2·TP / (2·TP + FP + FN).",

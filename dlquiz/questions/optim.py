@@ -13,7 +13,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     kwargs_text,
@@ -351,7 +350,7 @@ def optimizer_step(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(_step_lines(name, kw, w0, grads)),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(rule, f"w0 = {w0}, gradients {grads}, {kwargs_text(kw)}."),
         proof=f"import torch\n{code}\n{proof_print}",
     )

@@ -10,7 +10,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     fmt_shape,
@@ -154,7 +153,7 @@ def pool2d_shape(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "Pooling keeps N and C; each side is ⌊(in + 2·padding − k)/stride⌋ + 1 (⌈ ⌉ with "
             "ceil_mode=True), and stride defaults to kernel_size.",
@@ -302,7 +301,7 @@ def global_avg_pool(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "Adaptive pooling fixes the output grid whatever H×W is; mean over dims drops them "
             "unless keepdim=True; flatten(·, 1) multiplies every axis after the batch.",

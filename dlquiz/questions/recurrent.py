@@ -200,7 +200,7 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation=explanation,
         proof=proof,
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "out: (N, L, D·H) with batch_first=True, else (L, N, D·H); h_n and c_n: "
             "(D·num_layers, N, H) whatever batch_first says (D = 2 if bidirectional).",
@@ -344,7 +344,7 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(lines),
         proof=proof,
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             f"Per layer and direction: blocks·(H·(I + H) + 2H), with {g} blocks for {cell}; "
             "later layers have I = D·H.",

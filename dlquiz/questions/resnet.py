@@ -14,7 +14,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     INT_FORM,
@@ -203,7 +202,7 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
                 BOTTLENECK_SRC + "\n\n" + call,
                 "print(sum(p.numel() for p in block.parameters()))",
             ),
-            mistakes=keep_mistakes(expected, mistakes),
+            mistakes=tuple(mistakes),
             hints=(
                 "Bottleneck: 1×1 (C_in→w), 3×3 (w→w), 1×1 (w→4w), each conv bias-free and "
                 "followed by BN (2 per channel); a 1×1 projection + BN shortcut when the shape "
@@ -299,7 +298,7 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
             expected=expected,
             explanation="\n".join(expl),
             proof=proof_src,
-            mistakes=keep_mistakes(expected, mistakes),
+            mistakes=tuple(mistakes),
             hints=(
                 "The shortcut must give exactly the main path's shape: the identity when nothing "
                 "changes, else a 1×1 conv with the block's stride and output channels.",
@@ -361,7 +360,7 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(code, PRINT_SHAPE),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "A basic block: 3×3 conv (stride s, padding 1) → BN → ReLU → 3×3 conv (padding 1) → "
             "BN, plus the shortcut; only the stride changes H and W.",
@@ -536,7 +535,7 @@ def resnet50_stage(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(expl),
         proof=proof(proof_src, PRINT_SHAPE),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "conv1 and the max pool each halve H and W (÷4); layer1 keeps them, layer2–4 halve "
             "again (÷32 by layer4); a stage outputs 4 × its width (256, 512, 1024, 2048).",

@@ -13,7 +13,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     kwargs_text,
@@ -217,7 +216,7 @@ def clip_grad_norm(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(lines),
         proof=f"import torch\n{code}\n{proof_print}",
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "clip_grad_norm_ measures the norm of all gradients together (L2 unless norm_type "
             "says otherwise), returns it, and if it exceeds max_norm multiplies every gradient by "
@@ -406,7 +405,7 @@ def lr_decay(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(rules[sched_name], f"lr0 = {lr0}, k = {epochs}, {kwargs_text(kw)}."),
         proof=f"import torch\n{code}\n{float_proof('sched.get_last_lr()[0]', d)}",
     )

@@ -191,7 +191,7 @@ def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "squeeze(d) drops dim d only if it has size 1; squeeze() drops every size-1 dim; "
             "unsqueeze(d) and [..., None] insert a size-1 dim (a negative d counts in the result).",

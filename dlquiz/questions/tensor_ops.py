@@ -15,7 +15,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     fmt_shape,
@@ -162,7 +161,7 @@ def matmul_shape(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation=f"{note}\n→ {fmt_shape(result)}",
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "(…, n, k) @ (…, k, m) → (…, n, m): the inner k must match, batch dims broadcast, a "
             "1-D operand is a row (first) or column (second) whose 1 is dropped.",
@@ -322,7 +321,7 @@ def cat_stack(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "cat joins along an existing dim (sizes add); stack adds a new dim of size "
             "len(tensors) (a negative dim counts in the result); hstack joins dim 1 (dim 0 for "

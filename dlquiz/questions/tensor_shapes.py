@@ -15,7 +15,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     ERROR,
@@ -306,7 +305,7 @@ def reshape_valid(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(lines),
         proof=proof,
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "view/reshape keep the element count (one -1 is inferred from it); .view also needs "
             "the memory layout to allow it without a copy (.reshape copies when it must).",
@@ -481,7 +480,7 @@ def permute_shape(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "permute(dims): output dim i is input dim dims[i]; transpose(a, b) and .mT swap two "
             "dims; movedim(src, dst) moves a dim and keeps the others in order. Negative dims "

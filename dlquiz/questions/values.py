@@ -14,7 +14,6 @@ from dlquiz.questions.base import (
     Mistake,
     Question,
     family,
-    keep_mistakes,
 )
 from dlquiz.questions.common import (
     pick,
@@ -218,7 +217,7 @@ def activation(rng: np.random.Generator, level: int) -> Question:
         expected=expected,
         explanation="\n".join(lines),
         proof=f"import torch\nfrom torch import nn\n{code}\n{floats_proof('y')}",
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(rules[fn], f"x = {x}{extra}: start with {first}, then the others."),
     )
 
@@ -345,7 +344,7 @@ def cross_entropy(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "Per sample: loss = −log softmax(z)[t] = log Σ_j e^(z_j) − z_t; the mean over the "
             "batch; with smoothing ε: (1 − ε)·(−log p_t) + (ε/C)·Σ_k (−log p_k).",
@@ -465,7 +464,7 @@ def mse(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        mistakes=keep_mistakes(expected, mistakes),
+        mistakes=tuple(mistakes),
         hints=(
             "MSE = mean of (pred − target)²; reduction='sum' skips the division; L1 = mean of "
             "|pred − target|.",
