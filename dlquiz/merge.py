@@ -122,7 +122,8 @@ def _size(path: Path) -> int:
 def _complete_size(path: Path) -> int:
     """The size, counting the newline a complete last record may lack (its writer adds
     it at its next start); -1 if it cannot be read."""
-    from dlquiz.store import ReviewLog, StoreError
+    from dlquiz.review_log import ReviewLog
+    from dlquiz.store_errors import StoreError
 
     try:
         return ReviewLog(path).complete_size()
@@ -167,7 +168,9 @@ class Scan:
 
 def read_log(path: Path, start: int = 0, stop: int | None = None) -> Scan:
     """Complete lines of a log between two byte offsets (a half-synced tail is left out)."""
-    from dlquiz.store import _scan  # the store's parser: one set of limits for every log
+    from dlquiz.review_log import (
+        scan_lines as _scan,  # the store's parser: one set of limits for every log
+    )
 
     try:
         # Never blocks on a pipe or reads a device put in a log's place: regular files only.
@@ -371,7 +374,7 @@ def history(home: Path) -> list[Record]:
 
 def history_since(home: Path, moment: datetime) -> list[Record]:
     """Records at or after ``moment`` from every log, merged; costs only the recent ones."""
-    from dlquiz.store import ReviewLog
+    from dlquiz.review_log import ReviewLog
 
     batches = [
         (name, ReviewLog(path).records_since(moment))

@@ -13,13 +13,13 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from dlquiz import skillgraph
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.history import LEECH_LAPSES, mark_record, review_record
+from dlquiz.history import review_record
 from dlquiz.order import new_card_order, sibling_key
 from dlquiz.records import (
     DEFAULT_MARKS,
@@ -33,69 +33,17 @@ from dlquiz.records import (
     Undo,
 )
 from dlquiz.scheduler import AGAIN, REVIEW, CardState, Outcome, Scheduler, shifted
+from dlquiz.session_undo import SessionUndo
 from dlquiz.settings import Settings
-from dlquiz.undo import Action, inverse
+
+# Re-exported: callers import the day's helpers from here too.
+from dlquiz.today import Today as Today
+from dlquiz.today import day_start as day_start
+from dlquiz.today import study_day as study_day
+from dlquiz.undo import Action
 
 # A learning card due within this window may be shown early when nothing else is left.
 LEARN_AHEAD = timedelta(minutes=20)
-
-
-def day_start(now: datetime, tz: tzinfo, hour: int) -> datetime:
-    """Start (UTC) of the study day containing ``now``; days begin at ``hour`` local time."""
-    local = now.astimezone(tz)
-    start = local.replace(hour=hour, minute=0, second=0, microsecond=0)
-    if local < start:
-        start -= timedelta(days=1)
-    return start.astimezone(UTC)
-
-
-def study_day(moment: datetime, tz: tzinfo, day_starts_at_hour: int = 4) -> date:
-    """The study day ``moment`` belongs to (the date on which its ``day_start`` falls).
-
-    Shifting the local wall-clock time back by the start hour and taking the date
-    gives the same day as ``day_start``, without building datetimes.
-    """
-    return (moment.astimezone(tz) - timedelta(hours=day_starts_at_hour)).date()
-
-
-@dataclass
-class Today:
-    """What has been done in the current study day (derived from the log)."""
-
-    reviews: list[Review] = field(default_factory=list)  # effective review records
-    new_ids: set[str] = field(default_factory=set)
-
-    @classmethod
-    def from_records(cls, records: Iterable[Record]) -> Today:
-        today = cls()
-        for record in records:
-            today.add(record)
-        return today
-
-    def add(self, record: Record) -> None:
-        if isinstance(record, Review):
-            self.reviews.append(record)
-            if record.before is None:
-                self.new_ids.add(record.card)
-        elif isinstance(record, Undo):
-            for i in range(len(self.reviews) - 1, -1, -1):
-                if self.reviews[i].id == record.undoes:
-                    undone = self.reviews.pop(i)
-                    if undone.before is None:
-                        self.new_ids.discard(undone.card)
-                    break
-
-    @property
-    def reviewed(self) -> int:
-        return len(self.reviews)
-
-    @property
-    def new(self) -> int:
-        return len(self.new_ids)
-
-    @property
-    def old_reviewed(self) -> int:
-        return sum(1 for r in self.reviews if r.before is not None)
 
 
 def _out_of_rotation(deck: dict[str, CardSpec], settings: Settings) -> frozenset[str]:
@@ -140,7 +88,7 @@ class Summary:
         return self.right / self.graded if self.graded else None
 
 
-class Session:
+class Session(SessionUndo):
     """Chooses cards and turns answers into log records."""
 
     def __init__(
@@ -566,45 +514,6 @@ class Session:
             )
         )
 
-    # ----- undo ---------------------------------------------------------------------
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._actions)
-
-    @property
-    def undo_label(self) -> str | None:
-        """What ``u`` would undo ("answer", "bury", "flag"…), None if nothing."""
-        return self._actions[-1].label if self._actions else None
-
-    def undo(self, now: datetime) -> Record | None:
-        """The record that undoes this session's last action, or None if there is none.
-
-        An answer is undone by an Undo record; a mark by the opposite mark (the
-        card's marks before it); a reset by an Undo record restoring its state,
-        followed (``follow_ups``) by the marks the reset cleared.
-        """
-        if not self._actions:
-            return None
-        action = self._actions[-1]
-        records = inverse(action, now)
-        first = records[0]
-        assert first.id is not None
-        self._undoing = (first.id, action)
-        self._undo_rest = (first.id, records[1:]) if len(records) > 1 else None
-        return first
-
-    def mark(self, kind: str, card_id: str, now: datetime, **fields: object) -> Record:
-        """A suspend/bury/flag/reset record for ``card_id`` (not yet applied)."""
-        record = mark_record(kind, card_id, now, **fields)
-        assert record.id is not None
-        # Remembered so the mark can be undone to exactly what was there before.
-        self._before[record.id] = (
-            self.marks.get(card_id, DEFAULT_MARKS),
-            self.cards.get(card_id),
-        )
-        return record
-
     def apply(self, record: Record) -> None:
         """Follow a record that has been written to the log and applied to the state."""
         undone: Action | None = None
@@ -661,38 +570,3 @@ class Session:
         """Burying hides a card until the next study day begins."""
         self._roll_day(now)
         return self.day_end.timestamp()
-
-    def follow_ups(self, record: Record, now: datetime) -> list[Record]:
-        """Records the log needs after ``record``: the rest of an undo, making or
-        unmaking a leech."""
-        out: list[Record] = []
-        if self._undo_rest is not None and self._undo_rest[0] == record.id:
-            out.extend(self._undo_rest[1])
-            self._undo_rest = None
-        extra: Record | None = None
-        if isinstance(record, Review):
-            extra = self.leech_check(record, now)
-        elif isinstance(record, Undo):
-            extra = self.leech_undone(record, now)
-        if extra is not None:
-            out.append(extra)
-        return out
-
-    def leech_undone(self, undo: Undo, now: datetime) -> Record | None:
-        """After undoing the review that made a card a leech: the record that unmakes it."""
-        if undo.undoes not in self._leech_reviews:
-            return None
-        self._leech_reviews.discard(undo.undoes)
-        return mark_record("suspend", undo.card, now, on=False, leech=False)
-
-    def leech_check(self, review: Review, now: datetime) -> Record | None:
-        """A suspend record if this review made the card a leech (told once)."""
-        if (
-            review.after.lapses >= LEECH_LAPSES
-            and not self.marks.get(review.card, DEFAULT_MARKS).leech
-        ):
-            record = mark_record("suspend", review.card, now, on=True, reason="leech")
-            assert record.id is not None
-            self._leech_made[record.id] = review.id
-            return record
-        return None

@@ -37,16 +37,15 @@ import os
 import re
 import stat
 import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from dlquiz import devices, merge, records
 from dlquiz.merge import STATE_VERSION, DeviceState, Merged, Reflected, state_decoder
-from dlquiz.records import UNKNOWN, Marks, Record
+from dlquiz.records import Marks, Record
+from dlquiz.review_log import ReviewLog
+from dlquiz.review_log import stamp as _stamp
 from dlquiz.safe_io import (
     atomic_write,
     fsync_dir,
@@ -57,6 +56,11 @@ from dlquiz.safe_io import (
 from dlquiz.scheduler import CardState
 from dlquiz.settings import Settings
 from dlquiz.settings import from_json as settings_from_json
+from dlquiz.state_writer import StateWriter
+
+# Re-exported: callers catch these as dlquiz.store.StoreError / AlreadyRunning.
+from dlquiz.store_errors import AlreadyRunning as AlreadyRunning
+from dlquiz.store_errors import StoreError as StoreError
 
 LOG_NAME = devices.LEGACY_LOG  # the pre-device log, still read (see dlquiz.devices)
 STATE_NAME = devices.MARKER  # now the layout marker; each device's state is in state/
@@ -66,19 +70,8 @@ LOCK_NAME = "dlquiz.lock"  # the pre-device lock; each device now locks locks/<d
 # Files larger than these are refused unread (a link to an endless device, a mistake).
 MAX_STATE_BYTES = 512 << 20  # ~5M cards
 MAX_SETTINGS_BYTES = 1 << 20
-# How many records older than "today" records_since reads past before it stops: the
-# clock may have been set back, so one older record does not end today.
-OLDER_RUN_TO_STOP = 256
 # Temp files of the atomic writes of dlquiz before 0.2 (tempfile.mkstemp's pattern).
 _LEGACY_TEMP = re.compile(r"\.(state|settings)\.json\.[A-Za-z0-9_]{1,16}\.tmp")
-
-
-class StoreError(Exception):
-    """A problem with the data folder that the user must hear about."""
-
-
-class AlreadyRunning(StoreError):
-    pass
 
 
 def _alive(pid: int) -> bool:
@@ -91,10 +84,6 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 def keep_aside(path: Path, why: str) -> Path:
     """Rename a damaged file out of the way (never delete a user's data)."""
     target = path.with_name(f"{path.name}.{why}-{_stamp()}")
@@ -105,305 +94,6 @@ def keep_aside(path: Path, why: str) -> Path:
     os.replace(path, target)
     fsync_dir(path.parent)
     return target
-
-
-@dataclass
-class LogScan:
-    records: list[Record] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)  # 1-based line number of each record
-    bad_lines: list[int] = field(default_factory=list)  # 1-based line numbers
-    end: int = 0  # byte offset after the last complete line
-
-
-def _scan(data: bytes) -> LogScan:
-    scan = LogScan()
-    pos = 0
-    line_no = 1
-    while pos < len(data):
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            break  # incomplete last line: handled by the caller
-        raw = data[pos:nl]
-        pos = nl + 1
-        if raw.strip():
-            record = records.decode(raw)
-            if record is None:
-                scan.bad_lines.append(line_no)
-            elif record is not UNKNOWN:
-                assert not isinstance(record, records.Unknown)
-                scan.records.append(record)
-                scan.lines.append(line_no)
-        line_no += 1
-    scan.end = pos
-    return scan
-
-
-class ReviewLog:
-    """Append-only JSON-lines log with fsync on every append."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def size(self) -> int:
-        try:
-            return self.path.stat().st_size
-        except FileNotFoundError:
-            return 0
-
-    def complete_size(self) -> int:
-        """The size, counting the newline a complete last record may lack (the writer
-        adds it on open; a read-only reader only counts it)."""
-        size = self.size()
-        if size == 0:
-            return 0
-        try:
-            fd = self._open_read()
-        except FileNotFoundError:
-            return 0
-        with os.fdopen(fd, "rb") as handle:
-            handle.seek(max(0, size - records.MAX_LINE_BYTES - 1))
-            block = handle.read()
-        if block.endswith(b"\n"):
-            return size
-        tail = block[block.rfind(b"\n") + 1 :]
-        record = records.decode(tail)
-        return size + 1 if record is not None else size
-
-    def _open_read(self) -> int:
-        """A read descriptor of the log, refused (StoreError) unless a regular file:
-        a FIFO or a device in its place would block or never end."""
-        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise StoreError(
-                f"{self.path} is not a regular file (a pipe, device or folder); move it away "
-                "and start again."
-            )
-        return fd
-
-    def read_from(self, offset: int = 0) -> LogScan:
-        """Records from byte ``offset`` to the end: complete lines, and a complete last
-        record whose newline is missing (the writer adds it; readers must see it too)."""
-        try:
-            fd = self._open_read()
-        except FileNotFoundError:
-            return LogScan(end=offset)
-        with os.fdopen(fd, "rb") as handle:
-            handle.seek(offset)
-            data = handle.read()
-        scan = _scan(data)
-        tail = data[scan.end :]
-        if tail.strip():
-            record = records.decode(tail)
-            if record is not None and not isinstance(record, records.Unknown):
-                scan.records.append(record)
-                scan.lines.append(data.count(b"\n", 0, scan.end) + 1)
-                scan.end = len(data)
-        scan.end += offset
-        return scan
-
-    def salvage_partial_tail(self) -> Path | None:
-        """Move a half-written last line (a crash mid-append) aside and cut it off.
-
-        Without this, the next append would be glued onto the broken line and
-        damage a good record too.
-        """
-        size = self.size()
-        if size == 0:
-            return None
-        with self.path.open("rb+") as handle:
-            # Find the last newline by reading backwards in chunks.
-            pos = size
-            chunk = 1 << 16
-            last_nl = -1
-            while pos > 0 and last_nl < 0:
-                start = max(0, pos - chunk)
-                handle.seek(start)
-                block = handle.read(pos - start)
-                idx = block.rfind(b"\n")
-                if idx >= 0:
-                    last_nl = start + idx
-                pos = start
-            cut = last_nl + 1
-            if cut == size:
-                return None
-            handle.seek(cut)
-            tail = handle.read()
-            if records.decode(tail) is not None:
-                # complete, only its newline is missing: finish the line
-                handle.seek(size)
-                handle.write(b"\n")
-                handle.flush()
-                os.fsync(handle.fileno())
-                return None
-            aside = self.path.with_name(f"{self.path.name}.partial-{_stamp()}")
-            atomic_write(aside, tail)  # durable before the log is cut
-            handle.truncate(cut)
-            handle.flush()
-            os.fsync(handle.fileno())
-        return aside
-
-    def append(self, record: Record) -> int:
-        """Write one record durably; returns the log size after it.
-
-        Unbuffered, and all or nothing: if the write or the fsync fails, the file
-        is cut back to where it was, so a failed answer can never reach the log
-        later on (a buffered file would write it with the next append).
-        """
-        line = records.encode(record)
-        if self._fd is None:
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
-            try:
-                self._fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o666)
-            except FileExistsError:
-                self._fd = os.open(self.path, flags)
-            else:
-                # A new name survives power loss only once its folder is fsynced.
-                fsync_dir(self.path.parent)
-            if not stat.S_ISREG(os.fstat(self._fd).st_mode):
-                self.close()
-                raise OSError(errno.EINVAL, "not a regular file", str(self.path))
-        start = os.lseek(self._fd, 0, os.SEEK_END)
-        try:
-            view = memoryview(line)
-            while view:
-                view = view[os.write(self._fd, view) :]
-            os.fsync(self._fd)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.ftruncate(self._fd, start)
-            self.close()
-            raise
-        return start + len(line)
-
-    def records_since(self, moment: datetime) -> list[Record]:
-        """Records whose time is at or after ``moment``, reading backwards from the end.
-
-        Costs what today's records cost, not the whole history.
-        """
-        size = self.size()
-        if size == 0:
-            return []
-        cutoff = moment.astimezone(UTC)
-        found: list[Record] = []
-        older_run = 0
-        try:
-            fd = self._open_read()
-        except FileNotFoundError:
-            return []
-        with os.fdopen(fd, "rb") as handle:
-            pos = size
-            carry = b""
-            while pos > 0:
-                start = max(0, pos - (1 << 16))
-                handle.seek(start)
-                block = handle.read(pos - start) + carry
-                pos = start
-                lines = block.split(b"\n")
-                carry = lines.pop(0) if start > 0 else b""
-                for raw in reversed(lines):
-                    if not raw.strip():
-                        continue
-                    record = records.decode(raw)
-                    if record is None or isinstance(record, records.Unknown):
-                        continue  # damaged (the store reports those) or from a newer dlquiz
-                    if record.time < cutoff:
-                        # Older than today, but the clock may have been set back: stop
-                        # only after a long run of older records.
-                        older_run += 1
-                        if older_run >= OLDER_RUN_TO_STOP:
-                            found.reverse()
-                            return found
-                        continue
-                    older_run = 0
-                    found.append(record)
-        found.reverse()
-        return found
-
-    def close(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
-
-
-class _StateWriter:
-    """One background thread that writes the state file when it is out of date.
-
-    The UI thread only marks the state dirty (microseconds); this thread takes
-    the snapshot and serialises it. Writes are spaced at least ``min_interval``
-    apart: serialising 10k cards holds the GIL ~12 ms, and the log already has
-    every answer (a stale state file is caught up from it on the next start).
-    """
-
-    def __init__(self, save: Any, min_interval: float = 2.0) -> None:
-        self._save = save
-        self._min_interval = min_interval
-        self._cond = threading.Condition()
-        self._dirty = False
-        self._busy = False
-        self._urgent = False
-        self._closed = False
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="dlquiz-state-writer", daemon=True)
-        self._thread.start()
-
-    def mark_dirty(self) -> None:
-        with self._cond:
-            self._dirty = True
-            self._cond.notify_all()
-
-    def flush(self, timeout: float = 30.0) -> None:
-        """Write now if anything is pending, and wait until it is on disk."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            self._urgent = True
-            self._cond.notify_all()
-            while self._dirty or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-
-    def close(self) -> None:
-        self.flush()
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-        self._thread.join(timeout=5)
-
-    def _wait_for_work(self, last_write: float) -> bool:
-        """Block until a write is due; False when closed with nothing left to write."""
-        with self._cond:
-            while True:
-                if not self._dirty:
-                    if self._closed:
-                        return False
-                    self._cond.wait()
-                    continue
-                wait = last_write + self._min_interval - time.monotonic()
-                if wait <= 0 or self._urgent or self._closed:
-                    break
-                self._cond.wait(wait)
-            self._dirty = False
-            self._busy = True
-            self._urgent = False
-            return True
-
-    def _run(self) -> None:
-        last_write = -float("inf")
-        while self._wait_for_work(last_write):
-            try:
-                self._save()
-                self.error = None
-            except BaseException as exc:  # reported to the UI; the log still has everything
-                self.error = exc
-            finally:
-                last_write = time.monotonic()
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
 
 
 class Store:
@@ -431,7 +121,7 @@ class Store:
         self.settings = Settings()
         self.notices: list[str] = []  # what the user must be told about this start
         self._lock_handle: int | None = None
-        self._writer: _StateWriter | None = None
+        self._writer: StateWriter | None = None
         self._mutex = threading.Lock()  # append + apply vs the writer's snapshot
         # Merge bookkeeping beside the owner's cards and marks (see dlquiz.merge).
         self._last: dict[str, int] = {}
@@ -478,7 +168,7 @@ class Store:
         self._cards, self._marks = {}, {}
         self._snapshot = snapshot
         if not self.read_only and self._writer is None:
-            self._writer = _StateWriter(self._save_snapshot)
+            self._writer = StateWriter(self._save_snapshot)
         return cards, marks
 
     def _load(self) -> None:

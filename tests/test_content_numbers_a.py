@@ -4,15 +4,14 @@ Files: content/concepts/{convolution,resnet,tensors,normalization,attention,rnn,
 Each check names a card, a fragment of its text that carries a number (or a shape), and a
 function that builds the thing in torch. The test asserts that the fragment is in the card and
 that the number parsed from it equals what torch computes, to the precision the card shows
-("25.6 million" must be within 0.05 million). A second group of tests checks the behaviour the
-cards describe (which axes a norm averages, what a mask does, ...). ResNets are built by hand
-(no torchvision) on the meta device, so counting 60 million parameters costs no memory.
+("25.6 million" must be within 0.05 million). The behaviour the cards describe (which axes a
+norm averages, what a mask does, ...) is checked in tests/test_content_behaviour_a.py. The torch
+builders are in tests/content_builders_a.py.
 """
 
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import re
 import tomllib
@@ -23,6 +22,54 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from tests.content_builders_a import (
+    R50_MACS,
+    R50_ORIG_MACS,
+    Block,
+    M,
+    P,
+    Q,
+    T,
+    best_constant,
+    bottleneck,
+    causal_weights,
+    ce_grad,
+    clip_factor,
+    conv_macs,
+    conv_weights,
+    cross_attention,
+    encoder_layer,
+    focal,
+    hwc,
+    keras_cnn,
+    kl,
+    kv_cache,
+    lstm_shapes,
+    measured_shift,
+    meta_shape,
+    mha,
+    multihead_inputs,
+    n_params,
+    per_head_inputs,
+    permutation_to,
+    r50_blocks,
+    r50_shapes,
+    r50_shortcuts,
+    raw_and_scaled_score_std,
+    receptive_field,
+    resnet,
+    running_mean_after_one_batch,
+    running_var_ratio,
+    sinusoid,
+    sizes_and_total,
+    smallest_same_padding,
+    smoothed_targets,
+    transformer_on_meta,
+    triplet,
+    vanish_50_steps,
+    windows_covering,
+)
 
 CONCEPTS = Path(__file__).resolve().parents[1] / "content" / "concepts"
 FILES = ("convolution", "resnet", "tensors", "normalization", "attention", "rnn", "losses")
@@ -73,314 +120,6 @@ def parse(fragment: str, tuple_wanted: bool) -> tuple[Value, Value]:
     scale = _SCALE.get(match.group(3) or "", 1.0)
     return value * scale, tol * scale
 
-
-# --------------------------------------------------------------------------- builders
-def n_params(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
-def meta_shape(module: nn.Module, *shape: int) -> tuple[int, ...]:
-    return tuple(module.to("meta")(torch.empty(*shape, device="meta")).shape)
-
-
-def conv_macs(model: nn.Module, *shape: int) -> int:
-    """Multiply-adds of every Conv2d and Linear, from the output shapes of a meta forward."""
-    total = 0
-
-    def hook(m: nn.Module, _: object, out: torch.Tensor) -> None:
-        nonlocal total
-        if isinstance(m, nn.Conv2d):
-            k = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups
-            total += out.numel() // out.shape[0] * k
-        else:
-            total += m.in_features * m.out_features
-
-    mods = [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
-    handles = [m.register_forward_hook(hook) for m in mods]
-    model.to("meta")(torch.empty(*shape, device="meta"))
-    for h in handles:
-        h.remove()
-    return total
-
-
-def receptive_field(*layers: tuple[int, int]) -> int:
-    """Input pixels that reach a central output unit of 1-D convs (kernel, stride), all ones."""
-    convs = [nn.Conv1d(1, 1, k, s, bias=False) for k, s in layers]
-    for c in convs:
-        nn.init.ones_(c.weight)
-    x = torch.zeros(1, 1, 64, requires_grad=True)
-    y = nn.Sequential(*convs)(x)
-    y[0, 0, y.shape[-1] // 2].backward()
-    return int((x.grad != 0).sum())
-
-
-def windows_covering(row: int, col: int, k: int = 3, pad: int = 1, size: int = 8) -> int:
-    x = torch.zeros(1, 1, size, size)
-    x[0, 0, row, col] = 1.0
-    return int((F.conv2d(x, torch.ones(1, 1, k, k), padding=pad) != 0).sum())
-
-
-class Block(nn.Module):
-    """A torchvision-style residual block (basic or bottleneck, stride in the 3×3: 'v1.5')."""
-
-    def __init__(self, c_in: int, width: int, stride: int, bottleneck: bool, v15: bool) -> None:
-        super().__init__()
-
-        def cb(i: int, o: int, k: int, s: int) -> list[nn.Module]:
-            return [nn.Conv2d(i, o, k, s, k // 2, bias=False), nn.BatchNorm2d(o)]
-
-        if bottleneck:
-            self.c_out = 4 * width
-            s1, s3 = (1, stride) if v15 else (stride, 1)
-            main = [*cb(c_in, width, 1, s1), nn.ReLU(), *cb(width, width, 3, s3), nn.ReLU()]
-            main += cb(width, self.c_out, 1, 1)
-        else:
-            self.c_out = width
-            main = [*cb(c_in, width, 3, stride), nn.ReLU(), *cb(width, width, 3, 1)]
-        self.main = nn.Sequential(*main)
-        projection = stride != 1 or c_in != self.c_out
-        self.short = nn.Sequential(*cb(c_in, self.c_out, 1, stride)) if projection else None
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.main(x) + (x if self.short is None else self.short(x)))
-
-
-LAYOUTS = {
-    18: ((2, 2, 2, 2), False),
-    34: ((3, 4, 6, 3), False),
-    50: ((3, 4, 6, 3), True),
-    101: ((3, 4, 23, 3), True),
-    152: ((3, 8, 36, 3), True),
-}
-
-
-@functools.cache
-def resnet(depth: int, v15: bool = True) -> nn.Sequential:
-    """[stem conv, bn, relu, maxpool, stage1..stage4, pool, flatten, fc] on the meta device."""
-    blocks, bottleneck = LAYOUTS[depth]
-    with torch.device("meta"):
-        layers: list[nn.Module] = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64)]
-        layers += [nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
-        c = 64
-        for i, n in enumerate(blocks):
-            stage = []
-            for j in range(n):
-                stage.append(Block(c, 64 * 2**i, 2 if i and not j else 1, bottleneck, v15))
-                c = stage[-1].c_out
-            layers.append(nn.Sequential(*stage))
-        layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c, 1000)]
-        return nn.Sequential(*layers)
-
-
-def r50_blocks() -> list[Block]:
-    return [b for m in list(resnet(50))[4:8] for b in m]
-
-
-def r50_shapes() -> list[tuple[int, ...]]:
-    """Output shapes (C, H, W) after stem conv, max pool, and each stage, for a 224×224 input."""
-    shapes: list[tuple[int, ...]] = []
-    model = resnet(50)
-    hooks = [
-        model[i].register_forward_hook(lambda m, i, o: shapes.append(o.shape[1:]))
-        for i in (0, 3, 4, 5, 6, 7)
-    ]
-    model(torch.empty(1, 3, 224, 224, device="meta"))
-    for h in hooks:
-        h.remove()
-    return [tuple(s) for s in shapes]
-
-
-def r50_shortcuts() -> tuple[int, int]:
-    """(projection, identity) shortcut counts of ResNet-50."""
-    projections = sum(b.short is not None for b in r50_blocks())
-    return projections, len(r50_blocks()) - projections
-
-
-def bottleneck() -> Block:
-    return Block(256, 64, 1, True, True)
-
-
-def sizes_and_total(module: nn.Module) -> tuple[int, ...]:
-    sizes = [p.numel() for p in module.parameters()]
-    return (*sizes, sum(sizes))
-
-
-def measured_shift(shift: int = 3) -> int:
-    """How far a conv's output moves when its input moves ``shift`` pixels (circular borders)."""
-    conv = nn.Conv2d(1, 2, 3, padding=1, padding_mode="circular")
-    x = torch.randn(1, 1, 12, 12)
-    y, y_moved = conv(x), conv(x.roll(shift, dims=-1))
-    return next(s for s in range(12) if torch.allclose(y.roll(s, dims=-1), y_moved, atol=1e-6))
-
-
-def conv_weights(module: nn.Module) -> int:
-    return sum(m.weight.numel() for m in module.modules() if isinstance(m, nn.Conv2d))
-
-
-def sdpa_weights(
-    q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None
-) -> torch.Tensor:
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-    if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))
-    return scores.softmax(-1)
-
-
-def mha(d: int = 512, h: int = 8) -> nn.MultiheadAttention:
-    return nn.MultiheadAttention(d, h, batch_first=True)
-
-
-def running_mean_after_one_batch() -> float:
-    x = torch.randn(8, 3, 4, 4)
-    bn = nn.BatchNorm2d(3)
-    bn(x - x.mean(dim=(0, 2, 3), keepdim=True) + 2.0)  # every channel's batch mean is 2.0
-    return float(bn.running_mean[0])
-
-
-def running_var_ratio() -> float:
-    bn = nn.BatchNorm1d(1, momentum=1.0)  # momentum 1: running_var is the last batch's estimate
-    x = torch.tensor([[1.0], [2.0], [4.0], [7.0]])
-    bn(x)
-    return float(bn.running_var[0] / x.var(unbiased=False))
-
-
-def clip_factor() -> tuple[float, float]:
-    p = nn.Parameter(torch.zeros(2))
-    p.grad = torch.tensor([30.0, 40.0])  # norm 50
-    torch.nn.utils.clip_grad_norm_([p], max_norm=5)
-    return float(p.grad[0] / 30.0), float(p.grad.norm())
-
-
-def vanish_50_steps() -> float:
-    x = torch.tensor(1.0, requires_grad=True)
-    y = x
-    for _ in range(50):
-        y = 0.9 * y
-    y.backward()
-    return float(x.grad)
-
-
-def smoothed_targets() -> tuple[float, float]:
-    """The target distribution: softmax(z) − ∂loss/∂z, read off the gradient."""
-    z = torch.zeros(1, 10, requires_grad=True)
-    F.cross_entropy(z, torch.tensor([0]), label_smoothing=0.1).backward()
-    target = z.detach().softmax(-1) - z.grad
-    return float(target[0, 0]), float(target[0, 1])
-
-
-def best_constant(loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> float:
-    y = torch.tensor([1.0, 2.0, 3.0, 4.0, 100.0])
-    grid = torch.linspace(0, 100, 10001)
-    costs = torch.stack([loss(torch.full_like(y, c), y) for c in grid])
-    return float(grid[costs.argmin()])
-
-
-def ce_grad() -> tuple[tuple[float, ...], tuple[float, ...]]:
-    z = torch.tensor([[2.0, 1.0, 0.0]], requires_grad=True)
-    F.cross_entropy(z, torch.tensor([0])).backward()
-    return tuple(z.softmax(-1)[0].tolist()), tuple(z.grad[0].tolist())
-
-
-def focal(p_t: float, gamma: float = 2.0) -> float:
-    p = torch.tensor(p_t)
-    return float(-((1 - p) ** gamma) * p.log())
-
-
-def triplet(d_neg: float) -> float:
-    a, p, n = torch.zeros(1, 2), torch.tensor([[0.5, 0.0]]), torch.tensor([[d_neg, 0.0]])
-    return float(F.triplet_margin_loss(a, p, n, margin=1.0))
-
-
-P, Q = torch.tensor([0.5, 0.5]), torch.tensor([0.9, 0.1])
-
-
-def kl(p: torch.Tensor, q: torch.Tensor) -> float:
-    return float(F.kl_div(q.log(), p, reduction="sum"))
-
-
-def kv_cache() -> tuple[int, int]:
-    cache = [torch.empty(1, 12, 1024, 64, dtype=torch.float16, device="meta") for _ in range(24)]
-    return sum(t.numel() for t in cache), sum(t.numel() * t.element_size() for t in cache)
-
-
-def permutation_to(src: tuple[int, ...], dst: tuple[int, ...]) -> tuple[int, ...]:
-    x = torch.empty(src, device="meta")
-    return next(p for p in itertools.permutations(range(4)) if x.permute(p).shape == dst)
-
-
-def smallest_same_padding() -> int:
-    x = torch.zeros(1, 1, 32, 32)
-    return next(
-        p for p in range(4) if F.conv2d(x, torch.ones(1, 1, 3, 3), padding=p).shape == x.shape
-    )
-
-
-def hwc(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return (*shape[-2:], shape[-3])
-
-
-def raw_and_scaled_score_std(d: int = 64) -> tuple[float, float]:
-    gen = torch.Generator().manual_seed(0)
-    q, k = torch.randn(2, 20000, d, generator=gen)
-    raw = (q * k).sum(-1)
-    return float(raw.std()), float((raw / math.sqrt(d)).std())
-
-
-def multihead_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    q, kv = torch.randn(2, 5, 512), torch.randn(2, 7, 512)
-    return q, kv, kv
-
-
-def cross_attention() -> tuple[tuple[int, ...], tuple[int, ...]]:
-    out, weights = mha()(torch.randn(1, 10, 512), torch.randn(1, 50, 512), torch.randn(1, 50, 512))
-    return tuple(out.shape[1:]), tuple(weights.shape[1:])
-
-
-def causal_weights(n: int) -> torch.Tensor:
-    x = torch.randn(n, 16)
-    return sdpa_weights(x, x, torch.ones(n, n, dtype=torch.bool).tril())
-
-
-def sinusoid(pos: int, d: int) -> torch.Tensor:
-    i = torch.arange(0, d, 2, dtype=torch.float64)
-    angle = pos / 10000 ** (i / d)
-    return torch.stack([angle.sin(), angle.cos()], dim=1).flatten()
-
-
-def transformer_on_meta() -> nn.Module:
-    with torch.device("meta"):
-        return nn.Transformer(512, 8, 6, 6, 2048, batch_first=True)
-
-
-def lstm_shapes(**kwargs: object) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    lstm = nn.LSTM(10, 20, **kwargs)
-    x = torch.zeros(4, 7, 10) if kwargs.get("batch_first") else torch.zeros(7, 4, 10)
-    out, (h_n, _) = lstm(x)
-    return tuple(out.shape), tuple(h_n.shape)
-
-
-def per_head_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    return torch.zeros(2, 8, 5, 64), torch.zeros(2, 8, 7, 64), torch.zeros(2, 8, 7, 64)
-
-
-def encoder_layer() -> nn.TransformerEncoderLayer:
-    return nn.TransformerEncoderLayer(512, 8, 2048)
-
-
-T = torch.tensor
-
-
-@functools.cache
-def keras_cnn() -> nn.Sequential:
-    """The seed's Keras example: Conv2D(32, 3×3, 'same'), MaxPooling2D(2), Flatten, Dense(128)."""
-    with torch.device("meta"):
-        layers = [nn.Conv2d(3, 32, 3, padding=1), nn.MaxPool2d(2), nn.Flatten()]
-        return nn.Sequential(*layers, nn.Linear(401408, 128))
-
-
-R50_MACS = functools.cache(lambda: conv_macs(resnet(50), 1, 3, 224, 224))
-R50_ORIG_MACS = functools.cache(lambda: conv_macs(resnet(50, v15=False), 1, 3, 224, 224))
-M = 1e6
 
 # fmt: off
 CHECKS: list[tuple[str, str, Callable[[], Value]]] = [
@@ -734,167 +473,3 @@ def test_every_card_with_a_number_in_its_answer_is_checked() -> None:
         if re.search(r"\d", str(card["answer"])) and slug not in checked | set(NOT_COMPUTED)
     ]
     assert missing == []
-
-
-# --------------------------------------------------------------------------- behaviour
-close = torch.testing.assert_close
-
-
-def standardise(x: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
-    mean, var = x.mean(dims, keepdim=True), x.var(dims, unbiased=False, keepdim=True)
-    return (x - mean) / torch.sqrt(var + 1e-5)
-
-
-def test_norms_average_over_the_axes_the_cards_name() -> None:
-    x = torch.randn(4, 6, 5, 5)
-    close(nn.BatchNorm2d(6)(x), standardise(x, (0, 2, 3)))  # norm-bn-axes
-    close(nn.InstanceNorm2d(6)(x), standardise(x, (2, 3)))  # norm-in-axes
-    groups = standardise(x.reshape(4, 3, 2, 5, 5), (2, 3, 4)).reshape_as(x)
-    close(nn.GroupNorm(3, 6)(x), groups)  # norm-gn-axes
-    close(nn.GroupNorm(1, 6)(x), F.layer_norm(x, x.shape[1:]))  # norm-gn-extremes
-    close(nn.GroupNorm(6, 6)(x), F.instance_norm(x))
-    tokens = torch.randn(2, 3, 8)
-    close(nn.LayerNorm(8)(tokens), standardise(tokens, (-1,)))  # norm-ln-axes
-
-
-def test_batchnorm_gamma_and_beta_can_undo_it() -> None:
-    x = torch.randn(256, 3) * 2 + 5
-    bn = nn.BatchNorm1d(3)
-    with torch.no_grad():
-        bn.weight.copy_(torch.sqrt(x.var(0, unbiased=False) + bn.eps))
-        bn.bias.copy_(x.mean(0))
-    close(bn(x), x)
-
-
-def test_conv_bias_is_cancelled_by_batchnorm_in_training() -> None:
-    x = torch.randn(2, 3, 8, 8)
-    with_bias, without = nn.Conv2d(3, 4, 3), nn.Conv2d(3, 4, 3, bias=False)
-    without.weight = with_bias.weight
-    close(nn.BatchNorm2d(4)(with_bias(x)), nn.BatchNorm2d(4)(without(x)))
-
-
-def test_batchnorm_folds_into_the_convolution() -> None:
-    conv, bn = nn.Conv2d(3, 4, 3, bias=False), nn.BatchNorm2d(4).eval()
-    with torch.no_grad():
-        for t, lo, hi in [(bn.running_mean, -1, 1), (bn.running_var, 0.5, 2), (bn.bias, -1, 1)]:
-            t.uniform_(lo, hi)
-        bn.weight.uniform_(0.5, 2)
-        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        fused = nn.Conv2d(3, 4, 3)
-        fused.weight.copy_(conv.weight * scale[:, None, None, None])
-        fused.bias.copy_(bn.bias - scale * bn.running_mean)
-        x = torch.randn(2, 3, 8, 8)
-        close(fused(x), bn(conv(x)))
-
-
-def test_batchnorm_train_mode_mixes_the_batch_and_refuses_one_vector() -> None:
-    bn, x = nn.BatchNorm1d(3), torch.randn(4, 3)
-    assert not torch.allclose(bn(x)[:1], bn(torch.cat([x[:1], 10 * x[1:]]))[:1])
-    bn.eval()
-    close(bn(x)[:1], bn(torch.cat([x[:1], 10 * x[1:]]))[:1])  # norm-forgot-eval
-    with pytest.raises(ValueError, match="more than 1 value"):
-        nn.BatchNorm1d(3).train()(torch.randn(1, 3))  # norm-small-batch
-
-
-def test_rmsnorm_matches_its_formula_and_layernorm_on_zero_mean_input() -> None:
-    x = torch.randn(5, 8)
-    close(nn.RMSNorm(8, eps=1e-5)(x), x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5))
-    centred = x - x.mean(-1, keepdim=True)
-    close(nn.RMSNorm(8, eps=1e-5)(centred), F.layer_norm(centred, (8,)))
-
-
-def test_scaled_dot_product_attention_formula_masks_and_rows() -> None:
-    q, k, v = torch.randn(3, 2, 6, 16).unbind(0)
-    close(F.scaled_dot_product_attention(q, k, v), sdpa_weights(q, k) @ v)  # attn-sdpa-formula
-    causal = sdpa_weights(q, k, torch.ones(6, 6, dtype=torch.bool).tril())
-    close(F.scaled_dot_product_attention(q, k, v, is_causal=True), causal @ v)
-    assert (causal.triu(1) == 0).all()  # attn-causal-mask
-    close(causal.sum(-1), torch.ones(2, 6))  # attn-rows-sum-to-one
-
-
-def test_self_attention_is_permutation_equivariant() -> None:
-    layer, x, perm = mha(32, 4), torch.randn(1, 7, 32), torch.randperm(7)
-    out = layer(x, x, x)[0]
-    close(layer(x[:, perm], x[:, perm], x[:, perm])[0], out[:, perm])
-
-
-def rope(x: torch.Tensor, pos: int) -> torch.Tensor:
-    angle = pos / 10000 ** (torch.arange(0, x.shape[-1], 2, dtype=x.dtype) / x.shape[-1])
-    even, odd = x[..., 0::2], x[..., 1::2]
-    rotated = (even * angle.cos() - odd * angle.sin(), even * angle.sin() + odd * angle.cos())
-    return torch.stack(rotated, -1).flatten(-2)
-
-
-def test_rope_scores_depend_only_on_the_offset() -> None:
-    q, k = torch.randn(2, 16, dtype=torch.float64)
-    score = (rope(q, 7) * rope(k, 3)).sum()
-    close((rope(q, 107) * rope(k, 103)).sum(), score)
-    assert not torch.isclose((rope(q, 8) * rope(k, 3)).sum(), score)
-
-
-def test_rnn_and_lstm_follow_the_card_formulas() -> None:
-    x, h0 = torch.randn(1, 10), torch.randn(1, 20)
-    rnn = nn.RNNCell(10, 20)
-    manual = torch.tanh(x @ rnn.weight_ih.T + rnn.bias_ih + h0 @ rnn.weight_hh.T + rnn.bias_hh)
-    close(rnn(x, h0), manual)  # rnn-recurrence
-    cell, c0 = nn.LSTMCell(10, 20), torch.randn(1, 20)
-    z = x @ cell.weight_ih.T + cell.bias_ih + h0 @ cell.weight_hh.T + cell.bias_hh
-    i, f, g, o = z.chunk(4, dim=1)  # PyTorch's block order
-    c1 = f.sigmoid() * c0 + i.sigmoid() * g.tanh()
-    h1, c = cell(x, (h0, c0))
-    close(c, c1)  # rnn-lstm-cell-update
-    close(h1, o.sigmoid() * c1.tanh())
-
-
-def test_packed_sequences_stop_at_the_true_length() -> None:
-    lstm = nn.LSTM(3, 5, batch_first=True)
-    short, long = torch.randn(1, 2, 3), torch.randn(1, 4, 3)
-    padded = torch.cat([F.pad(short, (0, 0, 0, 2)), long])
-    packed = nn.utils.rnn.pack_padded_sequence(
-        padded, [2, 4], batch_first=True, enforce_sorted=False
-    )
-    _, (h_n, _) = lstm(packed)
-    close(h_n[0, 0], lstm(short)[1][0][0, 0])
-    assert not torch.allclose(lstm(padded)[1][0][0, 0], h_n[0, 0])
-
-
-@pytest.mark.filterwarnings("ignore:reduction")  # torch warns that 'mean' will change
-def test_cross_entropy_nll_kl_and_ignore_index() -> None:
-    logits, y = torch.randn(4, 5), torch.tensor([0, 3, 1, 4])
-    close(F.cross_entropy(logits, y), F.nll_loss(F.log_softmax(logits, 1), y))  # loss-ce-is-nll
-    kept = F.cross_entropy(logits[:2], y[:2])
-    close(F.cross_entropy(logits, torch.tensor([0, 3, -100, -100])), kept)  # loss-ignore-index
-    p, log_q = torch.softmax(torch.randn(4, 5), 1), F.log_softmax(logits, 1)
-    total = (p * (p.log() - log_q)).sum()
-    close(F.kl_div(log_q, p, reduction="batchmean"), total / 4)  # loss-kl-div-input
-    close(F.kl_div(log_q, p, reduction="mean"), total / 20)
-    close(F.huber_loss(logits, p, delta=1.0), F.smooth_l1_loss(logits, p, beta=1.0))  # loss-huber
-    close(F.huber_loss(logits, p, delta=2.0), 2.0 * F.smooth_l1_loss(logits, p, beta=2.0))
-
-
-def test_bias_broadcasts_from_the_last_axis() -> None:
-    bias = torch.randn(16)
-    with pytest.raises(RuntimeError):
-        torch.zeros(2, 16, 5, 8) + bias
-    conv = nn.Conv2d(3, 16, 1)
-    x = torch.randn(2, 3, 5, 8)
-    close(conv(x), F.conv2d(x, conv.weight) + conv.bias.view(1, 16, 1, 1))
-    close(conv(x), F.conv2d(x, conv.weight) + conv.bias.view(16, 1, 1))
-
-
-def test_reshape_needs_equal_element_counts() -> None:
-    x = torch.arange(60).reshape(3, 4, 5)
-    assert x.reshape(12, 5).shape == (12, 5)
-    with pytest.raises(RuntimeError):
-        x.reshape(7, 9)
-
-
-def test_conv_layers_do_not_flip_the_kernel() -> None:
-    x, w = torch.randn(1, 1, 3, 3), torch.randn(1, 1, 3, 3)
-    close(F.conv2d(x, w)[0, 0, 0, 0], (x * w).sum())  # conv-cross-correlation
-    assert not torch.isclose(F.conv2d(x, w)[0, 0, 0, 0], (x * w.flip(-1, -2)).sum())
-
-
-def test_full_padding_evens_out_border_coverage() -> None:
-    # conv-same-padding: with P = K − 1 every pixel, corner or centre, is in K·K windows.
-    assert windows_covering(0, 0, pad=2) == windows_covering(4, 4, pad=2) == 9

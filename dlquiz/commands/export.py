@@ -189,8 +189,9 @@ def run_export(args: argparse.Namespace, home: Path) -> int:
 
 
 def _export_content(args: argparse.Namespace, path: Path, home: Path) -> int:
+    from dlquiz.anki_export import export_anki
     from dlquiz.content import ContentError
-    from dlquiz.exports import export_anki, export_csv
+    from dlquiz.exports import export_csv
     from dlquiz.workspace import load_content
 
     try:
@@ -252,7 +253,7 @@ def _shown(path: Path) -> str:
 
 
 def run_import(args: argparse.Namespace, home: Path) -> int:
-    from dlquiz.exports import ImportRefused, import_deck
+    from dlquiz.imports import ImportRefused, import_deck
 
     path: Path = args.file
     if not path.is_file():
