@@ -105,12 +105,10 @@ class Study:
         store = Store(home, read_only=read_only).open()
         notices: list[str] = []
         try:
-            # The content cache is disposable, not study data: a read-only command
-            # (stats) may fill it too, or a large deck is parsed again at every run. It
-            # never creates the data folder for it.
-            write_cache = not read_only or home.is_dir()
+            # A read-only command (stats) reads the cache the app filled for this
+            # device, and writes nothing at all.
             content, skipped = load_content(
-                home, extra_content, write_cache=write_cache, device=store.device
+                home, extra_content, write_cache=not read_only, device=store.device
             )
             deck = build_deck(content, skill_cards() if with_skills else None)
             try:

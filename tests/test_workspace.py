@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from dlquiz import paths
 from dlquiz.store import LOG_NAME
 from dlquiz.study import Study
@@ -59,3 +61,16 @@ def test_read_only_open_writes_nothing(home: Path) -> None:
     workspace = Study.open(home, with_skills=False, read_only=True)
     workspace.close()
     assert not home.exists()
+
+
+def test_read_only_commands_read_the_apps_content_cache(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Study.open(home, with_skills=False).close()  # the app filled this device's cache
+
+    def parse_again(*_: object) -> None:
+        raise AssertionError("the content was parsed again instead of read from the cache")
+
+    monkeypatch.setattr("dlquiz.workspace._load_content", parse_again)
+    with Study.open(home, with_skills=False, read_only=True) as reader:
+        assert "relu" in reader.content.terms
