@@ -17,6 +17,7 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -99,34 +100,44 @@ class StatsScreen(Screen[None]):
         self.stats: Stats | None = None
 
     def compose(self) -> ComposeResult:
+        # Only what is shown while computing: the figures' widgets are mounted with
+        # the first result, so the screen opens as fast as an empty one.
         yield Header()
         with VerticalScroll(id="stats"):
             yield Static(COMPUTING, id="stats-status")
-            with Vertical(id="stats-body"):
-                with Grid(id="stats-tiles"):
-                    yield Static(id="tile-today", classes="tile")
-                    yield Static(id="tile-streak", classes="tile")
-                    yield Static(id="tile-retention", classes="tile")
-                    yield Static(id="tile-cards", classes="tile")
-                yield Static(id="retention", classes="note")
-                yield Static(f"Reviews per day · last {HISTORY_DAYS // 7} weeks", classes="section")
-                yield Heatmap(id="heatmap")
-                yield Static(id="heatmap-summary", classes="note")
-                yield Static(id="forecast-title", classes="section")
-                yield ForecastChart(id="forecast")
-                yield Static(id="forecast-counts")
-                yield Static("Mastery by topic tag", classes="section")
-                yield MasteryTable("Tag", id="mastery-tags")
-                yield Static("Mastery by skill family", classes="section")
-                yield MasteryTable("Family", id="mastery-families")
-                yield Static(id="families-note", classes="note")
-                yield Static(
-                    f"Mastered: stability of {MASTERY_DAYS:.0f} days or more (the card would "
-                    "still be recalled 9 times in 10 after three weeks). Share: mastered among "
-                    "studied cards. Click a column header to sort.",
-                    classes="note",
-                )
+            yield Vertical(id="stats-body")
         yield KeyFooter()
+
+    @staticmethod
+    def _body() -> list[Widget]:
+        """The widgets the figures go into (empty until ``_show`` fills them)."""
+        return [
+            Grid(
+                *(
+                    Static(id=f"tile-{name}", classes="tile")
+                    for name in ("today", "streak", "retention", "cards")
+                ),
+                id="stats-tiles",
+            ),
+            Static(id="retention", classes="note"),
+            Static(f"Reviews per day · last {HISTORY_DAYS // 7} weeks", classes="section"),
+            Heatmap(id="heatmap"),
+            Static(id="heatmap-summary", classes="note"),
+            Static(id="forecast-title", classes="section"),
+            ForecastChart(id="forecast"),
+            Static(id="forecast-counts"),
+            Static("Mastery by topic tag", classes="section"),
+            MasteryTable("Tag", id="mastery-tags"),
+            Static("Mastery by skill family", classes="section"),
+            MasteryTable("Family", id="mastery-families"),
+            Static(id="families-note", classes="note"),
+            Static(
+                f"Mastered: stability of {MASTERY_DAYS:.0f} days or more (the card would "
+                "still be recalled 9 times in 10 after three weeks). Share: mastered among "
+                "studied cards. Click a column header to sort.",
+                classes="note",
+            ),
+        ]
 
     def on_mount(self) -> None:
         self.query_one("#stats-body").display = False  # nothing to show before the first result
@@ -201,9 +212,14 @@ class StatsScreen(Screen[None]):
 
     # ----- showing the result -------------------------------------------------------
 
-    def _show(self, stats: Stats, now: datetime, suspended_due: int = 0) -> None:
+    async def _show(self, stats: Stats, now: datetime, suspended_due: int = 0) -> None:
         if not self.is_attached:
             return  # the screen was closed while computing
+        body = self.query_one("#stats-body")
+        if not body.children:
+            await body.mount_all(self._body())
+            if not self.is_attached:
+                return
         self.stats = stats
         self.computing = False
         self.query_one("#stats-status", Static).update(
