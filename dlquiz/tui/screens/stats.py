@@ -7,6 +7,8 @@ run in a thread worker because it reads the whole review log: the screen shows
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
@@ -47,6 +49,42 @@ def _percent(ratio: Ratio) -> str:
 def _tile(value: str, label: str, detail: str) -> str:
     """A tile's markup: big value, what it is, a muted detail line."""
     return f"[b $accent]{value}[/]\n{label}\n[$text-muted]{detail}[/]"
+
+
+# Results by what they depend on (see ``action_refresh``), shared by every stats
+# screen: reopening it with nothing new in the log shows the figures at once, and a
+# screen opened while another one's computation runs waits for that one instead of
+# starting a second (a closed screen's computation cannot be interrupted).
+_RESULTS: dict[tuple[object, ...], Stats] = {}
+_RUNNING: dict[tuple[object, ...], threading.Event] = {}
+_LOCK = threading.Lock()
+_KEEP = 4
+
+
+def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stats:
+    """``compute()``'s result for ``key``, computed once even when asked concurrently."""
+    while True:
+        with _LOCK:
+            if key in _RESULTS:
+                return _RESULTS[key]
+            running = _RUNNING.get(key)
+            mine = running is None
+            if running is None:
+                running = _RUNNING[key] = threading.Event()
+        if not mine:
+            running.wait()
+            continue  # its result is cached now, or it failed and we try ourselves
+        try:
+            result = compute()
+            with _LOCK:
+                _RESULTS[key] = result
+                while len(_RESULTS) > _KEEP:
+                    del _RESULTS[next(iter(_RESULTS))]  # the oldest
+            return result
+        finally:
+            with _LOCK:
+                del _RUNNING[key]
+            running.set()
 
 
 class StatsScreen(Screen[None]):
@@ -98,6 +136,7 @@ class StatsScreen(Screen[None]):
         super().__init__()
         self.tz = tz
         self.stats: Stats | None = None
+        self._painted = threading.Event()
 
     def compose(self) -> ComposeResult:
         # Only what is shown while computing: the figures' widgets are mounted with
@@ -141,6 +180,9 @@ class StatsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#stats-body").display = False  # nothing to show before the first result
+        # The computation's thread competes for the GIL: it starts now (so that it
+        # exists for whoever waits on it) but computes once the first frame is drawn.
+        self.call_after_refresh(self._painted.set)
         self.action_refresh()
 
     # ----- actions ------------------------------------------------------------------
@@ -160,14 +202,33 @@ class StatsScreen(Screen[None]):
         self.computing = True
         self.query_one("#stats-status", Static).update(COMPUTING)
         suspended = {card_id for card_id, marks in store.marks.items() if marks.suspended}
+        now = app.clock()
+        tz = self.tz or workspace_mod.local_tz()
+        hour = store.settings.day_starts_at_hour
+        try:
+            log = store.log.path.stat()
+            log_key: tuple[object, ...] = (str(store.log.path), log.st_size, log.st_mtime_ns)
+        except OSError:
+            log_key = (str(store.log.path), None)
+        # The figures depend on nothing else: the log (cards and marks derive from it),
+        # the deck, and the study day they are counted in.
+        key = (
+            id(store),  # this app's session: another one computes afresh
+            *log_key,
+            len(app.workspace.deck),
+            stats_core.study_day(now, tz, hour),
+            tz,
+            hour,
+        )
         self._compute(
             app,
+            key,
             dict(store.cards),  # a copy: reviews elsewhere must not change it mid-computation
             suspended,
             app.workspace.deck,
-            app.clock(),
-            self.tz or workspace_mod.local_tz(),
-            store.settings.day_starts_at_hour,
+            now,
+            tz,
+            hour,
         )
 
     # ----- the worker ---------------------------------------------------------------
@@ -176,6 +237,7 @@ class StatsScreen(Screen[None]):
     def _compute(
         self,
         app: DLQuizApp,
+        key: tuple[object, ...],
         cards: dict[str, CardState],
         suspended: set[str],
         deck: dict[str, CardSpec],
@@ -184,8 +246,13 @@ class StatsScreen(Screen[None]):
         hour: int,
     ) -> None:
         # ``app`` is passed in: a screen closed meanwhile no longer knows its app.
-        records = app.workspace.store.iter_log()  # reads the whole log: keep it off the UI
-        stats = stats_core.compute(records, cards, deck, now, tz, hour)
+        self._painted.wait(1.0)
+
+        def compute() -> Stats:
+            records = app.workspace.store.iter_log()  # reads the whole log: off the UI
+            return stats_core.compute(records, cards, deck, now, tz, hour)
+
+        stats = shared_result(key, compute)
         # The forecast counts every deck card, suspended ones too (as `dlquiz stats`
         # does); say how many of those it holds, since they will not come up.
         held = sum(
