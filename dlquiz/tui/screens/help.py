@@ -2,8 +2,8 @@
 
 Textual's Markdown widget builds a widget per block and took ~0.7 s to open
 this page; help.md uses only headings, paragraphs, two-column tables and a
-list, so it is turned into Rich renderables once per theme and shown in one
-Static.
+list, so it is turned into Rich renderables once per theme, laid out once per
+width, and shown as styled lines by one widget.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -21,8 +21,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color, ColorParseError
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
-from textual.widgets import Static
+from textual.widget import Widget
 
 HELP_FILE = Path(__file__).with_name("help.md")
 
@@ -127,6 +128,44 @@ def help_renderable(accent: str) -> Group:
     return Group(*render_help(_help_source(), accent))
 
 
+@cache
+def help_lines(accent: str, width: int) -> Text:
+    """The page laid out at ``width`` columns, as plain styled lines.
+
+    Laying out Rich tables is the slow part (~30 ms a pass, and Textual asks for
+    the height and the lines separately, at every resize): done once per width.
+    """
+    console = Console(width=width, color_system="truecolor", force_terminal=True)
+    lines = console.render_lines(help_renderable(accent), console.options, pad=False)
+    text = Text(no_wrap=True, end="")
+    for number, line in enumerate(lines):
+        if number:
+            text.append("\n")
+        for segment in line:
+            if not segment.control:
+                text.append(segment.text, segment.style)
+    return text
+
+
+class HelpText(Widget):
+    """help.md at the width it is given, from ``help_lines``'s cache."""
+
+    DEFAULT_CSS = "HelpText { height: auto; }"
+
+    def __init__(self, accent: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.accent = accent
+
+    def _lines(self, width: int) -> Text:
+        return help_lines(self.accent, max(20, width))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._lines(width).plain.count("\n") + 1
+
+    def render(self) -> Text:
+        return self._lines(self.content_region.width or self.size.width)
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", key_display="esc"),
@@ -138,7 +177,7 @@ class HelpScreen(ModalScreen[None]):
         except ColorParseError:  # a theme without an accent colour
             accent = "cyan"
         with VerticalScroll(id="help"):
-            yield Static(help_renderable(accent), id="help-text")
+            yield HelpText(accent, id="help-text")
 
     def action_close(self) -> None:
         self.dismiss()
