@@ -198,5 +198,12 @@ def test_study_one_card_in_a_browser(server: tuple[str, Path]) -> None:
             )
             assert "Traceback" not in second.text
             assert len(_reviews(home)) == 1
+
+            # Closing the first tab ends its dlquiz and frees the folder for a new tab.
+            tab.page.close()
+            second.page.close()
+            third = Tab(browser, url)
+            third.wait_for(lambda: "Study now" in third.text, "a new tab's home screen")
+            assert "1 reviewed today" in third.text  # the review from the first tab
         finally:
             browser.close()
