@@ -61,6 +61,11 @@ _LOCK = threading.Lock()
 _KEEP = 4
 
 
+def has_result(key: tuple[object, ...]) -> bool:
+    with _LOCK:
+        return key in _RESULTS
+
+
 def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stats:
     """``compute()``'s result for ``key``, computed once even when asked concurrently."""
     while True:
@@ -181,9 +186,14 @@ class StatsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#stats-body").display = False  # nothing to show before the first result
         # The computation's thread competes for the GIL: it starts now (so that it
-        # exists for whoever waits on it) but computes once the first frame is drawn.
-        self.call_after_refresh(self._painted.set)
+        # exists for whoever waits on it) but computes once the first frame is drawn
+        # (see on_screen_resume).
         self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        # Asked here, not in on_mount: callbacks after a refresh belong to the screen
+        # on top, which during on_mount is still the one below.
+        self.call_after_refresh(self._painted.set)
 
     # ----- actions ------------------------------------------------------------------
 
@@ -246,7 +256,8 @@ class StatsScreen(Screen[None]):
         hour: int,
     ) -> None:
         # ``app`` is passed in: a screen closed meanwhile no longer knows its app.
-        self._painted.wait(1.0)
+        if not has_result(key):
+            self._painted.wait(1.0)
 
         def compute() -> Stats:
             records = app.workspace.store.iter_log()  # reads the whole log: off the UI
@@ -287,6 +298,11 @@ class StatsScreen(Screen[None]):
             await body.mount_all(self._body())
             if not self.is_attached:
                 return
+        # One layout and one paint for all of it, not one per widget filled.
+        with self.app.batch_update():
+            self._fill(stats, now, suspended_due)
+
+    def _fill(self, stats: Stats, now: datetime, suspended_due: int) -> None:
         self.stats = stats
         self.computing = False
         self.query_one("#stats-status", Static).update(
