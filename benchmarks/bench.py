@@ -165,6 +165,7 @@ def bench_startup(repeats: int) -> dict[str, object]:
 
 
 def _synthetic_log(path: Path, n_records: int, n_cards: int) -> None:
+    from dlquiz import records
     from dlquiz.history import review_record
     from dlquiz.scheduler import CardState
 
@@ -173,41 +174,34 @@ def _synthetic_log(path: Path, n_records: int, n_cards: int) -> None:
         for i in range(n_records):
             at = T0 - timedelta(minutes=n_records - i)
             rec = review_record(f"term/card{i % n_cards}/recall", 3, at, state, state, 1500)
-            handle.write(json.dumps(rec, separators=(",", ":")) + "\n")
+            handle.write(records.encode(rec).decode())
 
 
 def bench_record(repeats: int) -> dict[str, object]:
-    from dlquiz.cards import CardSpec, Kind
-    from dlquiz.scheduler import GOOD, Scheduler
-    from dlquiz.session import Session
-    from dlquiz.settings import Settings
-    from dlquiz.store import LOG_NAME, Store
+    from dlquiz import records
+    from dlquiz.scheduler import GOOD
+    from dlquiz.store import LOG_NAME
+    from dlquiz.study import Study
 
     n_records, n_cards = 100_000, 10_000
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "data"
         home.mkdir()
         _synthetic_log(home / LOG_NAME, n_records, n_cards)
-        store = Store(home).open()
-        deck = {
-            f"term/card{i}/recall": CardSpec(f"term/card{i}/recall", Kind.RECALL, f"card{i}")
-            for i in range(n_cards)
-        }
-        session = Session(deck, store.cards, Scheduler(), Settings(), T0)
+        study = Study.open(home, with_skills=False, now=T0)
         ours: list[float] = []
         raw: list[float] = []
         fd = os.open(Path(tmp) / "raw.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         try:
             for i in range(repeats):
                 card = f"term/card{i % n_cards}/recall"
-                outcome = session.outcomes(card, T0)[GOOD]
-                record = session.answer(card, outcome, T0, 1200)
-                line = (json.dumps(record, separators=(",", ":")) + "\n").encode()
+                outcome = study.outcomes(card, T0)[GOOD]
                 start = time.perf_counter()
-                store.append(record)  # what the UI waits for: the durable append ...
-                session.apply(record)  # ... the in-memory update ...
-                store.save_state_async()  # ... and handing a snapshot to the writer
+                # What the UI waits for: the record made, appended durably, applied,
+                # and a snapshot handed to the background writer.
+                result = study.answer(card, outcome, T0, 1200)
                 ours.append(time.perf_counter() - start)
+                line = records.encode(result.record)
                 # The floor, interleaved so that both see the same disk and cache state.
                 start = time.perf_counter()
                 os.write(fd, line)
@@ -215,7 +209,7 @@ def bench_record(repeats: int) -> dict[str, object]:
                 raw.append(time.perf_counter() - start)
         finally:
             os.close(fd)
-            store.close()
+            study.close()
     return {
         "log_records": n_records,
         "cards": n_cards,

@@ -73,8 +73,10 @@ def build_home(home: Path, n_cards: int, n_reviews: int, seed: int = 7) -> dict[
     from dlquiz.exports import toml_string
     from dlquiz.history import review_record
     from dlquiz.questions import families
+    from dlquiz.records import encode
     from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, CardState, Scheduler
-    from dlquiz.store import LOG_NAME, SETTINGS_NAME, Store
+    from dlquiz.store import LOG_NAME, SETTINGS_NAME
+    from dlquiz.study import Study
     from dlquiz.workspace import load_content, skill_cards
 
     started = time.perf_counter()
@@ -114,7 +116,7 @@ def build_home(home: Path, n_cards: int, n_reviews: int, seed: int = 7) -> dict[
     span = timedelta(days=180)
     states: dict[str, CardState] = {}
     ratings = [AGAIN] * 10 + [HARD] * 5 + [GOOD] * 80 + [EASY] * 5
-    with (home / LOG_NAME).open("w", encoding="utf-8") as log:
+    with (home / LOG_NAME).open("wb") as log:
         for i in range(n_reviews):
             card = studied[i % len(studied)]
             at = now - span + span * (i / max(1, n_reviews)) - timedelta(hours=1)
@@ -123,10 +125,9 @@ def build_home(home: Path, n_cards: int, n_reviews: int, seed: int = 7) -> dict[
             after = scheduler.outcomes(before, at)[rating].state
             states[card] = after
             record = review_record(card, rating, at, before, after, rng.randrange(800, 9000))
-            log.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
-    store = Store(home).open()  # rebuilds state.json from the log
-    cards_with_state = len(store.cards)
-    store.close()
+            log.write(encode(record))
+    with Study.open(home) as study:  # rebuilds state.json from the log
+        cards_with_state = len(study.cards)
     return {
         "cards": len(deck),
         "reviews": n_reviews,

@@ -30,11 +30,11 @@ def make_app(
 
     ``app_options`` go to ``DLQuizApp`` (tests pass ``rng`` and ``generator``).
     """
+    from dlquiz.study import Study
     from dlquiz.tui.app import DLQuizApp
-    from dlquiz.workspace import open_workspace
 
-    workspace = open_workspace(home, extra_content)
-    return DLQuizApp(workspace, clock=clock, **app_options)
+    study = Study.open(home, extra_content, now=clock() if clock else None)
+    return DLQuizApp(study, clock=clock, **app_options)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,7 +91,7 @@ def _run_app(args: argparse.Namespace) -> int:
         return 2
     except StoreError as exc:
         print(f"dlquiz: {exc}", file=sys.stderr)
-        from dlquiz.commands.serve import show_in_browser
+        from dlquiz.tui.refused import show_in_browser
 
         show_in_browser(str(exc))  # a browser tab shows nothing of stderr
         return 2

@@ -46,11 +46,11 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Literal, TypeVar
 
-from dlquiz.questions.base import Expected
+from dlquiz.questions.base import Expected, Mistake, Question
 
 # Longest input read at all. Must stay below 4300 so that any run of typed
 # digits converts with int() (CPython's int/str digit limit).
@@ -67,11 +67,27 @@ _T = TypeVar("_T")
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of checking one typed answer."""
+    """The outcome of checking one typed answer.
+
+    ``close``: a float answer one unit off in the last stated decimal (rounded intermediates);
+    it counts as correct, and the review suggests Hard. ``mistake``: the named slip whose value
+    the typed answer equals (only on a wrong answer).
+    """
 
     status: Status
     message: str  # a hint on the expected form when unparsed, else short feedback
     understood: str | None  # how the input was read, normalised; None when unparsed
+    close: bool = False
+    mistake: Mistake | None = None
+
+    @property
+    def correct(self) -> bool:
+        return self.status == "correct"
+
+    @property
+    def unreadable(self) -> bool:
+        """The input could not be read: show ``message`` as a hint, do not mark it wrong."""
+        return self.status == "unparsed"
 
 
 class _Unreadable(Exception):
@@ -444,9 +460,42 @@ def _grade_floats(expected: Expected, text: str) -> Verdict:
     return _verdict(expected, not off, shown, note)
 
 
+_BARE_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?", re.I | re.ASCII)
+
+
+def _option_value(option: str) -> tuple[int, ...] | Decimal | None:
+    """An option's value when it is a number or a shape (``0.500``, ``(4,)``), else None."""
+    text = option.strip()
+    if text[:1] in "([" or text.casefold().startswith(("torch.size", "size(")):
+        return _quietly(_read_shape, text)
+    if _BARE_NUMBER.fullmatch(text):
+        return _quietly(lambda s: _read_decimal(s, comma_groups=False), text)
+    return None
+
+
+def _matches(typed: str, option: tuple[int, ...] | Decimal) -> bool:
+    if isinstance(option, Decimal):
+        number = _quietly(_read_float, typed)
+        if number is None:
+            return False
+        return _float_ok(number[0], _places(number[1]), float(option), _places(option))
+    shape = _quietly(_read_shape, typed)
+    return shape is not None and shape == option
+
+
 def _grade_choice(expected: Expected, text: str) -> Verdict:
-    index = _read_choice(text, expected.choices)
-    return _verdict(expected, index == expected.value, _show_choice(index, expected.choices))
+    choices = expected.choices
+    values = [_option_value(c) for c in choices]
+    if any(v is not None for v in values) and _choice_by_text(text, choices) is None:
+        # Value first: "4" typed for the options (4,) / (3, 4) / error means the shape (4,),
+        # and "2" for 0.750 / 0.500 means the value 2, never "option 2".
+        hit = next((i for i, v in enumerate(values) if v is not None and _matches(text, v)), None)
+        if hit is not None:
+            return _verdict(expected, hit == expected.value, _show_choice(hit, choices))
+        if _BARE_NUMBER.fullmatch(text) or _quietly(_read_shape, text) not in (None, ()):
+            return _verdict(expected, False, text, " (no option has that value)")
+    index = _read_choice(text, choices)
+    return _verdict(expected, index == expected.value, _show_choice(index, choices))
 
 
 def _grade_text(expected: Expected, text: str) -> Verdict:
@@ -481,3 +530,52 @@ def check(expected: Expected, typed: str) -> Verdict:
         hint = _hint(expected)
         message = f"{err.problem} {hint}" if err.problem else hint
         return Verdict("unparsed", message, None)
+
+
+# ------------------------------------------------- whole questions: slips and near misses
+
+
+def _close(expected: Expected, typed: str) -> bool:
+    """One unit off in the last stated decimal, on every entry (rounded intermediates)."""
+    if expected.kind not in ("float", "floats") or not expected.decimals:
+        return False
+    unit = 10.0**-expected.decimals
+    if expected.kind == "float":
+        value = parse_float(typed)
+        return value is not None and abs(value - float(expected.value)) <= 1.5 * unit + 1e-9
+    values = parse_floats(typed)
+    answer = [float(v) for v in expected.value]
+    return (
+        values is not None
+        and len(values) == len(answer)
+        and all(abs(t - v) <= 1.5 * unit + 1e-9 for t, v in zip(values, answer, strict=True))
+    )
+
+
+def _exact(expected: Expected) -> str:
+    """The answer with one more place than asked, for "close — the exact value is ..."."""
+    places = (expected.decimals or 0) + 1
+    if expected.kind == "float":
+        return f"{float(expected.value):.{places}f}"
+    return "[" + ", ".join(f"{float(v):.{places}f}" for v in expected.value) + "]"
+
+
+def grade(question: Question, typed: str) -> Verdict:
+    """Grade ``typed`` for ``question``: right, close, a named slip, plain wrong or unreadable.
+
+    Never raises on any typed text. A wrong answer equal to one of ``question.mistakes`` (read
+    with the same tolerance as the answer) carries that mistake and its feedback.
+    """
+    expected = question.expected
+    verdict = check(expected, typed)
+    if verdict.status != "wrong":
+        return verdict
+    for mistake in question.mistakes:
+        if check(replace(expected, value=mistake.value), typed).status == "correct":
+            return Verdict(
+                "wrong", f"{verdict.message} {mistake.feedback}", verdict.understood, False, mistake
+            )
+    if _close(expected, typed):
+        message = f"Close — the exact value is {_exact(expected)}."
+        return Verdict("correct", message, verdict.understood, close=True)
+    return verdict

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import zip_longest
 
+from dlquiz import paths
 from dlquiz.content import Content, Term
 
 
@@ -43,6 +45,7 @@ class CardSpec:
     # This card is not introduced until ``requires`` has been studied on an earlier
     # day: you meet a definition before being asked to name it, level 1 before 2.
     requires: str | None = None
+    deck: str = ""  # the user deck (file stem) it comes from; "" for built-in cards
 
 
 def term_card_id(slug: str, kind: Kind) -> str:
@@ -57,14 +60,24 @@ def build_deck(content: Content, skills: list[CardSpec] | None = None) -> dict[s
     """Every card, in the order new cards are introduced.
 
     The kinds are interleaved (a term, a concept, a skill, ...) so that a day's new
-    cards are not all of one sort.
+    cards are not all of one sort. ``dlquiz.order`` reorders them per the settings.
     """
+    builtin = paths.builtin_content_dir()
+
+    def deck_of(slug: str) -> str:
+        origin = content.origin.get(slug)
+        if origin is None or origin.is_relative_to(builtin):
+            return ""
+        return origin.stem
+
     recall = [
-        CardSpec(term_card_id(t.slug, Kind.RECALL), Kind.RECALL, t.slug, t.tags)
+        CardSpec(
+            term_card_id(t.slug, Kind.RECALL), Kind.RECALL, t.slug, t.tags, deck=deck_of(t.slug)
+        )
         for t in content.terms.values()
     ]
     concepts = [
-        CardSpec(concept_card_id(c.slug), Kind.CONCEPT, c.slug, c.tags)
+        CardSpec(concept_card_id(c.slug), Kind.CONCEPT, c.slug, c.tags, deck=deck_of(c.slug))
         for c in content.concepts.values()
     ]
     names = [
@@ -74,6 +87,7 @@ def build_deck(content: Content, skills: list[CardSpec] | None = None) -> dict[s
             t.slug,
             t.tags,
             requires=term_card_id(t.slug, Kind.RECALL),
+            deck=deck_of(t.slug),
         )
         for t in content.terms.values()
     ]
@@ -88,32 +102,62 @@ def build_deck(content: Content, skills: list[CardSpec] | None = None) -> dict[s
 def name_choices(content: Content, slug: str, seed: int, n: int = 4) -> tuple[list[Term], int]:
     """Choices for a name card and the index of the right one.
 
-    Distractors come from terms sharing a tag where possible, and are never the
-    answer itself, a ``same_as`` synonym, or a term sharing one of its names.
-    Deterministic for a given seed.
+    Distractors come from terms sharing a tag where possible. None of them could
+    also be called right: never the answer, a ``same_as`` synonym, a broader or
+    narrower term (transitively), or a term sharing one of its names; and no two
+    distractors are confusable with each other either. Deterministic for a seed.
     """
     answer = content.terms[slug]
-    banned = {slug} | content.synonyms(slug)
-    answer_names = {name.casefold() for name in answer.names}
+    relations = content.relations()
+    banned = relations.confusable(answer) | {slug}
     rng = random.Random(zlib.crc32(f"{slug}:{seed}".encode()))
-
-    def allowed(term: Term) -> bool:
-        if term.slug in banned:
-            return False
-        return not answer_names & {name.casefold() for name in term.names}
-
-    same_tag = [t for t in content.terms.values() if allowed(t) and set(t.tags) & set(answer.tags)]
-    others = [t for t in content.terms.values() if allowed(t) and t not in same_tag]
-    rng.shuffle(same_tag)
-    rng.shuffle(others)
+    pools = [relations.by_tag[tag] for tag in dict.fromkeys(answer.tags) if tag in relations.by_tag]
     picked: list[Term] = []
-    for term in same_tag + others:
-        # Two synonyms among the distractors would make both obviously wrong.
-        if any(term.slug in content.synonyms(p.slug) for p in picked):
-            continue
-        picked.append(term)
-        if len(picked) == n - 1:
-            break
+    taken: set[str] = set()  # slugs a further distractor must not be
+
+    def take(candidates: Iterable[str]) -> bool:
+        for other in candidates:
+            if other in banned or other in taken:
+                continue
+            term = content.terms[other]
+            picked.append(term)
+            # Two synonyms (or a term and its kind) among the distractors would give
+            # both away as wrong.
+            taken.update(relations.confusable(term), (other,))
+            if len(picked) == n - 1:
+                return True
+        return False
+
+    if not take(_sampled(pools, rng)):
+        tagged = dict.fromkeys(s for pool in pools for s in pool)
+        same_tag = list(tagged)
+        rng.shuffle(same_tag)
+        if not take(same_tag):
+            # Only now look through every term: most answers have enough of their own tag.
+            others = [s for s in content.terms if s not in banned and s not in tagged]
+            rng.shuffle(others)
+            take(others)
     choices = [*picked, answer]
     rng.shuffle(choices)
     return choices, choices.index(answer)
+
+
+def _sampled(pools: list[list[str]], rng: random.Random, draws: int = 64) -> list[str]:
+    """Up to ``draws`` random picks from the union of ``pools`` (repeats possible).
+
+    Drawing a few beats shuffling whole tag lists: a name card then costs the same
+    with 100 terms or 100k.
+    """
+    sizes = [len(pool) for pool in pools]
+    total = sum(sizes)
+    if total <= draws:
+        return []  # small enough: the caller shuffles the whole list
+    picks: list[str] = []
+    for _ in range(draws):
+        index = rng.randrange(total)
+        for pool, size in zip(pools, sizes, strict=True):
+            if index < size:
+                picks.append(pool[index])
+                break
+            index -= size
+    return picks

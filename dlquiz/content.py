@@ -8,9 +8,11 @@ fix it without reading a traceback.
 
 from __future__ import annotations
 
+import gc
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from annotated_types import MaxLen, MinLen, Predicate
 
 from dlquiz import paths
+from dlquiz.content_relations import Relations
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
@@ -53,8 +56,16 @@ TAGS = frozenset(
         "math",
         "tensors",
         "resnet",
+        "attention",
+        "transformers",
+        "normalization",
+        "history",
     }
 )
+
+# Bumped whenever Term, Concept or Content change shape: a content cache pickled by
+# another schema then fails to load (see Content.__setstate__) and is rebuilt.
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,10 @@ class Term:
     tags: tuple[str, ...] = ()
     same_as: tuple[Slug, ...] = ()
     related: tuple[Slug, ...] = ()
+    # Longer text shown after the answer is revealed; the definition stays short.
+    notes: str = ""
+    # Terms this one is a kind of (max-pooling -> pooling-layer): never a distractor.
+    broader: tuple[Slug, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -118,7 +133,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else str(self.file)
         what = f"{self.entry}" + (f", field '{self.field}'" if self.field else "")
-        return f"{where}: {what}: {self.message}"
+        kind = "" if self.fatal else "warning: "
+        return f"{where}: {what}: {kind}{self.message}"
 
 
 @dataclass
@@ -130,24 +146,33 @@ class Content:
     problems: list[Problem] = field(default_factory=list)
     # slug -> file it came from, to report duplicates and to locate entries
     origin: dict[str, Path] = field(default_factory=dict)
+    schema: int = SCHEMA_VERSION
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # An old pickle (content cache) must not pass for current content.
+        if state.get("schema") != SCHEMA_VERSION:
+            raise ValueError("content pickled by another schema version")
+        self.__dict__.update(state)
 
     @property
     def ok(self) -> bool:
         return not any(p.fatal for p in self.problems)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Indexes kept beside the fields ("_relations", "_lines") are rebuilt on demand.
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def relations(self) -> Relations:
+        """The same_as, broader and name links between terms, indexed once (O(terms))."""
+        cached: Relations | None = self.__dict__.get("_relations")
+        if cached is None or not cached.describes(self.terms):
+            cached = Relations.build(self.terms)
+            self.__dict__["_relations"] = cached
+        return cached
+
     def synonyms(self, slug: str) -> set[str]:
         """Slugs that mean the same as ``slug`` (``same_as`` in either direction, transitively)."""
-        seen = {slug}
-        todo = [slug]
-        while todo:
-            cur = todo.pop()
-            linked = set(self.terms[cur].same_as) if cur in self.terms else set()
-            linked |= {s for s, t in self.terms.items() if cur in t.same_as}
-            for s in linked - seen:
-                seen.add(s)
-                todo.append(s)
-        seen.discard(slug)
-        return seen
+        return self.relations().synonyms(slug)
 
 
 class ContentError(Exception):
@@ -158,11 +183,58 @@ class ContentError(Exception):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-def _line_of(text: str, key: str, value: str) -> int | None:
-    """Best-effort line number of ``key = "value"`` in a TOML source."""
-    pattern = re.compile(rf'^\s*{re.escape(key)}\s*=\s*["\']{re.escape(value)}["\']', re.M)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+_TABLE_HEADER = re.compile(r"\s*\[\[\s*([A-Za-z_][\w-]*)\s*\]\]")
+_SLUG_LINE = re.compile(r"""\s*slug\s*=\s*(?:"([^"\\]*)"|'([^']*)')""")
+
+
+@dataclass
+class LineIndex:
+    """Where each entry of one TOML file is, found in one pass over its text.
+
+    Problems are located through this index, never by searching the text once per
+    problem: that made 50k broken entries take minutes (quadratic).
+    """
+
+    tables: dict[str, list[int]]  # kind -> line of each entry (its slug line, else its header)
+    slugs: dict[str, int]  # slug -> line of its first definition
+
+    @classmethod
+    def of(cls, text: str) -> LineIndex:
+        tables: dict[str, list[int]] = {}
+        slugs: dict[str, int] = {}
+        kind: str | None = None
+        has_slug = False
+        quote: str | None = None  # the delimiter of an open multi-line string
+        for number, line in enumerate(text.split("\n"), start=1):
+            if quote is not None:
+                if line.count(quote) % 2:
+                    quote = None
+                continue
+            if header := _TABLE_HEADER.match(line):
+                kind = header.group(1)
+                tables.setdefault(kind, []).append(number)
+                has_slug = False
+                continue
+            if slug_line := _SLUG_LINE.match(line):
+                slug = slug_line.group(1) if slug_line.group(1) is not None else slug_line.group(2)
+                slugs.setdefault(slug, number)
+                if kind is not None and not has_slug:
+                    tables[kind][-1] = number
+                    has_slug = True
+                continue
+            for delimiter in ('"""', "'''"):
+                if line.count(delimiter) % 2:
+                    quote = delimiter
+                    break
+        return cls(tables, slugs)
+
+    def entry_line(self, kind: str, index: int, count: int, slug: object) -> int | None:
+        """Line of the ``index``-th of ``count`` ``[[kind]]`` entries (by slug if the
+        headers cannot be matched to the parsed entries)."""
+        lines = self.tables.get(kind, [])
+        if len(lines) == count:
+            return lines[index]
+        return self.slugs.get(slug) if isinstance(slug, str) else None
 
 
 def _plain_message(err: Any, kind: str) -> str:
@@ -181,19 +253,24 @@ def _entry_label(kind: str, index: int, raw: dict[str, object]) -> str:
     return f"{kind} '{slug}'" if isinstance(slug, str) and slug else f"{kind} #{index + 1}"
 
 
-def _load_file(path: Path, content: Content) -> None:
+def _load_file(path: Path, content: Content) -> list[str]:
+    """Add the entries of one file to ``content``; returns the slugs added."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (some editors write one) is not an error.
+        text = path.read_text(encoding="utf-8-sig")
         data = tomllib.loads(text)
+    except RecursionError:
+        content.problems.append(Problem(path, "file", "", "nested too deeply to read"))
+        return []
     except UnicodeDecodeError as exc:
         content.problems.append(Problem(path, "file", "", f"not UTF-8 text ({exc.reason})"))
-        return
+        return []
     except tomllib.TOMLDecodeError as exc:
         content.problems.append(Problem(path, "file", "", f"not valid TOML: {exc}"))
-        return
+        return []
     except OSError as exc:
         content.problems.append(Problem(path, "file", "", f"cannot read: {exc.strerror}"))
-        return
+        return []
     from pydantic import ValidationError
 
     unknown = sorted(set(data) - {"term", "concept"})
@@ -211,25 +288,31 @@ def _load_file(path: Path, content: Content) -> None:
             value = []
         tables[key] = value
 
-    def line_of(raw: dict[str, object]) -> int | None:
-        # Only computed for entries with a problem: a regex over the file per entry
-        # would cost more than the parse itself.
-        slug = raw.get("slug")
-        return _line_of(text, "slug", slug) if isinstance(slug, str) and slug else None
+    index: LineIndex | None = None
 
+    def line_of(kind: str, position: int, raw: dict[str, object]) -> int | None:
+        # Indexed once per file, and only for a file with a problem.
+        nonlocal index
+        if index is None:
+            index = LineIndex.of(text)
+            content.__dict__.setdefault("_lines", {})[path] = index  # reused by Locator
+        return index.entry_line(kind, position, len(tables[kind]), raw.get("slug"))
+
+    added: list[str] = []
     for kind, model, target in (
         ("term", Term, content.terms),
         ("concept", Concept, content.concepts),
     ):
-        for index, raw in enumerate(tables[kind]):
-            label = _entry_label(kind, index, raw)
+        for position, raw in enumerate(tables[kind]):
+            label = _entry_label(kind, position, raw)
             try:
                 entry = _adapter(model).validate_python(raw)
             except ValidationError as exc:
+                line = line_of(kind, position, raw)
                 for err in exc.errors():
                     loc = ".".join(str(part) for part in err["loc"])
                     content.problems.append(
-                        Problem(path, label, loc, _plain_message(err, kind), line_of(raw))
+                        Problem(path, label, loc, _plain_message(err, kind), line)
                     )
                 continue
             if entry.slug in content.origin:
@@ -240,90 +323,171 @@ def _load_file(path: Path, content: Content) -> None:
                         label,
                         "slug",
                         f"duplicate slug (first defined in {first})",
-                        line_of(raw),
+                        line_of(kind, position, raw),
                     )
                 )
                 continue
             content.origin[entry.slug] = path
-            target[entry.slug] = entry  # type: ignore[index]
+            target[entry.slug] = entry
+            added.append(entry.slug)
+    return added
 
 
 def _toml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*.toml") if p.is_file())
 
 
-def _check_links(content: Content) -> None:
-    """Cross-entry rules that a single entry cannot check on its own."""
+# problem(slug, kind, field, message)
+_Report = Callable[[str, str, str, str], None]
+
+
+class Locator:
+    """Lines of entries by slug, reading and indexing each file at most once."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self._files: dict[Path, LineIndex | None] = {}
+
+    def line(self, slug: str) -> int | None:
+        path = self.content.origin.get(slug)
+        if path is None:
+            return None
+        if path not in self._files:
+            known = self.content.__dict__.get("_lines", {})
+            if path in known:
+                self._files[path] = known[path]
+                line: int | None = known[path].slugs.get(slug)
+                return line
+            try:
+                self._files[path] = LineIndex.of(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                self._files[path] = None
+        index = self._files[path]
+        return index.slugs.get(slug) if index is not None else None
+
+    def problem(self, slug: str, kind: str, fld: str, message: str, fatal: bool = True) -> Problem:
+        path = self.content.origin[slug]
+        return Problem(path, f"{kind} '{slug}'", fld, message, self.line(slug), fatal)
+
+
+def _check_links(content: Content, slugs: Iterable[str] | None = None) -> None:
+    """Cross-entry rules that a single entry cannot check on its own.
+
+    ``slugs``: check only these entries (those just added to valid content).
+    """
+    locator = Locator(content)
 
     def problem(slug: str, kind: str, fld: str, message: str) -> None:
-        path = content.origin[slug]
-        try:
-            line = _line_of(path.read_text(encoding="utf-8"), "slug", slug)
-        except OSError:
-            line = None
-        content.problems.append(Problem(path, f"{kind} '{slug}'", fld, message, line))
+        content.problems.append(locator.problem(slug, kind, fld, message))
 
-    for slug, term in content.terms.items():
-        for fld in ("same_as", "related"):
-            for target in getattr(term, fld):
-                if target == slug:
-                    problem(slug, "term", fld, "links to itself")
-                elif target not in content.terms:
-                    problem(slug, "term", fld, f"unknown term '{target}'")
-        for tag in term.tags:
-            if tag not in TAGS:
-                problem(
-                    slug, "term", "tags", f"unknown tag '{tag}' (known: {', '.join(sorted(TAGS))})"
-                )
-        leak = _leaked_name(term)
-        if leak:
-            problem(slug, "term", "definition", f"gives away the name: contains '{leak}'")
-    for slug, concept in content.concepts.items():
-        for target in concept.related:
-            if target not in content.terms and target not in content.concepts:
-                problem(slug, "concept", "related", f"unknown slug '{target}'")
-        for tag in concept.tags:
-            if tag not in TAGS:
-                problem(slug, "concept", "tags", f"unknown tag '{tag}'")
-        if concept.choices and concept.answer not in concept.choices:
-            problem(slug, "concept", "choices", "the answer is not one of the choices")
-        if len(set(concept.choices)) != len(concept.choices):
-            problem(slug, "concept", "choices", "two choices are the same")
+    todo = list(content.terms) + list(content.concepts) if slugs is None else list(slugs)
+    for slug in todo:
+        if slug in content.terms:
+            _check_term(content.terms[slug], content, problem)
+        elif slug in content.concepts:
+            _check_concept(content.concepts[slug], content, problem)
+
+
+def _check_term(
+    term: Term, content: Content, problem: Callable[[str, str, str, str], None]
+) -> None:
+    slug = term.slug
+    for fld in ("same_as", "related", "broader"):
+        for target in getattr(term, fld):
+            if target == slug:
+                problem(slug, "term", fld, "links to itself")
+            elif target in content.terms:
+                continue
+            elif fld == "related" and target in content.concepts:
+                continue  # a term may point at a concept card about it
+            else:
+                problem(slug, "term", fld, f"unknown term '{target}'")
+    for tag in term.tags:
+        if tag not in TAGS:
+            problem(slug, "term", "tags", f"unknown tag '{tag}' (known: {', '.join(sorted(TAGS))})")
+    leak = _leaked_name(term)
+    if leak:
+        problem(slug, "term", "definition", f"gives away the name: contains '{leak}'")
+
+
+def _check_concept(concept: Concept, content: Content, problem: _Report) -> None:
+    slug = concept.slug
+    for target in concept.related:
+        if target not in content.terms and target not in content.concepts:
+            problem(slug, "concept", "related", f"unknown slug '{target}'")
+    for tag in concept.tags:
+        if tag not in TAGS:
+            problem(slug, "concept", "tags", f"unknown tag '{tag}'")
+    if concept.choices and concept.answer not in concept.choices:
+        problem(slug, "concept", "choices", "the answer is not one of the choices")
+    if len(set(concept.choices)) != len(concept.choices):
+        problem(slug, "concept", "choices", "two choices are the same")
 
 
 def _leaked_name(term: Term) -> str | None:
     """A name of the term that appears, as a whole word, in its own definition."""
+    text = term.definition.casefold()
     for name in term.names:
         if len(name) < 3:  # too short to be a give-away ("L1" etc. would be noise)
             continue
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", term.definition, re.I):
-            return name
+        # str.find, not a regex per name: compiling one per term dominated large decks.
+        needle = name.casefold()
+        start = text.find(needle)
+        while start >= 0:
+            end = start + len(needle)
+            if not _is_word_char(text[start - 1 : start]) and not _is_word_char(
+                text[end : end + 1]
+            ):
+                return name
+            start = text.find(needle, start + 1)
     return None
+
+
+def _is_word_char(char: str) -> bool:
+    return bool(char) and (char.isalnum() or char in "_-")
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """No cyclic garbage collection while loading: parsing creates many small objects
+    and no cycles, and the collector's full passes (cost growing with the heap) made
+    loading 50k entries superlinear."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def load(folders: Iterable[Path]) -> Content:
     """Load every TOML file in ``folders`` (folders or single files) into one ``Content``."""
     content = Content()
-    for folder in folders:
-        if folder.is_file():
-            _load_file(folder, content)
-        elif folder.is_dir():
-            for path in _toml_files(folder):
-                _load_file(path, content)
-        else:
-            content.problems.append(Problem(folder, "path", "", "no such file or folder"))
-    _check_links(content)
+    with _bulk():
+        for folder in folders:
+            if folder.is_file():
+                _load_file(folder, content)
+            elif folder.is_dir():
+                for path in _toml_files(folder):
+                    _load_file(path, content)
+            else:
+                content.problems.append(Problem(folder, "path", "", "no such file or folder"))
+        _check_links(content)
     return content
 
 
 def with_file(base: Content, path: Path) -> Content:
-    """``base`` plus the entries of one more file, the whole re-validated.
+    """``base`` plus the entries of one more file, validated beside ``base``.
 
-    Used for user decks: the caller keeps ``base`` if the result has problems.
+    Used for user decks: the caller keeps ``base`` if the result has problems. Only
+    the new entries are checked (cost linear in the file, not in ``base``): entries
+    of ``base`` cannot gain a problem from new ones, since a repeated slug is refused.
     """
     merged = Content(terms=dict(base.terms), concepts=dict(base.concepts), origin=dict(base.origin))
-    _load_file(path, merged)
-    _check_links(merged)
+    with _bulk():
+        added = _load_file(path, merged)
+        _check_links(merged, added)
     return merged
 
 

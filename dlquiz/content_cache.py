@@ -8,6 +8,7 @@ disposable: if it cannot be read or written, content is simply loaded again.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import sys
 from collections.abc import Callable
@@ -17,19 +18,22 @@ from typing import TypeVar
 from dlquiz import __version__
 
 T = TypeVar("T")
+MAX_CACHE_BYTES = 256 << 20
 
 
 def fingerprint(roots: list[Path]) -> str:
     digest = hashlib.sha256(f"{__version__}|{sys.version}".encode())
     for root in roots:
         files = [root] if root.is_file() else sorted(root.rglob("*.toml")) if root.is_dir() else []
-        digest.update(f"root:{root}".encode())
+        # Paths as the bytes the OS gave (os.fsencode): a folder name that is not
+        # valid UTF-8 arrives with surrogate escapes, which str.encode() refuses.
+        digest.update(b"root:" + os.fsencode(root))
         for path in files:
             try:
                 st = path.stat()
             except OSError:
                 continue
-            digest.update(f"{path}|{st.st_size}|{st.st_mtime_ns}".encode())
+            digest.update(os.fsencode(path) + f"|{st.st_size}|{st.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
@@ -38,9 +42,12 @@ def cached(cache_file: Path, roots: list[Path], build: Callable[[], T], write: b
 
     ``write=False`` never touches the disk (read-only commands).
     """
+    from dlquiz.safe_io import read_regular
+
     key = fingerprint(roots)
     try:
-        stored_key, value = pickle.loads(cache_file.read_bytes())
+        # Never a FIFO or device (it would block or never end), never a huge file.
+        stored_key, value = pickle.loads(read_regular(cache_file, MAX_CACHE_BYTES))
         if stored_key == key:
             return value  # type: ignore[no-any-return]
     except Exception:  # any unreadable or stale cache is just a miss
@@ -49,10 +56,10 @@ def cached(cache_file: Path, roots: list[Path], build: Callable[[], T], write: b
     if not write:
         return value
     try:
-        from dlquiz.store import atomic_write
+        from dlquiz.safe_io import atomic_write, make_dirs
 
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(cache_file.parent)  # may create the data folder: durably
         atomic_write(cache_file, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError:
+    except (OSError, pickle.PicklingError, ValueError):
         pass  # a read-only data folder still works, just slower to start
     return value

@@ -27,8 +27,8 @@ from typing import Any, NamedTuple
 
 from dlquiz import paths
 from dlquiz.content import Concept, Content, Problem, Term, load, with_file
-from dlquiz.history import Record, undone_ids
-from dlquiz.store import atomic_write
+from dlquiz.records import Record, Review, undone_ids
+from dlquiz.safe_io import atomic_write, write_output
 
 # ----- Anki ----------------------------------------------------------------------------
 
@@ -262,7 +262,7 @@ def _write_package(package: Any, path: Path, timestamp: float | None) -> None:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
             out.write(db_path, "collection.anki2")
             out.writestr("media", "{}")
-    atomic_write(path, buffer.getvalue())
+    write_output(path, buffer.getvalue())
 
 
 # ----- CSV of content --------------------------------------------------------------------
@@ -279,9 +279,12 @@ CSV_COLUMNS = (
     "formula",
     "explanation",
     "choices",
+    # Added with the atomic-card glossary; last, so older files still import.
+    "notes",
+    "broader",
 )
 REQUIRED_COLUMNS = CSV_COLUMNS[:4]
-LIST_COLUMNS = frozenset({"aliases", "tags", "same_as", "related", "choices"})
+LIST_COLUMNS = frozenset({"aliases", "tags", "same_as", "related", "choices", "broader"})
 
 
 def join_list(items: Iterable[str]) -> str:
@@ -319,6 +322,8 @@ def _term_row(term: Term) -> dict[str, str]:
         "formula": term.formula,
         "explanation": "",
         "choices": "",
+        "notes": term.notes,
+        "broader": join_list(term.broader),
     }
 
 
@@ -335,14 +340,43 @@ def _concept_row(concept: Concept) -> dict[str, str]:
         "formula": "",
         "explanation": concept.explanation,
         "choices": join_list(concept.choices),
+        "notes": "",
+        "broader": "",
     }
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV
+# injection): such cells get a leading apostrophe, which spreadsheets read as
+# "this is text" (the OWASP rule). Typed answers are text from the user too.
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
+def neutralise_cell(value: object) -> object:
+    """A text cell a spreadsheet will not run as a formula; other values unchanged.
+
+    A text that already starts with an apostrophe followed by a formula
+    character (or another apostrophe) gets one more, so ``unquote_cell`` gives
+    every text back exactly.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if value[0] in _FORMULA_START or (value[0] == "'" and value[1:2] in _FORMULA_START | {"'"}):
+        return "'" + value
+    return value
+
+
+def unquote_cell(cell: str) -> str:
+    """Inverse of ``neutralise_cell`` for a cell read back from a CSV."""
+    if cell[:1] == "'" and cell[1:2] and cell[1:2] in _FORMULA_START | {"'"}:
+        return cell[1:]
+    return cell
 
 
 def _csv_bytes(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([neutralise_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
 
 
@@ -350,7 +384,7 @@ def export_csv(content: Content, path: Path) -> int:
     """Write every term and concept as one CSV row each; returns the number of rows."""
     rows = [_term_row(t) for t in content.terms.values()]
     rows += [_concept_row(c) for c in content.concepts.values()]
-    atomic_write(path, _csv_bytes(CSV_COLUMNS, ([r[c] for c in CSV_COLUMNS] for r in rows)))
+    write_output(path, _csv_bytes(CSV_COLUMNS, ([r[c] for c in CSV_COLUMNS] for r in rows)))
     return len(rows)
 
 
@@ -395,8 +429,27 @@ def _toml_value(value: str | list[str]) -> str:
 
 # ----- CSV import ------------------------------------------------------------------------
 
-_TERM_FIELDS = ("slug", "term", "aliases", "definition", "formula", "tags", "same_as", "related")
-_CONCEPT_FIELDS = ("slug", "question", "answer", "explanation", "choices", "tags", "related")
+_TERM_FIELDS: tuple[str, ...] = (
+    "slug",
+    "term",
+    "aliases",
+    "definition",
+    "notes",
+    "formula",
+    "tags",
+    "same_as",
+    "related",
+    "broader",
+)
+_CONCEPT_FIELDS: tuple[str, ...] = (
+    "slug",
+    "question",
+    "answer",
+    "explanation",
+    "choices",
+    "tags",
+    "related",
+)
 # TOML field -> CSV column, to point at the cell a problem is in.
 _COLUMN_OF = {
     "term": "term_or_question",
@@ -496,7 +549,9 @@ def _read_rows(path: Path) -> list[_Row]:
             continue
         # Spreadsheets drop empty trailing cells: a short row has empty fields.
         values = {h: "" for h in header}
-        values.update({h: cell.strip() for h, cell in zip(header, cells, strict=False)})
+        values.update(
+            {h: unquote_cell(cell.strip()) for h, cell in zip(header, cells, strict=False)}
+        )
         kind = values.get("kind", "").lower()
         if kind not in ("term", "concept"):
             problems.append(f"row {number}: kind must be 'term' or 'concept', not {kind!r}")
@@ -540,18 +595,35 @@ def _existing_decks(decks_dir: Path, base: Content, skip: Path) -> Content:
     return base
 
 
-def _located(problem: Problem, rows: Sequence[_Row]) -> str:
+def _row_index(
+    rows: Sequence[_Row],
+) -> tuple[dict[tuple[str, str], list[int]], dict[str, list[int]]]:
+    """Row numbers by (kind, slug) and by kind, built once: looking rows up per problem
+    made thousands of problems quadratic."""
+    by_slug: dict[tuple[str, str], list[int]] = {}
+    by_kind: dict[str, list[int]] = {}
+    for row in rows:
+        by_slug.setdefault((row.kind, row.cells["slug"]), []).append(row.number)
+        by_kind.setdefault(row.kind, []).append(row.number)
+    return by_slug, by_kind
+
+
+def _located(
+    problem: Problem,
+    index: tuple[dict[tuple[str, str], list[int]], dict[str, list[int]]],
+) -> str:
     """A loader problem restated with the CSV row(s) and column it is about."""
+    by_slug, by_kind = index
     match = re.fullmatch(r"(term|concept) (?:'(.*)'|#(\d+))", problem.entry)
     numbers: list[int] = []
     if match:
-        kind, slug, index = match.groups()
+        kind, slug, position = match.groups()
         if slug is not None:
-            numbers = [r.number for r in rows if r.kind == kind and r.cells["slug"] == slug]
+            numbers = by_slug.get((kind, slug), [])
         else:
-            of_kind = [r for r in rows if r.kind == kind]
-            if int(index) <= len(of_kind):
-                numbers = [of_kind[int(index) - 1].number]
+            of_kind = by_kind.get(kind, [])
+            if int(position) <= len(of_kind):
+                numbers = [of_kind[int(position) - 1]]
     where = (
         ("row " if len(numbers) == 1 else "rows ") + ", ".join(map(str, numbers))
         if numbers
@@ -586,6 +658,7 @@ def _validate_rows(rows: Sequence[_Row], decks_dir: Path, target: Path, toml: st
         candidate = Path(tmp) / target.name
         candidate.write_text(toml, encoding="utf-8")
         merged = with_file(base, candidate)
+        index = _row_index(rows)
         for problem in merged.problems:
             if not problem.fatal or problem.file != candidate:
                 continue
@@ -597,7 +670,7 @@ def _validate_rows(rows: Sequence[_Row], decks_dir: Path, target: Path, toml: st
                 and str(candidate) in problem.message
             ):
                 continue  # a repeat within the CSV: already reported above, with both rows
-            problems.append(_located(problem, rows))
+            problems.append(_located(problem, index))
     return sorted(problems, key=_row_of)
 
 
@@ -672,27 +745,26 @@ def export_log(records: Iterable[Record], path: Path) -> tuple[int, int]:
     undone = undone_ids(records)
     rows = []
     for r in records:
-        if r.get("type") != "review":
+        if not isinstance(r, Review):
             continue
-        skill = r.get("skill") if isinstance(r.get("skill"), dict) else {}
-        rating = r.get("rating")
+        skill = r.skill
         rows.append(
             [
-                _cell(r.get("time")),
-                _cell(r.get("card")),
-                _cell(rating),
-                RATING_NAMES.get(rating, "") if isinstance(rating, int) else "",
-                _cell(r.get("duration_ms")),
-                _cell(r.get("auto")),
-                _cell(r.get("answer")),
-                _cell(skill.get("family")),
-                _cell(skill.get("level")),
-                _cell(skill.get("seed")),
-                "true" if r.get("id") in undone else "false",
-                _cell(r.get("id")),
+                r.time.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                r.card,
+                r.rating,
+                RATING_NAMES.get(r.rating, ""),
+                _cell(r.duration_ms),
+                _cell(r.auto),
+                _cell(r.answer),
+                _cell(skill.family if skill else None),
+                _cell(skill.level if skill else None),
+                _cell(skill.seed if skill else None),
+                "true" if r.id in undone else "false",
+                r.id,
             ]
         )
-    atomic_write(path, _csv_bytes(LOG_COLUMNS, rows))
+    write_output(path, _csv_bytes(LOG_COLUMNS, rows))
     return len(rows), sum(1 for row in rows if row[10] == "true")
 
 
@@ -711,6 +783,8 @@ __all__ = [
     "export_log",
     "import_csv",
     "join_list",
+    "neutralise_cell",
     "split_list",
     "toml_string",
+    "unquote_cell",
 ]

@@ -1,30 +1,39 @@
-"""Review-log records and how they change card state.
+"""How log records change card state: the only place that says so. No I/O.
 
 The log (``reviews.jsonl``) is the source of truth. A review record carries the
 card's state before and after the answer, so replaying the log reproduces the
 state exactly, whatever settings or FSRS fuzz were in force at the time; an
-undo record points at the review it cancels. Nothing here does I/O.
+undo record carries the state it goes back to, and so does an implicit
+credit (``dlquiz.skillgraph``) and its withdrawal. Records are the typed ones of
+``dlquiz.records``, validated when read.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
+import msgspec
+
+from dlquiz.records import (
+    DEFAULT_MARKS,
+    Bury,
+    Flag,
+    Implicit,
+    Marks,
+    Record,
+    Reset,
+    Review,
+    SkillAsked,
+    Suspend,
+    Undo,
+    new_id,
+    utc,
+)
 from dlquiz.scheduler import CardState
 
-RECORD_VERSION = 1
-Record = dict[str, Any]
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+LEECH_LAPSES = 8  # lapses after which a card is a leech: tagged and suspended
 
 
 def review_record(
@@ -35,124 +44,80 @@ def review_record(
     after: CardState,
     duration_ms: int | None = None,
     extra: dict[str, Any] | None = None,
-    new_id: Callable[[], str] = lambda: uuid.uuid4().hex,
-) -> Record:
-    """A review as written to the log. ``extra`` holds e.g. a skill's seed and params."""
-    record: Record = {
-        "v": RECORD_VERSION,
-        "type": "review",
-        "id": new_id(),
-        "card": card_id,
-        "rating": rating,
-        "time": _iso(at),
-        "duration_ms": duration_ms,
-        "before": before.to_json() if before is not None else None,
-        "after": after.to_json(),
-    }
-    if extra:
-        record.update(extra)
-    return record
+    new_id: Callable[[], str] = new_id,
+) -> Review:
+    """A review as written to the log; ``extra``: auto, answer, skill, wrong_tries, mistake…"""
+    fields = dict(extra or {})
+    skill = fields.pop("skill", None)
+    if isinstance(skill, dict):
+        skill = SkillAsked(**skill)
+    if isinstance(fields.get("answer"), str):
+        fields["answer"] = fields["answer"][:4000]
+    return Review(
+        id=new_id(),
+        card=card_id,
+        rating=rating,
+        time=utc(at),
+        duration_ms=duration_ms,
+        before=before,
+        after=after,
+        skill=skill,
+        **fields,
+    )
 
 
-def undo_record(
-    review: Record, at: datetime, new_id: Callable[[], str] = lambda: uuid.uuid4().hex
-) -> Record:
-    return {
-        "v": RECORD_VERSION,
-        "type": "undo",
-        "id": new_id(),
-        "undoes": review["id"],
-        "card": review["card"],
-        "time": _iso(at),
-        # The state to go back to, so replaying this record never depends on
-        # having seen the review it cancels (e.g. replaying only the log's tail).
-        "restore": review.get("before"),
-    }
-
-
-MARK_TYPES = frozenset({"suspend", "bury", "flag", "reset"})
-LEECH_LAPSES = 8  # lapses after which a card is a leech: tagged and suspended
-
-
-class Marks(NamedTuple):
-    """What the user (or the leech rule) has said about a card, beside its schedule."""
-
-    suspended: bool = False
-    buried_until: float | None = None  # POSIX seconds
-    flagged: bool = False
-    leech: bool = False
-
-    def to_json(self) -> list[object]:
-        return list(self)
-
-    @classmethod
-    def from_json(cls, raw: list[object]) -> Marks:
-        if not isinstance(raw, list) or len(raw) != len(cls._fields):
-            raise ValueError(f"marks must be a list of {len(cls._fields)} values")
-        return cls._make(raw)  # type: ignore[arg-type]
-
-    @property
-    def is_default(self) -> bool:
-        return self == Marks()
+def undo_record(review: Review, at: datetime, new_id: Callable[[], str] = new_id) -> Undo:
+    # The state to go back to, so replaying this record never depends on having
+    # seen the review it cancels (e.g. replaying only the log's tail).
+    return Undo(
+        id=new_id(), undoes=review.id, card=review.card, time=utc(at), restore=review.before
+    )
 
 
 def mark_record(kind: str, card_id: str, at: datetime, **fields: Any) -> Record:
-    """suspend (on, reason?), bury (until: POSIX seconds), flag (on), reset."""
-    if kind not in MARK_TYPES:
+    """suspend (on, reason?, leech?), bury (until: POSIX seconds), flag (on), reset."""
+    types: dict[str, type[Suspend | Bury | Flag | Reset]] = {
+        "suspend": Suspend,
+        "bury": Bury,
+        "flag": Flag,
+        "reset": Reset,
+    }
+    if kind not in types:
         raise ValueError(f"unknown mark {kind!r}")
-    return {"v": RECORD_VERSION, "type": kind, "card": card_id, "time": _iso(at), **fields}
+    return types[kind](id=new_id(), card=card_id, time=utc(at), **fields)
 
 
-def apply_mark(cards: dict[str, CardState], marks: dict[str, Marks], record: Record) -> None:
-    """Apply a suspend/bury/flag/reset record."""
-    card_id = record["card"]
-    if not isinstance(card_id, str):
-        raise TypeError("card id must be a string")
-    current = marks.get(card_id, Marks())
-    kind = record["type"]
-    if kind == "suspend":
-        on = bool(record["on"])
-        if on:
-            leech = current.leech or record.get("reason") == "leech"
+def _replace(marks: Marks, **changes: Any) -> Marks:
+    return msgspec.structs.replace(marks, **changes)
+
+
+def apply_record(cards: dict[str, CardState], marks: dict[str, Marks], record: Record) -> None:
+    """Apply one (validated) record to the card states and marks."""
+    card_id = record.card
+    if isinstance(record, Review | Implicit):  # an implicit credit (or its withdrawal)
+        cards[card_id] = record.after
+        return
+    if isinstance(record, Undo):
+        if record.restore is None:  # undoing a card's first review: it is new again
+            cards.pop(card_id, None)
+        else:
+            cards[card_id] = record.restore
+        return
+    current = marks.get(card_id, DEFAULT_MARKS)
+    if isinstance(record, Suspend):
+        if record.on:
+            leech = current.leech or record.reason == "leech"
         else:  # an unsuspend may also clear the leech mark (e.g. undoing what made it)
-            leech = bool(record.get("leech", current.leech))
-        new = current._replace(suspended=on, leech=leech)
-    elif kind == "bury":
-        until = record["until"]
-        new = current._replace(buried_until=float(until) if until is not None else None)
-    elif kind == "flag":
-        new = current._replace(flagged=bool(record["on"]))
-    else:  # reset: the card starts again as new; its history stays in the log
+            leech = current.leech if record.leech is None else record.leech
+        new = _replace(current, suspended=record.on, leech=leech)
+    elif isinstance(record, Bury):
+        new = _replace(current, buried_until=record.until)
+    elif isinstance(record, Flag):
+        new = _replace(current, flagged=record.on)
+    else:  # Reset
         cards.pop(card_id, None)
-        new = current._replace(suspended=False, buried_until=None, leech=False)
+        new = _replace(current, suspended=False, buried_until=None, leech=False)
     if new.is_default:
         marks.pop(card_id, None)
     else:
         marks[card_id] = new
-
-
-def undone_ids(records: Iterable[Record]) -> set[str]:
-    """Ids of the reviews that an undo record cancels (they never count anywhere)."""
-    return {r["undoes"] for r in records if r.get("type") == "undo" and "undoes" in r}
-
-
-def apply_record(cards: dict[str, CardState], marks: dict[str, Marks], record: Record) -> None:
-    """How one log record changes card states and marks: the only place that says so.
-
-    Raises ValueError/KeyError/TypeError for a malformed record. Record types from
-    newer versions are ignored, not fatal.
-    """
-    kind = record.get("type")
-    if kind in MARK_TYPES:
-        apply_mark(cards, marks, record)
-        return
-    if kind not in ("review", "undo"):
-        return
-    card_id = record["card"]
-    if not isinstance(card_id, str):
-        raise TypeError("card id must be a string")
-    state = record["after"] if kind == "review" else record["restore"]
-    if state is None:  # undoing a card's first review: it is new again
-        cards.pop(card_id, None)
-    else:
-        cards[card_id] = CardState.from_json(state)

@@ -21,7 +21,7 @@ from typing import Any
 
 from fsrs import Rating, ReviewLog
 
-from dlquiz.history import Record, parse_time, undone_ids
+from dlquiz.records import Record, Reset, Review, undone_ids
 
 # fsrs.Optimizer returns the defaults below one mini-batch (512) of counted
 # reviews (see ``count_reviews``); we say so instead of pretending to fit.
@@ -43,27 +43,17 @@ def review_logs(records: Iterable[Record]) -> list[ReviewLog]:
     resets: dict[str, int] = {}
     logs: list[ReviewLog] = []
     for record in records:
-        kind = record.get("type")
-        card = record.get("card")
-        if not isinstance(card, str):
+        if isinstance(record, Reset):
+            resets[record.card] = resets.get(record.card, 0) + 1
             continue
-        if kind == "reset":
-            resets[card] = resets.get(card, 0) + 1
+        if not isinstance(record, Review) or record.id in undone:
             continue
-        if kind != "review" or record.get("id") in undone:
-            continue
-        try:
-            rating = Rating(int(record["rating"]))
-            when = parse_time(record["time"]).astimezone(UTC)
-        except (KeyError, ValueError, TypeError, AttributeError):
-            continue
-        duration = record.get("duration_ms")
         logs.append(
             ReviewLog(
-                card_id=card_number(card, resets.get(card, 0)),
-                rating=rating,
-                review_datetime=when,
-                review_duration=duration if isinstance(duration, int) else None,
+                card_id=card_number(record.card, resets.get(record.card, 0)),
+                rating=Rating(record.rating),
+                review_datetime=record.time.astimezone(UTC),
+                review_duration=record.duration_ms,
             )
         )
     return logs
@@ -113,7 +103,9 @@ def _batch_loss(
     from fsrs import Card
     from fsrs import Scheduler as FsrsScheduler
 
-    scheduler = FsrsScheduler(parameters=torch.tensor(params, dtype=torch.float64))
+    # fsrs computes in torch when handed a tensor (its own optimizer does the same);
+    # its annotation says Sequence[float].
+    scheduler = FsrsScheduler(parameters=torch.tensor(params, dtype=torch.float64))  # type: ignore[arg-type]
     loss_fn = torch.nn.BCELoss()
     losses = []
     with torch.no_grad():

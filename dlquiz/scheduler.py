@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 from fsrs import Card, Rating, State
 from fsrs import Scheduler as FsrsScheduler
+from msgspec import Meta
 
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
 RATING_NAMES = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}
@@ -26,25 +27,21 @@ LEARNING, REVIEW, RELEARNING = State.Learning.value, State.Review.value, State.R
 
 
 class CardState(NamedTuple):
-    """A card's scheduling state; times are POSIX seconds (UTC)."""
+    """A card's scheduling state; times are POSIX seconds (UTC).
 
-    state: int
-    step: int | None
-    stability: float | None
-    difficulty: float | None
-    due: float
-    last_review: float | None
-    reps: int
-    lapses: int
+    The bounds are checked whenever a state is read from disk (``dlquiz.records``):
+    a hand-edited 7, NaN or 1e308 makes the record damaged instead of crashing
+    FSRS later.
+    """
 
-    def to_json(self) -> list[object]:
-        return list(self)
-
-    @classmethod
-    def from_json(cls, raw: list[object]) -> CardState:
-        if not isinstance(raw, list) or len(raw) != len(cls._fields):
-            raise ValueError(f"card state must be a list of {len(cls._fields)} values")
-        return cls._make(raw)  # type: ignore[arg-type]
+    state: Annotated[int, Meta(ge=1, le=3)]  # fsrs.State: Learning, Review, Relearning
+    step: Annotated[int, Meta(ge=0, le=1000)] | None
+    stability: Annotated[float, Meta(ge=0, le=1e9)] | None  # days
+    difficulty: Annotated[float, Meta(ge=0, le=11)] | None
+    due: Annotated[float, Meta(ge=0, le=1e11)]
+    last_review: Annotated[float, Meta(ge=0, le=1e11)] | None
+    reps: Annotated[int, Meta(ge=0, le=10**9)]
+    lapses: Annotated[int, Meta(ge=0, le=10**9)]
 
     @property
     def due_at(self) -> datetime:

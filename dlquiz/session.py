@@ -1,32 +1,39 @@
-"""A study session: which card comes next, recording answers, undo. No I/O, no UI.
+"""A study session: the queue. Which card comes next, and the records answers make.
 
-The caller owns persistence: ``answer`` and ``undo`` return a log record; the
-caller appends it durably and only then calls ``apply`` with it, so memory never
-runs ahead of the disk.
+No I/O, no UI, and no writes to card state: ``answer``, ``undo`` and ``mark``
+return log records; the owner (``dlquiz.study.Study``) appends each durably,
+applies it to the card states it owns, and only then calls ``apply`` here so the
+queue follows. The session reads the states through read-only mappings.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+from dlquiz import skillgraph
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.history import (
-    LEECH_LAPSES,
+from dlquiz.history import LEECH_LAPSES, mark_record, review_record
+from dlquiz.order import new_card_order, sibling_key
+from dlquiz.records import (
+    DEFAULT_MARKS,
+    Bury,
+    Implicit,
     Marks,
     Record,
-    apply_record,
-    mark_record,
-    parse_time,
-    review_record,
-    undo_record,
+    Reset,
+    Review,
+    Suspend,
+    Undo,
 )
-from dlquiz.scheduler import REVIEW, CardState, Outcome, Scheduler, shifted
+from dlquiz.scheduler import AGAIN, REVIEW, CardState, Outcome, Scheduler, shifted
 from dlquiz.settings import Settings
+from dlquiz.undo import Action, inverse
 
 # A learning card due within this window may be shown early when nothing else is left.
 LEARN_AHEAD = timedelta(minutes=20)
@@ -54,7 +61,7 @@ def study_day(moment: datetime, tz: tzinfo, day_starts_at_hour: int = 4) -> date
 class Today:
     """What has been done in the current study day (derived from the log)."""
 
-    reviews: list[Record] = field(default_factory=list)  # effective review records
+    reviews: list[Review] = field(default_factory=list)  # effective review records
     new_ids: set[str] = field(default_factory=set)
 
     @classmethod
@@ -65,18 +72,16 @@ class Today:
         return today
 
     def add(self, record: Record) -> None:
-        if not isinstance(record.get("card"), str):
-            return  # a damaged record (the store reports those); never fatal here
-        if record.get("type") == "review":
+        if isinstance(record, Review):
             self.reviews.append(record)
-            if record.get("before") is None:
-                self.new_ids.add(record["card"])
-        elif record.get("type") == "undo":
+            if record.before is None:
+                self.new_ids.add(record.card)
+        elif isinstance(record, Undo):
             for i in range(len(self.reviews) - 1, -1, -1):
-                if self.reviews[i].get("id") == record.get("undoes"):
+                if self.reviews[i].id == record.undoes:
                     undone = self.reviews.pop(i)
-                    if undone.get("before") is None:
-                        self.new_ids.discard(undone["card"])
+                    if undone.before is None:
+                        self.new_ids.discard(undone.card)
                     break
 
     @property
@@ -89,7 +94,7 @@ class Today:
 
     @property
     def old_reviewed(self) -> int:
-        return sum(1 for r in self.reviews if r.get("before") is not None)
+        return sum(1 for r in self.reviews if r.before is not None)
 
 
 def _out_of_rotation(deck: dict[str, CardSpec], settings: Settings) -> frozenset[str]:
@@ -114,30 +119,50 @@ class Counts:
     reviewed_today: int
 
 
+# A card answered among the last RECENT answers waits while any other card can be shown:
+# a failed card comes back after others, not three times in a row.
+RECENT = 2
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The session so far, for the end-of-session screen."""
+
+    cards: int  # answers recorded in this session (undone ones do not count)
+    seconds: float  # time spent answering them
+    graded: int  # answers that were auto-graded
+    right: int  # of those, how many were graded right
+    misses: tuple[Review, ...]  # answers rated Again, the last one per card
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.right / self.graded if self.graded else None
+
+
 class Session:
     """Chooses cards and turns answers into log records."""
 
     def __init__(
         self,
         deck: dict[str, CardSpec],
-        cards: dict[str, CardState],
+        cards: Mapping[str, CardState],
         scheduler: Scheduler,
         settings: Settings,
         now: datetime,
         tz: tzinfo = UTC,
         today_records: Iterable[Record] = (),
-        marks: dict[str, Marks] | None = None,
+        marks: Mapping[str, Marks] | None = None,
+        skill_history: Iterable[Record] | None = None,
     ) -> None:
+        """``skill_history``: every record of a skill card in the log (for unlocking)."""
         self.deck = deck
-        self.cards = cards  # shared with the store: the session updates it on apply
-        self.marks: dict[str, Marks] = {} if marks is None else marks  # shared likewise
+        self.cards = cards  # read-only views of the owner's state
+        self.marks: Mapping[str, Marks] = {} if marks is None else marks
         self.scheduler = scheduler
         self.settings = settings
         self.tz = tz
         self._day_start = day_start(now, tz, settings.day_starts_at_hour)
-        self.today = Today.from_records(
-            r for r in today_records if parse_time(r["time"]) >= self._day_start
-        )
+        self.today = Today.from_records(r for r in today_records if r.time >= self._day_start)
         self._learning: list[tuple[float, str]] = []
         self._review: list[tuple[float, str]] = []
         for card_id, state in cards.items():
@@ -145,16 +170,35 @@ class Session:
                 self._push(card_id, state)
         heapq.heapify(self._learning)
         heapq.heapify(self._review)
-        self._new_order = [cid for cid in deck if cid not in cards]
+        self._new_order = self._ordered_new()
         self._new_pos = 0
         self._since_new = 0
-        self._undo_stack: list[Record] = []
         self._again_first: str | None = None  # an undone card comes straight back
         self._skipped: set[str] = set()
-        self._leech_reviews: set[str] = set()  # reviews of this session that made a leech
         self._spacing: int | None = None  # reviews between two new cards, once computed
         self._now_ts = now.timestamp()
         self._excluded = _out_of_rotation(deck, settings)
+        # Skill graph (dlquiz.skillgraph): the days each skill was passed, and the
+        # prerequisite a failed skill brings forward.
+        hour = settings.day_starts_at_hour
+        history = self.today.reviews if skill_history is None else skill_history
+        self.passes = skillgraph.pass_days(history, tz, hour)
+        self._forward: str | None = None
+        self._recent: deque[str] = deque(maxlen=RECENT)
+        self._siblings: dict[str, set[str]] | None = None  # sibling key -> cards seen today
+        self._extra_new = 0  # "study N more new" for today
+        self._focus: list[str] | None = None  # custom study: only these cards, in order
+        self._focus_set: frozenset[str] = frozenset()
+        self._focus_done: set[str] = set()
+        # Undo: every action of the session, newest last.
+        self._actions: list[Action] = []
+        self._before: dict[str, tuple[Marks, CardState | None]] = {}  # mark id -> before
+        self._undoing: tuple[str, Action] | None = None  # inverse record id -> its action
+        self._undo_rest: tuple[str, list[Record]] | None = None  # more inverse records
+        self._leech_made: dict[str, str] = {}  # leech suspend id -> the review that made it
+        self._leech_reviews: set[str] = set()  # reviews of this session that made a leech
+        self.started_at = now
+        self.answered: list[Review] = []  # this session's answers, undone ones removed
 
     # ----- the day ------------------------------------------------------------------
 
@@ -165,12 +209,19 @@ class Session:
             self._day_start = start
             self.today = Today()
             self._spacing = None
+            self._siblings = None
+            self._extra_new = 0
 
     @property
     def day_end(self) -> datetime:
         return self._day_start + timedelta(days=1)
 
     # ----- queues -------------------------------------------------------------------
+
+    def _ordered_new(self) -> list[str]:
+        cards = self.cards
+        unseen = (spec for spec in self.deck.values() if spec.id not in cards)
+        return new_card_order(unseen, self.settings.new_card_order)
 
     def _push(self, card_id: str, state: CardState) -> None:
         heap = self._review if state.state == REVIEW else self._learning
@@ -188,7 +239,7 @@ class Session:
                 entry = heap[0]
                 if not self._valid(entry, review):
                     heapq.heappop(heap)  # stale: the card was reviewed since this was pushed
-                elif not self._available(entry[1]):
+                elif not self._available(entry[1], siblings=review):
                     held.append(heapq.heappop(heap))
                 else:
                     return entry
@@ -197,63 +248,151 @@ class Session:
             for entry in held:
                 heapq.heappush(heap, entry)
 
-    def _available(self, card_id: str) -> bool:
-        """In rotation, not suspended, not buried, not skipped in this session."""
+    def _available(self, card_id: str, siblings: bool = False) -> bool:
+        """In rotation, not suspended, not buried, not skipped in this session.
+
+        With ``siblings``: not hidden because a sibling was answered today. Learning
+        cards are never hidden so (their short steps would be broken), only reviews
+        and new cards.
+        """
         if card_id in self._skipped or card_id in self._excluded:
             return False
-        mark = self.marks.get(card_id)
-        if mark is None:
-            return True
-        if mark.suspended:
+        if self._focus is not None and card_id not in self._focus_set:
             return False
-        return mark.buried_until is None or mark.buried_until <= self._now_ts
+        mark = self.marks.get(card_id)
+        if mark is not None:
+            if mark.suspended:
+                return False
+            if mark.buried_until is not None and mark.buried_until > self._now_ts:
+                return False
+        return not (siblings and self._sibling_hidden(card_id))
+
+    def _sibling_hidden(self, card_id: str) -> bool:
+        # Derived from today's answers (the log), not written as Bury records: it
+        # survives restarts, ends with the day, and undoing the answer undoes it.
+        if not self.settings.bury_siblings or self._focus is not None:
+            return False
+        if self._siblings is None:
+            self._siblings = {}
+            for review in self.today.reviews:
+                other = self.deck.get(review.card)
+                other_key = sibling_key(other) if other is not None else None
+                if other_key is not None:
+                    self._siblings.setdefault(other_key, set()).add(review.card)
+        if not self._siblings:  # the common case at the start of a day: nothing to look up
+            return False
+        spec = self.deck.get(card_id)
+        key = sibling_key(spec) if spec is not None else None
+        seen = self._siblings.get(key) if key is not None else None
+        return seen is not None and bool(seen - {card_id})
 
     def use_settings(self, settings: Settings, scheduler: Scheduler) -> None:
         """New settings from now on, keeping the session (undo, skips, today)."""
+        reorder = settings.new_card_order != self.settings.new_card_order
         self.settings = settings
         self.scheduler = scheduler
         self._excluded = _out_of_rotation(self.deck, settings)
         self._spacing = None
+        if reorder:
+            self._new_order, self._new_pos = self._ordered_new(), 0
 
     def skip(self, card_id: str) -> None:
         """Leave ``card_id`` out for the rest of this session, unanswered (e.g. it failed)."""
         self._skipped.add(card_id)
 
+    @property
+    def new_limit(self) -> int:
+        return self.settings.new_per_day + self._extra_new
+
+    def more_new(self, n: int) -> None:
+        """Raise today's new-card limit by ``n`` (for this session and day only)."""
+        self._extra_new += max(0, n)
+        self._spacing = None
+
     def _next_new(self) -> str | None:
-        if self.today.new >= self.settings.new_per_day:
+        if self.today.new >= self.new_limit:
             return None
         while self._new_pos < len(self._new_order):
             card_id = self._new_order[self._new_pos]
             if card_id in self.cards:  # studied since the session began
                 self._new_pos += 1
                 continue
-            if self._unlocked(card_id) and self._available(card_id):
+            if self._unlocked(card_id) and self._available(card_id, siblings=True):
                 return card_id
             # Locked cards stay in place for a later day; look further on.
             for later in self._new_order[self._new_pos + 1 :]:
-                if later not in self.cards and self._unlocked(later) and self._available(later):
+                if (
+                    later not in self.cards
+                    and self._unlocked(later)
+                    and self._available(later, siblings=True)
+                ):
                     return later
             return None
         return None
 
     def _unlocked(self, card_id: str) -> bool:
+        if self.deck[card_id].kind is Kind.SKILL:
+            return skillgraph.unlocked(card_id, self.learned, self._blocks)
         req = self.deck[card_id].requires
         return req is None or (req in self.cards and req not in self.today.new_ids)
 
+    def learned(self, card_id: str) -> bool:
+        """A skill passed on enough different days (and not first met today)."""
+        days = self.settings.unlock_after_days
+        return skillgraph.learned(card_id, self.passes, days) and card_id not in self.today.new_ids
+
+    def skill_status(self, card_id: str) -> skillgraph.Status:
+        """locked / new / learning / known (the skill map shows it)."""
+        return skillgraph.status(card_id, self.cards, self.learned, self._unlocked)
+
+    def _blocks(self, card_id: str) -> bool:
+        """A prerequisite the learner can study (so it must be learned first)."""
+        suspended = self.marks.get(card_id, DEFAULT_MARKS).suspended
+        return card_id in self.deck and card_id not in self._excluded and not suspended
+
     def _reviews_left(self) -> int:
         return max(0, self.settings.max_reviews_per_day - self.today.old_reviewed)
+
+    def _due_learning(self, ts: float) -> list[tuple[float, str]]:
+        """Learning cards due by ``ts``, earliest first (few: scanning them is cheap)."""
+        return sorted(
+            {
+                (due, card)
+                for due, card in self._learning
+                if due <= ts and self._valid((due, card), False) and self._available(card)
+            }
+        )
 
     def next_card(self, now: datetime) -> CardSpec | None:
         """The card to show now, or None when the day's work is done."""
         self._roll_day(now)
         if self._again_first is not None:
             card_id, self._again_first = self._again_first, None
-            if self._available(card_id):
+            state = self.cards.get(card_id)
+            if self._available(card_id) and (
+                state is None or state.due <= self.day_end.timestamp()
+            ):
+                return self.deck[card_id]
+        if self._forward is not None:  # a failed skill's weakest prerequisite, once
+            card_id, self._forward = self._forward, None
+            if card_id in self.cards and self._available(card_id):
                 return self.deck[card_id]
         ts = now.timestamp()
-        learning = self._top(self._learning, review=False)
-        if learning is not None and learning[0] <= ts:
-            return self.deck[learning[1]]
+        learning = self._due_learning(ts)
+        for _, card_id in learning:
+            if card_id not in self._recent:
+                return self.deck[card_id]
+        other = self._next_focused() if self._focus is not None else self._review_or_new(now)
+        if other is not None:
+            return self.deck[other]
+        if learning:  # nothing else waits: the failed card may come back now
+            return self.deck[learning[0][1]]
+        ahead = self._top(self._learning, review=False)
+        if ahead is not None and ahead[0] <= (now + LEARN_AHEAD).timestamp():
+            return self.deck[ahead[1]]
+        return None
+
+    def _review_or_new(self, now: datetime) -> str | None:
         review = self._top(self._review, review=True)
         if review is not None and (
             review[0] > self.day_end.timestamp() or not self._reviews_left()
@@ -265,18 +404,18 @@ class Session:
             # once per session and day: counting is O(cards), this runs per card.
             if self._spacing is None:
                 due_left = self.counts(now).due
-                new_left = max(1, self.settings.new_per_day - self.today.new)
+                new_left = max(1, self.new_limit - self.today.new)
                 self._spacing = max(1, math.ceil(due_left / new_left))
-            if self._since_new >= self._spacing:
-                return self.deck[new]
-            return self.deck[review[1]]
+            return new if self._since_new >= self._spacing else review[1]
         if review is not None:
-            return self.deck[review[1]]
-        if new is not None:
-            return self.deck[new]
-        if learning is not None and learning[0] <= (now + LEARN_AHEAD).timestamp():
-            return self.deck[learning[1]]
-        return None
+            return review[1]
+        return new
+
+    def learn_ahead(self, now: datetime) -> CardSpec | None:
+        """The next learning card even if it is not due yet (the user asked to go on)."""
+        self._roll_day(now)
+        top = self._top(self._learning, review=False)
+        return None if top is None else self.deck[top[1]]
 
     def next_learning_due(self) -> datetime | None:
         """When the next learning card comes due (to say "come back in 8 min")."""
@@ -287,14 +426,6 @@ class Session:
         self._roll_day(now)
         end = self.day_end.timestamp()
         soon = (now + LEARN_AHEAD).timestamp()
-        # Sets: after an undo the same (due, card) entry can sit in a heap twice.
-        due_review = len(
-            {
-                card
-                for due, card in self._review
-                if due <= end and self._valid((due, card), True) and self._available(card)
-            }
-        )
         due_learning = len(
             {
                 card
@@ -302,14 +433,52 @@ class Session:
                 if due <= soon and self._valid((due, card), False) and self._available(card)
             }
         )
+        if self._focus is not None:
+            left = sum(1 for c in self._focus if c not in self._focus_done and self._available(c))
+            return Counts(due=left + due_learning, new=0, reviewed_today=self.today.reviewed)
+        # Sets: after an undo the same (due, card) entry can sit in a heap twice.
+        due_review = len(
+            {
+                card
+                for due, card in self._review
+                if due <= end
+                and self._valid((due, card), True)
+                and self._available(card, siblings=True)
+            }
+        )
         due = min(due_review, self._reviews_left()) + due_learning
         remaining_new = sum(
             1
             for cid in self._new_order[self._new_pos :]
-            if cid not in self.cards and self._available(cid) and self._unlocked(cid)
+            if cid not in self.cards and self._available(cid, siblings=True) and self._unlocked(cid)
         )
-        new = min(max(0, self.settings.new_per_day - self.today.new), remaining_new)
+        new = min(max(0, self.new_limit - self.today.new), remaining_new)
         return Counts(due=due, new=new, reviewed_today=self.today.reviewed)
+
+    # ----- custom study -------------------------------------------------------------
+
+    def focus(self, card_ids: Iterable[str]) -> int:
+        """Study only ``card_ids`` (due or not), recorded as usual; returns how many."""
+        self._focus = [cid for cid in dict.fromkeys(card_ids) if cid in self.deck]
+        self._focus_set = frozenset(self._focus)
+        self._focus_done = set()
+        return len(self._focus)
+
+    def end_focus(self) -> None:
+        self._focus = None
+
+    @property
+    def focused(self) -> bool:
+        return self._focus is not None
+
+    def _next_focused(self) -> str | None:
+        assert self._focus is not None
+        for card_id in self._focus:
+            if card_id not in self._focus_done and self._available(card_id):
+                state = self.cards.get(card_id)
+                if state is None or state.state == REVIEW:  # learning ones come when due
+                    return card_id
+        return None
 
     # ----- answers ------------------------------------------------------------------
 
@@ -324,7 +493,7 @@ class Session:
         answered_at: datetime,
         duration_ms: int | None = None,
         extra: dict[str, Any] | None = None,
-    ) -> Record:
+    ) -> Review:
         """The log record for answering ``card_id`` with ``outcome`` (not yet applied)."""
         before = self.cards.get(card_id)
         after = shifted(outcome, answered_at)
@@ -332,68 +501,157 @@ class Session:
             card_id, outcome.rating, answered_at, before, after, duration_ms, extra
         )
 
-    def undo(self, now: datetime) -> Record | None:
-        """The undo record for this session's last answer, or None if there is none."""
-        if not self._undo_stack:
-            return None
-        return undo_record(self._undo_stack[-1], now)
+    def summary(self, now: datetime) -> Summary:
+        graded = [r for r in self.answered if r.auto is not None]
+        misses: dict[str, Review] = {}
+        for review in self.answered:
+            if review.rating == AGAIN or review.auto == AGAIN:
+                misses.pop(review.card, None)
+                misses[review.card] = review
+        seconds = sum((r.duration_ms or 0) for r in self.answered) / 1000
+        return Summary(
+            cards=len(self.answered),
+            seconds=seconds,
+            graded=len(graded),
+            right=sum(1 for r in graded if r.auto != AGAIN),
+            misses=tuple(misses.values()),
+        )
 
-    def apply(self, record: Record) -> None:
-        """Apply a record that has been written to the log."""
-        kind = record["type"]
-        if kind == "undo":
-            review = self._undo_stack.pop()
-            if review["id"] != record["undoes"]:
-                raise ValueError("undo must cancel the session's last answer")
-        elif kind == "suspend" and record.get("reason") == "leech" and self._undo_stack:
-            self._leech_reviews.add(self._undo_stack[-1]["id"])
-        apply_record(self.cards, self.marks, record)
-        card_id = record["card"]
-        if kind in ("review", "undo"):
-            self.today.add(record)
-            state = self.cards.get(card_id)
-            if state is not None:
-                self._push(card_id, state)
-        if kind == "review":
-            self._undo_stack.append(record)
-            self._since_new = 0 if record.get("before") is None else self._since_new + 1
-        elif kind == "undo":
-            self._again_first = card_id
-        elif kind == "reset" and card_id in self.deck:
-            self._new_order.append(card_id)  # new again: introduced like any new card
+    def missed_today(self) -> list[str]:
+        """Cards answered Again (or auto-graded wrong) today, oldest miss first."""
+        return list(
+            dict.fromkeys(
+                r.card for r in self.today.reviews if r.rating == AGAIN or r.auto == AGAIN
+            )
+        )
+
+    # ----- undo ---------------------------------------------------------------------
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._actions)
+
+    @property
+    def undo_label(self) -> str | None:
+        """What ``u`` would undo ("answer", "bury", "flag"…), None if nothing."""
+        return self._actions[-1].label if self._actions else None
+
+    def undo(self, now: datetime) -> Record | None:
+        """The record that undoes this session's last action, or None if there is none.
+
+        An answer is undone by an Undo record; a mark by the opposite mark (the
+        card's marks before it); a reset by an Undo record restoring its state,
+        followed (``follow_ups``) by the marks the reset cleared.
+        """
+        if not self._actions:
+            return None
+        action = self._actions[-1]
+        records = inverse(action, now)
+        first = records[0]
+        assert first.id is not None
+        self._undoing = (first.id, action)
+        self._undo_rest = (first.id, records[1:]) if len(records) > 1 else None
+        return first
 
     def mark(self, kind: str, card_id: str, now: datetime, **fields: object) -> Record:
         """A suspend/bury/flag/reset record for ``card_id`` (not yet applied)."""
-        return mark_record(kind, card_id, now, **fields)
+        record = mark_record(kind, card_id, now, **fields)
+        assert record.id is not None
+        # Remembered so the mark can be undone to exactly what was there before.
+        self._before[record.id] = (
+            self.marks.get(card_id, DEFAULT_MARKS),
+            self.cards.get(card_id),
+        )
+        return record
+
+    def apply(self, record: Record) -> None:
+        """Follow a record that has been written to the log and applied to the state."""
+        undone: Action | None = None
+        if self._undoing is not None and record.id == self._undoing[0]:
+            undone = self._undoing[1]
+            self._undoing = None
+            if not self._actions or self._actions[-1] is not undone:
+                raise ValueError("undo must cancel the session's last action")
+            self._actions.pop()
+        elif isinstance(record, Undo):
+            raise ValueError("undo must cancel the session's last action")
+        if isinstance(record, Suspend) and record.id in self._leech_made:
+            self._leech_reviews.add(self._leech_made.pop(record.id))
+        card_id = record.card
+        if isinstance(record, Review | Undo):
+            self.today.add(record)
+            self._siblings = None
+        if isinstance(record, Review | Undo | Implicit):
+            state = self.cards.get(card_id)
+            if state is not None:
+                self._push(card_id, state)
+        skillgraph.note_pass(self.passes, record, self.tz, self.settings.day_starts_at_hour)
+        if isinstance(record, Review):
+            self._actions.append(Action(record, state=record.before))
+            self.answered.append(record)
+            self._recent.append(card_id)
+            self._since_new = 0 if record.before is None else self._since_new + 1
+            self._forward = skillgraph.weakest_prerequisite(
+                record,
+                self.cards,
+                lambda state: self.scheduler.retrievability(state, record.time),
+                self._available,
+            )
+            if self._focus is not None:
+                self._focus_done.add(card_id)
+        elif undone is not None:
+            self._undone(undone)
+            self._forward = None
+        elif record.id is not None and record.id in self._before:
+            marks, state = self._before.pop(record.id)
+            self._actions.append(Action(record, marks, state))
+        if isinstance(record, Reset) and undone is None and card_id in self.deck:
+            self._new_order.append(card_id)  # new again: introduced like any new card
+
+    def _undone(self, action: Action) -> None:
+        rec = action.record
+        if isinstance(rec, Review):
+            self.answered = [r for r in self.answered if r.id != rec.id]
+            self._focus_done.discard(rec.card)
+        if isinstance(rec, Review | Bury) or (isinstance(rec, Suspend) and rec.on):
+            self._again_first = rec.card  # the card it took away comes straight back
 
     def bury_until(self, now: datetime) -> float:
         """Burying hides a card until the next study day begins."""
         self._roll_day(now)
         return self.day_end.timestamp()
 
-    def follow_up(self, record: Record, now: datetime) -> Record | None:
-        """The record the log needs after ``record``: making a leech, or unmaking one."""
-        if record["type"] == "review":
-            return self.leech_check(record, now)
-        if record["type"] == "undo":
-            return self.leech_undone(record, now)
-        return None
+    def follow_ups(self, record: Record, now: datetime) -> list[Record]:
+        """Records the log needs after ``record``: the rest of an undo, making or
+        unmaking a leech."""
+        out: list[Record] = []
+        if self._undo_rest is not None and self._undo_rest[0] == record.id:
+            out.extend(self._undo_rest[1])
+            self._undo_rest = None
+        extra: Record | None = None
+        if isinstance(record, Review):
+            extra = self.leech_check(record, now)
+        elif isinstance(record, Undo):
+            extra = self.leech_undone(record, now)
+        if extra is not None:
+            out.append(extra)
+        return out
 
-    def leech_undone(self, undo: Record, now: datetime) -> Record | None:
+    def leech_undone(self, undo: Undo, now: datetime) -> Record | None:
         """After undoing the review that made a card a leech: the record that unmakes it."""
-        if undo.get("undoes") not in self._leech_reviews:
+        if undo.undoes not in self._leech_reviews:
             return None
-        self._leech_reviews.discard(undo["undoes"])
-        return mark_record("suspend", undo["card"], now, on=False, leech=False)
+        self._leech_reviews.discard(undo.undoes)
+        return mark_record("suspend", undo.card, now, on=False, leech=False)
 
-    def leech_check(self, review: Record, now: datetime) -> Record | None:
+    def leech_check(self, review: Review, now: datetime) -> Record | None:
         """A suspend record if this review made the card a leech (told once)."""
-        after = CardState.from_json(review["after"])
-        card_id = review["card"]
-        if after.lapses >= LEECH_LAPSES and not self.marks.get(card_id, Marks()).leech:
-            return mark_record("suspend", card_id, now, on=True, reason="leech")
+        if (
+            review.after.lapses >= LEECH_LAPSES
+            and not self.marks.get(review.card, DEFAULT_MARKS).leech
+        ):
+            record = mark_record("suspend", review.card, now, on=True, reason="leech")
+            assert record.id is not None
+            self._leech_made[record.id] = review.id
+            return record
         return None
-
-    @property
-    def can_undo(self) -> bool:
-        return bool(self._undo_stack)

@@ -54,6 +54,16 @@ class Settings:
     excluded_skills: tuple[str, ...] = ()
     """Question families (ids, see `dlquiz ask --list`) left out of rotation."""
 
+    unlock_after_days: Annotated[int, Interval(ge=1, le=10)] = 2
+    """Days on which a skill must be passed before the skills that build on it are introduced."""
+
+    new_card_order: Literal["interleaved", "deck", "random"] = "interleaved"
+    """Order of new cards: taken in turn from each deck and topic, deck by deck, or random."""
+
+    bury_siblings: bool = True
+    """Answering a card hides its siblings until tomorrow (recall and name of one term;
+    the levels of one question family)."""
+
     fsrs_parameters: tuple[float, ...] | None = None
     """Personal FSRS parameters from `dlquiz optimize`; None uses the defaults."""
 

@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, NamedTuple
 
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.history import parse_time
+from dlquiz.records import Record, Review, Undo
 from dlquiz.scheduler import AGAIN, REVIEW, CardState
 from dlquiz.session import study_day
 
@@ -94,6 +94,28 @@ class Totals:
 
 
 @dataclass(frozen=True)
+class MistakeCount:
+    """How often one named misconception of a question family was made."""
+
+    family: str
+    mistake: str  # the misconception's id, as logged with the review
+    count: int
+
+    @property
+    def name(self) -> str:
+        """Readable from the id alone (``kept-in-channels`` -> ``kept in channels``)."""
+        return self.mistake.replace("-", " ").replace("_", " ")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "family": self.family,
+            "mistake": self.mistake,
+            "name": self.name,
+            "count": self.count,
+        }
+
+
+@dataclass(frozen=True)
 class Stats:
     today: date  # the current study day
     day_starts_at_hour: int
@@ -106,6 +128,7 @@ class Stats:
     current_streak: int
     longest_streak: int
     totals: Totals
+    mistakes: tuple[MistakeCount, ...] = ()  # the most frequent named mistakes, most first
 
     def forecast_by_date(self) -> dict[str, int]:
         return {
@@ -130,6 +153,7 @@ class Stats:
             },
             "due_forecast": self.forecast_by_date(),
             "reviews_per_day": dict(self.per_day),
+            "frequent_mistakes": [m.to_json() for m in self.mistakes],
         }
 
 
@@ -139,41 +163,39 @@ class _Review(NamedTuple):
     rating: int
     day: date
     before_state: int | None  # None: the card was new
+    mistake: str | None = None  # the named misconception of a wrong answer
 
 
-def _effective_reviews(
-    records: Iterable[Mapping[str, Any]], tz: tzinfo, hour: int
-) -> list[_Review]:
-    """Reviews in log order, without the undone ones; malformed records are skipped."""
+def _effective_reviews(records: Iterable[Record], tz: tzinfo, hour: int) -> list[_Review]:
+    """Reviews in log order, without the undone ones; a record seen twice counts once."""
     reviews: list[_Review] = []
     undone: set[str] = set()
-    # Log times are UTC ("...Z") and a study day depends only on the minute (offsets
-    # are whole minutes), so days are cached per minute: a session answers several
-    # cards a minute, and parsing dominates on long logs.
-    days: dict[str, date] = {}
+    seen: set[str] = set()
+    # A study day depends only on the minute (offsets are whole minutes), so days are
+    # cached per minute: a session answers several cards a minute.
+    days: dict[int, date] = {}
     for record in records:
-        kind = record.get("type")
-        try:
-            if kind == "review":
-                text = record["time"]
-                key = text[:16] if text.endswith("Z") else text
-                day = days.get(key)
-                if day is None:
-                    day = days[key] = study_day(parse_time(text), tz, hour)
-                before = record.get("before")
-                reviews.append(
-                    _Review(
-                        str(record["id"]),
-                        str(record["card"]),
-                        int(record["rating"]),
-                        day,
-                        int(before[0]) if before is not None else None,
-                    )
+        if isinstance(record, Review):
+            if record.id in seen:
+                continue  # a line duplicated by a copy or a sync tool
+            seen.add(record.id)
+            key = int(record.time.timestamp()) // 60
+            day = days.get(key)
+            if day is None:
+                day = days[key] = study_day(record.time, tz, hour)
+            before = record.before
+            reviews.append(
+                _Review(
+                    record.id,
+                    record.card,
+                    record.rating,
+                    day,
+                    before.state if before is not None else None,
+                    record.mistake,
                 )
-            elif kind == "undo":
-                undone.add(str(record["undoes"]))
-        except (KeyError, ValueError, TypeError, IndexError, AttributeError):
-            continue  # the store already reported damaged lines; stats just skip them
+            )
+        elif isinstance(record, Undo):
+            undone.add(record.undoes)
     return [r for r in reviews if r.id not in undone]
 
 
@@ -262,8 +284,27 @@ def _forecast(
     return tuple(buckets)
 
 
+def _top_mistakes(reviews: Iterable[_Review], limit: int) -> tuple[MistakeCount, ...]:
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for review in reviews:
+        if review.mistake:
+            parts = review.card.split("/")
+            family = parts[1] if len(parts) == 3 and parts[0] == "skill" else review.card
+            counts[(family, review.mistake)] += 1
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(MistakeCount(fam, mistake, n) for (fam, mistake), n in ranked[:limit])
+
+
+def frequent_mistakes(records: Iterable[Record], limit: int = 5) -> tuple[MistakeCount, ...]:
+    """The ``limit`` named mistakes made most often (undone reviews left out), most first;
+    ties in family then mistake order."""
+    from datetime import UTC
+
+    return _top_mistakes(_effective_reviews(records, UTC, 0), limit)
+
+
 def compute(
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[Record],
     cards: Mapping[str, CardState],
     deck: Mapping[str, CardSpec],
     now: datetime,
@@ -311,6 +352,7 @@ def compute(
         current_streak=current,
         longest_streak=longest,
         totals=totals,
+        mistakes=_top_mistakes(reviews, 5),
     )
 
 

@@ -13,16 +13,25 @@ Files in the data folder:
 ``settings.json``  the user's settings, kept apart from the derived state so a
                    damaged state file can never lose them.
 ``dlquiz.lock``    held while an instance runs, so a second one cannot write.
+
+Nothing read here is trusted: the lock is never opened through a link or on a
+pipe or device, state.json and settings.json are read only as regular files of
+bounded size, and a damaged file is kept aside, never deleted. If the log is
+shorter than state.json says (emptied, cut, an older copy put back), the state
+knows more: it is kept and used, a copy is kept beside it, and the user is told.
+New names (the log, the data folder) are fsynced into their folders before an
+answer is acknowledged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import gc
-import json
 import os
-import tempfile
+import re
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,19 +40,33 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from dlquiz.history import Marks, Record, apply_record, parse_time
+from dlquiz import records
+from dlquiz.history import apply_record
+from dlquiz.records import SCHEMA_VERSION, UNKNOWN, Marks, Record
+from dlquiz.safe_io import (
+    atomic_write,
+    fsync_dir,
+    make_dirs,
+    own_temp_pid,
+    read_regular,
+)
 from dlquiz.scheduler import CardState
 from dlquiz.settings import Settings
 from dlquiz.settings import from_json as settings_from_json
 
-SCHEMA_VERSION = 1
 LOG_NAME = "reviews.jsonl"
 STATE_NAME = "state.json"
 SETTINGS_NAME = "settings.json"
 LOCK_NAME = "dlquiz.lock"
 
-# state.json migrations: version -> function upgrading a payload to version + 1.
-MIGRATIONS: dict[int, Any] = {}
+# Files larger than these are refused unread (a link to an endless device, a mistake).
+MAX_STATE_BYTES = 512 << 20  # ~5M cards
+MAX_SETTINGS_BYTES = 1 << 20
+# How many records older than "today" records_since reads past before it stops: the
+# clock may have been set back, so one older record does not end today.
+OLDER_RUN_TO_STOP = 256
+# Temp files of the atomic writes of dlquiz before 0.2 (tempfile.mkstemp's pattern).
+_LEGACY_TEMP = re.compile(r"\.(state|settings)\.json\.[A-Za-z0-9_]{1,16}\.tmp")
 
 
 class StoreError(Exception):
@@ -54,48 +77,18 @@ class AlreadyRunning(StoreError):
     pass
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but not ours to signal
+    return True
+
+
 def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable; not possible on every platform.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _current_umask() -> int:
-    # Read once at import: os.umask is process-wide, so toggling it from the
-    # writer thread could race with files created elsewhere.
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        # mkstemp makes the file private (0600); give it the permissions a normal
-        # open() would, so replacing a file never changes who can read it.
-        os.fchmod(fd, 0o666 & ~_UMASK)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def keep_aside(path: Path, why: str) -> Path:
@@ -106,6 +99,7 @@ def keep_aside(path: Path, why: str) -> Path:
         target = path.with_name(f"{path.name}.{why}-{_stamp()}-{n}")
         n += 1
     os.replace(path, target)
+    fsync_dir(path.parent)
     return target
 
 
@@ -115,15 +109,6 @@ class LogScan:
     lines: list[int] = field(default_factory=list)  # 1-based line number of each record
     bad_lines: list[int] = field(default_factory=list)  # 1-based line numbers
     end: int = 0  # byte offset after the last complete line
-
-
-def _parse_line(raw: bytes) -> Record | None:
-    """One log line as a record, or None if it is not a JSON object."""
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
 
 
 def _scan(data: bytes) -> LogScan:
@@ -137,10 +122,11 @@ def _scan(data: bytes) -> LogScan:
         raw = data[pos:nl]
         pos = nl + 1
         if raw.strip():
-            record = _parse_line(raw)
+            record = records.decode(raw)
             if record is None:
                 scan.bad_lines.append(line_no)
-            else:
+            elif record is not UNKNOWN:
+                assert not isinstance(record, records.Unknown)
                 scan.records.append(record)
                 scan.lines.append(line_no)
         line_no += 1
@@ -161,15 +147,55 @@ class ReviewLog:
         except FileNotFoundError:
             return 0
 
-    def read_from(self, offset: int = 0) -> LogScan:
-        """Records from byte ``offset`` to the end (only complete lines)."""
+    def complete_size(self) -> int:
+        """The size, counting the newline a complete last record may lack (the writer
+        adds it on open; a read-only reader only counts it)."""
+        size = self.size()
+        if size == 0:
+            return 0
         try:
-            with self.path.open("rb") as handle:
-                handle.seek(offset)
-                data = handle.read()
+            fd = self._open_read()
+        except FileNotFoundError:
+            return 0
+        with os.fdopen(fd, "rb") as handle:
+            handle.seek(max(0, size - records.MAX_LINE_BYTES - 1))
+            block = handle.read()
+        if block.endswith(b"\n"):
+            return size
+        tail = block[block.rfind(b"\n") + 1 :]
+        record = records.decode(tail)
+        return size + 1 if record is not None else size
+
+    def _open_read(self) -> int:
+        """A read descriptor of the log, refused (StoreError) unless a regular file:
+        a FIFO or a device in its place would block or never end."""
+        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise StoreError(
+                f"{self.path} is not a regular file (a pipe, device or folder); move it away "
+                "and start again."
+            )
+        return fd
+
+    def read_from(self, offset: int = 0) -> LogScan:
+        """Records from byte ``offset`` to the end: complete lines, and a complete last
+        record whose newline is missing (the writer adds it; readers must see it too)."""
+        try:
+            fd = self._open_read()
         except FileNotFoundError:
             return LogScan(end=offset)
+        with os.fdopen(fd, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read()
         scan = _scan(data)
+        tail = data[scan.end :]
+        if tail.strip():
+            record = records.decode(tail)
+            if record is not None and not isinstance(record, records.Unknown):
+                scan.records.append(record)
+                scan.lines.append(data.count(b"\n", 0, scan.end) + 1)
+                scan.end = len(data)
         scan.end += offset
         return scan
 
@@ -200,16 +226,15 @@ class ReviewLog:
                 return None
             handle.seek(cut)
             tail = handle.read()
-            if (
-                _parse_line(tail) is not None
-            ):  # complete, only its newline is missing: finish the line
+            if records.decode(tail) is not None:
+                # complete, only its newline is missing: finish the line
                 handle.seek(size)
                 handle.write(b"\n")
                 handle.flush()
                 os.fsync(handle.fileno())
                 return None
             aside = self.path.with_name(f"{self.path.name}.partial-{_stamp()}")
-            aside.write_bytes(tail)
+            atomic_write(aside, tail)  # durable before the log is cut
             handle.truncate(cut)
             handle.flush()
             os.fsync(handle.fileno())
@@ -222,9 +247,19 @@ class ReviewLog:
         is cut back to where it was, so a failed answer can never reach the log
         later on (a buffered file would write it with the next append).
         """
-        line = (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+        line = records.encode(record)
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
+            try:
+                self._fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                self._fd = os.open(self.path, flags)
+            else:
+                # A new name survives power loss only once its folder is fsynced.
+                fsync_dir(self.path.parent)
+            if not stat.S_ISREG(os.fstat(self._fd).st_mode):
+                self.close()
+                raise OSError(errno.EINVAL, "not a regular file", str(self.path))
         start = os.lseek(self._fd, 0, os.SEEK_END)
         try:
             view = memoryview(line)
@@ -248,7 +283,12 @@ class ReviewLog:
             return []
         cutoff = moment.astimezone(UTC)
         found: list[Record] = []
-        with self.path.open("rb") as handle:
+        older_run = 0
+        try:
+            fd = self._open_read()
+        except FileNotFoundError:
+            return []
+        with os.fdopen(fd, "rb") as handle:
             pos = size
             carry = b""
             while pos > 0:
@@ -261,14 +301,18 @@ class ReviewLog:
                 for raw in reversed(lines):
                     if not raw.strip():
                         continue
-                    record = _parse_line(raw)
-                    try:
-                        at = parse_time(record["time"])  # type: ignore[index]
-                    except (ValueError, KeyError, TypeError):
-                        continue  # not a record, or one without a time
-                    if at < cutoff:
-                        found.reverse()
-                        return found
+                    record = records.decode(raw)
+                    if record is None or isinstance(record, records.Unknown):
+                        continue  # damaged (the store reports those) or from a newer dlquiz
+                    if record.time < cutoff:
+                        # Older than today, but the clock may have been set back: stop
+                        # only after a long run of older records.
+                        older_run += 1
+                        if older_run >= OLDER_RUN_TO_STOP:
+                            found.reverse()
+                            return found
+                        continue
+                    older_run = 0
                     found.append(record)
         found.reverse()
         return found
@@ -369,11 +413,14 @@ class Store:
         self.log = ReviewLog(home / LOG_NAME)
         self.state_path = home / STATE_NAME
         self.settings_path = home / SETTINGS_NAME
-        self.cards: dict[str, CardState] = {}
-        self.marks: dict[str, Marks] = {}
+        # What was loaded, until the owner takes it (``take_state``): from then on
+        # the owner (``dlquiz.study.Study``) holds the only live copy.
+        self._cards: dict[str, CardState] = {}
+        self._marks: dict[str, Marks] = {}
+        self._snapshot: Callable[[], tuple[dict[str, CardState], dict[str, Marks]]] | None = None
         self.settings = Settings()
         self.notices: list[str] = []  # what the user must be told about this start
-        self._lock_handle: Any = None
+        self._lock_handle: int | None = None
         self._writer: _StateWriter | None = None
         self._log_size = 0
         self._mutex = threading.Lock()  # append + apply vs the writer's snapshot
@@ -385,7 +432,10 @@ class Store:
             self._load()
             return self
         try:
-            self.home.mkdir(parents=True, exist_ok=True)
+            make_dirs(self.home)  # each new folder fsynced into its parent
+            # Also when something else made it just before (the content cache): the
+            # first answer must not vanish with a folder name that never reached disk.
+            fsync_dir(self.home.parent)
         except OSError as exc:
             raise StoreError(f"cannot create the data folder {self.home}: {exc.strerror}") from exc
         self._acquire_lock()
@@ -395,8 +445,22 @@ class Store:
         except BaseException:
             self._release_lock()
             raise
-        self._writer = _StateWriter(self._save_snapshot)
         return self
+
+    def take_state(
+        self, snapshot: Callable[[], tuple[dict[str, CardState], dict[str, Marks]]]
+    ) -> tuple[dict[str, CardState], dict[str, Marks]]:
+        """Hand the loaded state to its owner, who from now on holds the only copy.
+
+        ``snapshot`` returns copies of the owner's cards and marks; the background
+        writer calls it (under the append lock) whenever the state file is due.
+        """
+        cards, marks = self._cards, self._marks
+        self._cards, self._marks = {}, {}
+        self._snapshot = snapshot
+        if not self.read_only and self._writer is None:
+            self._writer = _StateWriter(self._save_snapshot)
+        return cards, marks
 
     def _load(self) -> None:
         try:
@@ -407,45 +471,85 @@ class Store:
             raise StoreError(f"cannot use {where}: {exc.strerror or exc}") from exc
 
     def _remove_stray_temp_files(self) -> None:
-        """Temp files of atomic writes cut short by a crash (never the real files)."""
-        for stray in self.home.glob(".*.tmp"):
+        """Temp files of atomic writes cut short by a crash: only names of dlquiz's own
+        pattern, and only those whose writer is gone (never the user's ``*.tmp``)."""
+        for stray in self.home.iterdir():
+            pid = own_temp_pid(stray.name)
+            if pid is None and not _LEGACY_TEMP.fullmatch(stray.name):
+                continue
+            if pid is not None and _alive(pid):
+                continue  # e.g. an export into this folder, still being written
             with contextlib.suppress(OSError):
-                stray.unlink()
+                if stat.S_ISREG(os.lstat(stray).st_mode):
+                    stray.unlink()
 
     def _acquire_lock(self) -> None:
+        """Take the lock file: never through a link, never on a pipe or device, and
+        never truncating a file that does not look like dlquiz's own."""
         path = self.home / LOCK_NAME
+        flags = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+        created = False
         try:
-            handle = path.open("a+")
+            try:
+                fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o666)
+                created = True
+            except FileExistsError:
+                fd = os.open(path, flags)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StoreError(
+                    f"{path} is a symbolic link; dlquiz will not write through it. "
+                    "Remove it and start again."
+                ) from None
             raise StoreError(f"cannot open {path}: {exc.strerror}") from exc
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise AlreadyRunning(
-                f"dlquiz is already running with this data folder ({self.home}, pid {holder}). "
-                "Close it first: only one instance may write the review log."
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        self._lock_handle = handle
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise StoreError(
+                    f"{path} is not a regular file (a pipe or device); remove it and start again."
+                )
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                raise AlreadyRunning(
+                    f"dlquiz is already running with this data folder ({self.home}, pid "
+                    f"{holder if holder.isdigit() else 'unknown'}). "
+                    "Close it first: only one instance may write the review log."
+                ) from None
+            if created:
+                fsync_dir(self.home)
+            # The pid is for the message above. Written only into a file that looks
+            # like ours: small, one link, holding a pid or nothing.
+            old = os.pread(fd, 33, 0).strip()
+            if st.st_nlink == 1 and len(old) <= 32 and (old.isdigit() or not old):
+                try:
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, str(os.getpid()).encode(), 0)
+                except OSError as exc:
+                    raise StoreError(
+                        f"cannot write in the data folder {self.home}: {exc.strerror}. "
+                        "Free some space or fix its permissions."
+                    ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        self._lock_handle = fd
 
     def _release_lock(self) -> None:
         if self._lock_handle is not None:
             with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_handle.fileno(), fcntl.LOCK_UN)
-            self._lock_handle.close()
+                fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                os.close(self._lock_handle)
             self._lock_handle = None
 
     def _load_settings(self) -> None:
-        if not self.settings_path.exists():
+        if not os.path.lexists(self.settings_path):
             return
         try:
-            self.settings = settings_from_json(self.settings_path.read_bytes())
+            raw = read_regular(self.settings_path, MAX_SETTINGS_BYTES)
+            self.settings = settings_from_json(raw)
         except (ValueError, OSError) as exc:  # pydantic's ValidationError is a ValueError
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             if self.read_only:
@@ -468,18 +572,15 @@ class Store:
         payload = self._read_state_file()
         # Measured after reading state.json: a read-only reader may run beside the
         # app, whose log only grows; the other order could see the state ahead.
-        log_size = self.log.size()
+        log_size = self.log.complete_size()
         if payload is not None:
             cards, marks, reflected = payload
             if reflected <= log_size:
                 tail = self.log.read_from(reflected)
-                try:
-                    for record in tail.records:
-                        apply_record(cards, marks, record)
-                except (ValueError, KeyError, TypeError):
-                    tail.bad_lines.append(0)  # a malformed record: rebuild and report it
+                for record in tail.records:
+                    apply_record(cards, marks, record)
                 if not tail.bad_lines:
-                    self.cards, self.marks = cards, marks
+                    self._cards, self._marks = cards, marks
                     self._log_size = tail.end
                     if tail.records and not self.read_only:
                         self._write_state(cards, marks, tail.end)
@@ -487,54 +588,74 @@ class Store:
                 # A damaged line after what state.json covers: rebuild, which says
                 # which lines were skipped; state.json itself was fine.
             else:
-                self.notices.append(
-                    "state.json describes a longer review log than the one on disk; "
-                    "the state was rebuilt from the log."
-                )
-                if not self.read_only:
-                    keep_aside(self.state_path, "stale")
+                self._keep_state_over_short_log(cards, marks, reflected, log_size)
+                return
         self.rebuild()
+
+    def _keep_state_over_short_log(
+        self, cards: dict[str, CardState], marks: dict[str, Marks], reflected: int, size: int
+    ) -> None:
+        """The log is shorter than the state says (emptied, cut, or an older copy put back).
+
+        The log is the source of truth, but one that lost its content must not throw
+        away schedules the state still knows: the state is kept and used, a copy of
+        it is kept beside it, and the user is told. The review history that was in
+        the lost part of the log is gone from statistics; nothing else is.
+        """
+        note = (
+            f"reviews.jsonl is shorter than state.json expects ({size} bytes, not {reflected}): "
+            "part of your review history is missing from the log. Your cards' schedules "
+            "were kept from state.json"
+        )
+        if self.read_only:
+            self.notices.append(note + ".")
+        else:
+            copy = self.state_path.with_name(f"{STATE_NAME}.before-short-log-{_stamp()}")
+            atomic_write(copy, read_regular(self.state_path, MAX_STATE_BYTES))
+            self.notices.append(
+                f"{note}; a copy of it is kept as {copy.name}. If you have a fuller copy of "
+                "reviews.jsonl, close dlquiz and put it back."
+            )
+        tail = self.log.read_from(0)  # the short log's records are older than the state
+        self._cards, self._marks = cards, marks
+        self._log_size = tail.end
+        if not self.read_only:
+            self._write_state(cards, marks, tail.end)
 
     def _read_state_file(
         self,
     ) -> tuple[dict[str, CardState], dict[str, Marks], int] | None:
         """The state file's cards, marks and log size, or None if missing or damaged."""
-        if not self.state_path.exists():
+        if not os.path.lexists(self.state_path):
             if self.log.size() > 0:
                 self.notices.append("state.json was missing; it was rebuilt from the review log.")
             return None
         try:
-            raw = self.state_path.read_bytes()
+            # Type and size checked before a byte is read: a FIFO would block, a
+            # link to an endless device would never end.
+            raw = read_regular(self.state_path, MAX_STATE_BYTES)
+            try:
+                version = records.state_head_decoder.decode(raw).schema_version
+            except RecursionError as exc:
+                raise ValueError("nested too deeply") from exc
+            if version > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.state_path} was written by a newer dlquiz (schema {version}, "
+                    f"this one knows {SCHEMA_VERSION}). Upgrade dlquiz to use this data folder."
+                )
             # Freezing the collector during a bulk load avoids repeated full scans of
             # the objects being created (several times faster at 100k cards).
             gc.disable()
             try:
-                data = json.loads(raw)
-                version = data["schema_version"]
-                if not isinstance(version, int):
-                    raise ValueError("schema_version is not a number")
-                if version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{self.state_path} was written by a newer dlquiz (schema {version}, "
-                        f"this one knows {SCHEMA_VERSION}). Upgrade dlquiz to use this data folder."
-                    )
-                while version < SCHEMA_VERSION:
-                    data = MIGRATIONS[version](data)
-                    version = data["schema_version"]
-                log_size = int(data["log_size"])
-                make = CardState._make
-                n_fields = len(CardState._fields)
-                cards: dict[str, CardState] = {}
-                for key, row in data["cards"].items():
-                    if len(row) != n_fields:
-                        raise ValueError(f"card {key!r} has {len(row)} fields")
-                    cards[key] = make(row)
-                marks = {key: Marks.from_json(row) for key, row in data.get("marks", {}).items()}
+                data = records.state_decoder.decode(raw)
+            except RecursionError as exc:
+                raise ValueError("nested too deeply") from exc
             finally:
                 gc.enable()
+            cards, marks, log_size = data.cards, data.marks, data.log_size
         except StoreError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        except (records.DecodeError, ValueError, OSError) as exc:
             if self.read_only:
                 self.notices.append(f"state.json is damaged ({exc}); read from the log instead.")
                 return None
@@ -552,11 +673,8 @@ class Store:
         cards: dict[str, CardState] = {}
         marks: dict[str, Marks] = {}
         bad = list(scan.bad_lines)
-        for line_no, record in zip(scan.lines, scan.records, strict=True):
-            try:
-                apply_record(cards, marks, record)
-            except (ValueError, KeyError, TypeError):
-                bad.append(line_no)
+        for record in scan.records:
+            apply_record(cards, marks, record)
         bad.sort()
         if bad:
             shown = ", ".join(map(str, bad[:10])) + (" …" if len(bad) > 10 else "")
@@ -564,7 +682,7 @@ class Store:
                 f"{len(bad)} damaged line(s) in reviews.jsonl were skipped (lines {shown}). "
                 "The file itself was left untouched."
             )
-        self.cards, self.marks = cards, marks
+        self._cards, self._marks = cards, marks
         self._log_size = scan.end
         if not self.read_only:
             self._write_state(cards, marks, scan.end)
@@ -598,8 +716,10 @@ class Store:
         The copies and the log size are taken together under the append lock (a
         few tens of microseconds at 10k cards); serialising runs outside it.
         """
+        assert self._snapshot is not None
         with self._mutex:
-            cards, marks, log_size = dict(self.cards), dict(self.marks), self._log_size
+            cards, marks = self._snapshot()
+            log_size = self._log_size
         self._write_state(cards, marks, log_size)
 
     def save_settings(self, settings: Settings) -> None:
@@ -619,16 +739,7 @@ class Store:
     def _write_state(
         self, cards: dict[str, CardState], marks: dict[str, Marks], log_size: int
     ) -> None:
-        payload = {
-            "schema_version": SCHEMA_VERSION,
-            "log_size": log_size,
-            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "card_fields": list(CardState._fields),
-            "cards": cards,  # NamedTuples serialise as JSON lists
-            "mark_fields": list(Marks._fields),
-            "marks": marks,
-        }
-        atomic_write(self.state_path, json.dumps(payload, separators=(",", ":")).encode())
+        atomic_write(self.state_path, records.encode_state(cards, marks, log_size))
 
     def close(self) -> None:
         """Write the final state, release the lock. Safe to call twice."""
@@ -650,3 +761,7 @@ class Store:
 
     def iter_log(self) -> Iterator[Record]:
         yield from self.log.read_from(0).records
+
+    @property
+    def log_path(self) -> Path:
+        return self.log.path

@@ -10,7 +10,7 @@ import pytest
 
 from dlquiz import paths
 from dlquiz.cards import Kind, build_deck, name_choices
-from dlquiz.content import Content, load, load_builtin
+from dlquiz.content import SCHEMA_VERSION, Content, load, load_builtin
 
 # The 100 terms of the seed glossary (shared/seeds), by their slugs.
 SEED_SLUGS = [
@@ -116,13 +116,20 @@ SEED_SLUGS = [
     "objective-function",
 ]
 
-SYNONYM_PAIRS = [
+# Seed pairs that meant (nearly) the same. Each is now either a same_as pair with a
+# distinct focus or a broader/narrower pair; either way never a distractor for the other.
+SAME_AS_PAIRS = [
     ("dense-layer", "fully-connected-layer"),
     ("sensitivity", "true-positive-rate"),
-    ("cost-function", "objective-function"),
     ("weight-sharing", "parameter-sharing"),
     ("gradient-vanishing", "vanishing-gradient"),
-    ("clipping", "gradient-clipping"),
+]
+BROADER_PAIRS = [  # (narrower, broader)
+    ("cost-function", "objective-function"),
+    ("gradient-clipping", "clipping"),
+    ("max-pooling", "pooling-layer"),
+    ("fine-tuning", "transfer-learning"),
+    ("autoencoder", "encoder-decoder-architecture"),
 ]
 
 
@@ -154,8 +161,35 @@ def test_key_aliases_are_recorded(builtin: Content) -> None:
 
 
 def test_seed_synonyms_are_linked_both_ways(builtin: Content) -> None:
-    for a, b in SYNONYM_PAIRS:
+    for a, b in SAME_AS_PAIRS:
         assert b in builtin.terms[a].same_as and a in builtin.terms[b].same_as
+
+
+def test_kinds_are_linked_to_their_broader_term(builtin: Content) -> None:
+    relations = builtin.relations()
+    for narrow, broad in BROADER_PAIRS:
+        assert broad in relations.broader(narrow) and narrow in relations.narrower(broad)
+        assert broad not in builtin.terms[narrow].same_as
+
+
+def test_seed_terms_are_atomic_cards_with_notes(builtin: Content) -> None:
+    for slug in SEED_SLUGS:
+        term = builtin.terms[slug]
+        assert len(term.definition.split()) <= 30, slug
+        assert term.notes, slug
+
+
+def test_seed_names_resolve_to_one_term_each(builtin: Content) -> None:
+    by_name = builtin.relations().by_name
+    for slug in SEED_SLUGS:
+        for name in builtin.terms[slug].names:
+            assert by_name[name.casefold()] == [slug], (slug, name)
+
+
+def test_builtin_content_has_no_warnings(builtin: Content) -> None:
+    from dlquiz.content_lint import lint
+
+    assert [str(w) for w in lint(builtin)] == []
 
 
 def test_at_least_60_concept_cards(builtin: Content) -> None:
@@ -164,18 +198,20 @@ def test_at_least_60_concept_cards(builtin: Content) -> None:
     assert with_choices and all(c.answer in c.choices for c in with_choices)
 
 
-def test_no_name_card_offers_a_synonym_or_alias_as_a_distractor(builtin: Content) -> None:
+def test_no_name_card_offers_a_second_right_answer(builtin: Content) -> None:
+    relations = builtin.relations()
     for slug, term in builtin.terms.items():
-        for seed in range(5):
+        never = relations.confusable(term)
+        names = {n.casefold() for n in term.names}
+        for seed in range(40):
             choices, right = name_choices(builtin, slug, seed)
             assert choices[right] is term
             assert len(choices) == 4 and len({c.slug for c in choices}) == 4
-            names = {n.casefold() for n in term.names}
-            for other in choices:
-                if other is term:
-                    continue
-                assert other.slug not in builtin.synonyms(slug)
+            others = [c for c in choices if c is not term]
+            for other in others:
+                assert other.slug not in never, (slug, other.slug)
                 assert not names & {n.casefold() for n in other.names}
+                assert not relations.confusable(other) & {o.slug for o in others}
 
 
 def test_name_choices_are_deterministic_and_vary_with_the_seed(builtin: Content) -> None:
@@ -216,6 +252,8 @@ def test_error_names_file_entry_and_field(tmp_path: Path) -> None:
     [
         ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nsame_as = ["zz"]\n', "unknown term"),
         ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nrelated = ["a"]\n', "itself"),
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nbroader = ["zz"]\n', "unknown term"),
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\nbroader = ["a"]\n', "itself"),
         (
             '[[term]]\nslug = "gizmo"\nterm = "Gizmo"\ndefinition = "A gizmo does x."\n',
             "gives away",
@@ -237,6 +275,29 @@ def test_each_kind_of_error_is_reported(tmp_path: Path, text: str, fragment: str
     content = load([_write(tmp_path, text)])
     assert not content.ok
     assert any(fragment in str(p) for p in content.problems), content.problems
+
+
+def test_notes_and_broader_are_read(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        '[[term]]\nslug = "pool"\nterm = "Pool"\ndefinition = "x"\n'
+        '[[term]]\nslug = "maxp"\nterm = "Maxp"\ndefinition = "y"\nnotes = "more"\n'
+        'broader = ["pool"]\ntags = ["attention", "transformers", "normalization", "history"]\n',
+    )
+    content = load([path])
+    assert content.problems == []
+    assert content.terms["maxp"].notes == "more"
+    assert content.terms["maxp"].broader == ("pool",)
+    assert content.terms["pool"].notes == "" and content.terms["pool"].broader == ()
+
+
+def test_content_pickled_by_another_schema_is_refused(builtin: Content) -> None:
+    import pickle
+
+    assert pickle.loads(pickle.dumps(builtin)).terms == builtin.terms
+    stale = Content(schema=SCHEMA_VERSION - 1)
+    with pytest.raises(ValueError, match="schema"):
+        pickle.loads(pickle.dumps(stale))
 
 
 def test_duplicate_slug_across_files(tmp_path: Path) -> None:
@@ -279,7 +340,8 @@ def test_check_command_reports_a_users_errors(tmp_path: Path) -> None:
 def test_user_deck_may_link_to_builtin_terms(tmp_path: Path) -> None:
     _write(
         tmp_path,
-        '[[term]]\nslug = "gelu"\nterm = "GELU"\ndefinition = "A smooth activation x·Φ(x)."\n'
+        '[[term]]\nslug = "user-gelu"\nterm = "User GELU"\n'
+        'definition = "A smooth activation x·Φ(x)."\n'
         'related = ["relu"]\n',
     )
     proc = _check(str(tmp_path))
@@ -288,3 +350,24 @@ def test_user_deck_may_link_to_builtin_terms(tmp_path: Path) -> None:
 
 def test_builtin_content_dir_exists() -> None:
     assert (paths.builtin_content_dir() / "glossary").is_dir()
+
+
+def test_check_command_prints_warnings_but_passes(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        '[[term]]\nslug = "mp"\nterm = "Widget Sieve"\ndefinition = "It sieves things."\n',
+    )
+    proc = _check(str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "deck.toml:2: term 'mp', field 'definition': warning: gives the name away: "
+        "'sieves' echoes 'Widget Sieve'"
+    ) in proc.stderr
+    assert "OK (" in proc.stdout and "1 warning(s)" in proc.stdout
+
+
+def test_check_command_does_not_repeat_an_error_as_a_warning(tmp_path: Path) -> None:
+    _write(tmp_path, '[[term]]\nslug = "g"\nterm = "Gizmo"\ndefinition = "A gizmo thing."\n')
+    proc = _check(str(tmp_path))
+    assert proc.returncode == 1
+    assert "gives away the name" in proc.stderr and "warning" not in proc.stderr

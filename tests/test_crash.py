@@ -12,29 +12,23 @@ from pathlib import Path
 
 import pytest
 
-from dlquiz.store import LOG_NAME, STATE_NAME, Store
+from dlquiz.store import LOG_NAME, STATE_NAME
+from dlquiz.study import Study
 
 WRITER = r"""
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from dlquiz.history import review_record
-from dlquiz.scheduler import GOOD, Scheduler, shifted
-from dlquiz.store import Store
+from dlquiz.scheduler import GOOD
+from dlquiz.study import Study
 
-store = Store(Path(sys.argv[1])).open()
-sched = Scheduler()
 t0 = datetime(2026, 3, 2, 12, tzinfo=UTC)
+study = Study.open(Path(sys.argv[1]), with_skills=False, now=t0)
 for i in range(1_000_000):
     card = f"term/t{i % 50}/recall"
     at = t0 + timedelta(minutes=i)
-    before = store.cards.get(card)
-    outcome = sched.outcomes(before, at)[GOOD]
-    record = review_record(card, GOOD, at, before, shifted(outcome, at), 900)
-    store.append(record)          # durable before we say so
-    store.cards[card] = shifted(outcome, at)
-    store.save_state_async()      # the background writer races with the kill
-    print(i, flush=True)
+    study.answer(card, study.outcomes(card, at)[GOOD], at, 900)  # durable before we say so
+    print(i, flush=True)  # the background state writer races with the kill
 """
 
 
@@ -55,7 +49,7 @@ def test_kill_9_mid_review_loses_nothing_acknowledged(home: Path, after_lines: i
     proc.wait(timeout=30)
     proc.stdout.close()
 
-    with Store(home) as store:
+    with Study.open(home, with_skills=False) as store:
         logged = [
             json.loads(line) for line in (home / LOG_NAME).read_text().splitlines() if line.strip()
         ]
@@ -65,6 +59,6 @@ def test_kill_9_mid_review_loses_nothing_acknowledged(home: Path, after_lines: i
     replay_home = home.parent / "replay"
     replay_home.mkdir()
     shutil.copy(home / LOG_NAME, replay_home / LOG_NAME)
-    with Store(replay_home) as replayed:
+    with Study.open(replay_home, with_skills=False) as replayed:
         assert replayed.cards == cards
     assert json.loads((home / STATE_NAME).read_text())["schema_version"] == 1

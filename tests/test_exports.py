@@ -34,8 +34,7 @@ from dlquiz.exports import (
 )
 from dlquiz.history import mark_record, review_record, undo_record
 from dlquiz.scheduler import Scheduler
-from dlquiz.store import Store
-from tests.conftest import T0
+from tests.conftest import T0, OwnedStore
 
 # A small deck with awkward text: quotes, backslashes, semicolons inside list
 # items, HTML-looking text, line breaks, non-ASCII. It links to built-in terms.
@@ -459,7 +458,7 @@ def test_cli_user_errors_have_no_traceback(
 def test_cli_export_log_works_beside_a_running_app(
     tmp_path: Path, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Store(home) as store:  # the app is open and holds the lock
+    with OwnedStore(home) as store:  # the app is open and holds the lock
         for record in _reviews():
             store.append(record)
         assert run_export(_args("export", "log", str(tmp_path / "log.csv")), home) == 0
@@ -476,7 +475,7 @@ def test_cli_export_anki(tmp_path: Path, home: Path, capsys: pytest.CaptureFixtu
 def test_export_refuses_to_overwrite_the_review_log(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Store(home) as store:
+    with OwnedStore(home) as store:
         for record in _reviews():
             store.append(record)
     before = (home / "reviews.jsonl").read_bytes()

@@ -3,7 +3,6 @@ Settings screen's use of it (progress shown, the button stops it, results applie
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -18,7 +17,7 @@ from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as UPPER
 from textual.widgets import Button, Static
 
 from dlquiz import optimize
-from dlquiz.history import Record
+from dlquiz.records import Record, Review, decode, encode
 from dlquiz.store import LOG_NAME
 from dlquiz.tui.screens.settings import FIT_LABEL, SettingsScreen
 from tests.conftest import Clock
@@ -44,12 +43,12 @@ def log_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     finally:
         random.setstate(saved)
     path = tmp_path_factory.mktemp("fit") / LOG_NAME
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    path.write_bytes(b"".join(encode(r) for r in records))
     yield path
 
 
 def _records(path: Path) -> list[Record]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    return [r for line in path.read_bytes().splitlines() if isinstance(r := decode(line), Review)]
 
 
 def test_a_fit_in_the_child_process_is_the_fit(log_path: Path) -> None:
@@ -73,7 +72,7 @@ def test_a_fit_in_the_child_process_is_the_fit(log_path: Path) -> None:
 def test_too_few_reviews_comes_back_without_torch(tmp_path: Path) -> None:
     path = tmp_path / LOG_NAME
     records = synthetic_log(n_cards=10, days=5)
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    path.write_bytes(b"".join(encode(r) for r in records))
     said: list[str] = []
     result, counted = optimize.fit_in_subprocess(path, progress=said.append)
     assert result is None
@@ -92,7 +91,7 @@ def test_stopping_kills_the_process_at_once(log_path: Path) -> None:
 
 
 def test_a_failing_child_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(optimize.FitFailed, match="IsADirectoryError"):
+    with pytest.raises(optimize.FitFailed, match="not a regular file"):
         optimize.fit_in_subprocess(tmp_path)  # a folder where the log should be
     assert not _children()
 
@@ -134,7 +133,7 @@ async def test_screen_applies_a_better_fit_and_defaults_clear_it(
         await _click(pilot, screen, "#fit")
         await _wait_fit(pilot, screen)
         assert (_saved(home) or {})["fsrs_parameters"] == pytest.approx(list(fitted))
-        assert app.workspace.store.settings.fsrs_parameters == fitted
+        assert app.study.settings.fsrs_parameters == fitted
         assert "0.4000 → 0.3000" in _status(screen)
         await _click(pilot, screen, "#defaults")
         await pilot.pause()
@@ -164,7 +163,7 @@ async def test_screen_keeps_the_parameters_when_a_fit_is_no_use(
         await _click(pilot, screen, "#fit")
         await _wait_fit(pilot, screen)
         assert says in _status(screen)
-        assert _saved(home) is None and app.workspace.store.settings.fsrs_parameters is None
+        assert _saved(home) is None and app.study.settings.fsrs_parameters is None
 
 
 async def test_screen_shows_progress_and_its_button_stops_the_fit(

@@ -13,17 +13,15 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-import dlquiz.questions.optim as optim_mod
 from dlquiz.questions import generate
 from dlquiz.questions.base import REGISTRY, Question
 from tests.gen_helpers import (
     MANY,
     SEEDS,
-    assert_proofs_print_answers,
     check_question,
     close,
-    module_cases,
     shown,
+    topic_cases,
 )
 
 # ---------------------------------------------------------------- numpy references
@@ -105,7 +103,7 @@ REFS = {
     "lr-decay": ref_lr,
 }
 
-CASES = module_cases(optim_mod.__name__)
+CASES = topic_cases("optimization")
 
 
 # ---------------------------------------------------------------- checks
@@ -168,9 +166,3 @@ def test_level_content() -> None:
     assert seen[("lr-decay", 1)] == {"StepLR", "MultiStepLR"}
     assert seen[("lr-decay", 2)] == {"ExponentialLR"}
     assert seen[("lr-decay", 3)] == {"CosineAnnealingLR"}
-
-
-def test_proofs_print_the_expected_answer() -> None:
-    assert_proofs_print_answers(
-        [generate(fid, level, seed) for fid, level in CASES for seed in range(8)]
-    )

@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-import dlquiz.questions.tensors  # noqa: F401  (registers the families)
 from dlquiz.questions import generate
 from dlquiz.questions.base import REGISTRY, Question
-from tests.gen_helpers import MANY, SEEDS, assert_proofs_print_answers, generate_checked
+from tests.gen_helpers import MANY, SEEDS, generate_checked
 
 FAMILIES = (
     "reshape-valid",
@@ -376,9 +375,3 @@ def test_registered_levels() -> None:
         fam = REGISTRY[fid]
         assert fam.topic == "tensors"
         assert sorted(fam.levels) == [1, 2, 3]
-
-
-def test_proofs_print_the_answer() -> None:
-    assert_proofs_print_answers(
-        [generate(fid, level, seed) for fid, level in LEVELS for seed in range(4)]
-    )

@@ -16,7 +16,7 @@ from fsrs import Scheduler as FsrsScheduler
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from dlquiz.commands.optimize import run
-from dlquiz.history import Record, mark_record, review_record, undo_record
+from dlquiz.history import mark_record, review_record, undo_record
 from dlquiz.optimize import (
     MIN_REVIEWS,
     card_number,
@@ -24,9 +24,9 @@ from dlquiz.optimize import (
     fit,
     review_logs,
 )
+from dlquiz.records import Record, Review
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, Scheduler
-from dlquiz.store import Store
-from tests.conftest import T0
+from tests.conftest import T0, OwnedStore
 
 
 def synthetic_log(n_cards: int = 90, days: int = 40, seed: int = 7) -> list[Record]:
@@ -104,8 +104,9 @@ def _log_loss(records: list[Record], parameters: tuple[float, ...]) -> float:
     sched = FsrsScheduler(parameters=parameters)
     by_card: dict[str, list[tuple[datetime, int]]] = {}
     for r in records:
-        when = datetime.fromisoformat(r["time"].replace("Z", "+00:00"))
-        by_card.setdefault(r["card"], []).append((when, r["rating"]))
+        if not isinstance(r, Review):
+            continue
+        by_card.setdefault(r.card, []).append((r.time, r.rating))
     total, n = 0.0, 0
     for card_id, history in by_card.items():
         history.sort(key=lambda item: item[0])
@@ -120,7 +121,7 @@ def _log_loss(records: list[Record], parameters: tuple[float, ...]) -> float:
 
 
 def _store_with(home: Path, records: list[Record]) -> None:
-    with Store(home) as store:
+    with OwnedStore(home) as store:
         for record in records:
             store.append(record)
 
@@ -211,7 +212,7 @@ def test_optimize_saves_parameters_the_scheduler_accepts(
     assert run(home) == 0
     out = capsys.readouterr().out
     assert "Parameters:" in out and "Saved" in out
-    with Store(home) as store:
+    with OwnedStore(home) as store:
         params = store.settings.fsrs_parameters
     assert params is not None and len(params) == len(DEFAULT_PARAMETERS)
     FsrsScheduler(parameters=params)  # raises if any parameter is out of bounds
@@ -222,6 +223,6 @@ def test_optimize_saves_parameters_the_scheduler_accepts(
 def test_optimize_refuses_while_another_instance_runs(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Store(home):
+    with OwnedStore(home):
         assert run(home) == 2
     assert "already running" in capsys.readouterr().err

@@ -73,11 +73,15 @@ def test_custom_learning_steps() -> None:
     assert sched.outcomes(None, T0)[AGAIN].interval == timedelta(minutes=5)
 
 
-def test_card_state_json_round_trip() -> None:
+def test_card_state_round_trips_through_a_log_line() -> None:
+    from dlquiz import records
+    from dlquiz.history import review_record
+
     state = CardState(LEARNING, 0, 2.3, 5.1, 1000.0, 900.0, 1, 0)
-    assert CardState.from_json(state.to_json()) == state
-    with pytest.raises(ValueError):
-        CardState.from_json([1, 2, 3])
+    line = records.encode(review_record("term/a/recall", 3, T0, None, state))
+    decoded = records.decode(line.rstrip(b"\n"))
+    assert isinstance(decoded, records.Review) and decoded.after == state
+    assert records.decode(line.replace(b"[1,0,2.3", b"[1,2,3]")) is None  # wrong length
 
 
 @pytest.mark.parametrize(

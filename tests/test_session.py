@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from dlquiz.cards import CardSpec, Kind
+from dlquiz.history import apply_record
+from dlquiz.records import Record, Review, Suspend, Undo
 from dlquiz.scheduler import AGAIN, EASY, GOOD, CardState, Scheduler
 from dlquiz.session import Session, day_start
 from dlquiz.settings import Settings
@@ -37,9 +39,15 @@ def _session(
     )
 
 
-def _answer(session: Session, card_id: str, rating: int, at: datetime) -> dict[str, object]:
-    record = session.answer(card_id, session.outcomes(card_id, at)[rating], at, 1000)
+def _apply(session: Session, record: Record) -> None:
+    """What the owner of the state (Study) does: apply the record, then tell the queue."""
+    apply_record(session.cards, session.marks, record)  # type: ignore[arg-type]  # dicts here
     session.apply(record)
+
+
+def _answer(session: Session, card_id: str, rating: int, at: datetime) -> Review:
+    record = session.answer(card_id, session.outcomes(card_id, at)[rating], at, 1000)
+    _apply(session, record)
     return record
 
 
@@ -112,8 +120,8 @@ def test_undo_restores_the_card_and_shows_it_again() -> None:
     assert second is not None and second != card
     assert session.can_undo
     undo = session.undo(T0)
-    assert undo is not None and undo["type"] == "undo"
-    session.apply(undo)
+    assert undo is not None and isinstance(undo, Undo)
+    _apply(session, undo)
     assert card.id not in cards  # it was new: it is new again
     assert session.next_card(T0) == card
     assert session.counts(T0).reviewed_today == 0
@@ -131,7 +139,7 @@ def test_undo_of_a_review_restores_the_previous_state() -> None:
     assert cards["term/t0/recall"].lapses == 1
     undo = session.undo(later)
     assert undo is not None
-    session.apply(undo)
+    _apply(session, undo)
     assert cards["term/t0/recall"] == before
 
 
@@ -161,7 +169,7 @@ def test_today_is_rebuilt_from_log_records() -> None:
     recs = [_answer(first, f"term/t{i}/recall", GOOD, T0) for i in range(3)]
     undo = first.undo(T0)
     assert undo is not None
-    first.apply(undo)
+    _apply(first, undo)
     again = Session(_deck(), dict(first.cards), Scheduler(), Settings(), T0, UTC, [*recs, undo])
     assert again.counts(T0).reviewed_today == 2
     assert again.today.new == 2
@@ -189,7 +197,7 @@ def test_suspended_and_buried_cards_are_not_shown() -> None:
         session.mark("suspend", "term/t0/recall", T0, on=True),
         session.mark("bury", "term/t1/recall", T0, until=session.bury_until(T0)),
     ):
-        session.apply(rec)
+        _apply(session, rec)
     first = session.next_card(T0)
     assert first is not None and first.id == "term/t2/recall"
     assert session.counts(T0).new == 1
@@ -199,7 +207,7 @@ def test_suspended_and_buried_cards_are_not_shown() -> None:
         ids.add(card.id)
         _answer(session, card.id, EASY, tomorrow)
     assert "term/t1/recall" in ids and "term/t0/recall" not in ids
-    session.apply(session.mark("suspend", "term/t0/recall", tomorrow, on=False))
+    _apply(session, session.mark("suspend", "term/t0/recall", tomorrow, on=False))
     assert session.next_card(tomorrow) == deck["term/t0/recall"]
 
 
@@ -208,7 +216,7 @@ def test_reset_makes_a_card_new_again() -> None:
     session = _session(cards=cards, new_per_day=1)
     _answer(session, "term/t0/recall", EASY, T0)
     assert session.next_card(T0) is None  # daily limit reached
-    session.apply(session.mark("reset", "term/t0/recall", T0))
+    _apply(session, session.mark("reset", "term/t0/recall", T0))
     assert "term/t0/recall" not in cards
     tomorrow = T0 + timedelta(days=1)
     assert session.next_card(tomorrow) == _deck()["term/t0/recall"]
@@ -221,8 +229,8 @@ def test_eighth_lapse_makes_a_leech_once() -> None:
     review = _answer(session, "term/t0/recall", AGAIN, T0)
     assert cards["term/t0/recall"].lapses == 8
     leech = session.leech_check(review, T0)
-    assert leech is not None and leech["type"] == "suspend" and leech["reason"] == "leech"
-    session.apply(leech)
+    assert isinstance(leech, Suspend) and leech.reason == "leech"
+    _apply(session, leech)
     assert session.marks["term/t0/recall"].leech and session.marks["term/t0/recall"].suspended
     assert session.leech_check(review, T0) is None  # told once
 
@@ -245,13 +253,13 @@ def test_undoing_the_answer_that_made_a_leech_unmakes_it() -> None:
     review = _answer(session, "term/t0/recall", AGAIN, T0)
     leech = session.leech_check(review, T0)
     assert leech is not None
-    session.apply(leech)
+    _apply(session, leech)
     undo = session.undo(T0)
     assert undo is not None
-    session.apply(undo)
+    _apply(session, undo)
     unleech = session.leech_undone(undo, T0)
-    assert unleech is not None and unleech["on"] is False
-    session.apply(unleech)
+    assert isinstance(unleech, Suspend) and unleech.on is False
+    _apply(session, unleech)
     assert "term/t0/recall" not in session.marks  # neither suspended nor a leech
     assert cards["term/t0/recall"] == state
     assert session.next_card(T0) == _deck()["term/t0/recall"]
@@ -264,6 +272,6 @@ def test_an_undone_card_that_is_suspended_meanwhile_does_not_come_back() -> None
     _answer(session, card.id, GOOD, T0)
     undo = session.undo(T0)
     assert undo is not None
-    session.apply(undo)
-    session.apply(session.mark("suspend", card.id, T0, on=True))
+    _apply(session, undo)
+    _apply(session, session.mark("suspend", card.id, T0, on=True))
     assert session.next_card(T0) != card

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,6 +14,7 @@ import pytest
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.commands import stats as stats_command
 from dlquiz.history import review_record, undo_record
+from dlquiz.records import Record, Review
 from dlquiz.scheduler import (
     AGAIN,
     EASY,
@@ -39,10 +39,8 @@ from dlquiz.stats import (
     sparkline,
     study_day,
 )
-from dlquiz.store import Store
-from tests.conftest import T0  # 2026-03-02 12:00 UTC, a Monday
+from tests.conftest import T0, OwnedStore  # 2026-03-02 12:00 UTC, a Monday
 
-Record = dict[str, Any]
 SCHED = Scheduler()
 
 
@@ -53,7 +51,7 @@ class Log:
         self.records: list[Record] = []
         self.cards: dict[str, CardState] = {}
 
-    def answer(self, card: str, rating: int, at: datetime) -> Record:
+    def answer(self, card: str, rating: int, at: datetime) -> Review:
         before = self.cards.get(card)
         after = shifted(SCHED.outcomes(before, at)[rating], at)
         record = review_record(card, rating, at, before, after)
@@ -61,12 +59,12 @@ class Log:
         self.cards[card] = after
         return record
 
-    def undo(self, record: Record, at: datetime) -> None:
+    def undo(self, record: Review, at: datetime) -> None:
         self.records.append(undo_record(record, at))
-        if record["before"] is None:
-            del self.cards[record["card"]]
+        if record.before is None:
+            del self.cards[record.card]
         else:
-            self.cards[record["card"]] = CardState.from_json(record["before"])
+            self.cards[record.card] = record.before
 
     def state(self, card: str) -> int:
         return self.cards[card].state
@@ -447,12 +445,12 @@ def test_to_json_is_plain_json_with_every_figure() -> None:
 
 def _fill(home: Path) -> list[str]:
     """Study three real deck cards through the store, as the app would; their ids."""
-    from dlquiz.workspace import open_workspace
+    from dlquiz.study import Study
 
-    workspace = open_workspace(home)
+    workspace = Study.open(home)
     ids = list(workspace.deck)[:3]
     workspace.close()
-    with Store(home) as store:
+    with OwnedStore(home) as store:
         for i, card in enumerate(ids):
             at = T0 - timedelta(days=1) + timedelta(minutes=i)
             outcome = SCHED.outcomes(None, at)[EASY]
@@ -486,9 +484,9 @@ def test_command_prints_json(home: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert data["reviews_per_day"]["2026-03-01"] == 3
     assert sum(data["due_forecast"].values()) == 3  # all three cards due within 30 days
 
-    from dlquiz.workspace import open_workspace
+    from dlquiz.study import Study
 
-    workspace = open_workspace(home)  # the command released the lock
+    workspace = Study.open(home)  # the command released the lock
     try:
         assert totals["cards_in_deck"] == len(workspace.deck)
     finally:
@@ -515,7 +513,7 @@ def test_command_on_an_empty_folder(home: Path, capsys: pytest.CaptureFixture[st
 def test_command_runs_while_the_app_holds_the_lock(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Store(home):  # the app is open in another terminal
+    with OwnedStore(home):  # the app is open in another terminal
         assert stats_command.run(home, True, T0, tz=UTC) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["totals"]["reviews"] == 0

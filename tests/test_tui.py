@@ -16,6 +16,7 @@ from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.help import HelpScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.review import ReviewScreen
+from dlquiz.tui.screens.summary import SummaryScreen
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
 
@@ -82,7 +83,7 @@ async def test_answer_five_quit_and_find_them_again(home: Path, clock: Clock) ->
     async with app2.run_test(size=SIZE) as pilot:
         counts = _text(app2, "#home-counts")
         assert "5 reviewed today" in counts and "15 new" in counts
-        assert set(answered) <= set(app2.workspace.store.cards)
+        assert set(answered) <= set(app2.study.cards)
         await pilot.press("q")
 
 
@@ -96,7 +97,7 @@ async def test_undo_brings_the_card_back(home: Path, clock: Clock) -> None:
         assert screen.current.spec.id != first
         await pilot.press("u")
         assert screen.current is not None and screen.current.spec.id == first
-        assert app.session.counts(clock()).reviewed_today == 0
+        assert app.study.counts(clock()).reviewed_today == 0
         await pilot.press("q")
     kinds = [r["type"] for r in _log(home)]
     assert kinds == ["review", "undo"]
@@ -112,7 +113,7 @@ async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, cl
         await pilot.press("q")
     clock.advance(days=1)
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
-    app.session.settings = app.session.settings.replace(new_per_day=500)  # reach names fast
+    app.study.change_settings(app.study.settings.replace(new_per_day=500))  # reach names fast
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         screen = app.screen
@@ -138,7 +139,7 @@ async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, cl
 
 async def test_quit_during_feedback_records_the_auto_grade(home: Path, clock: Clock) -> None:
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
-    app.session.settings = app.session.settings.replace(new_per_day=500)
+    app.study.change_settings(app.study.settings.replace(new_per_day=500))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         screen = app.screen
@@ -188,7 +189,7 @@ async def test_footer_shows_only_keys_that_apply(home: Path, clock: Clock) -> No
 
 async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> None:
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
-    app.session.settings = app.session.settings.replace(new_per_day=1)
+    app.study.change_settings(app.study.settings.replace(new_per_day=1))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         await _answer_one(pilot, app, rating="4")
@@ -196,6 +197,8 @@ async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> Non
         assert isinstance(screen, ReviewScreen) and screen.mode == "done"
         assert "Nothing more is due" in _text(app, "#card-front")
         await pilot.press("enter")
+        assert isinstance(app.screen, SummaryScreen)  # the session's summary first
+        await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
 
 
@@ -218,13 +221,13 @@ async def test_bury_suspend_and_flag_from_review(home: Path, clock: Clock) -> No
         assert isinstance(screen, ReviewScreen) and screen.current is not None
         first = screen.current.spec.id
         await pilot.press("f")
-        assert app.session.marks[first].flagged
+        assert app.study.marks[first].flagged
         await pilot.press("minus")
         assert screen.current is not None and screen.current.spec.id != first
         second = screen.current.spec.id
         await pilot.press("x")
         assert screen.current is not None and screen.current.spec.id not in (first, second)
-        assert app.session.marks[second].suspended
+        assert app.study.marks[second].suspended
         await pilot.press("q")
     kinds = [(r["type"], r["card"]) for r in _log(home)]
     assert kinds == [("flag", first), ("bury", first), ("suspend", second)]
@@ -240,7 +243,7 @@ async def test_bury_suspend_and_flag_from_review(home: Path, clock: Clock) -> No
 
 async def _to_feedback(pilot, app: DLQuizApp) -> ReviewScreen:  # type: ignore[no-untyped-def]
     """Open review and answer cards until a multiple-choice one is answered (feedback)."""
-    app.session.settings = app.session.settings.replace(new_per_day=500)
+    app.study.change_settings(app.study.settings.replace(new_per_day=500))
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, ReviewScreen)

@@ -79,7 +79,7 @@ async def test_alias_and_case_insensitive_filter(home: Path, clock: Clock, size)
     async with app.run_test(size=size) as pilot:
         screen = await _browse(app, pilot)
         everything = _listed(screen)
-        content = app.workspace.content
+        content = app.study.content
         assert len(everything) == len(content.terms) + len(content.concepts)
         # Terms come before concepts.
         kinds = [key.split(":")[0] for key in everything]
@@ -119,8 +119,8 @@ async def test_enter_opens_the_definition_and_schedule(home: Path, clock: Clock,
     # Study ReLU's recall card once so its schedule has something to show.
     card = "term/relu/recall"
     now = clock()
-    outcome = app.session.outcomes(card, now)[GOOD]
-    assert app.record(app.session.answer(card, outcome, now))
+    outcome = app.study.outcomes(card, now)[GOOD]
+    assert app.study.answer(card, outcome, now)
     async with app.run_test(size=size) as pilot:
         screen = await _browse(app, pilot)
         await _search(pilot, screen, "relu")
@@ -129,16 +129,16 @@ async def test_enter_opens_the_definition_and_schedule(home: Path, clock: Clock,
         assert isinstance(screen.focused, OptionList)
         await pilot.press("enter")
         assert screen.current == "term:relu"
-        relu = app.workspace.content.terms["relu"]
+        relu = app.study.content.terms["relu"]
         body = _body(screen)
         assert _flat(relu.definition) in body and _flat(relu.formula) in body
         assert "Rectified Linear Unit" in body  # an alias
         schedule = _schedule(screen)
         recall_row = next(line for line in schedule.splitlines() if line.startswith("Recall"))
         name_row = next(line for line in schedule.splitlines() if line.startswith("Name"))
-        state = app.workspace.store.cards[card]
+        state = app.study.cards[card]
         assert state.reps == 1
-        due_local = outcome.state.due_at.astimezone(app.session.tz)
+        due_local = outcome.state.due_at.astimezone(app.study.tz)
         assert f"{due_local:%Y-%m-%d %H:%M}" in recall_row
         assert "learning" in recall_row or "review" in recall_row
         assert "new" in name_row
@@ -162,7 +162,7 @@ async def test_related_terms_are_navigable(home: Path, clock: Clock, size) -> No
         assert screen.current == "term:convolutional-neural-network"
         links = screen.query_one("#term-links", OptionList)
         link_ids = [o.id for o in links.options]
-        related = app.workspace.content.terms["convolutional-neural-network"].related
+        related = app.study.content.terms["convolutional-neural-network"].related
         assert [f"term:{slug}" for slug in related] == [
             k for k in link_ids if k in {f"term:{s}" for s in related}
         ]
@@ -172,7 +172,7 @@ async def test_related_terms_are_navigable(home: Path, clock: Clock, size) -> No
         await pilot.press("enter")
         await pilot.pause()
         assert screen.current == target
-        pooling = app.workspace.content.terms["pooling-layer"]
+        pooling = app.study.content.terms["pooling-layer"]
         assert _flat(pooling.definition) in _body(screen)
 
 
@@ -180,7 +180,7 @@ async def test_same_as_is_linked_both_ways(home: Path, clock: Clock) -> None:
     app = _app(home, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await _browse(app, pilot)
-        content = app.workspace.content
+        content = app.study.content
         term = next(t for t in content.terms.values() if t.same_as)
         other = term.same_as[0]
         screen.open_item(f"term:{other}")  # the side that does not declare the link
@@ -192,13 +192,13 @@ async def test_same_as_is_linked_both_ways(home: Path, clock: Clock) -> None:
 @pytest.mark.parametrize("size", SIZES)
 async def test_suspend_is_logged_and_leaves_the_session(home: Path, clock: Clock, size) -> None:  # type: ignore[no-untyped-def]
     app = _app(home, clock)
-    app.session.settings = app.session.settings.replace(new_per_day=1000)
+    app.study.change_settings(app.study.settings.replace(new_per_day=1000))
     now = clock()
-    first = app.session.next_card(now)
+    first = app.study.next_card(now)
     assert first is not None and first.id.startswith("term/")
     slug = first.key
-    name = app.workspace.content.terms[slug].term
-    new_before = app.session.counts(now).new
+    name = app.study.content.terms[slug].term
+    new_before = app.study.counts(now).new
     async with app.run_test(size=size) as pilot:
         screen = await _browse(app, pilot)
         await _search(pilot, screen, name)
@@ -209,9 +209,9 @@ async def test_suspend_is_logged_and_leaves_the_session(home: Path, clock: Clock
         records = [r for r in _log(home) if r["type"] == "suspend"]
         assert {r["card"] for r in records} == {f"term/{slug}/recall", f"term/{slug}/name"}
         assert all(r["on"] is True for r in records)
-        nxt = app.session.next_card(now)
+        nxt = app.study.next_card(now)
         assert nxt is None or nxt.key != slug
-        assert app.session.counts(now).new == new_before - 1  # the name card was locked anyway
+        assert app.study.counts(now).new == new_before - 1  # the name card was locked anyway
         prompt = str(screen.query_one("#browse-list", OptionList).get_option(f"term:{slug}").prompt)
         assert "⊘" in prompt
         assert "suspended" in _schedule(screen)
@@ -222,7 +222,7 @@ async def test_suspend_is_logged_and_leaves_the_session(home: Path, clock: Clock
         last = _log(home)[-2:]
         assert [r["type"] for r in last] == ["suspend", "suspend"]
         assert all(r["on"] is False for r in last)
-        nxt = app.session.next_card(now)
+        nxt = app.study.next_card(now)
         assert nxt is not None and nxt.id == first.id
 
 
@@ -247,19 +247,19 @@ async def test_flag_and_bury(home: Path, clock: Clock) -> None:
         await pilot.pause()
         flags = [r for r in _log(home) if r["type"] == "flag"]
         assert len(flags) == 2 and all(r["on"] is True for r in flags)
-        assert all(app.session.marks[c].flagged for c in screen.by_key["term:dropout"].card_ids)
+        assert all(app.study.marks[c].flagged for c in screen.by_key["term:dropout"].card_ids)
         prompt = str(screen.query_one("#browse-list", OptionList).get_option("term:dropout").prompt)
         assert "⚑" in prompt
         await pilot.press("b")
         await pilot.pause()
         buries = [r for r in _log(home) if r["type"] == "bury"]
         assert len(buries) == 2
-        tomorrow = app.session.bury_until(now)
+        tomorrow = app.study.session.bury_until(now)
         assert tomorrow > now.timestamp()
         assert all(r["until"] == tomorrow for r in buries)
         assert screen.check_action("bury", (False,)) is True  # now offered as "Unbury"
         for _ in range(5):
-            spec = app.session.next_card(now)
+            spec = app.study.next_card(now)
             assert spec is None or spec.key != "dropout"
 
 
@@ -267,7 +267,7 @@ async def test_reset_asks_first(home: Path, clock: Clock) -> None:
     app = _app(home, clock)
     card = "term/relu/recall"
     now = clock()
-    assert app.record(app.session.answer(card, app.session.outcomes(card, now)[GOOD], now))
+    assert app.study.answer(card, app.study.outcomes(card, now)[GOOD], now)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _browse(app, pilot)
         await _search(pilot, screen, "relu")
@@ -284,7 +284,7 @@ async def test_reset_asks_first(home: Path, clock: Clock) -> None:
         await pilot.pause()
         assert app.screen is screen
         assert _log(home) == before
-        assert card in app.workspace.store.cards
+        assert card in app.study.cards
 
         await pilot.press("r")
         await pilot.pause()
@@ -295,7 +295,7 @@ async def test_reset_asks_first(home: Path, clock: Clock) -> None:
         added = _log(home)[len(before) :]
         # Only the card with progress is reset; the never-studied name card is left alone.
         assert [(r["type"], r["card"]) for r in added] == [("reset", card)]
-        assert card not in app.workspace.store.cards
+        assert card not in app.study.cards
         recall_row = next(x for x in _schedule(screen).splitlines() if x.startswith("Recall"))
         assert "new" in recall_row
 
@@ -337,7 +337,7 @@ async def test_concepts_are_listed_and_shown(home: Path, clock: Clock) -> None:
     app = _app(home, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _browse(app, pilot)
-        concept = next(iter(app.workspace.content.concepts.values()))
+        concept = next(iter(app.study.content.concepts.values()))
         screen.open_item(f"concept:{concept.slug}")
         await pilot.pause()
         body = _body(screen)

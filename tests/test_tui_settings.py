@@ -82,7 +82,7 @@ async def test_save_writes_settings_and_the_session_uses_them(home: Path, clock:
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
-        old_scheduler = app.workspace.scheduler
+        old_scheduler = app.study.scheduler
         assert screen.query_one("#f-new_per_day", Input).value == "20"
         await _type(pilot, screen, "new_per_day", "7")
         await _type(pilot, screen, "desired_retention", "0.85")
@@ -94,9 +94,9 @@ async def test_save_writes_settings_and_the_session_uses_them(home: Path, clock:
         assert saved["new_per_day"] == 7 and saved["desired_retention"] == 0.85
         assert saved["learning_steps_minutes"] == [2.0, 15.0, 60.0]
         assert saved["max_reviews_per_day"] == Settings().max_reviews_per_day  # untouched
-        assert app.session.settings.new_per_day == 7
-        assert app.session.settings.desired_retention == 0.85
-        assert app.workspace.scheduler is not old_scheduler  # rebuilt with the new settings
+        assert app.study.settings.new_per_day == 7
+        assert app.study.settings.desired_retention == 0.85
+        assert app.study.scheduler is not old_scheduler  # rebuilt with the new settings
         assert not screen.edited  # saved: nothing left to discard
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
@@ -127,7 +127,7 @@ async def test_invalid_value_is_shown_and_nothing_written(
         assert screen.query_one(f"#f-{field}", Input).value == text  # input kept
         assert app.focused is screen.query_one(f"#f-{field}")
         assert _saved(home) is None
-        assert app.session.settings.new_per_day == 20
+        assert app.study.settings.new_per_day == 20
         # Fixing it clears the message and saves.
         await _type(pilot, screen, field, {"desired_retention": "0.8"}.get(field, "3"))
         assert not screen.query_one(f"#err-{field}").display
@@ -190,7 +190,7 @@ async def test_escape_discards_after_confirming(home: Path, clock: Clock) -> Non
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert _saved(home) is None
-        assert app.session.settings.new_per_day == 20
+        assert app.study.settings.new_per_day == 20
         # Reopened, the form shows the saved value again.
         screen = await _open(pilot, app)
         assert screen.query_one("#f-new_per_day", Input).value == "20"
@@ -205,7 +205,7 @@ async def test_rotation_lists_save_the_unticked_as_excluded(home: Path, clock: C
         screen = await _open(pilot, app)
         tags = screen.query_one("#f-excluded_tags", SelectionList)
         skills = screen.query_one("#f-excluded_skills", SelectionList)
-        deck_tags = {t for s in app.workspace.deck.values() if s.kind != "skill" for t in s.tags}
+        deck_tags = {t for s in app.study.deck.values() if s.kind != "skill" for t in s.tags}
         assert set(tags.selected) == deck_tags  # everything in rotation by default
         assert "conv2d-shape" in skills.selected
         tags.deselect("cnn")
@@ -215,19 +215,19 @@ async def test_rotation_lists_save_the_unticked_as_excluded(home: Path, clock: C
         saved = _saved(home) or {}
         assert saved["excluded_tags"] == ["cnn"]
         assert saved["excluded_skills"] == ["conv2d-shape"]
-        assert app.session.settings.excluded_tags == ("cnn",)
+        assert app.study.settings.excluded_tags == ("cnn",)
         await _click(pilot, screen, "#none-excluded_skills")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert set((_saved(home) or {})["excluded_skills"]) == {  # type: ignore[arg-type]
-            s.key for s in app.workspace.deck.values() if s.kind == "skill"
+            s.key for s in app.study.deck.values() if s.kind == "skill"
         }
 
 
 async def test_unknown_excluded_ids_are_kept(home: Path, clock: Clock) -> None:
     # A tag from a deck that did not load this time must survive a save.
     app = _app(home, clock)
-    app.workspace.store.save_settings(Settings().replace(excluded_tags=("gone-deck-tag", "cnn")))
+    app.study.change_settings(Settings().replace(excluded_tags=("gone-deck-tag", "cnn")))
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
         assert "cnn" not in screen.query_one("#f-excluded_tags", SelectionList).selected
@@ -281,14 +281,14 @@ async def test_fit_applies_parameters_and_defaults_clear_them(
         saved = _saved(home) or {}
         assert saved["fsrs_parameters"] == pytest.approx(list(fitted))
         assert saved["new_per_day"] == 20
-        assert app.workspace.store.settings.fsrs_parameters == fitted
+        assert app.study.settings.fsrs_parameters == fitted
         assert "0.4000 → 0.3000" in str(screen.query_one("#fit-status", Static).render())
         assert f"{fitted[0]:.4g}" in str(screen.query_one("#fsrs-current", Static).render())
         assert screen.query_one("#f-new_per_day", Input).value == "11"
         await _click(pilot, screen, "#defaults")
         await pilot.pause()
         assert (_saved(home) or {})["fsrs_parameters"] is None
-        assert app.workspace.store.settings.fsrs_parameters is None
+        assert app.study.settings.fsrs_parameters is None
         assert screen.query_one("#defaults").disabled
 
 
@@ -330,4 +330,4 @@ async def test_parameters_the_scheduler_refuses_are_not_saved(
         await _wait_fit(pilot, screen)
         assert "not saved" in str(screen.query_one("#fit-status", Static).render())
         assert _saved(home) is None
-        assert app.workspace.store.settings.fsrs_parameters is None
+        assert app.study.settings.fsrs_parameters is None

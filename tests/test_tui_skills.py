@@ -160,6 +160,37 @@ async def test_failed_generation_is_reported_and_skipped(home: Path, clock: Cloc
     assert all(r["card"] != skipped for r in _log(home))
 
 
+async def test_a_failed_worker_offers_a_retry_of_the_same_card(home: Path, clock: Clock) -> None:
+    from dlquiz.questions.worker import WorkerUnavailable
+
+    calls: list[int] = []
+
+    def flaky(family: str, level: int, seed: int):  # type: ignore[no-untyped-def]
+        calls.append(seed)
+        if len(calls) == 1:
+            raise WorkerUnavailable("The question process stopped answering; it was restarted.")
+        return generate(family, level, seed)
+
+    app = make_app(home, clock=clock, rng=random.Random(1), generator=flaky)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _first_skill(pilot, app)
+        for _ in range(100):
+            if screen.mode == "failed":
+                break
+            await pilot.pause(0.01)
+        assert screen.mode == "failed"
+        text = str(screen.query_one("#card-front", Static).render())
+        assert "tries again" in text and "report" not in text
+        card = screen.current.spec.id  # type: ignore[union-attr]
+        await pilot.press("enter")
+        for _ in range(300):
+            if screen.mode == "question":
+                break
+            await pilot.pause(0.01)
+        assert screen.mode == "question" and screen.current.spec.id == card  # type: ignore[union-attr]
+        assert len(calls) == 2 and calls[0] == calls[1]  # the same numbers, asked again
+
+
 async def test_real_worker_process_serves_the_app(home: Path, clock: Clock) -> None:
     app = make_app(home, clock=clock, rng=random.Random(5))
     async with app.run_test(size=SIZE) as pilot:

@@ -32,7 +32,7 @@ from dlquiz.tui.widgets.stats_widgets import (
     MasteryTable,
     heatmap_layout,
 )
-from tests.conftest import T0, Clock
+from tests.conftest import T0, Clock, OwnedStore
 
 SIZE = (80, 24)
 # Five hours behind UTC: a review at 06:00 UTC is 01:00 local, before the 04:00 day
@@ -78,7 +78,7 @@ def _fill(home: Path, deck: dict[str, CardSpec]) -> dict[str, str]:
     ][:4]
     skill = "skill/conv2d-shape/1"
     assert skill in deck
-    with Store(home) as store:
+    with OwnedStore(home) as store:
         w = Writer(store)
         w.answer(a, EASY, _at(-3, 15))
         w.answer(b, EASY, _at(-3, 15, 1))
@@ -93,7 +93,7 @@ def _fill(home: Path, deck: dict[str, CardSpec]) -> dict[str, str]:
         store.append(mark_record("suspend", b, _at(0, 10, 5), on=True))  # due today, held
         # Every look at a and b after the first day is a test of a learned card.
         for record in (first_a, first_b, late, today_a):
-            assert record["before"] is not None and record["before"][0] == REVIEW
+            assert record.before is not None and record.before.state == REVIEW
         store.rebuild()  # state.json from the log, as a restart would
     return {"a": a, "b": b, "c": c, "d": d, "skill": skill}
 
@@ -192,7 +192,7 @@ async def test_figures_from_a_real_data_folder(
         assert "busiest day: 3 reviews" in lines[8]
 
         # Forecast: the bars and the counts match the card states on disk.
-        store_cards = app.workspace.store.cards
+        store_cards = app.study.cards
         assert set(store_cards) == {ids["a"], ids["b"], ids["c"], ids["skill"]}
         expected = _expected_forecast(store_cards, date(2026, 3, 2), TZ)
         assert sum(expected) == 4 and expected[0] >= 3  # b, c, skill are in (re)learning
@@ -205,7 +205,7 @@ async def test_figures_from_a_real_data_folder(
             f"· next 30 days {sum(expected)}" in counts
         )
         assert "today" in str(chart.query_one(".forecast-x", Static).render())
-        assert app.workspace.store.marks[ids["b"]].suspended
+        assert app.study.marks[ids["b"]].suspended
         assert "1 of these is suspended" in counts  # b: relearning, due today
 
         # Mastery rows: a, b, c share the tag; the skill card is its family's only one.
@@ -248,17 +248,16 @@ async def test_empty_folder_says_why_and_refresh_picks_up_a_review(
         assert not any(ch in SHADES[1:] for line in lines[1:8] for ch in line)
 
         # A review made while the screen is open shows up after `r`, not before.
-        card = next(iter(app.workspace.deck))
+        card = next(iter(app.study.deck))
         now = clock()
-        after = shifted(app.workspace.scheduler.outcomes(None, now)[GOOD], now)
-        assert app.record(review_record(card, GOOD, now, None, after))
+        assert app.study.answer(card, app.study.outcomes(card, now)[GOOD], now)
         assert _text(screen, "#tile-today").splitlines()[0] == "0"
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert _text(screen, "#tile-today").splitlines()[0] == "1"
         assert _text(screen, "#tile-streak").splitlines()[0] == "1 day"
-        assert _text(screen, "#tile-cards").splitlines()[0] == f"1/{len(app.workspace.deck)}"
+        assert _text(screen, "#tile-cards").splitlines()[0] == f"1/{len(app.study.deck)}"
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
         await pilot.press("q")

@@ -12,9 +12,8 @@ import pytest
 
 from dlquiz import stats as stats_core
 from dlquiz.__main__ import make_app
-from dlquiz.history import review_record
 from dlquiz.questions import generate
-from dlquiz.scheduler import GOOD, shifted
+from dlquiz.scheduler import GOOD
 from dlquiz.tui.screens import stats as stats_screen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.stats import StatsScreen, shared_result
@@ -56,9 +55,8 @@ async def test_reopening_with_nothing_new_does_not_compute_again(
         assert len(calls) == 1
         await pilot.press("escape")
         # A review changes the log: the next opening computes, and counts it.
-        card = next(iter(app.workspace.deck))
-        after = shifted(app.workspace.scheduler.outcomes(None, clock())[GOOD], clock())
-        assert app.record(review_record(card, GOOD, clock(), None, after))
+        card = next(iter(app.study.deck))
+        assert app.study.answer(card, app.study.outcomes(card, clock())[GOOD], clock())
         again = await _open_stats(app, pilot)
         assert len(calls) == 2 and again.stats is not None
         assert again.stats.totals.reviews_today == first.totals.reviews_today + 1

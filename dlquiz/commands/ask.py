@@ -55,14 +55,19 @@ def run(
 
     verdict = None
     if answer is not None:
-        from dlquiz.answers import check
+        from dlquiz.answers import grade
 
-        verdict = check(question.expected, answer)
+        verdict = grade(question, answer)
 
     if as_json:
         data = question.to_json()
         if verdict is not None:
-            data["verdict"] = {"status": verdict.status, "message": verdict.message}
+            data["verdict"] = {
+                "status": verdict.status,
+                "message": verdict.message,
+                "close": verdict.close,
+                "mistake": verdict.mistake.id if verdict.mistake else None,
+            }
         print(json.dumps(data, indent=2))
         return 0 if verdict is None or verdict.status == "correct" else 1
 

@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
             "updates the notes instead of duplicating them."
         ),
     )
-    anki.add_argument("file", type=Path, metavar="FILE.apkg")
+    anki.add_argument("file", metavar="FILE.apkg", help="the file to write (- for standard output)")
     anki.add_argument(
         "--samples",
         type=int,
@@ -53,13 +53,13 @@ def add_parser(sub: Any) -> None:
             "choices. List cells are joined with ';' (a ';' inside an item is written '\\;')."
         ),
     )
-    csv_.add_argument("file", type=Path, metavar="FILE")
+    csv_.add_argument("file", metavar="FILE", help="the file to write (- for standard output)")
     log = what.add_parser(
         "log",
         help="your whole review history as CSV",
         description="Write every review as a CSV row; undone reviews are marked undone=true.",
     )
-    log.add_argument("file", type=Path, metavar="FILE.csv")
+    log.add_argument("file", metavar="FILE.csv", help="the file to write (- for standard output)")
 
     imp = sub.add_parser(
         "import",
@@ -92,9 +92,11 @@ def _error(message: str) -> None:
 
 
 def _check_output(path: Path, home: Path) -> str | None:
-    """Why ``path`` cannot be written, or None."""
+    """Why ``path`` cannot be written, or None (what it is is checked when writing)."""
     from dlquiz.store import LOCK_NAME, LOG_NAME, SETTINGS_NAME, STATE_NAME
 
+    if str(path) == "-":
+        return None
     own = {(home / name).resolve() for name in (LOG_NAME, STATE_NAME, SETTINGS_NAME, LOCK_NAME)}
     if path.resolve() in own:
         return f"{path} is one of dlquiz's own data files; choose another file name"
@@ -105,8 +107,23 @@ def _check_output(path: Path, home: Path) -> str | None:
     return None
 
 
+def _output_path(arg: str | Path) -> Path:
+    """``-`` is standard output; any other name a file (``./-`` for a file named ``-``)."""
+    if str(arg) == "-":
+        return Path("-")
+    path = Path(arg)
+    return Path.cwd() / path if str(path) == "-" else path
+
+
+def _say(message: str, path: Path) -> None:
+    """The summary line: on stderr when the export itself goes to stdout."""
+    print(message, file=sys.stderr if str(path) == "-" else sys.stdout)
+
+
 def run_export(args: argparse.Namespace, home: Path) -> int:
-    path: Path = args.file
+    from dlquiz.safe_io import OutputRefused
+
+    path = _output_path(args.file)
     problem = _check_output(path, home)
     if problem:
         _error(problem)
@@ -115,8 +132,11 @@ def run_export(args: argparse.Namespace, home: Path) -> int:
         if args.export_what == "log":
             return _export_log(path, home)
         return _export_content(args, path, home)
+    except OutputRefused as exc:
+        _error(f"nothing written: {exc}")
+        return 2
     except OSError as exc:
-        _error(f"cannot write {path}: {exc.strerror or exc}")
+        _error(f"cannot write {exc.filename or path}: {exc.strerror or exc}")
         return 2
 
 
@@ -136,9 +156,10 @@ def _export_content(args: argparse.Namespace, path: Path, home: Path) -> int:
         print(f"dlquiz: skipped {file}: it has errors (see `dlquiz check {file}`)", file=sys.stderr)
     if args.export_what == "csv":
         n = export_csv(content, path)
-        print(
+        _say(
             f"Wrote {n} rows ({len(content.terms)} terms, "
-            f"{len(content.concepts)} concepts) to {path}"
+            f"{len(content.concepts)} concepts) to {_shown(path)}",
+            path,
         )
         return 0
     from dlquiz.questions import families
@@ -148,9 +169,10 @@ def _export_content(args: argparse.Namespace, path: Path, home: Path) -> int:
         return 2
     fams = sorted(families()) if args.samples else []
     counts = export_anki(content, fams, path, samples_per_skill=args.samples, seed=args.seed)
-    print(
-        f"Wrote {path}: {counts.terms} terms (2 cards each), {counts.concepts} concepts, "
-        f"{counts.samples} sample questions. In Anki: File → Import."
+    _say(
+        f"Wrote {_shown(path)}: {counts.terms} terms (2 cards each), {counts.concepts} "
+        f"concepts, {counts.samples} sample questions. In Anki: File → Import.",
+        path,
     )
     return 0
 
@@ -173,8 +195,12 @@ def _export_log(path: Path, home: Path) -> int:
         n, undone = export_log(store.iter_log(), path)
     finally:
         store.close()
-    print(f"Wrote {n} reviews ({undone} undone) to {path}")
+    _say(f"Wrote {n} reviews ({undone} undone) to {_shown(path)}", path)
     return 0
+
+
+def _shown(path: Path) -> str:
+    return "standard output" if str(path) == "-" else str(path)
 
 
 def run_import(args: argparse.Namespace, home: Path) -> int:

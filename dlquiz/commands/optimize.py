@@ -39,18 +39,17 @@ def _format(params: tuple[float, ...]) -> str:
 
 
 def run(home: Path, dry_run: bool = False) -> int:
-    from dlquiz.store import AlreadyRunning, Store, StoreError
+    from dlquiz.content import ContentError
+    from dlquiz.store import StoreError
+    from dlquiz.study import SaveError, Study
 
     try:
-        store = Store(home).open()
-    except AlreadyRunning as exc:
-        print(f"dlquiz: {exc}", file=sys.stderr)
-        return 2
-    except StoreError as exc:
+        study = Study.open(home, with_skills=False)
+    except (StoreError, ContentError) as exc:  # AlreadyRunning included: it says what to do
         print(f"dlquiz: {exc}", file=sys.stderr)
         return 2
     try:
-        records = list(store.iter_log())
+        records = list(study.log())
         n = count_reviews(records)
         if n < MIN_REVIEWS:
             print(
@@ -73,8 +72,12 @@ def run(home: Path, dry_run: bool = False) -> int:
         if dry_run:
             print("Dry run: your settings were not changed.")
             return 0
-        store.save_settings(store.settings.replace(fsrs_parameters=result.parameters))
-        print(f"Saved in {store.settings_path}. The scheduler uses them from the next start.")
+        try:  # the same bounds check as the app's Settings screen
+            study.change_settings(study.settings.replace(fsrs_parameters=result.parameters))
+        except SaveError as exc:
+            print(f"dlquiz: {exc}", file=sys.stderr)
+            return 2
+        print("Saved in your settings. The scheduler uses them from the next start.")
         return 0
     finally:
-        store.close()
+        study.close()

@@ -3,13 +3,12 @@
 textual-serve starts one ``python -m dlquiz --data-dir HOME`` per browser
 connection, so each tab is an ordinary dlquiz process: the data-folder lock
 still allows one writer, and a second tab shows the same "already running"
-message as a second terminal would (see ``show_in_browser``).
+message as a second terminal would (``dlquiz.tui.refused``).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 from pathlib import Path
@@ -124,42 +123,3 @@ def run(
         print(f"dlquiz: cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     return 0
-
-
-# ----- inside a served tab --------------------------------------------------------
-
-
-def in_browser() -> bool:
-    """True when this process is a tab started by textual-serve."""
-    return "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")
-
-
-def show_in_browser(message: str) -> None:
-    """Show an error that stopped dlquiz in the browser tab (a no-op in a terminal).
-
-    In a terminal the message on stderr is enough; a browser tab shows nothing
-    of stderr, so the tab gets a one-screen app with the same words.
-    """
-    if not in_browser():
-        return
-    from textual.app import App, ComposeResult
-    from textual.binding import Binding
-    from textual.containers import Center, Middle
-    from textual.widgets import Static
-
-    class Refused(App[None]):
-        TITLE = "dlquiz"
-        CSS = "#message { width: 70; padding: 1 2; border: round $error; }"
-        BINDINGS = [Binding("q,escape,enter", "quit", "Close")]  # noqa: RUF012
-
-        def compose(self) -> ComposeResult:
-            with Middle(), Center():
-                yield Static(
-                    f"dlquiz could not start.\n\n{message}\n\n"
-                    "Is dlquiz open in another browser tab or a terminal? Close it there, "
-                    "then reload this page. Enter ends this tab's session.",
-                    id="message",
-                    markup=False,
-                )
-
-    Refused().run()

@@ -44,10 +44,11 @@ def run(
     extra_content: list[Path] | None = None,
 ) -> int:
     """Print the statistics of the data folder ``home``; exit status 0, or 2 if it can't open."""
-    from dlquiz.workspace import local_tz, open_workspace
+    from dlquiz.study import Study
+    from dlquiz.workspace import local_tz
 
     try:
-        workspace = open_workspace(home, extra_content, read_only=True)
+        study = Study.open(home, extra_content, read_only=True, now=now, tz=tz)
     except ContentError as exc:
         print("dlquiz: the built-in content has errors (please report this):", file=sys.stderr)
         for problem in exc.problems:
@@ -57,18 +58,18 @@ def run(
         print(f"dlquiz: {exc}", file=sys.stderr)
         return 2
     try:
-        for notice in workspace.notices:
+        for notice in study.notices:
             print(f"dlquiz: {notice}", file=sys.stderr)  # stderr keeps --json output clean
         stats = compute(
-            workspace.store.iter_log(),
-            workspace.store.cards,
-            workspace.deck,
+            study.log(),
+            study.cards,
+            study.deck,
             now or datetime.now(UTC),
             tz or local_tz(),
-            workspace.store.settings.day_starts_at_hour,
+            study.settings.day_starts_at_hour,
         )
     finally:
-        workspace.close()
+        study.close()
     if as_json:
         print(json.dumps(stats.to_json(), indent=2))
     else:
@@ -143,6 +144,16 @@ def _print(stats: Stats) -> None:
     if untouched:
         console.print(f"[dim]{untouched} skill families not started yet.[/dim]")
     console.print("[dim]Mastered: stability of 21 days or more.[/dim]")
+
+    if stats.mistakes:
+        console.print()
+        table = Table(title="Your most frequent mistakes", title_justify="left")
+        table.add_column("Family")
+        table.add_column("Mistake")
+        table.add_column("Times", justify="right")
+        for m in stats.mistakes:
+            table.add_row(m.family, m.name, str(m.count))
+        console.print(table)
 
 
 def _mastery_table(title: str, label: str, groups: dict[str, Mastery]) -> Any:

@@ -7,19 +7,20 @@ module level). ``generate`` runs one, and is where torch first gets imported.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import replace
 
 from dlquiz.questions.base import REGISTRY, Expected, Family, Question, skill_id
 
-# One module per topic; each registers its families with @family on import.
-MODULES: tuple[str, ...] = (
-    "convolution",
-    "architecture",
-    "sequences",
-    "tensors",
-    "values",
-    "optim",
-)
+# Modules that hold no families (importing them registers nothing; the worker is a process).
+NOT_FAMILIES = frozenset({"base", "common", "floats", "graph", "layers", "resnet_src", "worker"})
+
+
+def family_modules() -> list[str]:
+    """Every generator module in this package, found on disk: a new module's families are
+    registered (and tested) without being listed anywhere."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in NOT_FAMILIES)
+
 
 _loaded = False
 
@@ -28,7 +29,7 @@ def families() -> dict[str, Family]:
     """Every registered family, by id (modules imported on first call)."""
     global _loaded
     if not _loaded:
-        for name in MODULES:
+        for name in family_modules():
             importlib.import_module(f"dlquiz.questions.{name}")
         _loaded = True
     return REGISTRY
@@ -49,7 +50,7 @@ def generate(family_id: str, level: int, seed: int) -> Question:
     fam = families()[family_id]
     if level not in fam.levels:
         raise KeyError(f"{family_id} has no level {level} (levels: {sorted(fam.levels)})")
-    return replace(fam.make(np.random.default_rng(seed), level), seed=seed)
+    return replace(fam.make(np.random.default_rng(seed), level), family=fam.id, seed=seed)
 
 
 __all__ = ["Expected", "Family", "Question", "families", "generate", "parse_skill", "skill_id"]

@@ -13,8 +13,8 @@ load on the start-up path. Generators import torch inside their functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -66,10 +66,74 @@ class Expected:
 
 
 @dataclass(frozen=True)
-class Question:
-    """One generated question with everything needed to ask, grade and explain it."""
+class Mistake:
+    """A common slip, computed like the answer but with the slip made.
 
-    family: str
+    ``value`` has the same kind as ``Expected.value`` (a shape tuple, an int, a float, an
+    option index, ...); ``feedback`` explains the slip with this question's numbers.
+    """
+
+    id: str  # stable slug, e.g. "kept-in-channels" (logged with the review)
+    name: str  # short label, e.g. "kept in_channels"
+    value: Any
+    feedback: str
+
+    def to_json(self) -> dict[str, Any]:
+        value = self.value
+        return {
+            "id": self.id,
+            "name": self.name,
+            "value": list(value) if isinstance(value, tuple) else value,
+            "feedback": self.feedback,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], kind: AnswerKind) -> Mistake:
+        value = data["value"]
+        if kind in ("shape", "floats"):
+            value = tuple(value)
+        return cls(data["id"], data["name"], value, data["feedback"])
+
+
+def _same_answer(expected: Expected, value: Any) -> bool:
+    """Whether ``value`` would be shown exactly like the answer (so it is not a slip)."""
+    try:
+        return replace(expected, value=value).proof_line() == expected.proof_line()
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
+def keep_mistakes(expected: Expected, mistakes: Iterable[Mistake]) -> tuple[Mistake, ...]:
+    """The mistakes worth naming: none equal to the answer, no two with the same value or id.
+
+    A slip that happens to give the right number for these parameters teaches nothing, and two
+    slips with one value cannot be told apart (the first listed wins).
+    """
+    kept: list[Mistake] = []
+    for m in mistakes:
+        if expected.kind == "shape" and any(int(v) < 1 for v in m.value):
+            continue  # no tensor has that shape: not a slip anyone would type
+        if expected.kind == "floats" and len(m.value) != len(expected.value):
+            continue  # the grader reports a wrong count before any value
+        if _same_answer(expected, m.value):
+            continue
+        if any(
+            k.id == m.id or _same_answer(replace(expected, value=k.value), m.value) for k in kept
+        ):
+            continue
+        kept.append(m)
+    return tuple(kept)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question:
+    """One generated question with everything needed to ask, grade and explain it.
+
+    ``family`` and ``seed`` are filled in by ``dlquiz.questions.generate`` (the family id is
+    written once, in ``@family``); generators leave both alone.
+    """
+
+    family: str = ""
     level: int
     params: dict[str, Any]
     prompt: str
@@ -77,7 +141,9 @@ class Question:
     expected: Expected
     explanation: str  # worked, with the numbers filled in
     proof: str  # self-contained Python that, run with torch, prints the answer
-    seed: int = 0  # filled in by ``generate``; generators leave it alone
+    seed: int = 0
+    mistakes: tuple[Mistake, ...] = ()  # named slips (see ``keep_mistakes``)
+    hints: tuple[str, ...] = ()  # 1: the rule or formula; 2: the formula with these numbers
 
     @property
     def skill(self) -> str:
@@ -107,11 +173,12 @@ class Question:
             explanation=data["explanation"],
             proof=data["proof"],
             seed=data["seed"],
+            mistakes=tuple(Mistake.from_json(m, kind) for m in data.get("mistakes") or ()),
+            hints=tuple(data.get("hints") or ()),
         )
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        exp = data.pop("expected")
+        exp = asdict(self.expected)
         value = exp["value"]
         return {
             "family": self.family,
@@ -129,6 +196,8 @@ class Question:
             "decimals": self.expected.decimals,
             "explanation": self.explanation,
             "proof": self.proof,
+            "mistakes": [m.to_json() for m in self.mistakes],
+            "hints": list(self.hints),
         }
 
 

@@ -8,8 +8,11 @@ objects are always handed in by a generator that has already imported torch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from dlquiz.questions.base import Expected, Mistake
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,3 +80,72 @@ def thousands(n: int) -> str:
 def param_count(module: nn.Module) -> int:
     """Learnable elements of ``module``: the sum of numel over its parameters."""
     return int(sum(p.numel() for p in module.parameters()))
+
+
+def distinct(rng: np.random.Generator, *pools: Sequence[int]) -> list[int]:
+    """One value from each pool, all different, so every size in an answer is identifiable."""
+    out: list[int] = []
+    for pool in pools:
+        out.append(pick(rng, [v for v in pool if v not in out]))
+    return out
+
+
+# ---------------------------------------------------------------- text and "pick one" answers
+
+ERROR = "error"
+PICK = "Pick one."
+
+
+def dot_text(values: Iterable[int]) -> str:
+    return "·".join(str(v) for v in values)
+
+
+def product_text(values: Sequence[int]) -> str:
+    """``2·3·4 = 24`` (or just ``24`` for a single size)."""
+    return str(values[0]) if len(values) == 1 else f"{dot_text(values)} = {math.prod(values)}"
+
+
+def kwargs_text(kw: dict[str, Any]) -> str:
+    """``lr=0.1, momentum=0.9``: keyword arguments as they appear in the shown code."""
+    return ", ".join(f"{k}={v!r}" for k, v in kw.items())
+
+
+def join_args(values: Iterable[Any]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def torch_msg(err: BaseException) -> str:
+    """The gist of torch's message: its first line, trimmed to a readable length."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def choice_answer(
+    rng: np.random.Generator, correct: str, distractors: Iterable[str], k: int = 4
+) -> Expected:
+    """A shuffled choice answer: ``correct`` plus up to k−1 distinct distractors, in order."""
+    options = [correct]
+    for d in distractors:
+        if d not in options and len(options) < k:
+            options.append(d)
+    choices = tuple(shuffled(rng, options))
+    return Expected("choice", choices.index(correct), choices=choices)
+
+
+def try_print(expr_lines: list[str], ok: str, fail: str) -> str:
+    """Proof tail: run the lines, print ``ok`` (an expression) or ``fail`` (a literal) on error."""
+    body = "\n".join("    " + line for line in expr_lines)
+    return f"try:\n{body}\n    print({ok})\nexcept RuntimeError:\n    print({fail!r})"
+
+
+def option_mistakes(
+    expected: Expected, slips: Iterable[tuple[str, str, str, str]]
+) -> list[Mistake]:
+    """Named mistakes of a "pick one" question: ``(option text, id, name, feedback)`` for each
+    wrong option that a known slip leads to; options not offered are skipped."""
+    choices = expected.choices
+    return [
+        Mistake(slug, name, choices.index(text), feedback)
+        for text, slug, name, feedback in slips
+        if text in choices and choices.index(text) != expected.value
+    ]

@@ -1,7 +1,5 @@
-"""Optimization questions: optimizer steps, gradient clipping and learning-rate schedules.
-
-Each generator builds a real ``torch.optim`` optimizer, clipping call or scheduler on a
-one- to three-element tensor, runs it, and grades against what torch produced.
+"""Optimizer questions: one or two update steps of SGD, momentum, Nesterov, AdaGrad, RMSprop
+and Adam, on a one- or two-element tensor, graded against what torch.optim produced.
 """
 
 from __future__ import annotations
@@ -10,16 +8,23 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from dlquiz.questions.base import Expected, Question, family
-from dlquiz.questions.common import pick, sample
-from dlquiz.questions.values import (
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
+from dlquiz.questions.common import (
+    kwargs_text,
+    pick,
+)
+from dlquiz.questions.floats import (
     MAX_DRAWS,
     any_tie,
-    float_form,
     float_proof,
     floats_proof,
     list_form,
-    near_tie,
     num,
     one_decimals,
     par,
@@ -28,10 +33,6 @@ from dlquiz.questions.values import (
 
 if TYPE_CHECKING:
     import numpy as np
-
-
-def _kwargs_src(kw: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in kw.items())
 
 
 def _sig(values: Sequence[float]) -> str:
@@ -86,7 +87,9 @@ def _step_lines(
         else:
             lines.append(
                 "Nesterov keeps the same buffer b ← μ·b + g but steps with the "
-                "look-ahead direction: w ← w − lr·(g + μ·b)."
+                "look-ahead direction: w ← w − lr·(g + μ·b). (This is PyTorch's form. "
+                "Sutskever's form, v ← μ·v − lr·∇f(w + μ·v), w ← w + v, takes the gradient at "
+                "the look-ahead point; written for that look-ahead point it becomes this rule.)"
             )
         buf: list[float] = []
         for t, g in enumerate(grads, start=1):
@@ -150,6 +153,110 @@ def _step_lines(
     return lines
 
 
+def _slipped(
+    name: str, kw: dict[str, Any], w0: list[float], grads: list[list[float]], slip: str
+) -> list[float]:
+    """The weights after the steps when the update rule is misremembered as ``slip`` (plain
+    floats; the answer itself comes from torch)."""
+    lr, w = kw["lr"], list(w0)
+    mu, alpha = kw.get("momentum", 0.0), kw.get("alpha", 0.99)
+    state = [0.0] * len(w)
+    m, v = [0.0] * len(w), [0.0] * len(w)
+    for t, g in enumerate(grads, start=1):
+        for i, gi in enumerate(g):
+            if slip == "added-gradient":
+                w[i] += lr * gi
+            elif slip == "forgot-lr":
+                w[i] -= gi
+            elif slip == "no-momentum" or slip == "plain-sgd":
+                w[i] -= lr * gi
+            elif slip in ("other-momentum",):
+                state[i] = gi if t == 1 else mu * state[i] + gi
+                nesterov = name == "momentum"  # the other variant
+                w[i] -= lr * (gi + mu * state[i] if nesterov else state[i])
+            elif slip == "no-accumulation":
+                w[i] -= lr * gi / (abs(gi) + 1e-10)
+            elif slip == "forgot-sqrt":
+                if name == "adagrad":
+                    state[i] += gi * gi
+                else:
+                    state[i] = alpha * state[i] + (1 - alpha) * gi * gi
+                w[i] -= lr * gi / (state[i] + 1e-10)
+            elif slip == "swapped-alpha":
+                state[i] = (1 - alpha) * state[i] + alpha * gi * gi
+                w[i] -= lr * gi / (math.sqrt(state[i]) + 1e-8)
+            elif slip == "no-bias-correction":
+                m[i] = 0.9 * m[i] + 0.1 * gi
+                v[i] = 0.999 * v[i] + 0.001 * gi * gi
+                w[i] -= lr * m[i] / (math.sqrt(v[i]) + 1e-8)
+    return w
+
+
+_OPT_SLIPS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    # optimizer -> (slip id, short name, feedback)
+    "sgd": (
+        (
+            "added-gradient",
+            "stepped up the gradient",
+            "Descent moves against the gradient: w − lr·g, not w + lr·g.",
+        ),
+        ("forgot-lr", "forgot the learning rate", "The step is lr·g: scale the gradient by lr."),
+    ),
+    "momentum": (
+        (
+            "no-momentum",
+            "ignored the momentum",
+            "The second step uses the buffer b = μ·b + g, not just the new gradient.",
+        ),
+        (
+            "other-momentum",
+            "used Nesterov's step",
+            "Plain momentum steps with the buffer b itself; Nesterov would use g + μ·b.",
+        ),
+    ),
+    "nesterov": (
+        (
+            "no-momentum",
+            "ignored the momentum",
+            "Each step uses g + μ·b, where b = μ·b + g carries the earlier gradients.",
+        ),
+        (
+            "other-momentum",
+            "used plain momentum",
+            "Nesterov steps with the look-ahead g + μ·b; plain momentum would use b.",
+        ),
+    ),
+    "adagrad": (
+        (
+            "no-accumulation",
+            "did not accumulate",
+            "AdaGrad's s keeps growing: s = g₁² + g₂², so the second step is smaller.",
+        ),
+        ("forgot-sqrt", "divided by s, not √s", "The step is lr·g / (√s + ε)."),
+    ),
+    "rmsprop": (
+        ("forgot-sqrt", "divided by v, not √v", "The step is lr·g / (√v + ε)."),
+        (
+            "swapped-alpha",
+            "swapped α and 1 − α",
+            "v ← α·v + (1 − α)·g²: the old average keeps weight α.",
+        ),
+    ),
+    "adam": (
+        (
+            "no-bias-correction",
+            "skipped the bias correction",
+            "m and v start at 0; dividing by 1 − β1^t and 1 − β2^t undoes that bias.",
+        ),
+        (
+            "plain-sgd",
+            "took a plain SGD step",
+            "Adam divides the averaged gradient by √v̂: its first step is lr·sign(g).",
+        ),
+    ),
+}
+
+
 @family(
     "optimizer-step",
     title="Optimizer update by hand",
@@ -211,7 +318,7 @@ def optimizer_step(rng: np.random.Generator, level: int) -> Question:
         if not any_tie(out, 3):
             break
 
-    opt_src = f"opt = torch.optim.{cls}([w], {_kwargs_src(kw)})"
+    opt_src = f"opt = torch.optim.{cls}([w], {kwargs_text(kw)})"
     if name == "adam":
         opt_src += "  # betas=(0.9, 0.999), eps=1e-08"
     if steps == 1:
@@ -230,8 +337,13 @@ def optimizer_step(rng: np.random.Generator, level: int) -> Question:
         form = list_form(2)
         proof_print = floats_proof("w.detach()")
 
+    mistakes = []
+    for slug, label, feedback in _OPT_SLIPS[name]:
+        vals = _slipped(name, kw, w0, grads, slug)
+        value = vals[0] if size == 1 else tuple(vals)
+        mistakes.append(Mistake(slug, label, value, feedback))
+    rule = _step_lines(name, kw, w0, grads)[0] if name != "sgd" else "w ← w − lr·g."
     return Question(
-        family="optimizer-step",
         level=level,
         params={"optimizer": name, "kwargs": kw, "w0": w0, "grads": grads},
         prompt=f"Starting from w = {w0}, {_OPT_LABEL[name]} takes {did}, as in the code. "
@@ -239,230 +351,7 @@ def optimizer_step(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(_step_lines(name, kw, w0, grads)),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(rule, f"w0 = {w0}, gradients {grads}, {kwargs_text(kw)}."),
         proof=f"import torch\n{code}\n{proof_print}",
-    )
-
-
-# ---------------------------------------------------------------- clip-grad-norm
-
-# Integer vectors with whole-number L2 norms, so level 1 can be done in one's head.
-_NICE = ((3, 4), (6, 8), (5, 12), (1, 2, 2), (2, 3, 6), (2, 4, 4), (1, 4, 8), (2, 6, 9))
-
-
-@family(
-    "clip-grad-norm",
-    title="Gradient clipping by norm",
-    topic="optimization",
-    terms=("gradient-clipping", "clipping", "exploding-gradient"),
-    levels={
-        1: "clip one gradient by its L2 norm",
-        2: "the total norm returned, across two parameters",
-        3: "L1 and infinity norms",
-    },
-)
-def clip_grad_norm(rng: np.random.Generator, level: int) -> Question:
-    import torch
-
-    norm_type = 2.0 if level < 3 else pick(rng, (1.0, math.inf))
-    max_norm = pick(rng, (0.5, 1.0, 2.0, 5.0) if level != 2 else (1.0, 2.0, 5.0))
-    grads: list[list[float]] = []
-    clipped: tuple[float, ...] = ()
-    total = 0.0
-    for _ in range(MAX_DRAWS):
-        if level == 1:
-            base = pick(rng, _NICE)
-            scale = pick(rng, (0.1, 0.5, 1.0))
-            order = rng.permutation(len(base))
-            signs = rng.choice((-1, 1), size=len(base))
-            grads = [[round(int(signs[i]) * base[int(j)] * scale, 1) for i, j in enumerate(order)]]
-        elif level == 2:
-            grads = [
-                one_decimals(rng, 2, -30, 30, nonzero=True),
-                one_decimals(rng, 1, -30, 30, nonzero=True),
-            ]
-        else:
-            grads = [one_decimals(rng, 3, -30, 30, nonzero=True)]
-        params = [torch.zeros(len(g), requires_grad=True) for g in grads]
-        for p, g in zip(params, grads, strict=True):
-            p.grad = torch.tensor(g)
-        total = torch.nn.utils.clip_grad_norm_(
-            params, max_norm=max_norm, norm_type=norm_type
-        ).item()
-        clipped = tuple(params[0].grad.tolist())  # type: ignore[union-attr]
-        if not (near_tie(total, 3) if level == 2 else any_tie(clipped, 3)):
-            break
-
-    nt_src = (
-        ""
-        if level < 3
-        else (', norm_type=float("inf")' if norm_type == math.inf else ", norm_type=1.0")
-    )
-    if level == 2:
-        code = (
-            f"w = torch.zeros(2, requires_grad=True)\n"
-            f"b = torch.zeros(1, requires_grad=True)\n"
-            f"w.grad = torch.tensor({grads[0]})\nb.grad = torch.tensor({grads[1]})\n"
-            f"total = torch.nn.utils.clip_grad_norm_([w, b], max_norm={max_norm})"
-        )
-    else:
-        code = (
-            f"w = torch.zeros({len(grads[0])}, requires_grad=True)\n"
-            f"w.grad = torch.tensor({grads[0]})\n"
-            f"total = torch.nn.utils.clip_grad_norm_([w], max_norm={max_norm}{nt_src})"
-        )
-
-    flat = [v for g in grads for v in g]
-    if norm_type == 2.0:
-        norm_txt = "√(" + " + ".join(f"{par(v)}²" for v in flat) + ")"
-        kind = "L2"
-    elif norm_type == 1.0:
-        norm_txt = " + ".join(f"|{num(v)}|" for v in flat)
-        kind = "L1"
-    else:
-        norm_txt = "max(" + ", ".join(f"|{num(v)}|" for v in flat) + ")"
-        kind = "infinity (largest absolute value)"
-    lines = [f"The {kind} norm of all gradients together: {norm_txt} = {num(total, 3)}."]
-    if level == 2:
-        lines.append(
-            "clip_grad_norm_ returns this total norm as measured BEFORE clipping, "
-            "whether or not it then rescales the gradients."
-        )
-        lines.append(f"returned value = {num(total, 3)}")
-        expected = Expected("float", total, decimals=3)
-        prompt = f"What value does clip_grad_norm_ return (total)? {float_form()}"
-        proof_print = float_proof("total.item()")
-    else:
-        if total > max_norm:
-            coef = max_norm / (total + 1e-6)
-            lines.append(
-                f"It exceeds max_norm = {max_norm}, so every gradient is multiplied "
-                f"by max_norm / (norm + 1e-6) = {num(coef, 4)}."
-            )
-        else:
-            lines.append(f"It does not exceed max_norm = {max_norm}, so nothing is rescaled.")
-        lines.append(f"w.grad = {vec(clipped)}")
-        expected = Expected("floats", clipped, decimals=3)
-        prompt = f"What is w.grad after the call? {list_form(len(clipped))}"
-        proof_print = floats_proof("w.grad")
-
-    return Question(
-        family="clip-grad-norm",
-        level=level,
-        params={
-            "grads": grads,
-            "max_norm": max_norm,
-            "norm_type": "inf" if norm_type == math.inf else norm_type,
-        },
-        prompt=prompt,
-        code=code,
-        expected=expected,
-        explanation="\n".join(lines),
-        proof=f"import torch\n{code}\n{proof_print}",
-    )
-
-
-# ---------------------------------------------------------------- lr-decay
-
-LR_DECIMALS = 5
-
-
-@family(
-    "lr-decay",
-    title="Learning-rate schedules",
-    topic="optimization",
-    terms=("learning-rate", "learning-rate-decay"),
-    levels={1: "StepLR and MultiStepLR", 2: "ExponentialLR", 3: "CosineAnnealingLR"},
-)
-def lr_decay(rng: np.random.Generator, level: int) -> Question:
-    import torch
-
-    d = LR_DECIMALS
-    lr0 = 0.0
-    epochs = 0
-    sched_name = ""
-    kw: dict[str, Any] = {}
-    lr = 0.0
-    for _ in range(MAX_DRAWS):
-        lr0 = pick(rng, (0.1, 0.05, 0.2, 0.01) if level == 1 else (0.1, 0.05, 0.2))
-        if level == 1:
-            gamma = pick(rng, (0.1, 0.5))
-            if pick(rng, (True, False)):
-                sched_name = "StepLR"
-                step_size = pick(rng, (2, 3, 5, 10))
-                # At most 2 decays by 0.1 (4 by 0.5) so the rate stays readable at 5 places.
-                decays = 2 if gamma == 0.1 else 4
-                epochs = int(rng.integers(1, step_size * (decays + 1)))
-                kw = {"step_size": step_size, "gamma": gamma}
-            else:
-                sched_name = "MultiStepLR"
-                ms = sorted(sample(rng, 2, range(2, 21)))
-                epochs = int(rng.integers(1, 26))
-                kw = {"milestones": ms, "gamma": gamma}
-        elif level == 2:
-            sched_name = "ExponentialLR"
-            kw = {"gamma": pick(rng, (0.9, 0.95, 0.8, 0.99))}
-            epochs = int(rng.integers(1, 21))
-        else:
-            sched_name = "CosineAnnealingLR"
-            t_max = pick(rng, (10, 20, 30, 50))
-            kw = {"T_max": t_max, "eta_min": pick(rng, (0.0, 0.001))}
-            epochs = int(rng.integers(1, t_max + 1))
-        w = torch.zeros(1, requires_grad=True)
-        opt = torch.optim.SGD([w], lr=lr0)
-        sched = getattr(torch.optim.lr_scheduler, sched_name)(opt, **kw)
-        for _epoch in range(epochs):
-            opt.step()
-            sched.step()
-        lr = float(sched.get_last_lr()[0])
-        if not near_tie(lr, d):
-            break
-
-    code = (
-        f"w = torch.zeros(1, requires_grad=True)\n"
-        f"opt = torch.optim.SGD([w], lr={lr0})\n"
-        f"sched = torch.optim.lr_scheduler.{sched_name}(opt, {_kwargs_src(kw)})\n"
-        f"for epoch in range({epochs}):\n"
-        "    opt.step()  # a real loop would train here\n"
-        "    sched.step()"
-    )
-    k = epochs
-    if sched_name == "StepLR":
-        s, g = kw["step_size"], kw["gamma"]
-        lines = [
-            "StepLR multiplies the rate by γ once every step_size epochs: "
-            "lr = lr0·γ^⌊k/step_size⌋.",
-            f"lr = {lr0}·{g}^⌊{k}/{s}⌋ = {lr0}·{g}^{k // s} = {lr:.{d}f}",
-        ]
-    elif sched_name == "MultiStepLR":
-        ms, g = kw["milestones"], kw["gamma"]
-        hit = sum(m <= k for m in ms)
-        lines = [
-            "MultiStepLR multiplies the rate by γ at each milestone epoch reached.",
-            f"{hit} of the milestones {ms} are ≤ {k}, so lr = {lr0}·{g}^{hit} = {lr:.{d}f}",
-        ]
-    elif sched_name == "ExponentialLR":
-        g = kw["gamma"]
-        lines = [
-            "ExponentialLR multiplies the rate by γ after every epoch: lr = lr0·γ^k.",
-            f"lr = {lr0}·{g}^{k} = {lr:.{d}f}",
-        ]
-    else:
-        t_max, eta = kw["T_max"], kw["eta_min"]
-        lines = [
-            "Cosine annealing follows half a cosine from lr0 down to η_min over T_max "
-            "epochs: lr = η_min + (lr0 − η_min)·(1 + cos(π·k/T_max))/2.",
-            f"lr = {eta} + ({lr0} − {eta})·(1 + cos(π·{k}/{t_max}))/2",
-            f"cos(π·{k}/{t_max}) = {num(math.cos(math.pi * k / t_max), 4)}, so lr = {lr:.{d}f}",
-        ]
-
-    return Question(
-        family="lr-decay",
-        level=level,
-        params={"scheduler": sched_name, "lr0": lr0, "kwargs": kw, "epochs": epochs},
-        prompt=f"What is the optimizer's learning rate after the {epochs} calls to "
-        f"sched.step() in the code? {float_form(d)}",
-        code=code,
-        expected=Expected("float", lr, decimals=d),
-        explanation="\n".join(lines),
-        proof=f"import torch\n{code}\n{float_proof('sched.get_last_lr()[0]', d)}",
     )

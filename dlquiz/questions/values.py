@@ -1,92 +1,41 @@
-"""Value questions: activations, losses, dropout, entropy and classification metrics.
+"""Value questions: activation outputs, cross-entropy and MSE losses.
 
-Every family draws tiny inputs of one-decimal numbers (or small counts) so the prompt alone
-fixes the answer, runs torch on them for the graded value, and ships a proof snippet that
-repeats the same torch calls. The helpers at the top are shared with ``optim.py``.
+Each family draws tiny one-decimal inputs so the prompt alone fixes the answer, runs torch
+on them for the graded value, and ships a proof that repeats the same torch calls.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dlquiz.questions.base import Expected, Question, family
-from dlquiz.questions.common import pick, randint, sample
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
+from dlquiz.questions.common import (
+    pick,
+)
+from dlquiz.questions.floats import (
+    MAX_DRAWS,
+    any_tie,
+    float_form,
+    float_proof,
+    floats_proof,
+    list_form,
+    near_tie,
+    num,
+    one_decimals,
+    par,
+    vec,
+)
 
 if TYPE_CHECKING:
     import numpy as np
-
-# A generator redraws at most this many times to dodge rounding ties; the odds of
-# needing more than a couple of draws are tiny, and after that a tie is accepted.
-MAX_DRAWS = 64
-
-PRINT_FLOATS = 'print("[" + ", ".join(f"{{v:.{d}f}}" for v in {name}.tolist()) + "]")'
-PRINT_FLOAT = 'print(f"{{{expr}:.{d}f}}")'
-
-
-# ---------------------------------------------------------------- shared helpers
-
-
-def near_tie(value: float, decimals: int) -> bool:
-    """Whether ``value`` would display ambiguously at ``decimals`` places.
-
-    0.0125 reads as 0.012 or 0.013 depending on the rounding rule and on float32 noise, and
-    an exact zero can come out of float32 as a tiny negative that prints as "-0.000"; in
-    both cases generators redraw rather than grade such a value.
-    """
-    scaled = abs(value) * 10**decimals
-    if value < 0 and scaled < 0.5:
-        return True
-    return abs(scaled - math.floor(scaled) - 0.5) < 0.01
-
-
-def any_tie(values: Sequence[float], decimals: int) -> bool:
-    return any(near_tie(v, decimals) for v in values)
-
-
-def one_decimals(
-    rng: np.random.Generator, n: int, lo: int, hi: int, *, nonzero: bool = False
-) -> list[float]:
-    """``n`` numbers with one decimal place, drawn from [lo/10, hi/10] (bounds in tenths)."""
-    out: list[float] = []
-    while len(out) < n:
-        k = randint(rng, lo, hi)
-        if k or not nonzero:
-            out.append(k / 10)
-    return out
-
-
-def num(v: float, d: int | None = None) -> str:
-    """A number for explanation text: inputs as given, results at ``d`` places, unicode minus."""
-    text = str(v) if d is None else f"{v:.{d}f}"
-    return text.replace("-", "−")
-
-
-def par(v: float, d: int | None = None) -> str:
-    """Like ``num`` but negative numbers get parentheses, for use inside products."""
-    return f"({num(v, d)})" if v < 0 else num(v, d)
-
-
-def vec(values: Sequence[float], d: int | None = 3) -> str:
-    return "[" + ", ".join(num(v, d) for v in values) + "]"
-
-
-def floats_proof(name: str, d: int = 3) -> str:
-    return PRINT_FLOATS.format(d=d, name=name)
-
-
-def float_proof(expr: str, d: int = 3) -> str:
-    return PRINT_FLOAT.format(d=d, expr=expr)
-
-
-def list_form(n: int, d: int = 3) -> str:
-    letters = ", ".join("abcd"[:n])
-    return f"Give the {n} values as a list of floats to {d} decimal places, like [{letters}]."
-
-
-def float_form(d: int = 3) -> str:
-    return f"Give a float to {d} decimal places."
+    from torch import nn
 
 
 # ---------------------------------------------------------------- activation
@@ -166,17 +115,111 @@ def activation(rng: np.random.Generator, level: int) -> Question:
             f"e^x = {vec(exps)}, total = {num(sum(exps), 3)}; divide each by the total",
         ]
     lines.append(f"y = {vec(y)}")
+    expected = Expected("floats", y, decimals=3)
+
+    def sig(v: float) -> float:
+        return 1 / (1 + math.exp(-v))
+
+    total = sum(x)
+    exps = [math.exp(v) for v in x]
+    slips: dict[str, list[tuple[str, str, list[float], str]]] = {
+        "relu": [
+            ("kept-negatives", "kept the negatives", x, "ReLU sets every negative input to 0."),
+            (
+                "took-abs",
+                "took absolute values",
+                [abs(v) for v in x],
+                "ReLU zeroes negatives; it does not flip their sign.",
+            ),
+        ],
+        "leaky_relu": [
+            (
+                "zeroed-negatives",
+                "zeroed the negatives",
+                [max(v, 0.0) for v in x],
+                f"Leaky ReLU keeps a small slope: negatives become {slope}·x, not 0.",
+            ),
+            (
+                "default-slope",
+                "used slope 0.01",
+                [v if v >= 0 else 0.01 * v for v in x],
+                f"This layer's negative_slope is {slope}, not the default 0.01.",
+            ),
+            ("kept-negatives", "kept the negatives", x, f"Negatives are multiplied by {slope}."),
+        ],
+        "sigmoid": [
+            (
+                "dropped-minus",
+                "used e^x",
+                [1 / (1 + math.exp(v)) for v in x],
+                "σ(x) = 1/(1 + e^(−x)): the exponent is −x, so σ(x) > 0.5 for x > 0.",
+            ),
+            (
+                "tanh-instead",
+                "used tanh",
+                [math.tanh(v) for v in x],
+                "That is tanh (range −1 to 1); the sigmoid's range is 0 to 1.",
+            ),
+        ],
+        "tanh": [
+            (
+                "sigmoid-instead",
+                "used the sigmoid",
+                [sig(v) for v in x],
+                "That is σ (range 0 to 1); tanh ranges from −1 to 1.",
+            ),
+            (
+                "half-argument",
+                "used 2σ(x) − 1",
+                [2 * sig(v) - 1 for v in x],
+                "tanh(x) = 2σ(2x) − 1: the sigmoid's argument is doubled.",
+            ),
+        ],
+        "softmax": [
+            (
+                "forgot-exp",
+                "normalised x itself",
+                [v / total for v in x] if total else [],
+                "Softmax exponentiates first: e^(x_i) / Σ e^(x_j).",
+            ),
+            (
+                "forgot-normalising",
+                "did not divide",
+                exps,
+                "After exponentiating, divide by the total so the outputs sum to 1.",
+            ),
+            (
+                "sigmoid-each",
+                "applied the sigmoid",
+                [sig(v) for v in x],
+                "Softmax couples the entries: each is divided by the sum of all exponentials.",
+            ),
+        ],
+    }
+    mistakes = [
+        Mistake(slug, name, tuple(vals), feedback) for slug, name, vals, feedback in slips[fn]
+    ]
+    rules = {
+        "relu": "ReLU(x) = max(0, x).",
+        "leaky_relu": "LeakyReLU(x) = x if x ≥ 0, else negative_slope·x.",
+        "sigmoid": "σ(x) = 1 / (1 + e^(−x)).",
+        "tanh": "tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x)).",
+        "softmax": "softmax(x)_i = e^(x_i) / Σ_j e^(x_j).",
+    }
+    first = f"{_ACT_NAMES[fn]} of {x[0]}" if fn != "softmax" else f"e^{par(x[0])} / Σ e^(x_j)"
+    extra = f" with negative_slope = {slope}" if slope else ""
 
     return Question(
-        family="activation",
         level=level,
         params={"fn": fn, "x": x, "negative_slope": slope},
         prompt=f"The vector x = {x} goes through {_ACT_NAMES[fn]}, as in the code. "
         f"What is y? {list_form(len(x))}",
         code=code,
-        expected=Expected("floats", y, decimals=3),
+        expected=expected,
         explanation="\n".join(lines),
         proof=f"import torch\nfrom torch import nn\n{code}\n{floats_proof('y')}",
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(rules[fn], f"x = {x}{extra}: start with {first}, then the others."),
     )
 
 
@@ -241,14 +284,73 @@ def cross_entropy(rng: np.random.Generator, level: int) -> Question:
         lines.append(f"loss = {num(loss, 3)}")
 
     what = "the mean loss over the batch" if batch > 1 else "the loss"
+    expected = Expected("float", loss, decimals=3)
+    plain = sum(nll) / batch
+    shifted = [lse[i] - logits[i][t + 1] if t + 1 < n_cls else None for i, t in enumerate(targets)]
+    mistakes = [
+        Mistake(
+            "summed-batch",
+            "summed over the batch",
+            sum(nll),
+            "The default reduction is the mean: divide the sum by the batch size, 2.",
+        ),
+        Mistake(
+            "ignored-smoothing",
+            "ignored label smoothing",
+            plain,
+            f"label_smoothing={eps} moves {eps} of the target's weight onto all {n_cls} classes "
+            "evenly: the loss also averages −log p over every class.",
+        ),
+        Mistake(
+            "forgot-softmax",
+            "used the raw logit",
+            -sum(row[t] for row, t in zip(logits, targets, strict=True)) / batch,
+            "Cross-entropy takes −log of the softmax probability: log Σ e^(z_j) − z_t, not −z_t.",
+        ),
+        Mistake(
+            "dropped-minus",
+            "dropped the minus sign",
+            -loss,
+            "The loss is −log p_t, which is never negative.",
+        ),
+        Mistake(
+            "log-base-ten",
+            "used log base 10",
+            loss / math.log(10),
+            "PyTorch uses the natural log (ln).",
+        ),
+    ]
+    if None not in shifted:
+        mistakes.append(
+            Mistake(
+                "counted-classes-from-one",
+                "counted classes from 1",
+                sum(v for v in shifted if v is not None) / batch,
+                f"Class indices start at 0: target {targets[0]} is entry {targets[0]} of the "
+                "logits, counting from 0.",
+            )
+        )
+    if batch == 1:
+        mistakes = [m for m in mistakes if m.id != "summed-batch"]
+    if not eps:
+        mistakes = [m for m in mistakes if m.id != "ignored-smoothing"]
+    row0, t0 = logits[0], targets[0]
+    hint2 = f"log({' + '.join(f'e^{par(v)}' for v in row0)}) − {par(row0[t0])}" + (
+        " for the first sample; then average the two" if batch > 1 else ""
+    )
     return Question(
-        family="cross-entropy",
         level=level,
         params={"logits": logits, "targets": targets, "label_smoothing": eps},
         prompt=f"What is {what} computed by the code (class indices count from 0)? {float_form()}",
         code=code,
-        expected=Expected("float", loss, decimals=3),
+        expected=expected,
         explanation="\n".join(lines),
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "Per sample: loss = −log softmax(z)[t] = log Σ_j e^(z_j) − z_t; the mean over the "
+            "batch; with smoothing ε: (1 − ε)·(−log p_t) + (ε/C)·Σ_k (−log p_k).",
+            hint2,
+        ),
         proof=f"import torch\nimport torch.nn.functional as F\n{code}\n"
         f"{float_proof('loss.item()')}",
     )
@@ -308,333 +410,67 @@ def mse(rng: np.random.Generator, level: int) -> Question:
         lines.append(f"L1 loss uses absolute values: {vec(ab, 1)}, sum = {num(sum(ab), 1)}")
         lines.append(f"mean over n = {n}: {num(sum(ab), 1)} / {n} = {num(loss, 3)}")
 
+    expected = Expected("float", loss, decimals=3)
+    sq_sum = sum(d * d for d in diffs)
+    abs_sum = sum(abs(d) for d in diffs)
+    options = {
+        "summed": (
+            "summed instead of averaging",
+            sq_sum if kind == "mse_mean" else abs_sum,
+            f"The default reduction is the mean: divide by n = {n}.",
+        ),
+        "averaged": (
+            "averaged instead of summing",
+            sq_sum / n,
+            "reduction='sum' adds the squared errors and stops there.",
+        ),
+        "forgot-square": (
+            "forgot to square",
+            abs_sum / n if kind == "mse_mean" else abs_sum,
+            "MSE squares each difference before reducing.",
+        ),
+        "took-root": (
+            "took the square root",
+            math.sqrt(sq_sum / n),
+            "That is the RMSE; MSE stops before the square root.",
+        ),
+        "squared": (
+            "squared the differences",
+            sq_sum / n,
+            "L1 loss takes absolute differences, not squares.",
+        ),
+        "kept-signs": (
+            "kept the signs",
+            sum(diffs) / n,
+            "L1 loss takes the absolute value of each difference first.",
+        ),
+    }
+    wanted = {
+        "mse_mean": ("summed", "forgot-square", "took-root"),
+        "mse_sum": ("averaged", "forgot-square"),
+        "l1_mean": ("summed", "squared", "kept-signs"),
+    }[kind]
+    mistakes = [Mistake(slug, *options[slug]) for slug in wanted]
+    first = f"({pred[0]} − {par(target[0])})"
+    hint2 = {
+        "mse_mean": f"({first}² + … over all {n} pairs) / {n}",
+        "mse_sum": f"{first}² + … over all {n} pairs",
+        "l1_mean": f"(|{first}| + … over all {n} pairs) / {n}",
+    }[kind]
+
     return Question(
-        family="mse",
         level=level,
         params={"kind": kind, "pred": pred, "target": target},
         prompt=f"What loss does the code compute? {float_form()}",
         code=code,
-        expected=Expected("float", loss, decimals=3),
-        explanation="\n".join(lines),
-        proof=f"import torch\nimport torch.nn.functional as F\n{code}\n"
-        f"{float_proof('loss.item()')}",
-    )
-
-
-# ---------------------------------------------------------------- dropout-scaling
-
-DROPOUT_P_CHOICE = (0.2, 0.25, 0.5, 0.75, 0.8)
-DROPOUT_P_FLOAT = (0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.9)
-# Enough elements that, with seed 0, some survive even at p = 0.9 (0.9^1000 ≈ 1e-46).
-_DROP_N = 1000
-
-
-@family(
-    "dropout-scaling",
-    title="Dropout in train and eval mode",
-    topic="values",
-    terms=("dropout",),
-    levels={1: "train vs eval: which value comes out", 2: "the train-mode scale factor"},
-)
-def dropout_scaling(rng: np.random.Generator, level: int) -> Question:
-    import torch
-    from torch import nn
-
-    mode = pick(rng, ("train", "eval")) if level == 1 else "train"
-    p = pick(rng, DROPOUT_P_CHOICE if level == 1 else DROPOUT_P_FLOAT)
-    x = 0.0
-    out = 0.0
-    for _ in range(MAX_DRAWS):
-        x = one_decimals(rng, 1, 5, 40 if level == 1 else 30)[0]
-        drop = nn.Dropout(p=p)
-        if mode == "eval":
-            drop.eval()
-        # Seed like the proof does, but leave the caller's global RNG as it was.
-        state = torch.get_rng_state()
-        try:
-            torch.manual_seed(0)
-            y = drop(torch.full((_DROP_N,), x))
-        finally:
-            torch.set_rng_state(state)
-        out = y.max().item()  # every kept element carries the same value; x > 0
-        if not near_tie(out, 3):
-            break
-
-    evl = "drop.eval()\n" if mode == "eval" else ""
-    code = (
-        f"drop = nn.Dropout(p={p})\n{evl}"
-        f"torch.manual_seed(0)\ny = drop(torch.full(({_DROP_N},), {x}))"
-    )
-    proof = (
-        f"import torch\nfrom torch import nn\n{code}\n"
-        f"{float_proof('y.max().item()')}  # the kept elements all share one value"
-    )
-    if mode == "train":
-        lines = [
-            "In training, each element is zeroed with probability p and every survivor is "
-            "multiplied by 1/(1 − p) (inverted dropout), so the expected output equals the input.",
-            f"{num(x)} / (1 − {p}) = {num(x)} / {1 - p:g} = {num(out, 3)}",
-        ]
-        state_txt = f"A fresh nn.Dropout(p={p}) is in training mode."
-        ask = f"An input element equal to {x} is not zeroed: what value does it come out as?"
-    else:
-        lines = [
-            "After .eval(), dropout is the identity: nothing is zeroed and nothing is scaled "
-            "(the 1/(1 − p) scaling during training already kept expectations equal).",
-            f"So {num(x)} comes out unchanged: {num(out, 3)}",
-        ]
-        state_txt = f"nn.Dropout(p={p}) has been switched to eval mode."
-        ask = f"What does an input element equal to {x} come out as?"
-
-    if level == 1:
-        got = f"{out:.3f}"
-        distractors = [x, x / (1 - p), x * (1 - p), x * p, x / p, 0.0]
-        choices = [got]
-        for v in distractors:
-            text = f"{v:.3f}"
-            if text not in choices and not near_tie(v, 3):
-                choices.append(text)
-            if len(choices) == 4:
-                break
-        order = rng.permutation(len(choices))
-        shuffled = tuple(choices[int(i)] for i in order)
-        expected = Expected("choice", shuffled.index(got), choices=shuffled)
-    else:
-        expected = Expected("float", out, decimals=3)
-
-    return Question(
-        family="dropout-scaling",
-        level=level,
-        params={"mode": mode, "p": p, "x": x},
-        prompt=f"{state_txt} {ask}" + ("" if level == 1 else f" {float_form()}"),
-        code=code,
         expected=expected,
         explanation="\n".join(lines),
-        proof=proof,
-    )
-
-
-# ---------------------------------------------------------------- entropy
-
-
-@family(
-    "entropy",
-    title="Shannon entropy of a distribution",
-    topic="values",
-    terms=("entropy",),
-    levels={1: "in nats", 2: "in bits"},
-)
-def entropy(rng: np.random.Generator, level: int) -> Question:
-    import torch
-    from torch.distributions import Categorical
-
-    bits = level == 2
-    probs: list[float] = []
-    h = 0.0
-    for _ in range(MAX_DRAWS):
-        n = int(rng.integers(2, 4)) if level == 1 else int(rng.integers(3, 5))
-        # Probabilities in tenths (or eighths, whose bit entropies come out clean).
-        unit = 10 if level == 1 else pick(rng, (10, 8))
-        cuts = sorted(c + 1 for c in sample(rng, n - 1, range(unit - 1)))
-        parts = [b - a for a, b in zip([0, *cuts], [*cuts, unit], strict=True)]
-        probs = [k / unit for k in parts]
-        ent = Categorical(probs=torch.tensor(probs)).entropy()
-        h = (ent / math.log(2) if bits else ent).item()
-        if not near_tie(h, 3):
-            break
-
-    code = f"p = torch.tensor({probs})\nh = Categorical(probs=p).entropy()  # in nats"
-    if bits:
-        code += "\nh_bits = h / math.log(2)"
-    log, unit_name = ("log₂", "bits") if bits else ("ln", "nats")
-    fn = math.log2 if bits else math.log
-    terms = [-q * fn(q) for q in probs]
-    lines = [
-        f"H(p) = −Σ p·{log} p" + (" (nats divided by ln 2)" if bits else ""),
-        "= −(" + " + ".join(f"{q}·{log} {q}" for q in probs) + ")",
-        "= " + " + ".join(num(t, 3) for t in terms) + f" = {num(h, 3)} {unit_name}",
-    ]
-    return Question(
-        family="entropy",
-        level=level,
-        params={"probs": probs, "unit": unit_name},
-        prompt=f"What is the entropy of the distribution p = {probs}, in {unit_name}? "
-        f"{float_form()}",
-        code=code,
-        expected=Expected("float", h, decimals=3),
-        explanation="\n".join(lines),
-        proof="import math\nimport torch\nfrom torch.distributions import Categorical\n"
-        f"{code}\n{float_proof(('h_bits' if bits else 'h') + '.item()')}",
-    )
-
-
-# ---------------------------------------------------------------- confusion-metrics
-
-_METRIC_NAMES = {
-    "accuracy": "accuracy",
-    "precision": "precision",
-    "recall": "recall",
-    "sensitivity": "sensitivity",
-    "tpr": "true positive rate (TPR)",
-    "f1": "F1 score",
-    "specificity": "specificity (true negative rate)",
-}
-# The torch expression for each metric, shared by the generator's proof text.
-_METRIC_SRC = {
-    "accuracy": "(preds == labels).float().mean()",
-    "precision": "tp / (tp + fp)",
-    "recall": "tp / (tp + fn)",
-    "specificity": "tn / (tn + fp)",
-}
-_COUNT_SRC = (
-    "tp = ((preds == 1) & (labels == 1)).sum()\n"
-    "fp = ((preds == 1) & (labels == 0)).sum()\n"
-    "fn = ((preds == 0) & (labels == 1)).sum()\n"
-    "tn = ((preds == 0) & (labels == 0)).sum()"
-)
-
-
-def _from_counts(tp: int, fp: int, fn: int, tn: int) -> tuple[list[int], list[int]]:
-    """Prediction and label lists whose confusion matrix has exactly these counts."""
-    preds = [1] * tp + [1] * fp + [0] * fn + [0] * tn
-    labels = [1] * tp + [0] * fp + [1] * fn + [0] * tn
-    return preds, labels
-
-
-def _list_src(counts: Sequence[tuple[int, int]]) -> str:
-    """``[1] * 6 + [0] * 3`` for runs of equal values, skipping empty runs."""
-    return " + ".join(f"[{v}] * {k}" for v, k in counts if k)
-
-
-@family(
-    "confusion-metrics",
-    title="Precision, recall, F1 and accuracy",
-    topic="values",
-    terms=("precision", "sensitivity", "true-positive-rate"),
-    levels={
-        1: "accuracy, precision and recall from the counts",
-        2: "F1 and specificity from the counts",
-        3: "tally the counts from prediction and label vectors first",
-    },
-)
-def confusion_metrics(rng: np.random.Generator, level: int) -> Question:
-    import torch
-
-    if level == 1:
-        asked = pick(rng, ("accuracy", "precision", "recall", "sensitivity", "tpr"))
-    elif level == 2:
-        asked = pick(rng, ("f1", "specificity"))
-    else:
-        asked = pick(rng, ("accuracy", "precision", "recall", "f1"))
-    metric = "recall" if asked in ("sensitivity", "tpr") else asked
-
-    preds: list[int] = []
-    labels: list[int] = []
-    value = 0.0
-    counts = (0, 0, 0, 0)
-    for _ in range(MAX_DRAWS):
-        if level < 3:
-            counts = (
-                int(rng.integers(1, 10)),
-                int(rng.integers(0, 7)),
-                int(rng.integers(0, 7)),
-                int(rng.integers(1, 10)),
-            )
-            preds, labels = _from_counts(*counts)
-        else:
-            n = int(rng.integers(8, 13))
-            preds = [int(v) for v in rng.integers(0, 2, size=n)]
-            labels = [int(v) for v in rng.integers(0, 2, size=n)]
-        pt, lt = torch.tensor(preds), torch.tensor(labels)
-        tp = ((pt == 1) & (lt == 1)).sum()
-        fp = ((pt == 1) & (lt == 0)).sum()
-        fn = ((pt == 0) & (lt == 1)).sum()
-        tn = ((pt == 0) & (lt == 0)).sum()
-        counts = (int(tp), int(fp), int(fn), int(tn))
-        if counts[0] == 0 or counts[3] == 0:
-            continue  # keep every ratio defined (only possible at level 3)
-        if metric == "accuracy":
-            v = (pt == lt).float().mean()
-        elif metric == "precision":
-            v = tp / (tp + fp)
-        elif metric == "recall":
-            v = tp / (tp + fn)
-        elif metric == "specificity":
-            v = tn / (tn + fp)
-        else:
-            precision, recall = tp / (tp + fp), tp / (tp + fn)
-            v = 2 * precision * recall / (precision + recall)
-        value = v.item()
-        if not near_tie(value, 3):
-            break
-
-    ctp, cfp, cfn, ctn = counts
-    if level < 3:
-        tensors = (
-            f"preds = torch.tensor({_list_src([(1, ctp), (1, cfp), (0, cfn), (0, ctn)])})\n"
-            f"labels = torch.tensor({_list_src([(1, ctp), (0, cfp), (1, cfn), (0, ctn)])})"
-        )
-        code = ""
-        given = (
-            f"A binary classifier's confusion matrix has TP = {ctp}, FP = {cfp}, "
-            f"FN = {cfn}, TN = {ctn}."
-        )
-    else:
-        tensors = f"preds = torch.tensor({preds})\nlabels = torch.tensor({labels})"
-        code = tensors
-        given = "A binary classifier made the predictions shown; class 1 is the positive class."
-    if metric == "f1":
-        calc = (
-            "precision = tp / (tp + fp)\nrecall = tp / (tp + fn)\n"
-            "value = 2 * precision * recall / (precision + recall)"
-        )
-    else:
-        calc = f"value = {_METRIC_SRC[metric]}"
-
-    lines = []
-    if level == 3:
-        lines.append(
-            f"Tally each (prediction, label) pair: TP = {ctp}, FP = {cfp}, FN = {cfn}, TN = {ctn}."
-        )
-    total = ctp + cfp + cfn + ctn
-    if metric == "accuracy":
-        lines.append(f"accuracy = (TP + TN) / all = ({ctp} + {ctn}) / {total} = {value:.3f}")
-    elif metric == "precision":
-        lines.append(f"precision = TP / (TP + FP) = {ctp} / ({ctp} + {cfp}) = {value:.3f}")
-    elif metric == "recall":
-        lines.append(
-            "recall = sensitivity = TPR = TP / (TP + FN), the share of real "
-            "positives that were found"
-        )
-        lines.append(f"= {ctp} / ({ctp} + {cfn}) = {value:.3f}")
-    elif metric == "specificity":
-        lines.append(f"specificity = TN / (TN + FP) = {ctn} / ({ctn} + {cfp}) = {value:.3f}")
-    else:
-        lines.append(
-            f"precision = {ctp}/{ctp + cfp} = {ctp / (ctp + cfp):.3f}, "
-            f"recall = {ctp}/{ctp + cfn} = {ctp / (ctp + cfn):.3f}"
-        )
-        lines.append(
-            f"F1 = 2·P·R / (P + R) = 2·TP / (2·TP + FP + FN) = "
-            f"{2 * ctp} / ({2 * ctp} + {cfp} + {cfn}) = {value:.3f}"
-        )
-
-    return Question(
-        family="confusion-metrics",
-        level=level,
-        params={
-            "metric": metric,
-            "asked": asked,
-            "tp": ctp,
-            "fp": cfp,
-            "fn": cfn,
-            "tn": ctn,
-            "preds": preds,
-            "labels": labels,
-        },
-        prompt=f"{given} What is its {_METRIC_NAMES[asked]}? {float_form()}",
-        code=code,
-        expected=Expected("float", value, decimals=3),
-        explanation="\n".join(lines),
-        proof=f"import torch\n{tensors}\n{_COUNT_SRC}\n{calc}\n{float_proof('value.item()')}",
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "MSE = mean of (pred − target)²; reduction='sum' skips the division; L1 = mean of "
+            "|pred − target|.",
+            hint2,
+        ),
+        proof=f"import torch\nimport torch.nn.functional as F\n{code}\n"
+        f"{float_proof('loss.item()')}",
     )

@@ -16,23 +16,56 @@ Run directly (``python -m dlquiz.questions.worker``) it serves stdin/stdout.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from typing import IO, Any
 
 from dlquiz.questions.base import Question
 
+# Seconds a question may take once the worker is ready (they take milliseconds;
+# this only catches a hung or stopped worker). The first start imports torch and
+# warms every family: seconds, more on a busy machine.
+GENERATE_TIMEOUT = 10.0
+READY_TIMEOUT = 90.0
+
 
 class WorkerError(RuntimeError):
-    """The worker failed or died; the message says why."""
+    """A question could not be generated; ``str()`` is one sentence for the user.
+
+    ``retryable`` is True when the worker itself failed (died, hung, stopped):
+    it has been killed and the next request starts a fresh one. False when the
+    question's generator raised (``detail`` holds the traceback).
+    """
+
+    retryable = False
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
-class QuestionWorker:
-    """Client side: start the child, send requests, read answers (thread-safe)."""
+class WorkerUnavailable(WorkerError):
+    """The worker died, hung or was stopped; it was killed and will be restarted."""
+
+    retryable = True
+
+
+def worker_command() -> list[str]:
+    """How the child is started (a function, so tests can start a broken one)."""
+    return [sys.executable, "-m", "dlquiz.questions.worker"]
+
+
+class _Child:
+    """One worker process and a thread that reads its replies into a queue, so a
+    wait for a reply always has a deadline and nobody blocks on a pipe forever."""
 
     def __init__(self) -> None:
         env = dict(os.environ)
@@ -40,87 +73,236 @@ class QuestionWorker:
         # UI needs one; tiny tensors gain nothing from more.
         env.setdefault("OMP_NUM_THREADS", "1")
         env.setdefault("MKL_NUM_THREADS", "1")
+        env["DLQUIZ_WORKER_PARENT"] = str(os.getpid())
         # stderr goes to a temporary file, not a pipe: nobody reads it while the
         # worker runs, and a full pipe (warnings) would block the child for good.
-        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in close()
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "dlquiz.questions.worker"],
+        self.stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in kill()
+        self.proc = subprocess.Popen(
+            worker_command(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=self._stderr,
+            stderr=self.stderr,
             text=True,
             bufsize=1,
             env=env,
+            # Its own process group in our session: if we die while it is stopped
+            # (SIGSTOP), the kernel sends the orphaned group SIGHUP + SIGCONT.
+            process_group=0,
         )
+        self.replies: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self.ready = False
+        self._reader = threading.Thread(target=self._read_loop, name="dlquiz-worker-reader")
+        self._reader.daemon = True
+        self._reader.start()
+
+    def _read_loop(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        try:
+            for line in stdout:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue  # something in the child printed to stdout: not a reply
+                if isinstance(message, dict):
+                    self.replies.put(message)
+        except (OSError, ValueError):
+            pass  # the pipe was closed under us: the child is being killed
+        self.replies.put(None)  # end of output: the child is gone
+
+    def send(self, request: dict[str, Any]) -> None:
+        if self.proc.stdin is None:
+            raise WorkerUnavailable("the question worker has no input pipe")
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+
+    def receive(self, deadline: float) -> dict[str, Any] | None:
+        """The next reply; None when the child closed its output; TimeoutError at the deadline."""
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        try:
+            return self.replies.get(timeout=left)
+        except queue.Empty:
+            raise TimeoutError from None
+
+    def last_error_line(self) -> str:
+        """The last line the child wrote to stderr (why it died), or ''."""
+        try:
+            self.stderr.seek(0)
+            lines = self.stderr.read()[-4000:].strip().splitlines()
+        except (OSError, ValueError):
+            return ""
+        return lines[-1].strip() if lines else ""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL (works on a stopped process too), reap, close the pipes."""
+        with contextlib.suppress(OSError):
+            self.proc.send_signal(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            self.proc.wait(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.close()
+        self._reader.join(timeout=1)
+        with contextlib.suppress(OSError, ValueError):
+            self.stderr.close()
+
+
+class QuestionWorker:
+    """Client side: a child process that generates questions (thread-safe).
+
+    Every wait has a deadline. A worker that dies, hangs or is stopped is
+    killed and reaped, the request fails with ``WorkerUnavailable``, and the
+    next request starts a fresh worker. The child exits by itself when this
+    process goes away; ``close()`` kills it.
+    """
+
+    def __init__(
+        self,
+        generate_timeout: float = GENERATE_TIMEOUT,
+        ready_timeout: float = READY_TIMEOUT,
+    ) -> None:
+        self.generate_timeout = generate_timeout
+        self.ready_timeout = ready_timeout
         self._lock = threading.Lock()
         self._next_id = 0
-        self._ready = False
         self._closed = False
+        self._child: _Child | None = None
+        # Started now so torch loads while the UI draws; a failure to start (no
+        # processes left, ...) is reported by the first request instead.
+        with contextlib.suppress(OSError):
+            self._child = _Child()
 
-    def _read(self) -> dict[str, Any]:
-        if self._closed or self._proc.stdout is None:
+    @property
+    def pid(self) -> int | None:
+        """The current child's pid (None before a restart)."""
+        child = self._child
+        return child.proc.pid if child is not None else None
+
+    def _acquire(self, timeout: float) -> None:
+        # Another request holds the worker at most its own deadline; wait a little longer.
+        if not self._lock.acquire(timeout=timeout + 5):
+            raise WorkerUnavailable("the question worker is busy with another question")
+
+    def _fail(self, child: _Child, message: str) -> WorkerUnavailable:
+        """Kill ``child`` and forget it: the next request starts a fresh one."""
+        why = child.last_error_line()
+        child.kill()
+        if self._child is child:
+            self._child = None
+        detail = f" ({why})" if why and "Error" in why else ""
+        return WorkerUnavailable(f"{message}{detail}; it will be restarted for the next question")
+
+    def _ready_child(self) -> _Child:
+        """The running, ready child, started if needed (call with the lock held)."""
+        if self._closed:
             raise WorkerError("the question worker was closed")
-        while True:
-            line = self._proc.stdout.readline()
-            if not line:
-                self._proc.wait(timeout=5)
-                self._stderr.seek(0)
-                err = self._stderr.read().strip()[-2000:]
-                raise WorkerError(f"the question worker stopped: {err or 'no output'}")
+        child = self._child
+        if child is not None and not child.alive():
+            self._fail(child, "the question worker stopped")
+            child = None
+        if child is None:
             try:
-                message = json.loads(line)
-            except ValueError:
-                continue  # something in the child printed to stdout: not a reply
-            if isinstance(message, dict):
-                return message
+                child = self._child = _Child()
+            except OSError as exc:
+                raise WorkerUnavailable(
+                    f"the question worker could not be started ({exc.strerror or exc}); "
+                    "it will be tried again for the next question"
+                ) from None
+        if child.ready:
+            return child
+        deadline = time.monotonic() + self.ready_timeout
+        try:
+            message = child.receive(deadline)
+        except TimeoutError:
+            raise self._fail(
+                child, f"the question worker did not load PyTorch within {self.ready_timeout:g} s"
+            ) from None
+        if message is None:
+            raise self._fail(child, "the question worker stopped while loading PyTorch")
+        if not message.get("ready"):
+            raise self._fail(child, "the question worker sent an unexpected first message")
+        child.ready = True
+        return child
 
     def wait_ready(self) -> None:
         """Block until torch is loaded in the child (call from a thread, not the UI)."""
-        with self._lock:
-            if not self._ready:
-                message = self._read()
-                if not message.get("ready"):
-                    raise WorkerError(f"unexpected first message from the worker: {message}")
-                self._ready = True
+        self._acquire(self.ready_timeout)
+        try:
+            self._ready_child()
+        finally:
+            self._lock.release()
 
     def generate(self, family: str, level: int, seed: int) -> Question:
-        """One question, generated in the child (blocks; call from a thread)."""
-        self.wait_ready()
-        with self._lock:
+        """One question, generated in the child (blocks; call from a thread).
+
+        Raises ``WorkerUnavailable`` (retry later) or ``WorkerError`` (this
+        question's generator failed); never waits past the timeouts.
+        """
+        self._acquire(self.ready_timeout + self.generate_timeout)
+        try:
+            child = self._ready_child()
             self._next_id += 1
-            request = {"id": self._next_id, "family": family, "level": level, "seed": seed}
-            if self._closed or self._proc.stdin is None:
-                raise WorkerError("the question worker was closed")
+            request_id = self._next_id
             try:
-                self._proc.stdin.write(json.dumps(request) + "\n")
-                self._proc.stdin.flush()
-            except (BrokenPipeError, OSError) as exc:
-                raise WorkerError(f"the question worker is gone ({exc})") from exc
-            reply = self._read()
-            while reply.get("id") != self._next_id:  # a stray or late line: not ours
-                reply = self._read()
+                child.send({"id": request_id, "family": family, "level": level, "seed": seed})
+            except (OSError, ValueError):
+                raise self._fail(child, "the question worker stopped") from None
+            deadline = time.monotonic() + self.generate_timeout
+            while True:
+                try:
+                    reply = child.receive(deadline)
+                except TimeoutError:
+                    raise self._fail(
+                        child,
+                        f"the question worker gave no answer within {self.generate_timeout:g} s",
+                    ) from None
+                if reply is None:
+                    raise self._fail(child, "the question worker stopped")
+                if reply.get("id") == request_id:
+                    break  # anything else is a stray or late line: not ours
+        finally:
+            self._lock.release()
         if "error" in reply:
-            raise WorkerError(reply["error"])
-        return Question.from_json(reply["question"])
+            detail = str(reply["error"])
+            lines = detail.strip().splitlines()
+            last = lines[-1] if lines else "unknown error"
+            raise WorkerError(f"the question could not be generated: {last}", detail)
+        try:
+            return Question.from_json(reply["question"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WorkerError(f"the question worker sent a malformed question ({exc})") from None
 
     @property
     def alive(self) -> bool:
-        return self._proc.poll() is None
+        """False once closed; a dead child is replaced on the next request."""
+        return not self._closed
 
     def close(self) -> None:
-        """Stop the child without waiting for torch's slow interpreter teardown."""
+        """Kill the child (stopped or not) without waiting for torch's slow teardown."""
         self._closed = True
-        if self._proc.poll() is None:
-            try:
-                if self._proc.stdin is not None:
-                    self._proc.stdin.close()
-            except OSError:
-                pass
-            self._proc.kill()
-        self._proc.wait(timeout=5)
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
-        self._stderr.close()
+        child, self._child = self._child, None
+        if child is not None:
+            child.kill()
+
+
+def _exit_with_parent() -> None:
+    """Child side: exit when the parent is gone (we are then re-parented)."""
+    parent = int(os.environ.get("DLQUIZ_WORKER_PARENT", "0") or 0)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(0.5)
+
+    if parent:
+        threading.Thread(target=watch, name="dlquiz-parent-watch", daemon=True).start()
 
 
 def serve(inp: IO[str], out: IO[str]) -> None:
@@ -160,6 +342,7 @@ def serve(inp: IO[str], out: IO[str]) -> None:
 if __name__ == "__main__":
     # Exit straight away when the parent closes the pipe: skipping torch's
     # interpreter teardown saves ~0.5 s of CPU.
+    _exit_with_parent()  # also while torch loads, when nobody reads stdin yet
     serve(sys.stdin, sys.stdout)
     sys.stdout.flush()
     os._exit(0)

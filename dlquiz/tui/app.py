@@ -1,4 +1,4 @@
-"""The Textual application: screens over one open ``Workspace``.
+"""The Textual application: screens over one open ``Study``.
 
 Nothing here imports torch; the core does the work and this module shows it.
 """
@@ -9,7 +9,7 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App
@@ -18,15 +18,16 @@ from textual.screen import Screen
 
 from dlquiz import __version__
 from dlquiz.cards import Kind
-from dlquiz.history import Record
 from dlquiz.questions.base import Question
-from dlquiz.session import Session
 from dlquiz.settings import Settings
+from dlquiz.study import Recorded, SaveError, Study
 from dlquiz.tui.commands import DLQuizCommands
-from dlquiz.workspace import Workspace
 
 if TYPE_CHECKING:
+    from dlquiz.practice import Practice
     from dlquiz.questions.worker import QuestionWorker
+    from dlquiz.session import Summary
+    from dlquiz.tui.shown import Shown
 
 
 def _utcnow() -> datetime:
@@ -52,7 +53,7 @@ class DLQuizApp(App[int]):
 
     def __init__(
         self,
-        workspace: Workspace,
+        study: Study,
         clock: Callable[[], datetime] | None = None,
         rng: random.Random | None = None,
         generator: Callable[[str, int, int], Question] | None = None,
@@ -63,27 +64,34 @@ class DLQuizApp(App[int]):
         once the first frame is up, so torch never delays or freezes the UI.
         """
         super().__init__()
-        self.workspace = workspace
+        self.study = study
         self.clock = clock or _utcnow
         self.rng = rng or random.Random()
-        self.session: Session = workspace.session(self.clock())
         self._generator = generator
         self._worker: QuestionWorker | None = None
         self._worker_ready = threading.Event()
         self._worker_lock = threading.Lock()
-        self._last_writer_error: str | None = None
-        self.theme = _textual_theme(workspace.store.settings)
+        self.theme = _textual_theme(study.settings)
 
     def on_mount(self) -> None:
         from dlquiz.tui.screens.home import HomeScreen
 
         self.push_screen(HomeScreen())
-        for notice in self.workspace.notices:
+        for notice in self.study.notices:
             self.notify(notice, title="Your data", severity="warning", timeout=20)
+        self.call_after_refresh(self._warm_relations)
+        # The torch process starts only if some question family is in rotation.
+        excluded = set(self.study.settings.excluded_skills)
         if self._generator is None and any(
-            s.kind is Kind.SKILL for s in self.workspace.deck.values()
+            s.kind is Kind.SKILL and s.key not in excluded for s in self.study.deck.values()
         ):
             self.call_after_refresh(self._warm_worker)
+
+    @work(thread=True, exit_on_error=False, group="warm")
+    def _warm_relations(self) -> None:
+        """Index synonyms and broader terms off the UI thread (name cards need them; a
+        large user deck takes most of a second)."""
+        self.study.content.relations()
 
     # ----- questions ----------------------------------------------------------------
 
@@ -114,69 +122,34 @@ class DLQuizApp(App[int]):
             return self._generator(family, level, seed)
         return self._ensure_worker().generate(family, level, seed)
 
-    def record(self, record: Record) -> bool:
-        """Write a record durably, then apply it. False (and a message) if the disk refused."""
-        store = self.workspace.store
-        try:
-            store.append(record, apply=lambda: self.session.apply(record))
-        except OSError as exc:
-            self.notify(
-                f"Could not save to {store.log.path}: {exc.strerror}. Nothing was recorded; "
-                "free some space or fix permissions and answer again.",
-                title="Not saved",
-                severity="error",
-                timeout=30,
-            )
+    def report(self, result: Recorded | SaveError) -> bool:
+        """Tell the user what a write did; True when it was saved."""
+        if isinstance(result, SaveError):
+            self.notify(str(result), title="Not saved", severity="error", timeout=30)
             return False
-        follow_up = self.session.follow_up(record, self.clock())
-        if follow_up is not None:
-            try:
-                store.append(follow_up, apply=lambda: self.session.apply(follow_up))
-            except OSError:
-                pass  # the next review (or undo) of this card tries again
-            else:
-                if follow_up.get("on"):
-                    self.notify(
-                        "You have forgotten this card 8 times, so it is now suspended as a "
-                        "leech. Rewrite it in your own words, or unsuspend it from Browse.",
-                        title="Leech",
-                        severity="warning",
-                        timeout=15,
-                    )
-        store.save_state_async()
-        error = store.writer_error
-        if error is not None and str(error) != self._last_writer_error:
-            self._last_writer_error = str(error)  # say it once, not at every answer
-            self.notify(
-                f"state.json could not be written ({error}); your reviews are safe "
-                "in the log and the state will be rebuilt from it.",
-                severity="warning",
-            )
+        if result.leech_made:
+            from dlquiz.study import LEECH_MESSAGE
+
+            self.notify(LEECH_MESSAGE, title="Leech", severity="warning", timeout=15)
+        if result.warning:
+            self.notify(result.warning, severity="warning")
         return True
 
     def apply_mark(self, kind: str, card_id: str, **fields: object) -> bool:
         """Suspend/unsuspend (on=bool), bury, flag (on=bool) or reset a card, durably."""
-        now = self.clock()
-        if kind == "bury" and "until" not in fields:
-            fields["until"] = self.session.bury_until(now)
-        return self.record(self.session.mark(kind, card_id, now, **fields))
+        try:
+            result = self.study.mark(kind, card_id, self.clock(), **fields)
+        except SaveError as exc:
+            return self.report(exc)
+        return self.report(result)
 
     def apply_settings(self, settings: Settings) -> bool:
         """Save validated settings and use them from now on."""
-        from dlquiz.workspace import make_scheduler
-
         try:
-            scheduler = make_scheduler(settings)  # refuses bad FSRS parameters: check first
-        except ValueError as exc:
-            self.notify(f"Settings not saved: {exc}", severity="error")
+            self.study.change_settings(settings)
+        except SaveError as exc:
+            self.notify(str(exc), severity="error")
             return False
-        try:
-            self.workspace.store.save_settings(settings)
-        except OSError as exc:
-            self.notify(f"Settings not saved: {exc.strerror}", severity="error")
-            return False
-        self.workspace.scheduler = scheduler
-        self.session.use_settings(settings, scheduler)  # keeps undo and today's counts
         self.theme = _textual_theme(settings)
         return True
 
@@ -195,11 +168,15 @@ class DLQuizApp(App[int]):
         if settings is not None and settings.edited:
             from dlquiz.tui.screens.settings import ConfirmDiscard
 
-            self.push_screen(ConfirmDiscard(), lambda discard: then() if discard else None)
+            def answered(discard: bool | None) -> None:
+                if discard:
+                    then()
+
+            self.push_screen(ConfirmDiscard(), answered)
             return
         then()
 
-    def _open(self, screen: Screen[object]) -> None:
+    def _open(self, screen: Screen[Any]) -> None:
         """Open a top-level screen from wherever we are."""
         from dlquiz.tui.screens.home import HomeScreen
 
@@ -209,6 +186,33 @@ class DLQuizApp(App[int]):
             self.push_screen(screen)
 
         self._leaving(go)
+
+    def preload_review(self) -> None:
+        """Import the review screen's code ahead of the first Enter."""
+        import dlquiz.tui.screens.review  # noqa: F401
+
+    def start_practice(self, plan: Practice) -> None:
+        """Replace the practice set-up screen with a review of ``plan`` (cram or quiz)."""
+        from dlquiz.tui.screens.review import ReviewScreen
+
+        self.switch_screen(ReviewScreen(plan))
+
+    def open_summary(
+        self,
+        summary: Summary,
+        asked: dict[str, Shown],
+        then: Callable[[tuple[str, ...] | None], None],
+    ) -> None:
+        """The end-of-session summary; ``then`` gets the user's choice (None: home)."""
+        from dlquiz.tui.screens.summary import SummaryScreen
+
+        self.push_screen(SummaryScreen(summary, asked), then)
+
+    def open_card_info(self, *card_ids: str) -> None:
+        """Cards' history and memory state (a section each), over the current screen."""
+        from dlquiz.tui.screens.card_info import CardInfoScreen
+
+        self.push_screen(CardInfoScreen(*card_ids))
 
     def action_study(self) -> None:
         from dlquiz.tui.screens.review import ReviewScreen
@@ -235,13 +239,18 @@ class DLQuizApp(App[int]):
 
         self._open(StatsScreen())
 
+    def action_skill_map(self) -> None:
+        from dlquiz.tui.screens.skill_map import SkillMapScreen
+
+        self._open(SkillMapScreen())
+
     def action_settings(self) -> None:
         from dlquiz.tui.screens.settings import SettingsScreen
 
         self._open(SettingsScreen())
 
     def action_toggle_theme(self) -> None:
-        settings = self.workspace.store.settings
+        settings = self.study.settings
         theme = "light" if settings.theme == "dark" else "dark"
         if self.apply_settings(settings.replace(theme=theme)):
             self.notify(f"Theme: {theme}.", timeout=3)
@@ -258,6 +267,6 @@ class DLQuizApp(App[int]):
     def on_unmount(self) -> None:
         # Everything answered is already in the log; this writes the final state
         # and releases the lock.
-        self.workspace.close()
+        self.study.close()
         if self._worker is not None:
             self._worker.close()

@@ -23,6 +23,11 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("Timed quiz", "N fresh computed questions from chosen families, with a score", "quiz"),
     ("Statistics", "Heatmap, forecast, retention, mastery, streak", "stats"),
     (
+        "Skill map",
+        "Question families by level: locked, learning, known; what each skill needs",
+        "skill_map",
+    ),
+    (
         "Settings",
         "Retention, daily limits, steps, rotation, theme, personal parameters",
         "settings",

@@ -47,7 +47,9 @@ class Shown:
 def _term_parts(content: Content, slug: str) -> tuple[str, str, str]:
     term = content.terms[slug]
     also = f"\n[dim]also: {escape(', '.join(term.aliases))}[/]" if term.aliases else ""
-    formula = f"\n\n[b]Formula[/]  {escape(term.formula)}" if term.formula else ""
+    # The notes (the longer part) follow the short definition the card asked for.
+    notes = f"\n\n[dim]{escape(term.notes)}[/]" if term.notes else ""
+    formula = notes + (f"\n\n[b]Formula[/]  {escape(term.formula)}" if term.formula else "")
     related = [content.terms[s].term for s in term.related if s in content.terms]
     see = f"\n\n[dim]Related: {escape(', '.join(related))}[/]" if related else ""
     return also, formula, see

@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 
 from dlquiz.cards import CardSpec, Kind, concept_card_id, term_card_id
 from dlquiz.content import Content
-from dlquiz.history import Marks
+from dlquiz.records import Marks
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
@@ -220,7 +220,8 @@ class BrowseScreen(Screen[None]):
     BrowseScreen.-narrow.-open #browse-detail { display: block; }
     BrowseScreen.-narrow.-open #browse-left { display: none; }
     """
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    # Textual declares this an instance variable; its docs set it on the class.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [  # type: ignore[misc]
         (0, "-narrow"),
         (100, "-wide"),
     ]
@@ -237,10 +238,11 @@ class BrowseScreen(Screen[None]):
         Binding("b", "bury(True)", "Bury"),
         Binding("b", "bury(False)", "Unbury"),
         Binding("r", "reset", "Reset"),
+        Binding("i", "card_info", "Info"),
     ]
 
     current: reactive[str | None] = reactive(None, bindings=True)
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     def __init__(self) -> None:
         super().__init__()
@@ -259,7 +261,7 @@ class BrowseScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        ws = self.app.workspace
+        ws = self.app.study
         self.entries = build_entries(ws.content, ws.deck)
         self.by_key = {e.key: e for e in self.entries}
         self._filter("")
@@ -285,7 +287,7 @@ class BrowseScreen(Screen[None]):
     # ----- the list -----------------------------------------------------------------
 
     def _marks(self, card_id: str) -> Marks:
-        return self.app.session.marks.get(card_id, Marks())
+        return self.app.study.marks.get(card_id, Marks())
 
     def _prompt(self, entry: Entry, alias: str | None) -> str:
         marks = [self._marks(cid) for cid in entry.card_ids]
@@ -389,9 +391,9 @@ class BrowseScreen(Screen[None]):
         listing.focus()
 
     def _rows(self, entry: Entry) -> list[CardRow]:
-        cards = self.app.workspace.store.cards
+        cards = self.app.study.cards
         labels = {Kind.RECALL: "Recall", Kind.NAME: "Name", Kind.CONCEPT: "Concept"}
-        deck = self.app.workspace.deck
+        deck = self.app.study.deck
         return [
             CardRow(labels.get(deck[cid].kind, str(deck[cid].kind)), cid, cards.get(cid), m)
             for cid in entry.card_ids
@@ -405,7 +407,7 @@ class BrowseScreen(Screen[None]):
         detail = self.query_one(TermView)
         app = self.app
         show = detail.show_term if entry.kind == "term" else detail.show_concept
-        show(app.workspace.content, entry.slug, self._rows(entry), app.clock(), app.session.tz)
+        show(app.study.content, entry.slug, self._rows(entry), app.clock(), app.study.tz)
 
     @on(TermView.LinkSelected)
     def _link_chosen(self, event: TermView.LinkSelected) -> None:
@@ -423,6 +425,8 @@ class BrowseScreen(Screen[None]):
         typing = isinstance(self.focused, Input)
         if action == "to_list":
             return typing
+        if action == "card_info":
+            return self.current is not None and not typing
         if action not in ("suspend", "flag", "bury", "reset"):
             return True
         if self.current is None or typing:
@@ -472,6 +476,12 @@ class BrowseScreen(Screen[None]):
     def _current_entry(self) -> Entry | None:
         return self.by_key.get(self.current) if self.current is not None else None
 
+    def action_card_info(self) -> None:
+        """Every review and the memory state of the entry's cards."""
+        entry = self._current_entry()
+        if entry is not None:
+            self.app.open_card_info(*entry.card_ids)
+
     def action_suspend(self, on: bool) -> None:
         entry = self._current_entry()
         if entry is None:
@@ -508,7 +518,7 @@ class BrowseScreen(Screen[None]):
         entry = self._current_entry()
         if entry is None:
             return
-        cards = self.app.workspace.store.cards
+        cards = self.app.study.cards
 
         def has_progress(cid: str) -> bool:
             m = self._marks(cid)

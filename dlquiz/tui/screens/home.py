@@ -25,10 +25,11 @@ class HomeScreen(Screen[None]):
         Binding("c", "app.cram", "Cram"),
         Binding("t", "app.quiz", "Quiz"),
         Binding("s", "app.stats", "Stats"),
+        Binding("m", "app.skill_map", "Skill map"),
         Binding("comma", "app.settings", "Settings", key_display=","),
     ]
 
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,24 +50,21 @@ class HomeScreen(Screen[None]):
         self.refresh_counts()
         # Load the review screen's code while the user reads the counts, not after
         # they press Enter.
-        self.call_after_refresh(self._preload)
-
-    def _preload(self) -> None:
-        import dlquiz.tui.screens.review  # noqa: F401
+        self.call_after_refresh(self.app.preload_review)
 
     def on_screen_resume(self) -> None:
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
         app = self.app
-        counts = app.session.counts(app.clock())
+        counts = app.study.counts(app.clock())
         self.query_one("#home-counts", Static).update(
             f"[b $warning]{counts.due}[/] due   "
             f"[b $accent]{counts.new}[/] new   "
             f"[b $success]{counts.reviewed_today}[/] reviewed today"
         )
-        deck = app.workspace.deck
-        seen = sum(1 for cid in deck if cid in app.workspace.store.cards)
+        deck = app.study.deck
+        seen = sum(1 for cid in deck if cid in app.study.cards)
         self.query_one("#home-status", Static).update(
             f"{seen} of {len(deck)} cards started · `dlquiz where` shows your data folder"
         )

@@ -36,7 +36,7 @@ class CramScreen(Screen[None]):
     """Pick a tag or a question family; go through all its cards, schedule untouched."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -51,7 +51,7 @@ class CramScreen(Screen[None]):
 
     def on_mount(self) -> None:
         topics = self.query_one("#topics", OptionList)
-        for topic, count in deck_topics(self.app.workspace.deck).items():
+        for topic, count in deck_topics(self.app.study.deck).items():
             label = topic.replace("skill:", "questions: ")
             topics.add_option(Option(f"{escape(label)}  [dim]({count})[/]", id=topic))
         topics.highlighted = 0
@@ -59,12 +59,9 @@ class CramScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#topics")
     def _start(self, event: OptionList.OptionSelected) -> None:
-        from dlquiz.tui.screens.review import ReviewScreen
-
         assert event.option.id is not None
         app = self.app
-        plan = practice.cram(app.workspace.deck, event.option.id, app.rng, app.clock())
-        self.app.switch_screen(ReviewScreen(plan))
+        app.start_practice(practice.cram(app.study.deck, event.option.id, app.rng, app.clock()))
 
     def action_back(self) -> None:
         self.dismiss()
@@ -77,7 +74,7 @@ class QuizScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "start", "Start", priority=True),
     ]
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     def compose(self) -> ComposeResult:
         from dlquiz.questions import families
@@ -112,8 +109,6 @@ class QuizScreen(Screen[None]):
         self.action_start()
 
     def action_start(self) -> None:
-        from dlquiz.tui.screens.review import ReviewScreen
-
         chosen = list(self.query_one("#families", SelectionList).selected)
         text = self.query_one("#count", Input).value.strip()
         n = int(text) if text.isdigit() else 0
@@ -122,11 +117,11 @@ class QuizScreen(Screen[None]):
             return
         app = self.app
         try:
-            plan = practice.quiz(app.workspace.deck, chosen, n, app.rng, app.clock())
+            plan = practice.quiz(app.study.deck, chosen, n, app.rng, app.clock())
         except ValueError as exc:
             self.notify(str(exc).capitalize() + ".", severity="warning")
             return
-        self.app.switch_screen(ReviewScreen(plan))
+        app.start_practice(plan)
 
     def action_back(self) -> None:
         self.dismiss()

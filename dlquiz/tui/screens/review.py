@@ -5,15 +5,20 @@ Modes (``mode`` reactive; the footer shows only the keys that apply):
 loading   a skill card's question is being generated (torch, in another process)
 question  the card's front. Self-graded cards: Space reveals. Choice cards:
           1–4 (or arrows + Enter) pick. Skill cards: type the answer, Enter.
-revealed  the back is shown; 1–4 rate, with each rating's next interval.
+revealed  the back is shown; 1–4 rate, with each rating's next interval;
+          Space/Enter rate Good.
 feedback  an auto-graded card was answered; its explanation stays up.
           Enter/Space accepts the grade, 1–4 overrides it.
 failed    the question could not be generated; Enter skips the card.
-done      nothing is due; say when to come back.
+done      nothing is due; say when to come back (a: learn ahead); Enter: summary.
+
+``u`` undoes the session's last action (answer, bury, suspend, flag) in every
+mode; Ctrl+Z does the same while an answer box has the focus.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -27,34 +32,39 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from dlquiz.cards import Kind
+from dlquiz.cards import CardSpec, Kind
 from dlquiz.practice import Practice
 from dlquiz.questions.base import Question
-from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating, format_interval
+from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, RATING_NAMES, auto_rating
+from dlquiz.study import SaveError
 from dlquiz.tui import shown as shown_mod
+from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
 if TYPE_CHECKING:
+    from rich.syntax import Syntax
+
     from dlquiz.tui.app import DLQuizApp
 
 LETTERS = "abcdefgh"
 
 
-def _highlighted(code: str) -> object:
+def _highlighted(code: str) -> Syntax:
     # rich.syntax pulls in pygments (~10 ms): only when a question shows code.
     from rich.syntax import Syntax
 
     return Syntax(code, "python", theme="ansi_dark", word_wrap=True)
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(SessionKeys, Screen[None]):
     """One card at a time until the day's work is done."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "reveal", "Show answer"),
         Binding("enter,space", "accept", "Next", priority=True, key_display="⏎"),
+        Binding("enter,space", "good", "Good", priority=True, key_display="⏎", show=False),
         Binding("pageup", "scroll_card('page_up')", "Scroll up", show=False),
         Binding("pagedown", "scroll_card('page_down')", "Scroll down", show=False),
         # One visible entry per group ("1–4 Pick"), the other keys hidden from the footer.
@@ -74,20 +84,34 @@ class ReviewScreen(Screen[None]):
         Binding("ctrl+r", "give_up", "Show answer", priority=True),
         Binding("p", "proof", "Prove it"),
         Binding("u", "undo", "Undo"),
+        Binding("ctrl+z", "undo_typing", "Undo", show=False),
         Binding("minus", "bury", "Bury", key_display="-"),
         Binding("x", "suspend", "Suspend"),
         Binding("f", "flag", "Flag"),
+        Binding("f", "unflag", "Unflag"),
+        Binding("i", "card_info", "Info"),
+        Binding("a", "learn_ahead", "Learn ahead"),
         Binding("escape", "home", "Home"),
+        Binding("m", "app.skill_map", "Skill map", show=False),
     ]
 
     mode: reactive[str] = reactive("question", bindings=True)
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     def __init__(self, practice: Practice | None = None) -> None:
         """With ``practice`` (cram or quiz), answers change nothing on disk."""
         super().__init__()
         self.current: Shown | None = None
         self.practice = practice
+        self._asked: dict[str, Shown] = {}  # card id -> as last shown (the summary's misses)
+        self._skill_help = _SkillHelp(None)
+        self._retry = False  # a failed question is worth another try (the worker failed)
+
+    def _help(self, cur: Shown) -> _SkillHelp:
+        """Hints shown and the first named mistake, for the skill card on screen."""
+        if self._skill_help.card is not cur:
+            self._skill_help = _SkillHelp(cur)
+        return self._skill_help
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -124,41 +148,55 @@ class ReviewScreen(Screen[None]):
             return mode == "question" and choice_card
         if action == "rate":
             return mode in ("revealed", "feedback")
+        if action == "good":
+            return mode == "revealed" and not isinstance(self.focused, Button)
         if action == "give_up":
             return mode == "question" and typed_card
         if action == "proof":
             return mode == "feedback" and cur is not None and cur.question is not None
-        if action in ("bury", "suspend", "flag"):
+        if action in ("bury", "suspend", "flag", "unflag", "card_info"):
             # Not while typing an answer: those keys go into the answer box.
-            return (
-                self.practice is None
-                and cur is not None
+            on_card = (
+                cur is not None
+                and (self.practice is None or action == "card_info")
                 and (mode in ("revealed", "feedback") or (mode == "question" and not typed_card))
             )
-        if action == "undo":
+            if action in ("flag", "unflag") and cur is not None:
+                flagged = self.app.study.marks_of(cur.spec.id).flagged
+                return on_card and flagged == (action == "unflag")
+            return on_card
+        if action in ("undo", "undo_typing"):
+            if self.practice is not None:
+                return False
+            if not self.app.study.can_undo and mode != "feedback":  # feedback: the answer shown
+                return False
+            # ``u`` types into an open answer box; Ctrl+Z undoes there instead.
+            return action == "undo_typing" or not (mode == "question" and typed_card)
+        if action == "learn_ahead":
             return (
-                self.practice is None
-                and mode in ("question", "done")
-                and not typed_card
-                and self.app.session.can_undo
+                mode == "done"
+                and self.practice is None
+                and self.app.study.next_learning_due() is not None
             )
         return True
 
     # ----- showing cards ------------------------------------------------------------
 
-    def next_card(self) -> None:
+    def next_card(self, spec: CardSpec | None = None) -> None:
+        """Show the next card (or ``spec``: a card the user asked for, e.g. learning ahead)."""
         app = self.app
         now = app.clock()
-        spec = self.practice.next_card(now) if self.practice else app.session.next_card(now)
+        if spec is None:
+            spec = self.practice.next_card(now) if self.practice else app.study.next_card(now)
         self._update_progress()
         if spec is None:
             self.current = None
             self._show_done(now)
             return
-        state = app.workspace.store.cards.get(spec.id)
-        outcomes = app.session.outcomes(spec.id, now)
+        state = app.study.cards.get(spec.id)
+        outcomes = app.study.outcomes(spec.id, now)
         self.current = shown_mod.build(
-            spec, app.workspace.content, outcomes, now, state.reps if state else 0
+            spec, app.study.content, outcomes, now, state.reps if state else 0
         )
         if spec.kind is Kind.SKILL:
             self.current.seed = app.rng.randrange(2**32)
@@ -166,22 +204,37 @@ class ReviewScreen(Screen[None]):
             self._generate(spec.id, spec.key, spec.level, self.current.seed)
         else:
             self._show_question()
+        self._asked[spec.id] = self.current
+
+    def _marks_note(self) -> str:
+        if self.current is None or self.practice is not None:
+            return ""
+        return marks_note(self.app.study, self.current.spec.id, self.app.clock())
+
+    def _refresh_marks(self) -> None:
+        if self.current is not None and self.mode != "loading":
+            self.query_one("#card-kind", Static).update(self._label())
+        self.refresh_bindings()
 
     def _label(self) -> str:
         assert self.current is not None
         spec = self.current.spec
-        new = self.app.workspace.store.cards.get(spec.id) is None
+        new = self.app.study.cards.get(spec.id) is None
         tag = "  [b $accent]NEW[/]" if new else ""
         if spec.kind is Kind.SKILL:
             from dlquiz.questions import families
 
             fam = families()[spec.key]
-            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}"
-        return {
-            Kind.RECALL: "Recall the definition",
-            Kind.NAME: "Which term is this?",
-            Kind.CONCEPT: "Concept",
-        }[spec.kind] + tag
+            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}{self._marks_note()}"
+        return (
+            {
+                Kind.RECALL: "Recall the definition",
+                Kind.NAME: "Which term is this?",
+                Kind.CONCEPT: "Concept",
+            }[spec.kind]
+            + tag
+            + self._marks_note()
+        )
 
     def _reset_widgets(self) -> None:
         for selector in ("#card-back", "#card-proof", "#card-code"):
@@ -230,7 +283,8 @@ class ReviewScreen(Screen[None]):
             typed.display = True
             typed.disabled = False
             typed.focus()
-            self._hint("Type your answer and press Enter. Ctrl+R shows the answer.")
+            hint = " h (in the empty box): a hint." if cur.question and cur.question.hints else ""
+            self._hint(f"Type your answer and press Enter.{hint} Ctrl+R shows the answer.")
         else:
             self.set_focus(None)
             self._hint("Think of the answer, then press Space.")
@@ -259,15 +313,10 @@ class ReviewScreen(Screen[None]):
         if self.practice is not None:
             self._show_practice_done(now)
             return
-        self.query_one("#card-kind", Static).update("All done")
-        nxt = self.app.session.next_learning_due()
-        if nxt is not None:
-            wait = format_interval(nxt - now)
-            msg = f"Nothing more is due right now. Cards you are learning come back in {wait}."
-        else:
-            msg = "Nothing more is due today. Come back tomorrow: that is how it sticks."
+        title, msg, hint = done_texts(self.app.study, now)
+        self.query_one("#card-kind", Static).update(title)
         self.query_one("#card-front", Static).update(msg)
-        self._hint("Enter: back home.")
+        self._hint(hint)
         self.mode = "done"
         self.refresh_bindings()
 
@@ -311,11 +360,8 @@ class ReviewScreen(Screen[None]):
                 f"Time {minutes}:{seconds:02d}"
             )
             return
-        counts = self.app.session.counts(self.app.clock())
-        self.query_one("#progress", Static).update(
-            f"Due [b $warning]{counts.due}[/]   New [b $accent]{counts.new}[/]   "
-            f"Done today [b $success]{counts.reviewed_today}[/]"
-        )
+        line = progress_line(self.app.study, self.app.clock())
+        self.query_one("#progress", Static).update(line)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
 
@@ -323,8 +369,8 @@ class ReviewScreen(Screen[None]):
     def _generate(self, card_id: str, family: str, level: int, seed: int) -> None:
         try:
             question = self.app.generate_question(family, level, seed)
-        except Exception as exc:  # shown to the user; the card is skipped, nothing recorded
-            self.app.call_from_thread(self._generation_failed, card_id, str(exc))
+        except Exception as exc:  # shown to the user; nothing recorded
+            self.app.call_from_thread(self._generation_failed, card_id, exc)
             return
         self.app.call_from_thread(self._question_ready, card_id, question)
 
@@ -335,44 +381,78 @@ class ReviewScreen(Screen[None]):
         shown_mod.with_question(cur, question, self.app.clock())
         self._show_question()
 
-    def _generation_failed(self, card_id: str, error: str) -> None:
+    def _generation_failed(self, card_id: str, error: Exception) -> None:
         cur = self.current
         if cur is None or cur.spec.id != card_id:
             return
-        last = error.strip().splitlines()[-1] if error.strip() else "unknown error"
-        self.query_one("#card-front", Static).update(
-            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n"
-            "It is skipped for this session; nothing was recorded. Please report it."
+        text = str(error).strip()
+        last = text.splitlines()[-1] if text else "unknown error"
+        # The worker process failing (hung, stopped, died) is worth another try: it has
+        # been restarted. A generator that raised would raise again: skip the card.
+        self._retry = bool(getattr(error, "retryable", False))
+        then = (
+            "Nothing was recorded. Enter tries again with a fresh question process."
+            if self._retry
+            else "It is skipped for this session; nothing was recorded. Please report it."
         )
-        self._hint("Enter: next card.")
+        self.query_one("#card-front", Static).update(
+            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n{then}"
+        )
+        self._hint("Enter: try again." if self._retry else "Enter: next card.")
         self.mode = "failed"
 
     @on(Input.Submitted, "#typed")
     def _typed(self, event: Input.Submitted) -> None:
-        from dlquiz.answers import check
+        from dlquiz.answers import grade
 
         cur = self.current
         if self.mode != "question" or cur is None or cur.question is None:
             return
-        verdict = check(cur.question.expected, event.value)
-        if verdict.status == "unparsed":
+        verdict = grade(cur.question, event.value)
+        if verdict.unreadable:
             self._hint(verdict.message)  # a hint and another try, never a wrong mark
             return
-        if verdict.status == "wrong" and cur.attempts == 0:
+        help_ = self._help(cur)
+        help_.typed = event.value
+        if verdict.mistake is not None and help_.mistake is None:
+            help_.mistake = verdict.mistake.id
+        if not verdict.correct and cur.attempts == 0:
             cur.attempts += 1
+            slip = f" {verdict.mistake.feedback}" if verdict.mistake else ""
             self._hint(
-                f"Not quite: {verdict.message.split(';')[0]}. One more try (Ctrl+R: answer)."
+                f"Not quite: {verdict.message.split(';')[0]}.{slip} One more try (Ctrl+R: answer)."
             )
             event.input.action_select_all()
             return
         cur.typed = event.value
-        right = verdict.status == "correct"
-        self._graded(right, verdict.message)
+        # A near miss (rounded intermediates) passes as Hard, like a right answer after help.
+        self._graded(verdict.correct, verdict.message, close=verdict.close)
 
-    def _graded(self, right: bool, message: str) -> None:
+    @on(Input.Changed, "#typed")
+    def _hint_key(self, event: Input.Changed) -> None:
+        """h typed into the empty answer box shows the next hint: the rule, then the rule with
+        this question's numbers (the Input takes printable keys, so this is not a binding; no
+        numeric or shape answer starts with h)."""
+        cur = self.current
+        q = cur.question if cur is not None and self.mode == "question" else None
+        if event.value != "h" or q is None or q.expected.kind == "text" or cur is None:
+            return
+        help_ = self._help(cur)
+        if help_.hints < len(q.hints):
+            help_.hints += 1
+            event.input.value = ""
+            lines = [f"[b]Hint {i + 1}[/]  {escape(h)}" for i, h in enumerate(q.hints)]
+            back = self.query_one("#card-back", Static)
+            back.update("\n".join(lines[: help_.hints]))
+            back.display = True
+            more = " · h: second hint" if help_.hints < len(q.hints) else ""
+            self._hint(f"A right answer now counts as Hard{more}.")
+
+    def _graded(self, right: bool, message: str, close: bool = False) -> None:
         cur = self.current
         assert cur is not None
-        cur.suggested = auto_rating(right, needed_help=cur.attempts > 0)
+        helped = cur.attempts > 0 or close or self._help(cur).hints > 0
+        cur.suggested = auto_rating(right, needed_help=helped)
         typed = self.query_one("#typed", Input)
         typed.disabled = True
         self.set_focus(None)
@@ -408,7 +488,7 @@ class ReviewScreen(Screen[None]):
         if self.mode != "question" or self.current is None:
             return
         self._reveal_back()
-        self._hint("How well did you recall it? 1 Again · 2 Hard · 3 Good · 4 Easy")
+        self._hint("How well did you recall it? 1 Again · 2 Hard · 3 or Space Good · 4 Easy")
         self.set_focus(None)
         self.mode = "revealed"
 
@@ -446,11 +526,24 @@ class ReviewScreen(Screen[None]):
     def _rated(self, event: RatingBar.Rated) -> None:
         self.action_rate(event.rating)
 
+    def action_good(self) -> None:
+        """Space or Enter once the answer is shown: Good, as in Anki."""
+        if self.mode == "revealed" and self.current is not None:
+            self._commit(GOOD)
+
     def action_accept(self) -> None:
         if self.mode == "done":
-            self.action_home()
+            if self.practice is None:
+                self._show_summary()
+            else:
+                self.action_home()
         elif self.mode == "failed" and self.current is not None:
-            self.app.session.skip(self.current.spec.id)
+            cur = self.current
+            if self._retry and cur.seed is not None:
+                self._show_loading()
+                self._generate(cur.spec.id, cur.spec.key, cur.spec.level, cur.seed)
+                return
+            self.app.study.skip(cur.spec.id)
             self.next_card()
         elif self.mode == "feedback" and self.current is not None:
             self._commit(self.current.suggested or AGAIN)
@@ -475,6 +568,12 @@ class ReviewScreen(Screen[None]):
                 "params": cur.question.params,
             }
             extra["wrong_tries"] = cur.attempts
+            help_ = self._help(cur)
+            typed = cur.typed if cur.typed is not None else help_.typed
+            if typed is not None:  # the log's `answer`: what the user typed
+                extra["answer"] = typed[:500]
+            extra["mistake"] = help_.mistake
+            extra["hints"] = help_.hints
         return extra or None
 
     def _commit(self, rating: int, advance: bool = True) -> None:
@@ -489,11 +588,14 @@ class ReviewScreen(Screen[None]):
                 self.next_card()
             return
         duration = int((now - cur.shown_at).total_seconds() * 1000)
-        record = app.session.answer(
-            cur.spec.id, cur.outcomes[rating], now, duration, self._extra(cur)
-        )
-        if not app.record(record):
+        try:
+            result = app.study.answer(
+                cur.spec.id, cur.outcomes[rating], now, duration, self._extra(cur)
+            )
+        except SaveError as exc:
+            app.report(exc)
             return
+        app.report(result)
         self.current = None
         if advance:
             self.next_card()
@@ -546,23 +648,18 @@ class ReviewScreen(Screen[None]):
         else:
             card.scroll_page_down()
 
-    def action_flag(self) -> None:
-        cur = self.current
-        if cur is None:
-            return
-        marks = self.app.session.marks.get(cur.spec.id)
-        on = not (marks is not None and marks.flagged)
-        self._mark_current("flag", "Flagged." if on else "Flag removed.", on=on)
-
-    def action_undo(self) -> None:
-        app = self.app
-        record = app.session.undo(app.clock())
-        if record is None:
-            return
-        if app.record(record):
-            app.notify("Last answer undone.", timeout=3)
-            self.next_card()
-
     def action_home(self) -> None:
         self.commit_pending()
+        if self.practice is None:
+            self.app.study.end_focus()  # custom study ends when its screen is left
         self.dismiss()
+
+
+@dataclass
+class _SkillHelp:
+    """Per skill card: hints shown, the first named mistake, the last typed answer."""
+
+    card: Shown | None
+    hints: int = 0
+    mistake: str | None = None
+    typed: str | None = None

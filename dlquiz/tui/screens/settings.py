@@ -42,11 +42,14 @@ FIT_LABEL = "Fit my parameters"
 LABELS: dict[str, str] = {
     "desired_retention": "Desired retention",
     "new_per_day": "New cards per day",
+    "unlock_after_days": "Days to unlock a skill",
     "max_reviews_per_day": "Maximum reviews per day",
     "learning_steps_minutes": "Learning steps (minutes)",
     "relearning_steps_minutes": "Relearning steps (minutes)",
     "day_starts_at_hour": "Day starts at",
     "theme": "Theme",
+    "new_card_order": "New card order",
+    "bury_siblings": "Bury siblings",
     "excluded_tags": "Tags in rotation",
     "excluded_skills": "Skills in rotation",
     "fsrs_parameters": "Scheduler parameters",
@@ -56,11 +59,12 @@ LABELS: dict[str, str] = {
 TEXT_FIELDS = (
     "desired_retention",
     "new_per_day",
+    "unlock_after_days",
     "max_reviews_per_day",
     "learning_steps_minutes",
     "relearning_steps_minutes",
 )
-SELECT_FIELDS = ("day_starts_at_hour", "theme")
+SELECT_FIELDS = ("day_starts_at_hour", "theme", "new_card_order", "bury_siblings")
 LIST_FIELDS = ("excluded_tags", "excluded_skills")
 
 
@@ -114,6 +118,7 @@ def _format_steps(steps: Iterable[float]) -> str:
 PARSERS: dict[str, tuple[Callable[[str], Any], str, Callable[[Any], str]]] = {
     "desired_retention": (_number, "Enter a number from 0.70 to 0.99, e.g. 0.9.", "{:g}".format),
     "new_per_day": (_whole, "Enter a whole number, e.g. 20.", str),
+    "unlock_after_days": (_whole, "Enter a whole number of days from 1 to 10, e.g. 2.", str),
     "max_reviews_per_day": (_whole, "Enter a whole number, e.g. 500.", str),
     "learning_steps_minutes": (
         _steps,
@@ -258,7 +263,7 @@ class SettingsScreen(Screen[None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     def __init__(self) -> None:
         super().__init__()
@@ -271,12 +276,12 @@ class SettingsScreen(Screen[None]):
 
     @property
     def settings(self) -> Settings:
-        return self.app.workspace.store.settings
+        return self.app.study.settings
 
     # ----- building the form -------------------------------------------------------
 
     def _tag_choices(self) -> list[tuple[str, str]]:
-        deck = self.app.workspace.deck.values()
+        deck = self.app.study.deck.values()
         # Skill cards carry their topic as a tag: those topics are not offered here (the
         # skills list covers them) but do count, since leaving a tag out drops them too.
         tags = {t for spec in deck if spec.kind is not Kind.SKILL for t in spec.tags}
@@ -289,7 +294,7 @@ class SettingsScreen(Screen[None]):
     def _skill_choices(self) -> list[tuple[str, str]]:
         from dlquiz.questions import families  # metadata only: no torch
 
-        in_deck = {s.key for s in self.app.workspace.deck.values() if s.kind is Kind.SKILL}
+        in_deck = {s.key for s in self.app.study.deck.values() if s.kind is Kind.SKILL}
         fams = families()
         ids = sorted(in_deck or fams, key=lambda f: (fams[f].topic, f) if f in fams else ("", f))
         return [(f"{fams[f].topic} · {fams[f].title}" if f in fams else f, f) for f in ids]
@@ -340,6 +345,30 @@ class SettingsScreen(Screen[None]):
                     allow_blank=False,
                     compact=True,
                     id="f-theme",
+                ),
+            )
+            yield self._field(
+                "new_card_order",
+                Select(
+                    [
+                        ("Decks and topics in turn", "interleaved"),
+                        ("Deck by deck", "deck"),
+                        ("Random", "random"),
+                    ],
+                    value=current.new_card_order,
+                    allow_blank=False,
+                    compact=True,
+                    id="f-new_card_order",
+                ),
+            )
+            yield self._field(
+                "bury_siblings",
+                Select(
+                    [("On", True), ("Off", False)],
+                    value=current.bury_siblings,
+                    allow_blank=False,
+                    compact=True,
+                    id="f-bury_siblings",
                 ),
             )
             for name, choices in (
@@ -503,16 +532,7 @@ class SettingsScreen(Screen[None]):
         return True
 
     def _apply(self, new: Settings) -> bool:
-        """Save and use ``new``, unless the scheduler refuses it (told to the user)."""
-        from dlquiz.workspace import make_scheduler
-
-        try:
-            # fsrs checks what the Settings schema does not (each parameter's bounds);
-            # check before anything is written, so a bad file never reaches the disk.
-            make_scheduler(new)
-        except ValueError as exc:
-            self.notify(str(exc), title="Not saved", severity="error", timeout=15)
-            return False
+        """Save and use ``new``, unless it is refused (the user is told why)."""
         return self.app.apply_settings(new)
 
     def action_cancel(self) -> None:
@@ -600,7 +620,7 @@ class SettingsScreen(Screen[None]):
 
         try:
             result, n = optimize.fit_in_subprocess(
-                app.workspace.store.log.path,
+                app.study.log_path,
                 progress=progress,
                 cancelled=lambda: worker.is_cancelled,
             )

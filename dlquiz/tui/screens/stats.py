@@ -27,6 +27,7 @@ from dlquiz import stats as stats_core
 from dlquiz import workspace as workspace_mod
 from dlquiz.cards import CardSpec
 from dlquiz.scheduler import CardState
+from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
@@ -132,7 +133,7 @@ class StatsScreen(Screen[None]):
         Binding("r", "refresh", "Refresh"),
     ]
 
-    app: DLQuizApp  # type: ignore[assignment]
+    app: DLQuizApp
 
     computing: reactive[bool] = reactive(False, bindings=True)
 
@@ -208,34 +209,34 @@ class StatsScreen(Screen[None]):
     def action_refresh(self) -> None:
         """Start a computation with a snapshot of the current state."""
         app = self.app
-        store = app.workspace.store
+        study = app.study
         self.computing = True
         self.query_one("#stats-status", Static).update(COMPUTING)
-        suspended = {card_id for card_id, marks in store.marks.items() if marks.suspended}
+        suspended = {card_id for card_id, marks in study.marks.items() if marks.suspended}
         now = app.clock()
         tz = self.tz or workspace_mod.local_tz()
-        hour = store.settings.day_starts_at_hour
+        hour = study.settings.day_starts_at_hour
         try:
-            log = store.log.path.stat()
-            log_key: tuple[object, ...] = (str(store.log.path), log.st_size, log.st_mtime_ns)
+            log = study.log_path.stat()
+            log_key: tuple[object, ...] = (str(study.log_path), log.st_size, log.st_mtime_ns)
         except OSError:
-            log_key = (str(store.log.path), None)
+            log_key = (str(study.log_path), None)
         # The figures depend on nothing else: the log (cards and marks derive from it),
         # the deck, and the study day they are counted in.
         key = (
-            id(store),  # this app's session: another one computes afresh
+            id(study),  # this app's session: another one computes afresh
             *log_key,
-            len(app.workspace.deck),
-            stats_core.study_day(now, tz, hour),
+            len(app.study.deck),
+            study_day(now, tz, hour),
             tz,
             hour,
         )
         self._compute(
             app,
             key,
-            dict(store.cards),  # a copy: reviews elsewhere must not change it mid-computation
+            dict(study.cards),  # a copy: reviews elsewhere must not change it mid-computation
             suspended,
-            app.workspace.deck,
+            app.study.deck,
             now,
             tz,
             hour,
@@ -260,7 +261,7 @@ class StatsScreen(Screen[None]):
             self._painted.wait(1.0)
 
         def compute() -> Stats:
-            records = app.workspace.store.iter_log()  # reads the whole log: off the UI
+            records = app.study.log()  # reads the whole log: off the UI
             return stats_core.compute(records, cards, deck, now, tz, hour)
 
         stats = shared_result(key, compute)
@@ -271,11 +272,13 @@ class StatsScreen(Screen[None]):
             for card_id in suspended
             if card_id in deck
             and card_id in cards
-            and (stats_core.study_day(cards[card_id].due_at, tz, hour) - stats.today).days
+            and (study_day(cards[card_id].due_at, tz, hour) - stats.today).days
             < len(stats.forecast)
         )
         if not get_current_worker().is_cancelled:
-            app.call_from_thread(self._show, stats, now.astimezone(tz), held)
+            # _show is async (it mounts the figures' widgets first); Textual awaits it,
+            # but its signature cannot infer a coroutine's result type.
+            app.call_from_thread(self._show, stats, now.astimezone(tz), held)  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "stats" or event.state != WorkerState.ERROR:

@@ -17,7 +17,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.content import Content
-from dlquiz.history import Marks
+from dlquiz.records import Marks
 from dlquiz.scheduler import LEARNING, RELEARNING, REVIEW, CardState
 
 STATE_NAMES = {LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
@@ -153,19 +153,43 @@ class TermView(VerticalScroll):
         if term.aliases:
             lines.append(f"[dim]Also called:[/] {escape(', '.join(term.aliases))}")
         lines += ["", escape(term.definition)]
+        if term.notes:  # the longer part, after the short definition a card asks for
+            lines += ["", f"[dim]{escape(term.notes)}[/]"]
         if term.formula:
             lines += ["", f"[b]Formula[/]  {escape(term.formula)}"]
         if term.tags:
             lines += ["", f"[dim]Tags:[/] {escape(', '.join(term.tags))}"]
         self.query_one("#term-body", Static).update("\n".join(lines))
         links: list[tuple[str, str]] = []
-        for other in sorted(content.synonyms(slug), key=lambda s: content.terms[s].term.casefold()):
+        relations = content.relations()
+        synonyms = relations.synonyms(slug)
+
+        def by_name(slugs: set[str]) -> list[str]:
+            return sorted(slugs, key=lambda s: content.terms[s].term.casefold())
+
+        for other in by_name(synonyms):
             links.append((f"term:{other}", f"≡ Same as: {content.terms[other].term}"))
+        # Only direct kinds: a long chain of them would crowd the pane.
+        wider = {s for s in term.broader if s in content.terms}
+        narrower = {s for s in relations.narrower(slug) if slug in content.terms[s].broader}
+
+        def label(other: str) -> str:
+            name = content.terms[other].term
+            if other in wider:
+                return f"↑ Kind of: {name}"
+            return f"↓ Kind: {name}" if other in narrower else f"→ Related: {name}"
+
+        # Related entries keep the author's order; kinds not among them follow.
         for other in term.related:
-            if other in content.terms and other not in content.synonyms(slug):
-                links.append((f"term:{other}", f"→ Related: {content.terms[other].term}"))
+            if other in content.terms and other not in synonyms and other != slug:
+                links.append((f"term:{other}", label(other)))
+            elif other in content.concepts:
+                question = content.concepts[other].question
+                links.append((f"concept:{other}", f"◆ Concept: {question}"))
+        for other in by_name((wider | narrower) - set(term.related)):
+            links.append((f"term:{other}", label(other)))
         for concept in content.concepts.values():
-            if slug in concept.related:
+            if slug in concept.related and concept.slug not in term.related:
                 links.append((f"concept:{concept.slug}", f"◆ Concept: {concept.question}"))
         self._set_links(links)
         self._set_schedule(rows, now, tz)

@@ -1,21 +1,23 @@
-"""Generators for recurrent layers, embeddings and multi-head attention (topic "sequences").
-
-Every graded answer is what torch reports at question time: the layer is built
-and run on tiny CPU tensors (recurrent layers and attention are slow on the meta
-device), or built on the meta device and its parameters counted. The formulas
-appear only in the explanations (and, independently, in the tests).
+"""Sequence-layer questions: RNN/LSTM/GRU output shapes, LSTM/GRU parameter counts and
+embedding lookups. Every graded answer is what torch reports at question time.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dlquiz.questions.base import Expected, Question, family
+from dlquiz.questions.base import (
+    Expected,
+    Mistake,
+    Question,
+    family,
+    keep_mistakes,
+)
 from dlquiz.questions.common import (
     INT_FORM,
     TORCH_HEADER,
+    distinct,
     fmt_shape,
     param_count,
     pick,
@@ -28,15 +30,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 TOPIC = "sequences"
-
-
-def _distinct(rng: np.random.Generator, *pools: Sequence[int]) -> list[int]:
-    """One value from each pool, all different, so every size in an answer is identifiable."""
-    out: list[int] = []
-    for pool in pools:
-        out.append(pick(rng, [v for v in pool if v not in out]))
-    return out
-
 
 # --------------------------------------------------------------------------- rnn-shape
 
@@ -62,7 +55,7 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
     batch_first = True if level == 1 else (False if level == 2 else bool(rng.integers(2)))
     d = 2 if bidirectional else 1
     # Keep every size distinct (and different from D·num_layers) so the answer's order shows.
-    batch, seq, inp, hid = _distinct(
+    batch, seq, inp, hid = distinct(
         rng,
         [v for v in range(2, 9) if v != d * num_layers],
         range(3, 13),
@@ -124,8 +117,72 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
             f" → {fmt_shape(shape)}"
         )
     proof = TORCH_HEADER + code + f"\nprint(tuple({name}.shape))"
+    expected = Expected("shape", shape)
+    lead = (batch, seq) if batch_first else (seq, batch)
+    if ask == "output":
+        mistakes = [
+            Mistake(
+                "forgot-directions",
+                "forgot the second direction",
+                (*lead, hid),
+                f"A bidirectional layer concatenates both directions: D·H = 2·{hid}.",
+            ),
+            Mistake(
+                "ignored-batch-first",
+                "misread batch_first",
+                (*lead[::-1], d * hid),
+                f"batch_first={batch_first}: out is "
+                + ("(batch, seq, D·H)." if batch_first else "(seq, batch, D·H), seq first."),
+            ),
+            Mistake(
+                "kept-input-size",
+                "kept input_size",
+                (*lead, d * inp),
+                f"Each step outputs the hidden state: H = hidden_size = {hid}, not input_size.",
+            ),
+            Mistake(
+                "gave-final-state",
+                "gave the final state",
+                (d * num_layers, batch, hid),
+                "That is h_n (the last step only); out holds the top layer at every step.",
+            ),
+        ]
+    else:
+        mistakes = [
+            Mistake(
+                "batch-first-on-state",
+                "applied batch_first to the state",
+                (batch, d * num_layers, hid),
+                f"batch_first only reorders x and out; {ask} is always (D·num_layers, N, H).",
+            ),
+            Mistake(
+                "forgot-layers",
+                "forgot the layers",
+                (d, batch, hid),
+                f"{ask} holds one final state per layer and direction: D·num_layers = "
+                f"{d}·{num_layers}.",
+            ),
+            Mistake(
+                "forgot-directions",
+                "forgot the directions",
+                (num_layers, batch, hid),
+                f"Each direction keeps its own final state: D·num_layers = 2·{num_layers}.",
+            ),
+            Mistake(
+                "gave-output",
+                "gave out's shape",
+                (*lead, d * hid),
+                f"out holds every step; {ask} only the last one, per layer and direction.",
+            ),
+        ]
+    if ask == "output":
+        hint2 = f"N = {batch}, L = {seq}, H = {hid}, D = {d}, batch_first={batch_first}: " + (
+            "(N, L, D·H)" if batch_first else "(L, N, D·H)"
+        )
+    else:
+        hint2 = f"D = {d}, num_layers = {num_layers}, N = {batch}, H = {hid}: (D·num_layers, N, H)"
+
     return Question(
-        family="rnn-shape",
         level=level,
         params={
             "cell": cell,
@@ -140,15 +197,26 @@ def rnn_shape(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=prompt,
         code=code,
-        expected=Expected("shape", shape),
+        expected=expected,
         explanation=explanation,
         proof=proof,
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            "out: (N, L, D·H) with batch_first=True, else (L, N, D·H); h_n and c_n: "
+            "(D·num_layers, N, H) whatever batch_first says (D = 2 if bidirectional).",
+            hint2,
+        ),
     )
 
 
 # --------------------------------------------------------------------------- lstm-params
 
-_GATES = {"LSTM": (4, "input, forget, cell, output"), "GRU": (3, "reset, update, new")}
+# Weight blocks per layer: the glossary's three LSTM gates plus the cell candidate, or the GRU's
+# two gates plus its candidate state.
+_GATES = {
+    "LSTM": (4, "three gates (input, forget, output) and the cell candidate"),
+    "GRU": (3, "two gates (reset, update) and the candidate state"),
+}
 
 
 @family(
@@ -198,8 +266,8 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
     g, names = _GATES[cell]
     d = 2 if bidirectional else 1
     lines = [
-        f"{cell} has {g} gates ({names}); each has W_ih (H×I), W_hh (H×H) and two H-long "
-        f"biases: {g}·(H·(I + H) + 2H) per layer and direction."
+        f"{cell} computes {g} blocks, {names}; each has W_ih (H×I), W_hh (H×H) and two "
+        f"H-long biases: {g}·(H·(I + H) + 2H) per layer and direction."
     ]
     total = 0
     for layer in range(num_layers):
@@ -215,8 +283,54 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
     elif num_layers > 1:
         lines.append(f"Total: {thousands(count)}")
     proof = TORCH_HEADER + code + "\nprint(sum(p.numel() for p in rnn.parameters()))"
+    expected = Expected("int", count)
+
+    def counted(blocks: int = g, biases: int = 2, same_input: bool = False, dirs: int = d) -> int:
+        """The count under a slip: other block count, bias count, layer inputs or directions."""
+        out = 0
+        for layer in range(num_layers):
+            i_l = inp if layer == 0 or same_input else dirs * hid
+            out += blocks * (hid * (i_l + hid) + biases * hid)
+        return out * dirs
+
+    mistakes = [
+        Mistake(
+            "three-blocks" if cell == "LSTM" else "four-blocks",
+            "three gates only" if cell == "LSTM" else "counted LSTM's four blocks",
+            counted(blocks=3 if cell == "LSTM" else 4),
+            "An LSTM has three gates, and the cell candidate needs its own weights too: 4 blocks."
+            if cell == "LSTM"
+            else "A GRU has two gates plus the candidate state: 3 blocks, not an LSTM's 4.",
+        ),
+        Mistake(
+            "one-bias",
+            "one bias per block",
+            counted(biases=1),
+            f"PyTorch keeps two bias vectors per block (b_ih and b_hh): 2·{hid} each.",
+        ),
+        Mistake(
+            "no-bias",
+            "forgot the biases",
+            counted(biases=0),
+            f"Each block has two {hid}-long biases (b_ih and b_hh).",
+        ),
+        Mistake(
+            "same-input-every-layer",
+            "gave every layer input_size",
+            counted(same_input=True),
+            f"Layers after the first read the previous layer's output: D·H = {d * hid} features.",
+        ),
+        Mistake(
+            "forgot-directions",
+            "counted one direction",
+            counted(dirs=1) if num_layers == 1 else count // 2,
+            "bidirectional=True doubles every layer: one set of weights per direction.",
+        ),
+    ]
+    if not bidirectional:
+        mistakes = [m for m in mistakes if m.id != "forgot-directions"]
+
     return Question(
-        family="lstm-params",
         level=level,
         params={
             "cell": cell,
@@ -227,9 +341,17 @@ def lstm_params(rng: np.random.Generator, level: int) -> Question:
         },
         prompt=prompt,
         code=code,
-        expected=Expected("int", count),
+        expected=expected,
         explanation="\n".join(lines),
         proof=proof,
+        mistakes=keep_mistakes(expected, mistakes),
+        hints=(
+            f"Per layer and direction: blocks·(H·(I + H) + 2H), with {g} blocks for {cell}; "
+            "later layers have I = D·H.",
+            f"{g}·({hid}·({inp} + {hid}) + 2·{hid}) for the first layer"
+            + (f", × {num_layers} layers" if num_layers > 1 else "")
+            + (", × 2 directions" if bidirectional else ""),
+        ),
     )
 
 
@@ -254,7 +376,7 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
         vocab = pick(rng, (10, 50, 100, 1000, 5000, 10000))
         dim = pick(rng, (4, 8, 16, 32, 64, 128, 300))
         rank = pick(rng, (1, 2, 2, 2, 3))
-        idx_shape = tuple(_distinct(rng, *[[v for v in range(2, 13) if v != dim]] * rank))
+        idx_shape = tuple(distinct(rng, *[[v for v in range(2, 13) if v != dim]] * rank))
         emb = nn.Embedding(vocab, dim, device="meta")
         y = emb(torch.zeros(idx_shape, dtype=torch.long, device="meta"))
         shape = shape_of(y)
@@ -270,13 +392,40 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
             f" → {fmt_shape(shape)}"
         )
         return Question(
-            family="embedding",
             level=level,
             params={"num_embeddings": vocab, "embedding_dim": dim, "index_shape": list(idx_shape)},
             prompt=f"What is the shape of y? {shape_form()}",
             code=code,
-            expected=Expected("shape", shape),
+            expected=(expected := Expected("shape", shape)),
             explanation=explanation,
+            mistakes=keep_mistakes(
+                expected,
+                [
+                    Mistake(
+                        "forgot-embedding-dim",
+                        "kept idx's shape",
+                        idx_shape,
+                        f"Each id becomes a {dim}-long vector: a last dim of {dim} is appended.",
+                    ),
+                    Mistake(
+                        "used-vocab-size",
+                        "appended the vocabulary size",
+                        (*idx_shape, vocab),
+                        f"A row of the table has embedding_dim = {dim} entries; {vocab} is the "
+                        "number of rows.",
+                    ),
+                    Mistake(
+                        "replaced-last-dim",
+                        "replaced the last dim",
+                        (*idx_shape[:-1], dim),
+                        f"Every id is looked up, so idx's dims all stay and ({dim},) is appended.",
+                    ),
+                ],
+            ),
+            hints=(
+                "nn.Embedding looks each id up: the output is idx's shape + (embedding_dim,).",
+                f"idx is {fmt_shape(idx_shape)}, embedding_dim = {dim}.",
+            ),
             proof=TORCH_HEADER + code + "\nprint(tuple(y.shape))",
         )
 
@@ -304,7 +453,6 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
             "still stored and counted.",
         )
     return Question(
-        family="embedding",
         level=level,
         params={"num_embeddings": vocab, "embedding_dim": dim, "padding_idx": padding_idx},
         prompt=(
@@ -312,228 +460,35 @@ def embedding(rng: np.random.Generator, level: int) -> Question:
             + INT_FORM
         ),
         code=code,
-        expected=Expected("int", count),
+        expected=(expected := Expected("int", count)),
         explanation="\n".join(lines),
         proof=TORCH_HEADER + code + "\nprint(sum(p.numel() for p in emb.parameters()))",
-    )
-
-
-# --------------------------------------------------------------------------- mha-shape
-
-
-def _heads(rng: np.random.Generator, embed: int) -> int:
-    return pick(rng, [h for h in (2, 3, 4, 6, 8) if embed % h == 0 and h < embed])
-
-
-@family(
-    "mha-shape",
-    title="nn.MultiheadAttention output and weight shapes",
-    topic=TOPIC,
-    terms=("attention-mechanism", "encoder-decoder-architecture"),
-    levels={
-        1: "output shape, batch_first on or off",
-        2: "attention-weight shape (average_attn_weights)",
-        3: "unbatched inputs with kdim / vdim",
-    },
-)
-def mha_shape(rng: np.random.Generator, level: int) -> Question:
-    import torch
-    from torch import nn
-
-    embed = pick(rng, (8, 12, 16, 24, 32))
-    heads = _heads(rng, embed)
-    batch_first = bool(rng.integers(2)) if level < 3 else False
-    self_attn = level == 1 and bool(rng.integers(2))
-    batch, tgt, src = _distinct(
-        rng,
-        [v for v in range(2, 7) if v not in (embed, heads)],
-        [v for v in range(2, 10) if v not in (embed, heads)],
-        [v for v in range(2, 10) if v not in (embed, heads)],
-    )
-    if self_attn:
-        src = tgt
-    ask = (
-        "output" if level == 1 else ("weights" if level == 2 else pick(rng, ("output", "weights")))
-    )
-    average = level == 1 or bool(rng.integers(2))
-    kdim = vdim = embed
-    if level == 3:
-        kdim, vdim = (
-            pick(rng, [v for v in range(3, 21) if v not in (embed, tgt, src)]) for _ in "kv"
-        )
-
-    mha = nn.MultiheadAttention(embed, heads, batch_first=batch_first, kdim=kdim, vdim=vdim)
-
-    def shaped(length: int, width: int) -> tuple[int, ...]:
-        if level == 3:  # unbatched: (length, width)
-            return (length, width)
-        return (batch, length, width) if batch_first else (length, batch, width)
-
-    q_shape, k_shape, v_shape = shaped(tgt, embed), shaped(src, kdim), shaped(src, vdim)
-    q, k, v = torch.zeros(q_shape), torch.zeros(k_shape), torch.zeros(v_shape)
-    with torch.no_grad():
-        out, weights = mha(q, k, v, average_attn_weights=average)
-    shape = shape_of(out if ask == "output" else weights)
-
-    args = [f"embed_dim={embed}", f"num_heads={heads}"]
-    if level == 3:
-        args += [f"kdim={kdim}", f"vdim={vdim}"]
-    if batch_first:
-        args.append("batch_first=True")
-    lead = "(batch, " if batch_first else "("
-    tail = "" if batch_first else ", batch"
-    if level == 3:
-        lead, tail = "(", ""
-    call_kw = "" if level == 1 else f", average_attn_weights={average}"
-    lines = [f"mha = nn.MultiheadAttention({', '.join(args)})"]
-    if self_attn:
-        lines.append(f"x = torch.randn{fmt_shape(q_shape)}  # {lead}seq{tail}, embed)")
-        lines.append(f"out, weights = mha(x, x, x{call_kw})")
-    elif level == 3:
-        lines.append(f"q = torch.randn{fmt_shape(q_shape)}  # unbatched: (target len, embed)")
-        lines.append(f"k = torch.randn{fmt_shape(k_shape)}  # (source len, kdim)")
-        lines.append(f"v = torch.randn{fmt_shape(v_shape)}  # (source len, vdim)")
-        lines.append(f"out, weights = mha(q, k, v{call_kw})")
-    else:
-        lines.append(
-            f"tgt = torch.randn{fmt_shape(q_shape)}  # queries: {lead}target len{tail}, embed)"
-        )
-        lines.append(f"memory = torch.randn{fmt_shape(k_shape)}  # {lead}source len{tail}, embed)")
-        lines.append(f"out, weights = mha(tgt, memory, memory{call_kw})")
-    code = "\n".join(lines)
-    name = "out" if ask == "output" else "weights"
-    prompt = f"What is the shape of {name}? {shape_form()}"
-
-    n_l_s = f"L = {tgt} queries, S = {src} keys"
-    if ask == "output":
-        if level == 3:
-            form = "(L, E) for unbatched input"
-            note = f"kdim = {kdim} and vdim = {vdim} only set the widths of the key/value inputs."
-        else:
-            form = "(N, L, E)" if batch_first else "(L, N, E)"
-            form += f" with batch_first={batch_first}"
-            note = "The keys and values decide how many positions are mixed, not the output size."
-        explanation = (
-            f"The output has one E-wide vector per query: {form}.\n{note}\n"
-            f"{n_l_s}, E = {embed} → {fmt_shape(shape)}"
-        )
-    else:
-        per = "(L, S)" if average else "(num_heads, L, S)"
-        if level == 3:
-            form = f"unbatched, so no batch dim: {per}"
-        else:
-            form = f"(N, {per[1:]}; they are batch-first whatever batch_first says"
-        how = (
-            "average_attn_weights=True averages the heads"
-            if average
-            else "average_attn_weights=False keeps one map per head"
-        )
-        explanation = (
-            f"The weights hold one score per (query, key) pair; {how}.\n"
-            f"Shape: {form}.\n"
-            f"{n_l_s}, num_heads = {heads} → {fmt_shape(shape)}"
-        )
-    return Question(
-        family="mha-shape",
-        level=level,
-        params={
-            "embed_dim": embed,
-            "num_heads": heads,
-            "kdim": kdim,
-            "vdim": vdim,
-            "batch_first": batch_first,
-            "batched": level < 3,
-            "batch": batch if level < 3 else None,
-            "tgt_len": tgt,
-            "src_len": src,
-            "ask": ask,
-            "average_attn_weights": average,
-        },
-        prompt=prompt,
-        code=code,
-        expected=Expected("shape", shape),
-        explanation=explanation,
-        proof=TORCH_HEADER + code + f"\nprint(tuple({name}.shape))",
-    )
-
-
-# --------------------------------------------------------------------------- mha-params
-
-
-@family(
-    "mha-params",
-    title="nn.MultiheadAttention parameter count",
-    topic=TOPIC,
-    terms=("attention-mechanism", "bert", "dense-layer", "bias"),
-    levels={1: "default projections with bias", 2: "kdim / vdim and bias=False"},
-)
-def mha_params(rng: np.random.Generator, level: int) -> Question:
-    from torch import nn
-
-    bias = True
-    if level == 1:
-        embed = pick(rng, (4, 8, 10, 16, 20, 32, 64))
-        kdim = vdim = embed
-        source = ""
-    else:
-        embed, source = pick(
-            rng,
-            ((16, ""), (32, ""), (64, ""), (128, ""), (256, ""), (512, ""), (768, "BERT-base")),
-        )
-        if rng.integers(3) == 0:  # bias=False only
-            bias = False
-            kdim = vdim = embed
-        else:
-            widths = [w for w in (8, 16, 24, 32, 48, 64, 96, 128) if w != embed]
-            kdim = pick(rng, widths)
-            vdim = kdim if rng.integers(2) else pick(rng, widths)
-            bias = bool(rng.integers(2))
-    heads = _heads(rng, embed) if embed != 768 else 12
-
-    mha = nn.MultiheadAttention(embed, heads, bias=bias, kdim=kdim, vdim=vdim, device="meta")
-    count = param_count(mha)
-
-    args = [str(embed), f"num_heads={heads}"]
-    if kdim != embed or vdim != embed:
-        args += [f"kdim={kdim}", f"vdim={vdim}"]
-    if not bias:
-        args.append("bias=False")
-    code = f"mha = nn.MultiheadAttention({', '.join(args)})"
-    if source:
-        code += f"  # {source}"
-    e = embed
-    if kdim == embed and vdim == embed:
-        proj = (
-            "Q, K, V projections: three E×E weights (packed as in_proj_weight, 3E×E)"
-            + (" plus three E-long biases" if bias else ", no biases")
-            + "."
-        )
-        weights = f"4·E² = 4·{e}² = {thousands(4 * e * e)}"
-    else:
-        proj = "kdim/vdim ≠ E gives separate projections: q E×E, k E×kdim, v E×vdim" + (
-            ", plus three E-long biases." if bias else ", no biases."
-        )
-        weights = (
-            f"weights {e}·{e} + {e}·{kdim} + {e}·{vdim} + {e}·{e} (out_proj) = "
-            f"{thousands(e * (2 * e + kdim + vdim))}"
-        )
-    biases = f"biases 4·E = {thousands(4 * e)}" if bias else "no biases"
-    lines = [
-        proj,
-        "Output projection: E×E" + (" + E." if bias else " (no bias)."),
-        f"{weights}; {biases} → {thousands(count)}",
-        f"num_heads ({heads}) only splits E into head slices; it adds no parameters.",
-    ]
-    return Question(
-        family="mha-params",
-        level=level,
-        params={"embed_dim": embed, "num_heads": heads, "kdim": kdim, "vdim": vdim, "bias": bias},
-        prompt=(
-            "How many parameters does mha hold (the sum of numel over mha.parameters())? "
-            + INT_FORM
+        mistakes=keep_mistakes(
+            expected,
+            [
+                Mistake(
+                    "dropped-padding-row",
+                    "left out the padding row",
+                    (vocab - 1) * dim if padding_idx is not None else count,
+                    "padding_idx only freezes row 0 at zero; the row is still stored.",
+                ),
+                Mistake(
+                    "added-a-bias",
+                    "added a bias",
+                    count + dim,
+                    "An embedding is a plain lookup table: no bias.",
+                ),
+                Mistake(
+                    "added-sizes",
+                    "added the sizes",
+                    vocab + dim,
+                    f"The table has one {dim}-long row per id: {vocab} × {dim}.",
+                ),
+            ],
         ),
-        code=code,
-        expected=Expected("int", count),
-        explanation="\n".join(lines),
-        proof=TORCH_HEADER + code + "\nprint(sum(p.numel() for p in mha.parameters()))",
+        hints=(
+            "nn.Embedding(num_embeddings, embedding_dim) holds one table of num_embeddings × "
+            "embedding_dim (padding_idx rows included).",
+            f"{vocab} × {dim}",
+        ),
     )
