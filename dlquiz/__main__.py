@@ -71,12 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--seed", type=int, help="seed for the numbers (default: random)")
     ask.add_argument("--answer", metavar="TEXT", help="check this answer and explain")
     ask.add_argument("--json", action="store_true", help="print the question as JSON")
-    from dlquiz.commands import export, optimize, stats, sync
+    from dlquiz.commands import export, optimize, serve, stats, sync
 
     stats.add_parser(sub)
     export.add_parser(sub)
     optimize.add_parser(sub)
     sync.add_parser(sub)
+    serve.add_parser(sub)
     return parser
 
 
@@ -91,6 +92,9 @@ def _run_app(args: argparse.Namespace) -> int:
         return 2
     except StoreError as exc:
         print(f"dlquiz: {exc}", file=sys.stderr)
+        from dlquiz.tui.refused import show_in_browser
+
+        show_in_browser(str(exc))  # a browser tab shows nothing of stderr
         return 2
     app.run()
     return app.return_code or 0
@@ -188,6 +192,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from dlquiz.commands import sync
 
         return sync.run(paths.data_dir(args.data_dir), args.git)
+    if args.command == "serve":
+        from dlquiz.commands import serve
+
+        home = paths.data_dir(args.data_dir)
+        return serve.run(home, args.host, args.port, args.public, args.url, args.content)
     if args.command == "where":
         print(paths.data_dir(args.data_dir))
         return 0

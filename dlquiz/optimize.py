@@ -9,12 +9,15 @@ imported by fsrs inside ``fit`` only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from fsrs import Rating, ReviewLog
 
@@ -151,3 +154,150 @@ def fit(records: Iterable[Record], min_reviews: int = MIN_REVIEWS) -> Fit | None
         # personal fit predicts this user's recalls better.
         fitted, loss = tuple(float(p) for p in DEFAULT_PARAMETERS), default_loss
     return Fit(parameters=fitted, reviews=n_reviews, loss=loss, default_loss=default_loss)
+
+
+# ----- fitting in a separate process ----------------------------------------------------
+#
+# Fitting imports torch (~1 s, holding the GIL) and then computes for seconds to
+# minutes: in a thread of the app it froze the UI and could not be stopped. A
+# child process (``python -m dlquiz.optimize LOG``) does it instead and reports
+# JSON lines on its stdout; the parent kills it when the user stops or leaves.
+# Not multiprocessing: its start-up needs a real sys.stderr, and Textual replaces
+# it with one whose fileno() is -1 while the app runs.
+
+
+class FitCancelled(Exception):
+    """The fit was stopped before it finished; nothing was changed."""
+
+
+class FitFailed(RuntimeError):
+    """The fitting process failed or died; the message says why."""
+
+
+def _fit_to_json(result: Fit | None) -> dict[str, Any] | None:
+    return None if result is None else dataclasses.asdict(result)
+
+
+def _fit_from_json(raw: dict[str, Any] | None) -> Fit | None:
+    if raw is None:
+        return None
+    return Fit(
+        parameters=tuple(float(p) for p in raw["parameters"]),
+        reviews=int(raw["reviews"]),
+        loss=float(raw["loss"]),
+        default_loss=float(raw["default_loss"]),
+    )
+
+
+def _child_main(log_path: str, min_reviews: int) -> int:
+    """The fitting process: read the log, fit, and say so in JSON lines on stdout."""
+    import json
+    import os
+    import sys
+
+    # Only our JSON lines may reach the parent: anything torch or fsrs prints
+    # goes to stderr (a file the parent reads only if this process fails).
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)
+
+    def say(**message: object) -> None:
+        out.write(json.dumps(message) + "\n")
+
+    try:
+        from dlquiz.review_log import ReviewLog
+
+        say(progress="Reading your reviews…")
+        records = ReviewLog(Path(log_path)).read_from(0).records
+        counted = count_reviews(records)
+        if counted < max(1, min_reviews):
+            say(done=None, counted=counted)
+            return 0
+        say(progress=f"Loading PyTorch to fit {counted} reviews…")
+        import fsrs.optimizer as fsrs_optimizer
+
+        def passes(iterable: Iterable[Any], **options: Any) -> Iterator[Any]:
+            items = list(iterable)
+            for done, item in enumerate(items, 1):
+                say(progress=f"Fitting to {counted} reviews: pass {done} of {len(items)}…")
+                yield item
+
+        # fsrs reports its passes over the reviews through tqdm; here they go to the app.
+        fsrs_optimizer.tqdm = passes  # type: ignore[attr-defined]
+        result = fit(records, min_reviews)
+        say(done=_fit_to_json(result), counted=counted)
+    except Exception as exc:  # the parent shows it
+        say(error=f"{type(exc).__name__}: {exc}")
+        print(f"fitting failed: {exc!r}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def fit_in_subprocess(
+    log_path: Path,
+    progress: Callable[[str], object] = lambda text: None,
+    cancelled: Callable[[], bool] = lambda: False,
+    min_reviews: int = MIN_REVIEWS,
+    poll_seconds: float = 0.1,
+) -> tuple[Fit | None, int]:
+    """Fit the log at ``log_path`` in a child process: (fit or None, counted reviews).
+
+    Blocks (call it from a thread). ``progress`` gets short texts as the work goes
+    on; ``cancelled`` is polled and, once true, the process is killed and
+    ``FitCancelled`` raised. ``FitFailed`` if the process fails or dies.
+    """
+    import json
+    import os
+    import select
+    import subprocess
+    import sys
+    import tempfile
+
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", "1")  # leave the other core to the app
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dlquiz.optimize", str(log_path), str(min_reviews)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            env=env,
+        )
+        assert process.stdout is not None
+        fd = process.stdout.fileno()
+        pending = b""
+        try:
+            while True:
+                if cancelled():
+                    raise FitCancelled
+                if not select.select([fd], [], [], poll_seconds)[0]:
+                    continue
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    process.wait(5)
+                    stderr.seek(0)
+                    said = stderr.read().decode("utf-8", "replace").strip()[-500:]
+                    raise FitFailed(
+                        f"the fitting process stopped (exit code {process.returncode})"
+                        + (f": {said}" if said else "")
+                    )
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    message = json.loads(line)
+                    if "progress" in message:
+                        progress(str(message["progress"]))
+                    elif "error" in message:
+                        raise FitFailed(str(message["error"]))
+                    elif "done" in message:
+                        return _fit_from_json(message["done"]), int(message["counted"])
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.wait(5)
+            process.stdout.close()
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_child_main(sys.argv[1], int(sys.argv[2])))

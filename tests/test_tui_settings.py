@@ -6,6 +6,7 @@ import dataclasses
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as LOWER
@@ -256,6 +257,18 @@ async def test_fit_with_too_few_reviews_says_so(home: Path, clock: Clock) -> Non
         assert _saved(home) is None
 
 
+def _fake_fit_process(fit: optimize.Fit, seen: list[int] | None = None) -> Any:
+    """Stands in for the fitting process (tested in test_fit_process.py): the screen's
+    handling of its answer is what is tested here. ``seen`` gets the records handed over."""
+
+    def fit_in_subprocess(log: Path, **options: Any) -> tuple[optimize.Fit, int]:
+        if seen is not None:
+            seen.append(len(log.read_bytes().splitlines()))
+        return fit, 999
+
+    return fit_in_subprocess
+
+
 async def test_fit_applies_parameters_and_defaults_clear_them(
     home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -264,12 +277,8 @@ async def test_fit_applies_parameters_and_defaults_clear_them(
     fitted = tuple((lo + hi) / 2 for lo, hi in zip(LOWER, UPPER, strict=True))
     seen: list[int] = []
 
-    def fake_fit(records: list[dict[str, object]]) -> optimize.Fit:
-        seen.append(len(records))
-        return optimize.Fit(parameters=fitted, reviews=999, loss=0.3, default_loss=0.4)
-
-    monkeypatch.setattr(optimize, "count_reviews", lambda records: 999)
-    monkeypatch.setattr(optimize, "fit", fake_fit)
+    fit = optimize.Fit(parameters=fitted, reviews=999, loss=0.3, default_loss=0.4)
+    monkeypatch.setattr(optimize, "fit_in_subprocess", _fake_fit_process(fit, seen))
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
@@ -294,14 +303,8 @@ async def test_fit_applies_parameters_and_defaults_clear_them(
 async def test_fit_that_does_not_beat_the_defaults_changes_nothing(
     home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(optimize, "count_reviews", lambda records: 999)
-    monkeypatch.setattr(
-        optimize,
-        "fit",
-        lambda records: optimize.Fit(
-            parameters=(1.0,) * 21, reviews=999, loss=0.5, default_loss=0.4
-        ),
-    )
+    fit = optimize.Fit(parameters=(1.0,) * 21, reviews=999, loss=0.5, default_loss=0.4)
+    monkeypatch.setattr(optimize, "fit_in_subprocess", _fake_fit_process(fit))
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)
@@ -316,12 +319,8 @@ async def test_parameters_the_scheduler_refuses_are_not_saved(
 ) -> None:
     # Settings accepts any floats; fsrs checks bounds. A bad fit must not reach the disk.
     out_of_bounds = tuple(hi + 1 for hi in UPPER)
-    monkeypatch.setattr(optimize, "count_reviews", lambda records: 999)
-    monkeypatch.setattr(
-        optimize,
-        "fit",
-        lambda records: optimize.Fit(out_of_bounds, reviews=999, loss=0.1, default_loss=0.4),
-    )
+    fit = optimize.Fit(out_of_bounds, reviews=999, loss=0.1, default_loss=0.4)
+    monkeypatch.setattr(optimize, "fit_in_subprocess", _fake_fit_process(fit))
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(pilot, app)

@@ -1,17 +1,169 @@
-"""Every key, on one screen (rendered from help.md beside this module)."""
+"""Every key, on one screen (written in help.md beside this module).
+
+Textual's Markdown widget builds a widget per block and took ~0.7 s to open
+this page; help.md uses only headings, paragraphs, two-column tables and a
+list, so it is turned into Rich renderables once per theme, laid out once per
+width, and shown as styled lines by one widget.
+"""
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 from typing import ClassVar
 
+from rich.console import Console, Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color, ColorParseError
 from textual.containers import VerticalScroll
+from textual.geometry import Size
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widget import Widget
 
 HELP_FILE = Path(__file__).with_name("help.md")
+
+# Inline markdown used in help.md: `code`, **bold**, *italic*.
+_INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*|\*([^*]+)\*")
+
+
+def inline(text: str, key_style: str) -> Text:
+    """One line or cell of help.md as styled text."""
+
+    def markup(match: re.Match[str]) -> str:
+        code, bold, italic = match.groups()
+        if code is not None:
+            return f"[{key_style}]{escape(code)}[/]"
+        if bold is not None:
+            return f"[b]{escape(bold)}[/]"
+        return f"[i]{escape(italic)}[/]"
+
+    parts: list[str] = []
+    last = 0
+    for match in _INLINE.finditer(text):
+        parts.append(escape(text[last : match.start()]))
+        parts.append(markup(match))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return Text.from_markup("".join(parts))
+
+
+def _cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def render_help(source: str, accent: str) -> list[RenderableType]:
+    """help.md as renderables: headings, paragraphs, tables, bullet lists."""
+    key_style = f"bold {accent}"
+    out: list[RenderableType] = []
+    paragraph: list[str] = []
+    table: Table | None = None
+    key_words: list[str] = []  # of the table's first column: never folded mid-word
+
+    def flush() -> None:
+        nonlocal table
+        if paragraph:
+            out.append(inline(" ".join(paragraph), key_style))
+            out.append(Text())
+            paragraph.clear()
+        if table is not None:
+            table.columns[0].min_width = max(map(len, key_words), default=1)
+            key_words.clear()
+            out.append(table)
+            out.append(Text())
+            table = None
+
+    for raw in source.splitlines():
+        line = raw.strip()
+        if line.startswith("#"):
+            flush()
+            level = len(line) - len(line.lstrip("#"))
+            title = line.lstrip("#").strip()
+            style = f"bold {accent}" if level == 1 else "bold underline"
+            out.append(Text(title, style=style))
+            out.append(Text())
+        elif line.startswith("|"):
+            cells = _cells(line)
+            if all(set(cell) <= set("-:") for cell in cells):
+                continue  # the line under a table's header
+            if table is None:
+                flush()
+                table = Table(box=None, padding=(0, 2, 0, 0), show_edge=False)
+                for i, cell in enumerate(cells):
+                    # Keys narrow enough to leave the descriptions most of the width.
+                    table.add_column(cell, header_style="bold dim", max_width=None if i else 20)
+            else:
+                row = [inline(cell, key_style) for cell in cells]
+                key_words.extend(row[0].plain.split())
+                table.add_row(*row)
+        elif line.startswith("- "):
+            flush()
+            bullet = Text("• ")
+            bullet.append_text(inline(line[2:], key_style))
+            out.append(bullet)
+        elif not line:
+            if out and isinstance(out[-1], Text) and str(out[-1]).startswith("• "):
+                out.append(Text())
+            flush()
+        else:
+            paragraph.append(line)
+    flush()
+    while out and isinstance(out[-1], Text) and not str(out[-1]):
+        out.pop()
+    return out
+
+
+@cache
+def _help_source() -> str:
+    return HELP_FILE.read_text(encoding="utf-8")
+
+
+@cache
+def help_renderable(accent: str) -> Group:
+    """Built once per accent colour (the theme's)."""
+    return Group(*render_help(_help_source(), accent))
+
+
+@cache
+def help_lines(accent: str, width: int) -> Text:
+    """The page laid out at ``width`` columns, as plain styled lines.
+
+    Laying out Rich tables is the slow part (~30 ms a pass, and Textual asks for
+    the height and the lines separately, at every resize): done once per width.
+    """
+    console = Console(width=width, color_system="truecolor", force_terminal=True)
+    lines = console.render_lines(help_renderable(accent), console.options, pad=False)
+    text = Text(no_wrap=True, end="")
+    for number, line in enumerate(lines):
+        if number:
+            text.append("\n")
+        for segment in line:
+            if not segment.control:
+                text.append(segment.text, segment.style)
+    return text
+
+
+class HelpText(Widget):
+    """help.md at the width it is given, from ``help_lines``'s cache."""
+
+    DEFAULT_CSS = "HelpText { height: auto; }"
+
+    def __init__(self, accent: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.accent = accent
+
+    def _lines(self, width: int) -> Text:
+        return help_lines(self.accent, max(20, width))
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return self._lines(width).plain.count("\n") + 1
+
+    def render(self) -> Text:
+        return self._lines(self.content_region.width or self.size.width)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -20,8 +172,12 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
+        try:
+            accent = Color.parse(self.app.theme_variables.get("accent", "")).hex
+        except ColorParseError:  # a theme without an accent colour
+            accent = "cyan"
         with VerticalScroll(id="help"):
-            yield Markdown(HELP_FILE.read_text(encoding="utf-8"))
+            yield HelpText(accent, id="help-text")
 
     def action_close(self) -> None:
         self.dismiss()

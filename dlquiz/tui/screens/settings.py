@@ -4,7 +4,8 @@ Each field shows its label, its widget and, as help, the field's docstring read
 from ``dlquiz/settings.py`` (so the help never drifts from the code). Nothing is
 written until Save: the values are parsed here, validated by ``Settings.replace``
 (pydantic), and any error is shown under the field it concerns while the user's
-input stays as typed. "Fit my parameters" runs the FSRS optimizer in a thread.
+input stays as typed. "Fit my parameters" runs the FSRS optimizer in its own
+process (``optimize.fit_in_subprocess``), which the same button stops.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import functools
 import inspect
 import itertools
 import re
+import tempfile
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
@@ -28,6 +31,7 @@ from textual.worker import get_current_worker
 
 from dlquiz import settings as settings_module
 from dlquiz.cards import Kind
+from dlquiz.records import encode as encode_record
 from dlquiz.settings import Settings
 from dlquiz.tui.themes import theme_name
 from dlquiz.tui.widgets.footer import KeyFooter
@@ -35,6 +39,8 @@ from dlquiz.tui.widgets.footer import KeyFooter
 if TYPE_CHECKING:
     from dlquiz.optimize import Fit
     from dlquiz.tui.app import DLQuizApp
+
+FIT_LABEL = "Fit my parameters"
 
 # Field name -> label. The help text comes from the field's docstring instead.
 LABELS: dict[str, str] = {
@@ -393,7 +399,7 @@ class SettingsScreen(Screen[None]):
                 "fsrs_parameters",
                 Static(id="fsrs-current"),
                 Horizontal(
-                    Button("Fit my parameters", id="fit", compact=True),
+                    Button(FIT_LABEL, id="fit", compact=True),
                     Button("Use default parameters", id="defaults", compact=True),
                     classes="fit-buttons",
                 ),
@@ -551,6 +557,7 @@ class SettingsScreen(Screen[None]):
 
     def _leave(self) -> None:
         if self._fitting:
+            self.workers.cancel_group(self, "fit")  # the worker then kills the process
             self.notify("Fitting stopped; your parameters were not changed.", title="Settings")
         self.dismiss()
 
@@ -582,35 +589,64 @@ class SettingsScreen(Screen[None]):
             text = "Using your fitted parameters: " + ", ".join(f"{p:.4g}" for p in params)
         self.query_one("#fsrs-current", Static).update(text)
         self.query_one("#defaults", Button).disabled = params is None or self._fitting
-        self.query_one("#fit", Button).disabled = self._fitting
+        # While fitting, the same button stops it.
+        self.query_one("#fit", Button).label = "Stop fitting" if self._fitting else FIT_LABEL
 
     def _fit_status(self, text: str) -> None:
         self.query_one("#fit-status", Static).update(text)
 
     def start_fit(self) -> None:
         if self._fitting:
+            self.stop_fit()
             return
         self._fitting = True
         self._show_parameters()
-        self._fit_status("Fitting to your reviews (PyTorch; this can take a while)…")
+        self._fit_status("Starting the fitting process…")
         self._fit()
+
+    def stop_fit(self) -> None:
+        """Kill the fitting process (the worker notices within 0.1 s); nothing changes."""
+        if not self._fitting:
+            return
+        self.workers.cancel_group(self, "fit")
+        self._fitting = False
+        self._fit_status("Fitting stopped; your parameters were not changed.")
+        self._show_parameters()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="fit")
     def _fit(self) -> None:
+        # Fitting runs in its own process (torch, minutes of work): this thread only
+        # waits for it, relays its progress, and kills it once cancelled (Stop, or
+        # leaving Settings, cancels this worker).
         from dlquiz import optimize
 
         worker = get_current_worker()
+        app = self.app  # kept: a dismissed screen no longer knows its app
+
+        def progress(text: str) -> None:
+            if not worker.is_cancelled:
+                app.call_from_thread(self._fit_status, text)
+
         try:
-            records = list(self.app.study.log())
-            n = optimize.count_reviews(records)
+            # Every device's reviews, merged, handed to the child in a file of its own.
+            records = list(app.study.log())
             total = len(optimize.review_logs(records))
-            result = optimize.fit(records) if n >= optimize.MIN_REVIEWS else None
+            with tempfile.TemporaryDirectory(prefix="dlquiz-fit-") as tmp:
+                path = Path(tmp) / "reviews.jsonl"
+                path.write_bytes(b"".join(encode_record(r) for r in records))
+                result, n = optimize.fit_in_subprocess(
+                    path,
+                    progress=progress,
+                    cancelled=lambda: worker.is_cancelled,
+                )
+        except optimize.FitCancelled:
+            return
         except Exception as exc:  # shown to the user, not lost in a worker
             if not worker.is_cancelled:
-                self.app.call_from_thread(self._fit_failed, exc)
+                app.call_from_thread(self._fit_failed, exc)
             return
         if not worker.is_cancelled:  # the user left Settings: abandon the result
-            self.app.call_from_thread(self._fit_done, result, optimize.too_few_message(total, n))
+            app.call_from_thread(self._fit_done, result, optimize.too_few_message(total, n))
 
     def _fit_failed(self, exc: Exception) -> None:
         self._fitting = False

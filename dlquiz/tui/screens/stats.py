@@ -7,6 +7,8 @@ run in a thread worker because it reads the whole review log: the screen shows
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
@@ -17,6 +19,7 @@ from textual.containers import Grid, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -47,6 +50,47 @@ def _percent(ratio: Ratio) -> str:
 def _tile(value: str, label: str, detail: str) -> str:
     """A tile's markup: big value, what it is, a muted detail line."""
     return f"[b $accent]{value}[/]\n{label}\n[$text-muted]{detail}[/]"
+
+
+# Results by what they depend on (see ``action_refresh``), shared by every stats
+# screen: reopening it with nothing new in the log shows the figures at once, and a
+# screen opened while another one's computation runs waits for that one instead of
+# starting a second (a closed screen's computation cannot be interrupted).
+_RESULTS: dict[tuple[object, ...], Stats] = {}
+_RUNNING: dict[tuple[object, ...], threading.Event] = {}
+_LOCK = threading.Lock()
+_KEEP = 4
+
+
+def has_result(key: tuple[object, ...]) -> bool:
+    with _LOCK:
+        return key in _RESULTS
+
+
+def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stats:
+    """``compute()``'s result for ``key``, computed once even when asked concurrently."""
+    while True:
+        with _LOCK:
+            if key in _RESULTS:
+                return _RESULTS[key]
+            running = _RUNNING.get(key)
+            mine = running is None
+            if running is None:
+                running = _RUNNING[key] = threading.Event()
+        if not mine:
+            running.wait()
+            continue  # its result is cached now, or it failed and we try ourselves
+        try:
+            result = compute()
+            with _LOCK:
+                _RESULTS[key] = result
+                while len(_RESULTS) > _KEEP:
+                    del _RESULTS[next(iter(_RESULTS))]  # the oldest
+            return result
+        finally:
+            with _LOCK:
+                del _RUNNING[key]
+            running.set()
 
 
 class StatsScreen(Screen[None]):
@@ -98,40 +142,59 @@ class StatsScreen(Screen[None]):
         super().__init__()
         self.tz = tz
         self.stats: Stats | None = None
+        self._painted = threading.Event()
 
     def compose(self) -> ComposeResult:
+        # Only what is shown while computing: the figures' widgets are mounted with
+        # the first result, so the screen opens as fast as an empty one.
         yield Header()
         with VerticalScroll(id="stats"):
             yield Static(COMPUTING, id="stats-status")
-            with Vertical(id="stats-body"):
-                with Grid(id="stats-tiles"):
-                    yield Static(id="tile-today", classes="tile")
-                    yield Static(id="tile-streak", classes="tile")
-                    yield Static(id="tile-retention", classes="tile")
-                    yield Static(id="tile-cards", classes="tile")
-                yield Static(id="retention", classes="note")
-                yield Static(f"Reviews per day · last {HISTORY_DAYS // 7} weeks", classes="section")
-                yield Heatmap(id="heatmap")
-                yield Static(id="heatmap-summary", classes="note")
-                yield Static(id="forecast-title", classes="section")
-                yield ForecastChart(id="forecast")
-                yield Static(id="forecast-counts")
-                yield Static("Mastery by topic tag", classes="section")
-                yield MasteryTable("Tag", id="mastery-tags")
-                yield Static("Mastery by skill family", classes="section")
-                yield MasteryTable("Family", id="mastery-families")
-                yield Static(id="families-note", classes="note")
-                yield Static(
-                    f"Mastered: stability of {MASTERY_DAYS:.0f} days or more (the card would "
-                    "still be recalled 9 times in 10 after three weeks). Share: mastered among "
-                    "studied cards. Click a column header to sort.",
-                    classes="note",
-                )
+            yield Vertical(id="stats-body")
         yield KeyFooter()
+
+    @staticmethod
+    def _body() -> list[Widget]:
+        """The widgets the figures go into (empty until ``_show`` fills them)."""
+        return [
+            Grid(
+                *(
+                    Static(id=f"tile-{name}", classes="tile")
+                    for name in ("today", "streak", "retention", "cards")
+                ),
+                id="stats-tiles",
+            ),
+            Static(id="retention", classes="note"),
+            Static(f"Reviews per day · last {HISTORY_DAYS // 7} weeks", classes="section"),
+            Heatmap(id="heatmap"),
+            Static(id="heatmap-summary", classes="note"),
+            Static(id="forecast-title", classes="section"),
+            ForecastChart(id="forecast"),
+            Static(id="forecast-counts"),
+            Static("Mastery by topic tag", classes="section"),
+            MasteryTable("Tag", id="mastery-tags"),
+            Static("Mastery by skill family", classes="section"),
+            MasteryTable("Family", id="mastery-families"),
+            Static(id="families-note", classes="note"),
+            Static(
+                f"Mastered: stability of {MASTERY_DAYS:.0f} days or more (the card would "
+                "still be recalled 9 times in 10 after three weeks). Share: mastered among "
+                "studied cards. Click a column header to sort.",
+                classes="note",
+            ),
+        ]
 
     def on_mount(self) -> None:
         self.query_one("#stats-body").display = False  # nothing to show before the first result
+        # The computation's thread competes for the GIL: it starts now (so that it
+        # exists for whoever waits on it) but computes once the first frame is drawn
+        # (see on_screen_resume).
         self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        # Asked here, not in on_mount: callbacks after a refresh belong to the screen
+        # on top, which during on_mount is still the one below.
+        self.call_after_refresh(self._painted.set)
 
     # ----- actions ------------------------------------------------------------------
 
@@ -150,14 +213,33 @@ class StatsScreen(Screen[None]):
         self.computing = True
         self.query_one("#stats-status", Static).update(COMPUTING)
         suspended = {card_id for card_id, marks in study.marks.items() if marks.suspended}
+        now = app.clock()
+        tz = self.tz or workspace_mod.local_tz()
+        hour = study.settings.day_starts_at_hour
+        try:
+            log = study.log_path.stat()
+            log_key: tuple[object, ...] = (str(study.log_path), log.st_size, log.st_mtime_ns)
+        except OSError:
+            log_key = (str(study.log_path), None)
+        # The figures depend on nothing else: the log (cards and marks derive from it),
+        # the deck, and the study day they are counted in.
+        key = (
+            id(study),  # this app's session: another one computes afresh
+            *log_key,
+            len(app.study.deck),
+            study_day(now, tz, hour),
+            tz,
+            hour,
+        )
         self._compute(
             app,
+            key,
             dict(study.cards),  # a copy: reviews elsewhere must not change it mid-computation
             suspended,
             app.study.deck,
-            app.clock(),
-            self.tz or workspace_mod.local_tz(),
-            study.settings.day_starts_at_hour,
+            now,
+            tz,
+            hour,
         )
 
     # ----- the worker ---------------------------------------------------------------
@@ -166,6 +248,7 @@ class StatsScreen(Screen[None]):
     def _compute(
         self,
         app: DLQuizApp,
+        key: tuple[object, ...],
         cards: dict[str, CardState],
         suspended: set[str],
         deck: dict[str, CardSpec],
@@ -174,8 +257,14 @@ class StatsScreen(Screen[None]):
         hour: int,
     ) -> None:
         # ``app`` is passed in: a screen closed meanwhile no longer knows its app.
-        records = app.study.log()  # reads the whole log: keep it off the UI
-        stats = stats_core.compute(records, cards, deck, now, tz, hour)
+        if not has_result(key):
+            self._painted.wait(1.0)
+
+        def compute() -> Stats:
+            records = app.study.log()  # reads the whole log: off the UI
+            return stats_core.compute(records, cards, deck, now, tz, hour)
+
+        stats = shared_result(key, compute)
         # The forecast counts every deck card, suspended ones too (as `dlquiz stats`
         # does); say how many of those it holds, since they will not come up.
         held = sum(
@@ -187,7 +276,9 @@ class StatsScreen(Screen[None]):
             < len(stats.forecast)
         )
         if not get_current_worker().is_cancelled:
-            app.call_from_thread(self._show, stats, now.astimezone(tz), held)
+            # _show is async (it mounts the figures' widgets first); Textual awaits it,
+            # but its signature cannot infer a coroutine's result type.
+            app.call_from_thread(self._show, stats, now.astimezone(tz), held)  # type: ignore[arg-type]
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "stats" or event.state != WorkerState.ERROR:
@@ -202,9 +293,19 @@ class StatsScreen(Screen[None]):
 
     # ----- showing the result -------------------------------------------------------
 
-    def _show(self, stats: Stats, now: datetime, suspended_due: int = 0) -> None:
+    async def _show(self, stats: Stats, now: datetime, suspended_due: int = 0) -> None:
         if not self.is_attached:
             return  # the screen was closed while computing
+        body = self.query_one("#stats-body")
+        if not body.children:
+            await body.mount_all(self._body())
+            if not self.is_attached:
+                return
+        # One layout and one paint for all of it, not one per widget filled.
+        with self.app.batch_update():
+            self._fill(stats, now, suspended_due)
+
+    def _fill(self, stats: Stats, now: datetime, suspended_due: int) -> None:
         self.stats = stats
         self.computing = False
         self.query_one("#stats-status", Static).update(

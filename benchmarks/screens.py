@@ -1,0 +1,507 @@
+"""What a user feels in the app: opening screens and the next card, as JSON ratios.
+
+Every figure is a ratio against a floor measured in the same run, in the same
+process, with the same headless pilot (``App.run_test``, 80×24):
+
+screens     open each screen (home, help, browse, stats, settings, cram, quiz) from
+            the home screen, until it is on top, idle and rendered, vs a bare Textual
+            app pushing a Screen of Header + Static + Footer (target <= 1.5x each);
+            on a fresh data folder and on the largest synthetic one
+keypress    a rating key (3) -> the next card on screen, idle and rendered, with
+            1k, 10k and 100k cards and 100k reviews in the log, vs a bare app
+            swapping one Static's text (target <= 1.5x, and 100k / 1k <= 1.2x); the
+            cards served are recall and concept cards, and name_card_build_ms times
+            apart what building one name card (its choices) costs on the UI thread
+stats_fill  the stats screen at 100k reviews: time until its figures are shown
+            (computed in a worker; target <= 1 s), in a fresh app (cold) and reopened
+            with nothing new in the log (warm)
+
+The synthetic data folders are made through the core: a user deck of generated
+terms (validated by the content loader), a review log whose states come from the
+real scheduler, and state.json rebuilt from that log by the store.
+
+Run:  python benchmarks/screens.py [--quick] [--only screens,keypress,stats_fill]
+      [--sizes 1000,10000,100000] [--reviews 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
+
+SIZE = (80, 24)
+SCREEN_KEYS = {
+    "help": "question_mark",
+    "browse": "b",
+    "stats": "s",
+    "settings": "comma",
+    "cram": "c",
+    "quiz": "t",
+}
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {
+        "first_ms": _ms(samples[0]),
+        "median_ms": _ms(statistics.median(samples[1:] or samples)),
+    }
+
+
+# ----- synthetic data folders ---------------------------------------------------------
+
+
+def build_home(home: Path, n_cards: int, n_reviews: int, seed: int = 7) -> dict[str, Any]:
+    """A data folder with about ``n_cards`` cards and ``n_reviews`` reviews; returns facts."""
+    from dlquiz import paths
+    from dlquiz.cards import Kind, build_deck
+    from dlquiz.exports import toml_string
+    from dlquiz.history import review_record
+    from dlquiz.questions import families
+    from dlquiz.records import encode
+    from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, CardState, Scheduler
+    from dlquiz.store import LOG_NAME, SETTINGS_NAME
+    from dlquiz.study import Study
+    from dlquiz.workspace import load_content, skill_cards
+
+    started = time.perf_counter()
+    home.mkdir(parents=True, exist_ok=True)
+    # No question families in rotation: the benchmark times the app, not torch. No
+    # new cards: the session serves reviewed cards, whose kinds the log below chooses.
+    settings = {
+        "excluded_skills": sorted(families()),
+        "new_per_day": 0,
+        "max_reviews_per_day": 100_000,
+    }
+    (home / SETTINGS_NAME).write_text(json.dumps(settings))
+    builtin, _ = load_content(home / "builtin-probe", write_cache=False)
+    builtin_cards = len(build_deck(builtin, skill_cards()))
+    tags = sorted({tag for term in builtin.terms.values() for tag in term.tags})
+    n_terms = max(0, (n_cards - builtin_cards) // 2)  # each term: a recall and a name card
+    decks = paths.decks_dir(home)
+    decks.mkdir(exist_ok=True)
+    with (decks / "bench.toml").open("w", encoding="utf-8") as out:
+        for i in range(n_terms):
+            out.write(
+                f'[[term]]\nslug = "bench-{i:06d}"\nterm = {toml_string(f"Benchterm {i}")}\n'
+                f"definition = {toml_string(f'Synthetic glossary entry number {i}, made to time the screens with a large deck of cards.')}\n"  # noqa: E501
+                f'tags = ["{tags[i % len(tags)]}"]\n\n'
+            )
+    content, skipped = load_content(home)  # validates, and fills the content cache
+    if skipped:
+        raise RuntimeError(f"the synthetic deck was refused: {skipped[:3]}")
+    deck = build_deck(content, skill_cards())
+    # Recall and concept cards only: a name card's choices scan every term
+    # (cards.name_choices), timed apart as ``name_card_build_ms``.
+    studied = [cid for cid, spec in deck.items() if spec.kind in (Kind.RECALL, Kind.CONCEPT)]
+
+    rng = random.Random(seed)
+    scheduler = Scheduler()
+    now = datetime.now(UTC)
+    span = timedelta(days=180)
+    states: dict[str, CardState] = {}
+    ratings = [AGAIN] * 10 + [HARD] * 5 + [GOOD] * 80 + [EASY] * 5
+    with (home / LOG_NAME).open("wb") as log:
+        for i in range(n_reviews):
+            card = studied[i % len(studied)]
+            at = now - span + span * (i / max(1, n_reviews)) - timedelta(hours=1)
+            rating = rng.choice(ratings)
+            before = states.get(card)
+            after = scheduler.outcomes(before, at)[rating].state
+            states[card] = after
+            record = review_record(card, rating, at, before, after, rng.randrange(800, 9000))
+            log.write(encode(record))
+    with Study.open(home) as study:  # rebuilds state.json from the log
+        cards_with_state = len(study.cards)
+    return {
+        "cards": len(deck),
+        "reviews": n_reviews,
+        "cards_reviewed": cards_with_state,
+        "build_s": round(time.perf_counter() - started, 1),
+    }
+
+
+# ----- pilots -------------------------------------------------------------------------
+
+
+# Characters of the keys pressed here (Textual's key names -> what a terminal sends).
+CHARS = {"question_mark": "?", "comma": ",", "space": " ", "enter": "\r"}
+
+
+def _press(app: Any, key: str) -> None:
+    """Send a key as the terminal driver would, without the pilot's idle waits.
+
+    ``Pilot.press`` waits for the process to look idle (20 ms sleeps, twice per key):
+    that would be most of what is measured. Here the clock stops as soon as the
+    screen has handled everything and drawn its lines.
+    """
+    from textual import events
+
+    event = events.Key(key, CHARS.get(key, key if len(key) == 1 else None))
+    event.set_sender(app)
+    app._driver.send_message(event)
+
+
+async def _settle(pilot: Any, ready: Callable[[], bool], timeout: float = 60) -> None:
+    """Wait until ``ready()``, then until the screen has handled it and drawn its lines."""
+    app = pilot.app
+    deadline = time.perf_counter() + timeout
+    while not ready():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the screen never became ready")
+        await pilot._wait_for_screen()  # every message queued so far is handled
+        if not ready():
+            await asyncio.sleep(0.0005)  # e.g. a thread worker is still computing
+    # Twice: mounting and the first layout post messages of their own.
+    for _ in range(2):
+        await pilot._wait_for_screen()
+        app.screen._on_timer_update()  # layout, then every dirty line rendered
+
+
+async def _time(pilot: Any, key: str, ready: Callable[[], bool]) -> float:
+    start = time.perf_counter()
+    _press(pilot.app, key)
+    await _settle(pilot, ready)
+    return time.perf_counter() - start
+
+
+def _bare_push_app() -> Any:
+    from textual.app import App, ComposeResult
+    from textual.screen import Screen
+    from textual.widgets import Footer, Header, Static
+
+    class Pushed(Screen[None]):
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static("a screen with one piece of text on it")
+            yield Footer()
+
+    class Bare(App[None]):
+        BINDINGS = [("x", "open", "Open")]  # noqa: RUF012
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static("home")
+            yield Footer()
+
+        def action_open(self) -> None:
+            self.push_screen(Pushed())
+
+    return Bare(), Pushed
+
+
+async def bare_push(repeats: int) -> list[float]:
+    app, pushed = _bare_push_app()
+    samples = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(repeats):
+            samples.append(await _time(pilot, "x", lambda: isinstance(app.screen, pushed)))
+            app.pop_screen()
+            await _settle(pilot, lambda: not isinstance(app.screen, pushed))
+    return samples
+
+
+async def bare_swap(repeats: int) -> list[float]:
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer, Header, Static
+
+    class Swap(App[None]):
+        BINDINGS = [("3", "next", "Next")]  # noqa: RUF012
+        shown = 0
+
+        def compose(self) -> ComposeResult:
+            yield Header()
+            yield Static("card 0", id="card")
+            yield Footer()
+
+        def action_next(self) -> None:
+            self.shown += 1
+            self.query_one("#card", Static).update(f"card {self.shown}: a definition to recall")
+
+    app = Swap()
+    samples = []
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for i in range(repeats):
+            samples.append(await _time(pilot, "3", lambda i=i: app.shown == i + 1))
+    return samples
+
+
+def _make_app(home: Path) -> Any:
+    from dlquiz.__main__ import make_app
+
+    def no_torch(family: str, level: int, seed: int) -> Any:
+        raise RuntimeError("the benchmark keeps question families out of rotation")
+
+    return make_app(home, generator=no_torch)
+
+
+async def dlquiz_screens(home: Path, repeats: int) -> dict[str, list[float]]:
+    """Open each screen from home ``repeats`` times; the first open is the cold one."""
+    from dlquiz.tui.screens.home import HomeScreen
+
+    app = _make_app(home)
+    out: dict[str, list[float]] = {}
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+        async def back_home() -> None:
+            while not isinstance(app.screen, HomeScreen) or len(app.screen_stack) > 2:
+                app.pop_screen()
+                await pilot.pause()
+            await pilot.pause()
+
+        home_screens: list[float] = []
+        for _ in range(repeats):
+            before = app.screen
+            start = time.perf_counter()
+            app.push_screen(HomeScreen())
+            await _settle(pilot, lambda b=before: app.screen is not b)  # type: ignore[misc]
+            home_screens.append(time.perf_counter() - start)
+            await back_home()
+        out["home"] = home_screens
+        for name, key in SCREEN_KEYS.items():
+            samples = []
+            for _ in range(repeats):
+                before = app.screen
+                samples.append(
+                    await _time(pilot, key, lambda b=before: app.screen is not b)  # type: ignore[misc]
+                )
+                await back_home()
+            out[name] = samples
+    return out
+
+
+async def stats_fill(home: Path) -> tuple[float, float]:
+    """Press s on home -> the figures are on screen (computed in the screen's worker):
+    in a fresh app (cold), then again with nothing new in the log (warm)."""
+    from dlquiz.tui.screens.home import HomeScreen
+    from dlquiz.tui.screens.stats import StatsScreen
+
+    app = _make_app(home)
+    samples = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot, lambda: isinstance(app.screen, HomeScreen))
+
+        def filled() -> bool:
+            screen = app.screen
+            return isinstance(screen, StatsScreen) and screen.stats is not None
+
+        for _ in range(2):
+            samples.append(await _time(pilot, "s", filled))
+            app.pop_screen()
+            await _settle(pilot, lambda: isinstance(app.screen, HomeScreen))
+    return samples[0], samples[1]
+
+
+async def dlquiz_keypress(home: Path, repeats: int) -> list[float]:
+    """Reveal (untimed), then time the rating key until the next card is shown."""
+    from dlquiz.tui.screens.home import HomeScreen
+    from dlquiz.tui.screens.review import ReviewScreen
+
+    app = _make_app(home)
+    samples = []
+    async with app.run_test(size=SIZE) as pilot:
+        await _settle(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await pilot.press("enter")
+
+        def screen() -> ReviewScreen:
+            assert isinstance(app.screen, ReviewScreen)
+            return app.screen
+
+        await _settle(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await _settle(pilot, lambda: screen().mode in ("question", "done"))
+        for _ in range(repeats):
+            review = screen()
+            if review.mode == "done":
+                raise RuntimeError("ran out of cards: give the benchmark more to study")
+            cur = review.current
+            assert cur is not None
+            # Bring the card to where a rating is taken, whatever its kind.
+            key = "1" if cur.is_choice else "ctrl+r" if cur.is_typed else "space"
+            await pilot.press(key)
+            await _settle(pilot, lambda r=review: r.mode in ("revealed", "feedback"))
+
+            def next_shown(old: object = cur, r: ReviewScreen = review) -> bool:
+                return r.current is not old and r.mode in ("question", "done")
+
+            samples.append(await _time(pilot, "3", next_shown))
+    return samples
+
+
+def _name_card_ms(home: Path) -> float:
+    """What showing one name card costs on the UI thread (building its choices)."""
+    from dlquiz.cards import Kind, build_deck
+    from dlquiz.scheduler import Scheduler
+    from dlquiz.tui import shown
+    from dlquiz.workspace import load_content
+
+    content, _ = load_content(home)
+    deck = build_deck(content)
+    names = [spec for spec in deck.values() if spec.kind is Kind.NAME]
+    now = datetime.now(UTC)
+    outcomes = Scheduler().outcomes(None, now)
+    spec = names[len(names) // 2]
+    start = time.perf_counter()
+    shown.build(spec, content, outcomes, now, 0)
+    return _ms(time.perf_counter() - start)
+
+
+def _fsync_ms(repeats: int) -> float:
+    """A raw append + fsync in the same folder: the disk's share of a rating."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fd = os.open(Path(tmp) / "raw.jsonl", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        samples = []
+        try:
+            for _ in range(repeats):
+                start = time.perf_counter()
+                os.write(fd, b'{"type":"review","rating":3}\n')
+                os.fsync(fd)
+                samples.append(time.perf_counter() - start)
+        finally:
+            os.close(fd)
+    return _ms(statistics.median(samples))
+
+
+# ----- the benchmarks -----------------------------------------------------------------
+
+
+class Homes:
+    """Synthetic data folders, each built once per run."""
+
+    def __init__(self, root: Path, reviews: int) -> None:
+        self.root, self.reviews = root, reviews
+        self.facts: dict[int, dict[str, Any]] = {}
+
+    def get(self, cards: int) -> Path:
+        home = self.root / f"cards{cards}"
+        if cards not in self.facts:
+            self.facts[cards] = build_home(home, cards, self.reviews)
+        return home
+
+    def fresh(self) -> Path:
+        return self.root / "fresh"
+
+
+def _floor(repeats: int, measure: Callable[[int], Awaitable[list[float]]]) -> list[float]:
+    return asyncio.run(measure(repeats))
+
+
+def bench_screens(homes: Homes, sizes: list[int], repeats: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    folders = {"fresh": homes.fresh(), f"{max(sizes)}_cards": homes.get(max(sizes))}
+    for label, home in folders.items():
+        floor = _floor(repeats, bare_push)
+        ours = asyncio.run(dlquiz_screens(home, repeats))
+        floor += _floor(repeats, bare_push)  # before and after: load on the machine drifts
+        bare = statistics.median(floor)
+        result: dict[str, Any] = {"bare_push_ms": _ms(bare)}
+        for name, samples in ours.items():
+            result[name] = {
+                **_summary(samples),
+                "ratio": round(statistics.median(samples[1:] or samples) / bare, 2),
+                "first_ratio": round(samples[0] / bare, 2),
+            }
+        result["target"] = 1.5
+        out[label] = result
+    return out
+
+
+def bench_keypress(homes: Homes, sizes: list[int], repeats: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"fsync_ms": _fsync_ms(max(5, repeats))}
+    medians: dict[int, float] = {}
+    for cards in sizes:
+        home = homes.get(cards)
+        floor = _floor(repeats, bare_swap)
+        ours = asyncio.run(dlquiz_keypress(home, repeats))
+        floor += _floor(repeats, bare_swap)
+        bare = statistics.median(floor)
+        medians[cards] = statistics.median(ours)
+        out[f"{cards}_cards"] = {
+            **homes.facts[cards],
+            "bare_swap_ms": _ms(bare),
+            "next_card_ms": _ms(medians[cards]),
+            "p90_ms": _ms(sorted(ours)[int(0.9 * (len(ours) - 1))]),
+            "ratio": round(medians[cards] / bare, 2),
+            "target": 1.5,
+            "name_card_build_ms": _name_card_ms(home),
+        }
+    if len(sizes) > 1:
+        out["flatness"] = {
+            "largest_vs_smallest": round(medians[max(sizes)] / medians[min(sizes)], 2),
+            "target": 1.2,
+        }
+    return out
+
+
+def bench_stats_fill(homes: Homes, sizes: list[int], repeats: int) -> dict[str, Any]:
+    home = homes.get(max(sizes))
+    cold, warm = zip(
+        *(asyncio.run(stats_fill(home)) for _ in range(max(1, repeats // 3))), strict=True
+    )
+    return {
+        **homes.facts[max(sizes)],
+        "cold_ms": _ms(statistics.median(cold)),
+        "warm_ms": _ms(statistics.median(warm)),
+        "samples": len(cold),
+        "target_ms": 1000,
+    }
+
+
+BENCHES = {"screens": bench_screens, "keypress": bench_keypress, "stats_fill": bench_stats_fill}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny data and few repeats (smoke)")
+    parser.add_argument("--only", default="", help="comma-separated subset of " + ",".join(BENCHES))
+    parser.add_argument(
+        "--sizes", default="", help="deck sizes in cards (default 1000,10000,100000)"
+    )
+    parser.add_argument(
+        "--reviews", type=int, default=0, help="reviews in the log (default 100000)"
+    )
+    parser.add_argument("--repeats", type=int, default=0, help="samples per figure")
+    args = parser.parse_args(argv)
+    chosen = [b for b in args.only.split(",") if b] or list(BENCHES)
+    unknown = set(chosen) - set(BENCHES)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    default_sizes = "600,900" if args.quick else "1000,10000,100000"
+    sizes = sorted(int(s) for s in (args.sizes or default_sizes).split(","))
+    reviews = args.reviews or (500 if args.quick else 100_000)
+    repeats = args.repeats or (2 if args.quick else 9)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    results: dict[str, Any] = {
+        "machine": {"python": sys.version.split()[0], "cpus": os.cpu_count()},
+        "settings": {"sizes": sizes, "reviews": reviews, "repeats": repeats, "terminal": SIZE},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        homes = Homes(Path(tmp), reviews)
+        for name in chosen:
+            results[name] = BENCHES[name](homes, sizes, repeats)
+    json.dump(results, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
