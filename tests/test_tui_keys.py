@@ -9,9 +9,8 @@ from textual.widgets import Input
 
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
-from dlquiz.store import LOG_NAME
 from dlquiz.tui.screens.review import ReviewScreen
-from tests.conftest import Clock
+from tests.conftest import LOG_NAME, Clock
 from tests.test_tui import SIZE, _answer_one
 
 

@@ -17,13 +17,12 @@ from textual.widgets._toast import Toast
 from dlquiz import practice
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
-from dlquiz.store import SETTINGS_NAME
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.settings import SettingsScreen
 from dlquiz.tui.widgets.footer import KeyFooter, fit_keys
 from dlquiz.tui.widgets.rating_bar import RatingBar
-from tests.conftest import Clock
+from tests.conftest import SETTINGS_NAME, Clock
 
 WIDTHS = [60, 80, 100, 120, 160, 200]
 
@@ -205,7 +204,7 @@ async def test_every_textual_theme_is_offered_and_the_palette_choice_is_kept(
 async def test_saved_theme_names_old_and_unknown(
     home: Path, clock: Clock, saved: str, shown: str
 ) -> None:
-    home.mkdir(parents=True)
+    (home / SETTINGS_NAME).parent.mkdir(parents=True)
     (home / SETTINGS_NAME).write_text(json.dumps({"theme": saved}))
     app = _app(home, clock)
     async with app.run_test(size=(80, 24)) as pilot:

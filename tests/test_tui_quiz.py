@@ -11,11 +11,10 @@ from textual.widgets import Input, SelectionList, Static
 
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
-from dlquiz.store import LOG_NAME
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.practice import ConfirmStopQuiz, QuizResults, QuizScreen
 from dlquiz.tui.screens.review import ReviewScreen
-from tests.conftest import Clock
+from tests.conftest import LOG_NAME, Clock
 from tests.test_tui import SIZE, _answer_one
 
 FAMILY = "linear-params"  # typed answers, code in every question

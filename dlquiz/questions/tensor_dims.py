@@ -135,7 +135,8 @@ def squeeze_unsqueeze(rng: np.random.Generator, level: int) -> Question:
                 dims = [v for v in dims if v != 1]
             else:
                 picked = op[1] if isinstance(op[1], list) else [op[1]]
-                picked = [d % len(dims) for d in picked]
+                # A slip may have squeezed everything already: nothing left to pick.
+                picked = [d % len(dims) for d in picked] if dims else []
                 if slip == "squeeze-all-ones":
                     dims = [v for v in dims if v != 1]
                 else:
