@@ -115,3 +115,31 @@ async def test_a_near_miss_is_accepted_as_hard(home: Path, clock: Clock) -> None
         await _type(pilot, screen, "0.365")
         assert screen.mode == "feedback" and screen.current.suggested == 2  # type: ignore[union-attr]
         assert "exact value is 0.3656" in str(screen.query_one("#card-back", Static).render())
+
+
+def _pick_question(family: str, level: int, seed: int) -> Question:
+    return Question(
+        family=family,
+        level=level,
+        params={},
+        prompt="What is the shape of y, or does the last line raise an error? Pick one.",
+        code="a = torch.zeros(6, 1, 7)\nb = torch.zeros(1, 2, 7)\ny = a + b",
+        expected=Expected("choice", 0, choices=("(6, 2, 7)", "(1, 2, 7)", "(6, 1, 7)", "error")),
+        explanation="Each 1 stretches.",
+        proof="print('(6, 2, 7)')",
+        seed=seed,
+        mistakes=(
+            Mistake("kept-first", "kept the first shape", 2, "A size-1 dim stretches to 2."),
+        ),
+    )
+
+
+async def test_a_picked_option_that_a_slip_leads_to_is_named(home: Path, clock: Clock) -> None:
+    app = _app(home, clock, _pick_question)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _to_skill(pilot, app)
+        await pilot.press("3")  # c) (6, 1, 7): the first shape kept
+        assert screen.mode == "feedback" and screen.current.suggested == 1  # type: ignore[union-attr]
+        assert "stretches to 2" in str(screen.query_one("#card-back", Static).render())
+        await pilot.press("enter")
+    assert _log(home)[-1]["mistake"] == "kept-first"

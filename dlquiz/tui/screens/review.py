@@ -520,10 +520,18 @@ class ReviewScreen(SessionKeys, Screen[None]):
         if picked == cur.correct:
             self._graded(True, "Correct.")
         else:
+            # A computed "pick one" question names the slip that leads to this option.
+            slip = next(
+                (m for m in (cur.question.mistakes if cur.question else ()) if m.value == picked),
+                None,
+            )
+            if slip is not None:
+                self._help(cur).mistake = slip.id
             self._graded(
                 False,
                 f"Not quite. You picked {LETTERS[picked]}) {cur.choices[picked]}; "
-                f"the answer is {LETTERS[cur.correct]}) {cur.choices[cur.correct]}.",
+                f"the answer is {LETTERS[cur.correct]}) {cur.choices[cur.correct]}."
+                + (f" {slip.feedback}" if slip is not None else ""),
             )
 
     @on(OptionList.OptionSelected, "#choices")
