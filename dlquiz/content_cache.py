@@ -49,7 +49,7 @@ def cached(cache_file: Path, roots: list[Path], build: Callable[[], T], write: b
         # Never a FIFO or device (it would block or never end), never a huge file.
         stored_key, value = pickle.loads(read_regular(cache_file, MAX_CACHE_BYTES))
         if stored_key == key:
-            return value  # type: ignore[no-any-return]
+            return value  # type: ignore[no-any-return]  # pickle is untyped; keyed
     except Exception:  # any unreadable or stale cache is just a miss
         pass
     value = build()

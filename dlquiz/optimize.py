@@ -120,7 +120,7 @@ def _batch_loss(
 
     # fsrs computes in torch when handed a tensor (its own optimizer does the same);
     # its annotation says Sequence[float].
-    scheduler = FsrsScheduler(parameters=torch.tensor(params, dtype=torch.float64))  # type: ignore[arg-type]
+    scheduler = FsrsScheduler(parameters=torch.tensor(params, dtype=torch.float64))  # type: ignore[arg-type]  # see above
     loss_fn = torch.nn.BCELoss()
     losses = []
     with torch.no_grad():
@@ -222,7 +222,7 @@ def _child_main(log_path: str, min_reviews: int) -> int:
                 yield item
 
         # fsrs reports its passes over the reviews through tqdm; here they go to the app.
-        fsrs_optimizer.tqdm = passes  # type: ignore[attr-defined]
+        fsrs_optimizer.tqdm = passes  # type: ignore[attr-defined]  # not in its stubs
         result = fit(records, min_reviews)
         say(done=_fit_to_json(result), counted=counted)
     except Exception as exc:  # the parent shows it

@@ -40,7 +40,7 @@ def _round_robin(groups: Sequence[Sequence[str]]) -> list[str]:
         return list(groups[0])
     # zip_longest and chain run in C: this is called on up to 100k cards at start-up.
     merged = chain.from_iterable(zip_longest(*groups, fillvalue=_GAP))
-    return [card for card in merged if card is not _GAP]  # type: ignore[misc]
+    return [card for card in merged if card is not _GAP]  # type: ignore[misc]  # _GAP filtered
 
 
 def new_card_order(specs: Iterable[CardSpec], order: str) -> list[str]:

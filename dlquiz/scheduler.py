@@ -99,7 +99,7 @@ class Scheduler:
             learning_steps=learning_steps,
             relearning_steps=relearning_steps,
             maximum_interval=maximum_interval,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,  # type: ignore[arg-type]  # only `parameters`, a tuple
         )
 
     def outcomes(self, state: CardState | None, now: datetime) -> dict[int, Outcome]:

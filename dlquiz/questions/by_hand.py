@@ -81,7 +81,7 @@ def far_enough(expected: Expected, value: object) -> bool:
         return True
     band = 1.5 * 10.0 ** -(expected.decimals or 0) + 1e-9
     if expected.kind == "float":
-        return abs(float(value) - float(expected.value)) > band  # type: ignore[arg-type]
+        return abs(float(value) - float(expected.value)) > band  # type: ignore[arg-type]  # a float answer
     got: tuple[float, ...] = tuple(value)  # type: ignore[arg-type]  # a floats answer
     want: tuple[float, ...] = tuple(expected.value)
     return len(got) != len(want) or any(abs(a - b) > band for a, b in zip(got, want, strict=True))

@@ -113,7 +113,7 @@ def unbiased_mistake(values: Sequence[int], answer_fn: object, after: str = "") 
     _, var = stats(values)
     n = len(values)
     ss = var * n
-    got = answer_fn(normalise(values, ddof=1))  # type: ignore[operator]
+    got = answer_fn(normalise(values, ddof=1))  # type: ignore[operator]  # a callable by contract
     return Mistake(
         "unbiased-var",
         "used the unbiased variance",

@@ -118,8 +118,8 @@ def _namespace() -> dict[str, Any]:
 
         fast_nn = types.ModuleType("nn")
         fast_nn.__dict__.update(vars(nn))
-        fast_nn.BatchNorm2d = fast_batchnorm2d()  # type: ignore[attr-defined]
-        fast_nn.Linear = fast_linear()  # type: ignore[attr-defined]
+        fast_nn.BatchNorm2d = fast_batchnorm2d()  # type: ignore[attr-defined]  # a module copy
+        fast_nn.Linear = fast_linear()  # type: ignore[attr-defined]  # a module copy
         ns: dict[str, Any] = {"torch": torch, "nn": fast_nn}
         exec(BASIC_BLOCK_SRC + "\n" + BOTTLENECK_SRC + "\n" + RESNET50_SRC, ns)
         CACHE["ns"] = ns

@@ -82,7 +82,7 @@ def clip_grad_norm(rng: np.random.Generator, level: int) -> Question:
         total = torch.nn.utils.clip_grad_norm_(
             params, max_norm=max_norm, norm_type=norm_type
         ).item()
-        clipped = tuple(params[0].grad.tolist())  # type: ignore[union-attr]
+        clipped = tuple(params[0].grad.tolist())  # type: ignore[union-attr]  # set by backward
         if not (near_tie(total, 3) if level == 2 else any_tie(clipped, 3)):
             break
 

@@ -49,6 +49,7 @@ class DLQuizApp(App[int]):
     ]
     COMMAND_PALETTE_BINDING = "ctrl+p"
     # Screens without their own breakpoints get -narrow below 70 columns (see dlquiz.tcss).
+    # Textual declares this an instance variable; its docs set it on the class.
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [  # type: ignore[misc]
         (0, "-narrow"),
         (70, "-normal"),

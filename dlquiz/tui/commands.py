@@ -43,7 +43,7 @@ class DLQuizCommands(Provider):
 
     @property
     def _app(self) -> DLQuizApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value]  # Provider.app is typed as App
 
     def _runner(self, action: str) -> Callable[[], object]:
         return partial(self._app.run_action, action)

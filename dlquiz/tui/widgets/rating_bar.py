@@ -31,7 +31,7 @@ class RatingBar(Horizontal):
             yield Button(
                 f"{rating} {RATING_NAMES[rating]}",
                 id=f"rate-{rating}",
-                variant=_VARIANTS[rating],  # type: ignore[arg-type]
+                variant=_VARIANTS[rating],  # type: ignore[arg-type]  # str for a Literal
                 compact=True,
             )
 

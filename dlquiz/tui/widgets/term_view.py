@@ -79,7 +79,7 @@ def schedule_table(rows: list[CardRow], now: datetime, tz: tzinfo) -> Table:
         ("Reps", "right"),
         ("Lapses", "right"),
     ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]  # str for a Literal
     table.add_column("Marks")  # the only column that may wrap in a narrow pane
     for row in rows:
         st = row.state
