@@ -184,7 +184,7 @@ class DLQuizApp(App[int]):
                 screen.commit_pending()
         settings = next((s for s in self.screen_stack if isinstance(s, SettingsScreen)), None)
         if settings is not None and settings.edited:
-            from dlquiz.tui.screens.settings import ConfirmDiscard
+            from dlquiz.tui.confirm import ConfirmDiscard
 
             def answered(discard: bool | None) -> None:
                 if discard:
