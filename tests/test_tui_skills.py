@@ -36,7 +36,9 @@ async def _first_skill(pilot, app: DLQuizApp) -> ReviewScreen:  # type: ignore[n
     return screen
 
 
-async def _to_skill(pilot, app: DLQuizApp, wait: float = 2.0) -> ReviewScreen:  # type: ignore[no-untyped-def]
+async def _to_skill(pilot, app: DLQuizApp, wait: float = 30.0) -> ReviewScreen:  # type: ignore[no-untyped-def]
+    # A generous cap, left as soon as the question is up: the card is the first one shown
+    # now, so a worker's first generation (importing torch) may happen here, on a busy machine.
     screen = await _first_skill(pilot, app)
     for _ in range(int(wait / 0.01)):  # the question is generated in a thread worker
         if screen.mode == "question":
