@@ -42,7 +42,7 @@ async def _answer_one(pilot, app: DLQuizApp, rating: str = "3") -> str:  # type:
     assert isinstance(screen, ReviewScreen) and screen.current is not None
     card_id = screen.current.spec.id
     if screen.current.spec.kind is Kind.SKILL:
-        for _ in range(500):  # generated in a thread worker
+        for _ in range(3000):  # generated in a thread worker (maybe importing torch first)
             if screen.mode != "loading":
                 break
             await pilot.pause(0.01)
