@@ -16,6 +16,15 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """``-n auto``: two workers per core. A UI, worker or fit test spends much of its time
+    waiting (Textual's event loop, a child process, a deadline), so with one worker per
+    core a third of the CPU sat idle. PYTEST_XDIST_AUTO_NUM_WORKERS still decides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own hook reads it
+    return 2 * len(os.sched_getaffinity(0))
+
+
 class Clock:
     """A clock the test moves by hand."""
 

@@ -19,6 +19,7 @@ from dlquiz.commands.optimize import run
 from dlquiz.history import mark_record, review_record, undo_record
 from dlquiz.optimize import (
     MIN_REVIEWS,
+    Fit,
     card_number,
     count_reviews,
     fit,
@@ -93,6 +94,16 @@ def records() -> Iterator[list[Record]]:
     finally:
         random.setstate(saved)
     yield log
+
+
+@pytest.fixture(scope="module")
+def fitted(records: list[Record]) -> Fit:
+    """The synthetic log's fit, computed once: two tests check it (and it takes seconds)."""
+    started = time.monotonic()
+    result = fit(records)
+    assert time.monotonic() - started < 60
+    assert result is not None
+    return result
 
 
 def _log_loss(records: list[Record], parameters: tuple[float, ...]) -> float:
@@ -183,13 +194,10 @@ def test_too_few_reviews_changes_nothing(home: Path, capsys: pytest.CaptureFixtu
     assert fit([]) is None
 
 
-def test_fit_beats_the_defaults_on_a_synthetic_log(records: list[Record]) -> None:
+def test_fit_beats_the_defaults_on_a_synthetic_log(records: list[Record], fitted: Fit) -> None:
     assert 800 <= len(records) <= 1200
     assert count_reviews(records) >= MIN_REVIEWS
-    started = time.monotonic()
-    result = fit(records)
-    assert time.monotonic() - started < 60
-    assert result is not None
+    result = fitted
     assert len(result.parameters) == len(DEFAULT_PARAMETERS)
     assert result.parameters != tuple(DEFAULT_PARAMETERS)
     assert result.improved
@@ -199,13 +207,12 @@ def test_fit_beats_the_defaults_on_a_synthetic_log(records: list[Record]) -> Non
     assert fitted < default
     assert fitted == pytest.approx(result.loss, rel=1e-6)
     assert default == pytest.approx(result.default_loss, rel=1e-6)
-    # Reproducible: the same log gives the same parameters (what the settings screen calls).
-    again = fit(records)
-    assert again is not None and again.parameters == result.parameters
+    # Reproducible: test_optimize_saves_parameters_the_scheduler_accepts fits the same
+    # log again (through the store) and must save exactly these parameters.
 
 
 def test_optimize_saves_parameters_the_scheduler_accepts(
-    home: Path, records: list[Record], capsys: pytest.CaptureFixture[str]
+    home: Path, records: list[Record], fitted: Fit, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _store_with(home, records)
     assert run(home, dry_run=True) == 0
@@ -218,6 +225,8 @@ def test_optimize_saves_parameters_the_scheduler_accepts(
     with OwnedStore(home) as store:
         params = store.settings.fsrs_parameters
     assert params is not None and len(params) == len(DEFAULT_PARAMETERS)
+    # Reproducible: the same log gives the same parameters (what the settings screen calls).
+    assert tuple(params) == fitted.parameters
     FsrsScheduler(parameters=params)  # raises if any parameter is out of bounds
     sched = Scheduler(parameters=params)
     assert sched.outcomes(None, T0)[GOOD].interval > timedelta(0)

@@ -203,7 +203,11 @@ def test_study_one_card_in_a_browser(server: tuple[str, Path]) -> None:
             tab.page.close()
             second.page.close()
             third = Tab(browser, url)
-            third.wait_for(lambda: "Study now" in third.text, "a new tab's home screen")
+            # The page may paint "Study now" a frame before the counts: wait for both.
+            third.wait_for(
+                lambda: "Study now" in third.text and "reviewed today" in third.text,
+                "a new tab's home screen with its counts",
+            )
             assert "1 reviewed today" in third.text  # the review from the first tab
         finally:
             browser.close()

@@ -20,6 +20,9 @@ from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import LOG_NAME, Clock
 
 SIZE = (80, 24)
+# Built-in cards the feedback tests study through custom study (``Study.focus``).
+RECALL_CARD = "term/adagrad/recall"
+CHOICE_CARD = "term/activation-function/name"  # a name card: multiple choice
 
 
 def _log(home: Path) -> list[dict[str, object]]:
@@ -39,7 +42,7 @@ async def _answer_one(pilot, app: DLQuizApp, rating: str = "3") -> str:  # type:
     assert isinstance(screen, ReviewScreen) and screen.current is not None
     card_id = screen.current.spec.id
     if screen.current.spec.kind is Kind.SKILL:
-        for _ in range(500):  # generated in a thread worker
+        for _ in range(3000):  # generated in a thread worker (maybe importing torch first)
             if screen.mode != "loading":
                 break
             await pilot.pause(0.01)
@@ -112,16 +115,13 @@ async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, cl
         await pilot.press("q")
     clock.advance(days=1)
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
-    app.study.change_settings(app.study.settings.replace(new_per_day=500))  # reach names fast
+    # Custom study of that name card alone reaches it without answering the whole deck.
+    assert app.study.focus([first.replace("/recall", "/name")]) == 1
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         screen = app.screen
-        assert isinstance(screen, ReviewScreen)
-        for _ in range(400):
-            assert screen.current is not None
-            if screen.current.spec.id == first.replace("/recall", "/name"):
-                break
-            await _answer_one(pilot, app, rating="4")
+        assert isinstance(screen, ReviewScreen) and screen.current is not None
+        assert screen.current.spec.id == first.replace("/recall", "/name")
         cur = screen.current
         assert cur is not None and cur.correct is not None
         wrong = (cur.correct + 1) % len(cur.choices)
@@ -138,17 +138,16 @@ async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, cl
 
 async def test_quit_during_feedback_records_the_auto_grade(home: Path, clock: Clock) -> None:
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
-    app.study.change_settings(app.study.settings.replace(new_per_day=500))
+    # A recall card answered first, then the multiple-choice card the test is about.
+    assert app.study.focus([RECALL_CARD, CHOICE_CARD]) == 2
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, ReviewScreen)
-        for _ in range(100):
-            assert screen.current is not None
-            if screen.current.correct is not None:
-                break
-            await _answer_one(pilot, app)
+        assert screen.current is not None and screen.current.spec.id == RECALL_CARD
+        await _answer_one(pilot, app)
         cur = screen.current
+        assert cur is not None and cur.spec.id == CHOICE_CARD
         assert cur is not None and cur.correct is not None
         await pilot.press(str(cur.correct + 1))
         await pilot.press("q")
@@ -241,17 +240,19 @@ async def test_bury_suspend_and_flag_from_review(home: Path, clock: Clock) -> No
 
 
 async def _to_feedback(pilot, app: DLQuizApp) -> ReviewScreen:  # type: ignore[no-untyped-def]
-    """Open review and answer cards until a multiple-choice one is answered (feedback)."""
-    app.study.change_settings(app.study.settings.replace(new_per_day=500))
+    """Open review, answer a recall card, then pick wrong on a multiple-choice one (feedback).
+
+    Custom study of three cards gets there without answering the deck; the third one
+    is what comes after the choice card.
+    """
+    assert app.study.focus([RECALL_CARD, CHOICE_CARD, "term/adam/recall"]) == 3
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, ReviewScreen)
-    for _ in range(100):
-        assert screen.current is not None
-        if screen.current.correct is not None and screen.current.spec.kind is not Kind.SKILL:
-            break
-        await _answer_one(pilot, app)
+    assert screen.current is not None and screen.current.spec.id == RECALL_CARD
+    await _answer_one(pilot, app)
     cur = screen.current
+    assert cur is not None and cur.spec.id == CHOICE_CARD and cur.spec.kind is not Kind.SKILL
     assert cur is not None and cur.correct is not None
     wrong = (cur.correct + 1) % len(cur.choices)
     await pilot.press(str(wrong + 1))  # graded Again

@@ -111,7 +111,7 @@ async def _resnet_question(pilot: Pilot[int], app: DLQuizApp) -> ReviewScreen:
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, ReviewScreen)
-    for _ in range(500):
+    for _ in range(3000):  # a cap: the first question may import torch, on a busy machine
         if screen.mode == "question":
             break
         await pilot.pause(0.01)

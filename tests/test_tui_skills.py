@@ -15,23 +15,30 @@ from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from tests.conftest import Clock
-from tests.test_tui import SIZE, _answer_one, _log
+from tests.test_tui import SIZE, _log
+
+# A skill whose questions are typed (a whole number), then an ordinary card after it.
+SKILL_CARD = "skill/linear-params/1"
+AFTER_SKILL = "term/adam/recall"
 
 
 async def _first_skill(pilot, app: DLQuizApp) -> ReviewScreen:  # type: ignore[no-untyped-def]
-    """Open review and answer cards until a skill card is up (maybe still loading)."""
+    """Open review with a skill card up (maybe still loading).
+
+    Custom study (``Study.focus``) puts the skill card first instead of answering the
+    deck's other cards until one comes up.
+    """
+    assert app.study.focus([SKILL_CARD, AFTER_SKILL]) == 2
     await pilot.press("enter")
     screen = app.screen
     assert isinstance(screen, ReviewScreen)
-    for _ in range(10):
-        assert screen.current is not None
-        if screen.current.spec.kind is Kind.SKILL:
-            break
-        await _answer_one(pilot, app)
+    assert screen.current is not None and screen.current.spec.kind is Kind.SKILL
     return screen
 
 
-async def _to_skill(pilot, app: DLQuizApp, wait: float = 2.0) -> ReviewScreen:  # type: ignore[no-untyped-def]
+async def _to_skill(pilot, app: DLQuizApp, wait: float = 30.0) -> ReviewScreen:  # type: ignore[no-untyped-def]
+    # A generous cap, left as soon as the question is up: the card is the first one shown
+    # now, so a worker's first generation (importing torch) may happen here, on a busy machine.
     screen = await _first_skill(pilot, app)
     for _ in range(int(wait / 0.01)):  # the question is generated in a thread worker
         if screen.mode == "question":
