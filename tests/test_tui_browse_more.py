@@ -12,10 +12,11 @@ from textual.widgets import Input, OptionList, Static
 from dlquiz import paths
 from dlquiz.__main__ import make_app
 from dlquiz.cards import Kind, term_card_id
+from dlquiz.catalog import parse_query
 from dlquiz.questions import generate
 from dlquiz.scheduler import GOOD
 from dlquiz.tui.app import DLQuizApp
-from dlquiz.tui.screens.browse import BrowseScreen, parse_query
+from dlquiz.tui.screens.browse import BrowseScreen
 from dlquiz.tui.widgets.term_view import TermView
 from tests.conftest import Clock
 
@@ -230,8 +231,8 @@ async def test_due_filter_follows_the_clock(home: Path, clock: Clock) -> None:
 def test_matches_leech_and_every_filter_at_once() -> None:
     from datetime import UTC, datetime
 
+    from dlquiz.catalog import Entry, matches
     from dlquiz.records import Marks
-    from dlquiz.tui.screens.browse import Entry, matches
 
     now = datetime(2026, 3, 2, tzinfo=UTC)
     entry = Entry("term:x", "term", "x", "X", ("X",), ("term/x/recall", "term/x/name"), ("cnn",))

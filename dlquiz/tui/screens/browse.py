@@ -13,9 +13,6 @@ name card).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
@@ -28,234 +25,21 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from dlquiz import paths
-from dlquiz.cards import CardSpec, Kind, concept_card_id, term_card_id
-from dlquiz.content import Content
+from dlquiz.cards import Kind
+from dlquiz.catalog import (
+    IS_FILTERS,
+    Entry,
+    build_entries,
+    matches,
+    parse_query,
+    search,
+)
 from dlquiz.records import Marks
-from dlquiz.scheduler import CardState
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
-
-FUZZY_CUTOFF = 75  # rapidfuzz WRatio score (0-100) below which a name is not offered
-FUZZY_LIMIT = 12
-TITLE_WIDTH = 70  # concept questions are cut to one line in the list
-BUILT_IN = "built-in"
-IS_FILTERS = ("new", "due", "flagged", "suspended", "buried", "leech")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """Something to browse: a glossary term or a concept card."""
-
-    key: str  # "term:<slug>" or "concept:<slug>"
-    kind: str  # "term" or "concept"
-    slug: str
-    title: str  # the term's name, or the concept's question
-    names: tuple[str, ...]  # what the filter matches against
-    card_ids: tuple[str, ...]
-    tags: tuple[str, ...] = ()
-    deck: str = BUILT_IN  # the user deck's file name (stem), or BUILT_IN
-
-    @property
-    def short_title(self) -> str:
-        if len(self.title) <= TITLE_WIDTH:
-            return self.title
-        return self.title[: TITLE_WIDTH - 1].rstrip() + "…"
-
-
-def _deck_of(content: Content, slug: str) -> str:
-    origin = content.origin.get(slug)
-    if origin is None:
-        return BUILT_IN
-    try:
-        origin.resolve().relative_to(paths.builtin_content_dir().resolve())
-    except ValueError:
-        return origin.stem
-    return BUILT_IN
-
-
-def build_entries(content: Content, deck: dict[str, CardSpec]) -> list[Entry]:
-    """Every term (alphabetically), then every concept."""
-    terms = [
-        Entry(
-            f"term:{t.slug}",
-            "term",
-            t.slug,
-            t.term,
-            t.names,
-            tuple(
-                cid
-                for cid in (term_card_id(t.slug, Kind.RECALL), term_card_id(t.slug, Kind.NAME))
-                if cid in deck
-            ),
-            t.tags,
-            _deck_of(content, t.slug),
-        )
-        for t in content.terms.values()
-    ]
-    concepts = [
-        Entry(
-            f"concept:{c.slug}",
-            "concept",
-            c.slug,
-            c.question,
-            (c.question, c.slug.replace("-", " ")),
-            tuple(cid for cid in (concept_card_id(c.slug),) if cid in deck),
-            c.tags,
-            _deck_of(content, c.slug),
-        )
-        for c in content.concepts.values()
-    ]
-    terms.sort(key=lambda e: e.title.casefold())
-    concepts.sort(key=lambda e: e.title.casefold())
-    return terms + concepts
-
-
-@dataclass(frozen=True)
-class Query:
-    """A search: the words to match, and Anki-style filters (all must hold)."""
-
-    text: str = ""
-    marks: frozenset[str] = frozenset()  # is:new, is:due, …
-    tags: tuple[str, ...] = ()
-    decks: tuple[str, ...] = ()
-    unknown: tuple[str, ...] = ()  # filters we do not know, to say so
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.marks or self.tags or self.decks)
-
-
-def parse_query(query: str) -> Query:
-    """``"is:due tag:cnn relu"`` -> words "relu", filters is:due and tag:cnn."""
-    words: list[str] = []
-    marks: set[str] = set()
-    tags: list[str] = []
-    decks: list[str] = []
-    unknown: list[str] = []
-    for token in query.split():
-        prefix, sep, value = token.partition(":")
-        prefix, value = prefix.casefold(), value.casefold()
-        if not sep or prefix not in ("is", "tag", "deck"):
-            words.append(token)
-        elif prefix == "is" and value in IS_FILTERS:
-            marks.add(value)
-        elif prefix == "tag" and value:
-            tags.append(value)
-        elif prefix == "deck" and value:
-            decks.append(value)
-        elif value:  # "is:" alone is still being typed: not unknown yet
-            unknown.append(token)
-    return Query(" ".join(words), frozenset(marks), tuple(tags), tuple(decks), tuple(unknown))
-
-
-def _same_deck(name: str, wanted: str) -> bool:
-    def fold(text: str) -> str:
-        return text.casefold().replace("-", "").replace("_", "")
-
-    return fold(name) == fold(wanted)
-
-
-def matches(
-    entry: Entry,
-    query: Query,
-    cards: Mapping[str, CardState],
-    marks: Mapping[str, Marks],
-    now: datetime,
-) -> bool:
-    """Whether ``entry`` passes every filter of ``query`` (the words are matched apart).
-
-    A mark filter holds when any of the entry's cards has it (a term has two cards).
-    """
-    if query.tags and not all(tag in (t.casefold() for t in entry.tags) for tag in query.tags):
-        return False
-    if query.decks and not any(_same_deck(entry.deck, d) for d in query.decks):
-        return False
-    if not query.marks:
-        return True
-    stamp = now.timestamp()
-
-    def has(mark: str, cid: str) -> bool:
-        state = cards.get(cid)
-        m = marks.get(cid) or Marks()
-        buried = m.buried_until is not None and m.buried_until > stamp
-        if mark == "new":
-            return state is None
-        if mark == "due":
-            return state is not None and state.due <= stamp and not m.suspended and not buried
-        if mark == "buried":
-            return buried
-        return bool(getattr(m, mark))  # flagged, suspended, leech
-
-    return all(any(has(mark, cid) for cid in entry.card_ids) for mark in query.marks)
-
-
-def search(entries: list[Entry], query: str) -> tuple[list[tuple[Entry, str | None]], bool]:
-    """Entries matching ``query``, each with the alias that matched (if not the name).
-
-    Case-insensitive substring first, best first (exact name, then prefix, then
-    anywhere); terms before concepts. If nothing contains the query, the closest
-    spellings by rapidfuzz are returned and the flag says so.
-    """
-    needle = query.strip().casefold()
-    if not needle:
-        return [(e, None) for e in entries], False
-    ranked: list[tuple[tuple[int, int, str], Entry, str | None]] = []
-    for entry in entries:
-        best: tuple[int, str] | None = None
-        for name in entry.names:
-            folded = name.casefold()
-            if needle not in folded:
-                continue
-            rank = 0 if folded == needle else 1 if folded.startswith(needle) else 2
-            if best is None or rank < best[0]:
-                best = (rank, name)
-        if best is not None:
-            alias = best[1] if entry.kind == "term" and best[1] != entry.title else None
-            if alias is not None and needle in entry.title.casefold():
-                alias = None  # the name itself matches: no need to show the alias
-            kind_order = 0 if entry.kind == "term" else 1
-            ranked.append(((kind_order, best[0], entry.title.casefold()), entry, alias))
-    if ranked:
-        ranked.sort(key=lambda item: item[0])
-        return [(entry, alias) for _, entry, alias in ranked], False
-    return _fuzzy(entries, needle), True
-
-
-def _fuzzy(entries: list[Entry], needle: str) -> list[tuple[Entry, str | None]]:
-    from rapidfuzz import fuzz, process, utils
-
-    choices: list[str] = []
-    owners: list[Entry] = []
-    for entry in entries:
-        # Concept questions are long sentences: match their slug's words instead.
-        for name in entry.names if entry.kind == "term" else entry.names[1:]:
-            choices.append(name)
-            owners.append(entry)
-    found = process.extract(
-        needle,
-        choices,
-        scorer=fuzz.WRatio,
-        processor=utils.default_process,
-        limit=FUZZY_LIMIT * 3,
-        score_cutoff=FUZZY_CUTOFF,
-    )
-    seen: set[str] = set()
-    terms: list[tuple[Entry, str | None]] = []
-    concepts: list[tuple[Entry, str | None]] = []
-    for name, _score, index in found:  # best score first
-        entry = owners[index]
-        if entry.key in seen:
-            continue
-        seen.add(entry.key)
-        if entry.kind == "term":
-            terms.append((entry, name if name != entry.title else None))
-        else:
-            concepts.append((entry, None))
-    return (terms + concepts)[:FUZZY_LIMIT]
 
 
 def _plural(n: int, word: str) -> str:
