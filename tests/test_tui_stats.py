@@ -398,3 +398,25 @@ async def test_clicking_a_header_sorts_the_mastery_table(
         assert studied == sorted(studied) and studied[-1] > 0
         await pilot.press("escape")
         await pilot.press("q")
+
+
+async def test_the_most_frequent_named_mistakes_are_listed(
+    home: Path, clock: Clock, local_tz: tzinfo
+) -> None:
+    from dlquiz.study import Study
+
+    card = "skill/conv2d-shape/1"
+    with Study.open(home, now=clock()) as study:
+        for _ in range(2):
+            outcome = study.outcomes(card, clock())[AGAIN]
+            asked = {"family": "conv2d-shape", "level": 1, "seed": 7, "params": {}}
+            extra = {"skill": asked, "mistake": "kept-in-channels", "answer": "(1, 3, 8, 8)"}
+            study.answer(card, outcome, clock(), extra=extra)
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one("#mistakes", Static).display
+        assert "kept in channels (conv2d-shape) ×2" in _text(screen, "#mistakes")

@@ -176,6 +176,7 @@ class StatsScreen(Screen[None]):
             Static("Mastery by skill family", classes="section"),
             MasteryTable("Family", id="mastery-families"),
             Static(id="families-note", classes="note"),
+            Static(id="mistakes", classes="note"),
             Static(
                 f"Mastered: stability of {MASTERY_DAYS:.0f} days or more (the card would "
                 "still be recalled 9 times in 10 after three weeks). Share: mastered among "
@@ -334,6 +335,14 @@ class StatsScreen(Screen[None]):
             if untouched
             else ""
         )
+        mistakes = self.query_one("#mistakes", Static)
+        mistakes.update(
+            "Your most frequent mistakes: "
+            + "; ".join(f"{m.name} ({m.family}) ×{m.count}" for m in stats.mistakes)
+            if stats.mistakes
+            else ""
+        )
+        mistakes.display = bool(stats.mistakes)
         self.query_one("#stats-body").display = True
 
     def _show_summary(self, stats: Stats) -> None:
