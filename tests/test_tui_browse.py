@@ -16,7 +16,8 @@ from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.scheduler import GOOD
 from dlquiz.tui.app import DLQuizApp
-from dlquiz.tui.screens.browse import BrowseScreen, ConfirmScreen
+from dlquiz.tui.confirm import Confirm as ConfirmScreen
+from dlquiz.tui.screens.browse import BrowseScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.widgets.term_view import TermView
 from tests.conftest import LOG_NAME, Clock

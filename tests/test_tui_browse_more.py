@@ -19,6 +19,7 @@ from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.browse import BrowseScreen
 from dlquiz.tui.widgets.term_view import TermView
 from tests.conftest import Clock
+from tests.test_tui_browse import _search as _type
 
 MY_DECK = """
 [[term]]
@@ -44,18 +45,6 @@ async def _browse(app: DLQuizApp, pilot) -> BrowseScreen:  # type: ignore[no-unt
 def _listed(screen: BrowseScreen) -> list[str]:
     listing = screen.query_one("#browse-list", OptionList)
     return [o.id for o in listing.options if o.id is not None]
-
-
-async def _type(pilot, screen: BrowseScreen, text: str) -> None:  # type: ignore[no-untyped-def]
-    box = screen.query_one("#browse-search", Input)
-    box.focus()
-    # Only the last key is typed: each key filters the whole deck again, and the
-    # search box handles a typed key and a set value alike (Input.Changed).
-    box.value = text[:-1]
-    box.cursor_position = len(box.value)
-    await pilot.press(text[-1])
-    await pilot.pause()
-    assert box.value == text
 
 
 def test_parse_query_separates_words_and_filters() -> None:

@@ -12,7 +12,8 @@ from textual.widgets import Input, SelectionList, Static
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
-from dlquiz.tui.screens.practice import ConfirmStopQuiz, QuizResults, QuizScreen
+from dlquiz.tui.confirm import ConfirmStopQuiz
+from dlquiz.tui.screens.practice import QuizResults, QuizScreen
 from dlquiz.tui.screens.review import ReviewScreen
 from tests.conftest import LOG_NAME, Clock
 from tests.test_tui import SIZE, _answer_one

@@ -18,8 +18,9 @@ from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.settings import Settings
 from dlquiz.tui.app import DLQuizApp
+from dlquiz.tui.confirm import ConfirmDiscard
 from dlquiz.tui.screens.home import HomeScreen
-from dlquiz.tui.screens.settings import ConfirmDiscard, SettingsScreen, field_help
+from dlquiz.tui.screens.settings import SettingsScreen, field_help
 from tests.conftest import SETTINGS_NAME, Clock
 
 SIZE = (80, 24)

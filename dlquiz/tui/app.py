@@ -241,7 +241,7 @@ class DLQuizApp(App[int]):
 
     def confirm_stop_quiz(self, plan: Practice) -> None:
         """Esc in a quiz: ask; if so, keep an answer on screen, stop, show the score so far."""
-        from dlquiz.tui.screens.practice import ConfirmStopQuiz
+        from dlquiz.tui.confirm import ConfirmStopQuiz
 
         def answered(stop: bool | None) -> None:
             if stop and not plan.finished:

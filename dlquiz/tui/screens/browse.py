@@ -21,8 +21,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Header, Input, OptionList, Static
+from textual.screen import Screen
+from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import Kind
@@ -35,6 +35,7 @@ from dlquiz.catalog import (
     search,
 )
 from dlquiz.records import Marks
+from dlquiz.tui.confirm import Confirm
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
@@ -44,43 +45,6 @@ if TYPE_CHECKING:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; No is focused, so Enter alone never destroys anything."""
-
-    DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    #confirm { width: 60; max-width: 90%; height: auto; border: round $warning;
-               background: $surface; padding: 1 2; }
-    #confirm-text { width: 100%; margin-bottom: 1; }
-    #confirm-buttons { width: 100%; height: auto; align-horizontal: right; }
-    #confirm-buttons Button { margin-left: 2; min-width: 8; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm"):
-            yield Static(escape(self.question), id="confirm-text")
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Yes", id="yes", variant="error")
-                yield Button("No", id="no", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
 
 
 class BrowseList(OptionList):
@@ -503,6 +467,6 @@ class BrowseScreen(Screen[None]):
                 self.notify(f"“{name}” starts again as new.")
 
         self.app.push_screen(
-            ConfirmScreen(f"Reset progress of '{name}'? Its history stays in the log."),
+            Confirm(f"Reset progress of '{name}'? Its history stays in the log."),
             answered,
         )

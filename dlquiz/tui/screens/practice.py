@@ -9,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, Header, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
@@ -144,52 +144,6 @@ class QuizScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
-
-
-class ConfirmStopQuiz(ModalScreen[bool]):
-    """Asked on Esc in a quiz: end it now (the score so far is shown) or go on."""
-
-    DEFAULT_CSS = """
-    ConfirmStopQuiz {
-        align: center middle;
-    }
-    #stop-quiz {
-        width: 56;
-        max-width: 100%;
-        height: auto;
-        border: round $warning;
-        background: $surface;
-        padding: 1 2;
-    }
-    #stop-quiz-buttons {
-        height: auto;
-        margin-top: 1;
-        align-horizontal: center;
-    }
-    #stop-quiz-buttons Button {
-        margin: 0 1;
-    }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y,s", "answer(True)", "Stop"),
-        Binding("escape,n", "answer(False)", "Go on"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="stop-quiz"):
-            yield Static("Stop the quiz here? You will see your score so far and your misses.")
-            with Horizontal(id="stop-quiz-buttons"):
-                yield Button("Stop (y)", id="stop", variant="warning")
-                yield Button("Go on (Esc)", id="go-on", variant="primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#go-on", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "stop")
-
-    def action_answer(self, stop: bool) -> None:
-        self.dismiss(stop)
 
 
 class QuizResults(Screen[None]):
