@@ -96,11 +96,6 @@ def run(
             "read and change your study history and settings. There is no password.",
             file=sys.stderr,
         )
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        print("dlquiz: textual-serve is not installed: pip install textual-serve", file=sys.stderr)
-        return 2
     if url is None and host in ("0.0.0.0", "::"):
         print(
             "dlquiz: with a wildcard host, pass --url with the address browsers will use "
@@ -108,17 +103,20 @@ def run(
             file=sys.stderr,
         )
         return 2
+    try:
+        from dlquiz.tui.serve import serve_in_browser
+    except ImportError:
+        print("dlquiz: textual-serve is not installed: pip install textual-serve", file=sys.stderr)
+        return 2
     shown_host = f"[{host}]" if ":" in host else host
-    server = Server(
-        served_command(home, extra_content),
-        host=host,
-        port=port,
-        title="dlquiz",
-        public_url=(url or f"http://{shown_host}:{port}").rstrip("/"),
-    )
     print(f"dlquiz: data folder {home}", file=sys.stderr)
     try:
-        server.serve()
+        serve_in_browser(
+            served_command(home, extra_content),
+            host,
+            port,
+            (url or f"http://{shown_host}:{port}").rstrip("/"),
+        )
     except OSError as exc:  # e.g. the port is taken
         print(f"dlquiz: cannot serve on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
