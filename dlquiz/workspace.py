@@ -71,10 +71,39 @@ def load_content(
     )
 
 
+# The built-in content parsed in this process, under the fingerprint of its files.
+_builtin: tuple[str, Content] | None = None
+
+
+def builtin_content() -> Content:
+    """The built-in content, parsed at most once per process while its files are unchanged.
+
+    A process that opens several data folders (the test suite does so hundreds of times;
+    the content cache is per folder) parses the 75 TOML files once. Each caller gets its
+    own ``Content`` (shallow copies of the dicts; entries are frozen), so a merge into one
+    never reaches another.
+    """
+    global _builtin
+    from dlquiz.content_cache import fingerprint
+
+    root = paths.builtin_content_dir()
+    key = fingerprint([root])
+    if _builtin is None or _builtin[0] != key:
+        loaded = load([root])
+        if not loaded.ok:
+            raise ContentError(loaded.problems)
+        _builtin = (key, loaded)
+    base = _builtin[1]
+    return Content(
+        terms=dict(base.terms),
+        concepts=dict(base.concepts),
+        problems=list(base.problems),
+        origin=dict(base.origin),
+    )
+
+
 def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[Problem]]:
-    content = load([paths.builtin_content_dir()])
-    if not content.ok:
-        raise ContentError(content.problems)
+    content = builtin_content()
     skipped: list[Problem] = [
         Problem(path, "deck", "", "no such file or folder")
         for path in extra or []

@@ -51,32 +51,47 @@ async def _settle(pilot: Pilot[int]) -> None:
     await pilot.pause()
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-async def test_every_footer_fits_from_60_to_200_columns(
-    home: Path, clock: Clock, width: int
+async def _footer_fits_at_every_width(
+    pilot: Pilot[int], app: DLQuizApp, first: int, where: str
 ) -> None:
+    """Check at ``first`` (the width the screen was opened at), then at every other width
+    by resizing: one screen composed once instead of once per width."""
+    for width in [first, *(w for w in WIDTHS if w != first)]:
+        if app.size.width != width:
+            await pilot.resize_terminal(width, 24)
+            await _settle(pilot)
+        _assert_footer_fits(app, width, f"{where} at {width} columns")
+
+
+async def test_every_footer_fits_from_60_to_200_columns(home: Path, clock: Clock) -> None:
     app = _app(home, clock)
-    async with app.run_test(size=(width, 24)) as pilot:
+    states = iter(range(100))
+    async with app.run_test(size=(WIDTHS[0], 24)) as pilot:
+
+        async def check(where: str) -> None:
+            # Each screen is opened at a different width, then resized through the rest.
+            await _footer_fits_at_every_width(pilot, app, app.size.width, where)
+            following = WIDTHS[next(states) % len(WIDTHS)]
+            await pilot.resize_terminal(following, 24)
+            await _settle(pilot)
+
         await _settle(pilot)
-        _assert_footer_fits(app, width, "home")
+        await check("home")
         await pilot.press("enter")
         await _settle(pilot)
-        _assert_footer_fits(app, width, "review question")
+        await check("review question")
         await pilot.press("space")
         await _settle(pilot)
-        _assert_footer_fits(app, width, "review answer")
-        for action, name in (
-            ("browse", "browse"),
-            ("stats", "stats"),
-            ("settings", "settings"),
-            ("quiz", "quiz"),
-            ("cram", "cram"),
-        ):
+        await check("review answer")
+        app.pop_screen()  # back home: a resize lays out every screen on the stack
+        for name in ("browse", "stats", "settings", "quiz", "cram"):
             getattr(app, f"action_{name}")()
             await _settle(pilot)
             await app.workers.wait_for_complete()
             await _settle(pilot)
-            _assert_footer_fits(app, width, action)
+            await check(name)
+            app.pop_screen()
+            await _settle(pilot)
 
 
 async def test_footer_follows_a_resize(home: Path, clock: Clock) -> None:

@@ -63,7 +63,14 @@ class KeyFooter(Footer):
     def compose(self) -> ComposeResult:
         width = self.screen.size.width or self.app.size.width
         self._composed_width = width
-        yield from fit_keys(list(super().compose()), width, self.compact)
+        keys = fit_keys(list(super().compose()), width, self.compact)
+        if self.compact:
+            # The class each key's ``compact`` watcher would add after mounting: set here,
+            # before mounting, the watcher finds it and skips a style update per key.
+            for key in keys:
+                if isinstance(key, FooterKey):
+                    key.add_class("-compact", update=False)
+        yield from keys
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._composed_width and self._bindings_ready:
