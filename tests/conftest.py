@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import compileall
 import os
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,26 @@ import pytest
 # As in the question worker: tiny tensors, one thread (before torch is imported).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+# With PYTHONDONTWRITEBYTECODE set (as on this machine) every xdist worker re-rewrites the
+# asserts of every test module, and every child process (CLI runs, question workers)
+# recompiles dlquiz, on every run: a fifth of the suite's CPU. The suite writes its
+# bytecode to __pycache__ (ignored by git), for itself and its children.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # once, in the main process, before any worker
+        # dlquiz compiled once here rather than in each worker and child process.
+        compileall.compile_dir(
+            Path(__file__).parents[1] / "dlquiz", quiet=2, workers=0 if _cores() > 1 else 1
+        )
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
@@ -22,7 +43,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     core a third of the CPU sat idle. PYTEST_XDIST_AUTO_NUM_WORKERS still decides."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None  # xdist's own hook reads it
-    return 2 * len(os.sched_getaffinity(0))
+    return 2 * _cores()
 
 
 class Clock:
