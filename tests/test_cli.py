@@ -1,4 +1,4 @@
-"""The command line, run as a user runs it (subprocesses)."""
+"""The command line, run as a user runs it (subprocesses, and main() in-process)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from dlquiz import __main__ as cli
 from dlquiz import __version__
 from dlquiz.questions import generate
 
@@ -47,15 +50,18 @@ def test_ask_json_is_the_generated_question() -> None:
     assert data == generate("conv2d-shape", 2, 7).to_json()
 
 
-def test_ask_checks_an_answer_and_explains() -> None:
+def test_ask_checks_an_answer_and_explains(capsys: pytest.CaptureFixture[str]) -> None:
+    # In this process (one torch import, not three): main() is the same code the
+    # subprocess tests above run, exit status included.
     question = generate("linear-params", 1, 3)
-    right = _run("ask", "linear-params", "--seed", "3", "--answer", question.expected.proof_line())
-    assert right.returncode == 0 and "Correct" in right.stdout
-    assert question.explanation.splitlines()[0] in right.stdout
-    wrong = _run("ask", "linear-params", "--seed", "3", "--answer", "1")
-    assert wrong.returncode == 1 and question.expected.display() in wrong.stdout
-    garbage = _run("ask", "linear-params", "--seed", "3", "--answer", "(((")
-    assert garbage.returncode == 2 and "Traceback" not in garbage.stderr
+    answer = ["ask", "linear-params", "--seed", "3", "--answer"]
+    assert cli.main([*answer, question.expected.proof_line()]) == 0
+    out = capsys.readouterr().out
+    assert "Correct" in out and question.explanation.splitlines()[0] in out
+    assert cli.main([*answer, "1"]) == 1
+    assert question.expected.display() in capsys.readouterr().out
+    assert cli.main([*answer, "((("]) == 2
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_ask_unknown_family_suggests_a_name() -> None:
