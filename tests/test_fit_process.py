@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fsrs.scheduler import DEFAULT_PARAMETERS
 from fsrs.scheduler import LOWER_BOUNDS_PARAMETERS as LOWER
 from fsrs.scheduler import UPPER_BOUNDS_PARAMETERS as UPPER
 from textual.widgets import Button, Static
@@ -21,7 +20,7 @@ from dlquiz.records import Record, Review, decode, encode
 from dlquiz.store import LOG_NAME
 from dlquiz.tui.screens.settings import FIT_LABEL, SettingsScreen
 from tests.conftest import Clock
-from tests.test_optimize import _log_loss, synthetic_log
+from tests.test_optimize import synthetic_log
 from tests.test_tui_settings import SIZE, _app, _click, _open, _saved
 
 
@@ -49,24 +48,6 @@ def log_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 def _records(path: Path) -> list[Record]:
     return [r for line in path.read_bytes().splitlines() if isinstance(r := decode(line), Review)]
-
-
-def test_a_fit_in_the_child_process_is_the_fit(log_path: Path) -> None:
-    said: list[str] = []
-    result, counted = optimize.fit_in_subprocess(log_path, progress=said.append)
-    records = _records(log_path)
-    assert counted == optimize.count_reviews(records) >= optimize.MIN_REVIEWS
-    assert result is not None and result.improved and result.reviews == counted
-    assert len(result.parameters) == len(DEFAULT_PARAMETERS)
-    # Checked without the torch code: a plain replay through fsrs gives the same losses.
-    assert _log_loss(records, result.parameters) == pytest.approx(result.loss, rel=1e-6)
-    default = _log_loss(records, tuple(DEFAULT_PARAMETERS))
-    assert default == pytest.approx(result.default_loss, rel=1e-6)
-    # Progress as it went: reading, loading torch, each of fsrs's passes, in order.
-    assert said[0] == "Reading your reviews…"
-    passes = [s for s in said if " pass " in s]
-    assert passes and passes[0].endswith("pass 1 of 5…") and passes[-1].endswith("pass 5 of 5…")
-    assert not _children()
 
 
 def test_too_few_reviews_comes_back_without_torch(tmp_path: Path) -> None:
@@ -193,6 +174,12 @@ async def test_screen_shows_progress_and_its_button_stops_the_fit(
         assert "pass 2 of 5" in _status(screen)
         button = screen.query_one("#fit", Button)
         assert str(button.label) == "Stop fitting"
+        # A Button ignores clicks for 0.2 s after one (its "-active" flash): a person's
+        # second click comes later than that; this test's could come sooner.
+        for _ in range(100):
+            if not button.has_class("-active"):
+                break
+            await pilot.pause(0.01)
         await _click(pilot, screen, "#fit")
         await pilot.pause()
         assert "Fitting stopped" in _status(screen) and str(button.label) == FIT_LABEL

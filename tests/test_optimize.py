@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,9 +22,10 @@ from dlquiz.optimize import (
     card_number,
     count_reviews,
     fit,
+    fit_in_subprocess,
     review_logs,
 )
-from dlquiz.records import Record, Review
+from dlquiz.records import Record, Review, encode
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, Scheduler
 from tests.conftest import SETTINGS_NAME, T0, OwnedStore
 
@@ -97,13 +97,22 @@ def records() -> Iterator[list[Record]]:
 
 
 @pytest.fixture(scope="module")
-def fitted(records: list[Record]) -> Fit:
-    """The synthetic log's fit, computed once: two tests check it (and it takes seconds)."""
-    started = time.monotonic()
-    result = fit(records)
-    assert time.monotonic() - started < 60
+def child_fit(
+    records: list[Record], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Fit, int, list[str]]:
+    """The synthetic log fitted once, in the child process the Settings screen uses:
+    (fit, reviews counted, progress said). Fitting takes seconds; three tests read it."""
+    path = tmp_path_factory.mktemp("fit") / "log.jsonl"
+    path.write_bytes(b"".join(encode(r) for r in records))
+    said: list[str] = []
+    result, counted = fit_in_subprocess(path, progress=said.append)
     assert result is not None
-    return result
+    return result, counted, said
+
+
+@pytest.fixture(scope="module")
+def fitted(child_fit: tuple[Fit, int, list[str]]) -> Fit:
+    return child_fit[0]
 
 
 def _log_loss(records: list[Record], parameters: tuple[float, ...]) -> float:
@@ -208,7 +217,19 @@ def test_fit_beats_the_defaults_on_a_synthetic_log(records: list[Record], fitted
     assert fitted == pytest.approx(result.loss, rel=1e-6)
     assert default == pytest.approx(result.default_loss, rel=1e-6)
     # Reproducible: test_optimize_saves_parameters_the_scheduler_accepts fits the same
-    # log again (through the store) and must save exactly these parameters.
+    # log again, in this process (through the store), and must save exactly these.
+
+
+def test_a_fit_in_the_child_process_says_how_it_goes(
+    records: list[Record], child_fit: tuple[Fit, int, list[str]]
+) -> None:
+    result, counted, said = child_fit
+    assert counted == count_reviews(records) >= MIN_REVIEWS
+    assert result.improved and result.reviews == counted
+    # Progress as it went: reading, loading torch, each of fsrs's passes, in order.
+    assert said[0] == "Reading your reviews…"
+    passes = [s for s in said if " pass " in s]
+    assert passes and passes[0].endswith("pass 1 of 5…") and passes[-1].endswith("pass 5 of 5…")
 
 
 def test_optimize_saves_parameters_the_scheduler_accepts(
