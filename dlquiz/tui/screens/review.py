@@ -98,6 +98,11 @@ class ReviewScreen(SessionKeys, Screen[None]):
     mode: reactive[str] = reactive("question", bindings=True)
     app: DLQuizApp
 
+    # Nothing takes the focus by itself: each card says what has it (its answer box,
+    # its choices, or nothing, so that keys reach the screen). Auto focus gave the card
+    # the focus on the first card only, and each change restyled the whole card.
+    AUTO_FOCUS = ""
+
     def __init__(self, practice: Practice | None = None) -> None:
         """With ``practice`` (cram or quiz), answers change nothing on disk."""
         super().__init__()
