@@ -56,13 +56,34 @@ class KeyFooter(Footer):
 
     _recompose_pending = False
     _composed_width = 0
+    _composed: tuple[object, ...] | None = None
 
     def __init__(self) -> None:
         super().__init__(compact=True)
 
+    def _signature(self) -> tuple[object, ...]:
+        """Everything the keys shown depend on: the screen's bindings and the width."""
+        palette = self.app.COMMAND_PALETTE_BINDING
+        return (
+            self.screen.size.width or self.app.size.width,
+            *(
+                (b.key, b.key_display, b.description, b.action, b.group, enabled, tooltip)
+                for (_, b, enabled, tooltip) in self.screen.active_bindings.values()
+                if b.show or b.key == palette
+            ),
+        )
+
+    async def recompose(self) -> None:
+        # From one card to the next the keys are often the same: mounting a dozen
+        # identical keys again cost a layout and a style pass per card.
+        if self._bindings_ready and self._composed == self._signature():
+            return
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
         width = self.screen.size.width or self.app.size.width
         self._composed_width = width
+        self._composed = self._signature() if self._bindings_ready else None
         keys = fit_keys(list(super().compose()), width, self.compact)
         if self.compact:
             # The class each key's ``compact`` watcher would add after mounting: set here,
