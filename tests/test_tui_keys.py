@@ -38,6 +38,7 @@ async def test_ctrl_c_quits_while_typing_an_answer(home: Path, clock: Clock) -> 
             if screen.mode == "question":
                 break
             await pilot.pause(0.01)
+        await pilot.pause()  # focus() takes effect on the next turn of the event loop
         typed = screen.query_one("#typed", Input)
         assert typed.has_focus
         await pilot.press("1", "ctrl+c")

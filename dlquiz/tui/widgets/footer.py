@@ -76,6 +76,8 @@ class KeyFooter(Footer):
     async def recompose(self) -> None:
         # From one card to the next the keys are often the same: mounting a dozen
         # identical keys again cost a layout and a style pass per card.
+        if not self.is_attached:  # its screen is gone (dismissed): nothing to show
+            return
         if self._bindings_ready and self._composed == self._signature():
             return
         await super().recompose()
