@@ -9,9 +9,12 @@ first, fuzzy when nothing contains them), and ``is:new``, ``is:due``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import overload
 
 from dlquiz import paths
 from dlquiz.cards import CardSpec, Kind, concept_card_id, term_card_id
@@ -46,19 +49,37 @@ class Entry:
         return self.title[: TITLE_WIDTH - 1].rstrip() + "…"
 
 
-def _deck_of(content: Content, slug: str) -> str:
-    origin = content.origin.get(slug)
-    if origin is None:
-        return BUILT_IN
-    try:
-        origin.resolve().relative_to(paths.builtin_content_dir().resolve())
-    except ValueError:
-        return origin.stem
-    return BUILT_IN
+class _Decks:
+    """Which deck each entry comes from, resolving each deck file once.
+
+    Resolving a path per entry made Browse take seconds to open at 50k terms (they
+    all come from a handful of files).
+    """
+
+    def __init__(self, content: Content) -> None:
+        self.origin = content.origin
+        self.builtin = paths.builtin_content_dir().resolve()
+        self.by_file: dict[Path, str] = {}
+
+    def __call__(self, slug: str) -> str:
+        origin = self.origin.get(slug)
+        if origin is None:
+            return BUILT_IN
+        deck = self.by_file.get(origin)
+        if deck is None:
+            try:
+                origin.resolve().relative_to(self.builtin)
+            except ValueError:
+                deck = origin.stem
+            else:
+                deck = BUILT_IN
+            self.by_file[origin] = deck
+        return deck
 
 
-def build_entries(content: Content, deck: dict[str, CardSpec]) -> list[Entry]:
+def build_entries(content: Content, deck: Mapping[str, CardSpec]) -> list[Entry]:
     """Every term (alphabetically), then every concept."""
+    deck_of = _Decks(content)
     terms = [
         Entry(
             f"term:{t.slug}",
@@ -72,7 +93,7 @@ def build_entries(content: Content, deck: dict[str, CardSpec]) -> list[Entry]:
                 if cid in deck
             ),
             t.tags,
-            _deck_of(content, t.slug),
+            deck_of(t.slug),
         )
         for t in content.terms.values()
     ]
@@ -85,13 +106,42 @@ def build_entries(content: Content, deck: dict[str, CardSpec]) -> list[Entry]:
             (c.question, c.slug.replace("-", " ")),
             tuple(cid for cid in (concept_card_id(c.slug),) if cid in deck),
             c.tags,
-            _deck_of(content, c.slug),
+            deck_of(c.slug),
         )
         for c in content.concepts.values()
     ]
     terms.sort(key=lambda e: e.title.casefold())
     concepts.sort(key=lambda e: e.title.casefold())
     return terms + concepts
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The entries and their index by key; shared, so callers must not change them."""
+
+    entries: list[Entry]
+    by_key: dict[str, Entry]
+
+
+# The last catalogue built, and what it was built from: the content and the deck do
+# not change while the app runs, so reopening Browse reuses it (marks are not in it).
+_last: tuple[Content, Mapping[str, CardSpec], int, Catalog] | None = None
+
+
+def catalog_for(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
+    """``build_entries`` and its index, memoised for the last (content, deck) pair seen.
+
+    The pair is recognised by identity (and the deck's size, should it be filled in
+    place): a study keeps both for as long as the app runs.
+    """
+    global _last
+    last = _last
+    if last is not None and last[0] is content and last[1] is deck and last[2] == len(deck):
+        return last[3]
+    entries = build_entries(content, deck)
+    catalog = Catalog(entries, {e.key: e for e in entries})
+    _last = (content, deck, len(deck), catalog)
+    return catalog
 
 
 @dataclass(frozen=True)
@@ -173,7 +223,36 @@ def matches(
     return all(any(has(mark, cid) for cid in entry.card_ids) for mark in query.marks)
 
 
-def search(entries: list[Entry], query: str) -> tuple[list[tuple[Entry, str | None]], bool]:
+Found = Sequence[tuple[Entry, str | None]]
+
+
+class _Unranked(Sequence[tuple[Entry, str | None]]):
+    """Every entry, none through an alias: a view, not a list of 50k new pairs."""
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Entry, str | None]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[Entry, str | None]]: ...
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[Entry, str | None] | Sequence[tuple[Entry, str | None]]:
+        if isinstance(index, slice):
+            return [(e, None) for e in self._entries[index]]
+        return (self._entries[index], None)
+
+
+def count_terms(found: Found) -> int:
+    """How many of ``found`` are terms (they all come before the concepts)."""
+    return bisect.bisect_left(found, True, key=lambda item: item[0].kind != "term")
+
+
+def search(entries: Sequence[Entry], query: str) -> tuple[Found, bool]:
     """Entries matching ``query``, each with the alias that matched (if not the name).
 
     Case-insensitive substring first, best first (exact name, then prefix, then
@@ -182,7 +261,7 @@ def search(entries: list[Entry], query: str) -> tuple[list[tuple[Entry, str | No
     """
     needle = query.strip().casefold()
     if not needle:
-        return [(e, None) for e in entries], False
+        return _Unranked(entries), False
     ranked: list[tuple[tuple[int, int, str], Entry, str | None]] = []
     for entry in entries:
         best: tuple[int, str] | None = None
@@ -205,7 +284,7 @@ def search(entries: list[Entry], query: str) -> tuple[list[tuple[Entry, str | No
     return _fuzzy(entries, needle), True
 
 
-def _fuzzy(entries: list[Entry], needle: str) -> list[tuple[Entry, str | None]]:
+def _fuzzy(entries: Sequence[Entry], needle: str) -> list[tuple[Entry, str | None]]:
     from rapidfuzz import fuzz, process, utils
 
     choices: list[str] = []
