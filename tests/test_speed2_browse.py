@@ -10,7 +10,7 @@ from textual.widgets import OptionList, Static
 
 from dlquiz import paths
 from dlquiz.__main__ import make_app
-from dlquiz.cards import Kind, build_deck, term_card_id
+from dlquiz.cards import build_deck
 from dlquiz.catalog import build_entries, catalog_for, count_terms, search
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
@@ -129,12 +129,12 @@ async def test_changed_marks_show_on_resume(home: Path, clock: Clock) -> None:
         screen = await _browse(app, pilot)
         listing = screen.query_one("#browse-list", OptionList)
         before = {key: str(listing.get_option(key).prompt) for key in _entries(screen)}
-        relu = term_card_id("relu", Kind.RECALL)
-        assert app.apply_mark("flag", relu, on=True)  # e.g. flagged during a review
+        first = screen.entries[0]
+        assert app.apply_mark("flag", first.card_ids[0], on=True)  # e.g. during a review
         screen.on_screen_resume()
         after = {key: str(listing.get_option(key).prompt) for key in _entries(screen)}
-        assert [k for k in before if before[k] != after[k]] == ["term:relu"]
-        assert "⚑" in after["term:relu"] and "⚑" not in before["term:relu"]
+        assert [k for k in before if before[k] != after[k]] == [first.key]
+        assert "⚑" in after[first.key] and "⚑" not in before[first.key]
 
 
 def test_catalogue_is_built_once_per_study(home: Path) -> None:

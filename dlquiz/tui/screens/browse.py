@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 
-PAGE = 500  # entries put in the list at a time: a big deck lists in pages
+PAGE = 100  # entries put in the list at a time: measuring each one is what costs
 MORE_ID = "browse:more"  # the line after a page; reaching it lists the next page
 
 
