@@ -10,7 +10,7 @@ from textual.widgets import OptionList, Static
 
 from dlquiz import paths
 from dlquiz.__main__ import make_app
-from dlquiz.cards import build_deck
+from dlquiz.cards import Kind, build_deck, term_card_id
 from dlquiz.catalog import build_entries, catalog_for, count_terms, search
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
@@ -175,3 +175,13 @@ def test_an_empty_query_lists_every_entry_in_order(home: Path) -> None:
     ranked, _ = search(entries, "network")
     assert count_terms(ranked) == sum(1 for e, _ in ranked if e.kind == "term")
     assert 0 < count_terms(ranked) < len(ranked)  # some terms and some concepts
+
+
+def test_entries_own_the_cards_the_deck_has(home: Path) -> None:
+    content, _ = load_content(home)
+    deck = build_deck(content)
+    recall, name = term_card_id("relu", Kind.RECALL), term_card_id("relu", Kind.NAME)
+    entries = {e.key: e for e in build_entries(content, deck)}
+    assert entries["term:relu"].card_ids == (recall, name)
+    del deck[recall]  # e.g. a deck built without some cards
+    assert {e.key: e for e in build_entries(content, deck)}["term:relu"].card_ids == (name,)
