@@ -279,14 +279,28 @@ def search(entries: Sequence[Entry], query: str) -> tuple[Found, bool]:
     """Entries matching ``query``, each with the alias that matched (if not the name).
 
     Case-insensitive substring first, best first (exact name, then prefix, then
-    anywhere); terms before concepts. If nothing contains the query, the closest
+    anywhere); terms before concepts, and equals in the order of ``entries`` (the
+    catalogue's is alphabetical). If nothing contains the query, the closest
     spellings by rapidfuzz are returned and the flag says so.
     """
     needle = query.strip().casefold()
     if not needle:
         return _Unranked(entries), False
-    ranked: list[tuple[tuple[int, int, str], Entry, str | None]] = []
-    for entry in entries:
+    enabled = gc.isenabled()
+    gc.disable()  # 50k matches at once: the collector's scans cost more than the search
+    try:
+        ranked = _ranked(entries, needle)
+        if ranked:
+            return ranked, False
+        return _fuzzy(entries, needle), True
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _ranked(entries: Sequence[Entry], needle: str) -> list[tuple[Entry, str | None]]:
+    ranked: list[tuple[tuple[int, int, int], Entry, str | None]] = []
+    for index, entry in enumerate(entries):
         best: tuple[int, str] | None = None
         for name in entry.names:
             folded = name.casefold()
@@ -300,11 +314,9 @@ def search(entries: Sequence[Entry], query: str) -> tuple[Found, bool]:
             if alias is not None and needle in entry.title.casefold():
                 alias = None  # the name itself matches: no need to show the alias
             kind_order = 0 if entry.kind == "term" else 1
-            ranked.append(((kind_order, best[0], entry.title.casefold()), entry, alias))
-    if ranked:
-        ranked.sort(key=lambda item: item[0])
-        return [(entry, alias) for _, entry, alias in ranked], False
-    return _fuzzy(entries, needle), True
+            ranked.append(((kind_order, best[0], index), entry, alias))
+    ranked.sort(key=lambda item: item[0])
+    return [(entry, alias) for _, entry, alias in ranked]
 
 
 def _fuzzy(entries: Sequence[Entry], needle: str) -> list[tuple[Entry, str | None]]:

@@ -11,7 +11,7 @@ from textual.widgets import OptionList, Static
 from dlquiz import paths
 from dlquiz.__main__ import make_app
 from dlquiz.cards import Kind, build_deck, term_card_id
-from dlquiz.catalog import build_entries, catalog_for, count_terms, search
+from dlquiz.catalog import Entry, build_entries, catalog_for, count_terms, search
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens import browse
@@ -185,3 +185,28 @@ def test_entries_own_the_cards_the_deck_has(home: Path) -> None:
     assert entries["term:relu"].card_ids == (recall, name)
     del deck[recall]  # e.g. a deck built without some cards
     assert {e.key: e for e in build_entries(content, deck)}["term:relu"].card_ids == (name,)
+
+
+@pytest.mark.parametrize("query", ["net", "Loss", "relu", "a", "gradient descent"])
+def test_search_ranks_exact_then_prefix_then_anywhere_alphabetically(
+    home: Path, query: str
+) -> None:
+    content, _ = load_content(home)
+    entries = build_entries(content, build_deck(content))
+    needle = query.casefold()
+
+    def rank(entry: Entry) -> int | None:
+        folded = [n.casefold() for n in entry.names]
+        if needle in folded:
+            return 0
+        if any(n.startswith(needle) for n in folded):
+            return 1
+        return 2 if any(needle in n for n in folded) else None
+
+    expected = sorted(
+        (e for e in entries if rank(e) is not None),
+        key=lambda e: (e.kind != "term", rank(e), e.title.casefold()),
+    )
+    found, fuzzy = search(entries, query)
+    assert not fuzzy
+    assert [e.key for e, _ in found] == [e.key for e in expected]
