@@ -117,10 +117,30 @@ async def test_selecting_the_more_line_lists_the_next_page(
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _browse(app, pilot)
         listing = screen.query_one("#browse-list", OptionList)
-        # As a mouse click does: select the line without highlighting it first.
         listing.post_message(OptionList.OptionSelected(listing, listing.get_option(MORE_ID), PAGE))
         await pilot.pause()
         assert len(_entries(screen)) == 2 * PAGE
+
+
+async def test_a_click_on_the_more_line_lists_one_page(
+    home: Path, clock: Clock, small_pages: None
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _browse(app, pilot)
+        listing = screen.query_one("#browse-list", OptionList)
+        listing.focus()
+        await pilot.pause()
+        listing.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        line = listing._index_to_line[listing.get_option_index(MORE_ID)]
+        top = listing.content_region.y - listing.region.y  # the list's border
+        # A click highlights the line, then selects it: one page more, not two.
+        assert await pilot.click(listing, offset=(2, top + line - round(listing.scroll_y)))
+        await pilot.pause()
+        assert len(_entries(screen)) == 2 * PAGE
+        assert listing.highlighted_option is not None
+        assert listing.highlighted_option.id == screen.entries[PAGE].key
 
 
 async def test_changed_marks_show_on_resume(home: Path, clock: Clock) -> None:

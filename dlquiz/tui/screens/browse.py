@@ -251,7 +251,7 @@ class BrowseScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#browse-list")
     def _item_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id == MORE_ID:
-            self._next_page()
+            self._next_page(event.option)
         elif event.option.id is not None:
             self.history.clear()
             self.open_item(event.option.id)
@@ -259,7 +259,7 @@ class BrowseScreen(Screen[None]):
     @on(OptionList.OptionHighlighted, "#browse-list")
     def _item_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id == MORE_ID:  # moved past the last listed entry: list more
-            self._next_page()
+            self._next_page(event.option)
             return
         # Side by side, an open detail follows the highlight as you move through the list.
         if (
@@ -273,10 +273,17 @@ class BrowseScreen(Screen[None]):
             self.current = event.option.id
             self._show_current()
 
-    def _next_page(self) -> None:
-        """List the next page; the highlight lands on its first entry."""
+    def _next_page(self, more: Option) -> None:
+        """List the page after the ``more`` line; the highlight lands on its first entry.
+
+        A click on the line both highlights and selects it: only the first of the two
+        messages finds the line still in the list.
+        """
         listing = self.query_one("#browse-list", BrowseList)
-        index = listing.get_option_index(MORE_ID)
+        listed = listing.options
+        if not listed or listed[-1] is not more:
+            return
+        index = len(listed) - 1
         self._list_more(listing)
         if index < listing.option_count:
             listing.highlighted = index
