@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import zip_longest
+from itertools import chain, zip_longest
 
 from dlquiz import paths
 from dlquiz.content import Content, Term
@@ -117,21 +117,16 @@ _tags_of: tuple[Mapping[str, CardSpec], int, DeckTags] | None = None
 
 
 def deck_tags(deck: Mapping[str, CardSpec]) -> DeckTags:
-    """The deck's tags and skills, computed in one pass, memoised for the last deck seen."""
+    """The deck's tags and skills, memoised for the last deck seen (by identity and size)."""
     global _tags_of
     last = _tags_of
     if last is not None and last[0] is deck and last[1] == len(deck):
         return last[2]
-    seen: Counter[str] = Counter()
-    offered: set[str] = set()
-    skills: set[str] = set()
-    for spec in deck.values():
-        tags: Iterable[str] = spec.tags if len(spec.tags) < 2 else set(spec.tags)
-        seen.update(tags)
-        if spec.kind is Kind.SKILL:
-            skills.add(spec.key)
-        else:
-            offered.update(spec.tags)
+    specs = deck.values()
+    # Counted in C (Counter over one chain); a card naming a tag twice counts once.
+    seen = Counter(chain.from_iterable(s.tags if len(s.tags) < 2 else set(s.tags) for s in specs))
+    offered = {t for s in specs if s.kind is not Kind.SKILL for t in s.tags}
+    skills = {s.key for s in specs if s.kind is Kind.SKILL}
     result = DeckTags({tag: seen[tag] for tag in sorted(offered)}, frozenset(skills))
     _tags_of = (deck, len(deck), result)
     return result
