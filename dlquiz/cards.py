@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import zip_longest
+from itertools import chain, zip_longest
 
 from dlquiz import paths
 from dlquiz.content import Content, Term
@@ -97,6 +98,38 @@ def build_deck(content: Content, skills: list[CardSpec] | None = None) -> dict[s
             if spec is not None:
                 deck[spec.id] = spec
     return deck
+
+
+@dataclass(frozen=True)
+class DeckTags:
+    """What Settings offers to leave out of a deck: its tags (with their card counts) and
+    its skills. Shared by every caller: do not change it."""
+
+    # Tag -> cards carrying it. Only the tags of non-skill cards are keys (skill cards
+    # carry their topic as a tag, offered as skills instead) but skill cards count too,
+    # since leaving a tag out drops them as well.
+    counts: dict[str, int]
+    skills: frozenset[str]  # the keys (question families) of the skill cards
+
+
+# The last deck summarised, by identity (and size): a study keeps one deck while it runs.
+_tags_of: tuple[Mapping[str, CardSpec], int, DeckTags] | None = None
+
+
+def deck_tags(deck: Mapping[str, CardSpec]) -> DeckTags:
+    """The deck's tags and skills, memoised for the last deck seen (by identity and size)."""
+    global _tags_of
+    last = _tags_of
+    if last is not None and last[0] is deck and last[1] == len(deck):
+        return last[2]
+    specs = deck.values()
+    # Counted in C (Counter over one chain); a card naming a tag twice counts once.
+    seen = Counter(chain.from_iterable(s.tags if len(s.tags) < 2 else set(s.tags) for s in specs))
+    offered = {t for s in specs if s.kind is not Kind.SKILL for t in s.tags}
+    skills = {s.key for s in specs if s.kind is Kind.SKILL}
+    result = DeckTags({tag: seen[tag] for tag in sorted(offered)}, frozenset(skills))
+    _tags_of = (deck, len(deck), result)
+    return result
 
 
 def name_choices(content: Content, slug: str, seed: int, n: int = 4) -> tuple[list[Term], int]:

@@ -9,9 +9,13 @@ first, fuzzy when nothing contains them), and ``is:new``, ``is:due``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import bisect
+import gc
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
+from typing import overload
 
 from dlquiz import paths
 from dlquiz.cards import CardSpec, Kind, concept_card_id, term_card_id
@@ -46,52 +50,121 @@ class Entry:
         return self.title[: TITLE_WIDTH - 1].rstrip() + "…"
 
 
-def _deck_of(content: Content, slug: str) -> str:
-    origin = content.origin.get(slug)
-    if origin is None:
-        return BUILT_IN
-    try:
-        origin.resolve().relative_to(paths.builtin_content_dir().resolve())
-    except ValueError:
-        return origin.stem
-    return BUILT_IN
+class _Decks:
+    """Which deck each entry comes from, resolving each deck file once.
+
+    Resolving a path per entry made Browse take seconds to open at 50k terms (they
+    all come from a handful of files).
+    """
+
+    def __init__(self, content: Content) -> None:
+        self.origin = content.origin
+        self.builtin = paths.builtin_content_dir().resolve()
+        self.by_file: dict[Path, str] = {}
+
+    def __call__(self, slug: str) -> str:
+        origin = self.origin.get(slug)
+        if origin is None:
+            return BUILT_IN
+        deck = self.by_file.get(origin)
+        if deck is None:
+            try:
+                origin.resolve().relative_to(self.builtin)
+            except ValueError:
+                deck = origin.stem
+            else:
+                deck = BUILT_IN
+            self.by_file[origin] = deck
+        return deck
 
 
-def build_entries(content: Content, deck: dict[str, CardSpec]) -> list[Entry]:
+def _term_ids(deck: Mapping[str, CardSpec]) -> Callable[[str], tuple[str, ...]]:
+    """A term's cards in ``deck`` (recall, then name), by its slug.
+
+    The ids are spliced from ``term_card_id``'s own pattern: calling it twice per term
+    was a third of building the catalogue at 50k terms.
+    """
+    (r_head, r_tail), (n_head, n_tail) = (
+        term_card_id("\0", kind).split("\0") for kind in (Kind.RECALL, Kind.NAME)
+    )
+
+    def ids(slug: str) -> tuple[str, ...]:
+        recall, name = r_head + slug + r_tail, n_head + slug + n_tail
+        if recall in deck and name in deck:
+            return (recall, name)
+        return tuple(cid for cid in (recall, name) if cid in deck)
+
+    return ids
+
+
+def build_entries(content: Content, deck: Mapping[str, CardSpec]) -> list[Entry]:
     """Every term (alphabetically), then every concept."""
-    terms = [
-        Entry(
-            f"term:{t.slug}",
-            "term",
-            t.slug,
-            t.term,
-            t.names,
-            tuple(
-                cid
-                for cid in (term_card_id(t.slug, Kind.RECALL), term_card_id(t.slug, Kind.NAME))
-                if cid in deck
-            ),
-            t.tags,
-            _deck_of(content, t.slug),
-        )
-        for t in content.terms.values()
-    ]
-    concepts = [
-        Entry(
-            f"concept:{c.slug}",
-            "concept",
-            c.slug,
-            c.question,
-            (c.question, c.slug.replace("-", " ")),
-            tuple(cid for cid in (concept_card_id(c.slug),) if cid in deck),
-            c.tags,
-            _deck_of(content, c.slug),
-        )
-        for c in content.concepts.values()
-    ]
+    deck_of = _Decks(content)
+    term_ids = _term_ids(deck)
+    enabled = gc.isenabled()
+    gc.disable()  # 50k entries at once: the collector's scans only slow it down
+    try:
+        terms = [
+            Entry(
+                f"term:{t.slug}",
+                "term",
+                t.slug,
+                t.term,
+                t.names,
+                term_ids(t.slug),
+                t.tags,
+                deck_of(t.slug),
+            )
+            for t in content.terms.values()
+        ]
+        concepts = [
+            Entry(
+                f"concept:{c.slug}",
+                "concept",
+                c.slug,
+                c.question,
+                (c.question, c.slug.replace("-", " ")),
+                tuple(cid for cid in (concept_card_id(c.slug),) if cid in deck),
+                c.tags,
+                deck_of(c.slug),
+            )
+            for c in content.concepts.values()
+        ]
+    finally:
+        if enabled:
+            gc.enable()
     terms.sort(key=lambda e: e.title.casefold())
     concepts.sort(key=lambda e: e.title.casefold())
     return terms + concepts
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The entries and their index by key; shared, so callers must not change them."""
+
+    entries: list[Entry]
+    by_key: dict[str, Entry]
+
+
+# The last catalogue built, and what it was built from: the content and the deck do
+# not change while the app runs, so reopening Browse reuses it (marks are not in it).
+_last: tuple[Content, Mapping[str, CardSpec], int, Catalog] | None = None
+
+
+def catalog_for(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
+    """``build_entries`` and its index, memoised for the last (content, deck) pair seen.
+
+    The pair is recognised by identity (and the deck's size, should it be filled in
+    place): a study keeps both for as long as the app runs.
+    """
+    global _last
+    last = _last
+    if last is not None and last[0] is content and last[1] is deck and last[2] == len(deck):
+        return last[3]
+    entries = build_entries(content, deck)
+    catalog = Catalog(entries, {e.key: e for e in entries})
+    _last = (content, deck, len(deck), catalog)
+    return catalog
 
 
 @dataclass(frozen=True)
@@ -173,18 +246,61 @@ def matches(
     return all(any(has(mark, cid) for cid in entry.card_ids) for mark in query.marks)
 
 
-def search(entries: list[Entry], query: str) -> tuple[list[tuple[Entry, str | None]], bool]:
+Found = Sequence[tuple[Entry, str | None]]
+
+
+class _Unranked(Sequence[tuple[Entry, str | None]]):
+    """Every entry, none through an alias: a view, not a list of 50k new pairs."""
+
+    def __init__(self, entries: Sequence[Entry]) -> None:
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[Entry, str | None]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[Entry, str | None]]: ...
+    def __getitem__(
+        self, index: int | slice
+    ) -> tuple[Entry, str | None] | Sequence[tuple[Entry, str | None]]:
+        if isinstance(index, slice):
+            return [(e, None) for e in self._entries[index]]
+        return (self._entries[index], None)
+
+
+def count_terms(found: Found) -> int:
+    """How many of ``found`` are terms (they all come before the concepts)."""
+    return bisect.bisect_left(found, True, key=lambda item: item[0].kind != "term")
+
+
+def search(entries: Sequence[Entry], query: str) -> tuple[Found, bool]:
     """Entries matching ``query``, each with the alias that matched (if not the name).
 
     Case-insensitive substring first, best first (exact name, then prefix, then
-    anywhere); terms before concepts. If nothing contains the query, the closest
+    anywhere); terms before concepts, and equals in the order of ``entries`` (the
+    catalogue's is alphabetical). If nothing contains the query, the closest
     spellings by rapidfuzz are returned and the flag says so.
     """
     needle = query.strip().casefold()
     if not needle:
-        return [(e, None) for e in entries], False
-    ranked: list[tuple[tuple[int, int, str], Entry, str | None]] = []
-    for entry in entries:
+        return _Unranked(entries), False
+    enabled = gc.isenabled()
+    gc.disable()  # 50k matches at once: the collector's scans cost more than the search
+    try:
+        ranked = _ranked(entries, needle)
+        if ranked:
+            return ranked, False
+        return _fuzzy(entries, needle), True
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _ranked(entries: Sequence[Entry], needle: str) -> list[tuple[Entry, str | None]]:
+    ranked: list[tuple[tuple[int, int, int], Entry, str | None]] = []
+    for index, entry in enumerate(entries):
         best: tuple[int, str] | None = None
         for name in entry.names:
             folded = name.casefold()
@@ -198,14 +314,12 @@ def search(entries: list[Entry], query: str) -> tuple[list[tuple[Entry, str | No
             if alias is not None and needle in entry.title.casefold():
                 alias = None  # the name itself matches: no need to show the alias
             kind_order = 0 if entry.kind == "term" else 1
-            ranked.append(((kind_order, best[0], entry.title.casefold()), entry, alias))
-    if ranked:
-        ranked.sort(key=lambda item: item[0])
-        return [(entry, alias) for _, entry, alias in ranked], False
-    return _fuzzy(entries, needle), True
+            ranked.append(((kind_order, best[0], index), entry, alias))
+    ranked.sort(key=lambda item: item[0])
+    return [(entry, alias) for _, entry, alias in ranked]
 
 
-def _fuzzy(entries: list[Entry], needle: str) -> list[tuple[Entry, str | None]]:
+def _fuzzy(entries: Sequence[Entry], needle: str) -> list[tuple[Entry, str | None]]:
     from rapidfuzz import fuzz, process, utils
 
     choices: list[str] = []

@@ -16,7 +16,7 @@ from dlquiz.catalog import parse_query
 from dlquiz.questions import generate
 from dlquiz.scheduler import GOOD
 from dlquiz.tui.app import DLQuizApp
-from dlquiz.tui.screens.browse import BrowseScreen
+from dlquiz.tui.screens.browse import MORE_ID, BrowseScreen
 from dlquiz.tui.widgets.term_view import TermView
 from tests.conftest import Clock
 from tests.test_tui_browse import _search as _type
@@ -44,7 +44,7 @@ async def _browse(app: DLQuizApp, pilot) -> BrowseScreen:  # type: ignore[no-unt
 
 def _listed(screen: BrowseScreen) -> list[str]:
     listing = screen.query_one("#browse-list", OptionList)
-    return [o.id for o in listing.options if o.id is not None]
+    return [o.id for o in listing.options if o.id is not None and o.id != MORE_ID]
 
 
 def test_parse_query_separates_words_and_filters() -> None:
@@ -71,7 +71,7 @@ async def test_filters_by_marks_state_tag_and_deck(home: Path, clock: Clock) -> 
         assert app.apply_mark("bury", term_card_id("sigmoid-function", Kind.NAME))
         clock.advance(days=30)  # both answered cards are due by now
         screen = await _browse(app, pilot)
-        total = len(_listed(screen))
+        total = len(screen.found)  # every entry (the list shows a page of them)
 
         await _type(pilot, screen, "is:flagged")
         assert _listed(screen) == ["term:relu"]
@@ -82,8 +82,9 @@ async def test_filters_by_marks_state_tag_and_deck(home: Path, clock: Clock) -> 
         await _type(pilot, screen, "is:buried")
         assert _listed(screen) == []  # buried until the next day only; 30 days have passed
         await _type(pilot, screen, "is:new")
-        assert "term:relu" in _listed(screen)  # its name card is still new
-        assert "term:adam" in _listed(screen) and len(_listed(screen)) == total
+        new = [entry.key for entry, _ in screen.found]
+        assert "term:relu" in new  # its name card is still new
+        assert "term:adam" in new and len(new) == total
         await _type(pilot, screen, "deck:mine")
         assert _listed(screen) == ["term:zq-own-thing"]
         await _type(pilot, screen, "tag:cnn own thing")

@@ -29,7 +29,9 @@ from dlquiz.cards import Kind
 from dlquiz.catalog import (
     IS_FILTERS,
     Entry,
-    build_entries,
+    Found,
+    catalog_for,
+    count_terms,
     matches,
     parse_query,
     search,
@@ -43,8 +45,12 @@ if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 
+PAGE = 100  # entries put in the list at a time: measuring each one is what costs
+MORE_ID = "browse:more"  # the line after a page; reaching it lists the next page
+
+
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 class BrowseList(OptionList):
@@ -106,6 +112,9 @@ class BrowseScreen(Screen[None]):
         self.entries: list[Entry] = []
         self.by_key: dict[str, Entry] = {}
         self.shown: dict[str, str | None] = {}  # key -> alias shown, for the listed entries
+        self.prompts: dict[str, str] = {}  # key -> its prompt in the list, to redraw only changes
+        self.found: Found = []  # every match, listed or not yet
+        self._heading_done = False
         self.history: list[str] = []  # entries left through a Related link, for Esc
 
     def compose(self) -> ComposeResult:
@@ -124,8 +133,8 @@ class BrowseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         ws = self.app.study
-        self.entries = build_entries(ws.content, ws.deck)
-        self.by_key = {e.key: e for e in self.entries}
+        catalog = catalog_for(ws.content, ws.deck)
+        self.entries, self.by_key = catalog.entries, catalog.by_key
         self._filter("")
         self.query_one(TermView).show_message(
             "[dim]Type to search; Enter opens a term or concept with its definition, "
@@ -174,21 +183,16 @@ class BrowseScreen(Screen[None]):
             now = self.app.clock()
             entries = [e for e in entries if matches(e, parsed, study.cards, study.marks, now)]
         found, fuzzy = search(entries, parsed.text)
-        options: list[Option] = []
-        heading_done = False
+        self.found = found
         self.shown = {}
-        for entry, alias in found:
-            if entry.kind == "concept" and not heading_done:
-                options.append(Option("[b]── Concepts ──[/]", disabled=True))
-                heading_done = True
-            options.append(Option(self._prompt(entry, alias), id=entry.key))
-            self.shown[entry.key] = alias
+        self.prompts = {}
+        self._heading_done = False
         listing = self.query_one("#browse-list", BrowseList)
         listing.clear_options()
-        listing.add_options(options)
-        first = next((i for i, opt in enumerate(options) if not opt.disabled), None)
+        self._list_more(listing)
+        first = next((i for i, opt in enumerate(listing.options) if not opt.disabled), None)
         listing.highlighted = first
-        n_terms = sum(1 for e, _ in found if e.kind == "term")
+        n_terms = count_terms(found)
         n_concepts = len(found) - n_terms
         status = f"{_plural(n_terms, 'term')} · {_plural(n_concepts, 'concept')}"
         if parsed.unknown:
@@ -202,10 +206,36 @@ class BrowseScreen(Screen[None]):
             status = f"No exact match; closest spellings ({len(found)})"
         self.query_one("#browse-status", Static).update(status)
 
+    def _list_more(self, listing: BrowseList) -> None:
+        """Put the next page of matches in the list, and a line saying how many remain."""
+        listed = listing.options
+        if listed and listed[-1].id == MORE_ID:
+            listing.remove_option(MORE_ID)
+        start = len(self.shown)
+        options: list[Option] = []
+        for entry, alias in self.found[start : start + PAGE]:
+            if entry.kind == "concept" and not self._heading_done:
+                options.append(Option("[b]── Concepts ──[/]", disabled=True))
+                self._heading_done = True
+            prompt = self._prompt(entry, alias)
+            options.append(Option(prompt, id=entry.key))
+            self.shown[entry.key] = alias
+            self.prompts[entry.key] = prompt
+        left = len(self.found) - len(self.shown)
+        if left:
+            options.append(
+                Option(f"[dim]… {left:,} more: type to narrow, ↓ to list them[/]", id=MORE_ID)
+            )
+        listing.add_options(options)
+
     def _refresh_markers(self) -> None:
+        """Redraw the prompts whose markers changed (a redraw re-measures the whole list)."""
         listing = self.query_one("#browse-list", BrowseList)
         for key, alias in self.shown.items():
-            listing.replace_option_prompt(key, self._prompt(self.by_key[key], alias))
+            prompt = self._prompt(self.by_key[key], alias)
+            if prompt != self.prompts[key]:
+                self.prompts[key] = prompt
+                listing.replace_option_prompt(key, prompt)
 
     @on(Input.Changed, "#browse-search")
     def _query_changed(self, event: Input.Changed) -> None:
@@ -220,12 +250,17 @@ class BrowseScreen(Screen[None]):
 
     @on(OptionList.OptionSelected, "#browse-list")
     def _item_chosen(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
+        if event.option.id == MORE_ID:
+            self._next_page(event.option)
+        elif event.option.id is not None:
             self.history.clear()
             self.open_item(event.option.id)
 
     @on(OptionList.OptionHighlighted, "#browse-list")
     def _item_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id == MORE_ID:  # moved past the last listed entry: list more
+            self._next_page(event.option)
+            return
         # Side by side, an open detail follows the highlight as you move through the list.
         if (
             self.wide
@@ -237,6 +272,21 @@ class BrowseScreen(Screen[None]):
             self.history.clear()  # moving through the list is not following links
             self.current = event.option.id
             self._show_current()
+
+    def _next_page(self, more: Option) -> None:
+        """List the page after the ``more`` line; the highlight lands on its first entry.
+
+        A click on the line both highlights and selects it: only the first of the two
+        messages finds the line still in the list.
+        """
+        listing = self.query_one("#browse-list", BrowseList)
+        listed = listing.options
+        if not listed or listed[-1] is not more:
+            return
+        index = len(listed) - 1
+        self._list_more(listing)
+        if index < listing.option_count:
+            listing.highlighted = index
 
     # ----- the detail ---------------------------------------------------------------
 

@@ -47,7 +47,8 @@ class HomeScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.refresh_counts()
+        # No counts here: the screen is resumed right after it is mounted, and counting
+        # walks what is due today (thousands of cards in a big deck): once is enough.
         # Load the review screen's code while the user reads the counts, not after
         # they press Enter.
         self.call_after_refresh(self.app.preload_review)
@@ -63,8 +64,13 @@ class HomeScreen(Screen[None]):
             f"[b $accent]{counts.new}[/] new   "
             f"[b $success]{counts.reviewed_today}[/] reviewed today"
         )
-        deck = app.study.deck
-        seen = sum(1 for cid in deck if cid in app.study.cards)
+        deck, cards = app.study.deck, app.study.cards
+        # Cards started that are in the deck (the log may know cards no deck has now),
+        # walking the smaller of the two.
+        if len(cards) <= len(deck):
+            seen = sum(1 for cid in cards if cid in deck)
+        else:
+            seen = sum(1 for cid in deck if cid in cards)
         self.query_one("#home-status", Static).update(
             f"{seen} of {len(deck)} cards started · `dlquiz where` shows your data folder"
         )

@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Header, Input, Label, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
-from dlquiz.cards import Kind
+from dlquiz.cards import deck_tags
 from dlquiz.records import encode as encode_record
 from dlquiz.settings import Settings
 from dlquiz.tui.confirm import ConfirmDiscard
@@ -109,6 +109,13 @@ class SettingsScreen(Screen[None]):
     }
     """
 
+    # The first field takes the focus as the screen is composed. Left to Textual's default,
+    # the form's scroll container would take it first, and restyle all the form's widgets
+    # as it took it and again as it gave it to the field.
+    AUTO_FOCUS = f"#f-{TEXT_FIELDS[0]}"
+    # Nothing here depends on the width: without breakpoints, the first resize does not
+    # restyle every widget of the form once more to add the app's width class.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = []  # type: ignore[misc]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "cancel", "Cancel"),
@@ -132,20 +139,13 @@ class SettingsScreen(Screen[None]):
     # ----- building the form -------------------------------------------------------
 
     def _tag_choices(self) -> list[tuple[str, str]]:
-        deck = self.app.study.deck.values()
-        # Skill cards carry their topic as a tag: those topics are not offered here (the
-        # skills list covers them) but do count, since leaving a tag out drops them too.
-        tags = {t for spec in deck if spec.kind is not Kind.SKILL for t in spec.tags}
-        counts = dict.fromkeys(tags, 0)
-        for spec in deck:
-            for tag in tags.intersection(spec.tags):
-                counts[tag] += 1
-        return [(f"{tag}  ({n} cards)", tag) for tag, n in sorted(counts.items())]
+        counts = deck_tags(self.app.study.deck).counts  # computed once per deck
+        return [(f"{tag}  ({n} cards)", tag) for tag, n in counts.items()]
 
     def _skill_choices(self) -> list[tuple[str, str]]:
         from dlquiz.questions import families  # metadata only: no torch
 
-        in_deck = {s.key for s in self.app.study.deck.values() if s.kind is Kind.SKILL}
+        in_deck = deck_tags(self.app.study.deck).skills
         fams = families()
         ids = sorted(in_deck or fams, key=lambda f: (fams[f].topic, f) if f in fams else ("", f))
         return [(f"{fams[f].topic} · {fams[f].title}" if f in fams else f, f) for f in ids]
