@@ -286,6 +286,10 @@ async def test_layout_fits_small_and_uses_room_when_wide(
         assert len(lines[1]) >= 4 + 25 * cell  # the last column may end without its gap
         chart = screen.query_one(ForecastChart)
         bars = chart.query_one(Sparkline)
+        for _ in range(100):  # the chart redraws on its resize, once laid out
+            if chart.per_day == per_day and bars.size.width == 30 * per_day:
+                break
+            await pilot.pause(0.01)
         assert chart.per_day == per_day and bars.size.width == 30 * per_day
         assert bars.region.right <= screen.size.width
         # The four tiles sit side by side.
