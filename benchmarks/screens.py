@@ -485,9 +485,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(chosen) - set(BENCHES)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
-    default_sizes = "600,900" if args.quick else "1000,10000,100000"
+    default_sizes = "200,400" if args.quick else "1000,10000,100000"
     sizes = sorted(int(s) for s in (args.sizes or default_sizes).split(","))
-    reviews = args.reviews or (500 if args.quick else 100_000)
+    reviews = args.reviews or (200 if args.quick else 100_000)
     repeats = args.repeats or (2 if args.quick else 9)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     results: dict[str, Any] = {

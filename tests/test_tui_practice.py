@@ -14,7 +14,7 @@ from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.practice import CramScreen, QuizResults, QuizScreen
 from dlquiz.tui.screens.review import ReviewScreen
-from tests.conftest import LOG_NAME, Clock
+from tests.conftest import LOG_NAME, STATE_NAME, Clock
 from tests.test_tui import SIZE, _answer_one
 
 
@@ -50,10 +50,8 @@ async def test_cram_a_tag_changes_nothing_on_disk(home: Path, clock: Clock) -> N
         await pilot.press("enter")
         assert isinstance(app.screen, HomeScreen)
     assert _log_lines(home) == 0
-    assert (
-        not (home / "state.json").exists()
-        or json.loads((home / "state.json").read_text())["cards"] == {}
-    )
+    state = home / STATE_NAME
+    assert not state.exists() or json.loads(state.read_text())["cards"] == {}
 
 
 async def test_timed_quiz_scores_and_lists_misses(home: Path, clock: Clock) -> None:
