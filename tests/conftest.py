@@ -44,12 +44,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.set_threshold(50_000, 50, 100)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``slow`` (child processes, deadlines) first: xdist hands them out at
-    the start, instead of the run ending with one worker waiting out a deadline."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable
-
-
 def _cores() -> int:
     return len(os.sched_getaffinity(0))
 

@@ -7,10 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 BENCH = Path(__file__).parents[1] / "benchmarks" / "bench.py"
 
 

@@ -13,8 +13,6 @@ from dlquiz import __main__ as cli
 from dlquiz import __version__
 from dlquiz.questions import generate
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

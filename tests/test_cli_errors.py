@@ -11,8 +11,6 @@ import pytest
 
 from dlquiz import __main__ as cli
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 
 def _run(*args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # type: ignore[call-overload, no-any-return]

@@ -29,8 +29,6 @@ from dlquiz.store import Store
 from tests.conftest import LOG_NAME, SETTINGS_NAME, STATE_NAME
 from tests.test_faults import every_entry_point, reviews_in_stats, studied
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 TARGETS = (STATE_NAME, LOG_NAME, SETTINGS_NAME, "decks/mine.toml")
 DECK = (
     '[[term]]\nslug = "zz-mine"\nterm = "Mine Term"\n'

@@ -23,8 +23,6 @@ from tests.conftest import Clock
 from tests.test_optimize import synthetic_log
 from tests.test_tui_settings import SIZE, _app, _click, _open, _saved
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 
 def _children() -> set[str]:
     """Live child processes of this test process (Linux)."""

@@ -29,8 +29,6 @@ from dlquiz.records import Record, Review, encode
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, Scheduler
 from tests.conftest import SETTINGS_NAME, T0, OwnedStore
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 
 def synthetic_log(n_cards: int = 90, days: int = 40, seed: int = 7) -> list[Record]:
     """A learner who studies every day for ``days`` days, scheduled by dlquiz.

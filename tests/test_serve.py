@@ -23,8 +23,6 @@ import pytest
 from dlquiz.commands.serve import is_loopback, served_command
 from tests.conftest import LOG_NAME
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

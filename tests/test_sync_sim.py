@@ -26,8 +26,6 @@ from dlquiz import merge
 from dlquiz.records import Review
 from tests.test_sync import copy_logs, view
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 WRITER = r"""
 import random, sys
 from datetime import UTC, datetime, timedelta

@@ -8,8 +8,6 @@ from dlquiz.questions import generate
 from dlquiz.questions.base import Question
 from dlquiz.questions.worker import QuestionWorker, WorkerError
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 
 @pytest.fixture(scope="module")
 def worker() -> QuestionWorker:

@@ -17,8 +17,6 @@ import pytest
 from dlquiz.questions import generate
 from dlquiz.questions.worker import QuestionWorker, WorkerError, WorkerUnavailable
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 FAMILY, LEVEL, SEED = "conv2d-shape", 1, 3
 GENERATE_TIMEOUT = 3.0
 

@@ -17,8 +17,6 @@ import pytest
 
 from tests.test_worker_faults import _gone
 
-pytestmark = pytest.mark.slow  # child processes or deadlines: started first (conftest)
-
 _ORPHAN_PARENT = textwrap.dedent(
     """
     import os, signal, sys, time
