@@ -19,6 +19,7 @@ from typing import Any
 
 from dlquiz import skillgraph
 from dlquiz.cards import CardSpec, Kind
+from dlquiz.due_reviews import DueReviews
 from dlquiz.history import review_record
 from dlquiz.order import new_card_order, sibling_key
 from dlquiz.records import (
@@ -135,6 +136,7 @@ class Session(SessionUndo):
         self._forward: str | None = None
         self._recent: deque[str] = deque(maxlen=RECENT)
         self._hold_skills = False  # while picking around a question process still loading
+        self._due = DueReviews(deck)  # due review cards, for counts (see due_reviews)
         self._siblings: dict[str, set[str]] | None = None  # sibling key -> cards seen today
         self._extra_new = 0  # "study N more new" for today
         self._focus: list[str] | None = None  # custom study: only these cards, in order
@@ -245,12 +247,14 @@ class Session(SessionUndo):
         self.scheduler = scheduler
         self._excluded = _out_of_rotation(self.deck, settings)
         self._spacing = None
+        self._due.reset()
         if reorder:
             self._new_order, self._new_pos = self._ordered_new(), 0
 
     def skip(self, card_id: str) -> None:
         """Leave ``card_id`` out for the rest of this session, unanswered (e.g. it failed)."""
         self._skipped.add(card_id)
+        self._due.update(card_id, self._counted)
 
     @property
     def new_limit(self) -> int:
@@ -306,14 +310,9 @@ class Session(SessionUndo):
         return max(0, self.settings.max_reviews_per_day - self.today.old_reviewed)
 
     def _due_learning(self, ts: float) -> list[tuple[float, str]]:
-        """Learning cards due by ``ts``, earliest first (few: scanning them is cheap)."""
-        return sorted(
-            {
-                (due, card)
-                for due, card in self._learning
-                if due <= ts and self._valid((due, card), False) and self._available(card)
-            }
-        )
+        """Learning cards due by ``ts``, earliest first (only the due part of the heap)."""
+        due = self._due_in(self._learning, ts, False, len(self._learning))
+        return sorted((self.cards[card].due, card) for card in due)
 
     def next_card(self, now: datetime, skills_ready: bool = True) -> CardSpec | None:
         """The card to show now, or None when the day's work is done.
@@ -400,8 +399,20 @@ class Session(SessionUndo):
         top = self._top(self._learning, review=False)
         return datetime.fromtimestamp(top[0], UTC) if top else None
 
-    def _due_in(self, heap: list[tuple[float, str]], until: float, review: bool, cap: int) -> int:
-        """Distinct cards of ``heap`` due by ``until`` that can be shown, counted up to ``cap``.
+    def _counted(self, card_id: str) -> bool:
+        """A review card that counts as due today (what ``_due_in`` finds in the heap)."""
+        state = self.cards.get(card_id)
+        return (
+            state is not None
+            and state.state == REVIEW
+            and state.due <= self.day_end.timestamp()
+            and self._available(card_id, siblings=True)
+        )
+
+    def _due_in(
+        self, heap: list[tuple[float, str]], until: float, review: bool, cap: int
+    ) -> set[str]:
+        """Distinct cards of ``heap`` due by ``until`` that can be shown, up to ``cap`` of them.
 
         Walks only the part of the heap due by then (a parent is never due after its
         children), so the cost follows what is due today, not the deck's size.
@@ -421,18 +432,24 @@ class Session(SessionUndo):
             ):
                 seen.add(card)
             stack.extend(j for j in (2 * i + 1, 2 * i + 2) if j < len(heap))
-        return len(seen)
+        return seen
 
     def counts(self, now: datetime) -> Counts:
         """Cards left for today; costs what is due today, not the deck's size."""
         self._roll_day(now)
         end = self.day_end.timestamp()
         soon = (now + LEARN_AHEAD).timestamp()
-        due_learning = self._due_in(self._learning, soon, False, len(self._learning))
+        due_learning = len(self._due_in(self._learning, soon, False, len(self._learning)))
         if self._focus is not None:
             left = sum(1 for c in self._focus if c not in self._focus_done and self._available(c))
             return Counts(due=left + due_learning, new=0, reviewed_today=self.today.reviewed)
-        due = self._due_in(self._review, end, True, self._reviews_left()) + due_learning
+        if self._hold_skills:  # a passing state (torch loading): not worth keeping
+            reviews = len(self._due_in(self._review, end, True, self._reviews_left()))
+        else:
+            everything = len(self._review)
+            due_set = self._due.get(end, lambda: self._due_in(self._review, end, True, everything))
+            reviews = min(len(due_set), self._reviews_left())
+        due = reviews + due_learning
         wanted = max(0, self.new_limit - self.today.new)
         new = 0
         for cid in itertools.islice(self._new_order, self._new_pos, None):
@@ -451,10 +468,12 @@ class Session(SessionUndo):
         self._focus = [cid for cid in dict.fromkeys(card_ids) if cid in self.deck]
         self._focus_set = frozenset(self._focus)
         self._focus_done = set()
+        self._due.reset()  # which cards can be shown changed
         return len(self._focus)
 
     def end_focus(self) -> None:
         self._focus = None
+        self._due.reset()
 
     @property
     def focused(self) -> bool:
@@ -557,6 +576,7 @@ class Session(SessionUndo):
             self._actions.append(Action(record, marks, state))
         if isinstance(record, Reset) and undone is None and card_id in self.deck:
             self._new_order.append(card_id)  # new again: introduced like any new card
+        self._due.update(card_id, self._counted)
 
     def _undone(self, action: Action) -> None:
         rec = action.record
