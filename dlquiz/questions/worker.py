@@ -30,9 +30,9 @@ from typing import IO, Any
 
 from dlquiz.questions.base import Question
 
-# Seconds a question may take once the worker is ready (they take milliseconds;
-# this only catches a hung or stopped worker). The first start imports torch and
-# warms every family: seconds, more on a busy machine.
+# Seconds a question may take once the worker is ready (they take milliseconds, a
+# family's first call up to a few hundred; this only catches a hung or stopped
+# worker). Getting ready means importing torch: seconds, more on a busy machine.
 GENERATE_TIMEOUT = 10.0
 READY_TIMEOUT = 90.0
 
@@ -306,9 +306,16 @@ def _exit_with_parent() -> None:
 
 
 def serve(inp: IO[str], out: IO[str]) -> None:
-    """Child side: import torch, warm every family once, then answer requests."""
-    import contextlib
-    import traceback
+    """Child side: import torch, say ready, then answer requests.
+
+    While no request waits, each family level is generated once (a first call imports
+    sympy, loads kernels: milliseconds to a few hundred). Warming all 122 levels before
+    saying ready made every start, and every restart after a crash, cost seconds of CPU
+    before the first question; now a question asked before its family is warm pays only
+    its own first call.
+    """
+    import select
+    from collections import deque
 
     import torch  # the slow import, paid once here
 
@@ -317,26 +324,41 @@ def serve(inp: IO[str], out: IO[str]) -> None:
     # Questions use tiny tensors: extra threads only add scheduling jitter (and
     # compete with the UI for this machine's two cores).
     torch.set_num_threads(1)
-
-    for fam in families().values():  # warm-up: first calls load kernels, sympy, ...
-        for level in fam.levels:
-            # A broken family is reported when it is asked for, not here.
-            with contextlib.suppress(Exception):
-                generate(fam.id, level, 0)
     out.write(json.dumps({"ready": True}) + "\n")
     out.flush()
-    for line in inp:
-        if not line.strip():
+    cold = deque((fam.id, level) for fam in families().values() for level in sorted(fam.levels))
+    fd = inp.fileno()  # read unbuffered: select() must see every byte not yet handled
+    pending = b""
+    while True:
+        if cold and not select.select([fd], [], [], 0)[0]:
+            family, level = cold.popleft()
+            with contextlib.suppress(Exception):  # a broken family is reported when asked for
+                generate(family, level, 0)
             continue
-        request: dict[str, Any] = {}
-        try:
-            request = json.loads(line)
-            question = generate(request["family"], int(request["level"]), int(request["seed"]))
-            reply: dict[str, Any] = {"id": request["id"], "question": question.to_json()}
-        except Exception:
-            reply = {"id": request.get("id"), "error": traceback.format_exc()}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return  # the parent closed the pipe
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                out.write(json.dumps(_answer(line)) + "\n")
+                out.flush()
+
+
+def _answer(line: bytes) -> dict[str, Any]:
+    """One request line's reply: the question, or the traceback the parent shows."""
+    import traceback
+
+    from dlquiz.questions import generate
+
+    request: dict[str, Any] = {}
+    try:
+        request = json.loads(line)
+        question = generate(request["family"], int(request["level"]), int(request["seed"]))
+        return {"id": request["id"], "question": question.to_json()}
+    except Exception:
+        return {"id": request.get("id"), "error": traceback.format_exc()}
 
 
 if __name__ == "__main__":
