@@ -36,12 +36,16 @@ def _saved(home: Path) -> dict[str, object] | None:
 
 
 async def _type(pilot, screen: SettingsScreen, name: str, text: str) -> None:  # type: ignore[no-untyped-def]
-    """Replace a text field's content by typing, as a person would."""
+    """Replace a text field's content, its last key typed as a person would (the field
+    takes a typed key and a set value alike, as Input.Changed; each key costs a layout
+    of the whole form)."""
     box = screen.query_one(f"#f-{name}", Input)
     box.focus()
     await pilot.pause()
-    box.clear()
-    await pilot.press(*text)
+    box.value = text[:-1]
+    box.cursor_position = len(box.value)
+    await pilot.press(text[-1])
+    assert box.value == text
 
 
 async def _click(pilot, screen: SettingsScreen, selector: str) -> None:  # type: ignore[no-untyped-def]
