@@ -16,18 +16,17 @@ from dlquiz.questions.common import (
     param_count,
     pick,
     randint,
-    shape_form,
     shape_of,
     thousands,
 )
 from dlquiz.questions.layers import (
     CONV_RULE,
-    PRINT_SHAPE,
     axis_line,
     conv_formula,
     conv_size,
     pair,
     proof,
+    shape_question,
 )
 
 if TYPE_CHECKING:
@@ -183,8 +182,8 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
             f"channels = out_channels = {cout}."
         )
 
-    return Question(
-        level=level,
+    return shape_question(
+        level,
         params={
             "N": n,
             "C_in": cin,
@@ -196,12 +195,11 @@ def conv2d_shape(rng: np.random.Generator, level: int) -> Question:
             "dilation": list(dil),
             "padding": padding if isinstance(padding, str) else list(padding),
         },
-        prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
+        form="(N, C, H, W)",
         code=code,
         expected=expected,
-        explanation="\n".join(expl),
-        proof=proof(code, PRINT_SHAPE),
-        mistakes=tuple(mistakes),
+        explanation=expl,
+        mistakes=mistakes,
         hints=(CONV_RULE, hint2),
     )
 
@@ -404,15 +402,14 @@ def conv1d_shape(rng: np.random.Generator, level: int) -> Question:
             "Conv1d works on (N, C, L): the channels stay in the middle, the length is last.",
         ),
     ]
-    return Question(
-        level=level,
+    return shape_question(
+        level,
         params={"N": n, "C_in": cin, "L": length, "C_out": cout, "k": k, "s": s, "p": p, "d": d},
-        prompt=f"What is the shape of y? {shape_form('(N, C, L)')}",
+        form="(N, C, L)",
         code=code,
         expected=expected,
-        explanation="\n".join(expl),
-        proof=proof(code, PRINT_SHAPE),
-        mistakes=tuple(mistakes),
+        explanation=expl,
+        mistakes=mistakes,
         hints=(
             CONV_RULE,
             f"{conv_formula('L', length, k, s, p, d)}; channels = out_channels = {cout}.",
@@ -497,8 +494,8 @@ def convtranspose2d_shape(rng: np.random.Generator, level: int) -> Question:
             "add.",
         ),
     ]
-    return Question(
-        level=level,
+    return shape_question(
+        level,
         params={
             "N": n,
             "C_in": cin,
@@ -510,12 +507,11 @@ def convtranspose2d_shape(rng: np.random.Generator, level: int) -> Question:
             "p": p,
             "output_padding": op,
         },
-        prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
+        form="(N, C, H, W)",
         code=code,
         expected=expected,
-        explanation="\n".join(expl),
-        proof=proof(code, PRINT_SHAPE),
-        mistakes=tuple(mistakes),
+        explanation=expl,
+        mistakes=mistakes,
         hints=(
             "ConvTranspose2d output: (N, out_channels, …) with each side "
             "(in − 1)·stride − 2·padding + k + output_padding (dilation 1).",

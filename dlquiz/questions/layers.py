@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from dlquiz.questions.base import Expected, Mistake, Question
 from dlquiz.questions.common import (
     TORCH_HEADER,
     fmt_shape,
     pick,
+    shape_form,
     shape_of,
 )
 
@@ -41,6 +43,30 @@ def pair(v: Sequence[int]) -> str:
 
 def proof(body: str, last: str) -> str:
     return HEADER + body.rstrip("\n") + "\n" + last + "\n"
+
+
+def shape_question(
+    level: int,
+    params: dict[str, Any],
+    form: str,
+    code: str,
+    expected: Expected,
+    explanation: Sequence[str],
+    mistakes: Sequence[Mistake],
+    hints: tuple[str, ...],
+) -> Question:
+    """A "what is the shape of y?" question on ``code``, whose proof prints y's shape."""
+    return Question(
+        level=level,
+        params=params,
+        prompt=f"What is the shape of y? {shape_form(form)}",
+        code=code,
+        expected=expected,
+        explanation="\n".join(explanation),
+        proof=proof(code, PRINT_SHAPE),
+        mistakes=tuple(mistakes),
+        hints=hints,
+    )
 
 
 def axis_line(label: str, size: int, k: int, s: int, p: int, d: int, out: int) -> str:

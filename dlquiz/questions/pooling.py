@@ -15,14 +15,12 @@ from dlquiz.questions.common import (
     fmt_shape,
     pick,
     randint,
-    shape_form,
     shape_of,
 )
 from dlquiz.questions.layers import (
-    PRINT_SHAPE,
     conv_size,
     pair,
-    proof,
+    shape_question,
 )
 
 if TYPE_CHECKING:
@@ -135,8 +133,8 @@ def pool2d_shape(rng: np.random.Generator, level: int) -> Question:
         f"H = {rule}({h} + 2·{p} − {k})/{s}{close_} + 1, W = {rule}({w} + 2·{p} − {k})/{s}{close_}"
         f" + 1; N = {n} and C = {c} stay."
     )
-    return Question(
-        level=level,
+    return shape_question(
+        level,
         params={
             "kind": kind,
             "N": n,
@@ -148,12 +146,11 @@ def pool2d_shape(rng: np.random.Generator, level: int) -> Question:
             "p": p,
             "ceil_mode": ceil,
         },
-        prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
+        form="(N, C, H, W)",
         code=code,
         expected=expected,
-        explanation="\n".join(expl),
-        proof=proof(code, PRINT_SHAPE),
-        mistakes=tuple(mistakes),
+        explanation=expl,
+        mistakes=mistakes,
         hints=(
             "Pooling keeps N and C; each side is ⌊(in + 2·padding − k)/stride⌋ + 1 (⌈ ⌉ with "
             "ceil_mode=True), and stride defaults to kernel_size.",
@@ -293,15 +290,14 @@ def global_avg_pool(rng: np.random.Generator, level: int) -> Question:
     hint2 = f"x is ({n}, {c}, {h}, {w}); after pooling each channel is {gh}×{gw}" + (
         "; then flatten(·, 1)." if form in ("flatten", "nn-flatten", "grid") else "."
     )
-    return Question(
-        level=level,
+    return shape_question(
+        level,
         params={"N": n, "C": c, "H": h, "W": w, "form": form, "grid": list(grid)},
-        prompt=f"What is the shape of y? {shape_form('(N, C, H, W) or (N, D)')}",
+        form="(N, C, H, W) or (N, D)",
         code=code,
         expected=expected,
-        explanation="\n".join(expl),
-        proof=proof(code, PRINT_SHAPE),
-        mistakes=tuple(mistakes),
+        explanation=expl,
+        mistakes=mistakes,
         hints=(
             "Adaptive pooling fixes the output grid whatever H×W is; mean over dims drops them "
             "unless keepdim=True; flatten(·, 1) multiplies every axis after the batch.",

@@ -31,6 +31,7 @@ from dlquiz.questions.layers import (
     conv_size,
     fast_batchnorm2d,
     proof,
+    shape_question,
 )
 from dlquiz.questions.resnet_src import (
     BASIC_BLOCK_SRC,
@@ -352,15 +353,14 @@ def resnet_block(rng: np.random.Generator, level: int) -> Question:
             "Both 3×3 convs use padding 1, which cancels the 2 pixels a 3×3 window loses.",
         ),
     ]
-    return Question(
-        level=level,
+    return shape_question(
+        level,
         params=params,
-        prompt=f"What is the shape of y? {shape_form('(N, C, H, W)')}",
+        form="(N, C, H, W)",
         code=code,
         expected=expected,
-        explanation="\n".join(expl),
-        proof=proof(code, PRINT_SHAPE),
-        mistakes=tuple(mistakes),
+        explanation=expl,
+        mistakes=mistakes,
         hints=(
             "A basic block: 3×3 conv (stride s, padding 1) → BN → ReLU → 3×3 conv (padding 1) → "
             "BN, plus the shortcut; only the stride changes H and W.",
