@@ -30,13 +30,14 @@ from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, Scheduler
 from tests.conftest import SETTINGS_NAME, T0, OwnedStore
 
 
-def synthetic_log(n_cards: int = 90, days: int = 40, seed: int = 7) -> list[Record]:
+def synthetic_log(n_cards: int = 90, days: int = 25, seed: int = 7) -> list[Record]:
     """A learner who studies every day for ``days`` days, scheduled by dlquiz.
 
     Cards are introduced 15 a day. A review's outcome is drawn from a simple
     forgetting curve whose per-card "ease" differs from what FSRS's defaults
     assume, so a fit has something to learn. The scheduler aims at 97 %
-    retention so that cards come back often within the 40 days.
+    retention so that cards come back often within the 25 days (535 usable reviews:
+    just over the minimum, as the fit costs CPU per review).
     """
     rng = random.Random(seed)
     sched = Scheduler(desired_retention=0.97)
