@@ -15,12 +15,15 @@ keypress    a rating key (3) -> the next card on screen, idle and rendered, with
 stats_fill  the stats screen at 100k reviews: time until its figures are shown
             (computed in a worker; target <= 1 s), in a fresh app (cold) and reopened
             with nothing new in the log (warm)
+computed    cram computed questions with the real torch worker, once it is ready and
+            each family crammed has been asked once (warm): the rating key -> the next
+            computed question on screen (target <= 100 ms)
 
 The synthetic data folders are made through the core: a user deck of generated
 terms (validated by the content loader), a review log whose states come from the
 real scheduler, and state.json rebuilt from that log by the store.
 
-Run:  python benchmarks/screens.py [--quick] [--only screens,keypress,stats_fill]
+Run:  python benchmarks/screens.py [--quick] [--only screens,keypress,stats_fill,computed]
       [--sizes 1000,10000,100000] [--reviews 100000]
 """
 
@@ -347,6 +350,47 @@ async def dlquiz_keypress(home: Path, repeats: int) -> list[float]:
     return samples
 
 
+async def dlquiz_computed(home: Path, repeats: int) -> tuple[float, list[float]]:
+    """(seconds until the worker was ready, rating key -> next computed question shown)."""
+    from dlquiz.__main__ import make_app
+    from dlquiz.cards import Kind
+    from dlquiz.tui.review_session import cram
+    from dlquiz.tui.screens.home import HomeScreen
+    from dlquiz.tui.screens.review import ReviewScreen
+
+    app = make_app(home)  # the real worker process: torch is imported there
+    async with app.run_test(size=SIZE) as pilot:
+        start = time.perf_counter()
+        await _settle(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await _settle(pilot, lambda: app.questions_ready, timeout=300)
+        ready_s = time.perf_counter() - start
+        specs = [s for s in app.study.deck.values() if s.kind is Kind.SKILL]
+        random.Random(3).shuffle(specs)
+        specs = specs[: repeats + 1]
+        for spec in specs:  # warm: each family and level asked once, as in a session
+            await asyncio.to_thread(app.generate_question, spec.key, spec.level, 1)
+        app.start_practice(cram("benchmark", specs, datetime.now(UTC)))
+        await _settle(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        await _settle(pilot, lambda: review.mode in ("question", "done"))
+        samples = []
+        for _ in range(repeats):
+            cur = review.current
+            if review.mode == "done" or cur is None:
+                raise RuntimeError("ran out of computed cards")
+            await pilot.press("1" if cur.is_choice else "ctrl+r" if cur.is_typed else "space")
+            await _settle(pilot, lambda: review.mode in ("revealed", "feedback"))
+
+            def next_shown(old: object = cur) -> bool:
+                return review.current is not old and review.mode in ("question", "done")
+
+            samples.append(await _time(pilot, "3", next_shown))
+            if review.mode == "question" and review.current is not None:
+                assert review.current.question is not None, "a computed card without numbers"
+    return ready_s, samples
+
+
 def _name_card_ms(home: Path) -> float:
     """What showing one name card costs on the UI thread (building its choices)."""
     from dlquiz.cards import Kind, build_deck
@@ -468,7 +512,22 @@ def bench_stats_fill(homes: Homes, sizes: list[int], repeats: int) -> dict[str, 
     }
 
 
-BENCHES = {"screens": bench_screens, "keypress": bench_keypress, "stats_fill": bench_stats_fill}
+def bench_computed(homes: Homes, sizes: list[int], repeats: int) -> dict[str, Any]:
+    ready_s, samples = asyncio.run(dlquiz_computed(homes.fresh(), repeats))
+    return {
+        "worker_ready_s": round(ready_s, 2),
+        "shown_ms": _summary(samples),
+        "p90_ms": _ms(sorted(samples)[int(0.9 * (len(samples) - 1))]),
+        "target_ms": 100,
+    }
+
+
+BENCHES = {
+    "screens": bench_screens,
+    "keypress": bench_keypress,
+    "stats_fill": bench_stats_fill,
+    "computed": bench_computed,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

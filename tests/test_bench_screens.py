@@ -31,3 +31,5 @@ def test_screen_benchmark_prints_ratios_as_json() -> None:
         assert figures["ratio"] > 0
     assert data["keypress"]["flatness"]["largest_vs_smallest"] > 0
     assert data["stats_fill"]["cold_ms"] > 0 and data["stats_fill"]["warm_ms"] > 0
+    # Computed questions came from the real worker process, and were timed.
+    assert data["computed"]["worker_ready_s"] > 0 and data["computed"]["shown_ms"]["median_ms"] > 0
