@@ -140,3 +140,11 @@ class OwnedStore:
                 self.cards, self.marks = self._cards, self._marks
 
         return _Owned(home, read_only=read_only)
+
+
+def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A focused Input's cursor stays shown in snapshots. It blinks every 0.5 s: on a busy
+    machine a frame taken after the first blink differed from the stored one."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)

@@ -14,7 +14,7 @@ import pytest
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
-from tests.conftest import Clock
+from tests.conftest import Clock, steady_cursor
 
 SIZE = (80, 24)
 
@@ -26,6 +26,7 @@ def _repeatable(monkeypatch: pytest.MonkeyPatch) -> None:
     # follow the local time zone: pin it so any machine draws the same screen.
     random.seed(20260302)
     monkeypatch.setattr("dlquiz.workspace.local_tz", lambda: UTC)
+    steady_cursor(monkeypatch)
 
 
 def _app(home: Path, clock: Clock) -> DLQuizApp:

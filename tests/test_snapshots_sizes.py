@@ -16,7 +16,7 @@ import pytest
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
-from tests.conftest import Clock
+from tests.conftest import Clock, steady_cursor
 
 SIZES = [(60, 20), (80, 24), (120, 40)]
 
@@ -26,6 +26,7 @@ def _repeatable(monkeypatch: pytest.MonkeyPatch) -> None:
     # As in test_snapshots: FSRS fuzz and the study day's time zone fixed.
     random.seed(20260302)
     monkeypatch.setattr("dlquiz.workspace.local_tz", lambda: UTC)
+    steady_cursor(monkeypatch)
 
 
 def _app(home: Path, clock: Clock) -> DLQuizApp:
