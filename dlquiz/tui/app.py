@@ -5,7 +5,9 @@ Nothing here imports torch; the core does the work and this module shows it.
 
 from __future__ import annotations
 
+import os
 import random
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +35,23 @@ if TYPE_CHECKING:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Niceness of the torch worker process. Importing torch takes a core for a second or
+# more (several on a busy machine) just as the first screens are built: at a lower
+# priority it takes only what the UI leaves, and when a core is free it loses nothing.
+WORKER_NICENESS = 10
+
+
+def _yield_cpu(pid: int | None) -> None:
+    """Lower ``pid``'s CPU priority to WORKER_NICENESS (once; never raises it)."""
+    if pid is None:
+        return
+    try:
+        if os.getpriority(os.PRIO_PROCESS, pid) < WORKER_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, pid, WORKER_NICENESS)
+    except OSError:  # gone already, or not ours: it just runs at its own priority
+        pass
 
 
 class DLQuizApp(App[int]):
@@ -110,6 +129,7 @@ class DLQuizApp(App[int]):
         with self._worker_lock:
             if self._worker is None or not self._worker.alive:
                 self._worker = QuestionWorker()
+            _yield_cpu(self._worker.pid)
             return self._worker
 
     @work(thread=True, exit_on_error=False, group="torch")
@@ -176,13 +196,20 @@ class DLQuizApp(App[int]):
     def _leaving(self, then: Callable[[], object]) -> None:
         """Before leaving the current screens: save an answer on screen, and ask about
         unsaved settings. ``then`` runs unless the user chooses to stay."""
-        from dlquiz.tui.screens.review import ReviewScreen
-        from dlquiz.tui.screens.settings import SettingsScreen
-
+        # A screen module not imported yet has no screen on the stack: looked up, not
+        # imported (the settings screen's code would cost the first card ~8 ms).
+        review = sys.modules.get("dlquiz.tui.screens.review")
+        settings_mod = sys.modules.get("dlquiz.tui.screens.settings")
         for screen in self.screen_stack:  # not only the top: Help may be over a review
-            if isinstance(screen, ReviewScreen):
+            if review is not None and isinstance(screen, review.ReviewScreen):
                 screen.commit_pending()
-        settings = next((s for s in self.screen_stack if isinstance(s, SettingsScreen)), None)
+        settings = (
+            None
+            if settings_mod is None
+            else next(
+                (s for s in self.screen_stack if isinstance(s, settings_mod.SettingsScreen)), None
+            )
+        )
         if settings is not None and settings.edited:
             from dlquiz.tui.confirm import ConfirmDiscard
 
