@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from dlquiz.questions.worker import QuestionWorker
     from dlquiz.session import Summary
     from dlquiz.tui.shown import Shown
+
+
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 
 
 def _utcnow() -> datetime:
@@ -103,7 +106,7 @@ class DLQuizApp(App[int]):
         # One theme system: whatever sets the theme (the palette's Theme, Settings) is kept.
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
-        self.push_screen(HomeScreen())
+        self.push_screen(self._sized(HomeScreen()))
         for notice in self.study.notices:
             self.notify(notice, title="Your data", severity="warning", timeout=20)
         self.call_after_refresh(self._warm_relations)
@@ -113,6 +116,29 @@ class DLQuizApp(App[int]):
             s.kind is Kind.SKILL and s.key not in excluded for s in self.study.deck.values()
         ):
             self.call_after_refresh(self._warm_worker)
+
+    def _sized(self, screen: ScreenT) -> ScreenT:
+        """``screen`` with its breakpoint classes (``-narrow``...), before it is composed.
+
+        Textual sets them at the screen's first resize, once its widgets are mounted
+        and styled, so every widget of every new screen was styled twice (~5 ms each
+        for the home and review screens). At that resize the classes now match.
+        """
+        width, height = self.size
+        classes: dict[str, bool] = {}
+        for extent, own, default in (
+            (width, screen.HORIZONTAL_BREAKPOINTS, self.HORIZONTAL_BREAKPOINTS),
+            (height, screen.VERTICAL_BREAKPOINTS, self.VERTICAL_BREAKPOINTS),
+        ):
+            points = (default if own is None else own) or []
+            classes.update((name, False) for _, name in points)
+            for edge, name in sorted(points, reverse=True):  # as Screen._on_resize picks
+                if extent >= edge:
+                    classes[name] = True
+                    break
+        if classes:
+            screen.update_classes(classes, animate=False)
+        return screen
 
     @work(thread=True, exit_on_error=False, group="warm")
     def _warm_relations(self) -> None:
@@ -228,7 +254,7 @@ class DLQuizApp(App[int]):
         def go() -> None:
             while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
                 self.pop_screen()
-            self.push_screen(screen)
+            self.push_screen(self._sized(screen))
 
         self._leaving(go)
 
@@ -240,7 +266,7 @@ class DLQuizApp(App[int]):
         """Replace the practice set-up screen with a review of ``plan`` (cram or quiz)."""
         from dlquiz.tui.screens.review import ReviewScreen
 
-        self.switch_screen(ReviewScreen(plan))
+        self.switch_screen(self._sized(ReviewScreen(plan)))
 
     def open_summary(
         self,
@@ -251,20 +277,20 @@ class DLQuizApp(App[int]):
         """The end-of-session summary; ``then`` gets the user's choice (None: home)."""
         from dlquiz.tui.screens.summary import SummaryScreen
 
-        self.push_screen(SummaryScreen(summary, asked), then)
+        self.push_screen(self._sized(SummaryScreen(summary, asked)), then)
 
     def open_card_info(self, *card_ids: str) -> None:
         """Cards' history and memory state (a section each), over the current screen."""
         from dlquiz.tui.screens.card_info import CardInfoScreen
 
-        self.push_screen(CardInfoScreen(*card_ids))
+        self.push_screen(self._sized(CardInfoScreen(*card_ids)))
 
     def finish_quiz(self, plan: Practice) -> None:
         """Show a finished (or stopped) quiz's score and misses in place of its review."""
         from dlquiz.tui.screens.practice import QuizResults
 
         if not isinstance(self.screen, QuizResults):
-            self.switch_screen(QuizResults(plan))
+            self.switch_screen(self._sized(QuizResults(plan)))
 
     def confirm_stop_quiz(self, plan: Practice) -> None:
         """Esc in a quiz: ask; if so, keep an answer on screen, stop, show the score so far."""
@@ -325,7 +351,7 @@ class DLQuizApp(App[int]):
         from dlquiz.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(self._sized(HelpScreen()))
 
     async def action_quit(self) -> None:
         self._leaving(lambda: self.exit(0))
