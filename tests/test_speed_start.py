@@ -8,6 +8,7 @@ pydantic, which stays the authority on every file the fast reader does not take.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,58 @@ def test_the_fast_reader_never_disagrees_with_pydantic(data: dict[str, object]) 
         assert [type(getattr(fast, f)) for f in data if f != "other"] == [
             type(getattr(_pydantic(raw), f)) for f in data if f != "other"
         ]
+
+
+# ----- the app ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("width", "expected"), [(60, "-narrow"), (100, "-normal")])
+async def test_screens_have_their_width_class_before_their_widgets(
+    home: Path, clock: Any, width: int, expected: str
+) -> None:
+    """Set before compose, the class is already right when the widgets are first styled
+    (the first resize then changes nothing), and it is the class Textual would give."""
+    import random
+
+    from textual.screen import Screen
+
+    from dlquiz.__main__ import make_app
+    from dlquiz.tui.screens.review import ReviewScreen
+
+    seen: list[tuple[str, set[str]]] = []
+    original = Screen._compose
+
+    async def spy(self: Screen[Any]) -> None:
+        seen.append((type(self).__name__, set(self.classes)))
+        await original(self)
+
+    app = make_app(home, clock=clock, generator=lambda *a: None, rng=random.Random(0))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Screen, "_compose", spy)
+        async with app.run_test(size=(width, 24)) as pilot:
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ReviewScreen)
+            other = {"-narrow", "-normal"} - {expected}
+            assert expected in app.screen.classes and not other & app.screen.classes
+    composed = {name: classes for name, classes in seen}
+    for name in ("HomeScreen", "ReviewScreen"):
+        assert expected in composed[name] and not other & composed[name], name
+
+
+def test_the_torch_worker_is_lowered_in_priority_once(tmp_path: Path) -> None:
+    from dlquiz.tui import app as app_mod
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) < app_mod.WORKER_NICENESS
+        app_mod._yield_cpu(child.pid)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == app_mod.WORKER_NICENESS
+        os.setpriority(os.PRIO_PROCESS, child.pid, 15)  # already lower: left alone
+        app_mod._yield_cpu(child.pid)
+        assert os.getpriority(os.PRIO_PROCESS, child.pid) == 15
+    finally:
+        child.kill()
+        child.wait()
+    app_mod._yield_cpu(child.pid)  # gone: no error
+    app_mod._yield_cpu(None)
