@@ -120,7 +120,10 @@ def from_json(raw: bytes) -> Settings:
 
 
 def _number(value: object) -> bool:
-    return type(value) in (int, float) and math.isfinite(value)  # type: ignore[arg-type]
+    """A JSON number that is a finite float (an int too large for one is not)."""
+    if type(value) is int:
+        return -(2**53) <= value <= 2**53  # exactly a float: what pydantic turns it into
+    return type(value) is float and math.isfinite(value)
 
 
 def _in(low: float, high: float, kind: type = float) -> Any:

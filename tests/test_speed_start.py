@@ -148,6 +148,9 @@ def test_the_fast_reader_takes_what_dlquiz_writes() -> None:
         {"learning_steps_minutes": list(range(1, 12))},
         {"new_card_order": "sideways"},
         {"excluded_tags": ["a", 1]},
+        {"desired_retention": 10**400},  # an int no float can hold
+        {"fsrs_parameters": [1.0, 10**400]},
+        {"theme": "\ud800"},  # a lone surrogate
         [],
     ],
 )
