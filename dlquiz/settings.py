@@ -162,6 +162,10 @@ _CHECKS: dict[str, Any] = {
 _STRINGS = ("excluded_tags", "excluded_skills")
 
 
+def _field_names() -> set[str]:
+    return {f.name for f in dataclasses.fields(Settings)}
+
+
 def _read_exact(raw: bytes) -> Settings | None:
     """The settings in ``raw`` if every value is of its field's JSON type and within its
     constraints (what pydantic would return for it, without importing pydantic); None
@@ -178,6 +182,8 @@ def _read_exact(raw: bytes) -> Settings | None:
     for name, value in data.items():
         check = _CHECKS.get(name)
         if check is None:
+            if name in _field_names():
+                return None  # a field without a check here: pydantic's to judge
             continue  # a key of a newer dlquiz: ignored, as pydantic does
         if not check(value):
             return None
