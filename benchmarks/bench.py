@@ -4,7 +4,8 @@ Every figure is a ratio against a floor measured in the same run on the same
 machine, so the numbers mean something on any computer:
 
 startup        process start -> first card on screen (headless, Enter pressed on the home
-               screen by a pilot), vs a bare Textual app doing the same (two screens)
+               screen by a pilot), vs a bare Textual app doing the same (two screens); for
+               a fresh data folder and for a returning user's (settings, history, cards due)
 record         one answer recorded durably with 100k log entries and 10k cards,
                vs a raw append + fsync of the same bytes
 state_load     loading the state file with 10k and 100k cards, vs json.loads of the file
@@ -137,13 +138,38 @@ def _installed_like_env() -> dict[str, str]:
     return env
 
 
+def _returning_user(home: Path, reviews: int = 2_000) -> None:
+    """A data folder as a returning user has it: settings saved once, a review history,
+    and cards due (the first card is a due review, not a new one)."""
+    from dlquiz import records
+    from dlquiz.history import review_record
+    from dlquiz.scheduler import CardState
+    from dlquiz.store import LOG_NAME
+    from dlquiz.study import Study
+
+    with Study.open(home, with_skills=False, now=T0) as study:
+        study.change_settings(study.settings.replace(theme="nord"))
+        cards = [c for c in study.deck if c.endswith("/recall")]
+    state = CardState(2, None, 12.5, 5.2, T0.timestamp(), T0.timestamp() - 86400 * 9, 3, 0)
+    with (home / LOG_NAME).open("w") as handle:
+        for i in range(reviews):
+            at = T0 - timedelta(minutes=reviews - i)
+            rec = review_record(cards[i % len(cards)], 3, at, state, state, 1500)
+            handle.write(records.encode(rec).decode())
+
+
 def bench_startup(repeats: int) -> dict[str, object]:
     env = _installed_like_env()
-    bare, ours, bare_mem, our_mem = [], [], [], []
+    bare, ours, back, bare_mem, our_mem = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         script = DLQUIZ_APP.format(home=str(Path(tmp) / "data"))
+        # The first start of a fresh folder above; a returning user's start here (settings
+        # read and validated, a state and a log): what most starts are.
+        _returning_user(Path(tmp) / "returning")
+        returning = DLQUIZ_APP.format(home=str(Path(tmp) / "returning"))
         _child_time(BARE_APP, env)  # warm the OS file cache (and dlquiz's content cache)
         _child_time(script, env)
+        _child_time(returning, env)
         for _ in range(repeats):
             seconds, kib = _child_time(BARE_APP, env)
             bare.append(seconds)
@@ -151,10 +177,13 @@ def bench_startup(repeats: int) -> dict[str, object]:
             seconds, kib = _child_time(script, env)
             ours.append(seconds)
             our_mem.append(kib)
+            back.append(_child_time(returning, env)[0])
     return {
         "bare_textual_ms": _median_ms(bare),
         "first_card_ms": _median_ms(ours),
         "ratio": round(statistics.median(ours) / statistics.median(bare), 3),
+        "returning_user_first_card_ms": _median_ms(back),
+        "returning_user_ratio": round(statistics.median(back) / statistics.median(bare), 3),
         "target": 1.25,
         # Peak resident memory of the app process at its first card; torch lives in
         # the separate worker process and is not counted here.

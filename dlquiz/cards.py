@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import chain, zip_longest
+from pathlib import Path
 
 from dlquiz import paths
 from dlquiz.content import Content, Term
@@ -64,12 +65,17 @@ def build_deck(content: Content, skills: list[CardSpec] | None = None) -> dict[s
     cards are not all of one sort. ``dlquiz.order`` reorders them per the settings.
     """
     builtin = paths.builtin_content_dir()
+    # Per file, not per card: many cards share a file, and a path test is slow.
+    decks: dict[Path, str] = {}
 
     def deck_of(slug: str) -> str:
         origin = content.origin.get(slug)
-        if origin is None or origin.is_relative_to(builtin):
+        if origin is None:
             return ""
-        return origin.stem
+        deck = decks.get(origin)
+        if deck is None:
+            deck = decks[origin] = "" if origin.is_relative_to(builtin) else origin.stem
+        return deck
 
     recall = [
         CardSpec(

@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import gc
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from annotated_types import MaxLen, MinLen, Predicate
-
 from dlquiz import paths
 from dlquiz.content_relations import Relations
 
 if TYPE_CHECKING:
+    from annotated_types import MaxLen, MinLen, Predicate
     from pydantic import TypeAdapter
 
 # The entry types are plain frozen dataclasses whose constraints pydantic reads
 # when it validates a file. Start-up (served from the content cache) therefore
-# never imports pydantic: that import alone costs ~100 ms here.
+# never imports pydantic (~100 ms), nor tomllib or annotated_types (~7 ms): the
+# annotations below stay strings until ``_adapter`` defines the names they use.
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -36,8 +35,22 @@ def lowercase_words_joined_by_hyphens(value: str) -> bool:
     return _SLUG.fullmatch(value) is not None
 
 
-Slug = Annotated[str, Predicate(lowercase_words_joined_by_hyphens), MaxLen(80)]
-Text = Annotated[str, MinLen(1)]
+if TYPE_CHECKING:
+    Slug = Annotated[str, Predicate(lowercase_words_joined_by_hyphens), MaxLen(80)]
+    Text = Annotated[str, MinLen(1)]
+
+
+def _define_constraints() -> None:
+    """Define ``Slug`` and ``Text`` in this module, where pydantic resolves the entry
+    types' (string) annotations; done once, before the first validation."""
+    from annotated_types import MaxLen, MinLen, Predicate
+
+    names = globals()
+    if "Slug" not in names:
+        names["Text"] = Annotated[str, MinLen(1)]
+        names["Slug"] = Annotated[str, Predicate(lowercase_words_joined_by_hyphens), MaxLen(80)]
+
+
 _CONFIG: dict[str, object] = {"extra": "forbid", "str_strip_whitespace": True}
 
 TAGS = frozenset(
@@ -115,6 +128,7 @@ def _adapter(model: type) -> TypeAdapter[Any]:
     if model not in _ADAPTERS:
         from pydantic import TypeAdapter
 
+        _define_constraints()
         _ADAPTERS[model] = TypeAdapter(model)
     return _ADAPTERS[model]
 
@@ -255,6 +269,8 @@ def _entry_label(kind: str, index: int, raw: dict[str, object]) -> str:
 
 def _load_file(path: Path, content: Content) -> list[str]:
     """Add the entries of one file to ``content``; returns the slugs added."""
+    import tomllib
+
     try:
         # utf-8-sig: a byte-order mark (some editors write one) is not an error.
         text = path.read_text(encoding="utf-8-sig")

@@ -21,10 +21,12 @@ T = TypeVar("T")
 MAX_CACHE_BYTES = 256 << 20
 
 
-def fingerprint(roots: list[Path]) -> str:
+def fingerprint(roots: list[Path], pattern: str = "*.toml") -> str:
+    """The key of ``roots``: every file matching ``pattern`` (path, size, mtime), and the
+    dlquiz and Python versions."""
     digest = hashlib.sha256(f"{__version__}|{sys.version}".encode())
     for root in roots:
-        files = [root] if root.is_file() else sorted(root.rglob("*.toml")) if root.is_dir() else []
+        files = [root] if root.is_file() else sorted(root.rglob(pattern)) if root.is_dir() else []
         # Paths as the bytes the OS gave (os.fsencode): a folder name that is not
         # valid UTF-8 arrives with surrogate escapes, which str.encode() refuses.
         digest.update(b"root:" + os.fsencode(root))
@@ -37,14 +39,21 @@ def fingerprint(roots: list[Path]) -> str:
     return digest.hexdigest()
 
 
-def cached(cache_file: Path, roots: list[Path], build: Callable[[], T], write: bool = True) -> T:
-    """``build()``'s result, from ``cache_file`` when ``roots`` have not changed.
+def cached(
+    cache_file: Path,
+    roots: list[Path],
+    build: Callable[[], T],
+    write: bool = True,
+    pattern: str = "*.toml",
+) -> T:
+    """``build()``'s result, from ``cache_file`` when ``roots`` (their files matching
+    ``pattern``) have not changed.
 
     ``write=False`` never touches the disk (read-only commands).
     """
     from dlquiz.safe_io import read_regular
 
-    key = fingerprint(roots)
+    key = fingerprint(roots, pattern)
     try:
         # Never a FIFO or device (it would block or never end), never a huge file.
         stored_key, value = pickle.loads(read_regular(cache_file, MAX_CACHE_BYTES))

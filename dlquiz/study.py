@@ -110,7 +110,11 @@ class Study:
             content, skipped = load_content(
                 home, extra_content, write_cache=not read_only, device=store.device
             )
-            deck = build_deck(content, skill_cards() if with_skills else None)
+            skills = None
+            if with_skills:
+                cache = home / "cache" / f"skills-{store.device}.pickle"
+                skills = skill_cards(cache, write=not read_only)
+            deck = build_deck(content, skills)
             try:
                 scheduler = make_scheduler(store.settings)
             except ValueError as exc:  # e.g. hand-edited FSRS parameters out of range

@@ -7,20 +7,11 @@ import json
 import sys
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dlquiz.content import ContentError
-from dlquiz.stats import (
-    HISTORY_DAYS,
-    RECENT_DAYS,
-    Mastery,
-    Ratio,
-    Stats,
-    compute,
-    render_heatmap,
-    sparkline,
-)
-from dlquiz.store import StoreError
+# Imported when the command runs: every start of ``dlquiz`` builds this parser.
+if TYPE_CHECKING:
+    from dlquiz.stats import Mastery, Ratio, Stats
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -44,6 +35,9 @@ def run(
     extra_content: list[Path] | None = None,
 ) -> int:
     """Print the statistics of the data folder ``home``; exit status 0, or 2 if it can't open."""
+    from dlquiz.content import ContentError
+    from dlquiz.stats import compute
+    from dlquiz.store import StoreError
     from dlquiz.study import Study
     from dlquiz.workspace import local_tz
 
@@ -96,6 +90,8 @@ def _print(stats: Stats) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
+
+    from dlquiz.stats import HISTORY_DAYS, RECENT_DAYS, render_heatmap, sparkline
 
     console = Console(highlight=False)
     totals = stats.totals

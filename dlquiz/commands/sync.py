@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -85,6 +84,8 @@ def run(home: Path, git_remote: str | None) -> int:
         return 2
     if git_remote is None:
         return _status(home, device)
+    import shutil  # here, not at the top: every start of dlquiz builds this parser
+
     if shutil.which("git") is None:
         _error("git is not installed (or not on PATH)")
         return 2

@@ -5,11 +5,14 @@ Nothing here imports torch; the core does the work and this module shows it.
 
 from __future__ import annotations
 
+import gc
+import os
 import random
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import work
 from textual.app import App
@@ -25,14 +28,38 @@ from dlquiz.tui.commands import DLQuizCommands
 from dlquiz.tui.themes import theme_name
 
 if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
+
+    from textual.app import AutopilotCallbackType
+
     from dlquiz.practice import Practice
     from dlquiz.questions.worker import QuestionWorker
     from dlquiz.session import Summary
     from dlquiz.tui.shown import Shown
 
 
+ScreenT = TypeVar("ScreenT", bound=Screen[Any])
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Niceness of the torch worker process. Importing torch takes a core for a second or
+# more (several on a busy machine) just as the first screens are built: at a lower
+# priority it takes only what the UI leaves, and when a core is free it loses nothing.
+WORKER_NICENESS = 10
+
+
+def _yield_cpu(pid: int | None) -> None:
+    """Lower ``pid``'s CPU priority to WORKER_NICENESS (once; never raises it)."""
+    if pid is None:
+        return
+    try:
+        if os.getpriority(os.PRIO_PROCESS, pid) < WORKER_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, pid, WORKER_NICENESS)
+    except OSError:  # gone already, or not ours: it just runs at its own priority
+        pass
 
 
 class DLQuizApp(App[int]):
@@ -78,13 +105,38 @@ class DLQuizApp(App[int]):
         self._worker_lock = threading.Lock()
         self.theme = theme_name(study.settings.theme, self.available_themes)
 
+    def run(
+        self,
+        *,
+        headless: bool = False,
+        inline: bool = False,
+        inline_no_clear: bool = False,
+        mouse: bool = True,
+        size: tuple[int, int] | None = None,
+        auto_pilot: AutopilotCallbackType | None = None,
+        loop: AbstractEventLoop | None = None,
+    ) -> int | None:
+        # Everything made so far (modules, content, deck, card states) lives as long as
+        # the app. Frozen, the collector never scans it again: the full collection that
+        # building the first screens set off cost ~30 ms of the first card.
+        gc.freeze()
+        return super().run(
+            headless=headless,
+            inline=inline,
+            inline_no_clear=inline_no_clear,
+            mouse=mouse,
+            size=size,
+            auto_pilot=auto_pilot,
+            loop=loop,
+        )
+
     def on_mount(self) -> None:
         from dlquiz.tui.screens.home import HomeScreen
 
         # One theme system: whatever sets the theme (the palette's Theme, Settings) is kept.
         self.theme_changed_signal.subscribe(self, self._remember_theme)
 
-        self.push_screen(HomeScreen())
+        self.push_screen(self._sized(HomeScreen()))
         for notice in self.study.notices:
             self.notify(notice, title="Your data", severity="warning", timeout=20)
         self.call_after_refresh(self._warm_relations)
@@ -94,6 +146,29 @@ class DLQuizApp(App[int]):
             s.kind is Kind.SKILL and s.key not in excluded for s in self.study.deck.values()
         ):
             self.call_after_refresh(self._warm_worker)
+
+    def _sized(self, screen: ScreenT) -> ScreenT:
+        """``screen`` with its breakpoint classes (``-narrow``...), before it is composed.
+
+        Textual sets them at the screen's first resize, once its widgets are mounted
+        and styled, so every widget of every new screen was styled twice (~5 ms each
+        for the home and review screens). At that resize the classes now match.
+        """
+        width, height = self.size
+        classes: dict[str, bool] = {}
+        for extent, own, default in (
+            (width, screen.HORIZONTAL_BREAKPOINTS, self.HORIZONTAL_BREAKPOINTS),
+            (height, screen.VERTICAL_BREAKPOINTS, self.VERTICAL_BREAKPOINTS),
+        ):
+            points = (default if own is None else own) or []
+            classes.update((name, False) for _, name in points)
+            for edge, name in sorted(points, reverse=True):  # as Screen._on_resize picks
+                if extent >= edge:
+                    classes[name] = True
+                    break
+        if classes:
+            screen.update_classes(classes, animate=False)
+        return screen
 
     @work(thread=True, exit_on_error=False, group="warm")
     def _warm_relations(self) -> None:
@@ -110,6 +185,7 @@ class DLQuizApp(App[int]):
         with self._worker_lock:
             if self._worker is None or not self._worker.alive:
                 self._worker = QuestionWorker()
+            _yield_cpu(self._worker.pid)
             return self._worker
 
     @work(thread=True, exit_on_error=False, group="torch")
@@ -176,13 +252,20 @@ class DLQuizApp(App[int]):
     def _leaving(self, then: Callable[[], object]) -> None:
         """Before leaving the current screens: save an answer on screen, and ask about
         unsaved settings. ``then`` runs unless the user chooses to stay."""
-        from dlquiz.tui.screens.review import ReviewScreen
-        from dlquiz.tui.screens.settings import SettingsScreen
-
+        # A screen module not imported yet has no screen on the stack: looked up, not
+        # imported (the settings screen's code would cost the first card ~8 ms).
+        review = sys.modules.get("dlquiz.tui.screens.review")
+        settings_mod = sys.modules.get("dlquiz.tui.screens.settings")
         for screen in self.screen_stack:  # not only the top: Help may be over a review
-            if isinstance(screen, ReviewScreen):
+            if review is not None and isinstance(screen, review.ReviewScreen):
                 screen.commit_pending()
-        settings = next((s for s in self.screen_stack if isinstance(s, SettingsScreen)), None)
+        settings = (
+            None
+            if settings_mod is None
+            else next(
+                (s for s in self.screen_stack if isinstance(s, settings_mod.SettingsScreen)), None
+            )
+        )
         if settings is not None and settings.edited:
             from dlquiz.tui.confirm import ConfirmDiscard
 
@@ -201,7 +284,7 @@ class DLQuizApp(App[int]):
         def go() -> None:
             while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
                 self.pop_screen()
-            self.push_screen(screen)
+            self.push_screen(self._sized(screen))
 
         self._leaving(go)
 
@@ -213,7 +296,7 @@ class DLQuizApp(App[int]):
         """Replace the practice set-up screen with a review of ``plan`` (cram or quiz)."""
         from dlquiz.tui.screens.review import ReviewScreen
 
-        self.switch_screen(ReviewScreen(plan))
+        self.switch_screen(self._sized(ReviewScreen(plan)))
 
     def open_summary(
         self,
@@ -224,20 +307,20 @@ class DLQuizApp(App[int]):
         """The end-of-session summary; ``then`` gets the user's choice (None: home)."""
         from dlquiz.tui.screens.summary import SummaryScreen
 
-        self.push_screen(SummaryScreen(summary, asked), then)
+        self.push_screen(self._sized(SummaryScreen(summary, asked)), then)
 
     def open_card_info(self, *card_ids: str) -> None:
         """Cards' history and memory state (a section each), over the current screen."""
         from dlquiz.tui.screens.card_info import CardInfoScreen
 
-        self.push_screen(CardInfoScreen(*card_ids))
+        self.push_screen(self._sized(CardInfoScreen(*card_ids)))
 
     def finish_quiz(self, plan: Practice) -> None:
         """Show a finished (or stopped) quiz's score and misses in place of its review."""
         from dlquiz.tui.screens.practice import QuizResults
 
         if not isinstance(self.screen, QuizResults):
-            self.switch_screen(QuizResults(plan))
+            self.switch_screen(self._sized(QuizResults(plan)))
 
     def confirm_stop_quiz(self, plan: Practice) -> None:
         """Esc in a quiz: ask; if so, keep an answer on screen, stop, show the score so far."""
@@ -298,7 +381,7 @@ class DLQuizApp(App[int]):
         from dlquiz.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            self.push_screen(self._sized(HelpScreen()))
 
     async def action_quit(self) -> None:
         self._leaving(lambda: self.exit(0))
