@@ -8,7 +8,6 @@ pydantic, which stays the authority on every file the fast reader does not take.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -235,21 +234,3 @@ async def test_screens_have_their_width_class_before_their_widgets(
     composed = {name: classes for name, classes in seen}
     for name in ("HomeScreen", "ReviewScreen"):
         assert expected in composed[name] and not other & composed[name], name
-
-
-def test_the_torch_worker_is_lowered_in_priority_once(tmp_path: Path) -> None:
-    from dlquiz.tui import app as app_mod
-
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        assert os.getpriority(os.PRIO_PROCESS, child.pid) < app_mod.WORKER_NICENESS
-        app_mod._yield_cpu(child.pid)
-        assert os.getpriority(os.PRIO_PROCESS, child.pid) == app_mod.WORKER_NICENESS
-        os.setpriority(os.PRIO_PROCESS, child.pid, 15)  # already lower: left alone
-        app_mod._yield_cpu(child.pid)
-        assert os.getpriority(os.PRIO_PROCESS, child.pid) == 15
-    finally:
-        child.kill()
-        child.wait()
-    app_mod._yield_cpu(child.pid)  # gone: no error
-    app_mod._yield_cpu(None)

@@ -41,3 +41,14 @@ def test_dead_worker_gives_a_clear_error() -> None:
     assert not w.alive
     with pytest.raises(WorkerError):
         w.generate("conv2d-shape", 1, 1)
+
+
+def test_the_worker_runs_at_a_lower_priority(worker: QuestionWorker) -> None:
+    import os
+
+    from dlquiz.questions.worker import WORKER_NICENESS
+
+    worker.generate("linear-params", 1, 3)  # started and ready
+    assert worker.pid is not None
+    ours = os.getpriority(os.PRIO_PROCESS, 0)  # never raised back if we already run lower
+    assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(ours, WORKER_NICENESS)

@@ -291,6 +291,20 @@ class QuestionWorker:
             child.kill()
 
 
+# The worker's niceness. Importing torch takes a core for a second or more (several on a
+# busy machine) just as the first screens are drawn: at a lower priority it takes only
+# what the UI leaves, and when a core is free it loses nothing. Set by the worker
+# itself, so a restarted one is lowered too.
+WORKER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Child side: run at WORKER_NICENESS (never raised back if already lower)."""
+    with contextlib.suppress(OSError):
+        if os.getpriority(os.PRIO_PROCESS, 0) < WORKER_NICENESS:
+            os.setpriority(os.PRIO_PROCESS, 0, WORKER_NICENESS)
+
+
 def _exit_with_parent() -> None:
     """Child side: exit when the parent is gone (we are then re-parented)."""
     parent = int(os.environ.get("DLQUIZ_WORKER_PARENT", "0") or 0)
@@ -365,6 +379,7 @@ if __name__ == "__main__":
     # Exit straight away when the parent closes the pipe: skipping torch's
     # interpreter teardown saves ~0.5 s of CPU.
     _exit_with_parent()  # also while torch loads, when nobody reads stdin yet
+    _lower_priority()
     serve(sys.stdin, sys.stdout)
     sys.stdout.flush()
     os._exit(0)

@@ -6,7 +6,6 @@ Nothing here imports torch; the core does the work and this module shows it.
 from __future__ import annotations
 
 import gc
-import os
 import random
 import sys
 import threading
@@ -43,23 +42,6 @@ ScreenT = TypeVar("ScreenT", bound=Screen[Any])
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-# Niceness of the torch worker process. Importing torch takes a core for a second or
-# more (several on a busy machine) just as the first screens are built: at a lower
-# priority it takes only what the UI leaves, and when a core is free it loses nothing.
-WORKER_NICENESS = 10
-
-
-def _yield_cpu(pid: int | None) -> None:
-    """Lower ``pid``'s CPU priority to WORKER_NICENESS (once; never raises it)."""
-    if pid is None:
-        return
-    try:
-        if os.getpriority(os.PRIO_PROCESS, pid) < WORKER_NICENESS:
-            os.setpriority(os.PRIO_PROCESS, pid, WORKER_NICENESS)
-    except OSError:  # gone already, or not ours: it just runs at its own priority
-        pass
 
 
 class DLQuizApp(App[int]):
@@ -185,7 +167,6 @@ class DLQuizApp(App[int]):
         with self._worker_lock:
             if self._worker is None or not self._worker.alive:
                 self._worker = QuestionWorker()
-            _yield_cpu(self._worker.pid)
             return self._worker
 
     @work(thread=True, exit_on_error=False, group="torch")
