@@ -58,11 +58,26 @@ IMPLICIT_WEIGHTS: Final = (0.5, 0.25)
 PassDays = dict[str, dict[str, date]]
 
 
+# Each family's levels, when the caller already knows them (the skill cards, read from
+# their cache at start): listing them from the registry imports every generator module.
+_levels: dict[str, tuple[int, ...]] | None = None
+
+
+def know_levels(levels: Mapping[str, Iterable[int]]) -> None:
+    """Tell the graph each family's levels, so it need not import the generators."""
+    global _levels
+    _levels = {family: tuple(sorted(lv)) for family, lv in levels.items()}
+    prerequisite_map.cache_clear()
+
+
 @functools.cache
 def prerequisite_map() -> dict[str, tuple[str, ...]]:
-    """Every skill card's direct prerequisites, from the registry and the declared edges."""
-    from dlquiz.questions import families
+    """Every skill card's direct prerequisites, from the families' levels and the edges."""
     from dlquiz.questions.graph import prerequisite_map as build
+
+    if _levels is not None:
+        return build(_levels)
+    from dlquiz.questions import families
 
     return build({fam.id: fam.levels for fam in families().values()})
 

@@ -114,6 +114,7 @@ class Study:
             if with_skills:
                 cache = home / "cache" / f"skills-{store.device}.pickle"
                 skills = skill_cards(cache, write=not read_only)
+                _know_levels(skills)
             deck = build_deck(content, skills)
             try:
                 scheduler = make_scheduler(store.settings)
@@ -423,3 +424,14 @@ def _reason(exc: BaseException) -> str:
         return exc.strerror or type(exc).__name__
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text
+
+
+def _know_levels(skills: list[CardSpec]) -> None:
+    """The skill graph learns each family's levels from the skill cards (no generator
+    imports at start)."""
+    from dlquiz import skillgraph
+
+    levels: dict[str, list[int]] = {}
+    for spec in skills:
+        levels.setdefault(spec.key, []).append(spec.level)
+    skillgraph.know_levels(levels)

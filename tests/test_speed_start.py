@@ -28,6 +28,8 @@ OPEN_APP = (
     "from pathlib import Path\n"
     "from dlquiz.__main__ import make_app\n"
     "app = make_app(Path(sys.argv[1]))\n"
+    "from dlquiz import skillgraph\n"
+    "assert skillgraph.prerequisite_map()\n"  # as Home's counts need it
     "app.study.close()\n"
     "print('\\n'.join(sys.modules))\n"
 )
@@ -60,11 +62,23 @@ def test_a_warm_start_imports_no_generator_pydantic_toml_or_constraints(
     loaded = _modules_after_open(returning_home)
     assert "dlquiz.tui.app" in loaded and "dlquiz.study" in loaded  # it really ran
     family_modules = {m for m in loaded if m.startswith("dlquiz.questions.")} - {
-        "dlquiz.questions.base"
+        "dlquiz.questions.base",
+        "dlquiz.questions.graph",  # the skill graph's edges: data, no generator
     }
     assert not family_modules
     for heavy in ("pydantic", "tomllib", "annotated_types", "torch", "numpy"):
         assert heavy not in loaded, heavy
+
+
+def test_the_skill_graph_is_built_from_the_skill_cards_levels(tmp_path: Path) -> None:
+    from dlquiz import skillgraph
+    from dlquiz.questions import families
+    from dlquiz.questions.graph import prerequisite_map as build
+
+    with Study.open(tmp_path / "data"):
+        assert skillgraph._levels is not None  # known from the cards, not the registry
+        registry = build({fam.id: fam.levels for fam in families().values()})
+        assert skillgraph.prerequisite_map() == registry
 
 
 def test_the_saved_settings_are_read_at_a_warm_start(returning_home: Path) -> None:
