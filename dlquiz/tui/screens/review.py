@@ -284,13 +284,13 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
             choices.display = True
             choices.highlighted = 0
             choices.disabled = False
-            choices.focus()
+            self.set_focus(choices)  # now, not after a refresh: the keys follow at once
             self._hint("Pick with 1–4, or ↑↓ and Enter.")
         elif cur.is_typed:
             typed = self.query_one("#typed", Input)
             typed.display = True
             typed.disabled = False
-            typed.focus()
+            self.set_focus(typed)
             hint = " h (in the empty box): a hint." if cur.question and cur.question.hints else ""
             self._hint(f"Type your answer and press Enter.{hint} Ctrl+R shows the answer.")
         else:

@@ -1,8 +1,11 @@
-"""Textual's Footer, recomposed at most once per refresh, and never wider than the screen.
+"""Textual's Footer, updated in place, once per burst of changes, never wider than the screen.
 
-The stock Footer rebuilds all its keys on every bindings change, and showing a
-card changes bindings several times in one go (screen, focus, mode): ten
-rebuilds per card here, about half of the time to the first card on screen.
+The stock Footer removes and mounts all its keys on every bindings change, and
+showing a card changes bindings several times in one go (screen, focus, mode). A
+remount costs a style pass per key and a layout pass of its own, after the one the
+card's new text already needs. This one relabels the keys it has (adding or removing
+only the difference), right after the handler that changed the bindings, so the keys
+change in the same layout pass as the rest of the screen.
 
 It also lays out every key even when they do not fit: the last ones then run
 under the command-palette key docked at the right ("Setting▏^p paletteQ" at 60
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 from textual import events
+from textual._context import active_message_pump
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
@@ -47,14 +51,39 @@ def fit_keys(widgets: list[Widget], width: int, compact: bool = True) -> list[Wi
     return kept + palette
 
 
+def _plain_key(widget: Widget) -> bool:
+    """A key that can take another key's place by relabelling (not grouped, not the palette)."""
+    return (
+        type(widget) is FooterKey
+        and not widget.has_class("-grouped")
+        and not widget.has_class("-command-palette")
+    )
+
+
+def relabel(key: FooterKey, like: FooterKey) -> None:
+    """Make the mounted ``key`` show and do what ``like`` (unmounted) would."""
+    key.key, key.action = like.key, like.action
+    if (key.key_display, key.description) != (like.key_display, like.description):
+        key.key_display, key.description = like.key_display, like.description
+        key.refresh(layout=True)  # its width follows its text
+        # Tell the screen now rather than at the key's next idle: after the screen's
+        # next layout that would be a layout pass of its own.
+        key._check_refresh()
+    if key._disabled != like._disabled:
+        key._disabled = like._disabled
+        key.set_class(like._disabled, "-disabled")
+    if key.tooltip != like.tooltip:
+        key.tooltip = like.tooltip
+
+
 class KeyFooter(Footer):
-    """A Footer that coalesces bursts of bindings changes into one recompose,
+    """A Footer that coalesces bursts of bindings changes into one in-place update,
     and shows only the keys that fit.
 
     Compact, so that every key of a busy screen fits in 80 columns.
     """
 
-    _recompose_pending = False
+    _update_pending = False
     _composed_width = 0
     _composed: tuple[object, ...] | None = None
 
@@ -82,7 +111,8 @@ class KeyFooter(Footer):
             return
         await super().recompose()
 
-    def compose(self) -> ComposeResult:
+    def _wanted(self) -> list[Widget]:
+        """The keys to show now (new, unmounted widgets), those that fit the width."""
         width = self.screen.size.width or self.app.size.width
         self._composed_width = width
         self._composed = self._signature() if self._bindings_ready else None
@@ -93,19 +123,66 @@ class KeyFooter(Footer):
             for key in keys:
                 if isinstance(key, FooterKey):
                     key.add_class("-compact", update=False)
-        yield from keys
+        return keys
+
+    def compose(self) -> ComposeResult:
+        yield from self._wanted()
+
+    def _update(self) -> None:
+        """Show the keys that apply now: relabel the keys mounted, add or remove the
+        difference; recompose only when groups or the palette key come or go."""
+        self._update_pending = False
+        if not self.is_attached or not self._bindings_ready or not self.app.app_focus:
+            return
+        if self._composed == self._signature():
+            return
+        have = list(self.children)
+        want = self._wanted()
+        have_keys = [w for w in have if _plain_key(w)]
+        want_keys = [w for w in want if _plain_key(w)]
+        have_rest = [w for w in have if not _plain_key(w)]
+        want_rest = [w for w in want if not _plain_key(w)]
+        # Only the palette key may sit after the plain keys, and it must stay.
+        palette_only = all(
+            isinstance(w, FooterKey) and w.has_class("-command-palette")
+            for w in (*have_rest, *want_rest)
+        )
+        if (
+            not palette_only
+            or len(have_rest) != len(want_rest)
+            or have[: len(have_keys)] != (have_keys)
+        ):
+            self._composed = None
+            self.call_next(self.recompose)
+            return
+        for key, like in zip(have_keys, want_keys, strict=False):
+            assert isinstance(key, FooterKey) and isinstance(like, FooterKey)
+            relabel(key, like)
+        for key, like in zip(have_rest, want_rest, strict=True):
+            assert isinstance(key, FooterKey) and isinstance(like, FooterKey)
+            relabel(key, like)
+        if len(have_keys) > len(want_keys):
+            self.remove_children(have_keys[len(want_keys) :])
+        elif len(want_keys) > len(have_keys):
+            before = have_rest[0] if have_rest else None
+            if before is None:
+                self.mount_all(want_keys[len(have_keys) :])
+            else:
+                self.mount_all(want_keys[len(have_keys) :], before=before)
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._composed_width and self._bindings_ready:
             self.call_after_refresh(self.recompose)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        if self._recompose_pending:
-            self._bindings_ready = True  # what the stock handler records first
+        self._bindings_ready = True  # what the stock handler records first
+        if self._update_pending or not (self.is_attached and screen is self.screen):
             return
-        self._recompose_pending = True
-        self.call_after_refresh(self._settle)
-        super().bindings_changed(screen)
-
-    def _settle(self) -> None:
-        self._recompose_pending = False
+        self._update_pending = True
+        # Right after the handler that changed the bindings (it may change them again),
+        # on the pump running it: before the screen lays out what that handler changed.
+        try:
+            pump = active_message_pump.get()
+        except LookupError:
+            pump = self
+        pump.call_next(self._update)
