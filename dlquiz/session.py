@@ -19,7 +19,7 @@ from typing import Any
 
 from dlquiz import skillgraph
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.due_reviews import DueReviews
+from dlquiz.due_reviews import DueLearning, DueReviews
 from dlquiz.history import review_record
 from dlquiz.order import new_card_order, sibling_key
 from dlquiz.records import (
@@ -137,6 +137,8 @@ class Session(SessionUndo):
         self._recent: deque[str] = deque(maxlen=RECENT)
         self._hold_skills = False  # while picking around a question process still loading
         self._due = DueReviews(deck)  # due review cards, for counts (see due_reviews)
+        self._due_learning = DueLearning()  # due learning cards, for counts
+        self._wake: float | None = None  # when a bury runs out during the day (a recount)
         self._siblings: dict[str, set[str]] | None = None  # sibling key -> cards seen today
         self._extra_new = 0  # "study N more new" for today
         self._focus: list[str] | None = None  # custom study: only these cards, in order
@@ -163,6 +165,7 @@ class Session(SessionUndo):
             self._spacing = None
             self._siblings = None
             self._extra_new = 0
+            self._due_learning.reset()
 
     @property
     def day_end(self) -> datetime:
@@ -248,6 +251,7 @@ class Session(SessionUndo):
         self._excluded = _out_of_rotation(self.deck, settings)
         self._spacing = None
         self._due.reset()
+        self._due_learning.reset()
         if reorder:
             self._new_order, self._new_pos = self._ordered_new(), 0
 
@@ -255,6 +259,7 @@ class Session(SessionUndo):
         """Leave ``card_id`` out for the rest of this session, unanswered (e.g. it failed)."""
         self._skipped.add(card_id)
         self._due.update(card_id, self._counted)
+        self._due_learning.update(card_id, self._showable_learning)
 
     @property
     def new_limit(self) -> int:
@@ -309,10 +314,32 @@ class Session(SessionUndo):
     def _reviews_left(self) -> int:
         return max(0, self.settings.max_reviews_per_day - self.today.old_reviewed)
 
-    def _due_learning(self, ts: float) -> list[tuple[float, str]]:
-        """Learning cards due by ``ts``, earliest first (only the due part of the heap)."""
-        due = self._due_in(self._learning, ts, False, len(self._learning))
-        return sorted((self.cards[card].due, card) for card in due)
+    def _first_learning(self, ts: float) -> tuple[str | None, str | None]:
+        """The earliest learning card due by ``ts`` that can be shown, and the earliest
+        not answered among the last few (``_recent``); None where there is none.
+
+        Takes entries off the top of the heap only as far as it must (the cards held
+        back go back in): the cost follows the few cards skipped, not what is due.
+        """
+        heap = self._learning
+        held: list[tuple[float, str]] = []
+        first: str | None = None
+        try:
+            while heap and heap[0][0] <= ts:
+                entry = heap[0]
+                if not self._valid(entry, False):
+                    heapq.heappop(heap)  # stale: the card was answered since
+                    continue
+                if self._available(entry[1]):
+                    if first is None:
+                        first = entry[1]
+                    if entry[1] not in self._recent:
+                        return first, entry[1]
+                held.append(heapq.heappop(heap))
+            return first, None
+        finally:
+            for entry in held:
+                heapq.heappush(heap, entry)
 
     def next_card(self, now: datetime, skills_ready: bool = True) -> CardSpec | None:
         """The card to show now, or None when the day's work is done.
@@ -354,16 +381,14 @@ class Session(SessionUndo):
             card_id, self._forward = self._forward, None
             if card_id in self.cards and self._available(card_id):
                 return self.deck[card_id]
-        ts = now.timestamp()
-        learning = self._due_learning(ts)
-        for _, card_id in learning:
-            if card_id not in self._recent:
-                return self.deck[card_id]
+        first, fresh = self._first_learning(now.timestamp())
+        if fresh is not None:
+            return self.deck[fresh]
         other = self._next_focused() if self._focus is not None else self._review_or_new(now)
         if other is not None:
             return self.deck[other]
-        if learning:  # nothing else waits: the failed card may come back now
-            return self.deck[learning[0][1]]
+        if first is not None:  # nothing else waits: the failed card may come back now
+            return self.deck[first]
         ahead = self._top(self._learning, review=False)
         if ahead is not None and ahead[0] <= (now + LEARN_AHEAD).timestamp():
             return self.deck[ahead[1]]
@@ -409,6 +434,40 @@ class Session(SessionUndo):
             and self._available(card_id, siblings=True)
         )
 
+    def _showable_learning(self, card_id: str) -> float | None:
+        """When a learning card is due, if it can be shown (what ``_due_in`` counts)."""
+        state = self.cards.get(card_id)
+        if state is None or state.state == REVIEW or not self._available(card_id):
+            return None
+        return state.due
+
+    def _learning_entries(self) -> list[tuple[float, str]]:
+        """(due, card) of every learning card that can be shown: ``DueLearning`` builds
+        from these (once a day, or after a wide change)."""
+        self._wake = self._next_wake()
+        return [
+            entry
+            for entry in self._learning
+            if self._valid(entry, False) and self._available(entry[1])
+        ]
+
+    def _next_wake(self) -> float | None:
+        """The earliest bury still running that ends before the day does."""
+        end = self.day_end.timestamp()
+        ends = [
+            m.buried_until
+            for m in self.marks.values()
+            if m.buried_until is not None and self._now_ts < m.buried_until < end
+        ]
+        return min(ends, default=None)
+
+    def _check_wake(self) -> None:
+        """A bury ended without a record: whatever it hid is counted again."""
+        if self._wake is not None and self._now_ts >= self._wake:
+            self._wake = None
+            self._due.reset()
+            self._due_learning.reset()
+
     def _due_in(
         self, heap: list[tuple[float, str]], until: float, review: bool, cap: int
     ) -> set[str]:
@@ -434,20 +493,31 @@ class Session(SessionUndo):
             stack.extend(j for j in (2 * i + 1, 2 * i + 2) if j < len(heap))
         return seen
 
+    def _due_reviews(self) -> set[str]:
+        """Every review card due today that can be shown (``DueReviews`` builds from it)."""
+        self._wake = self._next_wake()
+        end = self.day_end.timestamp()
+        return self._due_in(self._review, end, True, len(self._review))
+
     def counts(self, now: datetime) -> Counts:
         """Cards left for today; costs what is due today, not the deck's size."""
         self._roll_day(now)
+        self._check_wake()
         end = self.day_end.timestamp()
         soon = (now + LEARN_AHEAD).timestamp()
-        due_learning = len(self._due_in(self._learning, soon, False, len(self._learning)))
+        if self._hold_skills:  # a passing state (torch loading): not worth keeping
+            due_learning = len(self._due_in(self._learning, soon, False, len(self._learning)))
+        else:
+            due_learning = self._due_learning.count(
+                soon, self._learning_entries, self._showable_learning
+            )
         if self._focus is not None:
             left = sum(1 for c in self._focus if c not in self._focus_done and self._available(c))
             return Counts(due=left + due_learning, new=0, reviewed_today=self.today.reviewed)
         if self._hold_skills:  # a passing state (torch loading): not worth keeping
             reviews = len(self._due_in(self._review, end, True, self._reviews_left()))
         else:
-            everything = len(self._review)
-            due_set = self._due.get(end, lambda: self._due_in(self._review, end, True, everything))
+            due_set = self._due.get(end, self._due_reviews)
             reviews = min(len(due_set), self._reviews_left())
         due = reviews + due_learning
         wanted = max(0, self.new_limit - self.today.new)
@@ -469,11 +539,13 @@ class Session(SessionUndo):
         self._focus_set = frozenset(self._focus)
         self._focus_done = set()
         self._due.reset()  # which cards can be shown changed
+        self._due_learning.reset()
         return len(self._focus)
 
     def end_focus(self) -> None:
         self._focus = None
         self._due.reset()
+        self._due_learning.reset()
 
     @property
     def focused(self) -> bool:
@@ -549,7 +621,7 @@ class Session(SessionUndo):
         card_id = record.card
         if isinstance(record, Review | Undo):
             self.today.add(record)
-            self._siblings = None
+            self._note_sibling(record)
         if isinstance(record, Review | Undo | Implicit):
             state = self.cards.get(card_id)
             if state is not None:
@@ -576,7 +648,22 @@ class Session(SessionUndo):
             self._actions.append(Action(record, marks, state))
         if isinstance(record, Reset) and undone is None and card_id in self.deck:
             self._new_order.append(card_id)  # new again: introduced like any new card
+        until = record.until if isinstance(record, Bury) else None
+        if until is not None and self._now_ts < until < self.day_end.timestamp():
+            self._wake = until if self._wake is None else min(self._wake, until)
         self._due.update(card_id, self._counted)
+        self._due_learning.update(card_id, self._showable_learning)
+
+    def _note_sibling(self, record: Review | Undo) -> None:
+        """Keep the cards answered today by sibling key (an undo: rebuilt when asked)."""
+        if self._siblings is None:
+            return
+        spec = self.deck.get(record.card)
+        key = sibling_key(spec) if spec is not None else None
+        if isinstance(record, Undo):
+            self._siblings = None
+        elif key is not None:
+            self._siblings.setdefault(key, set()).add(record.card)
 
     def _undone(self, action: Action) -> None:
         rec = action.record
