@@ -19,7 +19,7 @@ from typing import Any
 
 from dlquiz import skillgraph
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.due_reviews import DueLearning, DueReviews
+from dlquiz.due_reviews import DueLearning, DueReviews, Queues
 from dlquiz.history import review_record
 from dlquiz.order import new_card_order, sibling_key
 from dlquiz.records import (
@@ -89,7 +89,7 @@ class Summary:
         return self.right / self.graded if self.graded else None
 
 
-class Session(SessionUndo):
+class Session(Queues, SessionUndo):
     """Chooses cards and turns answers into log records."""
 
     def __init__(
@@ -177,31 +177,6 @@ class Session(SessionUndo):
         cards = self.cards
         unseen = (spec for spec in self.deck.values() if spec.id not in cards)
         return new_card_order(unseen, self.settings.new_card_order)
-
-    def _push(self, card_id: str, state: CardState) -> None:
-        heap = self._review if state.state == REVIEW else self._learning
-        heapq.heappush(heap, (state.due, card_id))
-
-    def _valid(self, entry: tuple[float, str], review: bool) -> bool:
-        state = self.cards.get(entry[1])
-        return state is not None and state.due == entry[0] and (state.state == REVIEW) == review
-
-    def _top(self, heap: list[tuple[float, str]], review: bool) -> tuple[float, str] | None:
-        """The earliest valid entry not skipped in this session."""
-        held: list[tuple[float, str]] = []
-        try:
-            while heap:
-                entry = heap[0]
-                if not self._valid(entry, review):
-                    heapq.heappop(heap)  # stale: the card was reviewed since this was pushed
-                elif not self._available(entry[1], siblings=review):
-                    held.append(heapq.heappop(heap))
-                else:
-                    return entry
-            return None
-        finally:
-            for entry in held:
-                heapq.heappush(heap, entry)
 
     def _available(self, card_id: str, siblings: bool = False) -> bool:
         """In rotation, not suspended, not buried, not skipped in this session.
@@ -314,33 +289,6 @@ class Session(SessionUndo):
     def _reviews_left(self) -> int:
         return max(0, self.settings.max_reviews_per_day - self.today.old_reviewed)
 
-    def _first_learning(self, ts: float) -> tuple[str | None, str | None]:
-        """The earliest learning card due by ``ts`` that can be shown, and the earliest
-        not answered among the last few (``_recent``); None where there is none.
-
-        Takes entries off the top of the heap only as far as it must (the cards held
-        back go back in): the cost follows the few cards skipped, not what is due.
-        """
-        heap = self._learning
-        held: list[tuple[float, str]] = []
-        first: str | None = None
-        try:
-            while heap and heap[0][0] <= ts:
-                entry = heap[0]
-                if not self._valid(entry, False):
-                    heapq.heappop(heap)  # stale: the card was answered since
-                    continue
-                if self._available(entry[1]):
-                    if first is None:
-                        first = entry[1]
-                    if entry[1] not in self._recent:
-                        return first, entry[1]
-                held.append(heapq.heappop(heap))
-            return first, None
-        finally:
-            for entry in held:
-                heapq.heappush(heap, entry)
-
     def next_card(self, now: datetime, skills_ready: bool = True) -> CardSpec | None:
         """The card to show now, or None when the day's work is done.
 
@@ -423,81 +371,6 @@ class Session(SessionUndo):
         """When the next learning card comes due (to say "come back in 8 min")."""
         top = self._top(self._learning, review=False)
         return datetime.fromtimestamp(top[0], UTC) if top else None
-
-    def _counted(self, card_id: str) -> bool:
-        """A review card that counts as due today (what ``_due_in`` finds in the heap)."""
-        state = self.cards.get(card_id)
-        return (
-            state is not None
-            and state.state == REVIEW
-            and state.due <= self.day_end.timestamp()
-            and self._available(card_id, siblings=True)
-        )
-
-    def _showable_learning(self, card_id: str) -> float | None:
-        """When a learning card is due, if it can be shown (what ``_due_in`` counts)."""
-        state = self.cards.get(card_id)
-        if state is None or state.state == REVIEW or not self._available(card_id):
-            return None
-        return state.due
-
-    def _learning_entries(self) -> list[tuple[float, str]]:
-        """(due, card) of every learning card that can be shown: ``DueLearning`` builds
-        from these (once a day, or after a wide change)."""
-        self._wake = self._next_wake()
-        return [
-            entry
-            for entry in self._learning
-            if self._valid(entry, False) and self._available(entry[1])
-        ]
-
-    def _next_wake(self) -> float | None:
-        """The earliest bury still running that ends before the day does."""
-        end = self.day_end.timestamp()
-        ends = [
-            m.buried_until
-            for m in self.marks.values()
-            if m.buried_until is not None and self._now_ts < m.buried_until < end
-        ]
-        return min(ends, default=None)
-
-    def _check_wake(self) -> None:
-        """A bury ended without a record: whatever it hid is counted again."""
-        if self._wake is not None and self._now_ts >= self._wake:
-            self._wake = None
-            self._due.reset()
-            self._due_learning.reset()
-
-    def _due_in(
-        self, heap: list[tuple[float, str]], until: float, review: bool, cap: int
-    ) -> set[str]:
-        """Distinct cards of ``heap`` due by ``until`` that can be shown, up to ``cap`` of them.
-
-        Walks only the part of the heap due by then (a parent is never due after its
-        children), so the cost follows what is due today, not the deck's size.
-        """
-        seen: set[str] = set()  # after an undo, one card can sit in a heap twice
-        stack = [0] if heap else []
-        while stack and len(seen) < cap:
-            i = stack.pop()
-            entry = heap[i]
-            if entry[0] > until:
-                continue
-            card = entry[1]
-            if (
-                card not in seen
-                and self._valid(entry, review)
-                and self._available(card, siblings=review)
-            ):
-                seen.add(card)
-            stack.extend(j for j in (2 * i + 1, 2 * i + 2) if j < len(heap))
-        return seen
-
-    def _due_reviews(self) -> set[str]:
-        """Every review card due today that can be shown (``DueReviews`` builds from it)."""
-        self._wake = self._next_wake()
-        end = self.day_end.timestamp()
-        return self._due_in(self._review, end, True, len(self._review))
 
     def counts(self, now: datetime) -> Counts:
         """Cards left for today; costs what is due today, not the deck's size."""
