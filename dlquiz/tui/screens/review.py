@@ -39,13 +39,26 @@ from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import KeyFooter, LaidOutOnce
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 LETTERS = "abcdefgh"
+
+
+# The card's parts change size from card to card: laid out once per change, not twice.
+class _Text(LaidOutOnce, Static):
+    pass
+
+
+class _Card(LaidOutOnce, VerticalScroll):
+    pass
+
+
+class _Actions(LaidOutOnce, Vertical):
+    pass
 
 
 class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
@@ -104,19 +117,19 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="progress")
-        with VerticalScroll(id="card"):
-            yield Static(id="card-kind")
-            yield Static(id="card-front")
-            yield Static(id="card-code")
+        yield _Text(id="progress")
+        with _Card(id="card"):
+            yield _Text(id="card-kind")
+            yield _Text(id="card-front")
+            yield _Text(id="card-code")
             yield OptionList(id="choices")
             yield Input(id="typed", placeholder="Your answer, then Enter")
-            yield Static(id="card-back")
-            yield Static(id="card-proof")
-        with Vertical(id="actions"):
-            yield Static(id="hint")
+            yield _Text(id="card-back")
+            yield _Text(id="card-proof")
+        with _Actions(id="actions"):
+            yield _Text(id="hint")
             yield RatingBar(id="ratings")
-        yield KeyFooter()
+        yield KeyFooter(keep_spares=True)  # its keys change with every card
 
     def on_mount(self) -> None:
         if self.practice is not None and self.practice.time_limit is not None:

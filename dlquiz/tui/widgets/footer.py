@@ -15,14 +15,42 @@ come first, the app's Help and Quit last), and recomposes when the width changes
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from rich.cells import cell_len
 from textual import events
 from textual._context import active_message_pump
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+
+class LaidOutOnce:
+    """Mixin for a widget: a new size from a layout pass does not ask for another pass.
+
+    Textual stores the size a layout pass gives a widget in ``virtual_size``, a reactive
+    that asks for a layout when it changes: every widget whose size changed (a card's
+    text one line longer, a key relabelled) costs one more layout and render of the whole
+    screen, which finds the same sizes. For text and plain containers, whose content
+    follows from the size that pass gave them, that second pass changes nothing. A
+    scrollbar that comes or goes still asks for one (``show_vertical_scrollbar`` is a
+    layout reactive of its own).
+    """
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        return super()._size_updated(  # type: ignore[misc,no-any-return]
+            size, virtual_size, container_size, layout=False
+        )
+
+
+class QuietKey(LaidOutOnce, FooterKey):
+    """A footer key whose new label does not cost the screen a second layout."""
 
 
 def key_width(key: FooterKey, compact: bool = True) -> int:
@@ -51,10 +79,16 @@ def fit_keys(widgets: list[Widget], width: int, compact: bool = True) -> list[Wi
     return kept + palette
 
 
+def _now(widget: Widget) -> None:
+    """Tell the screen of a change now rather than at the widget's next idle: after
+    the screen's next layout, that would be a layout pass of its own."""
+    widget._check_refresh()
+
+
 def _plain_key(widget: Widget) -> bool:
     """A key that can take another key's place by relabelling (not grouped, not the palette)."""
     return (
-        type(widget) is FooterKey
+        type(widget) is QuietKey
         and not widget.has_class("-grouped")
         and not widget.has_class("-command-palette")
     )
@@ -66,9 +100,10 @@ def relabel(key: FooterKey, like: FooterKey) -> None:
     if (key.key_display, key.description) != (like.key_display, like.description):
         key.key_display, key.description = like.key_display, like.description
         key.refresh(layout=True)  # its width follows its text
-        # Tell the screen now rather than at the key's next idle: after the screen's
-        # next layout that would be a layout pass of its own.
-        key._check_refresh()
+        _now(key)
+    if not key.display:
+        key.display = True
+        _now(key)
     if key._disabled != like._disabled:
         key._disabled = like._disabled
         key.set_class(like._disabled, "-disabled")
@@ -76,7 +111,7 @@ def relabel(key: FooterKey, like: FooterKey) -> None:
         key.tooltip = like.tooltip
 
 
-class KeyFooter(Footer):
+class KeyFooter(LaidOutOnce, Footer):
     """A Footer that coalesces bursts of bindings changes into one in-place update,
     and shows only the keys that fit.
 
@@ -87,8 +122,12 @@ class KeyFooter(Footer):
     _composed_width = 0
     _composed: tuple[object, ...] | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, keep_spares: bool = False) -> None:
+        """``keep_spares``: keys no longer needed are hidden, not removed, and shown
+        again when needed (a removal lays the screen out once more when it completes;
+        for a screen whose keys change on every keypress)."""
         super().__init__(compact=True)
+        self.keep_spares = keep_spares
 
     def _signature(self) -> tuple[object, ...]:
         """Everything the keys shown depend on: the screen's bindings and the width."""
@@ -111,12 +150,53 @@ class KeyFooter(Footer):
             return
         await super().recompose()
 
+    def _keys(self) -> list[Widget]:
+        """What the stock Footer composes, as ``QuietKey`` widgets (the stock widgets
+        where bindings are grouped: then keys are not relabelled but recomposed)."""
+        if not self._bindings_ready:
+            return []
+        firsts: dict[str, tuple[Binding, bool, str]] = {}
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show:
+                firsts.setdefault(binding.action, (binding, enabled, tooltip))
+        groups = [binding.group for binding, _, _ in firsts.values()]
+        if any(a is not None and a == b for a, b in pairwise(groups)):
+            return list(super().compose())
+        self.styles.grid_size_columns = len(firsts)  # as the stock compose does
+        keys: list[Widget] = [
+            QuietKey(
+                binding.key,
+                self.app.get_key_display(binding),
+                binding.description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            ).data_bind(compact=Footer.compact)
+            for binding, enabled, tooltip in firsts.values()
+        ]
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _, binding, enabled, _tooltip = found
+                keys.append(
+                    QuietKey(
+                        binding.key,
+                        self.app.get_key_display(binding),
+                        binding.description,
+                        binding.action,
+                        classes="-command-palette",
+                        disabled=not enabled,
+                        tooltip=binding.tooltip or binding.description,
+                    )
+                )
+        return keys
+
     def _wanted(self) -> list[Widget]:
         """The keys to show now (new, unmounted widgets), those that fit the width."""
         width = self.screen.size.width or self.app.size.width
         self._composed_width = width
         self._composed = self._signature() if self._bindings_ready else None
-        keys = fit_keys(list(super().compose()), width, self.compact)
+        keys = fit_keys(self._keys(), width, self.compact)
         if self.compact:
             # The class each key's ``compact`` watcher would add after mounting: set here,
             # before mounting, the watcher finds it and skips a style update per key.
@@ -161,8 +241,14 @@ class KeyFooter(Footer):
         for key, like in zip(have_rest, want_rest, strict=True):
             assert isinstance(key, FooterKey) and isinstance(like, FooterKey)
             relabel(key, like)
-        if len(have_keys) > len(want_keys):
-            self.remove_children(have_keys[len(want_keys) :])
+        spares = have_keys[len(want_keys) :]
+        if spares and self.keep_spares:
+            for key in spares:
+                if key.display:
+                    key.display = False
+                    _now(key)
+        elif spares:
+            self.remove_children(spares)
         elif len(want_keys) > len(have_keys):
             before = have_rest[0] if have_rest else None
             if before is None:
