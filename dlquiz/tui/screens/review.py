@@ -98,7 +98,9 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
         Binding("m", "app.skill_map", "Skill map", show=False),
     ]
 
-    mode: reactive[str] = reactive("question", bindings=True)
+    # Not repainted itself (repaint=False): the screen draws nothing from the mode, and
+    # a repaint of the screen redraws every line of it once more after each card.
+    mode: reactive[str] = reactive("question", bindings=True, repaint=False)
     app: DLQuizApp
 
     # Nothing takes the focus by itself: each card says what has it (its answer box,
