@@ -212,6 +212,10 @@ class KeyFooter(LaidOutOnce, Footer):
         """Show the keys that apply now: relabel the keys mounted, add or remove the
         difference; recompose only when groups or the palette key come or go."""
         self._update_pending = False
+        with self._context():  # run on another pump: keys bind to this footer's data
+            self._update_keys()
+
+    def _update_keys(self) -> None:
         if not self.is_attached or not self._bindings_ready or not self.app.app_focus:
             return
         if self._composed == self._signature():
