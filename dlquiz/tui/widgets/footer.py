@@ -100,15 +100,16 @@ def relabel(key: FooterKey, like: FooterKey) -> None:
     if (key.key_display, key.description) != (like.key_display, like.description):
         key.key_display, key.description = like.key_display, like.description
         key.refresh(layout=True)  # its width follows its text
-        _now(key)
-    if not key.display:
-        key.display = True
-        _now(key)
     if key._disabled != like._disabled:
         key._disabled = like._disabled
         key.set_class(like._disabled, "-disabled")
     if key.tooltip != like.tooltip:
         key.tooltip = like.tooltip
+    if not key.display:
+        key.display = True
+        if key.parent is not None:
+            _now(key.parent)  # a key shown lays out its footer too
+    _now(key)
 
 
 class KeyFooter(LaidOutOnce, Footer):
@@ -251,6 +252,7 @@ class KeyFooter(LaidOutOnce, Footer):
                 if key.display:
                     key.display = False
                     _now(key)
+            _now(self)  # a key hidden lays out its footer too
         elif spares:
             self.remove_children(spares)
         elif len(want_keys) > len(have_keys):
