@@ -107,7 +107,7 @@ def relabel(key: FooterKey, like: FooterKey) -> None:
         key.tooltip = like.tooltip
     if not key.display:
         key.display = True
-        if key.parent is not None:
+        if isinstance(key.parent, Widget):
             _now(key.parent)  # a key shown lays out its footer too
     _now(key)
 
