@@ -16,12 +16,13 @@ come first, the app's Help and Quit last), and recomposes when the width changes
 from __future__ import annotations
 
 from itertools import pairwise
+from typing import NamedTuple
 
 from rich.cells import cell_len
 from textual import events
 from textual._context import active_message_pump
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
@@ -53,14 +54,18 @@ class QuietKey(LaidOutOnce, FooterKey):
     """A footer key whose new label does not cost the screen a second layout."""
 
 
-def key_width(key: FooterKey, compact: bool = True) -> int:
-    """Cells a key takes in the footer, its margin included (the stock CSS's numbers)."""
-    label = cell_len(key.key_display)
-    if key.description:
-        label += cell_len(key.description) + (1 if compact else 3)
-    if key.has_class("-command-palette"):
+def _cells(display: str, description: str, palette: bool, compact: bool) -> int:
+    label = cell_len(display)
+    if description:
+        label += cell_len(description) + (1 if compact else 3)
+    if palette:
         return label + 1 + (0 if compact else 1)  # the bar before it; its right padding
     return label + (1 if compact else 0)  # margin-right in compact mode
+
+
+def key_width(key: FooterKey, compact: bool = True) -> int:
+    """Cells a key takes in the footer, its margin included (the stock CSS's numbers)."""
+    return _cells(key.key_display, key.description, key.has_class("-command-palette"), compact)
 
 
 def fit_keys(widgets: list[Widget], width: int, compact: bool = True) -> list[Widget]:
@@ -79,6 +84,47 @@ def fit_keys(widgets: list[Widget], width: int, compact: bool = True) -> list[Wi
     return kept + palette
 
 
+class KeySpec(NamedTuple):
+    """What one footer key shows and does (a key to relabel, or to make)."""
+
+    key: str
+    key_display: str
+    description: str
+    action: str
+    disabled: bool
+    tooltip: str
+    palette: bool = False
+
+    def width(self, compact: bool) -> int:
+        return _cells(self.key_display, self.description, self.palette, compact)
+
+    def make(self) -> QuietKey:
+        return QuietKey(
+            self.key,
+            self.key_display,
+            self.description,
+            self.action,
+            disabled=self.disabled,
+            tooltip=self.tooltip,
+            classes="-command-palette" if self.palette else "",
+        )
+
+
+def fit_specs(specs: list[KeySpec], width: int, compact: bool = True) -> list[KeySpec]:
+    """``fit_keys`` for specs: the palette key, and the keys before it that fit."""
+    palette = [s for s in specs if s.palette]
+    room = width - sum(p.width(compact) for p in palette)
+    kept: list[KeySpec] = []
+    for spec in specs:
+        if spec.palette:
+            continue
+        room -= spec.width(compact)
+        if room < 0:
+            break
+        kept.append(spec)
+    return kept + palette
+
+
 def _now(widget: Widget) -> None:
     """Tell the screen of a change now rather than at the widget's next idle: after
     the screen's next layout, that would be a layout pass of its own."""
@@ -87,22 +133,18 @@ def _now(widget: Widget) -> None:
 
 def _plain_key(widget: Widget) -> bool:
     """A key that can take another key's place by relabelling (not grouped, not the palette)."""
-    return (
-        type(widget) is QuietKey
-        and not widget.has_class("-grouped")
-        and not widget.has_class("-command-palette")
-    )
+    return type(widget) is QuietKey and not widget.has_class("-command-palette")
 
 
-def relabel(key: FooterKey, like: FooterKey) -> None:
-    """Make the mounted ``key`` show and do what ``like`` (unmounted) would."""
+def relabel(key: FooterKey, like: KeySpec) -> None:
+    """Make the mounted ``key`` show and do what ``like`` says."""
     key.key, key.action = like.key, like.action
     if (key.key_display, key.description) != (like.key_display, like.description):
         key.key_display, key.description = like.key_display, like.description
         key.refresh(layout=True)  # its width follows its text
-    if key._disabled != like._disabled:
-        key._disabled = like._disabled
-        key.set_class(like._disabled, "-disabled")
+    if key._disabled != like.disabled:
+        key._disabled = like.disabled
+        key.set_class(like.disabled, "-disabled")
     if key.tooltip != like.tooltip:
         key.tooltip = like.tooltip
     if not key.display:
@@ -130,14 +172,18 @@ class KeyFooter(LaidOutOnce, Footer):
         super().__init__(compact=True)
         self.keep_spares = keep_spares
 
-    def _signature(self) -> tuple[object, ...]:
+    def _width(self) -> int:
+        return self.screen.size.width or self.app.size.width
+
+    def _signature(self, active: dict[str, ActiveBinding] | None = None) -> tuple[object, ...]:
         """Everything the keys shown depend on: the screen's bindings and the width."""
         palette = self.app.COMMAND_PALETTE_BINDING
+        active = self.screen.active_bindings if active is None else active
         return (
-            self.screen.size.width or self.app.size.width,
+            self._width(),
             *(
                 (b.key, b.key_display, b.description, b.action, b.group, enabled, tooltip)
-                for (_, b, enabled, tooltip) in self.screen.active_bindings.values()
+                for (_, b, enabled, tooltip) in active.values()
                 if b.show or b.key == palette
             ),
         )
@@ -151,67 +197,57 @@ class KeyFooter(LaidOutOnce, Footer):
             return
         await super().recompose()
 
-    def _keys(self) -> list[Widget]:
-        """What the stock Footer composes, as ``QuietKey`` widgets (the stock widgets
-        where bindings are grouped: then keys are not relabelled but recomposed)."""
-        if not self._bindings_ready:
-            return []
+    def _specs(self, active: dict[str, ActiveBinding]) -> list[KeySpec] | None:
+        """The keys the stock Footer composes, as specs; None where bindings are grouped
+        (then the stock keys are composed, and never relabelled)."""
         firsts: dict[str, tuple[Binding, bool, str]] = {}
-        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+        for _, binding, enabled, tooltip in active.values():
             if binding.show:
                 firsts.setdefault(binding.action, (binding, enabled, tooltip))
         groups = [binding.group for binding, _, _ in firsts.values()]
         if any(a is not None and a == b for a, b in pairwise(groups)):
-            return list(super().compose())
+            return None
         self.styles.grid_size_columns = len(firsts)  # as the stock compose does
-        keys: list[Widget] = [
-            QuietKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                disabled=not enabled,
-                tooltip=tooltip,
-            ).data_bind(compact=Footer.compact)
-            for binding, enabled, tooltip in firsts.values()
+        display = self.app.get_key_display
+        specs = [
+            KeySpec(b.key, display(b), b.description, b.action, not enabled, tooltip)
+            for b, enabled, tooltip in firsts.values()
         ]
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
-            found = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+            found = active.get(self.app.COMMAND_PALETTE_BINDING)
             if found is not None:
-                _, binding, enabled, _tooltip = found
-                keys.append(
-                    QuietKey(
-                        binding.key,
-                        self.app.get_key_display(binding),
-                        binding.description,
-                        binding.action,
-                        classes="-command-palette",
-                        disabled=not enabled,
-                        tooltip=binding.tooltip or binding.description,
-                    )
+                _, b, enabled, _tooltip = found
+                tip = b.tooltip or b.description
+                specs.append(
+                    KeySpec(b.key, display(b), b.description, b.action, not enabled, tip, True)
                 )
-        return keys
-
-    def _wanted(self) -> list[Widget]:
-        """The keys to show now (new, unmounted widgets), those that fit the width."""
-        width = self.screen.size.width or self.app.size.width
-        self._composed_width = width
-        self._composed = self._signature() if self._bindings_ready else None
-        keys = fit_keys(self._keys(), width, self.compact)
-        if self.compact:
-            # The class each key's ``compact`` watcher would add after mounting: set here,
-            # before mounting, the watcher finds it and skips a style update per key.
-            for key in keys:
-                if isinstance(key, FooterKey):
-                    key.add_class("-compact", update=False)
-        return keys
+        return specs
 
     def compose(self) -> ComposeResult:
-        yield from self._wanted()
+        width = self._width()
+        self._composed_width = width
+        if not self._bindings_ready:
+            self._composed = None
+            return
+        active = self.screen.active_bindings
+        self._composed = self._signature(active)
+        specs = self._specs(active)
+        if specs is None:
+            yield from fit_keys(list(super().compose()), width, self.compact)
+            return
+        for spec in fit_specs(specs, width, self.compact):
+            key = spec.make()
+            if not spec.palette:
+                key.data_bind(compact=Footer.compact)  # as the stock keys are
+            if self.compact:
+                # The class the key's ``compact`` watcher would add after mounting: set
+                # before mounting, the watcher finds it and skips a style update.
+                key.add_class("-compact", update=False)
+            yield key
 
     def _update(self) -> None:
-        """Show the keys that apply now: relabel the keys mounted, add or remove the
-        difference; recompose only when groups or the palette key come or go."""
+        """Show the keys that apply now: relabel the keys mounted, add or hide (or
+        remove) the difference; recompose only when groups or the palette come or go."""
         self._update_pending = False
         with self._context():  # run on another pump: keys bind to this footer's data
             self._update_keys()
@@ -219,32 +255,33 @@ class KeyFooter(LaidOutOnce, Footer):
     def _update_keys(self) -> None:
         if not self.is_attached or not self._bindings_ready or not self.app.app_focus:
             return
-        if self._composed == self._signature():
+        active = self.screen.active_bindings
+        signature = self._signature(active)
+        if self._composed == signature:
             return
+        specs = self._specs(active)
         have = list(self.children)
-        want = self._wanted()
         have_keys = [w for w in have if _plain_key(w)]
-        want_keys = [w for w in want if _plain_key(w)]
         have_rest = [w for w in have if not _plain_key(w)]
-        want_rest = [w for w in want if not _plain_key(w)]
+        want = [] if specs is None else fit_specs(specs, self._width(), self.compact)
+        want_keys = [s for s in want if not s.palette]
+        want_rest = [s for s in want if s.palette]
         # Only the palette key may sit after the plain keys, and it must stay.
-        palette_only = all(
-            isinstance(w, FooterKey) and w.has_class("-command-palette")
-            for w in (*have_rest, *want_rest)
-        )
         if (
-            not palette_only
+            specs is None
+            or not all(isinstance(w, QuietKey) for w in have_rest)
             or len(have_rest) != len(want_rest)
-            or have[: len(have_keys)] != (have_keys)
+            or have[: len(have_keys)] != have_keys
         ):
             self._composed = None
             self.call_next(self.recompose)
             return
+        self._composed = signature
         for key, like in zip(have_keys, want_keys, strict=False):
-            assert isinstance(key, FooterKey) and isinstance(like, FooterKey)
+            assert isinstance(key, FooterKey)
             relabel(key, like)
         for key, like in zip(have_rest, want_rest, strict=True):
-            assert isinstance(key, FooterKey) and isinstance(like, FooterKey)
+            assert isinstance(key, FooterKey)
             relabel(key, like)
         spares = have_keys[len(want_keys) :]
         if spares and self.keep_spares:
@@ -256,11 +293,13 @@ class KeyFooter(LaidOutOnce, Footer):
         elif spares:
             self.remove_children(spares)
         elif len(want_keys) > len(have_keys):
-            before = have_rest[0] if have_rest else None
-            if before is None:
-                self.mount_all(want_keys[len(have_keys) :])
+            new = [spec.make() for spec in want_keys[len(have_keys) :]]
+            for key in new:
+                key.data_bind(compact=Footer.compact)
+            if have_rest:
+                self.mount_all(new, before=have_rest[0])
             else:
-                self.mount_all(want_keys[len(have_keys) :], before=before)
+                self.mount_all(new)
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._composed_width and self._bindings_ready:
