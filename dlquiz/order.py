@@ -11,10 +11,10 @@ same from one session to the next, so today's new cards do not change on restart
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, zip_longest
 
-from dlquiz.cards import CardSpec, Kind
+from dlquiz.cards import CardSpec, Kind, term_card_id
 
 ORDERS = ("interleaved", "deck", "random")
 
@@ -30,6 +30,38 @@ def sibling_key(spec: CardSpec) -> str | None:
     if spec.kind is Kind.SKILL:
         return f"skill:{spec.key}"
     return None
+
+
+class Siblings:
+    """The siblings of a card, looked up per card: no pass over the whole deck per term.
+
+    A term's two cards are found by their ids (``cards.term_card_id``, which is how
+    ``build_deck`` names them). Other cards (a question family's levels, or a term card
+    named otherwise) are looked up in an index of the deck, built the first time one is
+    asked about.
+    """
+
+    def __init__(self, deck: Mapping[str, CardSpec]) -> None:
+        self._deck = deck
+        self._index: dict[str, list[str]] | None = None  # sibling key -> its cards
+
+    def of(self, card_id: str) -> list[str]:
+        """``card_id`` and every card with its sibling key (just itself if it has none)."""
+        spec = self._deck.get(card_id)
+        key = sibling_key(spec) if spec is not None else None
+        if spec is None or key is None:
+            return [card_id]
+        if spec.kind in (Kind.RECALL, Kind.NAME):
+            ids = [term_card_id(spec.key, Kind.RECALL), term_card_id(spec.key, Kind.NAME)]
+            if card_id in ids:
+                return [card_id, *(c for c in ids if c != card_id and c in self._deck)]
+        if self._index is None:
+            self._index = {}
+            for other in self._deck.values():
+                other_key = sibling_key(other)
+                if other_key is not None:
+                    self._index.setdefault(other_key, []).append(other.id)
+        return [card_id, *(c for c in self._index.get(key, ()) if c != card_id)]
 
 
 _GAP = object()

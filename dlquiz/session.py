@@ -19,7 +19,7 @@ from typing import Any
 
 from dlquiz import skillgraph
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.due_reviews import DueReviews
+from dlquiz.due_reviews import DueLearning, DueReviews, Queues
 from dlquiz.history import review_record
 from dlquiz.order import new_card_order, sibling_key
 from dlquiz.records import (
@@ -89,7 +89,7 @@ class Summary:
         return self.right / self.graded if self.graded else None
 
 
-class Session(SessionUndo):
+class Session(Queues, SessionUndo):
     """Chooses cards and turns answers into log records."""
 
     def __init__(
@@ -137,6 +137,8 @@ class Session(SessionUndo):
         self._recent: deque[str] = deque(maxlen=RECENT)
         self._hold_skills = False  # while picking around a question process still loading
         self._due = DueReviews(deck)  # due review cards, for counts (see due_reviews)
+        self._due_learning = DueLearning()  # due learning cards, for counts
+        self._wake: float | None = None  # when a bury runs out during the day (a recount)
         self._siblings: dict[str, set[str]] | None = None  # sibling key -> cards seen today
         self._extra_new = 0  # "study N more new" for today
         self._focus: list[str] | None = None  # custom study: only these cards, in order
@@ -163,6 +165,7 @@ class Session(SessionUndo):
             self._spacing = None
             self._siblings = None
             self._extra_new = 0
+            self._due_learning.reset()
 
     @property
     def day_end(self) -> datetime:
@@ -174,31 +177,6 @@ class Session(SessionUndo):
         cards = self.cards
         unseen = (spec for spec in self.deck.values() if spec.id not in cards)
         return new_card_order(unseen, self.settings.new_card_order)
-
-    def _push(self, card_id: str, state: CardState) -> None:
-        heap = self._review if state.state == REVIEW else self._learning
-        heapq.heappush(heap, (state.due, card_id))
-
-    def _valid(self, entry: tuple[float, str], review: bool) -> bool:
-        state = self.cards.get(entry[1])
-        return state is not None and state.due == entry[0] and (state.state == REVIEW) == review
-
-    def _top(self, heap: list[tuple[float, str]], review: bool) -> tuple[float, str] | None:
-        """The earliest valid entry not skipped in this session."""
-        held: list[tuple[float, str]] = []
-        try:
-            while heap:
-                entry = heap[0]
-                if not self._valid(entry, review):
-                    heapq.heappop(heap)  # stale: the card was reviewed since this was pushed
-                elif not self._available(entry[1], siblings=review):
-                    held.append(heapq.heappop(heap))
-                else:
-                    return entry
-            return None
-        finally:
-            for entry in held:
-                heapq.heappush(heap, entry)
 
     def _available(self, card_id: str, siblings: bool = False) -> bool:
         """In rotation, not suspended, not buried, not skipped in this session.
@@ -248,6 +226,7 @@ class Session(SessionUndo):
         self._excluded = _out_of_rotation(self.deck, settings)
         self._spacing = None
         self._due.reset()
+        self._due_learning.reset()
         if reorder:
             self._new_order, self._new_pos = self._ordered_new(), 0
 
@@ -255,6 +234,7 @@ class Session(SessionUndo):
         """Leave ``card_id`` out for the rest of this session, unanswered (e.g. it failed)."""
         self._skipped.add(card_id)
         self._due.update(card_id, self._counted)
+        self._due_learning.update(card_id, self._showable_learning)
 
     @property
     def new_limit(self) -> int:
@@ -309,11 +289,6 @@ class Session(SessionUndo):
     def _reviews_left(self) -> int:
         return max(0, self.settings.max_reviews_per_day - self.today.old_reviewed)
 
-    def _due_learning(self, ts: float) -> list[tuple[float, str]]:
-        """Learning cards due by ``ts``, earliest first (only the due part of the heap)."""
-        due = self._due_in(self._learning, ts, False, len(self._learning))
-        return sorted((self.cards[card].due, card) for card in due)
-
     def next_card(self, now: datetime, skills_ready: bool = True) -> CardSpec | None:
         """The card to show now, or None when the day's work is done.
 
@@ -354,16 +329,14 @@ class Session(SessionUndo):
             card_id, self._forward = self._forward, None
             if card_id in self.cards and self._available(card_id):
                 return self.deck[card_id]
-        ts = now.timestamp()
-        learning = self._due_learning(ts)
-        for _, card_id in learning:
-            if card_id not in self._recent:
-                return self.deck[card_id]
+        first, fresh = self._first_learning(now.timestamp())
+        if fresh is not None:
+            return self.deck[fresh]
         other = self._next_focused() if self._focus is not None else self._review_or_new(now)
         if other is not None:
             return self.deck[other]
-        if learning:  # nothing else waits: the failed card may come back now
-            return self.deck[learning[0][1]]
+        if first is not None:  # nothing else waits: the failed card may come back now
+            return self.deck[first]
         ahead = self._top(self._learning, review=False)
         if ahead is not None and ahead[0] <= (now + LEARN_AHEAD).timestamp():
             return self.deck[ahead[1]]
@@ -399,55 +372,25 @@ class Session(SessionUndo):
         top = self._top(self._learning, review=False)
         return datetime.fromtimestamp(top[0], UTC) if top else None
 
-    def _counted(self, card_id: str) -> bool:
-        """A review card that counts as due today (what ``_due_in`` finds in the heap)."""
-        state = self.cards.get(card_id)
-        return (
-            state is not None
-            and state.state == REVIEW
-            and state.due <= self.day_end.timestamp()
-            and self._available(card_id, siblings=True)
-        )
-
-    def _due_in(
-        self, heap: list[tuple[float, str]], until: float, review: bool, cap: int
-    ) -> set[str]:
-        """Distinct cards of ``heap`` due by ``until`` that can be shown, up to ``cap`` of them.
-
-        Walks only the part of the heap due by then (a parent is never due after its
-        children), so the cost follows what is due today, not the deck's size.
-        """
-        seen: set[str] = set()  # after an undo, one card can sit in a heap twice
-        stack = [0] if heap else []
-        while stack and len(seen) < cap:
-            i = stack.pop()
-            entry = heap[i]
-            if entry[0] > until:
-                continue
-            card = entry[1]
-            if (
-                card not in seen
-                and self._valid(entry, review)
-                and self._available(card, siblings=review)
-            ):
-                seen.add(card)
-            stack.extend(j for j in (2 * i + 1, 2 * i + 2) if j < len(heap))
-        return seen
-
     def counts(self, now: datetime) -> Counts:
         """Cards left for today; costs what is due today, not the deck's size."""
         self._roll_day(now)
+        self._check_wake()
         end = self.day_end.timestamp()
         soon = (now + LEARN_AHEAD).timestamp()
-        due_learning = len(self._due_in(self._learning, soon, False, len(self._learning)))
+        if self._hold_skills:  # a passing state (torch loading): not worth keeping
+            due_learning = len(self._due_in(self._learning, soon, False, len(self._learning)))
+        else:
+            due_learning = self._due_learning.count(
+                soon, self._learning_entries, self._showable_learning
+            )
         if self._focus is not None:
             left = sum(1 for c in self._focus if c not in self._focus_done and self._available(c))
             return Counts(due=left + due_learning, new=0, reviewed_today=self.today.reviewed)
         if self._hold_skills:  # a passing state (torch loading): not worth keeping
             reviews = len(self._due_in(self._review, end, True, self._reviews_left()))
         else:
-            everything = len(self._review)
-            due_set = self._due.get(end, lambda: self._due_in(self._review, end, True, everything))
+            due_set = self._due.get(end, self._due_reviews)
             reviews = min(len(due_set), self._reviews_left())
         due = reviews + due_learning
         wanted = max(0, self.new_limit - self.today.new)
@@ -469,11 +412,13 @@ class Session(SessionUndo):
         self._focus_set = frozenset(self._focus)
         self._focus_done = set()
         self._due.reset()  # which cards can be shown changed
+        self._due_learning.reset()
         return len(self._focus)
 
     def end_focus(self) -> None:
         self._focus = None
         self._due.reset()
+        self._due_learning.reset()
 
     @property
     def focused(self) -> bool:
@@ -549,7 +494,7 @@ class Session(SessionUndo):
         card_id = record.card
         if isinstance(record, Review | Undo):
             self.today.add(record)
-            self._siblings = None
+            self._note_sibling(record)
         if isinstance(record, Review | Undo | Implicit):
             state = self.cards.get(card_id)
             if state is not None:
@@ -576,7 +521,22 @@ class Session(SessionUndo):
             self._actions.append(Action(record, marks, state))
         if isinstance(record, Reset) and undone is None and card_id in self.deck:
             self._new_order.append(card_id)  # new again: introduced like any new card
+        until = record.until if isinstance(record, Bury) else None
+        if until is not None and self._now_ts < until < self.day_end.timestamp():
+            self._wake = until if self._wake is None else min(self._wake, until)
         self._due.update(card_id, self._counted)
+        self._due_learning.update(card_id, self._showable_learning)
+
+    def _note_sibling(self, record: Review | Undo) -> None:
+        """Keep the cards answered today by sibling key (an undo: rebuilt when asked)."""
+        if self._siblings is None:
+            return
+        spec = self.deck.get(record.card)
+        key = sibling_key(spec) if spec is not None else None
+        if isinstance(record, Undo):
+            self._siblings = None
+        elif key is not None:
+            self._siblings.setdefault(key, set()).add(record.card)
 
     def _undone(self, action: Action) -> None:
         rec = action.record

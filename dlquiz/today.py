@@ -37,6 +37,7 @@ class Today:
 
     reviews: list[Review] = field(default_factory=list)  # effective review records
     new_ids: set[str] = field(default_factory=set)
+    old_reviewed: int = 0  # reviews of cards seen before (kept as they come: asked per card)
 
     @classmethod
     def from_records(cls, records: Iterable[Record]) -> Today:
@@ -50,12 +51,16 @@ class Today:
             self.reviews.append(record)
             if record.before is None:
                 self.new_ids.add(record.card)
+            else:
+                self.old_reviewed += 1
         elif isinstance(record, Undo):
             for i in range(len(self.reviews) - 1, -1, -1):
                 if self.reviews[i].id == record.undoes:
                     undone = self.reviews.pop(i)
                     if undone.before is None:
                         self.new_ids.discard(undone.card)
+                    else:
+                        self.old_reviewed -= 1
                     break
 
     @property
@@ -65,7 +70,3 @@ class Today:
     @property
     def new(self) -> int:
         return len(self.new_ids)
-
-    @property
-    def old_reviewed(self) -> int:
-        return sum(1 for r in self.reviews if r.before is not None)

@@ -26,8 +26,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.reactive import reactive
+from textual.reactive import Reactive, reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -39,13 +40,40 @@ from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import KeyFooter, LaidOutOnce
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 LETTERS = "abcdefgh"
+
+
+# The card's parts change size from card to card: laid out once per change, not twice.
+class _Text(LaidOutOnce, Static):
+    pass
+
+
+class _Card(LaidOutOnce, VerticalScroll):
+    pass
+
+
+class _Actions(LaidOutOnce, Vertical):
+    pass
+
+
+class _Choices(OptionList):
+    """The choices, whose lines (measured when first drawn) need no layout of their own.
+
+    Its height is laid out from its options (``get_content_height``); the lines it then
+    measures to draw them set ``virtual_size``, whose change would lay the screen out
+    once more to find the same height.
+    """
+
+    def _update_lines(self) -> None:
+        required = self._layout_required
+        super()._update_lines()
+        self._layout_required = required
 
 
 class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
@@ -85,7 +113,12 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
         Binding("m", "app.skill_map", "Skill map", show=False),
     ]
 
-    mode: reactive[str] = reactive("question", bindings=True)
+    # Not repainted itself (repaint=False): the screen draws nothing from the mode, and
+    # a repaint of the screen redraws every line of it once more after each card.
+    mode: reactive[str] = reactive("question", bindings=True, repaint=False)
+    # Nor on a focus change (choices focused on each choice card): the focused widget's
+    # and the one it leaves get their new styles, nothing else on screen changes.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     app: DLQuizApp
 
     # Nothing takes the focus by itself: each card says what has it (its answer box,
@@ -104,19 +137,19 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="progress")
-        with VerticalScroll(id="card"):
-            yield Static(id="card-kind")
-            yield Static(id="card-front")
-            yield Static(id="card-code")
-            yield OptionList(id="choices")
+        yield _Text(id="progress")
+        with _Card(id="card"):
+            yield _Text(id="card-kind")
+            yield _Text(id="card-front")
+            yield _Text(id="card-code")
+            yield _Choices(id="choices")
             yield Input(id="typed", placeholder="Your answer, then Enter")
-            yield Static(id="card-back")
-            yield Static(id="card-proof")
-        with Vertical(id="actions"):
-            yield Static(id="hint")
+            yield _Text(id="card-back")
+            yield _Text(id="card-proof")
+        with _Actions(id="actions"):
+            yield _Text(id="hint")
             yield RatingBar(id="ratings")
-        yield KeyFooter()
+        yield KeyFooter(keep_spares=True)  # its keys change with every card
 
     def on_mount(self) -> None:
         if self.practice is not None and self.practice.time_limit is not None:
@@ -188,6 +221,17 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
 
     def next_card(self, spec: CardSpec | None = None) -> None:
         """Show the next card (or ``spec``: a card the user asked for, e.g. learning ahead)."""
+        self._next_card(spec)
+        self._report_layout()
+
+    def _report_layout(self) -> None:
+        """Tell the screen now of every part that changed, not at each part's next idle:
+        a part that reports after the screen's next layout costs a layout of its own."""
+        for part in ("#card", "#actions", "#progress"):
+            for widget in self.query_one(part).walk_children(Widget, with_self=True):
+                widget._check_refresh()
+
+    def _next_card(self, spec: CardSpec | None) -> None:
         app = self.app
         now = app.clock()
         if spec is None:
@@ -284,13 +328,13 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
             choices.display = True
             choices.highlighted = 0
             choices.disabled = False
-            choices.focus()
+            self.set_focus(choices)  # now, not after a refresh: the keys follow at once
             self._hint("Pick with 1–4, or ↑↓ and Enter.")
         elif cur.is_typed:
             typed = self.query_one("#typed", Input)
             typed.display = True
             typed.disabled = False
-            typed.focus()
+            self.set_focus(typed)
             hint = " h (in the empty box): a hint." if cur.question and cur.question.hints else ""
             self._hint(f"Type your answer and press Enter.{hint} Ctrl+R shows the answer.")
         else:
@@ -390,6 +434,7 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
         self._hint("How well did you recall it? 1 Again · 2 Hard · 3 or Space Good · 4 Easy")
         self.set_focus(None)
         self.mode = "revealed"
+        self._report_layout()
 
     def action_choose(self, number: int) -> None:
         cur = self.current

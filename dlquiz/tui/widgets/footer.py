@@ -1,8 +1,11 @@
-"""Textual's Footer, recomposed at most once per refresh, and never wider than the screen.
+"""Textual's Footer, updated in place, once per burst of changes, never wider than the screen.
 
-The stock Footer rebuilds all its keys on every bindings change, and showing a
-card changes bindings several times in one go (screen, focus, mode): ten
-rebuilds per card here, about half of the time to the first card on screen.
+The stock Footer removes and mounts all its keys on every bindings change, and
+showing a card changes bindings several times in one go (screen, focus, mode). A
+remount costs a style pass per key and a layout pass of its own, after the one the
+card's new text already needs. This one relabels the keys it has (adding or removing
+only the difference), right after the handler that changed the bindings, so the keys
+change in the same layout pass as the rest of the screen.
 
 It also lays out every key even when they do not fit: the last ones then run
 under the command-palette key docked at the right ("Setting▏^p paletteQ" at 60
@@ -12,23 +15,57 @@ come first, the app's Help and Quit last), and recomposes when the width changes
 
 from __future__ import annotations
 
+from itertools import pairwise
+from typing import NamedTuple
+
 from rich.cells import cell_len
 from textual import events
+from textual._context import active_message_pump
 from textual.app import ComposeResult
+from textual.binding import ActiveBinding, Binding
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 
-def key_width(key: FooterKey, compact: bool = True) -> int:
-    """Cells a key takes in the footer, its margin included (the stock CSS's numbers)."""
-    label = cell_len(key.key_display)
-    if key.description:
-        label += cell_len(key.description) + (1 if compact else 3)
-    if key.has_class("-command-palette"):
+class LaidOutOnce:
+    """Mixin for a widget: a new size from a layout pass does not ask for another pass.
+
+    Textual stores the size a layout pass gives a widget in ``virtual_size``, a reactive
+    that asks for a layout when it changes: every widget whose size changed (a card's
+    text one line longer, a key relabelled) costs one more layout and render of the whole
+    screen, which finds the same sizes. For text and plain containers, whose content
+    follows from the size that pass gave them, that second pass changes nothing. A
+    scrollbar that comes or goes still asks for one (``show_vertical_scrollbar`` is a
+    layout reactive of its own).
+    """
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        return super()._size_updated(  # type: ignore[misc,no-any-return]
+            size, virtual_size, container_size, layout=False
+        )
+
+
+class QuietKey(LaidOutOnce, FooterKey):
+    """A footer key whose new label does not cost the screen a second layout."""
+
+
+def _cells(display: str, description: str, palette: bool, compact: bool) -> int:
+    label = cell_len(display)
+    if description:
+        label += cell_len(description) + (1 if compact else 3)
+    if palette:
         return label + 1 + (0 if compact else 1)  # the bar before it; its right padding
     return label + (1 if compact else 0)  # margin-right in compact mode
+
+
+def key_width(key: FooterKey, compact: bool = True) -> int:
+    """Cells a key takes in the footer, its margin included (the stock CSS's numbers)."""
+    return _cells(key.key_display, key.description, key.has_class("-command-palette"), compact)
 
 
 def fit_keys(widgets: list[Widget], width: int, compact: bool = True) -> list[Widget]:
@@ -47,28 +84,106 @@ def fit_keys(widgets: list[Widget], width: int, compact: bool = True) -> list[Wi
     return kept + palette
 
 
-class KeyFooter(Footer):
-    """A Footer that coalesces bursts of bindings changes into one recompose,
+class KeySpec(NamedTuple):
+    """What one footer key shows and does (a key to relabel, or to make)."""
+
+    key: str
+    key_display: str
+    description: str
+    action: str
+    disabled: bool
+    tooltip: str
+    palette: bool = False
+
+    def width(self, compact: bool) -> int:
+        return _cells(self.key_display, self.description, self.palette, compact)
+
+    def make(self) -> QuietKey:
+        return QuietKey(
+            self.key,
+            self.key_display,
+            self.description,
+            self.action,
+            disabled=self.disabled,
+            tooltip=self.tooltip,
+            classes="-command-palette" if self.palette else "",
+        )
+
+
+def fit_specs(specs: list[KeySpec], width: int, compact: bool = True) -> list[KeySpec]:
+    """``fit_keys`` for specs: the palette key, and the keys before it that fit."""
+    palette = [s for s in specs if s.palette]
+    room = width - sum(p.width(compact) for p in palette)
+    kept: list[KeySpec] = []
+    for spec in specs:
+        if spec.palette:
+            continue
+        room -= spec.width(compact)
+        if room < 0:
+            break
+        kept.append(spec)
+    return kept + palette
+
+
+def _now(widget: Widget) -> None:
+    """Tell the screen of a change now rather than at the widget's next idle: after
+    the screen's next layout, that would be a layout pass of its own."""
+    widget._check_refresh()
+
+
+def _plain_key(widget: Widget) -> bool:
+    """A key that can take another key's place by relabelling (not grouped, not the palette)."""
+    return type(widget) is QuietKey and not widget.has_class("-command-palette")
+
+
+def relabel(key: FooterKey, like: KeySpec) -> None:
+    """Make the mounted ``key`` show and do what ``like`` says."""
+    key.key, key.action = like.key, like.action
+    if (key.key_display, key.description) != (like.key_display, like.description):
+        key.key_display, key.description = like.key_display, like.description
+        key.refresh(layout=True)  # its width follows its text
+    if key._disabled != like.disabled:
+        key._disabled = like.disabled
+        key.set_class(like.disabled, "-disabled")
+    if key.tooltip != like.tooltip:
+        key.tooltip = like.tooltip
+    if not key.display:
+        key.display = True
+        if isinstance(key.parent, Widget):
+            _now(key.parent)  # a key shown lays out its footer too
+    _now(key)
+
+
+class KeyFooter(LaidOutOnce, Footer):
+    """A Footer that coalesces bursts of bindings changes into one in-place update,
     and shows only the keys that fit.
 
     Compact, so that every key of a busy screen fits in 80 columns.
     """
 
-    _recompose_pending = False
+    _update_pending = False
     _composed_width = 0
     _composed: tuple[object, ...] | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, keep_spares: bool = False) -> None:
+        """``keep_spares``: keys no longer needed are hidden, not removed, and shown
+        again when needed (a removal lays the screen out once more when it completes;
+        for a screen whose keys change on every keypress)."""
         super().__init__(compact=True)
+        self.keep_spares = keep_spares
 
-    def _signature(self) -> tuple[object, ...]:
+    def _width(self) -> int:
+        return self.screen.size.width or self.app.size.width
+
+    def _signature(self, active: dict[str, ActiveBinding] | None = None) -> tuple[object, ...]:
         """Everything the keys shown depend on: the screen's bindings and the width."""
         palette = self.app.COMMAND_PALETTE_BINDING
+        active = self.screen.active_bindings if active is None else active
         return (
-            self.screen.size.width or self.app.size.width,
+            self._width(),
             *(
                 (b.key, b.key_display, b.description, b.action, b.group, enabled, tooltip)
-                for (_, b, enabled, tooltip) in self.screen.active_bindings.values()
+                for (_, b, enabled, tooltip) in active.values()
                 if b.show or b.key == palette
             ),
         )
@@ -82,30 +197,123 @@ class KeyFooter(Footer):
             return
         await super().recompose()
 
+    def _specs(self, active: dict[str, ActiveBinding]) -> list[KeySpec] | None:
+        """The keys the stock Footer composes, as specs; None where bindings are grouped
+        (then the stock keys are composed, and never relabelled)."""
+        firsts: dict[str, tuple[Binding, bool, str]] = {}
+        for _, binding, enabled, tooltip in active.values():
+            if binding.show:
+                firsts.setdefault(binding.action, (binding, enabled, tooltip))
+        groups = [binding.group for binding, _, _ in firsts.values()]
+        if any(a is not None and a == b for a, b in pairwise(groups)):
+            return None
+        self.styles.grid_size_columns = len(firsts)  # as the stock compose does
+        display = self.app.get_key_display
+        specs = [
+            KeySpec(b.key, display(b), b.description, b.action, not enabled, tooltip)
+            for b, enabled, tooltip in firsts.values()
+        ]
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = active.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _, b, enabled, _tooltip = found
+                tip = b.tooltip or b.description
+                specs.append(
+                    KeySpec(b.key, display(b), b.description, b.action, not enabled, tip, True)
+                )
+        return specs
+
     def compose(self) -> ComposeResult:
-        width = self.screen.size.width or self.app.size.width
+        width = self._width()
         self._composed_width = width
-        self._composed = self._signature() if self._bindings_ready else None
-        keys = fit_keys(list(super().compose()), width, self.compact)
-        if self.compact:
-            # The class each key's ``compact`` watcher would add after mounting: set here,
-            # before mounting, the watcher finds it and skips a style update per key.
-            for key in keys:
-                if isinstance(key, FooterKey):
-                    key.add_class("-compact", update=False)
-        yield from keys
+        if not self._bindings_ready:
+            self._composed = None
+            return
+        active = self.screen.active_bindings
+        self._composed = self._signature(active)
+        specs = self._specs(active)
+        if specs is None:
+            yield from fit_keys(list(super().compose()), width, self.compact)
+            return
+        for spec in fit_specs(specs, width, self.compact):
+            key = spec.make()
+            if not spec.palette:
+                key.data_bind(compact=Footer.compact)  # as the stock keys are
+            if self.compact:
+                # The class the key's ``compact`` watcher would add after mounting: set
+                # before mounting, the watcher finds it and skips a style update.
+                key.add_class("-compact", update=False)
+            yield key
+
+    def _update(self) -> None:
+        """Show the keys that apply now: relabel the keys mounted, add or hide (or
+        remove) the difference; recompose only when groups or the palette come or go."""
+        self._update_pending = False
+        with self._context():  # run on another pump: keys bind to this footer's data
+            self._update_keys()
+
+    def _update_keys(self) -> None:
+        if not self.is_attached or not self._bindings_ready or not self.app.app_focus:
+            return
+        active = self.screen.active_bindings
+        signature = self._signature(active)
+        if self._composed == signature:
+            return
+        specs = self._specs(active)
+        have = list(self.children)
+        have_keys = [w for w in have if _plain_key(w)]
+        have_rest = [w for w in have if not _plain_key(w)]
+        want = [] if specs is None else fit_specs(specs, self._width(), self.compact)
+        want_keys = [s for s in want if not s.palette]
+        want_rest = [s for s in want if s.palette]
+        # Only the palette key may sit after the plain keys, and it must stay.
+        if (
+            specs is None
+            or not all(isinstance(w, QuietKey) for w in have_rest)
+            or len(have_rest) != len(want_rest)
+            or have[: len(have_keys)] != have_keys
+        ):
+            self._composed = None
+            self.call_next(self.recompose)
+            return
+        self._composed = signature
+        for key, like in zip(have_keys, want_keys, strict=False):
+            assert isinstance(key, FooterKey)
+            relabel(key, like)
+        for key, like in zip(have_rest, want_rest, strict=True):
+            assert isinstance(key, FooterKey)
+            relabel(key, like)
+        spares = have_keys[len(want_keys) :]
+        if spares and self.keep_spares:
+            for key in spares:
+                if key.display:
+                    key.display = False
+                    _now(key)
+            _now(self)  # a key hidden lays out its footer too
+        elif spares:
+            self.remove_children(spares)
+        elif len(want_keys) > len(have_keys):
+            new = [spec.make() for spec in want_keys[len(have_keys) :]]
+            for key in new:
+                key.data_bind(compact=Footer.compact)
+            if have_rest:
+                self.mount_all(new, before=have_rest[0])
+            else:
+                self.mount_all(new)
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._composed_width and self._bindings_ready:
             self.call_after_refresh(self.recompose)
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        if self._recompose_pending:
-            self._bindings_ready = True  # what the stock handler records first
+        self._bindings_ready = True  # what the stock handler records first
+        if self._update_pending or not (self.is_attached and screen is self.screen):
             return
-        self._recompose_pending = True
-        self.call_after_refresh(self._settle)
-        super().bindings_changed(screen)
-
-    def _settle(self) -> None:
-        self._recompose_pending = False
+        self._update_pending = True
+        # Right after the handler that changed the bindings (it may change them again),
+        # on the pump running it: before the screen lays out what that handler changed.
+        try:
+            pump = active_message_pump.get()
+        except LookupError:
+            pump = self
+        pump.call_next(self._update)
