@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dlquiz.questions import generate
+from dlquiz.questions import families, generate
 from dlquiz.questions.base import Question
 from dlquiz.questions.worker import QuestionWorker, WorkerError
 
@@ -52,3 +52,46 @@ def test_the_worker_runs_at_a_lower_priority(worker: QuestionWorker) -> None:
     assert worker.pid is not None
     ours = os.getpriority(os.PRIO_PROCESS, 0)  # never raised back if we already run lower
     assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(ours, WORKER_NICENESS)
+
+
+def test_an_idle_worker_warms_every_family_level_and_still_answers() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "DLQUIZ_WORKER_WARM"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dlquiz.questions.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def ask(request: dict[str, object]) -> dict[str, object]:
+        proc.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+        reply: dict[str, object] = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
+        return reply
+
+    try:
+        assert json.loads(proc.stdout.readline()) == {"ready": True}
+        levels = sum(len(fam.levels) for fam in families().values())
+        first = ask({"id": 1, "status": True})
+        assert first["id"] == 1 and 0 <= first["cold"] <= levels  # type: ignore[operator]
+        deadline = time.monotonic() + 120
+        cold = first["cold"]
+        while cold and time.monotonic() < deadline:
+            time.sleep(0.1)
+            cold = ask({"id": 2, "status": True})["cold"]
+        done = ask({"id": 2, "status": True})
+        assert cold == 0 and done["warmed"] == levels, "the idle worker did not warm them all"
+        reply = ask({"id": 3, "family": "conv2d-shape", "level": 2, "seed": 11})
+        assert reply["question"] == generate("conv2d-shape", 2, 11).to_json()
+        assert "Traceback" in str(ask({"id": 4, "family": [1]})["error"])
+    finally:
+        proc.kill()
+        proc.wait()

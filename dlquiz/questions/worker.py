@@ -10,6 +10,8 @@ Protocol (one JSON object per line):
     child -> parent   {"ready": true}                          once torch is loaded
                       {"id": 7, "question": {...Question.to_json()...}}
                       {"id": 7, "error": "Traceback ..."}
+    parent -> child   {"id": 8, "status": true}
+    child -> parent   {"id": 8, "cold": 40, "warmed": 82}   family levels to warm, warmed
 
 Run directly (``python -m dlquiz.questions.worker``) it serves stdin/stdout.
 """
@@ -341,6 +343,9 @@ def serve(inp: IO[str], out: IO[str]) -> None:
     out.write(json.dumps({"ready": True}) + "\n")
     out.flush()
     cold = deque((fam.id, level) for fam in families().values() for level in sorted(fam.levels))
+    if os.environ.get("DLQUIZ_WORKER_WARM") == "0":
+        cold.clear()  # the test suite: most workers live seconds; one test checks warming
+    warmed = 0
     fd = inp.fileno()  # read unbuffered: select() must see every byte not yet handled
     pending = b""
     while True:
@@ -348,6 +353,7 @@ def serve(inp: IO[str], out: IO[str]) -> None:
             family, level = cold.popleft()
             with contextlib.suppress(Exception):  # a broken family is reported when asked for
                 generate(family, level, 0)
+            warmed += 1
             continue
         chunk = os.read(fd, 1 << 16)
         if not chunk:
@@ -356,12 +362,14 @@ def serve(inp: IO[str], out: IO[str]) -> None:
         *lines, pending = pending.split(b"\n")
         for line in lines:
             if line.strip():
-                out.write(json.dumps(_answer(line)) + "\n")
+                status = {"cold": len(cold), "warmed": warmed}
+                out.write(json.dumps(_answer(line, status)) + "\n")
                 out.flush()
 
 
-def _answer(line: bytes) -> dict[str, Any]:
-    """One request line's reply: the question, or the traceback the parent shows."""
+def _answer(line: bytes, status: dict[str, int] | None = None) -> dict[str, Any]:
+    """One request line's reply: the question, or the traceback the parent shows (or,
+    for a status request, ``status``: family levels not warmed yet, and warmed)."""
     import traceback
 
     from dlquiz.questions import generate
@@ -369,10 +377,13 @@ def _answer(line: bytes) -> dict[str, Any]:
     request: dict[str, Any] = {}
     try:
         request = json.loads(line)
+        if request.get("status") is True:
+            return {"id": request.get("id"), **(status or {})}
         question = generate(request["family"], int(request["level"]), int(request["seed"]))
         return {"id": request["id"], "question": question.to_json()}
     except Exception:
-        return {"id": request.get("id"), "error": traceback.format_exc()}
+        request_id = request.get("id") if isinstance(request, dict) else None
+        return {"id": request_id, "error": traceback.format_exc()}
 
 
 if __name__ == "__main__":
