@@ -25,7 +25,7 @@ from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -40,40 +40,14 @@ from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.footer import KeyFooter, LaidOutOnce
+from dlquiz.tui.widgets.card_parts import Actions, Card, Choices, Text
+from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 LETTERS = "abcdefgh"
-
-
-# The card's parts change size from card to card: laid out once per change, not twice.
-class _Text(LaidOutOnce, Static):
-    pass
-
-
-class _Card(LaidOutOnce, VerticalScroll):
-    pass
-
-
-class _Actions(LaidOutOnce, Vertical):
-    pass
-
-
-class _Choices(OptionList):
-    """The choices, whose lines (measured when first drawn) need no layout of their own.
-
-    Its height is laid out from its options (``get_content_height``); the lines it then
-    measures to draw them set ``virtual_size``, whose change would lay the screen out
-    once more to find the same height.
-    """
-
-    def _update_lines(self) -> None:
-        required = self._layout_required
-        super()._update_lines()
-        self._layout_required = required
 
 
 class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
@@ -137,17 +111,17 @@ class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield _Text(id="progress")
-        with _Card(id="card"):
-            yield _Text(id="card-kind")
-            yield _Text(id="card-front")
-            yield _Text(id="card-code")
-            yield _Choices(id="choices")
+        yield Text(id="progress")
+        with Card(id="card"):
+            yield Text(id="card-kind")
+            yield Text(id="card-front")
+            yield Text(id="card-code")
+            yield Choices(id="choices")
             yield Input(id="typed", placeholder="Your answer, then Enter")
-            yield _Text(id="card-back")
-            yield _Text(id="card-proof")
-        with _Actions(id="actions"):
-            yield _Text(id="hint")
+            yield Text(id="card-back")
+            yield Text(id="card-proof")
+        with Actions(id="actions"):
+            yield Text(id="hint")
             yield RatingBar(id="ratings")
         yield KeyFooter(keep_spares=True)  # its keys change with every card
 
