@@ -166,36 +166,71 @@ class _Review(NamedTuple):
     mistake: str | None = None  # the named misconception of a wrong answer
 
 
+class _StudyDays:
+    """``study_day`` of many instants, with one time-zone conversion per clock hour.
+
+    An hour whose first and last second fall on the same study day, at the same UTC
+    offset, lies wholly in that day (no offset change inside it: offsets change months
+    apart). Other hours (a day starts in them) are resolved per minute, as a study
+    day depends only on the minute (offsets are whole minutes).
+    """
+
+    def __init__(self, tz: tzinfo, hour: int) -> None:
+        self.tz, self.shift = tz, timedelta(hours=hour)
+        self.hours: dict[int, date | None] = {}
+        self.minutes: dict[int, date] = {}
+
+    def _local(self, seconds: int) -> tuple[date, timedelta | None]:
+        local = datetime.fromtimestamp(seconds, self.tz)
+        return (local - self.shift).date(), local.utcoffset()
+
+    def of(self, seconds: float) -> date:
+        """The study day of the POSIX time ``seconds``."""
+        hour = int(seconds // 3600)
+        day = self.hours.get(hour, _UNKNOWN)
+        if day is _UNKNOWN:
+            first, last = self._local(hour * 3600), self._local(hour * 3600 + 3599)
+            day = self.hours[hour] = first[0] if first == last else None
+        if day is not None:
+            return day  # type: ignore[return-value]
+        minute = int(seconds // 60)
+        found = self.minutes.get(minute)
+        if found is None:
+            found = self.minutes[minute] = self._local(minute * 60)[0]
+        return found
+
+
+_UNKNOWN: Any = object()
+
+
 def _effective_reviews(records: Iterable[Record], tz: tzinfo, hour: int) -> list[_Review]:
     """Reviews in log order, without the undone ones; a record seen twice counts once."""
     reviews: list[_Review] = []
     undone: set[str] = set()
     seen: set[str] = set()
-    # A study day depends only on the minute (offsets are whole minutes), so days are
-    # cached per minute: a session answers several cards a minute.
-    days: dict[int, date] = {}
+    days = _StudyDays(tz, hour)
+    by_hour, day_of = days.hours.get, days.of  # the first: most instants, no call
     for record in records:
         if isinstance(record, Review):
             if record.id in seen:
                 continue  # a line duplicated by a copy or a sync tool
             seen.add(record.id)
-            key = int(record.time.timestamp()) // 60
-            day = days.get(key)
-            if day is None:
-                day = days[key] = study_day(record.time, tz, hour)
+            seconds = record.time.timestamp()
             before = record.before
             reviews.append(
                 _Review(
                     record.id,
                     record.card,
                     record.rating,
-                    day,
+                    by_hour(int(seconds // 3600)) or day_of(seconds),
                     before.state if before is not None else None,
                     record.mistake,
                 )
             )
         elif isinstance(record, Undo):
             undone.add(record.undoes)
+    if not undone:
+        return reviews
     return [r for r in reviews if r.id not in undone]
 
 
@@ -246,21 +281,30 @@ def _mastery(
     cards: Mapping[str, CardState], deck: Mapping[str, CardSpec]
 ) -> tuple[dict[str, Mastery], dict[str, Mastery]]:
     """Per tag (every card's tags, skill cards' topics included) and per skill family."""
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    # Cards counted by what they are grouped under (their tags, their family), then
+    # each of those few combinations spread over its groups: one step per card.
+    combos: dict[tuple[tuple[str, ...], str | None], list[int]] = {}
     for card_id, spec in deck.items():
-        groups = [("tag", tag) for tag in dict.fromkeys(spec.tags)]
-        if spec.kind == Kind.SKILL:
-            groups.append(("family", spec.key))
+        key = (spec.tags, spec.key if spec.kind == Kind.SKILL else None)
+        row = combos.get(key)
+        if row is None:
+            row = combos[key] = [0, 0, 0]
         state = cards.get(card_id)
-        studied = state is not None
-        mastered = (
-            state is not None and state.stability is not None and state.stability >= MASTERY_DAYS
-        )
+        if state is not None:
+            row[1] += 1
+            if state.stability is not None and state.stability >= MASTERY_DAYS:
+                row[0] += 1
+        row[2] += 1
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (tags, family), (mastered, studied, total) in combos.items():
+        groups = [("tag", tag) for tag in dict.fromkeys(tags)]
+        if family is not None:
+            groups.append(("family", family))
         for group in groups:
             row = counts[group]
             row[0] += mastered
             row[1] += studied
-            row[2] += 1
+            row[2] += total
     by_tag = {name: Mastery(*counts[(k, name)]) for k, name in sorted(counts) if k == "tag"}
     by_family = {name: Mastery(*counts[(k, name)]) for k, name in sorted(counts) if k == "family"}
     return by_tag, by_family
@@ -274,11 +318,13 @@ def _forecast(
     hour: int,
 ) -> tuple[int, ...]:
     buckets = [0] * FORECAST_DAYS
+    days = _StudyDays(tz, hour)
+    by_hour, day_of = days.hours.get, days.of
     for card_id, state in cards.items():
         if card_id not in deck:
             continue
-        due = datetime.fromtimestamp(state.due, tz)
-        offset = (study_day(due, tz, hour) - today).days
+        due = state.due
+        offset = ((by_hour(int(due // 3600)) or day_of(due)) - today).days
         if offset < FORECAST_DAYS:
             buckets[max(0, offset)] += 1  # overdue cards are due today
     return tuple(buckets)
@@ -336,7 +382,7 @@ def compute(
     totals = Totals(
         reviews=len(reviews),
         reviews_today=per_day_all.get(today, 0),
-        cards_studied=sum(1 for card_id in deck if card_id in cards),
+        cards_studied=len(deck.keys() & cards.keys()),
         cards_in_deck=len(deck),
         new_today=len(new_today),
     )

@@ -245,7 +245,9 @@ class StatsScreen(Screen[None]):
 
     # ----- the worker ---------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
+    # A description of its own: Textual's default is the repr of every argument (the
+    # card states and the deck: half a second at 100k cards, on the UI thread).
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stats", description="statistics")
     def _compute(
         self,
         app: DLQuizApp,
