@@ -11,14 +11,17 @@ import random
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from dlquiz import merge
 from dlquiz import stats as stats_mod
 from dlquiz.cards import CardSpec, Kind
+from dlquiz.devices import LOGS
 from dlquiz.history import review_record, undo_record
-from dlquiz.records import Record, Review, Undo
+from dlquiz.records import Record, Review, Undo, encode
 from dlquiz.scheduler import AGAIN, REVIEW, CardState, Scheduler, shifted
 from dlquiz.stats import (
     FORECAST_DAYS,
@@ -31,6 +34,7 @@ from dlquiz.stats import (
     Stats,
     Totals,
     compute,
+    log_records,
 )
 from dlquiz.today import study_day
 
@@ -208,3 +212,32 @@ def test_study_days_equal_study_day_around_every_change(tz: tzinfo) -> None:
         for seconds in instants:
             moment = datetime.fromtimestamp(seconds, UTC)
             assert days.of(seconds) == study_day(moment, tz, hour), (moment, hour)
+
+
+def _write_log(path: Path, records: list[Record]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(encode(r) for r in records))
+
+
+@pytest.mark.parametrize("layout", ["one log", "one log out of order", "two logs"])
+def test_log_records_give_the_figures_of_the_merged_history(tmp_path: Path, layout: str) -> None:
+    rng = random.Random(layout)
+    now = datetime(2026, 4, 5, 15, 0, tzinfo=UTC)
+    records, cards, deck = _random_study(rng, now)
+    home = tmp_path / "data"
+    if layout == "one log":
+        records.sort(key=lambda r: r.time)  # in time order, as the app writes it
+        _write_log(home / LOGS / "dev-a.jsonl", records)
+    elif layout == "one log out of order":  # a clock set back, or lines pasted late
+        moved = records[: len(records) // 2]
+        _write_log(home / LOGS / "dev-a.jsonl", records[len(records) // 2 :] + moved)
+    else:  # another device's log (synced), some records in both
+        _write_log(home / LOGS / "dev-a.jsonl", records[::2] + records[1:40:2])
+        _write_log(home / LOGS / "dev-b.jsonl", records[1::2])
+    merged = merge.history(home)
+    assert len(merged) > 100
+    found = log_records(home)
+    if layout == "one log":
+        assert len(found) == len(records)  # read as it is, repeats included
+    for tz in ZONES[:3]:
+        assert compute(found, cards, deck, now, tz, 4) == compute(merged, cards, deck, now, tz, 4)

@@ -264,7 +264,7 @@ class StatsScreen(Screen[None]):
             self._painted.wait(1.0)
 
         def compute() -> Stats:
-            records = app.study.log()  # reads the whole log: off the UI
+            records = stats_core.log_records(app.study.home)  # the whole log: off the UI
             return stats_core.compute(records, cards, deck, now, tz, hour)
 
         stats = shared_result(key, compute)
