@@ -47,14 +47,20 @@ class CramScreen(Screen[None]):
                 "Nothing you answer here changes your schedule.",
                 classes="practice-intro",
             )
-            yield OptionList(id="topics")
+            # Every option given at once: added one by one, each re-measured the list.
+            yield OptionList(
+                *(
+                    Option(
+                        f"{escape(topic.replace('skill:', 'questions: '))}  [dim]({n})[/]", id=topic
+                    )
+                    for topic, n in deck_topics(self.app.study.deck).items()
+                ),
+                id="topics",
+            )
         yield KeyFooter()
 
     def on_mount(self) -> None:
         topics = self.query_one("#topics", OptionList)
-        for topic, count in deck_topics(self.app.study.deck).items():
-            label = topic.replace("skill:", "questions: ")
-            topics.add_option(Option(f"{escape(label)}  [dim]({count})[/]", id=topic))
         topics.highlighted = 0
         topics.focus()
 
