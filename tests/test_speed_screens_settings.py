@@ -116,3 +116,33 @@ async def test_other_choices_build_a_new_screen(home: Path, clock: Clock) -> Non
         await pilot.press("escape")
         await pilot.pause()
         assert await _open(pilot, app) is second
+
+
+async def test_reopened_screen_takes_a_theme_changed_while_it_was_closed(
+    home: Path, clock: Clock
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        lists = screen.query_one("#f-excluded_tags", SelectionList)
+
+        def looks() -> tuple[object, ...]:
+            return (screen.styles.background, lists.styles.border_top)
+
+        dark = looks()
+        await pilot.press("escape")
+        await pilot.pause()
+        again = await _open(pilot, app)  # nothing changed: shown as it was
+        assert again is screen and looks() == dark
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.apply_settings(app.study.settings.replace(theme="textual-light"))
+        await pilot.pause()
+        light = await _open(pilot, app)
+        assert light is screen
+        assert looks() != dark  # restyled for the new theme
+        fresh = SettingsScreen()  # what a newly built form looks like in this theme
+        await app.push_screen(fresh)
+        await pilot.pause()
+        fresh_lists = fresh.query_one("#f-excluded_tags", SelectionList)
+        assert (fresh.styles.background, fresh_lists.styles.border_top) == looks()

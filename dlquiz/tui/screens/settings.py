@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -171,6 +171,7 @@ class SettingsScreen(Screen[None]):
         super().__init__()
         self._fitting = False
         self._reload = True  # set the form to the saved settings when next shown
+        self._styled_for: int | None = None  # the app's CSS version when last shown
         self.choices: Choices = {}  # what the form offers, from offered_choices
         self._initial: dict[str, Any] = {}
         self._refused: dict[str, str] = {}  # field -> the text an error message is about
@@ -296,7 +297,14 @@ class SettingsScreen(Screen[None]):
         """Show the saved settings when next shown (this screen is being reused)."""
         self._reload = True
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen it shows again (~120 here: most of
+        # the cost of reopening). Their styles still hold if the app's CSS (the theme)
+        # has not changed since this screen was last shown.
+        css_version = getattr(self.app, "_css_update_count", None)
+        if css_version is not None and css_version == self._styled_for:
+            event.refresh_styles = False
+        self._styled_for = css_version
         # Also sent when a dialog over this screen closes: the form is left as it is then.
         if self._reload:
             self._reload = False
