@@ -292,6 +292,9 @@ class SettingsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Settings"
+        # Filled before the first frame (on_screen_resume comes after it).
+        self._reload = False
+        self._load(self.settings)
 
     def reopen(self) -> None:
         """Show the saved settings when next shown (this screen is being reused)."""
