@@ -32,6 +32,7 @@ from dlquiz.cards import deck_tags
 from dlquiz.records import encode as encode_record
 from dlquiz.settings import Settings
 from dlquiz.tui.confirm import ConfirmDiscard
+from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.settings_form import (
     FIT_LABEL,
     LABELS,
@@ -58,19 +59,10 @@ Choices = dict[str, tuple[tuple[str, Any], ...]]  # field -> (prompt, value) pai
 def settings_screen(app: DLQuizApp) -> SettingsScreen:
     """The settings screen to push: the one built before when it offers the same
     choices (set back to the saved settings), else a new one, kept for next time."""
-    if app.is_screen_installed(SCREEN_NAME):
-        old = app.get_screen(SCREEN_NAME)
-        if old not in app.screen_stack:  # never the case via the app's keys; be safe
-            if isinstance(old, SettingsScreen) and old.choices == offered_choices(app):
-                old.reopen()
-                return old
-            app.uninstall_screen(SCREEN_NAME)
-            if old.is_attached:
-                app.call_later(old.remove)  # its widgets go with it
-    screen = SettingsScreen()
-    if not app.is_screen_installed(SCREEN_NAME):
-        app.install_screen(screen, SCREEN_NAME)
-    return screen
+    choices = offered_choices(app)
+    return kept_screen(
+        app, SCREEN_NAME, SettingsScreen, SettingsScreen, lambda old: old.choices == choices
+    )
 
 
 def offered_choices(app: DLQuizApp) -> Choices:
@@ -90,7 +82,7 @@ def offered_choices(app: DLQuizApp) -> Choices:
     }
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(KeepsStyles, Screen[None]):
     """Edit, validate and save the settings; fit personal scheduler parameters."""
 
     DEFAULT_CSS = """
@@ -171,7 +163,6 @@ class SettingsScreen(Screen[None]):
         super().__init__()
         self._fitting = False
         self._reload = True  # set the form to the saved settings when next shown
-        self._styled_for: int | None = None  # the app's CSS version when last shown
         self.choices: Choices = {}  # what the form offers, from offered_choices
         self._initial: dict[str, Any] = {}
         self._refused: dict[str, str] = {}  # field -> the text an error message is about
@@ -296,18 +287,12 @@ class SettingsScreen(Screen[None]):
         self._reload = False
         self._load(self.settings)
 
-    def reopen(self) -> None:
+    def reopened(self) -> None:
         """Show the saved settings when next shown (this screen is being reused)."""
         self._reload = True
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Textual restyles every widget of a screen it shows again (~120 here: most of
-        # the cost of reopening). Their styles still hold if the app's CSS (the theme)
-        # has not changed since this screen was last shown.
-        css_version = getattr(self.app, "_css_update_count", None)
-        if css_version is not None and css_version == self._styled_for:
-            event.refresh_styles = False
-        self._styled_for = css_version
+        self.keep_styles(event)  # restyling ~120 widgets was most of a reopening
         # Also sent when a dialog over this screen closes: the form is left as it is then.
         if self._reload:
             self._reload = False

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
@@ -29,6 +29,7 @@ from dlquiz.cards import CardSpec
 from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
+from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 COMPUTING = "Computing statistics…"
+SCREEN_NAME = "stats"  # the name the kept screen is installed under
 NO_RETENTION = "no reviews of learned cards yet"
 
 
@@ -93,7 +95,13 @@ def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stat
             running.set()
 
 
-class StatsScreen(Screen[None]):
+def stats_screen(app: DLQuizApp) -> StatsScreen:
+    """The statistics screen to push: the one shown before (kept, with its figures,
+    refreshed as it opens: at once when nothing new is in the log), else a new one."""
+    return kept_screen(app, SCREEN_NAME, StatsScreen, StatsScreen, lambda old: old.tz is None)
+
+
+class StatsScreen(KeepsStyles, Screen[None]):
     """How your studying is going, computed off the UI thread."""
 
     DEFAULT_CSS = """
@@ -143,6 +151,8 @@ class StatsScreen(Screen[None]):
         self.tz = tz
         self.stats: Stats | None = None
         self._painted = threading.Event()
+        self._reopen = False  # shown again (kept by stats_screen): refresh as it shows
+        self._shown: tuple[object, ...] = ()  # what the figures on screen were made from
 
     def compose(self) -> ComposeResult:
         # Only what is shown while computing: the figures' widgets are mounted with
@@ -192,10 +202,18 @@ class StatsScreen(Screen[None]):
         # (see on_screen_resume).
         self.action_refresh()
 
-    def on_screen_resume(self) -> None:
+    def reopened(self) -> None:
+        self._reopen = True
+        self._painted.clear()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        self.keep_styles(event)
         # Asked here, not in on_mount: callbacks after a refresh belong to the screen
         # on top, which during on_mount is still the one below.
         self.call_after_refresh(self._painted.set)
+        if self._reopen:
+            self._reopen = False
+            self.action_refresh()
 
     # ----- actions ------------------------------------------------------------------
 
@@ -212,7 +230,6 @@ class StatsScreen(Screen[None]):
         app = self.app
         study = app.study
         self.computing = True
-        self.query_one("#stats-status", Static).update(COMPUTING)
         suspended = {card_id for card_id, marks in study.marks.items() if marks.suspended}
         now = app.clock()
         tz = self.tz or workspace_mod.local_tz()
@@ -232,6 +249,8 @@ class StatsScreen(Screen[None]):
             tz,
             hour,
         )
+        if not has_result(key):  # else the figures are shown at once
+            self.query_one("#stats-status", Static).update(COMPUTING)
         self._compute(
             app,
             key,
@@ -299,6 +318,11 @@ class StatsScreen(Screen[None]):
     async def _show(self, stats: Stats, now: datetime, suspended_due: int = 0) -> None:
         if not self.is_attached:
             return  # the screen was closed while computing
+        shown = (stats, f"{now:%H:%M}", suspended_due)
+        if shown == self._shown:  # reopened, nothing new: the figures are as they were
+            self.computing = False
+            return
+        self._shown = shown
         body = self.query_one("#stats-body")
         if not body.children:
             await body.mount_all(self._body())
