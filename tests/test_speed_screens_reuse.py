@@ -7,13 +7,14 @@ from pathlib import Path
 
 from textual.containers import VerticalScroll
 from textual.theme import Theme
-from textual.widgets import Static
+from textual.widgets import Input, OptionList, SelectionList, Static
 
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.help import HelpScreen, HelpText, help_screen
 from dlquiz.tui.screens.home import HomeScreen
+from dlquiz.tui.screens.practice import cram_screen, quiz_screen
 from dlquiz.tui.screens.stats import COMPUTING, StatsScreen, stats_screen
 from tests.conftest import Clock
 
@@ -98,3 +99,49 @@ async def test_help_is_kept_back_at_the_top_and_rebuilt_for_another_accent(
         await pilot.pause()
         assert light.accent != old_accent  # the keys are drawn in the new accent
         assert light is not first and light.query_one(HelpText).accent == light.accent
+
+
+async def test_quiz_setup_is_kept_and_set_back_to_its_defaults(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        first = quiz_screen(app)
+        await app.push_screen(first)
+        await pilot.pause()
+        families = first.query_one("#families", SelectionList)
+        fresh = (set(families.selected), families.highlighted, app.focused)
+        assert len(fresh[0]) == families.option_count  # all ticked
+        await pilot.press("down", "down", "space")  # untick the third family
+        first.query_one("#count", Input).value = "7"
+        first.query_one("#minutes", Input).value = "5"
+        assert len(families.selected) == families.option_count - 1
+        await pilot.press("escape")
+        await pilot.pause()
+        again = quiz_screen(app)
+        assert again is first
+        await app.push_screen(again)
+        await pilot.pause()
+        assert (set(families.selected), families.highlighted, app.focused) == fresh
+        assert first.query_one("#count", Input).value == "10"
+        assert first.query_one("#minutes", Input).value == ""
+
+
+async def test_cram_is_kept_for_the_same_deck(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        first = cram_screen(app)
+        await app.push_screen(first)
+        await pilot.pause()
+        topics = first.query_one("#topics", OptionList)
+        assert topics.highlighted == 0 and app.focused is topics
+        await pilot.press("down", "down")
+        assert topics.highlighted == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        again = cram_screen(app)
+        assert again is first
+        await app.push_screen(again)
+        await pilot.pause()
+        assert topics.highlighted == 0 and app.focused is topics
+        await pilot.press("enter")  # still starts a cram of the first topic
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ReviewScreen"
