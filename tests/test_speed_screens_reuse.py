@@ -12,6 +12,7 @@ from textual.widgets import Input, OptionList, SelectionList, Static
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
+from dlquiz.tui.screens.browse import browse_screen
 from dlquiz.tui.screens.help import HelpScreen, HelpText, help_screen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.practice import cram_screen, quiz_screen
@@ -145,3 +146,29 @@ async def test_cram_is_kept_for_the_same_deck(home: Path, clock: Clock) -> None:
         await pilot.press("enter")  # still starts a cram of the first topic
         await pilot.pause()
         assert type(app.screen).__name__ == "ReviewScreen"
+
+
+async def test_browse_is_kept_and_starts_over(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        first = browse_screen(app)
+        await app.push_screen(first)
+        await pilot.pause()
+        listing = first.query_one("#browse-list", OptionList)
+        search = first.query_one("#browse-search", Input)
+        fresh = ([o.id for o in listing.options], listing.highlighted, app.focused)
+        await pilot.press(*"relu", "enter")
+        await pilot.pause()
+        assert first.current is not None and first.detail_open
+        while not isinstance(app.screen, HomeScreen):  # Esc closes the entry, then Browse
+            await pilot.press("escape")
+            await pilot.pause()
+        again = browse_screen(app)
+        assert again is first
+        await app.push_screen(again)
+        await pilot.pause()
+        assert search.value == "" and first.current is None and not first.detail_open
+        assert ([o.id for o in listing.options], listing.highlighted, app.focused) == fresh
+        await pilot.press(*"relu", "enter")  # and works as before
+        await pilot.pause()
+        assert first.current == "term:relu"
