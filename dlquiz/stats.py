@@ -22,7 +22,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 from pathlib import Path
@@ -257,28 +257,63 @@ def _streaks(days: set[date], today: date) -> tuple[int, int]:
     return current, longest
 
 
-def _retention(reviews: list[_Review], since: date) -> tuple[Ratio, Ratio]:
-    """True retention: each card's first review of a study day, if it was in Review state.
+@dataclass
+class _Tally:
+    """What ``compute`` needs from the reviews, gathered in one pass over the log."""
 
-    Only that first look is a real test of memory after a gap of at least a day;
-    later same-day repeats (and learning steps) would flatter the figure.
+    reviews: int = 0
+    per_day: dict[date, int] = field(default_factory=lambda: defaultdict(int))
+    new_today: set[str] = field(default_factory=set)
+    passed: int = 0  # true retention: first looks of a study day at cards in Review state
+    total: int = 0
+    recent_passed: int = 0
+    recent_total: int = 0
+    mistakes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _tally(records: Iterable[Record], tz: tzinfo, hour: int, today: date, since: date) -> _Tally:
+    """Reviews in log order, each once, undone ones left out (as ``_effective_reviews``).
+
+    True retention counts each card's first review of a study day, if it was in Review
+    state: only that first look tests memory after a gap of at least a day; later
+    same-day repeats (and learning steps) would flatter the figure.
     """
-    seen: set[tuple[str, date]] = set()
-    passed = total = recent_passed = recent_total = 0
-    for review in reviews:
-        key = (review.card, review.day)
-        if key in seen:
+    records = records if isinstance(records, list) else list(records)
+    undone = {r.undoes for r in records if isinstance(r, Undo)}
+    out = _Tally()
+    per_day, new_today, mistakes = out.per_day, out.new_today, out.mistakes
+    seen: set[str] = set()
+    looked: set[tuple[str, date]] = set()  # (card, day) already tested
+    days = _StudyDays(tz, hour)
+    by_hour, day_of = days.hours.get, days.of
+    for record in records:
+        if not isinstance(record, Review):
             continue
-        seen.add(key)
-        if review.before_state != REVIEW:
+        rid = record.id
+        if rid in seen:
+            continue  # a line duplicated by a copy or a sync tool
+        seen.add(rid)
+        if rid in undone:
             continue
-        ok = review.rating != AGAIN
-        total += 1
-        passed += ok
-        if review.day >= since:
-            recent_total += 1
-            recent_passed += ok
-    return Ratio(passed, total), Ratio(recent_passed, recent_total)
+        out.reviews += 1
+        seconds = record.time.timestamp()
+        day = by_hour(int(seconds // 3600)) or day_of(seconds)
+        per_day[day] += 1
+        card, before = record.card, record.before
+        if before is None:
+            if day == today:
+                new_today.add(card)
+        elif (card, day) not in looked and before.state == REVIEW:
+            ok = record.rating != AGAIN
+            out.total += 1
+            out.passed += ok
+            if day >= since:
+                out.recent_total += 1
+                out.recent_passed += ok
+        looked.add((card, day))
+        if record.mistake:
+            mistakes[(_mistake_family(card), record.mistake)] += 1
+    return out
 
 
 def _mastery(
@@ -334,15 +369,22 @@ def _forecast(
     return tuple(buckets)
 
 
+def _mistake_family(card_id: str) -> str:
+    parts = card_id.split("/")
+    return parts[1] if len(parts) == 3 and parts[0] == "skill" else card_id
+
+
+def _ranked_mistakes(counts: Mapping[tuple[str, str], int], limit: int) -> tuple[MistakeCount, ...]:
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(MistakeCount(fam, mistake, n) for (fam, mistake), n in ranked[:limit])
+
+
 def _top_mistakes(reviews: Iterable[_Review], limit: int) -> tuple[MistakeCount, ...]:
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for review in reviews:
         if review.mistake:
-            parts = review.card.split("/")
-            family = parts[1] if len(parts) == 3 and parts[0] == "skill" else review.card
-            counts[(family, review.mistake)] += 1
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(MistakeCount(fam, mistake, n) for (fam, mistake), n in ranked[:limit])
+            counts[(_mistake_family(review.card), review.mistake)] += 1
+    return _ranked_mistakes(counts, limit)
 
 
 def frequent_mistakes(records: Iterable[Record], limit: int = 5) -> tuple[MistakeCount, ...]:
@@ -396,15 +438,10 @@ def compute(
         raise ValueError("now must be timezone-aware")
     hour = day_starts_at_hour
     today = study_day(now, tz, hour)
-    with _no_gc():  # a tuple per review: the collector's scans would cost half again
-        reviews = _effective_reviews(records, tz, hour)
-
-    per_day_all: dict[date, int] = defaultdict(int)
-    new_today: set[str] = set()
-    for review in reviews:
-        per_day_all[review.day] += 1
-        if review.day == today and review.before_state is None:
-            new_today.add(review.card)
+    since = today - timedelta(days=RECENT_DAYS - 1)
+    with _no_gc():  # sets of 100k ids: the collector's scans would cost half again
+        tally = _tally(records, tz, hour, today, since)
+    per_day_all = tally.per_day
     first = today - timedelta(days=HISTORY_DAYS)
     per_day = {
         (first + timedelta(days=i)).isoformat(): per_day_all.get(first + timedelta(days=i), 0)
@@ -412,28 +449,27 @@ def compute(
     }
 
     current, longest = _streaks(set(per_day_all), today)
-    retention, recent = _retention(reviews, today - timedelta(days=RECENT_DAYS - 1))
     by_tag, by_family = _mastery(cards, deck)
     totals = Totals(
-        reviews=len(reviews),
+        reviews=tally.reviews,
         reviews_today=per_day_all.get(today, 0),
         cards_studied=len(deck.keys() & cards.keys()),
         cards_in_deck=len(deck),
-        new_today=len(new_today),
+        new_today=len(tally.new_today),
     )
     return Stats(
         today=today,
         day_starts_at_hour=hour,
         per_day=per_day,
         forecast=_forecast(cards, deck, today, tz, hour),
-        retention=retention,
-        retention_recent=recent,
+        retention=Ratio(tally.passed, tally.total),
+        retention_recent=Ratio(tally.recent_passed, tally.recent_total),
         mastery_by_tag=by_tag,
         mastery_by_family=by_family,
         current_streak=current,
         longest_streak=longest,
         totals=totals,
-        mistakes=_top_mistakes(reviews, 5),
+        mistakes=_ranked_mistakes(tally.mistakes, 5),
     )
 
 
