@@ -8,7 +8,7 @@ run in a thread worker because it reads the whole review log: the screen shows
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
@@ -65,8 +65,31 @@ _KEEP = 4
 
 
 def has_result(key: tuple[object, ...]) -> bool:
+    return cached_result(key) is not None
+
+
+def cached_result(key: tuple[object, ...]) -> Stats | None:
     with _LOCK:
-        return key in _RESULTS
+        return _RESULTS.get(key)
+
+
+def held_due(
+    stats: Stats,
+    suspended: set[str],
+    cards: Mapping[str, CardState],
+    deck: Mapping[str, CardSpec],
+    tz: tzinfo,
+    hour: int,
+) -> int:
+    """Suspended deck cards the forecast counts. It counts every deck card, suspended
+    ones too (as `dlquiz stats` does); the screen says how many will not come up."""
+    return sum(
+        1
+        for card_id in suspended
+        if card_id in deck
+        and card_id in cards
+        and (study_day(cards[card_id].due_at, tz, hour) - stats.today).days < len(stats.forecast)
+    )
 
 
 def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stats:
@@ -249,8 +272,13 @@ class StatsScreen(KeepsStyles, Screen[None]):
             tz,
             hour,
         )
-        if not has_result(key):  # else the figures are shown at once
-            self.query_one("#stats-status", Static).update(COMPUTING)
+        cached = cached_result(key)
+        if cached is not None:  # shown at once, without a thread (e.g. reopened)
+            self.workers.cancel_group(self, "stats")
+            held = held_due(cached, suspended, study.cards, study.deck, tz, hour)
+            self.call_next(self._show, cached, now.astimezone(tz), held)
+            return
+        self.query_one("#stats-status", Static).update(COMPUTING)
         self._compute(
             app,
             key,
@@ -287,16 +315,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
             return stats_core.compute(records, cards, deck, now, tz, hour)
 
         stats = shared_result(key, compute)
-        # The forecast counts every deck card, suspended ones too (as `dlquiz stats`
-        # does); say how many of those it holds, since they will not come up.
-        held = sum(
-            1
-            for card_id in suspended
-            if card_id in deck
-            and card_id in cards
-            and (study_day(cards[card_id].due_at, tz, hour) - stats.today).days
-            < len(stats.forecast)
-        )
+        held = held_due(stats, suspended, cards, deck, tz, hour)
         if not get_current_worker().is_cancelled:
             # _show is async (it mounts the figures' widgets first); Textual awaits it,
             # but its signature cannot infer a coroutine's result type.
