@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.theme import Theme
 from textual.widgets import Input, Select, SelectionList, Static
 
+from dlquiz import optimize
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
@@ -146,3 +152,33 @@ async def test_reopened_screen_takes_a_theme_changed_while_it_was_closed(
         await pilot.pause()
         fresh_lists = fresh.query_one("#f-excluded_tags", SelectionList)
         assert (fresh.styles.background, fresh_lists.styles.border_top) == looks()
+
+
+async def test_a_fit_stops_when_the_kept_screen_is_left_another_way(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stopped = threading.Event()
+
+    def endless_fit(log: Path, **options: Any) -> tuple[optimize.Fit, int]:
+        cancelled = options["cancelled"]
+        while not cancelled():
+            time.sleep(0.01)
+        stopped.set()
+        raise optimize.FitCancelled
+
+    monkeypatch.setattr(optimize, "fit_in_subprocess", endless_fit)
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, app)
+        screen.start_fit()
+        await pilot.pause()
+        assert screen._fitting
+        app.pop_screen()  # as opening another screen from the command palette does
+        for _ in range(300):  # not a timing assertion: a bound, so a failure cannot hang
+            if stopped.is_set():
+                break
+            await asyncio.sleep(0.01)
+        else:
+            screen.workers.cancel_group(screen, "fit")  # let the test end
+        assert stopped.is_set() and not screen._fitting
+        assert app.study.settings.fsrs_parameters is None

@@ -298,6 +298,12 @@ class SettingsScreen(KeepsStyles, Screen[None]):
             self._reload = False
             self._load(self.settings)
 
+    def on_screen_suspend(self) -> None:
+        # Left without Esc (another screen opened from the command palette): a kept
+        # screen is not removed, so its fitting would go on unseen. Stop it, as Esc does.
+        if self._fitting and self not in self.app.screen_stack:
+            self.stop_fit()
+
     def _load(self, current: Settings) -> None:
         """Set every field to ``current`` (only what differs: the form is big)."""
         self._clear_errors()
