@@ -382,7 +382,8 @@ class SettingsScreen(KeepsStyles, Screen[None]):
 
     def _clear_errors(self) -> None:
         self._refused.clear()
-        for widget in self.query(".field-error").results(Static):
+        # Only those showing a message: an update redraws even an empty one.
+        for widget in self.query(".field-error.shown").results(Static):
             widget.update("")
             widget.remove_class("shown")
 
