@@ -17,11 +17,15 @@ Conventions shared by every figure:
 
 from __future__ import annotations
 
+import gc
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
+from itertools import pairwise
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from dlquiz.cards import CardSpec, Kind
@@ -166,36 +170,71 @@ class _Review(NamedTuple):
     mistake: str | None = None  # the named misconception of a wrong answer
 
 
+class _StudyDays:
+    """``study_day`` of many instants, with one time-zone conversion per clock hour.
+
+    An hour whose first and last second fall on the same study day, at the same UTC
+    offset, lies wholly in that day (no offset change inside it: offsets change months
+    apart). Other hours (a day starts in them) are resolved per minute, as a study
+    day depends only on the minute (offsets are whole minutes).
+    """
+
+    def __init__(self, tz: tzinfo, hour: int) -> None:
+        self.tz, self.shift = tz, timedelta(hours=hour)
+        self.hours: dict[int, date | None] = {}
+        self.minutes: dict[int, date] = {}
+
+    def _local(self, seconds: int) -> tuple[date, timedelta | None]:
+        local = datetime.fromtimestamp(seconds, self.tz)
+        return (local - self.shift).date(), local.utcoffset()
+
+    def of(self, seconds: float) -> date:
+        """The study day of the POSIX time ``seconds``."""
+        hour = int(seconds // 3600)
+        day = self.hours.get(hour, _UNKNOWN)
+        if day is _UNKNOWN:
+            first, last = self._local(hour * 3600), self._local(hour * 3600 + 3599)
+            day = self.hours[hour] = first[0] if first == last else None
+        if day is not None:
+            return day  # type: ignore[return-value]
+        minute = int(seconds // 60)
+        found = self.minutes.get(minute)
+        if found is None:
+            found = self.minutes[minute] = self._local(minute * 60)[0]
+        return found
+
+
+_UNKNOWN: Any = object()
+
+
 def _effective_reviews(records: Iterable[Record], tz: tzinfo, hour: int) -> list[_Review]:
     """Reviews in log order, without the undone ones; a record seen twice counts once."""
     reviews: list[_Review] = []
     undone: set[str] = set()
     seen: set[str] = set()
-    # A study day depends only on the minute (offsets are whole minutes), so days are
-    # cached per minute: a session answers several cards a minute.
-    days: dict[int, date] = {}
+    days = _StudyDays(tz, hour)
+    by_hour, day_of = days.hours.get, days.of  # the first: most instants, no call
     for record in records:
         if isinstance(record, Review):
             if record.id in seen:
                 continue  # a line duplicated by a copy or a sync tool
             seen.add(record.id)
-            key = int(record.time.timestamp()) // 60
-            day = days.get(key)
-            if day is None:
-                day = days[key] = study_day(record.time, tz, hour)
+            seconds = record.time.timestamp()
             before = record.before
             reviews.append(
                 _Review(
                     record.id,
                     record.card,
                     record.rating,
-                    day,
+                    by_hour(int(seconds // 3600)) or day_of(seconds),
                     before.state if before is not None else None,
                     record.mistake,
                 )
             )
         elif isinstance(record, Undo):
             undone.add(record.undoes)
+    if not undone:
+        return reviews
     return [r for r in reviews if r.id not in undone]
 
 
@@ -218,49 +257,93 @@ def _streaks(days: set[date], today: date) -> tuple[int, int]:
     return current, longest
 
 
-def _retention(reviews: list[_Review], since: date) -> tuple[Ratio, Ratio]:
-    """True retention: each card's first review of a study day, if it was in Review state.
+@dataclass
+class _Tally:
+    """What ``compute`` needs from the reviews, gathered in one pass over the log."""
 
-    Only that first look is a real test of memory after a gap of at least a day;
-    later same-day repeats (and learning steps) would flatter the figure.
+    reviews: int = 0
+    per_day: dict[date, int] = field(default_factory=lambda: defaultdict(int))
+    new_today: set[str] = field(default_factory=set)
+    passed: int = 0  # true retention: first looks of a study day at cards in Review state
+    total: int = 0
+    recent_passed: int = 0
+    recent_total: int = 0
+    mistakes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _tally(records: Iterable[Record], tz: tzinfo, hour: int, today: date, since: date) -> _Tally:
+    """Reviews in log order, each once, undone ones left out (as ``_effective_reviews``).
+
+    True retention counts each card's first review of a study day, if it was in Review
+    state: only that first look tests memory after a gap of at least a day; later
+    same-day repeats (and learning steps) would flatter the figure.
     """
-    seen: set[tuple[str, date]] = set()
-    passed = total = recent_passed = recent_total = 0
-    for review in reviews:
-        key = (review.card, review.day)
-        if key in seen:
+    records = records if isinstance(records, list) else list(records)
+    undone = {r.undoes for r in records if isinstance(r, Undo)}
+    out = _Tally()
+    per_day, new_today, mistakes = out.per_day, out.new_today, out.mistakes
+    seen: set[str] = set()
+    looked: set[tuple[str, date]] = set()  # (card, day) already tested
+    days = _StudyDays(tz, hour)
+    by_hour, day_of = days.hours.get, days.of
+    for record in records:
+        if not isinstance(record, Review):
             continue
-        seen.add(key)
-        if review.before_state != REVIEW:
+        rid = record.id
+        if rid in seen:
+            continue  # a line duplicated by a copy or a sync tool
+        seen.add(rid)
+        if rid in undone:
             continue
-        ok = review.rating != AGAIN
-        total += 1
-        passed += ok
-        if review.day >= since:
-            recent_total += 1
-            recent_passed += ok
-    return Ratio(passed, total), Ratio(recent_passed, recent_total)
+        out.reviews += 1
+        seconds = record.time.timestamp()
+        day = by_hour(int(seconds // 3600)) or day_of(seconds)
+        per_day[day] += 1
+        card, before = record.card, record.before
+        if before is None:
+            if day == today:
+                new_today.add(card)
+        elif (card, day) not in looked and before.state == REVIEW:
+            ok = record.rating != AGAIN
+            out.total += 1
+            out.passed += ok
+            if day >= since:
+                out.recent_total += 1
+                out.recent_passed += ok
+        looked.add((card, day))
+        if record.mistake:
+            mistakes[(_mistake_family(card), record.mistake)] += 1
+    return out
 
 
 def _mastery(
     cards: Mapping[str, CardState], deck: Mapping[str, CardSpec]
 ) -> tuple[dict[str, Mastery], dict[str, Mastery]]:
     """Per tag (every card's tags, skill cards' topics included) and per skill family."""
-    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    # Cards counted by what they are grouped under (their tags, their family), then
+    # each of those few combinations spread over its groups: one step per card.
+    combos: dict[tuple[tuple[str, ...], str | None], list[int]] = {}
     for card_id, spec in deck.items():
-        groups = [("tag", tag) for tag in dict.fromkeys(spec.tags)]
-        if spec.kind == Kind.SKILL:
-            groups.append(("family", spec.key))
+        key = (spec.tags, spec.key if spec.kind == Kind.SKILL else None)
+        row = combos.get(key)
+        if row is None:
+            row = combos[key] = [0, 0, 0]
         state = cards.get(card_id)
-        studied = state is not None
-        mastered = (
-            state is not None and state.stability is not None and state.stability >= MASTERY_DAYS
-        )
+        if state is not None:
+            row[1] += 1
+            if state.stability is not None and state.stability >= MASTERY_DAYS:
+                row[0] += 1
+        row[2] += 1
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (tags, family), (mastered, studied, total) in combos.items():
+        groups = [("tag", tag) for tag in dict.fromkeys(tags)]
+        if family is not None:
+            groups.append(("family", family))
         for group in groups:
             row = counts[group]
             row[0] += mastered
             row[1] += studied
-            row[2] += 1
+            row[2] += total
     by_tag = {name: Mastery(*counts[(k, name)]) for k, name in sorted(counts) if k == "tag"}
     by_family = {name: Mastery(*counts[(k, name)]) for k, name in sorted(counts) if k == "family"}
     return by_tag, by_family
@@ -274,25 +357,34 @@ def _forecast(
     hour: int,
 ) -> tuple[int, ...]:
     buckets = [0] * FORECAST_DAYS
+    days = _StudyDays(tz, hour)
+    by_hour, day_of = days.hours.get, days.of
     for card_id, state in cards.items():
         if card_id not in deck:
             continue
-        due = datetime.fromtimestamp(state.due, tz)
-        offset = (study_day(due, tz, hour) - today).days
+        due = state.due
+        offset = ((by_hour(int(due // 3600)) or day_of(due)) - today).days
         if offset < FORECAST_DAYS:
             buckets[max(0, offset)] += 1  # overdue cards are due today
     return tuple(buckets)
+
+
+def _mistake_family(card_id: str) -> str:
+    parts = card_id.split("/")
+    return parts[1] if len(parts) == 3 and parts[0] == "skill" else card_id
+
+
+def _ranked_mistakes(counts: Mapping[tuple[str, str], int], limit: int) -> tuple[MistakeCount, ...]:
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(MistakeCount(fam, mistake, n) for (fam, mistake), n in ranked[:limit])
 
 
 def _top_mistakes(reviews: Iterable[_Review], limit: int) -> tuple[MistakeCount, ...]:
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for review in reviews:
         if review.mistake:
-            parts = review.card.split("/")
-            family = parts[1] if len(parts) == 3 and parts[0] == "skill" else review.card
-            counts[(family, review.mistake)] += 1
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(MistakeCount(fam, mistake, n) for (fam, mistake), n in ranked[:limit])
+            counts[(_mistake_family(review.card), review.mistake)] += 1
+    return _ranked_mistakes(counts, limit)
 
 
 def frequent_mistakes(records: Iterable[Record], limit: int = 5) -> tuple[MistakeCount, ...]:
@@ -301,6 +393,36 @@ def frequent_mistakes(records: Iterable[Record], limit: int = 5) -> tuple[Mistak
     from datetime import UTC
 
     return _top_mistakes(_effective_reviews(records, UTC, 0), limit)
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile (for building many objects at once)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def log_records(home: Path) -> list[Record]:
+    """The records ``compute`` needs: ``merge.history(home)``, without its sort and
+    de-duplication when there is one log, already in time order (the usual case).
+
+    Then the file order is the merged order; a record the log repeats is left in,
+    as ``compute`` counts each review once anyway (and an undo is an undo).
+    """
+    from dlquiz import devices, merge
+
+    sources = list(devices.log_sources(home).values())
+    if len(sources) == 1:
+        with _no_gc():  # as merge.history: 100k records at once
+            found = merge.read_log(sources[0]).records
+        if all(a.time <= b.time for a, b in pairwise(found)):
+            return found
+    return merge.history(home)
 
 
 def compute(
@@ -316,14 +438,10 @@ def compute(
         raise ValueError("now must be timezone-aware")
     hour = day_starts_at_hour
     today = study_day(now, tz, hour)
-    reviews = _effective_reviews(records, tz, hour)
-
-    per_day_all: dict[date, int] = defaultdict(int)
-    new_today: set[str] = set()
-    for review in reviews:
-        per_day_all[review.day] += 1
-        if review.day == today and review.before_state is None:
-            new_today.add(review.card)
+    since = today - timedelta(days=RECENT_DAYS - 1)
+    with _no_gc():  # sets of 100k ids: the collector's scans would cost half again
+        tally = _tally(records, tz, hour, today, since)
+    per_day_all = tally.per_day
     first = today - timedelta(days=HISTORY_DAYS)
     per_day = {
         (first + timedelta(days=i)).isoformat(): per_day_all.get(first + timedelta(days=i), 0)
@@ -331,28 +449,27 @@ def compute(
     }
 
     current, longest = _streaks(set(per_day_all), today)
-    retention, recent = _retention(reviews, today - timedelta(days=RECENT_DAYS - 1))
     by_tag, by_family = _mastery(cards, deck)
     totals = Totals(
-        reviews=len(reviews),
+        reviews=tally.reviews,
         reviews_today=per_day_all.get(today, 0),
-        cards_studied=sum(1 for card_id in deck if card_id in cards),
+        cards_studied=len(deck.keys() & cards.keys()),
         cards_in_deck=len(deck),
-        new_today=len(new_today),
+        new_today=len(tally.new_today),
     )
     return Stats(
         today=today,
         day_starts_at_hour=hour,
         per_day=per_day,
         forecast=_forecast(cards, deck, today, tz, hour),
-        retention=retention,
-        retention_recent=recent,
+        retention=Ratio(tally.passed, tally.total),
+        retention_recent=Ratio(tally.recent_passed, tally.recent_total),
         mastery_by_tag=by_tag,
         mastery_by_family=by_family,
         current_streak=current,
         longest_streak=longest,
         totals=totals,
-        mistakes=_top_mistakes(reviews, 5),
+        mistakes=_ranked_mistakes(tally.mistakes, 5),
     )
 
 

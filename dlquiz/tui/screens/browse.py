@@ -28,6 +28,7 @@ from textual.widgets.option_list import Option
 from dlquiz.cards import Kind
 from dlquiz.catalog import (
     IS_FILTERS,
+    Catalog,
     Entry,
     Found,
     catalog_for,
@@ -38,6 +39,7 @@ from dlquiz.catalog import (
 )
 from dlquiz.records import Marks
 from dlquiz.tui.confirm import Confirm
+from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 
+SCREEN_NAME = "browse"  # the name the kept screen is installed under
 PAGE = 100  # entries put in the list at a time: measuring each one is what costs
 MORE_ID = "browse:more"  # the line after a page; reaching it lists the next page
 
@@ -64,7 +67,17 @@ class BrowseList(OptionList):
         super().action_cursor_up()
 
 
-class BrowseScreen(Screen[None]):
+def browse_screen(app: DLQuizApp) -> BrowseScreen:
+    """The browse screen to push: the one shown before while its catalogue is the
+    current one (kept, started over), else a new one."""
+    study = app.study
+    catalog = catalog_for(study.content, study.deck)  # memoised: built once per deck
+    return kept_screen(
+        app, SCREEN_NAME, BrowseScreen, BrowseScreen, lambda old: old.catalog is catalog
+    )
+
+
+class BrowseScreen(KeepsStyles, Screen[None]):
     """Every term and concept, searchable; open one to read it and manage its cards."""
 
     DEFAULT_CSS = """
@@ -116,6 +129,8 @@ class BrowseScreen(Screen[None]):
         self.found: Found = []  # every match, listed or not yet
         self._heading_done = False
         self.history: list[str] = []  # entries left through a Related link, for Esc
+        self._reset = False  # shown again (kept by browse_screen): start over
+        self.catalog: Catalog | None = None  # what the entries come from
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -134,18 +149,49 @@ class BrowseScreen(Screen[None]):
     def on_mount(self) -> None:
         ws = self.app.study
         catalog = catalog_for(ws.content, ws.deck)
+        self.catalog = catalog
         self.entries, self.by_key = catalog.entries, catalog.by_key
         self._filter("")
+        self._intro()
+        self.query_one("#browse-search", Input).focus()
+
+    def _intro(self) -> None:
         self.query_one(TermView).show_message(
             "[dim]Type to search; Enter opens a term or concept with its definition, "
             "links and schedule.[/]"
         )
-        self.query_one("#browse-search", Input).focus()
 
-    def on_screen_resume(self) -> None:
+    def reopened(self) -> None:
+        self._reset = True
+
+    def on_screen_resume(self, event: events.ScreenResume | None = None) -> None:
+        if event is not None:
+            self.keep_styles(event)
+        if self._reset:  # kept by browse_screen: back to how a new one opens
+            self._reset = False
+            self._start_over()
         # Marks may have changed elsewhere (e.g. a leech suspended during review).
         self._refresh_markers()
         self._show_current()
+
+    def _start_over(self) -> None:
+        """No query, no entry open, the first page listed, the search box focused."""
+        self.current = None
+        self.history.clear()
+        self.remove_class("-open")
+        search = self.query_one("#browse-search", Input)
+        listing = self.query_one("#browse-list", BrowseList)
+        if search.value or len(self.shown) > PAGE:
+            with search.prevent(Input.Changed):
+                search.value = ""
+            self._filter("")
+        else:  # the list is the first page already
+            listing.highlighted = next(
+                (i for i, opt in enumerate(listing.options) if not opt.disabled), None
+            )
+        listing.scroll_home(animate=False)
+        self._intro()
+        search.focus()
 
     @property
     def wide(self) -> bool:

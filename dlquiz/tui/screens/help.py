@@ -17,7 +17,8 @@ from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual import events
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color, ColorParseError
 from textual.containers import VerticalScroll
@@ -25,7 +26,10 @@ from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widget import Widget
 
+from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
+
 HELP_FILE = Path(__file__).with_name("help.md")
+SCREEN_NAME = "help"  # the name the kept screen is installed under
 
 # Inline markdown used in help.md: `code`, **bold**, *italic*.
 _INLINE = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*|\*([^*]+)\*")
@@ -166,18 +170,38 @@ class HelpText(Widget):
         return self._lines(self.content_region.width or self.size.width)
 
 
-class HelpScreen(ModalScreen[None]):
+def theme_accent(app: App[object]) -> str:
+    """The current theme's accent colour, which the keys are shown in."""
+    try:
+        return Color.parse(app.theme_variables.get("accent", "")).hex
+    except ColorParseError:  # a theme without an accent colour
+        return "cyan"
+
+
+def help_screen(app: App[object]) -> HelpScreen:
+    """The help screen to push: the one shown before while the theme's accent is the
+    same (kept, back at the top), else a new one."""
+    accent = theme_accent(app)
+    return kept_screen(app, SCREEN_NAME, HelpScreen, HelpScreen, lambda old: old.accent == accent)
+
+
+class HelpScreen(KeepsStyles, ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", key_display="esc"),
     ]
 
+    accent = ""  # set as composed
+
     def compose(self) -> ComposeResult:
-        try:
-            accent = Color.parse(self.app.theme_variables.get("accent", "")).hex
-        except ColorParseError:  # a theme without an accent colour
-            accent = "cyan"
+        self.accent = theme_accent(self.app)
         with VerticalScroll(id="help"):
-            yield HelpText(accent, id="help-text")
+            yield HelpText(self.accent, id="help-text")
+
+    def reopened(self) -> None:
+        self.query_one("#help", VerticalScroll).scroll_home(animate=False)
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        self.keep_styles(event)
 
     def action_close(self) -> None:
         self.dismiss()

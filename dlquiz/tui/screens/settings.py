@@ -6,6 +6,11 @@ written until Save: the values are parsed here, validated by ``Settings.replace`
 (pydantic), and any error is shown under the field it concerns while the user's
 input stays as typed. "Fit my parameters" runs the FSRS optimizer in its own
 process (``optimize.fit_in_subprocess``), which the same button stops.
+
+The form is about 120 widgets: building it costs many times a plain screen, so
+``settings_screen`` keeps the built screen installed in the app and reuses it,
+filling in the current values each time it opens (built afresh only when the
+choices it offers changed, e.g. another deck).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -27,6 +32,7 @@ from dlquiz.cards import deck_tags
 from dlquiz.records import encode as encode_record
 from dlquiz.settings import Settings
 from dlquiz.tui.confirm import ConfirmDiscard
+from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.settings_form import (
     FIT_LABEL,
     LABELS,
@@ -45,8 +51,38 @@ if TYPE_CHECKING:
     from dlquiz.optimize import Fit
     from dlquiz.tui.app import DLQuizApp
 
+SCREEN_NAME = "settings"  # the name the reused screen is installed under
 
-class SettingsScreen(Screen[None]):
+Choices = dict[str, tuple[tuple[str, Any], ...]]  # field -> (prompt, value) pairs offered
+
+
+def settings_screen(app: DLQuizApp) -> SettingsScreen:
+    """The settings screen to push: the one built before when it offers the same
+    choices (set back to the saved settings), else a new one, kept for next time."""
+    choices = offered_choices(app)
+    return kept_screen(
+        app, SCREEN_NAME, SettingsScreen, SettingsScreen, lambda old: old.choices == choices
+    )
+
+
+def offered_choices(app: DLQuizApp) -> Choices:
+    """What the lists and dropdowns offer: they depend on the deck and the themes."""
+    from dlquiz.questions import families  # metadata only: no torch
+
+    deck = app.study.deck
+    tags = deck_tags(deck)  # computed once per deck
+    fams = families()
+    ids = sorted(tags.skills or fams, key=lambda f: (fams[f].topic, f) if f in fams else ("", f))
+    return {
+        "theme": tuple((name, name) for name in sorted(app.available_themes)),
+        "excluded_tags": tuple((f"{tag}  ({n} cards)", tag) for tag, n in tags.counts.items()),
+        "excluded_skills": tuple(
+            (f"{fams[f].topic} · {fams[f].title}" if f in fams else f, f) for f in ids
+        ),
+    }
+
+
+class SettingsScreen(KeepsStyles, Screen[None]):
     """Edit, validate and save the settings; fit personal scheduler parameters."""
 
     DEFAULT_CSS = """
@@ -126,6 +162,8 @@ class SettingsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._fitting = False
+        self._reload = True  # set the form to the saved settings when next shown
+        self.choices: Choices = {}  # what the form offers, from offered_choices
         self._initial: dict[str, Any] = {}
         self._refused: dict[str, str] = {}  # field -> the text an error message is about
         # Excluded ids the lists below cannot show (a deck that failed to load,
@@ -137,18 +175,6 @@ class SettingsScreen(Screen[None]):
         return self.app.study.settings
 
     # ----- building the form -------------------------------------------------------
-
-    def _tag_choices(self) -> list[tuple[str, str]]:
-        counts = deck_tags(self.app.study.deck).counts  # computed once per deck
-        return [(f"{tag}  ({n} cards)", tag) for tag, n in counts.items()]
-
-    def _skill_choices(self) -> list[tuple[str, str]]:
-        from dlquiz.questions import families  # metadata only: no torch
-
-        in_deck = deck_tags(self.app.study.deck).skills
-        fams = families()
-        ids = sorted(in_deck or fams, key=lambda f: (fams[f].topic, f) if f in fams else ("", f))
-        return [(f"{fams[f].topic} · {fams[f].title}" if f in fams else f, f) for f in ids]
 
     def _field(self, name: str, *widgets: Widget, row: bool = True) -> Vertical:
         help_text = field_help().get(name, "")
@@ -171,6 +197,7 @@ class SettingsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         current = self.settings
+        self.choices = offered_choices(self.app)
         yield Header()
         with VerticalScroll(id="settings-form"):
             for name in TEXT_FIELDS:
@@ -191,7 +218,7 @@ class SettingsScreen(Screen[None]):
             yield self._field(
                 "theme",
                 Select(
-                    [(name, name) for name in sorted(self.app.available_themes)],
+                    self.choices["theme"],
                     value=self._theme(current),
                     allow_blank=False,
                     compact=True,
@@ -222,13 +249,9 @@ class SettingsScreen(Screen[None]):
                     id="f-bury_siblings",
                 ),
             )
-            for name, choices in (
-                ("excluded_tags", self._tag_choices()),
-                ("excluded_skills", self._skill_choices()),
-            ):
+            for name in LIST_FIELDS:
                 excluded = set(getattr(current, name))
-                values = {v for _, v in choices}
-                self._hidden_excluded[name] = tuple(sorted(excluded - values))
+                choices = self.choices[name]
                 yield self._field(
                     name,
                     SelectionList[str](
@@ -260,8 +283,55 @@ class SettingsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.sub_title = "Settings"
-        self._initial = self._initial_values(self.settings)
+        # Filled before the first frame (on_screen_resume comes after it).
+        self._reload = False
+        self._load(self.settings)
+
+    def reopened(self) -> None:
+        """Show the saved settings when next shown (this screen is being reused)."""
+        self._reload = True
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        self.keep_styles(event)  # restyling ~120 widgets was most of a reopening
+        # Also sent when a dialog over this screen closes: the form is left as it is then.
+        if self._reload:
+            self._reload = False
+            self._load(self.settings)
+
+    def on_screen_suspend(self) -> None:
+        # Left without Esc (another screen opened from the command palette): a kept
+        # screen is not removed, so its fitting would go on unseen. Stop it, as Esc does.
+        if self._fitting and self not in self.app.screen_stack:
+            self.stop_fit()
+
+    def _load(self, current: Settings) -> None:
+        """Set every field to ``current`` (only what differs: the form is big)."""
+        self._clear_errors()
+        for name in TEXT_FIELDS:
+            box = self.query_one(f"#f-{name}", Input)
+            text = PARSERS[name][2](getattr(current, name))
+            if box.value != text:
+                box.value = text
+        for name in SELECT_FIELDS:
+            select = self.query_one(f"#f-{name}", Select)
+            value = self._theme(current) if name == "theme" else getattr(current, name)
+            if select.value != value:
+                select.value = value
+        for name in LIST_FIELDS:
+            excluded = set(getattr(current, name))
+            shown = {v for _, v in self.choices[name]}
+            self._hidden_excluded[name] = tuple(sorted(excluded - shown))
+            options = self.query_one(f"#f-{name}", SelectionList)
+            ticked = shown - excluded
+            if set(options.selected) != ticked:
+                options.deselect_all()
+                for value in ticked:
+                    options.select(value)
+        self._fitting = False  # leaving stopped any fit
+        self._fit_status("")
         self._show_parameters()
+        self._initial = self._initial_values(current)
+        self.query_one("#settings-form", VerticalScroll).scroll_home(animate=False)
         self.query_one(f"#f-{TEXT_FIELDS[0]}", Input).focus()  # a form starts at its first field
 
     def _theme(self, settings: Settings) -> str:
@@ -312,7 +382,8 @@ class SettingsScreen(Screen[None]):
 
     def _clear_errors(self) -> None:
         self._refused.clear()
-        for widget in self.query(".field-error").results(Static):
+        # Only those showing a message: an update redraws even an empty one.
+        for widget in self.query(".field-error.shown").results(Static):
             widget.update("")
             widget.remove_class("shown")
 

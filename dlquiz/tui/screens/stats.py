@@ -8,11 +8,11 @@ run in a thread worker because it reads the whole review log: the screen shows
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
@@ -29,6 +29,7 @@ from dlquiz.cards import CardSpec
 from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
+from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 COMPUTING = "Computing statistics…"
+SCREEN_NAME = "stats"  # the name the kept screen is installed under
 NO_RETENTION = "no reviews of learned cards yet"
 
 
@@ -63,8 +65,31 @@ _KEEP = 4
 
 
 def has_result(key: tuple[object, ...]) -> bool:
+    return cached_result(key) is not None
+
+
+def cached_result(key: tuple[object, ...]) -> Stats | None:
     with _LOCK:
-        return key in _RESULTS
+        return _RESULTS.get(key)
+
+
+def held_due(
+    stats: Stats,
+    suspended: set[str],
+    cards: Mapping[str, CardState],
+    deck: Mapping[str, CardSpec],
+    tz: tzinfo,
+    hour: int,
+) -> int:
+    """Suspended deck cards the forecast counts. It counts every deck card, suspended
+    ones too (as `dlquiz stats` does); the screen says how many will not come up."""
+    return sum(
+        1
+        for card_id in suspended
+        if card_id in deck
+        and card_id in cards
+        and (study_day(cards[card_id].due_at, tz, hour) - stats.today).days < len(stats.forecast)
+    )
 
 
 def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stats:
@@ -93,7 +118,13 @@ def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stat
             running.set()
 
 
-class StatsScreen(Screen[None]):
+def stats_screen(app: DLQuizApp) -> StatsScreen:
+    """The statistics screen to push: the one shown before (kept, with its figures,
+    refreshed as it opens: at once when nothing new is in the log), else a new one."""
+    return kept_screen(app, SCREEN_NAME, StatsScreen, StatsScreen, lambda old: old.tz is None)
+
+
+class StatsScreen(KeepsStyles, Screen[None]):
     """How your studying is going, computed off the UI thread."""
 
     DEFAULT_CSS = """
@@ -143,6 +174,8 @@ class StatsScreen(Screen[None]):
         self.tz = tz
         self.stats: Stats | None = None
         self._painted = threading.Event()
+        self._reopen = False  # shown again (kept by stats_screen): refresh as it shows
+        self._shown: tuple[object, ...] = ()  # what the figures on screen were made from
 
     def compose(self) -> ComposeResult:
         # Only what is shown while computing: the figures' widgets are mounted with
@@ -192,10 +225,18 @@ class StatsScreen(Screen[None]):
         # (see on_screen_resume).
         self.action_refresh()
 
-    def on_screen_resume(self) -> None:
+    def reopened(self) -> None:
+        self._reopen = True
+        self._painted.clear()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        self.keep_styles(event)
         # Asked here, not in on_mount: callbacks after a refresh belong to the screen
         # on top, which during on_mount is still the one below.
         self.call_after_refresh(self._painted.set)
+        if self._reopen:
+            self._reopen = False
+            self.action_refresh()
 
     # ----- actions ------------------------------------------------------------------
 
@@ -212,7 +253,6 @@ class StatsScreen(Screen[None]):
         app = self.app
         study = app.study
         self.computing = True
-        self.query_one("#stats-status", Static).update(COMPUTING)
         suspended = {card_id for card_id, marks in study.marks.items() if marks.suspended}
         now = app.clock()
         tz = self.tz or workspace_mod.local_tz()
@@ -232,6 +272,13 @@ class StatsScreen(Screen[None]):
             tz,
             hour,
         )
+        cached = cached_result(key)
+        if cached is not None:  # shown at once, without a thread (e.g. reopened)
+            self.workers.cancel_group(self, "stats")
+            held = held_due(cached, suspended, study.cards, study.deck, tz, hour)
+            self.call_next(self._show, cached, now.astimezone(tz), held)
+            return
+        self.query_one("#stats-status", Static).update(COMPUTING)
         self._compute(
             app,
             key,
@@ -245,7 +292,9 @@ class StatsScreen(Screen[None]):
 
     # ----- the worker ---------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="stats")
+    # A description of its own: Textual's default is the repr of every argument (the
+    # card states and the deck: half a second at 100k cards, on the UI thread).
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stats", description="statistics")
     def _compute(
         self,
         app: DLQuizApp,
@@ -262,20 +311,11 @@ class StatsScreen(Screen[None]):
             self._painted.wait(1.0)
 
         def compute() -> Stats:
-            records = app.study.log()  # reads the whole log: off the UI
+            records = stats_core.log_records(app.study.home)  # the whole log: off the UI
             return stats_core.compute(records, cards, deck, now, tz, hour)
 
         stats = shared_result(key, compute)
-        # The forecast counts every deck card, suspended ones too (as `dlquiz stats`
-        # does); say how many of those it holds, since they will not come up.
-        held = sum(
-            1
-            for card_id in suspended
-            if card_id in deck
-            and card_id in cards
-            and (study_day(cards[card_id].due_at, tz, hour) - stats.today).days
-            < len(stats.forecast)
-        )
+        held = held_due(stats, suspended, cards, deck, tz, hour)
         if not get_current_worker().is_cancelled:
             # _show is async (it mounts the figures' widgets first); Textual awaits it,
             # but its signature cannot infer a coroutine's result type.
@@ -297,6 +337,11 @@ class StatsScreen(Screen[None]):
     async def _show(self, stats: Stats, now: datetime, suspended_due: int = 0) -> None:
         if not self.is_attached:
             return  # the screen was closed while computing
+        shown = (stats, f"{now:%H:%M}", suspended_due)
+        if shown == self._shown:  # reopened, nothing new: the figures are as they were
+            self.computing = False
+            return
+        self._shown = shown
         body = self.query_one("#stats-body")
         if not body.children:
             await body.mount_all(self._body())
