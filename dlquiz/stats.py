@@ -191,20 +191,17 @@ class _StudyDays:
     def of(self, seconds: float) -> date:
         """The study day of the POSIX time ``seconds``."""
         hour = int(seconds // 3600)
-        day = self.hours.get(hour, _UNKNOWN)
-        if day is _UNKNOWN:
+        if hour not in self.hours:
             first, last = self._local(hour * 3600), self._local(hour * 3600 + 3599)
-            day = self.hours[hour] = first[0] if first == last else None
+            self.hours[hour] = first[0] if first == last else None
+        day = self.hours[hour]
         if day is not None:
-            return day  # type: ignore[return-value]
+            return day
         minute = int(seconds // 60)
         found = self.minutes.get(minute)
         if found is None:
             found = self.minutes[minute] = self._local(minute * 60)[0]
         return found
-
-
-_UNKNOWN: Any = object()
 
 
 def _effective_reviews(records: Iterable[Record], tz: tzinfo, hour: int) -> list[_Review]:

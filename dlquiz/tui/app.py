@@ -324,24 +324,24 @@ class DLQuizApp(App[int]):
         self._open(ReviewScreen())
 
     def action_browse(self) -> None:
-        from dlquiz.tui.screens.browse import BrowseScreen
+        from dlquiz.tui.screens.browse import browse_screen
 
-        self._open(BrowseScreen())
+        self._open(browse_screen(self))
 
     def action_cram(self) -> None:
-        from dlquiz.tui.screens.practice import CramScreen
+        from dlquiz.tui.screens.practice import cram_screen
 
-        self._open(CramScreen())
+        self._open(cram_screen(self))
 
     def action_quiz(self) -> None:
-        from dlquiz.tui.screens.practice import QuizScreen
+        from dlquiz.tui.screens.practice import quiz_screen
 
-        self._open(QuizScreen())
+        self._open(quiz_screen(self))
 
     def action_stats(self) -> None:
-        from dlquiz.tui.screens.stats import StatsScreen
+        from dlquiz.tui.screens.stats import stats_screen
 
-        self._open(StatsScreen())
+        self._open(stats_screen(self))
 
     def action_skill_map(self) -> None:
         from dlquiz.tui.screens.skill_map import SkillMapScreen
@@ -349,9 +349,9 @@ class DLQuizApp(App[int]):
         self._open(SkillMapScreen())
 
     def action_settings(self) -> None:
-        from dlquiz.tui.screens.settings import SettingsScreen
+        from dlquiz.tui.screens.settings import settings_screen
 
-        self._open(SettingsScreen())
+        self._open(settings_screen(self))
 
     def action_toggle_theme(self) -> None:
         theme = "textual-dark" if self.current_theme.dark is False else "textual-light"
@@ -359,10 +359,10 @@ class DLQuizApp(App[int]):
             self.notify(f"Theme: {theme}.", timeout=3)
 
     def action_help(self) -> None:
-        from dlquiz.tui.screens.help import HelpScreen
+        from dlquiz.tui.screens.help import HelpScreen, help_screen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(self._sized(HelpScreen()))
+            self.push_screen(self._sized(help_screen(self)))
 
     async def action_quit(self) -> None:
         self._leaving(lambda: self.exit(0))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
@@ -178,7 +178,7 @@ def theme_accent(app: App[object]) -> str:
         return "cyan"
 
 
-def help_screen(app: App[object]) -> HelpScreen:
+def help_screen(app: App[Any]) -> HelpScreen:
     """The help screen to push: the one shown before while the theme's accent is the
     same (kept, back at the top), else a new one."""
     accent = theme_accent(app)
