@@ -13,8 +13,11 @@ generation     warm p50/p99 of every question family and level (target p99 <= 5 
                a closed-form formula and a real-tensor Conv2d as floors in the same run
 stall          largest event-loop stall while torch loads in the app's worker process,
                vs importing torch in a thread of the app (target <= 50 ms)
+answers        grading the longest answers accepted (1,000 characters of digits, commas,
+               brackets, letters...) and a 1 MB one, for every kind of expected answer:
+               the slowest, vs one pass of str.split over the same text (target <= 50 ms)
 
-Run:  python benchmarks/bench.py [--quick] [--only startup,record,state_load]
+Run:  python benchmarks/bench.py [--quick] [--only startup,record,state_load,answers]
 """
 
 from __future__ import annotations
@@ -437,12 +440,70 @@ def bench_stall(repeats: int) -> dict[str, object]:
     }
 
 
+def _hostile_answers() -> list[str]:
+    from dlquiz.answers import MAX_CHARS
+
+    n = MAX_CHARS
+    return [
+        "1" * n,
+        "1," * (n // 2),
+        "1,234" * (n // 5),
+        "1_" * (n // 2),
+        "1 " * (n // 2),
+        "(" * n,
+        "x1" * (n // 2),
+        "9" * (n - 6) + "e-9999",
+        "a" * n,
+        "ab " * (n // 3),
+        "1," * 500_000,  # 1 MB: refused by its length
+    ]
+
+
+def bench_answers(repeats: int) -> dict[str, object]:
+    """Each hostile answer graded against every kind of expected answer: a regular
+    expression that backtracks would show here as seconds."""
+    from dlquiz.answers import check
+    from dlquiz.questions.base import Expected
+
+    expected = [
+        Expected("shape", (8, 16, 32, 32)),
+        Expected("int", 1024),
+        Expected("float", 0.7314, decimals=3),
+        Expected("floats", (0.1, 0.2, 0.7), decimals=2),
+        Expected("choice", 1, choices=("SGD", "Adam", "AdamW", "RMSprop")),
+        Expected("text", "batch normalization", aliases=("BatchNorm", "BN")),
+    ]
+    worst, worst_floor, worst_input = 0.0, 0.0, ""
+    for typed in _hostile_answers():
+        ours, floor = [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for exp in expected:
+                check(exp, typed)
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            for _exp in expected:
+                typed.split(",")
+            floor.append(time.perf_counter() - start)
+        if statistics.median(ours) > worst:
+            worst, worst_floor = statistics.median(ours), statistics.median(floor)
+            worst_input = f"{typed[:12]}… ({len(typed):,} characters)"
+    return {
+        "worst_ms": round(worst * 1000, 3),
+        "worst_input": worst_input,
+        "split_floor_ms": round(worst_floor * 1000, 3),
+        "ratio": round(worst / worst_floor, 1) if worst_floor else None,
+        "target_ms": 50,
+    }
+
+
 BENCHES: dict[str, Callable[[int], dict[str, object]]] = {
     "startup": bench_startup,
     "record": bench_record,
     "state_load": bench_state_load,
     "generation": bench_generation,
     "stall": bench_stall,
+    "answers": bench_answers,
 }
 REPEATS = {
     "startup": (7, 3),
@@ -450,6 +511,7 @@ REPEATS = {
     "state_load": (7, 3),
     "generation": (200, 30),
     "stall": (3, 1),
+    "answers": (20, 3),
 }
 
 

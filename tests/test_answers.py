@@ -8,7 +8,6 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -426,17 +425,16 @@ def test_junk_is_unparsed_for_every_kind(typed: str) -> None:
             assert verdict.message and verdict.understood is None
 
 
-def test_huge_input_is_refused_quickly() -> None:
+def test_huge_input_is_refused() -> None:
+    # How fast: benchmarks/bench.py answers (the longest inputs, of every kind).
     huge = "1," * 500_000  # 1 MB, and otherwise almost a valid shape
     just_over = "1" * (MAX_CHARS + 1)
-    start = time.perf_counter()
     for expected in EXPECTED_OF_EVERY_KIND:
         for typed in (huge, just_over):
             verdict = check(expected, typed)
             assert verdict.status == "unparsed"
             assert f"{MAX_CHARS:,}" in verdict.message
     assert not match_term(huge, ("x" * 10,))
-    assert time.perf_counter() - start < 0.5
 
 
 @pytest.mark.parametrize(
@@ -454,11 +452,10 @@ def test_huge_input_is_refused_quickly() -> None:
         "ab " * (MAX_CHARS // 3),
     ],
 )
-def test_longest_accepted_inputs_stay_fast(typed: str) -> None:
-    start = time.perf_counter()
+def test_longest_accepted_inputs_get_a_verdict(typed: str) -> None:
+    # How fast: benchmarks/bench.py answers, on these very inputs.
     for expected in EXPECTED_OF_EVERY_KIND:
         assert check(expected, typed).status in STATUSES
-    assert time.perf_counter() - start < 0.5
 
 
 def test_never_evaluates_and_imports_stay_light() -> None:
