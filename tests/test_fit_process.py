@@ -63,11 +63,10 @@ def test_too_few_reviews_comes_back_without_torch(tmp_path: Path) -> None:
 
 def test_stopping_kills_the_process_at_once(log_path: Path) -> None:
     said: list[str] = []
-    started = time.monotonic()
     with pytest.raises(optimize.FitCancelled):
         # Stopped as soon as it has said anything: long before the fit could end.
         optimize.fit_in_subprocess(log_path, progress=said.append, cancelled=lambda: bool(said))
-    assert said and time.monotonic() - started < 30
+    assert said and not any(" pass " in s for s in said), said  # killed before fitting
     assert not _children()
 
 
