@@ -39,7 +39,7 @@ from dlquiz.catalog import (
 )
 from dlquiz.records import Marks
 from dlquiz.tui.confirm import Confirm
-from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 

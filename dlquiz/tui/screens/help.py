@@ -26,7 +26,7 @@ from textual.geometry import Size
 from textual.screen import ModalScreen
 from textual.widget import Widget
 
-from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.reuse import KeepsStyles, kept_screen
 
 HELP_FILE = Path(__file__).with_name("help.md")
 SCREEN_NAME = "help"  # the name the kept screen is installed under

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from dlquiz import practice
 from dlquiz.cards import CardSpec
-from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ from dlquiz.cards import deck_tags
 from dlquiz.records import encode as encode_record
 from dlquiz.settings import Settings
 from dlquiz.tui.confirm import ConfirmDiscard
-from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.settings_form import (
     FIT_LABEL,
     LABELS,

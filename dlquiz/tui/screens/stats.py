@@ -29,7 +29,7 @@ from dlquiz.cards import CardSpec
 from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
-from dlquiz.tui.screens.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
