@@ -16,8 +16,10 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from dlquiz.tui.reuse import StyledOnce
 
-class Confirm(ModalScreen[bool]):
+
+class Confirm(StyledOnce, ModalScreen[bool]):
     """Ask ``question``; dismissed with True (yes) or False (no, Esc)."""
 
     DEFAULT_CSS = """

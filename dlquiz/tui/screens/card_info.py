@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from dlquiz.cards import Kind
 from dlquiz.scheduler import RATING_NAMES, REVIEW, format_interval
+from dlquiz.tui.reuse import StyledOnce
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 STATE_NAMES = {1: "learning", REVIEW: "review", 3: "relearning"}
 
 
-class CardInfoScreen(ModalScreen[None]):
+class CardInfoScreen(StyledOnce, ModalScreen[None]):
     """Anki's Card Info: history, stability, difficulty, retrievability, due.
 
     Several cards (a term's recall and name cards, from Browse) get a section each.

@@ -10,13 +10,14 @@ from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Header, Static
 
+from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(StyledOnce, Screen[None]):
     """Due / new / reviewed-today counts and a button to start."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from dlquiz import practice
 from dlquiz.cards import CardSpec
-from dlquiz.tui.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.reuse import KeepsStyles, StyledOnce, kept_screen
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ class QuizScreen(KeepsStyles, Screen[None]):
         self.dismiss()
 
 
-class QuizResults(Screen[None]):
+class QuizResults(StyledOnce, Screen[None]):
     """A finished (or stopped) quiz: the score, then each miss in full."""
 
     DEFAULT_CSS = """

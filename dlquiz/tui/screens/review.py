@@ -37,6 +37,7 @@ from dlquiz.practice import Practice
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD
 from dlquiz.study import SaveError
 from dlquiz.tui import shown as shown_mod
+from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 LETTERS = "abcdefgh"
 
 
-class ReviewScreen(SkillAnswers, SessionKeys, Screen[None]):
+class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     """One card at a time until the day's work is done."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

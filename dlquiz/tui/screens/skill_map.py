@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Header, Static
 from dlquiz import skillgraph
 from dlquiz.cards import Kind
 from dlquiz.questions import families
+from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def _name(card_id: str) -> str:
     return f"{family} {level}"
 
 
-class SkillMapScreen(Screen[None]):
+class SkillMapScreen(StyledOnce, Screen[None]):
     """Families × levels, with the prerequisite edges of the selected skill."""
 
     DEFAULT_CSS = """

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 from dlquiz.order import study_choices
 from dlquiz.scheduler import RATING_NAMES
 from dlquiz.session import Summary
+from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.footer import KeyFooter
 
@@ -52,7 +53,7 @@ def _question(shown: Shown | None, card_id: str) -> str:
     return "\n".join(parts)
 
 
-class SummaryScreen(Screen[Choice | None]):
+class SummaryScreen(StyledOnce, Screen[Choice | None]):
     """Cards, time, accuracy and misses of the session; study more, or go home."""
 
     DEFAULT_CSS = """
