@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from dlquiz.questions import families, generate
 from dlquiz.questions.base import Question
-from dlquiz.questions.worker import QuestionWorker, WorkerError
+from dlquiz.questions.worker import WORKER_NICENESS, QuestionWorker, WorkerError, _answer
 
 
 @pytest.fixture(scope="module")
 def worker() -> QuestionWorker:
-    w = QuestionWorker()
+    # This worker warms every family level in the background, as a user's does (the
+    # rest of the suite turns that off: see conftest).
+    saved = os.environ.pop("DLQUIZ_WORKER_WARM", None)
+    try:
+        w = QuestionWorker()
+    finally:
+        if saved is not None:
+            os.environ["DLQUIZ_WORKER_WARM"] = saved
     yield w  # type: ignore[misc]
     w.close()
 
@@ -44,54 +54,32 @@ def test_dead_worker_gives_a_clear_error() -> None:
 
 
 def test_the_worker_runs_at_a_lower_priority(worker: QuestionWorker) -> None:
-    import os
-
-    from dlquiz.questions.worker import WORKER_NICENESS
-
     worker.generate("linear-params", 1, 3)  # started and ready
     assert worker.pid is not None
     ours = os.getpriority(os.PRIO_PROCESS, 0)  # never raised back if we already run lower
     assert os.getpriority(os.PRIO_PROCESS, worker.pid) == max(ours, WORKER_NICENESS)
 
 
-def test_an_idle_worker_warms_every_family_level_and_still_answers() -> None:
-    import json
-    import os
-    import subprocess
-    import sys
-    import time
+def test_an_idle_worker_warms_every_family_level_and_still_answers(
+    worker: QuestionWorker,
+) -> None:
+    levels = sum(len(fam.levels) for fam in families().values())
+    deadline = time.monotonic() + 120
+    status = worker.status()
+    while status["cold"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        status = worker.status()
+    assert status == {"cold": 0, "warmed": levels}, "the idle worker did not warm them all"
+    question = worker.generate("conv2d-shape", 2, 11)
+    assert question.to_json() == generate("conv2d-shape", 2, 11).to_json()
 
-    env = {k: v for k, v in os.environ.items() if k != "DLQUIZ_WORKER_WARM"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dlquiz.questions.worker"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
 
-    def ask(request: dict[str, object]) -> dict[str, object]:
-        proc.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
-        proc.stdin.flush()  # type: ignore[union-attr]
-        reply: dict[str, object] = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
-        return reply
-
-    try:
-        assert json.loads(proc.stdout.readline()) == {"ready": True}
-        levels = sum(len(fam.levels) for fam in families().values())
-        first = ask({"id": 1, "status": True})
-        assert first["id"] == 1 and 0 <= first["cold"] <= levels  # type: ignore[operator]
-        deadline = time.monotonic() + 120
-        cold = first["cold"]
-        while cold and time.monotonic() < deadline:
-            time.sleep(0.1)
-            cold = ask({"id": 2, "status": True})["cold"]
-        done = ask({"id": 2, "status": True})
-        assert cold == 0 and done["warmed"] == levels, "the idle worker did not warm them all"
-        reply = ask({"id": 3, "family": "conv2d-shape", "level": 2, "seed": 11})
-        assert reply["question"] == generate("conv2d-shape", 2, 11).to_json()
-        assert "Traceback" in str(ask({"id": 4, "family": [1]})["error"])
-    finally:
-        proc.kill()
-        proc.wait()
+def test_a_malformed_request_gets_an_error_reply() -> None:
+    assert "Traceback" in _answer(b'{"id": 4, "family": [1]}')["error"]
+    reply = _answer(b"[1, 2]")  # not an object: no id to answer to
+    assert reply["id"] is None and "Traceback" in reply["error"]
+    assert _answer(b'{"id": 5, "status": true}', {"cold": 3, "warmed": 1}) == {
+        "id": 5,
+        "cold": 3,
+        "warmed": 1,
+    }

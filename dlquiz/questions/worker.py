@@ -246,13 +246,26 @@ class QuestionWorker:
         Raises ``WorkerUnavailable`` (retry later) or ``WorkerError`` (this
         question's generator failed); never waits past the timeouts.
         """
+        reply = self._request({"family": family, "level": level, "seed": seed})
+        if "error" in reply:
+            detail = str(reply["error"])
+            lines = detail.strip().splitlines()
+            last = lines[-1] if lines else "unknown error"
+            raise WorkerError(f"the question could not be generated: {last}", detail)
+        try:
+            return Question.from_json(reply["question"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WorkerError(f"the question worker sent a malformed question ({exc})") from None
+
+    def _request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Send ``request`` to the ready child and return its reply (every wait bounded)."""
         self._acquire(self.ready_timeout + self.generate_timeout)
         try:
             child = self._ready_child()
             self._next_id += 1
             request_id = self._next_id
             try:
-                child.send({"id": request_id, "family": family, "level": level, "seed": seed})
+                child.send({"id": request_id, **request})
             except (OSError, ValueError):
                 raise self._fail(child, "the question worker stopped") from None
             deadline = time.monotonic() + self.generate_timeout
@@ -267,18 +280,18 @@ class QuestionWorker:
                 if reply is None:
                     raise self._fail(child, "the question worker stopped")
                 if reply.get("id") == request_id:
-                    break  # anything else is a stray or late line: not ours
+                    return reply  # anything else is a stray or late line: not ours
         finally:
             self._lock.release()
-        if "error" in reply:
-            detail = str(reply["error"])
-            lines = detail.strip().splitlines()
-            last = lines[-1] if lines else "unknown error"
-            raise WorkerError(f"the question could not be generated: {last}", detail)
+
+    def status(self) -> dict[str, int]:
+        """How warm the worker is: ``{"cold": levels not generated yet, "warmed": done}``
+        (blocks; call from a thread). Raises as ``generate`` does."""
+        reply = self._request({"status": True})
         try:
-            return Question.from_json(reply["question"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise WorkerError(f"the question worker sent a malformed question ({exc})") from None
+            return {key: int(reply[key]) for key in ("cold", "warmed")}
+        except (KeyError, TypeError, ValueError):
+            raise WorkerError("the question worker sent a malformed status") from None
 
     @property
     def alive(self) -> bool:
