@@ -33,6 +33,25 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # once, in the main process, before any worker
         # dlquiz compiled once here rather than in each worker and child process.
         compileall.compile_dir(Path(__file__).parents[1] / "dlquiz", quiet=2)  # ~0.2 s
+        _rewrite_test_modules(config)
+
+
+def _rewrite_test_modules(config: pytest.Config) -> None:
+    """On a first run (a fresh clone, CI) every xdist worker rewrote the asserts of all the
+    test modules (~2.6 s of CPU each) and wrote the same cached files. Done once here,
+    before the workers start, they find them. These are pytest's own (private) functions:
+    should they move, the workers rewrite as before."""
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+        for fn in sorted(Path(__file__).parent.glob("test_*.py")):
+            pyc = rewrite.get_cache_dir(fn) / (fn.name[:-3] + rewrite.PYC_TAIL)
+            if rewrite._read_pyc(fn, pyc) is None and rewrite.try_makedirs(pyc.parent):
+                source_stat, code = rewrite._rewrite_test(fn, config)
+                rewrite._write_pyc(state, code, source_stat, pyc)
+    except (ImportError, AttributeError, KeyError, TypeError, OSError):
+        return  # assert rewriting off (--assert=plain), or pytest changed: nothing lost
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
