@@ -7,10 +7,8 @@ written until Save: the values are parsed here, validated by ``Settings.replace`
 input stays as typed. "Fit my parameters" runs the FSRS optimizer in its own
 process (``optimize.fit_in_subprocess``), which the same button stops.
 
-The form is about 120 widgets: building it costs many times a plain screen, so
-``settings_screen`` keeps the built screen installed in the app and reuses it,
-filling in the current values each time it opens (built afresh only when the
-choices it offers changed, e.g. another deck).
+The form is ~120 widgets, costly to build: ``settings_screen`` keeps it and refills
+it at each opening (rebuilt only when the choices it offers change, e.g. another deck).
 """
 
 from __future__ import annotations
@@ -61,7 +59,11 @@ def settings_screen(app: DLQuizApp) -> SettingsScreen:
     choices (set back to the saved settings), else a new one, kept for next time."""
     choices = offered_choices(app)
     return kept_screen(
-        app, SCREEN_NAME, SettingsScreen, SettingsScreen, lambda old: old.choices == choices
+        app,
+        SCREEN_NAME,
+        SettingsScreen,
+        lambda: SettingsScreen(choices),
+        lambda old: old.choices == choices,
     )
 
 
@@ -159,11 +161,11 @@ class SettingsScreen(KeepsStyles, Screen[None]):
 
     app: DLQuizApp
 
-    def __init__(self) -> None:
+    def __init__(self, choices: Choices | None = None) -> None:
         super().__init__()
         self._fitting = False
         self._reload = True  # set the form to the saved settings when next shown
-        self.choices: Choices = {}  # what the form offers, from offered_choices
+        self.choices: Choices = choices or {}  # what the form offers (offered_choices)
         self._initial: dict[str, Any] = {}
         self._refused: dict[str, str] = {}  # field -> the text an error message is about
         # Excluded ids the lists below cannot show (a deck that failed to load,
@@ -197,7 +199,8 @@ class SettingsScreen(KeepsStyles, Screen[None]):
 
     def compose(self) -> ComposeResult:
         current = self.settings
-        self.choices = offered_choices(self.app)
+        if not self.choices:
+            self.choices = offered_choices(self.app)
         yield Header()
         with VerticalScroll(id="settings-form"):
             for name in TEXT_FIELDS:
