@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.records import Record, Review, Undo
@@ -161,15 +161,6 @@ class Stats:
         }
 
 
-class _Review(NamedTuple):
-    id: str
-    card: str
-    rating: int
-    day: date
-    before_state: int | None  # None: the card was new
-    mistake: str | None = None  # the named misconception of a wrong answer
-
-
 class _StudyDays:
     """``study_day`` of many instants, with one time-zone conversion per clock hour.
 
@@ -204,35 +195,17 @@ class _StudyDays:
         return found
 
 
-def _effective_reviews(records: Iterable[Record], tz: tzinfo, hour: int) -> list[_Review]:
-    """Reviews in log order, without the undone ones; a record seen twice counts once."""
-    reviews: list[_Review] = []
-    undone: set[str] = set()
+def _effective(records: Iterable[Record]) -> Iterator[Review]:
+    """The reviews in log order, each once (a line duplicated by a copy or a sync tool
+    counts once), the undone ones left out."""
+    records = records if isinstance(records, list) else list(records)
+    undone = {r.undoes for r in records if isinstance(r, Undo)}
     seen: set[str] = set()
-    days = _StudyDays(tz, hour)
-    by_hour, day_of = days.hours.get, days.of  # the first: most instants, no call
     for record in records:
-        if isinstance(record, Review):
-            if record.id in seen:
-                continue  # a line duplicated by a copy or a sync tool
+        if isinstance(record, Review) and record.id not in seen:
             seen.add(record.id)
-            seconds = record.time.timestamp()
-            before = record.before
-            reviews.append(
-                _Review(
-                    record.id,
-                    record.card,
-                    record.rating,
-                    by_hour(int(seconds // 3600)) or day_of(seconds),
-                    before.state if before is not None else None,
-                    record.mistake,
-                )
-            )
-        elif isinstance(record, Undo):
-            undone.add(record.undoes)
-    if not undone:
-        return reviews
-    return [r for r in reviews if r.id not in undone]
+            if record.id not in undone:
+                yield record
 
 
 def _streaks(days: set[date], today: date) -> tuple[int, int]:
@@ -269,29 +242,18 @@ class _Tally:
 
 
 def _tally(records: Iterable[Record], tz: tzinfo, hour: int, today: date, since: date) -> _Tally:
-    """Reviews in log order, each once, undone ones left out (as ``_effective_reviews``).
+    """The effective reviews (``_effective``), tallied.
 
     True retention counts each card's first review of a study day, if it was in Review
     state: only that first look tests memory after a gap of at least a day; later
     same-day repeats (and learning steps) would flatter the figure.
     """
-    records = records if isinstance(records, list) else list(records)
-    undone = {r.undoes for r in records if isinstance(r, Undo)}
     out = _Tally()
     per_day, new_today, mistakes = out.per_day, out.new_today, out.mistakes
-    seen: set[str] = set()
     looked: set[tuple[str, date]] = set()  # (card, day) already tested
     days = _StudyDays(tz, hour)
     by_hour, day_of = days.hours.get, days.of
-    for record in records:
-        if not isinstance(record, Review):
-            continue
-        rid = record.id
-        if rid in seen:
-            continue  # a line duplicated by a copy or a sync tool
-        seen.add(rid)
-        if rid in undone:
-            continue
+    for record in _effective(records):
         out.reviews += 1
         seconds = record.time.timestamp()
         day = by_hour(int(seconds // 3600)) or day_of(seconds)
@@ -376,20 +338,14 @@ def _ranked_mistakes(counts: Mapping[tuple[str, str], int], limit: int) -> tuple
     return tuple(MistakeCount(fam, mistake, n) for (fam, mistake), n in ranked[:limit])
 
 
-def _top_mistakes(reviews: Iterable[_Review], limit: int) -> tuple[MistakeCount, ...]:
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for review in reviews:
-        if review.mistake:
-            counts[(_mistake_family(review.card), review.mistake)] += 1
-    return _ranked_mistakes(counts, limit)
-
-
 def frequent_mistakes(records: Iterable[Record], limit: int = 5) -> tuple[MistakeCount, ...]:
     """The ``limit`` named mistakes made most often (undone reviews left out), most first;
     ties in family then mistake order."""
-    from datetime import UTC
-
-    return _top_mistakes(_effective_reviews(records, UTC, 0), limit)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for review in _effective(records):
+        if review.mistake:
+            counts[(_mistake_family(review.card), review.mistake)] += 1
+    return _ranked_mistakes(counts, limit)
 
 
 @contextmanager
