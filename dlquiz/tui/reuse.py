@@ -74,12 +74,12 @@ class KeepsStyles(StyledOnce):
 
     Textual restyles every widget of a screen it shows again; for a kept screen
     their styles still hold unless the app's CSS (the theme) changed since it was
-    last shown. Call ``keep_styles`` first thing in ``on_screen_resume``.
+    last shown.
     """
 
     _styled_for: int | None = None  # the app's CSS version when last shown
 
-    def keep_styles(self, event: events.ScreenResume) -> None:
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
         version = _css_version(self)
         if version is not None and version == self._styled_for:
             event.refresh_styles = False

@@ -164,9 +164,7 @@ class BrowseScreen(KeepsStyles, Screen[None]):
     def reopened(self) -> None:
         self._reset = True
 
-    def on_screen_resume(self, event: events.ScreenResume | None = None) -> None:
-        if event is not None:
-            self.keep_styles(event)
+    def on_screen_resume(self) -> None:
         if self._reset:  # kept by browse_screen: back to how a new one opens
             self._reset = False
             self._start_over()

@@ -17,7 +17,6 @@ from rich.console import Console, Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.color import Color, ColorParseError
@@ -199,9 +198,6 @@ class HelpScreen(KeepsStyles, ModalScreen[None]):
 
     def reopened(self) -> None:
         self.query_one("#help", VerticalScroll).scroll_home(animate=False)
-
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        self.keep_styles(event)
 
     def action_close(self) -> None:
         self.dismiss()

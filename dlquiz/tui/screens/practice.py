@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
@@ -87,8 +87,7 @@ class CramScreen(KeepsStyles, Screen[None]):
     def reopened(self) -> None:
         self._reset = True
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        self.keep_styles(event)
+    def on_screen_resume(self) -> None:
         if self._reset:
             self._reset = False
             topics = self.query_one("#topics", OptionList)
@@ -147,8 +146,7 @@ class QuizScreen(KeepsStyles, Screen[None]):
     def reopened(self) -> None:
         self._reset = True
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        self.keep_styles(event)
+    def on_screen_resume(self) -> None:
         if not self._reset:
             return
         self._reset = False

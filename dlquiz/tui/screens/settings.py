@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -294,8 +294,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         """Show the saved settings when next shown (this screen is being reused)."""
         self._reload = True
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        self.keep_styles(event)  # restyling ~120 widgets was most of a reopening
+    def on_screen_resume(self) -> None:
         # Also sent when a dialog over this screen closes: the form is left as it is then.
         if self._reload:
             self._reload = False

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
@@ -229,8 +229,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
         self._reopen = True
         self._painted.clear()
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        self.keep_styles(event)
+    def on_screen_resume(self) -> None:
         # Asked here, not in on_mount: callbacks after a refresh belong to the screen
         # on top, which during on_mount is still the one below.
         self.call_after_refresh(self._painted.set)
