@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
 from textual.containers import VerticalScroll
 from textual.theme import Theme
 from textual.widgets import Input, OptionList, SelectionList, Static
@@ -172,3 +173,40 @@ async def test_browse_is_kept_and_starts_over(home: Path, clock: Clock) -> None:
         await pilot.press(*"relu", "enter")  # and works as before
         await pilot.pause()
         assert first.current == "term:relu"
+
+
+async def test_a_kept_screen_is_restyled_only_when_the_theme_changed(
+    home: Path, clock: Clock
+) -> None:
+    from textual.css.stylesheet import Stylesheet
+
+    applied: list[object] = []
+    apply = Stylesheet.apply
+
+    def counting(self: Stylesheet, node: object, *args: object, **kwargs: object) -> None:
+        applied.append(node)
+        apply(self, node, *args, **kwargs)  # type: ignore[arg-type]
+
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for key in ("comma", "s", "b", "question_mark"):
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(Stylesheet, "apply", counting)
+                await pilot.press(key)  # the kept screen, shown again
+                await pilot.pause()
+                assert not [n for n in applied if n is app.screen], key  # not restyled
+                await pilot.press("escape")
+                await pilot.pause()
+                app.theme = "nord" if app.theme != "nord" else "textual-dark"
+                await pilot.pause()
+                applied.clear()
+                await pilot.press(key)  # shown again after a theme change: restyled
+                await pilot.pause()
+                assert [n for n in applied if n is app.screen], key
+            await pilot.press("escape")
+            await pilot.pause()
