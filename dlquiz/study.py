@@ -76,6 +76,7 @@ class Study:
         self._credits: dict[str, list[Implicit]] = {}  # pass id -> its implicit credits
         self._history: dict[str, list[Review]] | None = None  # card_history's index
         self._undone: set[str] = set()
+        self._started: int | None = None  # see ``started``
         self.session = self._new_session(now)
 
     # ----- opening ------------------------------------------------------------------
@@ -219,6 +220,13 @@ class Study:
     def marks_of(self, card_id: str) -> Marks:
         return self._marks.get(card_id, DEFAULT_MARKS)
 
+    def started(self) -> int:
+        """How many cards of the deck have a state (the log may know cards no deck has
+        now). Counted once, then kept by each write: the home screen asks at every visit."""
+        if self._started is None:
+            self._started = len(self._cards.keys() & self.deck.keys())
+        return self._started
+
     def log(self) -> Iterator[Record]:
         """Every valid record of the log, in order (damaged lines are skipped)."""
         return self._store.iter_log()
@@ -335,7 +343,11 @@ class Study:
 
     def _append(self, record: Record) -> None:
         def apply() -> None:
+            card_id = record.card  # the one card a record can start or make new again
+            had = card_id in self._cards
             apply_record(self._cards, self._marks, record)
+            if self._started is not None and card_id in self.deck:
+                self._started += (card_id in self._cards) - had
             self.session.apply(record)
             if self._history is not None:
                 self._index(self._history, self._undone, record)
