@@ -17,22 +17,20 @@ Conventions shared by every figure:
 
 from __future__ import annotations
 
-import gc
 import math
-import operator
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from dlquiz import stats_log
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.records import Record, Review, Undo
-from dlquiz.scheduler import AGAIN, REVIEW, CardState
+from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
+from dlquiz.stats_log import _StudyDays, in_time_order, mistake_family, no_gc
 
 HISTORY_DAYS = 26 * 7  # about six months: exactly what a 26-week heatmap can show
 FORECAST_DAYS = 30
@@ -162,40 +160,6 @@ class Stats:
         }
 
 
-class _StudyDays:
-    """``study_day`` of many instants, with one time-zone conversion per clock hour.
-
-    An hour whose first and last second fall on the same study day, at the same UTC
-    offset, lies wholly in that day (no offset change inside it: offsets change months
-    apart). Other hours (a day starts in them) are resolved per minute, as a study
-    day depends only on the minute (offsets are whole minutes).
-    """
-
-    def __init__(self, tz: tzinfo, hour: int) -> None:
-        self.tz, self.shift = tz, timedelta(hours=hour)
-        self.hours: dict[int, date | None] = {}
-        self.minutes: dict[int, date] = {}
-
-    def _local(self, seconds: int) -> tuple[date, timedelta | None]:
-        local = datetime.fromtimestamp(seconds, self.tz)
-        return (local - self.shift).date(), local.utcoffset()
-
-    def of(self, seconds: float) -> date:
-        """The study day of the POSIX time ``seconds``."""
-        hour = int(seconds // 3600)
-        if hour not in self.hours:
-            first, last = self._local(hour * 3600), self._local(hour * 3600 + 3599)
-            self.hours[hour] = first[0] if first == last else None
-        day = self.hours[hour]
-        if day is not None:
-            return day
-        minute = int(seconds // 60)
-        found = self.minutes.get(minute)
-        if found is None:
-            found = self.minutes[minute] = self._local(minute * 60)[0]
-        return found
-
-
 def _effective(records: Iterable[Record]) -> Iterator[Review]:
     """The reviews in log order, each once (a line duplicated by a copy or a sync tool
     counts once), the undone ones left out."""
@@ -226,86 +190,6 @@ def _streaks(days: set[date], today: date) -> tuple[int, int]:
         longest = max(longest, run)
         previous = day
     return current, longest
-
-
-@dataclass
-class _Tally:
-    """What ``compute`` needs from the reviews, gathered in one pass over the log."""
-
-    reviews: int = 0
-    per_day: dict[date, int] = field(default_factory=lambda: defaultdict(int))
-    new_today: set[str] = field(default_factory=set)
-    passed: int = 0  # true retention: first looks of a study day at cards in Review state
-    total: int = 0
-    recent_passed: int = 0
-    recent_total: int = 0
-    mistakes: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-
-
-def _tally(records: Iterable[Record], tz: tzinfo, hour: int, today: date, since: date) -> _Tally:
-    """The effective reviews (``_effective``), tallied in one pass over ``records``.
-
-    True retention counts each card's first review of a study day, if it was in Review
-    state: only that first look tests memory after a gap of at least a day; later
-    same-day repeats (and learning steps) would flatter the figure.
-    """
-    # ``_effective`` inlined, and the study day of the previous review's hour kept at
-    # hand (the log is in time order): 100k reviews cost about a third less.
-    records = records if isinstance(records, list) else list(records)
-    undone = {r.undoes for r in records if type(r) is Undo}
-    out = _Tally()
-    per_day, new_today, mistakes = out.per_day, out.new_today, out.mistakes
-    looked: set[tuple[str, date]] = set()  # (card, day) already tested
-    seen: set[str] = set()
-    days = _StudyDays(tz, hour)
-    by_hour, day_of = days.hours.get, days.of
-    last_hour, last_day = -1, today
-    reviews = passed = total = recent_passed = recent_total = 0
-    for record in records:
-        if type(record) is not Review:
-            continue
-        rid = record.id
-        if rid in seen:
-            continue
-        seen.add(rid)
-        if rid in undone:
-            continue
-        reviews += 1
-        seconds = record.time.timestamp()
-        at_hour = int(seconds // 3600)
-        if at_hour == last_hour:
-            day = last_day
-        else:
-            found = by_hour(at_hour)
-            if found is None:
-                day = day_of(seconds)  # an hour a study day starts in: asked per minute
-                found = by_hour(at_hour)
-            else:
-                day = found
-            # Only an hour wholly in one day is kept (``found`` None: one per minute).
-            last_hour, last_day = (at_hour, found) if found is not None else (-1, today)
-        per_day[day] += 1
-        card, before = record.card, record.before
-        if before is None:
-            if day == today:
-                new_today.add(card)
-            looked.add((card, day))
-        else:
-            key = (card, day)
-            if key not in looked:
-                looked.add(key)
-                if before.state == REVIEW:
-                    ok = record.rating != AGAIN
-                    total += 1
-                    passed += ok
-                    if day >= since:
-                        recent_total += 1
-                        recent_passed += ok
-        if record.mistake:
-            mistakes[(_mistake_family(card), record.mistake)] += 1
-    out.reviews, out.passed, out.total = reviews, passed, total
-    out.recent_passed, out.recent_total = recent_passed, recent_total
-    return out
 
 
 class _DeckGroups:
@@ -404,11 +288,6 @@ def _card_figures(
     return _CardFigures(by_tag, by_family, tuple(buckets), sum(studied))
 
 
-def _mistake_family(card_id: str) -> str:
-    parts = card_id.split("/")
-    return parts[1] if len(parts) == 3 and parts[0] == "skill" else card_id
-
-
 def _ranked_mistakes(counts: Mapping[tuple[str, str], int], limit: int) -> tuple[MistakeCount, ...]:
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return tuple(MistakeCount(fam, mistake, n) for (fam, mistake), n in ranked[:limit])
@@ -420,20 +299,8 @@ def frequent_mistakes(records: Iterable[Record], limit: int = 5) -> tuple[Mistak
     counts: dict[tuple[str, str], int] = defaultdict(int)
     for review in _effective(records):
         if review.mistake:
-            counts[(_mistake_family(review.card), review.mistake)] += 1
+            counts[(mistake_family(review.card), review.mistake)] += 1
     return _ranked_mistakes(counts, limit)
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile (for building many objects at once)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def log_records(home: Path) -> list[Record]:
@@ -447,10 +314,9 @@ def log_records(home: Path) -> list[Record]:
 
     sources = list(devices.log_sources(home).values())
     if len(sources) == 1:
-        with _no_gc():  # as merge.history: 100k records at once
+        with no_gc():  # as merge.history: 100k records at once
             found = merge.read_log(sources[0]).records
-        times = [record.time for record in found]
-        if all(map(operator.le, times, islice(times, 1, None))):
+        if in_time_order(found):
             return found
     return merge.history(home)
 
@@ -464,20 +330,49 @@ def compute(
     day_starts_at_hour: int = 4,
 ) -> Stats:
     """Every statistic, from the log ``records`` and the current card states."""
+    hour, today, since = _day(now, tz, day_starts_at_hour)
+    records = records if isinstance(records, list) else list(records)
+    tallied = stats_log.tally(records, tz, hour, today, since).figures()
+    return _assemble(tallied, cards, deck, today, tz, hour)
+
+
+def compute_home(
+    home: Path,
+    cards: Mapping[str, CardState],
+    deck: Mapping[str, CardSpec],
+    now: datetime,
+    tz: tzinfo,
+    day_starts_at_hour: int = 4,
+) -> Stats:
+    """``compute(log_records(home), ...)``: the log's tally carried on from the last
+    call over what was appended since, when it can be (``stats_log.home_tally``)."""
+    hour, today, since = _day(now, tz, day_starts_at_hour)
+    tallied = stats_log.home_tally(home, tz, hour, today, since)
+    return _assemble(tallied, cards, deck, today, tz, hour)
+
+
+def _day(now: datetime, tz: tzinfo, hour: int) -> tuple[int, date, date]:
+    """(the day-start hour, the study day of ``now``, the first day of the recent window)"""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    hour = day_starts_at_hour
     today = study_day(now, tz, hour)
-    since = today - timedelta(days=RECENT_DAYS - 1)
-    with _no_gc():  # sets of 100k ids: the collector's scans would cost half again
-        tally = _tally(records, tz, hour, today, since)
+    return hour, today, today - timedelta(days=RECENT_DAYS - 1)
+
+
+def _assemble(
+    tally: stats_log.Tallied,
+    cards: Mapping[str, CardState],
+    deck: Mapping[str, CardSpec],
+    today: date,
+    tz: tzinfo,
+    hour: int,
+) -> Stats:
     per_day_all = tally.per_day
     first = today - timedelta(days=HISTORY_DAYS)
     per_day = {
         (first + timedelta(days=i)).isoformat(): per_day_all.get(first + timedelta(days=i), 0)
         for i in range(HISTORY_DAYS + 1)
     }
-
     current, longest = _streaks(set(per_day_all), today)
     figures = _card_figures(cards, deck, today, tz, hour)
     totals = Totals(
@@ -485,7 +380,7 @@ def compute(
         reviews_today=per_day_all.get(today, 0),
         cards_studied=figures.studied,
         cards_in_deck=len(deck),
-        new_today=len(tally.new_today),
+        new_today=tally.new_today,
     )
     return Stats(
         today=today,
@@ -494,12 +389,12 @@ def compute(
         forecast=figures.forecast,
         retention=Ratio(tally.passed, tally.total),
         retention_recent=Ratio(tally.recent_passed, tally.recent_total),
+        mistakes=_ranked_mistakes(tally.mistakes, 5),
         mastery_by_tag=figures.mastery_by_tag,
         mastery_by_family=figures.mastery_by_family,
         current_streak=current,
         longest_streak=longest,
         totals=totals,
-        mistakes=_ranked_mistakes(tally.mistakes, 5),
     )
 
 

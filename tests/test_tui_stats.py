@@ -128,7 +128,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, list[threadi
     """Holds the statistics computation until the test opens the gate; records its thread."""
     opened = threading.Event()
     threads: list[threading.Thread] = []
-    real: Callable[..., stats_core.Stats] = stats_core.compute
+    real: Callable[..., stats_core.Stats] = stats_core.compute_home
 
     def held(*args: Any, **kwargs: Any) -> stats_core.Stats:
         threads.append(threading.current_thread())
@@ -136,7 +136,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, list[threadi
         assert opened.wait(10), "the computation was never released"
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(stats_core, "compute", held)
+    monkeypatch.setattr(stats_core, "compute_home", held)
     return opened, threads
 
 
@@ -308,7 +308,7 @@ async def test_a_failing_computation_is_reported_not_fatal(
     def broken(*args: Any, **kwargs: Any) -> stats_core.Stats:
         raise ValueError("disk said no")
 
-    monkeypatch.setattr(stats_core, "compute", broken)
+    monkeypatch.setattr(stats_core, "compute_home", broken)
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = StatsScreen()
@@ -341,7 +341,7 @@ async def test_leaving_while_computing_is_harmless(
 ) -> None:
     opened, threads = gate
     returned = threading.Event()
-    held = stats_core.compute
+    held = stats_core.compute_home
 
     def compute(*args: Any, **kwargs: Any) -> stats_core.Stats:
         try:
@@ -349,7 +349,7 @@ async def test_leaving_while_computing_is_harmless(
         finally:
             returned.set()
 
-    monkeypatch.setattr(stats_core, "compute", compute)
+    monkeypatch.setattr(stats_core, "compute_home", compute)
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = StatsScreen()

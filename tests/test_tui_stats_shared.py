@@ -24,13 +24,13 @@ SIZE = (80, 24)
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
-    real = stats_core.compute
+    real = stats_core.compute_home
 
     def compute(*args: Any, **kwargs: Any) -> stats_core.Stats:
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(stats_core, "compute", compute)
+    monkeypatch.setattr(stats_core, "compute_home", compute)
     return calls
 
 

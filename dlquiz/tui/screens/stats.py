@@ -310,8 +310,9 @@ class StatsScreen(KeepsStyles, Screen[None]):
             self._painted.wait(1.0)
 
         def compute() -> Stats:
-            records = stats_core.log_records(app.study.home)  # the whole log: off the UI
-            return stats_core.compute(records, cards, deck, now, tz, hour)
+            # The whole log the first time (off the UI thread), then only what was
+            # appended since: the tally of the rest is kept.
+            return stats_core.compute_home(app.study.home, cards, deck, now, tz, hour)
 
         stats = shared_result(key, compute)
         held = held_due(stats, suspended, cards, deck, tz, hour)
