@@ -18,7 +18,7 @@ Conventions shared by every figure:
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -200,17 +200,15 @@ class _DeckGroups:
     def __init__(self, deck: Mapping[str, CardSpec]) -> None:
         self.deck, self.size = deck, len(deck)
         keys: dict[tuple[tuple[str, ...], str | None], int] = {}
-        self.combo: dict[str, int] = {}  # card id -> index in ``keys``
-        for card_id, spec in deck.items():
-            key = (spec.tags, spec.key if spec.kind == Kind.SKILL else None)
-            index = keys.get(key)
-            if index is None:
-                index = keys[key] = len(keys)
-            self.combo[card_id] = index
+        number, skill = keys.setdefault, Kind.SKILL
+        # card id -> the index of its (tags, family) among ``keys``, numbered as first met
+        self.combo: dict[str, int] = {
+            card_id: number((spec.tags, spec.key if spec.kind is skill else None), len(keys))
+            for card_id, spec in deck.items()
+        }
         self.keys = list(keys)
-        self.totals = [0] * len(keys)
-        for index in self.combo.values():
-            self.totals[index] += 1
+        counted = Counter(self.combo.values())
+        self.totals = [counted[index] for index in range(len(keys))]
 
 
 _GROUPS: list[_DeckGroups] = []  # the last deck's (its strong reference keeps its id unique)
