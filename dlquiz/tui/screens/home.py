@@ -14,7 +14,15 @@ from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from dlquiz.tui.app import DLQuizApp
+
+# Once home has been left alone this long, the statistics are computed ahead (a thread),
+# so that the stats screen finds them ready. Not in a headless app (tests, benchmarks:
+# nobody looks at home there) unless STATS_AHEAD says so.
+STATS_AHEAD_AFTER_S = 1.5
+STATS_AHEAD: bool | None = None  # None: unless headless
 
 
 class HomeScreen(StyledOnce, Screen[None]):
@@ -31,6 +39,8 @@ class HomeScreen(StyledOnce, Screen[None]):
     ]
 
     app: DLQuizApp
+
+    _ahead: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -56,6 +66,21 @@ class HomeScreen(StyledOnce, Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.refresh_counts()
+        ahead = not self.app.is_headless if STATS_AHEAD is None else STATS_AHEAD
+        if ahead:
+            self._ahead = self.set_timer(STATS_AHEAD_AFTER_S, self._stats_ahead)
+
+    def on_screen_suspend(self) -> None:
+        if self._ahead is not None:
+            self._ahead.stop()
+            self._ahead = None
+
+    def _stats_ahead(self) -> None:
+        self._ahead = None
+        if self.app.screen is self:
+            from dlquiz.tui.screens.stats import warm
+
+            warm(self.app)
 
     def refresh_counts(self) -> None:
         app = self.app

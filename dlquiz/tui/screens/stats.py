@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -116,6 +118,64 @@ def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stat
             with _LOCK:
                 del _RUNNING[key]
             running.set()
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What the figures asked for now depend on, and the key they are kept under."""
+
+    key: tuple[object, ...]
+    now: datetime
+    tz: tzinfo
+    hour: int
+
+    @classmethod
+    def of(cls, app: DLQuizApp, tz: tzinfo | None) -> _Asked:
+        study = app.study
+        now = app.clock()
+        tz = tz or workspace_mod.local_tz()
+        hour = study.settings.day_starts_at_hour
+        try:
+            log = study.log_path.stat()
+            log_key: tuple[object, ...] = (str(study.log_path), log.st_size, log.st_mtime_ns)
+        except OSError:
+            log_key = (str(study.log_path), None)
+        # The figures depend on nothing else: the log (cards and marks derive from it),
+        # the deck, and the study day they are counted in.
+        key = (
+            id(study),  # this app's session: another one computes afresh
+            *log_key,
+            len(study.deck),
+            study_day(now, tz, hour),
+            tz,
+            hour,
+        )
+        return cls(key, now, tz, hour)
+
+
+def warm(app: DLQuizApp) -> bool:
+    """Compute the figures the stats screen would show now, in a thread, unless they
+    are kept or being computed already (then False). The screen, opened meanwhile,
+    waits for this computation instead of starting its own (``shared_result``)."""
+    asked = _Asked.of(app, None)
+    with _LOCK:
+        if asked.key in _RESULTS or asked.key in _RUNNING:
+            return False
+    study = app.study
+    cards, deck, home = dict(study.cards), study.deck, study.home
+
+    def compute() -> Stats:
+        return stats_core.compute_home(home, cards, deck, asked.now, asked.tz, asked.hour)
+
+    app.run_worker(
+        partial(shared_result, asked.key, compute),
+        thread=True,
+        group="stats-ahead",
+        exclusive=True,
+        exit_on_error=False,  # the screen computes (and reports) for itself
+        description="statistics ahead",
+    )
+    return True
 
 
 def stats_screen(app: DLQuizApp) -> StatsScreen:
@@ -253,25 +313,9 @@ class StatsScreen(KeepsStyles, Screen[None]):
         study = app.study
         self.computing = True
         suspended = {card_id for card_id, marks in study.marks.items() if marks.suspended}
-        now = app.clock()
-        tz = self.tz or workspace_mod.local_tz()
-        hour = study.settings.day_starts_at_hour
-        try:
-            log = study.log_path.stat()
-            log_key: tuple[object, ...] = (str(study.log_path), log.st_size, log.st_mtime_ns)
-        except OSError:
-            log_key = (str(study.log_path), None)
-        # The figures depend on nothing else: the log (cards and marks derive from it),
-        # the deck, and the study day they are counted in.
-        key = (
-            id(study),  # this app's session: another one computes afresh
-            *log_key,
-            len(app.study.deck),
-            study_day(now, tz, hour),
-            tz,
-            hour,
-        )
-        cached = cached_result(key)
+        asked = _Asked.of(app, self.tz)
+        now, tz, hour = asked.now, asked.tz, asked.hour
+        cached = cached_result(asked.key)
         if cached is not None:  # shown at once, without a thread (e.g. reopened)
             self.workers.cancel_group(self, "stats")
             held = held_due(cached, suspended, study.cards, study.deck, tz, hour)
@@ -280,7 +324,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
         self.query_one("#stats-status", Static).update(COMPUTING)
         self._compute(
             app,
-            key,
+            asked.key,
             dict(study.cards),  # a copy: reviews elsewhere must not change it mid-computation
             suspended,
             app.study.deck,
