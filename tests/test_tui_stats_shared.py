@@ -14,7 +14,7 @@ from dlquiz import stats as stats_core
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.scheduler import GOOD
-from dlquiz.tui.screens import stats as stats_screen
+from dlquiz.tui import stats_ahead
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.stats import StatsScreen, shared_result
 from tests.conftest import Clock
@@ -99,5 +99,5 @@ def test_concurrent_askers_share_one_computation_and_failures_are_not_kept() -> 
 
     with pytest.raises(ValueError):
         shared_result(other, broken)
-    assert other not in stats_screen._RUNNING
+    assert other not in stats_ahead._RUNNING
     assert shared_result(other, lambda: sentinel) is sentinel  # tried again, not stuck

@@ -78,7 +78,7 @@ class HomeScreen(StyledOnce, Screen[None]):
     def _stats_ahead(self) -> None:
         self._ahead = None
         if self.app.screen is self:
-            from dlquiz.tui.screens.stats import warm
+            from dlquiz.tui.stats_ahead import warm
 
             warm(self.app)
 

@@ -8,10 +8,8 @@ run in a thread worker because it reads the whole review log: the screen shows
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, tzinfo
-from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -26,12 +24,12 @@ from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dlquiz import stats as stats_core
-from dlquiz import workspace as workspace_mod
 from dlquiz.cards import CardSpec
 from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.stats_ahead import Asked, cached_result, has_result, shared_result
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
@@ -56,25 +54,6 @@ def _tile(value: str, label: str, detail: str) -> str:
     return f"[b $accent]{value}[/]\n{label}\n[$text-muted]{detail}[/]"
 
 
-# Results by what they depend on (see ``action_refresh``), shared by every stats
-# screen: reopening it with nothing new in the log shows the figures at once, and a
-# screen opened while another one's computation runs waits for that one instead of
-# starting a second (a closed screen's computation cannot be interrupted).
-_RESULTS: dict[tuple[object, ...], Stats] = {}
-_RUNNING: dict[tuple[object, ...], threading.Event] = {}
-_LOCK = threading.Lock()
-_KEEP = 4
-
-
-def has_result(key: tuple[object, ...]) -> bool:
-    return cached_result(key) is not None
-
-
-def cached_result(key: tuple[object, ...]) -> Stats | None:
-    with _LOCK:
-        return _RESULTS.get(key)
-
-
 def held_due(
     stats: Stats,
     suspended: set[str],
@@ -92,90 +71,6 @@ def held_due(
         and card_id in cards
         and (study_day(cards[card_id].due_at, tz, hour) - stats.today).days < len(stats.forecast)
     )
-
-
-def shared_result(key: tuple[object, ...], compute: Callable[[], Stats]) -> Stats:
-    """``compute()``'s result for ``key``, computed once even when asked concurrently."""
-    while True:
-        with _LOCK:
-            if key in _RESULTS:
-                return _RESULTS[key]
-            running = _RUNNING.get(key)
-            mine = running is None
-            if running is None:
-                running = _RUNNING[key] = threading.Event()
-        if not mine:
-            running.wait()
-            continue  # its result is cached now, or it failed and we try ourselves
-        try:
-            result = compute()
-            with _LOCK:
-                _RESULTS[key] = result
-                while len(_RESULTS) > _KEEP:
-                    del _RESULTS[next(iter(_RESULTS))]  # the oldest
-            return result
-        finally:
-            with _LOCK:
-                del _RUNNING[key]
-            running.set()
-
-
-@dataclass(frozen=True)
-class _Asked:
-    """What the figures asked for now depend on, and the key they are kept under."""
-
-    key: tuple[object, ...]
-    now: datetime
-    tz: tzinfo
-    hour: int
-
-    @classmethod
-    def of(cls, app: DLQuizApp, tz: tzinfo | None) -> _Asked:
-        study = app.study
-        now = app.clock()
-        tz = tz or workspace_mod.local_tz()
-        hour = study.settings.day_starts_at_hour
-        try:
-            log = study.log_path.stat()
-            log_key: tuple[object, ...] = (str(study.log_path), log.st_size, log.st_mtime_ns)
-        except OSError:
-            log_key = (str(study.log_path), None)
-        # The figures depend on nothing else: the log (cards and marks derive from it),
-        # the deck, and the study day they are counted in.
-        key = (
-            id(study),  # this app's session: another one computes afresh
-            *log_key,
-            len(study.deck),
-            study_day(now, tz, hour),
-            tz,
-            hour,
-        )
-        return cls(key, now, tz, hour)
-
-
-def warm(app: DLQuizApp) -> bool:
-    """Compute the figures the stats screen would show now, in a thread, unless they
-    are kept or being computed already (then False). The screen, opened meanwhile,
-    waits for this computation instead of starting its own (``shared_result``)."""
-    asked = _Asked.of(app, None)
-    with _LOCK:
-        if asked.key in _RESULTS or asked.key in _RUNNING:
-            return False
-    study = app.study
-    cards, deck, home = dict(study.cards), study.deck, study.home
-
-    def compute() -> Stats:
-        return stats_core.compute_home(home, cards, deck, asked.now, asked.tz, asked.hour)
-
-    app.run_worker(
-        partial(shared_result, asked.key, compute),
-        thread=True,
-        group="stats-ahead",
-        exclusive=True,
-        exit_on_error=False,  # the screen computes (and reports) for itself
-        description="statistics ahead",
-    )
-    return True
 
 
 def stats_screen(app: DLQuizApp) -> StatsScreen:
@@ -313,7 +208,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
         study = app.study
         self.computing = True
         suspended = {card_id for card_id, marks in study.marks.items() if marks.suspended}
-        asked = _Asked.of(app, self.tz)
+        asked = Asked.of(app, self.tz)
         now, tz, hour = asked.now, asked.tz, asked.hour
         cached = cached_result(asked.key)
         if cached is not None:  # shown at once, without a thread (e.g. reopened)
