@@ -253,14 +253,18 @@ def home_tally(home: Path, tz: tzinfo, hour: int, today: date, since: date) -> T
             kept.end, kept.tail = scan.end, scan.tail
             kept.last = new[-1].time if new else kept.last
             return _keep(kept)
-    with no_gc():  # 100k records at once
+    # 100k records at once, and gone again before the collector is back (it would
+    # otherwise go through every one of them, to find nothing: they hold no cycles).
+    with no_gc():
         scan = merge.read_log(log)
-    records = scan.records
-    if not in_time_order(records):  # then the merged order (as ``log_records``)
+        end, tail, records = scan.end, scan.tail, scan.records
+        del scan
+        last = records[-1].time if records else None
+        made = tally(records, tz, hour, today, since) if in_time_order(records) else None
+        del records
+    if made is None:  # not in time order: then the merged order (as ``log_records``)
         return tally(merge.history(home), tz, hour, today, since).figures()
-    last = records[-1].time if records else None
-    made = tally(records, tz, hour, today, since)
-    return _keep(_Kept(home, log, scan.end, scan.tail, last, made))
+    return _keep(_Kept(home, log, end, tail, last, made))
 
 
 def _keep(kept: _Kept) -> Tallied:
