@@ -92,11 +92,16 @@ async def test_leaving_home_before_the_delay_computes_nothing_ahead(
     home: Path, clock: Clock, computed: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(home_mod, "STATS_AHEAD", True)
-    monkeypatch.setattr(home_mod, "STATS_AHEAD_AFTER_S", 0.3)
+    monkeypatch.setattr(home_mod, "STATS_AHEAD_AFTER_S", 0.5)
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("b")  # browse, at once
-        await pilot.pause(0.5)
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, HomeScreen) and screen._ahead is not None  # counting down
+        app.push_screen(Screen())  # away at once (a bare screen: no time of its own)
+        await pilot.pause()
+        assert screen._ahead is None  # stopped as home was left
+        await pilot.pause(0.8)
         assert computed == []
         assert not [w for w in app.workers if w.group == "stats-ahead"]
 
