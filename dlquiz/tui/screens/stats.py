@@ -1,8 +1,9 @@
 """Statistics with pictures: a review heatmap, the due forecast, retention, streaks, mastery.
 
-The figures come from ``dlquiz.stats.compute`` (the same as ``dlquiz stats``),
-run in a thread worker because it reads the whole review log: the screen shows
-"Computing…" meanwhile and stays responsive.
+The figures come from ``dlquiz.stats.compute_home`` (the figures of ``dlquiz stats``),
+run in a thread worker because it reads the whole review log the first time: the
+screen shows "Computing…" meanwhile and stays responsive. Later it reads only what
+was appended, and the home screen may have had them computed ahead (``stats_ahead``).
 """
 
 from __future__ import annotations
