@@ -43,6 +43,10 @@ class HomeScreen(StyledOnce, Screen[None]):
     _ahead: Timer | None = None
 
     def compose(self) -> ComposeResult:
+        # The breakpoint classes (-narrow...) before the widgets are styled, as the app
+        # sets them on the screens it pushes itself: a home pushed otherwise had every
+        # widget styled twice (the classes changed at its first resize: ~5 ms).
+        self.app._sized(self)
         yield Header()
         with Vertical(id="home"):
             yield Static("dlquiz", id="home-title")
