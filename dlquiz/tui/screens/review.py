@@ -1,6 +1,7 @@
 """The review loop: show a card, take an answer, record it, move on.
 
-Modes (``mode`` reactive; the footer shows only the keys that apply):
+Modes (``mode`` reactive; the hint line names the keys that apply, the footer the
+card's own keys, the same from card to card):
 
 loading   a skill card's question is being generated (torch, in another process)
 question  the card's front. Self-graded cards: Space reveals. Choice cards:
@@ -54,28 +55,25 @@ LETTERS = "abcdefgh"
 class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     """One card at a time until the day's work is done."""
 
+    # The footer shows the card's own keys (undo, bury, suspend, flag, info, home): the
+    # same from one card to the next, so showing a card never relabels, re-measures and
+    # redraws the footer. The keys of the moment (Space, 1–4, Enter, p, a, Ctrl+R) are
+    # said by the hint line above it, which changes with every card anyway.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "reveal", "Show answer"),
-        Binding("enter,space", "accept", "Next", priority=True, key_display="⏎"),
+        Binding("space", "reveal", "Show answer", show=False),
+        Binding("enter,space", "accept", "Next", priority=True, key_display="⏎", show=False),
         Binding("enter,space", "good", "Good", priority=True, key_display="⏎", show=False),
         Binding("pageup", "scroll_card('page_up')", "Scroll up", show=False),
         Binding("pagedown", "scroll_card('page_down')", "Scroll down", show=False),
-        # One visible entry per group ("1–4 Pick"), the other keys hidden from the footer.
-        *[
-            Binding(str(n), f"choose({n})", "Pick", show=n == 1, key_display="1–4")
-            for n in range(1, 5)
-        ],
+        *[Binding(str(n), f"choose({n})", "Pick", show=False) for n in range(1, 5)],
         # The choices are labelled a)–d): the letters pick too.
         *[
             Binding(letter, f"choose({n})", "Pick", show=False)
             for n, letter in enumerate("abcd", 1)
         ],
-        *[
-            Binding(str(n), f"rate({n})", "Rate", show=n == 1, key_display="1–4")
-            for n in range(1, 5)
-        ],
-        Binding("ctrl+r", "give_up", "Show answer", priority=True),
-        Binding("p", "proof", "Prove it"),
+        *[Binding(str(n), f"rate({n})", "Rate", show=False) for n in range(1, 5)],
+        Binding("ctrl+r", "give_up", "Show answer", priority=True, show=False),
+        Binding("p", "proof", "Prove it", show=False),
         Binding("u", "undo", "Undo"),
         Binding("ctrl+z", "undo_typing", "Undo", show=False),
         Binding("minus", "bury", "Bury", key_display="-"),
@@ -83,7 +81,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         Binding("f", "flag", "Flag"),
         Binding("f", "unflag", "Unflag"),
         Binding("i", "card_info", "Info"),
-        Binding("a", "learn_ahead", "Learn ahead"),
+        Binding("a", "learn_ahead", "Learn ahead", show=False),
         Binding("escape", "home", "Home"),
         Binding("m", "app.skill_map", "Skill map", show=False),
     ]
@@ -264,15 +262,19 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         )
 
     def _reset_widgets(self) -> None:
+        # Only what the last card showed: an update asks for a layout even when unchanged.
         for selector in ("#card-back", "#card-proof", "#card-code"):
             widget = self.query_one(selector, Static)
-            widget.update("")
-            widget.display = False
+            if widget.display:
+                widget.update("")
+                widget.display = False
         self.query_one("#choices", OptionList).display = False
         typed = self.query_one("#typed", Input)
         typed.display = False
         typed.value = ""
-        self.query_one(RatingBar).display = False
+        # Hidden, its row kept: the card keeps its size from question to answer and back,
+        # so a change of card lays out and redraws the card, not the screen around it.
+        self.query_one(RatingBar).visible = False
 
     def _show_loading(self) -> None:
         assert self.current is not None
@@ -314,7 +316,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._hint(f"Type your answer and press Enter.{hint} Ctrl+R shows the answer.")
         else:
             self.set_focus(None)
-            self._hint("Think of the answer, then press Space.")
+            self._hint("Think of the answer, then Space: Show answer.")
         self.mode = "question"
         if self.practice is not None:
             self.practice.begin(self.app.clock())  # a quiz's clock starts at its first question
@@ -335,7 +337,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             bar.show_labels(
                 {AGAIN: again, HARD: "hard", GOOD: "got it", EASY: "easy"}, self.current.suggested
             )
-        bar.display = True
+        bar.visible = True
 
     def _show_done(self, now: datetime) -> None:
         self._reset_widgets()
