@@ -55,8 +55,11 @@ class _Screen(Protocol):
     mode: str
     _skill_help: SkillHelp
     _retry: bool
+    _parts: dict[str, Widget]
 
     def query_one(self, selector: str, expect_type: type[_W]) -> _W: ...
+
+    def part(self, part_id: str) -> Widget: ...
 
     def set_focus(self, widget: Widget | None) -> None: ...
 
@@ -158,8 +161,9 @@ class SkillAnswers:
         assert cur is not None
         helped = cur.attempts > 0 or close or self._help(cur).hints > 0
         cur.suggested = auto_rating(right, needed_help=helped)
-        typed = self.query_one("#typed", Input)
-        typed.disabled = True
+        typed = self._parts.get("typed")  # not mounted before the first typed card
+        if typed is not None:
+            typed.disabled = True
         self.set_focus(None)
         color = "$success" if right else "$error"
         mark = "✓" if right else "✗"
@@ -185,7 +189,8 @@ class SkillAnswers:
         cur = self.current
         if cur is None or cur.question is None:
             return
-        proof = self.query_one("#card-proof", Static)
+        proof = self.part("card-proof")
+        assert isinstance(proof, Static)
         proof.display = not proof.display
         if proof.display:
             proof.update(highlighted(cur.question.proof))

@@ -19,6 +19,7 @@ mode; Ctrl+Z does the same while an answer box has the focus.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -42,7 +43,7 @@ from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.card_parts import Actions, Card, Choices, Text
+from dlquiz.tui.widgets.card_parts import Card, Choices, Text
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -50,6 +51,17 @@ if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 LETTERS = "abcdefgh"
+
+# The parts only some cards show, in their order in the card (after its front, around
+# its back), made when first needed.
+_PARTS: dict[str, Callable[[], Widget]] = {
+    "card-code": lambda: Text(id="card-code"),
+    "choices": lambda: Choices(id="choices"),
+    "typed": lambda: Input(id="typed", placeholder="Your answer, then Enter"),
+    "card-back": lambda: Text(id="card-back"),  # composed: only a place in the order
+    "card-proof": lambda: Text(id="card-proof"),
+}
+_ORDER = list(_PARTS)
 
 
 class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
@@ -107,24 +119,24 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self._asked: dict[str, Shown] = {}  # card id -> as last shown (the summary's misses)
         self._skill_help = SkillHelp(None)
         self._retry = False  # a failed question is worth another try (the worker failed)
+        self._parts: dict[str, Widget] = {}  # the card parts mounted so far (``part``)
 
     def compose(self) -> ComposeResult:
+        # The parts only some cards show (code, choices, an answer box, a proof) are
+        # mounted when a card first needs them (``part``): every widget on the screen
+        # costs each keypress a little, even hidden.
         yield Header()
         yield Text(id="progress")
         with Card(id="card"):
             yield Text(id="card-kind")
             yield Text(id="card-front")
-            yield Text(id="card-code")
-            yield Choices(id="choices")
-            yield Input(id="typed", placeholder="Your answer, then Enter")
             yield Text(id="card-back")
-            yield Text(id="card-proof")
-        with Actions(id="actions"):
-            yield Text(id="hint")
-            yield RatingBar(id="ratings")
+        yield Text(id="hint")
+        yield RatingBar(id="ratings")
         yield KeyFooter(keep_spares=True)  # its keys change with every card
 
     def on_mount(self) -> None:
+        self._parts["card-back"] = self.query_one("#card-back")
         if self.practice is not None and self.practice.time_limit is not None:
             self.set_interval(1, self._tick)  # the countdown, and the end when time is up
         self.next_card()
@@ -200,7 +212,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     def _report_layout(self) -> None:
         """Tell the screen now of every part that changed, not at each part's next idle:
         a part that reports after the screen's next layout costs a layout of its own."""
-        for part in ("#card", "#actions", "#progress"):
+        for part in ("#card", "#hint", "#ratings", "#progress"):
             for widget in self.query_one(part).walk_children(Widget, with_self=True):
                 widget._check_refresh()
 
@@ -261,17 +273,31 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             + self._marks_note()
         )
 
+    def part(self, part_id: str) -> Widget:
+        """The card part ``part_id`` ("card-code", "choices", "typed", "card-proof"),
+        mounted (hidden) in its place in the card the first time a card needs it."""
+        widget = self._parts.get(part_id)
+        if widget is None:
+            widget = self._parts[part_id] = _PARTS[part_id]()
+            widget.display = False  # as the parts are between cards: each card shows its own
+            card = self.query_one("#card", Card)
+            after = _ORDER[_ORDER.index(part_id) + 1 :]
+            later = [self._parts[p] for p in after if p in self._parts]
+            card.mount(widget, before=later[0] if later else None)
+        return widget
+
     def _reset_widgets(self) -> None:
         # Only what the last card showed: an update asks for a layout even when unchanged.
-        for selector in ("#card-back", "#card-proof", "#card-code"):
-            widget = self.query_one(selector, Static)
-            if widget.display:
+        back = self.query_one("#card-back", Static)
+        for widget in (back, self._parts.get("card-code"), self._parts.get("card-proof")):
+            if isinstance(widget, Static) and widget.display:
                 widget.update("")
                 widget.display = False
-        self.query_one("#choices", OptionList).display = False
-        typed = self.query_one("#typed", Input)
-        typed.display = False
-        typed.value = ""
+        if (choices := self._parts.get("choices")) is not None:
+            choices.display = False
+        if isinstance(typed := self._parts.get("typed"), Input):
+            typed.display = False
+            typed.value = ""
         # Hidden, its row kept: the card keeps its size from question to answer and back,
         # so a change of card lays out and redraws the card, not the screen around it.
         self.query_one(RatingBar).visible = False
@@ -292,11 +318,13 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self.query_one("#card-kind", Static).update(self._label())
         self.query_one("#card-front", Static).update(cur.front)
         if cur.question is not None and cur.question.code:
-            code = self.query_one("#card-code", Static)
+            code = self.part("card-code")
+            assert isinstance(code, Static)
             code.update(highlighted(cur.question.code))
             code.display = True
         if cur.choices:
-            choices = self.query_one("#choices", OptionList)
+            choices = self.part("choices")
+            assert isinstance(choices, OptionList)
             choices.clear_options()
             choices.add_options(
                 Option(f"{LETTERS[i]}) {escape(text)}", id=str(i + 1))
@@ -308,7 +336,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self.set_focus(choices)  # now, not after a refresh: the keys follow at once
             self._hint("Pick with 1–4, or ↑↓ and Enter.")
         elif cur.is_typed:
-            typed = self.query_one("#typed", Input)
+            typed = self.part("typed")
+            assert isinstance(typed, Input)
             typed.display = True
             typed.disabled = False
             self.set_focus(typed)

@@ -8,7 +8,7 @@ same sizes.
 
 from __future__ import annotations
 
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import OptionList, Static
 
 from dlquiz.tui.widgets.footer import LaidOutOnce
@@ -20,10 +20,6 @@ class Text(LaidOutOnce, Static):
 
 class Card(LaidOutOnce, VerticalScroll):
     """The scrolling card."""
-
-
-class Actions(LaidOutOnce, Vertical):
-    """The hint and the rating buttons under the card."""
 
 
 class Choices(OptionList):
