@@ -250,7 +250,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def _refresh_marks(self) -> None:
         if self.current is not None and self.mode != "loading":
-            self.query_one("#card-kind", Static).update(self._label())
+            self.query_one("#card-kind", Text).put(self._label())
         self.refresh_bindings()
 
     def _label(self) -> str:
@@ -288,11 +288,10 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def _reset_widgets(self) -> None:
         # Only what the last card showed: an update asks for a layout even when unchanged.
-        back = self.query_one("#card-back", Static)
+        back = self._parts["card-back"]
         for widget in (back, self._parts.get("card-code"), self._parts.get("card-proof")):
-            if isinstance(widget, Static) and widget.display:
-                widget.update("")
-                widget.display = False
+            if widget is not None and widget.display:
+                widget.display = False  # its text is replaced before it is shown again
         if (choices := self._parts.get("choices")) is not None:
             choices.display = False
         if isinstance(typed := self._parts.get("typed"), Input):
@@ -305,8 +304,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     def _show_loading(self) -> None:
         assert self.current is not None
         self._reset_widgets()
-        self.query_one("#card-kind", Static).update(self._label())
-        self.query_one("#card-front", Static).update(self.current.front)
+        self.query_one("#card-kind", Text).put(self._label())
+        self.query_one("#card-front", Text).put(self.current.front)
         ready = self.app.questions_ready
         self._hint("Generating the question…" if ready else "Loading PyTorch (first time only)…")
         self.mode = "loading"
@@ -315,8 +314,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         assert self.current is not None
         cur = self.current
         self._reset_widgets()
-        self.query_one("#card-kind", Static).update(self._label())
-        self.query_one("#card-front", Static).update(cur.front)
+        self.query_one("#card-kind", Text).put(self._label())
+        self.query_one("#card-front", Text).put(cur.front)
         if cur.question is not None and cur.question.code:
             code = self.part("card-code")
             assert isinstance(code, Static)
@@ -374,8 +373,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._show_practice_done(now)
             return
         title, msg, hint = done_texts(self.app.study, now)
-        self.query_one("#card-kind", Static).update(title)
-        self.query_one("#card-front", Static).update(msg)
+        self.query_one("#card-kind", Text).put(title)
+        self.query_one("#card-front", Text).put(msg)
         self._hint(hint)
         self.mode = "done"
         self.refresh_bindings()
@@ -387,30 +386,29 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self.mode = "done"
             self.app.finish_quiz(practice)  # score and misses in full on their own screen
             return
-        self.query_one("#card-kind", Static).update(escape(practice.title))
+        self.query_one("#card-kind", Text).put(escape(practice.title))
         minutes, seconds = divmod(round(practice.elapsed(now)), 60)
         lines = [
             f"Crammed {practice.asked} answers in {minutes}:{seconds:02d}. "
             "Your schedule is unchanged."
         ]
-        self.query_one("#card-front", Static).update("\n".join(lines))
+        self.query_one("#card-front", Text).put("\n".join(lines))
         self._hint("Enter: back home. Practice does not change your schedule.")
         self.mode = "done"
 
     def _hint(self, text: str) -> None:
-        self.query_one("#hint", Static).update(f"[dim]{escape(text)}[/]")
+        self.query_one("#hint", Text).put(f"[dim]{escape(text)}[/]")
 
     def _update_progress(self) -> None:
         if self.practice is not None:
             p = self.practice
             score = f"   Score [b $success]{p.right}/{p.graded}[/]" if p.is_quiz else ""
             left = f"   Left [b $warning]{p.remaining}[/]" if p.time_limit is None else ""
-            self.query_one("#progress", Static).update(
-                f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
-            )
-            return
-        line = progress_line(self.app.study, self.app.clock())
-        self.query_one("#progress", Static).update(line)
+            line = f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
+        else:
+            line = progress_line(self.app.study, self.app.clock())
+        # One line as wide as the screen, whatever it says: no layout needed.
+        self.query_one("#progress", Text).put(line, layout=False)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
 

@@ -17,6 +17,13 @@ from dlquiz.tui.widgets.footer import LaidOutOnce
 class Text(LaidOutOnce, Static):
     """A line or block of the card's text."""
 
+    def put(self, content: str, layout: bool = True) -> None:
+        """Show ``content`` (markup), unless it is on screen already: an update lays the
+        screen out and redraws the widget even when nothing changed (the same hint or
+        kind of card as the last card's). ``layout=False`` where the size cannot change."""
+        if content != self.content:
+            self.update(content, layout=layout)
+
 
 class Card(LaidOutOnce, VerticalScroll):
     """The scrolling card."""
