@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.command import CommandPalette
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList
 from textual.widgets._footer import FooterKey
@@ -21,7 +22,7 @@ from textual.widgets._footer import FooterKey
 from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
-from dlquiz.tui.widgets.card_parts import Card, Text
+from dlquiz.tui.widgets.card_parts import Card, Text, TitleBar
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
 
@@ -109,8 +110,9 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         for part in ("card-code", "choices", "typed", "card-proof"):
             assert not screen.query(f"#{part}")
         kinds = {Text, Card, RatingBar, Button, FooterKey}
-        # Header, progress, card (kind, front, back), hint, ratings (4 buttons), footer.
-        assert len(list(screen.walk_children(Widget))) <= 26, "each widget costs every key"
+        # Title bar, progress, card (kind, front, back), hint, ratings (4 buttons), footer
+        # (its keys: 8 and the palette's).
+        assert len(list(screen.walk_children(Widget))) <= 22, "each widget costs every key"
         assert {type(w) for w in card.children} <= kinds
 
         screen.next_card(app.study.deck[NAME_CARD])
@@ -165,3 +167,31 @@ async def test_text_is_set_again_only_when_it_changes(monkeypatch: pytest.Monkey
         await pilot.pause()
         assert updates == [("[b]Recall[/] the definition", True), ("Concept", False)]
         assert str(text.render()) == "Concept"
+
+
+class _Titled(App[None]):
+    TITLE = "dlquiz"
+    SUB_TITLE = "v0.1.0"
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar()
+
+
+@pytest.mark.parametrize("width", [60, 80, 121])
+async def test_the_title_bar_draws_the_header_in_one_widget(width: int) -> None:
+    app = _Titled()
+    async with app.run_test(size=(width, 10)) as pilot:
+        bar = app.query_one(TitleBar)
+        # As the Header lays it out: the icon in 8 cells, the title centred between
+        # them and the clock's 10 cells on the right.
+        title = "dlquiz — v0.1.0"
+        room = width - 18
+        left = (room - len(title)) // 2
+        expected = (" ⭘" + " " * 6 + " " * left + title).ljust(width)
+        assert str(bar.render()) == expected
+        app.sub_title = "Settings"
+        await pilot.pause()
+        assert "dlquiz — Settings" in str(bar.render())
+        await pilot.click(TitleBar, offset=(1, 0))  # the icon
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)

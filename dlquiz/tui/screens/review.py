@@ -31,7 +31,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Header, Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import CardSpec, Kind
@@ -43,7 +43,7 @@ from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.card_parts import Card, Choices, Text
+from dlquiz.tui.widgets.card_parts import Card, Choices, Text, TitleBar
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -125,7 +125,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         # The parts only some cards show (code, choices, an answer box, a proof) are
         # mounted when a card first needs them (``part``): every widget on the screen
         # costs each keypress a little, even hidden.
-        yield Header()
+        yield TitleBar()  # the Header's look, one widget
         yield Text(id="progress")
         with Card(id="card"):
             yield Text(id="card-kind")

@@ -8,7 +8,10 @@ same sizes.
 
 from __future__ import annotations
 
+from textual import events
 from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import OptionList, Static
 
 from dlquiz.tui.widgets.footer import LaidOutOnce
@@ -41,3 +44,51 @@ class Choices(OptionList):
         required = self._layout_required
         super()._update_lines()
         self._layout_required = required
+
+
+class TitleBar(Widget):
+    """Textual's one-line Header (icon, title, clock space) drawn by one widget instead of
+    four: every widget on the review screen costs each keypress a little. Same cells and
+    colours; a click on the icon opens the command palette, as on the Header."""
+
+    DEFAULT_CSS = """
+    TitleBar {
+        dock: top;
+        width: 100%;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+    ICON = 8  # the Header's icon column: " ⭘" and padding
+    CLOCK = 10  # the Header's clock space on the right
+
+    def on_mount(self) -> None:
+        for obj, name in (
+            (self.app, "title"),
+            (self.app, "sub_title"),
+            (self.screen, "title"),
+            (self.screen, "sub_title"),
+        ):
+            self.watch(obj, name, self._retitle, init=False)
+
+    def _retitle(self) -> None:
+        self.refresh()
+
+    def render(self) -> Content:
+        screen, app = self.screen, self.app
+        title = app.format_title(
+            screen.title if screen.title is not None else app.title,
+            screen.sub_title if screen.sub_title is not None else app.sub_title,
+        )
+        room = max(0, self.size.width - self.ICON - self.CLOCK)
+        title = title.truncate(room, ellipsis=True)
+        left = (room - title.cell_length) // 2
+        return Content.assemble(" ⭘".ljust(self.ICON + left), title).truncate(
+            self.size.width, pad=True
+        )
+
+    async def on_click(self, event: events.Click) -> None:
+        if event.x < self.ICON and self.app.ENABLE_COMMAND_PALETTE:
+            event.stop()
+            await self.run_action("app.command_palette")
