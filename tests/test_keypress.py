@@ -86,17 +86,17 @@ async def test_the_card_keeps_its_size_when_the_answer_and_ratings_come_and_go(
         card = screen.query_one(Card)
         bar = screen.query_one(RatingBar)
         asked = card.region
-        assert not bar.visible
+        assert not bar.shown
         # Hidden, the buttons take no focus and no click.
         assert not any(isinstance(w, Button) for w in screen.focus_chain)
         await pilot.press("space")
         await pilot.pause()
-        assert bar.visible and bar.region.height == 1
+        assert bar.shown and bar.region.height == 1
         assert card.region == asked
         assert any(isinstance(w, Button) for w in screen.focus_chain)
         await pilot.press("3")
         await pilot.pause()
-        assert not bar.visible and card.region == asked
+        assert not bar.shown and card.region == asked
 
 
 async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_order(
@@ -151,22 +151,36 @@ class _One(App[None]):
 
 async def test_text_is_set_again_only_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     app = _One()
-    async with app.run_test() as pilot:
+    async with app.run_test(size=(40, 10)) as pilot:
         text = app.query_one(Text)
-        updates: list[tuple[object, bool]] = []
+        updates: list[tuple[str, bool]] = []
         update = Text.update
 
         def counted(self: Text, content: object = "", *, layout: bool = True) -> None:
-            updates.append((content, layout))
+            updates.append((str(content), layout))
             update(self, content, layout=layout)  # type: ignore[arg-type]
 
         monkeypatch.setattr(Text, "update", counted)
         text.put("[b]Recall[/] the definition")
-        text.put("[b]Recall[/] the definition")
-        text.put("Concept", layout=False)
         await pilot.pause()
-        assert updates == [("[b]Recall[/] the definition", True), ("Concept", False)]
+        text.put("[b]Recall[/] the definition")  # the same: nothing to do
+        text.put("Concept")  # one line before and after: no layout
+        await pilot.pause()
+        text.put("a longer text that takes two lines of forty cells")
+        await pilot.pause()
+        text.put("Concept", layout=False)
+        assert updates == [
+            ("Recall the definition", True),  # first: its size is not known
+            ("Concept", False),
+            ("a longer text that takes two lines of forty cells", True),
+            ("Concept", False),
+        ]
+        assert text.size.height == 2  # laid out for the two lines, not yet again
+        await pilot.pause()
         assert str(text.render()) == "Concept"
+        text.update("set directly")  # then put cannot tell what is shown: it lays out
+        text.put("Concept")
+        assert updates[-1] == ("Concept", True)
 
 
 class _Titled(App[None]):

@@ -20,12 +20,28 @@ from dlquiz.tui.widgets.footer import LaidOutOnce
 class Text(LaidOutOnce, Static):
     """A line or block of the card's text."""
 
-    def put(self, content: str, layout: bool = True) -> None:
-        """Show ``content`` (markup), unless it is on screen already: an update lays the
-        screen out and redraws the widget even when nothing changed (the same hint or
-        kind of card as the last card's). ``layout=False`` where the size cannot change."""
-        if content != self.content:
-            self.update(content, layout=layout)
+    _markup: str | None = None  # what ``put`` showed last
+    _shown: Content | None = None
+
+    def put(self, markup: str, layout: bool | None = None) -> None:
+        """Show ``markup``, unless it is on screen already: an update lays the screen out
+        and redraws the widget even when nothing changed (the same hint or kind of card
+        as the last card's). ``layout``: None lays out only if the height may change
+        (one line before and after: no); False where the size cannot change."""
+        if markup == self._markup and self.content is self._shown:
+            return
+        content = Content.from_markup(markup)
+        if layout is None:
+            layout = not (self._one_line(self._shown) and self._one_line(content))
+        self._markup, self._shown = markup, content
+        self.update(content, layout=layout)
+
+    def _one_line(self, content: Content | None) -> bool:
+        """``content`` (on screen now, or next) takes one line of this widget as laid out."""
+        if content is None or self.content is not self._shown:
+            return False  # unknown, or set by ``update`` since
+        width = self.content_size.width
+        return width > 0 and "\n" not in content.plain and content.cell_length <= width
 
 
 class Card(LaidOutOnce, VerticalScroll):
