@@ -86,17 +86,17 @@ async def test_the_card_keeps_its_size_when_the_answer_and_ratings_come_and_go(
         card = screen.query_one(Card)
         bar = screen.query_one(RatingBar)
         asked = card.region
-        assert not bar.shown
+        assert not bar.visible
         # Hidden, the buttons take no focus and no click.
         assert not any(isinstance(w, Button) for w in screen.focus_chain)
         await pilot.press("space")
         await pilot.pause()
-        assert bar.shown and bar.region.height == 1
+        assert bar.visible and bar.region.height == 1
         assert card.region == asked
         assert any(isinstance(w, Button) for w in screen.focus_chain)
         await pilot.press("3")
         await pilot.pause()
-        assert not bar.shown and card.region == asked
+        assert not bar.visible and card.region == asked
 
 
 async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_order(

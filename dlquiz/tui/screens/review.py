@@ -299,7 +299,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             typed.value = ""
         # Hidden, its row kept: the card keeps its size from question to answer and back,
         # so a change of card lays out and redraws the card, not the screen around it.
-        self.query_one(RatingBar).shown = False
+        self.query_one(RatingBar).visible = False
 
     def _show_loading(self) -> None:
         assert self.current is not None
@@ -365,7 +365,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             bar.show_labels(
                 {AGAIN: again, HARD: "hard", GOOD: "got it", EASY: "easy"}, self.current.suggested
             )
-        bar.shown = True
+        bar.visible = True
 
     def _show_done(self, now: datetime) -> None:
         self._reset_widgets()

@@ -15,8 +15,8 @@ _VARIANTS = {AGAIN: "error", HARD: "warning", GOOD: "success", EASY: "primary"}
 class RatingBar(Horizontal):
     """Again / Hard / Good / Easy with previews; posts ``RatingBar.Rated``.
 
-    One line high whatever it shows, and hidden by hiding its buttons (``shown``): its
-    row stays, so showing or hiding it lays out the bar alone, not the screen around it.
+    One line high whatever it shows; the review screen hides it with ``visible`` (its row
+    stays, so the card keeps its size when the ratings come and go).
     """
 
     DEFAULT_CSS = """
@@ -38,16 +38,6 @@ class RatingBar(Horizontal):
                 variant=_VARIANTS[rating],  # type: ignore[arg-type]  # str for a Literal
                 compact=True,
             )
-
-    @property
-    def shown(self) -> bool:
-        """The buttons can be seen (and focused, and clicked)."""
-        return any(button.visible for button in self.query(Button))
-
-    @shown.setter
-    def shown(self, shown: bool) -> None:
-        for button in self.query(Button):
-            button.visible = shown
 
     def show(self, outcomes: dict[int, Outcome], suggested: int | None = None) -> None:
         """Label each button with its interval; mark the auto-grade if any."""
