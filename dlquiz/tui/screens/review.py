@@ -324,8 +324,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         if cur.choices:
             choices = self.part("choices")
             assert isinstance(choices, OptionList)
-            choices.clear_options()
-            choices.add_options(
+            choices.set_options(  # one refresh, where clearing then adding made two
                 Option(f"{LETTERS[i]}) {escape(text)}", id=str(i + 1))
                 for i, text in enumerate(cur.choices)
             )
