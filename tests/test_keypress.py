@@ -209,3 +209,18 @@ async def test_the_title_bar_draws_the_header_in_one_widget(width: int) -> None:
         await pilot.click(TitleBar, offset=(1, 0))  # the icon
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(60, 12)) as pilot:  # a card taller than its pane
+        screen = await _review(pilot, app)
+        card = screen.query_one(Card)
+        for _ in range(3):
+            await pilot.press("space")  # the answer is scrolled into view
+            await pilot.pause()
+            assert card.scroll_y > 0
+            await pilot.press("3")
+            await pilot.pause()
+            assert screen.mode == "question"
+            assert card.scroll_offset == (0, 0)

@@ -287,6 +287,11 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         return widget
 
     def _reset_widgets(self) -> None:
+        card = self.query_one(Card)
+        if card.scroll_offset:
+            # Each card starts at its top (a long answer was scrolled into view), even a
+            # long next card; scrolled now, in the same layout pass as the new text.
+            card.scroll_home(animate=False, immediate=True)
         # Only what the last card showed: an update asks for a layout even when unchanged.
         back = self._parts["card-back"]
         for widget in (back, self._parts.get("card-code"), self._parts.get("card-proof")):
