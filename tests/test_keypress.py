@@ -216,7 +216,8 @@ async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
     async with app.run_test(size=(60, 12)) as pilot:  # a card taller than its pane
         screen = await _review(pilot, app)
         card = screen.query_one(Card)
-        for _ in range(3):
+        seen: set[bool] = set()
+        for _ in range(6):
             await pilot.press("space")  # the answer is scrolled into view
             await pilot.pause()
             assert card.scroll_y > 0
@@ -224,3 +225,8 @@ async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
             await pilot.pause()
             assert screen.mode == "question"
             assert card.scroll_offset == (0, 0)
+            # The scrollbar hidden ahead of the next card comes back if that card needs it.
+            tall = card.virtual_size.height > card.scrollable_content_region.height
+            assert card.show_vertical_scrollbar == card.vertical_scrollbar.display == tall
+            seen.add(tall)
+        assert seen == {True, False}, "both a card that fits and one that does not"

@@ -292,6 +292,13 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             # Each card starts at its top (a long answer was scrolled into view), even a
             # long next card; scrolled now, in the same layout pass as the new text.
             card.scroll_home(animate=False, immediate=True)
+        if card.show_vertical_scrollbar:
+            # A long answer needed the scrollbar; the next card's front most likely not.
+            # Hidden now, the layout pass that shows the next card finds it so and is the
+            # only one; left to that pass, its going would ask for a second pass (if the
+            # next card does need it, that pass shows it again).
+            card.show_vertical_scrollbar = False
+            card.vertical_scrollbar.display = False
         # Only what the last card showed: an update asks for a layout even when unchanged.
         back = self._parts["card-back"]
         for widget in (back, self._parts.get("card-code"), self._parts.get("card-proof")):
