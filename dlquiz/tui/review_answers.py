@@ -83,6 +83,29 @@ class SkillAnswers:
             self._skill_help = SkillHelp(cur)
         return self._skill_help
 
+    def _extra(self: _Screen, cur: Shown) -> dict[str, object] | None:
+        """What the log keeps besides the rating: the auto-grade and the question asked."""
+        extra: dict[str, object] = {}
+        if cur.suggested is not None:
+            extra["auto"] = cur.suggested
+        if cur.typed is not None:
+            extra["answer"] = cur.typed[:500]
+        if cur.question is not None:
+            extra["skill"] = {
+                "family": cur.question.family,
+                "level": cur.question.level,
+                "seed": cur.question.seed,
+                "params": cur.question.params,
+            }
+            extra["wrong_tries"] = cur.attempts
+            help_ = self._help(cur)
+            typed = cur.typed if cur.typed is not None else help_.typed
+            if typed is not None:  # the log's `answer`: what the user typed
+                extra["answer"] = typed[:500]
+            extra["mistake"] = help_.mistake
+            extra["hints"] = help_.hints
+        return extra or None
+
     def _question_ready(self: _Screen, card_id: str, question: Question) -> None:
         cur = self.current
         if cur is None or cur.spec.id != card_id or self.mode != "loading":

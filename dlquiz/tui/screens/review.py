@@ -19,7 +19,6 @@ mode; Ctrl+Z does the same while an answer box has the focus.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -43,7 +42,7 @@ from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.card_parts import Card, Choices, Text, TitleBar
+from dlquiz.tui.widgets.card_parts import PARTS, Card, Text, TitleBar
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -51,17 +50,6 @@ if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
 LETTERS = "abcdefgh"
-
-# The parts only some cards show, in their order in the card (after its front, around
-# its back), made when first needed.
-_PARTS: dict[str, Callable[[], Widget]] = {
-    "card-code": lambda: Text(id="card-code"),
-    "choices": lambda: Choices(id="choices"),
-    "typed": lambda: Input(id="typed", placeholder="Your answer, then Enter"),
-    "card-back": lambda: Text(id="card-back"),  # composed: only a place in the order
-    "card-proof": lambda: Text(id="card-proof"),
-}
-_ORDER = list(_PARTS)
 
 
 class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
@@ -278,10 +266,10 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         mounted (hidden) in its place in the card the first time a card needs it."""
         widget = self._parts.get(part_id)
         if widget is None:
-            widget = self._parts[part_id] = _PARTS[part_id]()
+            widget = self._parts[part_id] = PARTS[part_id]()
             widget.display = False  # as the parts are between cards: each card shows its own
             card = self.query_one("#card", Card)
-            after = _ORDER[_ORDER.index(part_id) + 1 :]
+            after = list(PARTS)[list(PARTS).index(part_id) + 1 :]
             later = [self._parts[p] for p in after if p in self._parts]
             card.mount(widget, before=later[0] if later else None)
         return widget
@@ -519,29 +507,6 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         """Record an auto-graded answer still on screen (the user is leaving)."""
         if self.mode == "feedback" and self.current is not None:
             self._commit(self.current.suggested or AGAIN, advance=False)
-
-    def _extra(self, cur: Shown) -> dict[str, object] | None:
-        """What the log keeps besides the rating: the auto-grade and the question asked."""
-        extra: dict[str, object] = {}
-        if cur.suggested is not None:
-            extra["auto"] = cur.suggested
-        if cur.typed is not None:
-            extra["answer"] = cur.typed[:500]
-        if cur.question is not None:
-            extra["skill"] = {
-                "family": cur.question.family,
-                "level": cur.question.level,
-                "seed": cur.question.seed,
-                "params": cur.question.params,
-            }
-            extra["wrong_tries"] = cur.attempts
-            help_ = self._help(cur)
-            typed = cur.typed if cur.typed is not None else help_.typed
-            if typed is not None:  # the log's `answer`: what the user typed
-                extra["answer"] = typed[:500]
-            extra["mistake"] = help_.mistake
-            extra["hints"] = help_.hints
-        return extra or None
 
     def _commit(self, rating: int, advance: bool = True) -> None:
         cur = self.current

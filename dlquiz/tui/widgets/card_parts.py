@@ -4,15 +4,19 @@ Textual stores the size a layout pass gives a widget in ``virtual_size``, which 
 another layout when it changes (see ``LaidOutOnce``). The card's text, its container and
 the actions below it change size from card to card; for them that second pass finds the
 same sizes.
+
+Also the screen's one-widget title bar, and the parts only some cards show (``PARTS``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual import events
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import OptionList, Static
+from textual.widgets import Input, OptionList, Static
 
 from dlquiz.tui.widgets.footer import LaidOutOnce
 
@@ -108,3 +112,14 @@ class TitleBar(Widget):
         if event.x < self.ICON and self.app.ENABLE_COMMAND_PALETTE:
             event.stop()
             await self.run_action("app.command_palette")
+
+
+# The parts only some cards show, in their order in the card (after its front, around
+# its back), made when first needed.
+PARTS: dict[str, Callable[[], Widget]] = {
+    "card-code": lambda: Text(id="card-code"),
+    "choices": lambda: Choices(id="choices"),
+    "typed": lambda: Input(id="typed", placeholder="Your answer, then Enter"),
+    "card-back": lambda: Text(id="card-back"),  # composed: only a place in the order
+    "card-proof": lambda: Text(id="card-proof"),
+}
