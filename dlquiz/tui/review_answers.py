@@ -55,8 +55,11 @@ class _Screen(Protocol):
     mode: str
     _skill_help: SkillHelp
     _retry: bool
+    _parts: dict[str, Widget]
 
     def query_one(self, selector: str, expect_type: type[_W]) -> _W: ...
+
+    def part(self, part_id: str) -> Widget: ...
 
     def set_focus(self, widget: Widget | None) -> None: ...
 
@@ -79,6 +82,29 @@ class SkillAnswers:
         if self._skill_help.card is not cur:
             self._skill_help = SkillHelp(cur)
         return self._skill_help
+
+    def _extra(self: _Screen, cur: Shown) -> dict[str, object] | None:
+        """What the log keeps besides the rating: the auto-grade and the question asked."""
+        extra: dict[str, object] = {}
+        if cur.suggested is not None:
+            extra["auto"] = cur.suggested
+        if cur.typed is not None:
+            extra["answer"] = cur.typed[:500]
+        if cur.question is not None:
+            extra["skill"] = {
+                "family": cur.question.family,
+                "level": cur.question.level,
+                "seed": cur.question.seed,
+                "params": cur.question.params,
+            }
+            extra["wrong_tries"] = cur.attempts
+            help_ = self._help(cur)
+            typed = cur.typed if cur.typed is not None else help_.typed
+            if typed is not None:  # the log's `answer`: what the user typed
+                extra["answer"] = typed[:500]
+            extra["mistake"] = help_.mistake
+            extra["hints"] = help_.hints
+        return extra or None
 
     def _question_ready(self: _Screen, card_id: str, question: Question) -> None:
         cur = self.current
@@ -158,8 +184,9 @@ class SkillAnswers:
         assert cur is not None
         helped = cur.attempts > 0 or close or self._help(cur).hints > 0
         cur.suggested = auto_rating(right, needed_help=helped)
-        typed = self.query_one("#typed", Input)
-        typed.disabled = True
+        typed = self._parts.get("typed")  # not mounted before the first typed card
+        if typed is not None:
+            typed.disabled = True
         self.set_focus(None)
         color = "$success" if right else "$error"
         mark = "✓" if right else "✗"
@@ -185,7 +212,8 @@ class SkillAnswers:
         cur = self.current
         if cur is None or cur.question is None:
             return
-        proof = self.query_one("#card-proof", Static)
+        proof = self.part("card-proof")
+        assert isinstance(proof, Static)
         proof.display = not proof.display
         if proof.display:
             proof.update(highlighted(cur.question.proof))

@@ -1,6 +1,7 @@
 """The review loop: show a card, take an answer, record it, move on.
 
-Modes (``mode`` reactive; the footer shows only the keys that apply):
+Modes (``mode`` reactive; the hint line names the keys that apply, the footer the
+card's own keys, the same from card to card):
 
 loading   a skill card's question is being generated (torch, in another process)
 question  the card's front. Self-graded cards: Space reveals. Choice cards:
@@ -29,7 +30,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Header, Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import CardSpec, Kind
@@ -41,7 +42,7 @@ from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.card_parts import Actions, Card, Choices, Text
+from dlquiz.tui.widgets.card_parts import PARTS, Card, Text, TitleBar
 from dlquiz.tui.widgets.footer import KeyFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -54,28 +55,25 @@ LETTERS = "abcdefgh"
 class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     """One card at a time until the day's work is done."""
 
+    # The footer shows the card's own keys (undo, bury, suspend, flag, info, home): the
+    # same from one card to the next, so showing a card never relabels, re-measures and
+    # redraws the footer. The keys of the moment (Space, 1–4, Enter, p, a, Ctrl+R) are
+    # said by the hint line above it, which changes with every card anyway.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "reveal", "Show answer"),
-        Binding("enter,space", "accept", "Next", priority=True, key_display="⏎"),
+        Binding("space", "reveal", "Show answer", show=False),
+        Binding("enter,space", "accept", "Next", priority=True, key_display="⏎", show=False),
         Binding("enter,space", "good", "Good", priority=True, key_display="⏎", show=False),
         Binding("pageup", "scroll_card('page_up')", "Scroll up", show=False),
         Binding("pagedown", "scroll_card('page_down')", "Scroll down", show=False),
-        # One visible entry per group ("1–4 Pick"), the other keys hidden from the footer.
-        *[
-            Binding(str(n), f"choose({n})", "Pick", show=n == 1, key_display="1–4")
-            for n in range(1, 5)
-        ],
+        *[Binding(str(n), f"choose({n})", "Pick", show=False) for n in range(1, 5)],
         # The choices are labelled a)–d): the letters pick too.
         *[
             Binding(letter, f"choose({n})", "Pick", show=False)
             for n, letter in enumerate("abcd", 1)
         ],
-        *[
-            Binding(str(n), f"rate({n})", "Rate", show=n == 1, key_display="1–4")
-            for n in range(1, 5)
-        ],
-        Binding("ctrl+r", "give_up", "Show answer", priority=True),
-        Binding("p", "proof", "Prove it"),
+        *[Binding(str(n), f"rate({n})", "Rate", show=False) for n in range(1, 5)],
+        Binding("ctrl+r", "give_up", "Show answer", priority=True, show=False),
+        Binding("p", "proof", "Prove it", show=False),
         Binding("u", "undo", "Undo"),
         Binding("ctrl+z", "undo_typing", "Undo", show=False),
         Binding("minus", "bury", "Bury", key_display="-"),
@@ -83,7 +81,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         Binding("f", "flag", "Flag"),
         Binding("f", "unflag", "Unflag"),
         Binding("i", "card_info", "Info"),
-        Binding("a", "learn_ahead", "Learn ahead"),
+        Binding("a", "learn_ahead", "Learn ahead", show=False),
         Binding("escape", "home", "Home"),
         Binding("m", "app.skill_map", "Skill map", show=False),
     ]
@@ -109,24 +107,24 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self._asked: dict[str, Shown] = {}  # card id -> as last shown (the summary's misses)
         self._skill_help = SkillHelp(None)
         self._retry = False  # a failed question is worth another try (the worker failed)
+        self._parts: dict[str, Widget] = {}  # the card parts mounted so far (``part``)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        # The parts only some cards show (code, choices, an answer box, a proof) are
+        # mounted when a card first needs them (``part``): every widget on the screen
+        # costs each keypress a little, even hidden.
+        yield TitleBar()  # the Header's look, one widget
         yield Text(id="progress")
         with Card(id="card"):
             yield Text(id="card-kind")
             yield Text(id="card-front")
-            yield Text(id="card-code")
-            yield Choices(id="choices")
-            yield Input(id="typed", placeholder="Your answer, then Enter")
             yield Text(id="card-back")
-            yield Text(id="card-proof")
-        with Actions(id="actions"):
-            yield Text(id="hint")
-            yield RatingBar(id="ratings")
+        yield Text(id="hint")
+        yield RatingBar(id="ratings")
         yield KeyFooter(keep_spares=True)  # its keys change with every card
 
     def on_mount(self) -> None:
+        self._parts["card-back"] = self.query_one("#card-back")
         if self.practice is not None and self.practice.time_limit is not None:
             self.set_interval(1, self._tick)  # the countdown, and the end when time is up
         self.next_card()
@@ -202,7 +200,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     def _report_layout(self) -> None:
         """Tell the screen now of every part that changed, not at each part's next idle:
         a part that reports after the screen's next layout costs a layout of its own."""
-        for part in ("#card", "#actions", "#progress"):
+        for part in ("#card", "#hint", "#ratings", "#progress"):
             for widget in self.query_one(part).walk_children(Widget, with_self=True):
                 widget._check_refresh()
 
@@ -240,7 +238,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def _refresh_marks(self) -> None:
         if self.current is not None and self.mode != "loading":
-            self.query_one("#card-kind", Static).update(self._label())
+            self.query_one("#card-kind", Text).put(self._label())
         self.refresh_bindings()
 
     def _label(self) -> str:
@@ -263,22 +261,51 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             + self._marks_note()
         )
 
+    def part(self, part_id: str) -> Widget:
+        """The card part ``part_id`` ("card-code", "choices", "typed", "card-proof"),
+        mounted (hidden) in its place in the card the first time a card needs it."""
+        widget = self._parts.get(part_id)
+        if widget is None:
+            widget = self._parts[part_id] = PARTS[part_id]()
+            widget.display = False  # as the parts are between cards: each card shows its own
+            card = self.query_one("#card", Card)
+            after = list(PARTS)[list(PARTS).index(part_id) + 1 :]
+            later = [self._parts[p] for p in after if p in self._parts]
+            card.mount(widget, before=later[0] if later else None)
+        return widget
+
     def _reset_widgets(self) -> None:
-        for selector in ("#card-back", "#card-proof", "#card-code"):
-            widget = self.query_one(selector, Static)
-            widget.update("")
-            widget.display = False
-        self.query_one("#choices", OptionList).display = False
-        typed = self.query_one("#typed", Input)
-        typed.display = False
-        typed.value = ""
-        self.query_one(RatingBar).display = False
+        card = self.query_one(Card)
+        if card.scroll_offset:
+            # Each card starts at its top (a long answer was scrolled into view), even a
+            # long next card; scrolled now, in the same layout pass as the new text.
+            card.scroll_home(animate=False, immediate=True)
+        if card.show_vertical_scrollbar:
+            # A long answer needed the scrollbar; the next card's front most likely not.
+            # Hidden now, the layout pass that shows the next card finds it so and is the
+            # only one; left to that pass, its going would ask for a second pass (if the
+            # next card does need it, that pass shows it again).
+            card.show_vertical_scrollbar = False
+            card.vertical_scrollbar.display = False
+        # Only what the last card showed: an update asks for a layout even when unchanged.
+        back = self._parts["card-back"]
+        for widget in (back, self._parts.get("card-code"), self._parts.get("card-proof")):
+            if widget is not None and widget.display:
+                widget.display = False  # its text is replaced before it is shown again
+        if (choices := self._parts.get("choices")) is not None:
+            choices.display = False
+        if isinstance(typed := self._parts.get("typed"), Input):
+            typed.display = False
+            typed.value = ""
+        # Hidden, its row kept: the card keeps its size from question to answer and back,
+        # so a change of card lays out and redraws the card, not the screen around it.
+        self.query_one(RatingBar).visible = False
 
     def _show_loading(self) -> None:
         assert self.current is not None
         self._reset_widgets()
-        self.query_one("#card-kind", Static).update(self._label())
-        self.query_one("#card-front", Static).update(self.current.front)
+        self.query_one("#card-kind", Text).put(self._label())
+        self.query_one("#card-front", Text).put(self.current.front)
         ready = self.app.questions_ready
         self._hint("Generating the question…" if ready else "Loading PyTorch (first time only)…")
         self.mode = "loading"
@@ -287,16 +314,17 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         assert self.current is not None
         cur = self.current
         self._reset_widgets()
-        self.query_one("#card-kind", Static).update(self._label())
-        self.query_one("#card-front", Static).update(cur.front)
+        self.query_one("#card-kind", Text).put(self._label())
+        self.query_one("#card-front", Text).put(cur.front)
         if cur.question is not None and cur.question.code:
-            code = self.query_one("#card-code", Static)
+            code = self.part("card-code")
+            assert isinstance(code, Static)
             code.update(highlighted(cur.question.code))
             code.display = True
         if cur.choices:
-            choices = self.query_one("#choices", OptionList)
-            choices.clear_options()
-            choices.add_options(
+            choices = self.part("choices")
+            assert isinstance(choices, OptionList)
+            choices.set_options(  # one refresh, where clearing then adding made two
                 Option(f"{LETTERS[i]}) {escape(text)}", id=str(i + 1))
                 for i, text in enumerate(cur.choices)
             )
@@ -306,7 +334,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self.set_focus(choices)  # now, not after a refresh: the keys follow at once
             self._hint("Pick with 1–4, or ↑↓ and Enter.")
         elif cur.is_typed:
-            typed = self.query_one("#typed", Input)
+            typed = self.part("typed")
+            assert isinstance(typed, Input)
             typed.display = True
             typed.disabled = False
             self.set_focus(typed)
@@ -314,7 +343,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._hint(f"Type your answer and press Enter.{hint} Ctrl+R shows the answer.")
         else:
             self.set_focus(None)
-            self._hint("Think of the answer, then press Space.")
+            self._hint("Think of the answer, then Space: Show answer.")
         self.mode = "question"
         if self.practice is not None:
             self.practice.begin(self.app.clock())  # a quiz's clock starts at its first question
@@ -335,7 +364,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             bar.show_labels(
                 {AGAIN: again, HARD: "hard", GOOD: "got it", EASY: "easy"}, self.current.suggested
             )
-        bar.display = True
+        bar.visible = True
 
     def _show_done(self, now: datetime) -> None:
         self._reset_widgets()
@@ -343,8 +372,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._show_practice_done(now)
             return
         title, msg, hint = done_texts(self.app.study, now)
-        self.query_one("#card-kind", Static).update(title)
-        self.query_one("#card-front", Static).update(msg)
+        self.query_one("#card-kind", Text).put(title)
+        self.query_one("#card-front", Text).put(msg)
         self._hint(hint)
         self.mode = "done"
         self.refresh_bindings()
@@ -356,30 +385,29 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self.mode = "done"
             self.app.finish_quiz(practice)  # score and misses in full on their own screen
             return
-        self.query_one("#card-kind", Static).update(escape(practice.title))
+        self.query_one("#card-kind", Text).put(escape(practice.title))
         minutes, seconds = divmod(round(practice.elapsed(now)), 60)
         lines = [
             f"Crammed {practice.asked} answers in {minutes}:{seconds:02d}. "
             "Your schedule is unchanged."
         ]
-        self.query_one("#card-front", Static).update("\n".join(lines))
+        self.query_one("#card-front", Text).put("\n".join(lines))
         self._hint("Enter: back home. Practice does not change your schedule.")
         self.mode = "done"
 
     def _hint(self, text: str) -> None:
-        self.query_one("#hint", Static).update(f"[dim]{escape(text)}[/]")
+        self.query_one("#hint", Text).put(f"[dim]{escape(text)}[/]")
 
     def _update_progress(self) -> None:
         if self.practice is not None:
             p = self.practice
             score = f"   Score [b $success]{p.right}/{p.graded}[/]" if p.is_quiz else ""
             left = f"   Left [b $warning]{p.remaining}[/]" if p.time_limit is None else ""
-            self.query_one("#progress", Static).update(
-                f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
-            )
-            return
-        line = progress_line(self.app.study, self.app.clock())
-        self.query_one("#progress", Static).update(line)
+            line = f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
+        else:
+            line = progress_line(self.app.study, self.app.clock())
+        # One line as wide as the screen, whatever it says: no layout needed.
+        self.query_one("#progress", Text).put(line, layout=False)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
 
@@ -479,29 +507,6 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         """Record an auto-graded answer still on screen (the user is leaving)."""
         if self.mode == "feedback" and self.current is not None:
             self._commit(self.current.suggested or AGAIN, advance=False)
-
-    def _extra(self, cur: Shown) -> dict[str, object] | None:
-        """What the log keeps besides the rating: the auto-grade and the question asked."""
-        extra: dict[str, object] = {}
-        if cur.suggested is not None:
-            extra["auto"] = cur.suggested
-        if cur.typed is not None:
-            extra["answer"] = cur.typed[:500]
-        if cur.question is not None:
-            extra["skill"] = {
-                "family": cur.question.family,
-                "level": cur.question.level,
-                "seed": cur.question.seed,
-                "params": cur.question.params,
-            }
-            extra["wrong_tries"] = cur.attempts
-            help_ = self._help(cur)
-            typed = cur.typed if cur.typed is not None else help_.typed
-            if typed is not None:  # the log's `answer`: what the user typed
-                extra["answer"] = typed[:500]
-            extra["mistake"] = help_.mistake
-            extra["hints"] = help_.hints
-        return extra or None
 
     def _commit(self, rating: int, advance: bool = True) -> None:
         cur = self.current

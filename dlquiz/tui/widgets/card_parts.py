@@ -4,12 +4,19 @@ Textual stores the size a layout pass gives a widget in ``virtual_size``, which 
 another layout when it changes (see ``LaidOutOnce``). The card's text, its container and
 the actions below it change size from card to card; for them that second pass finds the
 same sizes.
+
+Also the screen's one-widget title bar, and the parts only some cards show (``PARTS``).
 """
 
 from __future__ import annotations
 
-from textual.containers import Vertical, VerticalScroll
-from textual.widgets import OptionList, Static
+from collections.abc import Callable
+
+from textual import events
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Input, OptionList, Static
 
 from dlquiz.tui.widgets.footer import LaidOutOnce
 
@@ -17,13 +24,32 @@ from dlquiz.tui.widgets.footer import LaidOutOnce
 class Text(LaidOutOnce, Static):
     """A line or block of the card's text."""
 
+    _markup: str | None = None  # what ``put`` showed last
+    _shown: Content | None = None
+
+    def put(self, markup: str, layout: bool | None = None) -> None:
+        """Show ``markup``, unless it is on screen already: an update lays the screen out
+        and redraws the widget even when nothing changed (the same hint or kind of card
+        as the last card's). ``layout``: None lays out only if the height may change
+        (one line before and after: no); False where the size cannot change."""
+        if markup == self._markup and self.content is self._shown:
+            return
+        content = Content.from_markup(markup)
+        if layout is None:
+            layout = not (self._one_line(self._shown) and self._one_line(content))
+        self._markup, self._shown = markup, content
+        self.update(content, layout=layout)
+
+    def _one_line(self, content: Content | None) -> bool:
+        """``content`` (on screen now, or next) takes one line of this widget as laid out."""
+        if content is None or self.content is not self._shown:
+            return False  # unknown, or set by ``update`` since
+        width = self.content_size.width
+        return width > 0 and "\n" not in content.plain and content.cell_length <= width
+
 
 class Card(LaidOutOnce, VerticalScroll):
     """The scrolling card."""
-
-
-class Actions(LaidOutOnce, Vertical):
-    """The hint and the rating buttons under the card."""
 
 
 class Choices(OptionList):
@@ -38,3 +64,62 @@ class Choices(OptionList):
         required = self._layout_required
         super()._update_lines()
         self._layout_required = required
+
+
+class TitleBar(Widget):
+    """Textual's one-line Header (icon, title, clock space) drawn by one widget instead of
+    four: every widget on the review screen costs each keypress a little. Same cells and
+    colours; a click on the icon opens the command palette, as on the Header."""
+
+    DEFAULT_CSS = """
+    TitleBar {
+        dock: top;
+        width: 100%;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+    ICON = 8  # the Header's icon column: " ⭘" and padding
+    CLOCK = 10  # the Header's clock space on the right
+
+    def on_mount(self) -> None:
+        for obj, name in (
+            (self.app, "title"),
+            (self.app, "sub_title"),
+            (self.screen, "title"),
+            (self.screen, "sub_title"),
+        ):
+            self.watch(obj, name, self._retitle, init=False)
+
+    def _retitle(self) -> None:
+        self.refresh()
+
+    def render(self) -> Content:
+        screen, app = self.screen, self.app
+        title = app.format_title(
+            screen.title if screen.title is not None else app.title,
+            screen.sub_title if screen.sub_title is not None else app.sub_title,
+        )
+        room = max(0, self.size.width - self.ICON - self.CLOCK)
+        title = title.truncate(room, ellipsis=True)
+        left = (room - title.cell_length) // 2
+        return Content.assemble(" ⭘".ljust(self.ICON + left), title).truncate(
+            self.size.width, pad=True
+        )
+
+    async def on_click(self, event: events.Click) -> None:
+        if event.x < self.ICON and self.app.ENABLE_COMMAND_PALETTE:
+            event.stop()
+            await self.run_action("app.command_palette")
+
+
+# The parts only some cards show, in their order in the card (after its front, around
+# its back), made when first needed.
+PARTS: dict[str, Callable[[], Widget]] = {
+    "card-code": lambda: Text(id="card-code"),
+    "choices": lambda: Choices(id="choices"),
+    "typed": lambda: Input(id="typed", placeholder="Your answer, then Enter"),
+    "card-back": lambda: Text(id="card-back"),  # composed: only a place in the order
+    "card-proof": lambda: Text(id="card-proof"),
+}

@@ -21,10 +21,12 @@ from typing import NamedTuple
 from rich.cells import cell_len
 from textual import events
 from textual._context import active_message_pump
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
+from textual.content import Content
 from textual.geometry import Size
 from textual.screen import Screen
+from textual.style import Style
 from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
@@ -125,6 +127,33 @@ def fit_specs(specs: list[KeySpec], width: int, compact: bool = True) -> list[Ke
     return kept + palette
 
 
+def key_specs(
+    app: App[object], active: dict[str, ActiveBinding], palette: bool = True
+) -> list[KeySpec] | None:
+    """The keys the stock Footer composes for ``active`` bindings, as specs (the palette
+    key last); None where bindings are grouped (a group label, not keys)."""
+    firsts: dict[str, tuple[Binding, bool, str]] = {}
+    for _, binding, enabled, tooltip in active.values():
+        if binding.show:
+            firsts.setdefault(binding.action, (binding, enabled, tooltip))
+    groups = [binding.group for binding, _, _ in firsts.values()]
+    if any(a is not None and a == b for a, b in pairwise(groups)):
+        return None
+    display = app.get_key_display
+    specs = [
+        KeySpec(b.key, display(b), b.description, b.action, not enabled, tooltip)
+        for b, enabled, tooltip in firsts.values()
+    ]
+    if palette and app.ENABLE_COMMAND_PALETTE:
+        found = active.get(app.COMMAND_PALETTE_BINDING)
+        if found is not None:
+            _, b, enabled, _tooltip = found
+            tip = b.tooltip or b.description
+            key = KeySpec(b.key, display(b), b.description, b.action, not enabled, tip, True)
+            specs.append(key)
+    return specs
+
+
 def _now(widget: Widget) -> None:
     """Tell the screen of a change now rather than at the widget's next idle: after
     the screen's next layout, that would be a layout pass of its own."""
@@ -200,27 +229,9 @@ class KeyFooter(LaidOutOnce, Footer):
     def _specs(self, active: dict[str, ActiveBinding]) -> list[KeySpec] | None:
         """The keys the stock Footer composes, as specs; None where bindings are grouped
         (then the stock keys are composed, and never relabelled)."""
-        firsts: dict[str, tuple[Binding, bool, str]] = {}
-        for _, binding, enabled, tooltip in active.values():
-            if binding.show:
-                firsts.setdefault(binding.action, (binding, enabled, tooltip))
-        groups = [binding.group for binding, _, _ in firsts.values()]
-        if any(a is not None and a == b for a, b in pairwise(groups)):
-            return None
-        self.styles.grid_size_columns = len(firsts)  # as the stock compose does
-        display = self.app.get_key_display
-        specs = [
-            KeySpec(b.key, display(b), b.description, b.action, not enabled, tooltip)
-            for b, enabled, tooltip in firsts.values()
-        ]
-        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
-            found = active.get(self.app.COMMAND_PALETTE_BINDING)
-            if found is not None:
-                _, b, enabled, _tooltip = found
-                tip = b.tooltip or b.description
-                specs.append(
-                    KeySpec(b.key, display(b), b.description, b.action, not enabled, tip, True)
-                )
+        specs = key_specs(self.app, active, self.show_command_palette)
+        if specs is not None:  # as the stock compose does
+            self.styles.grid_size_columns = len([s for s in specs if not s.palette])
         return specs
 
     def compose(self) -> ComposeResult:
@@ -317,3 +328,140 @@ class KeyFooter(LaidOutOnce, Footer):
         except LookupError:
             pump = self
         pump.call_next(self._update)
+
+
+class LineFooter(Widget, can_focus=False):
+    """The compact footer's keys drawn by one widget, cell for cell as ``KeyFooter`` draws
+    them with one widget per key (nine on the review screen).
+
+    Every widget on a screen costs each keypress a little, hidden or not (its messages,
+    its place in each layout pass): on the review screen, where a key changes the card
+    many times a minute, one widget instead of ten takes about 1.5 ms off each rating
+    (benchmarks/screens.py, keypress). A key is clicked as a FooterKey is: the key is
+    pressed, or the bell rings if it is disabled. Bindings in groups are shown one by one.
+    """
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {  # noqa: RUF012  # Textual's own declaration style
+        "footer-key--key",
+        "footer-key--description",
+        "line-footer--key",
+        "line-footer--hover",
+        "line-footer--disabled",
+        "line-footer--border",
+    }
+    # The stock Footer's and FooterKey's rules (compact), as component styles.
+    DEFAULT_CSS = """
+    LineFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .line-footer--key { background: $footer-item-background; }
+        & > .line-footer--hover {
+            color: $footer-key-foreground;
+            background: $block-hover-background;
+        }
+        & > .line-footer--disabled { text-style: dim; }
+        & > .line-footer--border { color: $foreground 20%; }
+        & > .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._specs: list[KeySpec] = []
+        self._spans: list[tuple[int, int, KeySpec]] = []  # x from, x to, key
+        self._hover: KeySpec | None = None
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if not self.is_attached or screen is not self.screen or not self.app.app_focus:
+            return
+        specs = key_specs(self.app, screen.active_bindings) or []
+        if specs != self._specs:
+            self._specs = specs
+            self.refresh()  # one line whatever it shows: no layout
+
+    def on_resize(self) -> None:
+        self.refresh()
+
+    def _fitted(self) -> list[KeySpec]:
+        return fit_specs(self._specs, self.size.width, compact=True)
+
+    def render(self) -> Content:
+        width = self.size.width
+        parts: list[Content] = []
+        spans: list[tuple[int, int, KeySpec]] = []
+        x = 0
+        fitted = self._fitted()
+        keys = [spec for spec in fitted if not spec.palette]
+        palette = [spec for spec in fitted if spec.palette]
+        gap = Content(" ")  # the compact keys' right margin: the footer's background
+        for spec in keys:
+            label = self._key(spec)
+            spans.append((x, x + label.cell_length, spec))
+            parts += [label, gap]
+            x += label.cell_length + 1
+        # Docked right, the palette key keeps the compact keys' right margin too.
+        right = [self._key(spec, border=True) for spec in palette]
+        x_right = width - sum(c.cell_length + 1 for c in right)
+        parts.append(Content(" " * max(0, x_right - x)))
+        x = x_right
+        for spec, label in zip(palette, right, strict=True):
+            spans.append((x, x + label.cell_length, spec))
+            parts += [label, gap]
+            x += label.cell_length + 1
+        self._spans = spans
+        return Content.assemble(*parts)
+
+    def _key(self, spec: KeySpec, border: bool = False) -> Content:
+        """One key as FooterKey draws it (compact): its key, a space, its description."""
+        base = ["line-footer--key"]
+        if spec == self._hover:
+            base.append("line-footer--hover")
+        if spec.disabled:
+            base.append("line-footer--disabled")
+        parts: list[tuple[str, Style]] = []
+        if border:  # the palette key's vkey border on its left
+            parts.append(("▏", self.get_visual_style(*base, "line-footer--border")))
+        parts.append((spec.key_display, self.get_visual_style(*base, "footer-key--key")))
+        if spec.description:
+            desc = " " + spec.description
+            parts.append((desc, self.get_visual_style(*base, "footer-key--description")))
+        return Content.assemble(*parts)
+
+    def _at(self, x: int) -> KeySpec | None:
+        return next((spec for x0, x1, spec in self._spans if x0 <= x < x1), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hovered(self._at(event.x))
+
+    def on_leave(self) -> None:
+        self._hovered(None)
+
+    def _hovered(self, spec: KeySpec | None) -> None:
+        if spec != self._hover:
+            self._hover = spec
+            self.tooltip = spec.tooltip if spec is not None and spec.tooltip else None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        spec = self._at(event.x)
+        if spec is None:
+            return
+        if spec.disabled:
+            self.app.bell()
+        else:
+            self.app.simulate_key(spec.key)

@@ -13,10 +13,14 @@ _VARIANTS = {AGAIN: "error", HARD: "warning", GOOD: "success", EASY: "primary"}
 
 
 class RatingBar(Horizontal):
-    """Again / Hard / Good / Easy with previews; posts ``RatingBar.Rated``."""
+    """Again / Hard / Good / Easy with previews; posts ``RatingBar.Rated``.
+
+    One line high whatever it shows; the review screen hides it with ``visible`` (its row
+    stays, so the card keeps its size when the ratings come and go).
+    """
 
     DEFAULT_CSS = """
-    RatingBar { height: auto; width: 100%; align-horizontal: center; }
+    RatingBar { height: 1; width: 100%; align-horizontal: center; }
     RatingBar Button { width: 1fr; max-width: 19; min-width: 12; margin: 0 1; }
     RatingBar Button.suggested { text-style: bold reverse; }
     """

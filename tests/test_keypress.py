@@ -1,0 +1,232 @@
+"""A rating key to the next card: what keeps it cheap, checked on the review screen.
+
+Each widget on the screen costs every keypress a little (its messages, its place in
+each layout pass), even hidden; each relabelled footer key, each resized container
+and each text set again costs a layout and a redraw. These tests hold the review
+screen to the choices that keep a keypress close to a bare text swap
+(benchmarks/screens.py, ``keypress``).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.command import CommandPalette
+from textual.widget import Widget
+from textual.widgets import Button, Input, OptionList
+from textual.widgets._footer import FooterKey
+
+from dlquiz.__main__ import make_app
+from dlquiz.tui.app import DLQuizApp
+from dlquiz.tui.screens.review import ReviewScreen
+from dlquiz.tui.widgets.card_parts import Card, Text, TitleBar
+from dlquiz.tui.widgets.rating_bar import RatingBar
+from tests.conftest import Clock
+
+SIZE = (80, 24)
+NAME_CARD = "term/relu/name"  # a choice card
+
+
+def _app(home: Path, clock: Clock) -> DLQuizApp:
+    def no_torch(family: str, level: int, seed: int) -> object:
+        raise RuntimeError("these tests use content cards only")
+
+    return make_app(home, clock=clock, rng=random.Random(0), generator=no_torch)
+
+
+async def _review(pilot, app: DLQuizApp) -> ReviewScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen) and screen.mode == "question"
+    return screen
+
+
+def _footer(screen: ReviewScreen) -> list[str]:
+    return [f"{k.key_display} {k.description}" for k in screen.query(FooterKey) if k.display]
+
+
+def _hint(screen: ReviewScreen) -> str:
+    return str(screen.query_one("#hint", Text).render())
+
+
+async def test_the_footer_is_the_same_from_question_to_answer_to_the_next_card(
+    home: Path, clock: Clock
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _review(pilot, app)
+        assert "Space: Show answer" in _hint(screen)  # the keys of the moment: in the hint
+        await pilot.press("space")
+        await pilot.press("3")  # from now on Undo is in the footer
+        await pilot.pause()
+        first = _footer(screen)
+        assert "u Undo" in first and "- Bury" in first and "esc Home" in first
+        for _ in range(3):
+            assert screen.mode == "question" and not screen.current.is_choice  # type: ignore[union-attr]
+            await pilot.press("space")
+            await pilot.pause()
+            assert screen.mode == "revealed"
+            assert _footer(screen) == first
+            assert "1 Again" in _hint(screen) and "4 Easy" in _hint(screen)
+            await pilot.press("3")
+            await pilot.pause()
+            assert _footer(screen) == first
+
+
+async def test_the_card_keeps_its_size_when_the_answer_and_ratings_come_and_go(
+    home: Path, clock: Clock
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _review(pilot, app)
+        card = screen.query_one(Card)
+        bar = screen.query_one(RatingBar)
+        asked = card.region
+        assert not bar.visible
+        # Hidden, the buttons take no focus and no click.
+        assert not any(isinstance(w, Button) for w in screen.focus_chain)
+        await pilot.press("space")
+        await pilot.pause()
+        assert bar.visible and bar.region.height == 1
+        assert card.region == asked
+        assert any(isinstance(w, Button) for w in screen.focus_chain)
+        await pilot.press("3")
+        await pilot.pause()
+        assert not bar.visible and card.region == asked
+
+
+async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_order(
+    home: Path, clock: Clock
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _review(pilot, app)
+        card = screen.query_one(Card)
+        # Recall cards only so far: the choices, code, answer box and proof are not there.
+        for part in ("card-code", "choices", "typed", "card-proof"):
+            assert not screen.query(f"#{part}")
+        kinds = {Text, Card, RatingBar, Button, FooterKey}
+        # Title bar, progress, card (kind, front, back), hint, ratings (4 buttons), footer
+        # (its keys: 8 and the palette's).
+        assert len(list(screen.walk_children(Widget))) <= 22, "each widget costs every key"
+        assert {type(w) for w in card.children} <= kinds
+
+        screen.next_card(app.study.deck[NAME_CARD])
+        await pilot.pause()
+        choices = screen.query_one("#choices", OptionList)
+        assert choices.display and choices.option_count == 4 and screen.focused is choices
+        await pilot.press("2")  # any pick: the answer and its grade show
+        await pilot.pause()
+        assert screen.mode == "feedback" and screen.query_one("#card-back").display
+
+        # The rest, made in place, hidden until a card shows them.
+        for part in ("card-proof", "typed", "card-code"):
+            assert not screen.part(part).display
+        await pilot.pause()
+        order = [w.id for w in card.children]
+        assert order == [
+            "card-kind",
+            "card-front",
+            "card-code",
+            "choices",
+            "typed",
+            "card-back",
+            "card-proof",
+        ]
+        assert screen.part("typed") is screen.query_one("#typed", Input)  # made once
+        await pilot.press("enter")  # Good: the next card hides what the last one showed
+        await pilot.pause()
+        assert screen.mode == "question"
+        assert not choices.display and not screen.query_one("#card-back").display
+
+
+class _One(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Text(id="t")
+
+
+async def test_text_is_set_again_only_when_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _One()
+    async with app.run_test(size=(40, 10)) as pilot:
+        text = app.query_one(Text)
+        updates: list[tuple[str, bool]] = []
+        update = Text.update
+
+        def counted(self: Text, content: object = "", *, layout: bool = True) -> None:
+            updates.append((str(content), layout))
+            update(self, content, layout=layout)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Text, "update", counted)
+        text.put("[b]Recall[/] the definition")
+        await pilot.pause()
+        text.put("[b]Recall[/] the definition")  # the same: nothing to do
+        text.put("Concept")  # one line before and after: no layout
+        await pilot.pause()
+        text.put("a longer text that takes two lines of forty cells")
+        await pilot.pause()
+        text.put("Concept", layout=False)
+        assert updates == [
+            ("Recall the definition", True),  # first: its size is not known
+            ("Concept", False),
+            ("a longer text that takes two lines of forty cells", True),
+            ("Concept", False),
+        ]
+        assert text.size.height == 2  # laid out for the two lines, not yet again
+        await pilot.pause()
+        assert str(text.render()) == "Concept"
+        text.update("set directly")  # then put cannot tell what is shown: it lays out
+        text.put("Concept")
+        assert updates[-1] == ("Concept", True)
+
+
+class _Titled(App[None]):
+    TITLE = "dlquiz"
+    SUB_TITLE = "v0.1.0"
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar()
+
+
+@pytest.mark.parametrize("width", [60, 80, 121])
+async def test_the_title_bar_draws_the_header_in_one_widget(width: int) -> None:
+    app = _Titled()
+    async with app.run_test(size=(width, 10)) as pilot:
+        bar = app.query_one(TitleBar)
+        # As the Header lays it out: the icon in 8 cells, the title centred between
+        # them and the clock's 10 cells on the right.
+        title = "dlquiz — v0.1.0"
+        room = width - 18
+        left = (room - len(title)) // 2
+        expected = (" ⭘" + " " * 6 + " " * left + title).ljust(width)
+        assert str(bar.render()) == expected
+        app.sub_title = "Settings"
+        await pilot.pause()
+        assert "dlquiz — Settings" in str(bar.render())
+        await pilot.click(TitleBar, offset=(1, 0))  # the icon
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=(60, 12)) as pilot:  # a card taller than its pane
+        screen = await _review(pilot, app)
+        card = screen.query_one(Card)
+        seen: set[bool] = set()
+        for _ in range(6):
+            await pilot.press("space")  # the answer is scrolled into view
+            await pilot.pause()
+            assert card.scroll_y > 0
+            await pilot.press("3")
+            await pilot.pause()
+            assert screen.mode == "question"
+            assert card.scroll_offset == (0, 0)
+            # The scrollbar hidden ahead of the next card comes back if that card needs it.
+            tall = card.virtual_size.height > card.scrollable_content_region.height
+            assert card.show_vertical_scrollbar == card.vertical_scrollbar.display == tall
+            seen.add(tall)
+        assert seen == {True, False}, "both a card that fits and one that does not"
