@@ -90,9 +90,15 @@ class SessionUndo:
         return mark_record("suspend", undo.card, now, on=False, leech=False)
 
     def leech_check(self, review: Review, now: datetime) -> Record | None:
-        """A suspend record if this review made the card a leech (told once)."""
+        """A suspend record if this review made the card a leech (told once).
+
+        Only a lapse can: a card with enough lapses but no leech mark (a log from
+        before leeches, or another device's) is not suspended when it is recalled.
+        """
+        lapses_before = review.before.lapses if review.before is not None else 0
         if (
             review.after.lapses >= LEECH_LAPSES
+            and review.after.lapses > lapses_before
             and not self.marks.get(review.card, DEFAULT_MARKS).leech
         ):
             record = mark_record("suspend", review.card, now, on=True, reason="leech")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.history import apply_record
 from dlquiz.records import Record, Review, Suspend, Undo
-from dlquiz.scheduler import AGAIN, EASY, GOOD, CardState, Scheduler
+from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD, CardState, Scheduler
 from dlquiz.session import Session, day_start
 from dlquiz.settings import Settings
 from tests.conftest import T0
@@ -233,6 +233,21 @@ def test_eighth_lapse_makes_a_leech_once() -> None:
     _apply(session, leech)
     assert session.marks["term/t0/recall"].leech and session.marks["term/t0/recall"].suspended
     assert session.leech_check(review, T0) is None  # told once
+
+
+def test_a_card_recalled_well_is_not_made_a_leech() -> None:
+    # Eight lapses but no leech mark (e.g. a log from before leeches): only a lapse
+    # makes it a leech, not an answer that recalled it.
+    state = CardState(2, None, 5.0, 7.0, T0.timestamp(), T0.timestamp() - 86400 * 5, 20, 8)
+    cards = {"term/t0/recall": state}
+    session = _session(cards=cards)
+    for rating in (GOOD, HARD, EASY):
+        review = _answer(session, "term/t0/recall", rating, T0)
+        assert cards["term/t0/recall"].lapses == 8
+        assert session.leech_check(review, T0) is None
+    review = _answer(session, "term/t0/recall", AGAIN, T0)
+    assert cards["term/t0/recall"].lapses == 9
+    assert isinstance(session.leech_check(review, T0), Suspend)
 
 
 def test_excluded_tags_and_skills_leave_rotation() -> None:
