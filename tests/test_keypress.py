@@ -1,7 +1,7 @@
 """A rating key to the next card: what keeps it cheap, checked on the review screen.
 
 Each widget on the screen costs every keypress a little (its messages, its place in
-each layout pass), even hidden; each relabelled footer key, each resized container
+each layout pass), even hidden; each resized container
 and each text set again costs a layout and a redraw. These tests hold the review
 screen to the choices that keep a keypress close to a bare text swap
 (benchmarks/screens.py, ``keypress``).
@@ -17,12 +17,12 @@ from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList
-from textual.widgets._footer import FooterKey
 
 from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.widgets.card_parts import Card, Text, TitleBar
+from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
 
@@ -46,7 +46,7 @@ async def _review(pilot, app: DLQuizApp) -> ReviewScreen:  # type: ignore[no-unt
 
 
 def _footer(screen: ReviewScreen) -> list[str]:
-    return [f"{k.key_display} {k.description}" for k in screen.query(FooterKey) if k.display]
+    return [f"{k.key_display} {k.description}" for k in screen.query_one(LineFooter).shown()]
 
 
 def _hint(screen: ReviewScreen) -> str:
@@ -109,10 +109,10 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         # Recall cards only so far: the choices, code, answer box and proof are not there.
         for part in ("card-code", "choices", "typed", "card-proof"):
             assert not screen.query(f"#{part}")
-        kinds = {Text, Card, RatingBar, Button, FooterKey}
-        # Title bar, progress, card (kind, front, back), hint, ratings (4 buttons), footer
-        # (its keys: 8 and the palette's).
-        assert len(list(screen.walk_children(Widget))) <= 22, "each widget costs every key"
+        kinds = {Text, Card, RatingBar, Button}
+        # Title bar, progress, card (kind, front, back), hint, ratings (4 buttons), and
+        # the footer: one widget for all its keys.
+        assert len(list(screen.walk_children(Widget))) <= 13, "each widget costs every key"
         assert {type(w) for w in card.children} <= kinds
 
         screen.next_card(app.study.deck[NAME_CARD])

@@ -11,7 +11,6 @@ import pytest
 from rich.syntax import Syntax
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
-from textual.widgets._footer import FooterKey
 from textual.widgets._toast import Toast
 
 from dlquiz import practice
@@ -20,7 +19,7 @@ from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.settings import SettingsScreen
-from dlquiz.tui.widgets.footer import KeyFooter, fit_keys
+from dlquiz.tui.widgets.footer import KeySpec, LineFooter, fit_specs
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import SETTINGS_NAME, Clock
 
@@ -32,18 +31,15 @@ def _app(home: Path, clock: Clock) -> DLQuizApp:
 
 
 def _assert_footer_fits(app: DLQuizApp, width: int, where: str) -> None:
-    footer = app.screen.query_one(KeyFooter)
-    keys = list(footer.query(FooterKey))
-    palette = [k for k in keys if k.has_class("-command-palette")]
-    assert len(palette) == 1, where
-    assert palette[0].region.right <= width, where
-    others = [k for k in keys if k not in palette]
-    assert others, f"{where}: no keys at all"
-    for key in others:
-        assert key.region.width > 0, f"{where}: {key.description} laid out at zero width"
-        assert key.region.right <= palette[0].region.x, (
-            f"{where}: '{key.key_display} {key.description}' runs under the palette key"
-        )
+    footer = app.screen.query_one(LineFooter)
+    line = str(footer.render())
+    assert len(line) == width == footer.size.width, where
+    assert line.endswith("▏^p palette "), f"{where}: the palette key is not at the right"
+    keys = [k for k in footer.shown() if not k.palette]
+    assert keys, f"{where}: no keys at all"
+    for key in keys:  # each key whole, before the palette key
+        label = f"{key.key_display} {key.description}".strip()
+        assert label in line[: line.rindex("▏")], f"{where}: '{label}' is cut or missing"
 
 
 async def _settle(pilot: Pilot[int]) -> None:
@@ -102,25 +98,27 @@ async def test_footer_follows_a_resize(home: Path, clock: Clock) -> None:
     async with app.run_test(size=(200, 24)) as pilot:
         await pilot.press("enter", "space")
         await _settle(pilot)
-        wide = len(app.screen.query_one(KeyFooter).query(FooterKey))
+        wide = len(app.screen.query_one(LineFooter).shown())
         await pilot.resize_terminal(60, 20)
         await _settle(pilot)
         _assert_footer_fits(app, 60, "after a resize to 60")
-        narrow = len(app.screen.query_one(KeyFooter).query(FooterKey))
+        narrow = len(app.screen.query_one(LineFooter).shown())
         assert narrow < wide
         await pilot.resize_terminal(200, 24)
         await _settle(pilot)
-        assert len(app.screen.query_one(KeyFooter).query(FooterKey)) == wide
+        assert len(app.screen.query_one(LineFooter).shown()) == wide
 
 
-def test_fit_keys_drops_the_last_keys_and_keeps_the_palette() -> None:
-    keys = [FooterKey(k, k, d, d) for k, d in (("a", "Alpha"), ("b", "Beta"), ("q", "Quit"))]
-    palette = FooterKey("ctrl+p", "^p", "palette", "palette", classes="-command-palette")
+def test_fit_specs_drops_the_last_keys_and_keeps_the_palette() -> None:
+    keys = [
+        KeySpec(k, k, d, d, False, "") for k, d in (("a", "Alpha"), ("b", "Beta"), ("q", "Quit"))
+    ]
+    palette = KeySpec("ctrl+p", "^p", "palette", "palette", False, "", palette=True)
     # a Alpha=8, b Beta=7, q Quit=7 (margins included); palette 1+2+1+7=11
-    assert fit_keys([*keys, palette], 33) == [*keys, palette]
-    assert fit_keys([*keys, palette], 32) == [keys[0], keys[1], palette]
-    assert fit_keys([*keys, palette], 19) == [keys[0], palette]
-    assert fit_keys([*keys, palette], 18) == [palette]
+    assert fit_specs([*keys, palette], 33) == [*keys, palette]
+    assert fit_specs([*keys, palette], 32) == [keys[0], keys[1], palette]
+    assert fit_specs([*keys, palette], 19) == [keys[0], palette]
+    assert fit_specs([*keys, palette], 18) == [palette]
 
 
 async def _resnet_question(pilot: Pilot[int], app: DLQuizApp) -> ReviewScreen:

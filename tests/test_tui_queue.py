@@ -311,7 +311,7 @@ async def test_marks_are_shown_and_the_footer_follows(home: Path, clock: Clock) 
         await pilot.pause()
         assert "Flagged" in _text(app, "#card-kind")
         assert screen.check_action("unflag", ()) and not screen.check_action("flag", ())
-        footer = " ".join(str(w.render()) for w in screen.query("FooterKey"))
+        footer = str(screen.query_one("LineFooter").render())
         assert "Unflag" in footer
         await pilot.press("f")
         assert not app.study.marks_of(_card(screen)).flagged

@@ -40,7 +40,7 @@ from dlquiz.catalog import (
 from dlquiz.records import Marks
 from dlquiz.tui.confirm import Confirm
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class BrowseScreen(KeepsStyles, Screen[None]):
                 yield Static(id="browse-status")
                 yield BrowseList(id="browse-list")
             yield TermView(id="browse-detail")
-        yield KeyFooter()
+        yield LineFooter()
 
     def on_mount(self) -> None:
         ws = self.app.study

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Header, Static
 
 from dlquiz.tui.reuse import StyledOnce
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
     from textual.timer import Timer
@@ -59,7 +59,7 @@ class HomeScreen(StyledOnce, Screen[None]):
             with Center():
                 yield Button("Study now", id="study", variant="primary")
             yield Static(id="home-status")
-        yield KeyFooter()
+        yield LineFooter()
 
     def on_mount(self) -> None:
         # No counts here: the screen is resumed right after it is mounted, and counting

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from dlquiz import practice
 from dlquiz.cards import CardSpec
 from dlquiz.tui.reuse import KeepsStyles, StyledOnce, kept_screen
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
     from dlquiz.practice import Miss, Practice
@@ -77,7 +77,7 @@ class CramScreen(KeepsStyles, Screen[None]):
                 ),
                 id="topics",
             )
-        yield KeyFooter()
+        yield LineFooter()
 
     def on_mount(self) -> None:
         topics = self.query_one("#topics", OptionList)
@@ -136,7 +136,7 @@ class QuizScreen(KeepsStyles, Screen[None]):
                 yield Static("Minutes:", classes="label")
                 yield Input("", id="minutes", type="integer", max_length=3, placeholder="—")
                 yield Button("Start (ctrl+s)", id="start", variant="primary")
-        yield KeyFooter()
+        yield LineFooter()
 
     _reset = False  # shown again (kept by quiz_screen): back to the defaults
 
@@ -245,7 +245,7 @@ class QuizResults(StyledOnce, Screen[None]):
             yield Static(self._summary(), id="quiz-score")
             for number, miss in enumerate(self.plan.misses, 1):
                 yield from self._miss(number, miss)
-        yield KeyFooter()
+        yield LineFooter()
 
     def on_mount(self) -> None:
         self.query_one("#quiz-results").focus()  # arrows and PgDn scroll at once

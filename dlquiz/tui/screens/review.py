@@ -43,7 +43,7 @@ from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.card_parts import PARTS, Card, Text, TitleBar
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             yield Text(id="card-back")
         yield Text(id="hint")
         yield RatingBar(id="ratings")
-        yield KeyFooter(keep_spares=True)  # its keys change with every card
+        yield LineFooter()
 
     def on_mount(self) -> None:
         self._parts["card-back"] = self.query_one("#card-back")

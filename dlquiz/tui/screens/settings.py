@@ -43,7 +43,7 @@ from dlquiz.tui.settings_form import (
     label,
 )
 from dlquiz.tui.themes import theme_name
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
     from dlquiz.optimize import Fit
@@ -282,7 +282,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         with Horizontal(id="settings-actions"):
             yield Button("Save", id="save", variant="primary", compact=True)
             yield Button("Cancel", id="cancel", compact=True)
-        yield KeyFooter()
+        yield LineFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Settings"

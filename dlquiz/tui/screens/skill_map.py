@@ -21,7 +21,7 @@ from dlquiz import skillgraph
 from dlquiz.cards import Kind
 from dlquiz.questions import families
 from dlquiz.tui.reuse import StyledOnce
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
@@ -84,7 +84,7 @@ class SkillMapScreen(StyledOnce, Screen[None]):
         yield Static(LEGEND, id="map-legend")
         yield DataTable(id="map-grid", cursor_type="cell", zebra_stripes=True)
         yield Static(id="map-detail")
-        yield KeyFooter()
+        yield LineFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Skill map"

@@ -31,7 +31,7 @@ from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.stats_ahead import Asked, cached_result, has_result, shared_result
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
         with VerticalScroll(id="stats"):
             yield Static(COMPUTING, id="stats-status")
             yield Vertical(id="stats-body")
-        yield KeyFooter()
+        yield LineFooter()
 
     @staticmethod
     def _body() -> list[Widget]:

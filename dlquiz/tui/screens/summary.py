@@ -23,7 +23,7 @@ from dlquiz.scheduler import RATING_NAMES
 from dlquiz.session import Summary
 from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.footer import KeyFooter
+from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
@@ -86,7 +86,7 @@ class SummaryScreen(StyledOnce, Screen[Choice | None]):
         with Vertical(id="custom"):
             yield Checkbox("s: count in my schedule (answers are recorded)", id="summary-schedule")
             yield OptionList(id="custom-choices")
-        yield KeyFooter()
+        yield LineFooter()
 
     def on_mount(self) -> None:
         self.query_one("#summary-actions", OptionList).focus()
