@@ -37,7 +37,7 @@ def _stock(footer: LineFooter) -> list[Key]:
 
     class Probe(Footer):  # the stock Footer, composing for this screen's bindings
         @property
-        def screen(self) -> Screen[object]:  # type: ignore[override]
+        def screen(self) -> Screen[object]:
             return screen
 
     stock = Probe(compact=True)
