@@ -179,7 +179,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             if self.practice is not None:
                 return False
             if not self.app.study.can_undo and mode != "feedback":  # feedback: the answer shown
-                return False
+                # Shown dimmed (None), not hidden: the footer keeps its keys in place at
+                # the first answer instead of shifting them all.
+                return None if action == "undo" else False
             # ``u`` types into an open answer box; Ctrl+Z undoes there instead.
             return action == "undo_typing" or not (mode == "question" and typed_card)
         if action == "learn_ahead":
