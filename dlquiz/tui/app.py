@@ -6,14 +6,16 @@ Nothing here imports torch; the core does the work and this module shows it.
 from __future__ import annotations
 
 import gc
+import os
 import random
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -30,14 +32,20 @@ if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
 
     from textual.app import AutopilotCallbackType
+    from textual.timer import Timer
 
     from dlquiz.practice import Practice
     from dlquiz.questions.worker import QuestionWorker
     from dlquiz.session import Summary
+    from dlquiz.tui.reuse import Preparer
     from dlquiz.tui.shown import Shown
 
 
 ScreenT = TypeVar("ScreenT", bound=Screen[Any])
+
+# "0": no screen is prepared ahead (the test suite's default: most app tests live a few
+# seconds, and a prepared screen is work no test asked for; tests/test_prewarm* turn it on).
+ENV_PREPARE = "DLQUIZ_PREPARE_SCREENS"
 
 
 def _utcnow() -> datetime:
@@ -86,6 +94,11 @@ class DLQuizApp(App[int]):
         self._worker_ready = threading.Event()
         self._worker_lock = threading.Lock()
         self.theme = theme_name(study.settings.theme, self.available_themes)
+        self.prepare_screens = os.environ.get(ENV_PREPARE) != "0"
+        self.preparer: Preparer | None = None
+        self._prepare_timer: Timer | None = None
+        self._last_input = time.monotonic()
+        self._warmed = threading.Event()  # the warm thread is done (see _warm_relations)
 
     def run(
         self,
@@ -122,6 +135,8 @@ class DLQuizApp(App[int]):
         for notice in self.study.notices:
             self.notify(notice, title="Your data", severity="warning", timeout=20)
         self.call_after_refresh(self._warm_relations)
+        if self.prepare_screens:
+            self.call_after_refresh(self._start_preparing)
         # The torch process starts only if some question family is in rotation.
         excluded = set(self.study.settings.excluded_skills)
         if self._generator is None and any(
@@ -155,8 +170,105 @@ class DLQuizApp(App[int]):
     @work(thread=True, exit_on_error=False, group="warm")
     def _warm_relations(self) -> None:
         """Index synonyms and broader terms off the UI thread (name cards need them; a
-        large user deck takes most of a second)."""
-        self.study.content.relations()
+        large user deck takes most of a second). Then, unless screens are not prepared,
+        what the screens opened from home compute from the deck, and their code: at 100k
+        cards, the tags (Settings), the catalogue (Browse) and the topics (Cram) took
+        0.1-0.3 s each on the UI thread at a first open."""
+        try:
+            study = self.study
+            study.content.relations()
+            if not self.prepare_screens:
+                return
+            import dlquiz.tui.screens.browse
+            import dlquiz.tui.screens.help
+            import dlquiz.tui.screens.settings  # noqa: F401
+            from dlquiz.cards import deck_tags
+            from dlquiz.catalog import catalog_for
+            from dlquiz.tui.screens.practice import deck_topics
+
+            deck_tags(study.deck)
+            catalog_for(study.content, study.deck)
+            deck_topics(study.deck)
+            # Kept for as long as the app runs (~100k objects at 100k cards): frozen as
+            # at start (see run), full collections do not scan them again and again.
+            gc.freeze()
+        finally:
+            self._warmed.set()
+
+    # ----- screens prepared ahead ---------------------------------------------------
+
+    PREPARE_IDLE_S: ClassVar[float] = 1.0  # no key or mouse for this long, on home
+    PREPARE_TICK_S: ClassVar[float] = 0.05  # a step at most this often
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self._last_input = time.monotonic()  # the user is active: no step now
+        await super().on_event(event)
+
+    def _start_preparing(self) -> None:
+        """Build the screens opened from home while the user reads it (see ``Preparer``).
+
+        Only on the home screen, after a second without a key or a click: the screens
+        prepared are the ones home's keys open, a review is never held up by a step, and
+        a user who has not pressed a key for a second on home is reading, not typing.
+        The costliest screens come first.
+        """
+        from dlquiz.tui.reuse import Preparer
+
+        self._last_input = time.monotonic()
+        self.preparer = Preparer(self, self._screen_makers(), self._idle_for_prepare)
+        self._prepare_timer = self.set_interval(self.PREPARE_TICK_S, self._prepare_tick)
+
+    def _prepare_tick(self) -> None:
+        preparer = self.preparer
+        if preparer is None or preparer.done:
+            if self._prepare_timer is not None:
+                self._prepare_timer.stop()  # everything prepared: no more ticks
+            return
+        preparer.tick()
+
+    def _idle_for_prepare(self) -> bool:
+        from dlquiz.tui.screens.home import HomeScreen
+
+        return (
+            self._warmed.is_set()
+            and isinstance(self.screen, HomeScreen)
+            and time.monotonic() - self._last_input >= self.PREPARE_IDLE_S
+        )
+
+    def _screen_makers(self) -> list[tuple[str, Callable[[], Screen[Any]]]]:
+        def settings() -> Screen[Any]:
+            from dlquiz.tui.screens.settings import settings_screen
+
+            return self._sized(settings_screen(self))
+
+        def browse() -> Screen[Any]:
+            from dlquiz.tui.screens.browse import browse_screen
+
+            return self._sized(browse_screen(self))
+
+        def cram() -> Screen[Any]:
+            from dlquiz.tui.screens.practice import cram_screen
+
+            return self._sized(cram_screen(self))
+
+        def help_() -> Screen[Any]:
+            from dlquiz.tui.screens.help import help_screen
+
+            return self._sized(help_screen(self))
+
+        def quiz() -> Screen[Any]:
+            from dlquiz.tui.screens.practice import quiz_screen
+
+            return self._sized(quiz_screen(self))
+
+        return [
+            ("settings", settings),
+            ("browse", browse),
+            ("cram", cram),
+            ("help", help_),
+            ("quiz", quiz),
+        ]
 
     # ----- questions ----------------------------------------------------------------
 

@@ -9,14 +9,21 @@ choices it offers are the current ones), else a new one replaces it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from textual import events
 from textual.app import App
+from textual.geometry import Size
 from textual.screen import Screen
 
 S = TypeVar("S", bound=Screen[Any])
+
+# Ticks a prepared screen may take to be mounted and laid out (three passes settle each
+# screen here); it is shown as it is after that.
+LAYOUT_TICKS = 8
 
 
 def kept_screen(
@@ -84,3 +91,93 @@ class KeepsStyles(StyledOnce):
         if version is not None and version == self._styled_for:
             event.refresh_styles = False
         self._styled_for = version
+
+
+# ----- screens prepared ahead ---------------------------------------------------------
+
+
+def mount_hidden(app: App[Any], screen: Screen[Any]) -> None:
+    """Compose and mount ``screen`` without showing it (it stays off every screen stack).
+
+    Textual has no public call for this: ``App.push_screen`` mounts a screen it is given
+    this way (``App._get_screen``: registered in the app, its widgets composed and
+    mounted by their own message pumps) before it puts it on the stack. A screen pushed
+    later is found running and only shown. tests/test_prewarm.py fails if this changes.
+    """
+    app._get_screen(screen)
+
+
+def lay_out_hidden(screen: Screen[Any], size: Size) -> None:
+    """One layout pass of a mounted screen that is not shown.
+
+    Textual lays a screen out only while it is on top (``Screen._on_timer_update``), so
+    a prepared screen would get its first layout passes when first shown: three passes
+    of a 120-widget form (new widgets, then their new sizes) were most of opening
+    Settings. ``Screen._refresh_layout`` is what that timer calls; it draws nothing for
+    a screen that is not current. Sizes that change in a pass ask for another
+    (``_layout_required``, set by the Layout messages handled meanwhile).
+    tests/test_prewarm.py fails if these private names change.
+    """
+    screen._layout_required = False
+    screen._refresh_layout(size)
+
+
+class Preparer:
+    """Builds kept screens ahead, in the app's idle time: one step per tick.
+
+    A step is one callback on the UI thread (make and mount one screen, or lay it out
+    once), so a key pressed meanwhile waits at most one step. ``idle()`` says when a
+    step may run; each entry of ``makers`` is (the name the screen is kept under, a
+    function returning the screen to keep, installed under that name).
+    """
+
+    def __init__(
+        self,
+        app: App[Any],
+        makers: Sequence[tuple[str, Callable[[], Screen[Any]]]],
+        idle: Callable[[], bool],
+    ) -> None:
+        self.app = app
+        self.makers = list(makers)
+        self.idle = idle
+        self.prepared: list[Screen[Any]] = []
+        self._layout: tuple[Screen[Any], int] | None = None  # laid out next, passes left
+        self.step_ms: list[float] = []  # what each step took (for the tests and benchmarks)
+        self.done = False  # every screen prepared (or found built)
+
+    def tick(self) -> None:
+        """Run the next step if the app is idle."""
+        if self.done or not self.idle():
+            return
+        start = time.perf_counter()
+        self._step()
+        self.step_ms.append((time.perf_counter() - start) * 1000)
+
+    def _step(self) -> None:
+        app = self.app
+        if self._layout is not None:
+            screen, left = self._layout
+            if screen in app.screen_stack or left <= 0:  # shown meanwhile: Textual lays it out
+                self._layout = None
+            elif not screen.is_mounted:  # still being composed and mounted: next tick
+                self._layout = (screen, left - 1)
+            elif screen._layout_required or screen.size != app.size:
+                lay_out_hidden(screen, app.size)
+                self._layout = (screen, left - 1)
+            else:
+                self._layout = None  # settled: nothing changed size in the last pass
+            return
+        while self.makers:
+            name, make = self.makers.pop(0)
+            if app.is_screen_installed(name):
+                continue  # built already (shown, or kept from before)
+            screen = make()
+            if not screen.is_running:
+                mount_hidden(app, screen)
+            self.prepared.append(screen)
+            self._layout = (screen, LAYOUT_TICKS)
+            return
+        # The kept screens live as long as the app: frozen, as what was made before the
+        # first frame was (DLQuizApp.run), full collections do not scan them again.
+        gc.freeze()
+        self.done = True
