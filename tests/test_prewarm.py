@@ -88,7 +88,7 @@ async def test_idle_home_prepares_each_screen_unseen_and_the_key_shows_it(
             assert screen.is_mounted and screen.query("*")
             assert screen.size == app.size and not screen._layout_required
             assert screen not in app.screen_stack
-        for name, (kind, key) in PREPARED.items():
+        for name, (_kind, key) in PREPARED.items():
             screen = app.get_screen(name)
             await pilot.press(key)
             await pilot.pause()
@@ -109,8 +109,10 @@ async def test_a_prepared_screen_is_shown_without_a_layout_pass(
             passes: list[object] = []
             layout = screen._refresh_layout
 
-            def counted(*args: Any, _layout: Any = layout, **kwargs: Any) -> None:
-                passes.append(args)
+            def counted(
+                *args: Any, _layout: Any = layout, _passes: list[object] = passes, **kwargs: Any
+            ) -> None:
+                _passes.append(args)
                 _layout(*args, **kwargs)
 
             monkeypatch.setattr(screen, "_refresh_layout", counted)
@@ -133,9 +135,7 @@ async def test_a_prepared_settings_form_shows_settings_changed_since(
         assert app.theme != "nord"
         background = form.styles.background
         # Changed elsewhere after the form was built (e.g. the theme key, the palette).
-        changed = app.study.settings.replace(
-            new_per_day=int(before) + 7, theme="nord"
-        )
+        changed = app.study.settings.replace(new_per_day=int(before) + 7, theme="nord")
         assert app.apply_settings(changed)
         await pilot.pause()
         await pilot.press("comma")
@@ -217,9 +217,7 @@ def test_data_asked_for_while_a_thread_computes_it_is_computed_once(
     results: list[object] = []
 
     def ask() -> None:
-        results.extend(
-            (catalog.catalog_for(content, deck), deck_topics(deck), deck_tags(deck))
-        )
+        results.extend((catalog.catalog_for(content, deck), deck_topics(deck), deck_tags(deck)))
 
     threads = [threading.Thread(target=ask) for _ in range(2)]
     for thread in threads:
