@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from textual.screen import Screen
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Static
 
 from dlquiz import catalog, practice
 from dlquiz.__main__ import make_app
@@ -23,6 +23,7 @@ from dlquiz.tui.screens.help import HelpScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.practice import CramScreen, QuizScreen, deck_topics
 from dlquiz.tui.screens.settings import SettingsScreen
+from dlquiz.tui.screens.stats import StatsScreen
 from tests.conftest import Clock
 
 SIZE = (80, 24)
@@ -33,6 +34,7 @@ PREPARED = {
     "cram": (CramScreen, "c"),
     "help": (HelpScreen, "question_mark"),
     "quiz": (QuizScreen, "t"),
+    "stats": (StatsScreen, "s"),
 }
 
 
@@ -254,3 +256,52 @@ def test_a_screen_mounted_hidden_is_mounted_and_off_the_stack() -> None:
             assert screen.query_one("#text", Static).size.width == SIZE[0]
 
     asyncio.run(run())
+
+
+async def test_a_prepared_screen_is_shown_from_lines_rendered_ahead(
+    home: Path, clock: Clock, preparing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its widgets were rendered unseen: showing it renders none of the unchanged ones
+    again (fails if Textual stops caching what ``render_hidden`` renders)."""
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await _prepared(pilot, app)
+        cram = app.get_screen("cram")
+        intro = cram.query_one(".practice-intro", Static)
+        rendered: list[Static] = []
+        render = Static.render
+
+        def counted(self: Static) -> Any:
+            rendered.append(self)
+            return render(self)
+
+        monkeypatch.setattr(Static, "render", counted)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen is cram and intro.region  # shown, the intro on screen
+        assert intro not in rendered
+        # and what is on screen is the cram screen's own text and keys
+        lines = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+        assert "Cram" in lines and "Back" in lines
+
+
+async def test_prepared_statistics_count_a_review_made_after_they_were_computed(
+    home: Path, clock: Clock, preparing: None
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await _prepared(pilot, app)
+        stats = app.get_screen("stats")
+        assert isinstance(stats, StatsScreen)
+        await app.workers.wait_for_complete()  # computed unseen, while home was idle
+        await pilot.pause()
+        assert stats.stats is not None and stats.stats.totals.reviews == 0
+        study = app.study
+        card = next(iter(study.deck))
+        study.answer(card, study.outcomes(card, clock())[3], clock())
+        study.flush()
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is stats
+        assert stats.stats is not None and stats.stats.totals.reviews == 1

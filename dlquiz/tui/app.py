@@ -230,9 +230,11 @@ class DLQuizApp(App[int]):
     def _idle_for_prepare(self) -> bool:
         from dlquiz.tui.screens.home import HomeScreen
 
+        stack = self.screen_stack  # empty while the app closes
         return (
             self._warmed.is_set()
-            and isinstance(self.screen, HomeScreen)
+            and bool(stack)
+            and isinstance(stack[-1], HomeScreen)
             and time.monotonic() - self._last_input >= self.PREPARE_IDLE_S
         )
 
@@ -262,12 +264,20 @@ class DLQuizApp(App[int]):
 
             return self._sized(quiz_screen(self))
 
+        def stats() -> Screen[Any]:
+            from dlquiz.tui.screens.stats import stats_screen
+
+            # Last: it also computes the figures in its thread (~1 s of CPU at 100k
+            # reviews), shown at once if nothing was reviewed before it is opened.
+            return self._sized(stats_screen(self))
+
         return [
             ("settings", settings),
             ("browse", browse),
             ("cram", cram),
             ("help", help_),
             ("quiz", quiz),
+            ("stats", stats),
         ]
 
     # ----- questions ----------------------------------------------------------------

@@ -21,9 +21,9 @@ from textual.screen import Screen
 
 S = TypeVar("S", bound=Screen[Any])
 
-# Ticks a prepared screen may take to be mounted and laid out (three passes settle each
-# screen here); it is shown as it is after that.
-LAYOUT_TICKS = 8
+# Ticks a prepared screen may take to be mounted, laid out (three passes settle each
+# screen here) and rendered; it is shown as it is after that.
+LAYOUT_TICKS = 10
 
 
 def kept_screen(
@@ -122,6 +122,19 @@ def lay_out_hidden(screen: Screen[Any], size: Size) -> None:
     screen._refresh_layout(size)
 
 
+def render_hidden(screen: Screen[Any]) -> None:
+    """Render a laid-out screen that is not shown, and drop the result.
+
+    What it keeps is every widget's rendered lines (Textual caches them until the widget
+    changes): its first showing then only puts cached lines together, as a reopening does
+    (Settings: 25 ms instead of 45). ``Screen._compositor`` is Textual's private compositor;
+    ``render_update`` is what it calls to paint the screen on top. Nothing reaches the
+    terminal: the update is not given to the driver. tests/test_prewarm.py fails if this
+    no longer spares the first showing its renders.
+    """
+    screen._compositor.render_update(full=True)
+
+
 class Preparer:
     """Builds kept screens ahead, in the app's idle time: one step per tick.
 
@@ -141,7 +154,8 @@ class Preparer:
         self.makers = list(makers)
         self.idle = idle
         self.prepared: list[Screen[Any]] = []
-        self._layout: tuple[Screen[Any], int] | None = None  # laid out next, passes left
+        # The screen being laid out and rendered, ticks left for it, rendered since laid out.
+        self._pending: tuple[Screen[Any], int, bool] | None = None
         self.step_ms: list[float] = []  # what each step took (for the tests and benchmarks)
         self.done = False  # every screen prepared (or found built)
 
@@ -155,17 +169,20 @@ class Preparer:
 
     def _step(self) -> None:
         app = self.app
-        if self._layout is not None:
-            screen, left = self._layout
-            if screen in app.screen_stack or left <= 0:  # shown meanwhile: Textual lays it out
-                self._layout = None
+        if self._pending is not None:
+            screen, left, rendered = self._pending
+            if screen in app.screen_stack or left <= 0:  # shown meanwhile: Textual does it
+                self._pending = None
             elif not screen.is_mounted:  # still being composed and mounted: next tick
-                self._layout = (screen, left - 1)
+                self._pending = (screen, left - 1, False)
             elif screen._layout_required or screen.size != app.size:
                 lay_out_hidden(screen, app.size)
-                self._layout = (screen, left - 1)
-            else:
-                self._layout = None  # settled: nothing changed size in the last pass
+                self._pending = (screen, left - 1, False)
+            elif not rendered:  # laid out: nothing changed size in the last pass
+                render_hidden(screen)
+                self._pending = (screen, left - 1, True)
+            else:  # and rendering it asked for no new layout: ready
+                self._pending = None
             return
         while self.makers:
             name, make = self.makers.pop(0)
@@ -175,7 +192,7 @@ class Preparer:
             if not screen.is_running:
                 mount_hidden(app, screen)
             self.prepared.append(screen)
-            self._layout = (screen, LAYOUT_TICKS)
+            self._pending = (screen, LAYOUT_TICKS, False)
             return
         # The kept screens live as long as the app: frozen, as what was made before the
         # first frame was (DLQuizApp.run), full collections do not scan them again.
