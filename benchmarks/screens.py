@@ -263,6 +263,9 @@ async def dlquiz_screens(home: Path, repeats: int) -> dict[str, list[float]]:
     from dlquiz.tui.screens.home import HomeScreen
 
     app = _make_app(home)
+    # A user who keeps pressing keys: the app never finds the idle time it prepares
+    # screens in (the home screens below are pushed without a key).
+    app.PREPARE_IDLE_S = float("inf")
     out: dict[str, list[float]] = {}
     async with app.run_test(size=SIZE) as pilot:
         await _settle(pilot, lambda: isinstance(app.screen, HomeScreen))

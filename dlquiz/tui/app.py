@@ -197,8 +197,8 @@ class DLQuizApp(App[int]):
 
     # ----- screens prepared ahead ---------------------------------------------------
 
-    PREPARE_IDLE_S: ClassVar[float] = 1.0  # no key or mouse for this long, on home
-    PREPARE_TICK_S: ClassVar[float] = 0.05  # a step at most this often
+    PREPARE_IDLE_S: float = 1.0  # no key or mouse for this long, on home
+    PREPARE_TICK_S: ClassVar[float] = 0.02  # a step at most this often
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
@@ -238,7 +238,9 @@ class DLQuizApp(App[int]):
             and time.monotonic() - self._last_input >= self.PREPARE_IDLE_S
         )
 
-    def _screen_makers(self) -> list[tuple[str, Callable[[], Screen[Any]]]]:
+    def _screen_makers(
+        self,
+    ) -> list[tuple[str, Callable[[], Screen[Any]], Callable[[Any], bool]]]:
         def settings() -> Screen[Any]:
             from dlquiz.tui.screens.settings import settings_screen
 
@@ -271,13 +273,19 @@ class DLQuizApp(App[int]):
             # reviews), shown at once if nothing was reviewed before it is opened.
             return self._sized(stats_screen(self))
 
+        def always(screen: Screen[Any]) -> bool:
+            return True
+
+        def computed(screen: Any) -> bool:  # the statistics: their thread has finished
+            return not getattr(screen, "computing", False)
+
         return [
-            ("settings", settings),
-            ("browse", browse),
-            ("cram", cram),
-            ("help", help_),
-            ("quiz", quiz),
-            ("stats", stats),
+            ("settings", settings, always),
+            ("browse", browse, always),
+            ("cram", cram, always),
+            ("help", help_, always),
+            ("quiz", quiz, always),
+            ("stats", stats, computed),
         ]
 
     # ----- questions ----------------------------------------------------------------
