@@ -44,6 +44,7 @@ def preparing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv(ENV_PREPARE, "1")
     monkeypatch.setattr(DLQuizApp, "PREPARE_IDLE_S", 0.05)
     monkeypatch.setattr(DLQuizApp, "PREPARE_TICK_S", 0.01)
+    monkeypatch.setattr(DLQuizApp, "WARM_IDLE_S", 0.01)
     yield
 
 

@@ -98,7 +98,8 @@ class DLQuizApp(App[int]):
         self.preparer: Preparer | None = None
         self._prepare_timer: Timer | None = None
         self._last_input = time.monotonic()
-        self._warmed = threading.Event()  # the warm thread is done (see _warm_relations)
+        self._warm_started = False
+        self._warmed = threading.Event()  # the screens' data is computed (_warm_screen_data)
 
     def run(
         self,
@@ -170,22 +171,26 @@ class DLQuizApp(App[int]):
     @work(thread=True, exit_on_error=False, group="warm")
     def _warm_relations(self) -> None:
         """Index synonyms and broader terms off the UI thread (name cards need them; a
-        large user deck takes most of a second). Then, unless screens are not prepared,
-        what the screens opened from home compute from the deck, and their code: at 100k
-        cards, the tags (Settings), the catalogue (Browse) and the topics (Cram) took
-        0.1-0.3 s each on the UI thread at a first open."""
+        large user deck takes most of a second)."""
+        self.study.content.relations()
+
+    @work(thread=True, exit_on_error=False, group="warm-screens")
+    def _warm_screen_data(self) -> None:
+        """What the screens opened from home compute from the deck, and their code, off
+        the UI thread: at 100k cards, the tags (Settings), the catalogue (Browse) and the
+        topics (Cram) took 0.1-0.3 s each on the UI thread at a first open. Started once
+        the user has left the app alone a moment (not while the first card is drawn)."""
         try:
-            study = self.study
-            study.content.relations()
-            if not self.prepare_screens:
-                return
             import dlquiz.tui.screens.browse
             import dlquiz.tui.screens.help
             import dlquiz.tui.screens.settings  # noqa: F401
             from dlquiz.cards import deck_tags
             from dlquiz.catalog import catalog_for
+            from dlquiz.questions import families
             from dlquiz.tui.screens.practice import deck_topics
 
+            study = self.study
+            families()
             deck_tags(study.deck)
             catalog_for(study.content, study.deck)
             deck_topics(study.deck)
@@ -198,6 +203,7 @@ class DLQuizApp(App[int]):
     # ----- screens prepared ahead ---------------------------------------------------
 
     PREPARE_IDLE_S: float = 1.0  # no key or mouse for this long, on home
+    WARM_IDLE_S: ClassVar[float] = 0.3  # the screens' data, once no key for this long
     PREPARE_TICK_S: ClassVar[float] = 0.02  # a step at most this often
 
     async def on_event(self, event: events.Event) -> None:
@@ -217,13 +223,22 @@ class DLQuizApp(App[int]):
 
         self._last_input = time.monotonic()
         self.preparer = Preparer(self, self._screen_makers(), self._idle_for_prepare)
-        self._prepare_timer = self.set_interval(self.PREPARE_TICK_S, self._prepare_tick)
+
+        def tick() -> None:  # not before: no tick while the first card is drawn
+            self._prepare_timer = self.set_interval(self.PREPARE_TICK_S, self._prepare_tick)
+
+        self.set_timer(self.WARM_IDLE_S, tick)
 
     def _prepare_tick(self) -> None:
         preparer = self.preparer
         if preparer is None or preparer.done:
             if self._prepare_timer is not None:
                 self._prepare_timer.stop()  # everything prepared: no more ticks
+            return
+        if not self._warm_started:
+            if time.monotonic() - self._last_input >= self.WARM_IDLE_S:
+                self._warm_started = True
+                self._warm_screen_data()
             return
         preparer.tick()
 
