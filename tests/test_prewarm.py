@@ -75,11 +75,22 @@ async def test_off_in_the_test_suite_by_default(home: Path, clock: Clock) -> Non
 
 
 async def test_idle_home_prepares_each_screen_unseen_and_the_key_shows_it(
-    home: Path, clock: Clock, preparing: None
+    home: Path, clock: Clock, preparing: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        painted: list[object] = []
+        display = app._display
+
+        def counted(screen: Screen[Any], update: Any) -> None:
+            painted.append(screen)
+            display(screen, update)
+
+        monkeypatch.setattr(app, "_display", counted)
         await _prepared(pilot, app)
+        # Nothing reached the terminal but the home screen (no flicker of a hidden one).
+        assert all(isinstance(screen, HomeScreen) for screen in painted)
         assert app.preparer is not None
         prepared = {type(s): s for s in app.preparer.prepared}
         # Nothing was shown meanwhile: home stayed on top, alone on the stack.
