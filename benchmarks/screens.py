@@ -6,7 +6,12 @@ process, with the same headless pilot (``App.run_test``, 80×24):
 screens     open each screen (home, help, browse, stats, settings, cram, quiz) from
             the home screen, until it is on top, idle and rendered, vs a bare Textual
             app pushing a Screen of Header + Static + Footer (target <= 1.5x each);
-            on a fresh data folder and on the largest synthetic one
+            on a fresh data folder and on the largest synthetic one. Per screen:
+            ``first_ms``/``first_ratio``, its first open right after start (keys pressed
+            one after the other: the app never has the idle time it prepares screens
+            in); ``idle_first_ms``/``idle_first_ratio``, its first open in another fresh
+            app after 2 s on home without a key (a user's real first open: by then the
+            app has prepared it); ``median_ms``/``ratio``, reopening it
 keypress    a rating key (3) -> the next card on screen, idle and rendered, with
             1k, 10k and 100k cards and 100k reviews in the log, vs a bare app
             swapping one Static's text (target <= 1.5x, and 100k / 1k <= 1.2x); the

@@ -23,6 +23,8 @@ def test_screen_benchmark_prints_ratios_as_json() -> None:
     for folder in data["screens"].values():
         for name in ("home", "help", "browse", "stats", "settings", "cram", "quiz"):
             assert folder[name]["ratio"] > 0, name
+            if name != "home":  # home is pushed, not opened with a key
+                assert folder[name]["idle_first_ratio"] > 0, name
     sizes = data["settings"]["sizes"]
     for cards in sizes:
         figures = data["keypress"][f"{cards}_cards"]
