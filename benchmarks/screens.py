@@ -3,9 +3,9 @@
 Every figure is a ratio against a floor measured in the same run, in the same
 process, with the same headless pilot (``App.run_test``, 80×24):
 
-screens     open each screen (home, help, browse, stats, settings, cram, quiz) from
-            the home screen, until it is on top, idle and rendered, vs a bare Textual
-            app pushing a Screen of Header + Static + Footer (target <= 1.5x each);
+screens     open each screen (home, help, browse, stats, settings, cram, quiz, skill
+            map) from the home screen, until it is on top, idle and rendered, vs a
+            bare Textual app pushing a Screen of Header + Static + Footer (<= 1.5x each);
             on a fresh data folder and on the largest synthetic one. Per screen:
             ``first_ms``/``first_ratio``, its first open right after start (keys pressed
             one after the other: the app never has the idle time it prepares screens
@@ -60,6 +60,7 @@ SCREEN_KEYS = {
     "settings": "comma",
     "cram": "c",
     "quiz": "t",
+    "skill_map": "m",
 }
 
 

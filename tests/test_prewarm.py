@@ -23,6 +23,7 @@ from dlquiz.tui.screens.help import HelpScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.practice import CramScreen, QuizScreen, deck_topics
 from dlquiz.tui.screens.settings import SettingsScreen
+from dlquiz.tui.screens.skill_map import SkillMapScreen
 from dlquiz.tui.screens.stats import StatsScreen
 from tests.conftest import Clock
 
@@ -34,6 +35,7 @@ PREPARED = {
     "cram": (CramScreen, "c"),
     "help": (HelpScreen, "question_mark"),
     "quiz": (QuizScreen, "t"),
+    "skill_map": (SkillMapScreen, "m"),
     "stats": (StatsScreen, "s"),
 }
 

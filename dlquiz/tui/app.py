@@ -188,12 +188,14 @@ class DLQuizApp(App[int]):
             from dlquiz.catalog import catalog_for
             from dlquiz.questions import families
             from dlquiz.tui.screens.practice import deck_topics
+            from dlquiz.tui.screens.skill_map import deck_skills
 
             study = self.study
             families()
             deck_tags(study.deck)
             catalog_for(study.content, study.deck)
             deck_topics(study.deck)
+            deck_skills(study.deck)
             # Kept for as long as the app runs (~100k objects at 100k cards): frozen as
             # at start (see run), full collections do not scan them again and again.
             gc.freeze()
@@ -281,6 +283,11 @@ class DLQuizApp(App[int]):
 
             return self._sized(quiz_screen(self))
 
+        def skill_map() -> Screen[Any]:
+            from dlquiz.tui.screens.skill_map import skill_map_screen
+
+            return self._sized(skill_map_screen(self))
+
         def stats() -> Screen[Any]:
             from dlquiz.tui.screens.stats import stats_screen
 
@@ -300,6 +307,7 @@ class DLQuizApp(App[int]):
             ("cram", cram, always),
             ("help", help_, always),
             ("quiz", quiz, always),
+            ("skill_map", skill_map, always),
             ("stats", stats, computed),
         ]
 
@@ -489,9 +497,9 @@ class DLQuizApp(App[int]):
         self._open(stats_screen(self))
 
     def action_skill_map(self) -> None:
-        from dlquiz.tui.screens.skill_map import SkillMapScreen
+        from dlquiz.tui.screens.skill_map import skill_map_screen
 
-        self._open(SkillMapScreen())
+        self._open(skill_map_screen(self))
 
     def action_settings(self) -> None:
         from dlquiz.tui.screens.settings import settings_screen
