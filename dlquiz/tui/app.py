@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events, work
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
 
     from textual.app import AutopilotCallbackType
-    from textual.timer import Timer
 
     from dlquiz.practice import Practice
     from dlquiz.questions.worker import QuestionWorker
@@ -96,7 +96,6 @@ class DLQuizApp(App[int]):
         self.theme = theme_name(study.settings.theme, self.available_themes)
         self.prepare_screens = os.environ.get(ENV_PREPARE) != "0"
         self.preparer: Preparer | None = None
-        self._prepare_timer: Timer | None = None
         self._last_input = time.monotonic()
         self._warm_started = False
         self._warmed = threading.Event()  # the screens' data is computed (_warm_screen_data)
@@ -206,7 +205,8 @@ class DLQuizApp(App[int]):
 
     PREPARE_IDLE_S: float = 1.0  # no key or mouse for this long, on home
     WARM_IDLE_S: ClassVar[float] = 0.3  # the screens' data, once no key for this long
-    PREPARE_TICK_S: ClassVar[float] = 0.02  # a step at most this often
+    PREPARE_TICK_S: ClassVar[float] = 0.02  # the next step, after one
+    PREPARE_WAIT_S: ClassVar[float] = 0.1  # the next look, while not idle
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent):
@@ -226,23 +226,22 @@ class DLQuizApp(App[int]):
         self._last_input = time.monotonic()
         self.preparer = Preparer(self, self._screen_makers(), self._idle_for_prepare)
 
-        def tick() -> None:  # not before: no tick while the first card is drawn
-            self._prepare_timer = self.set_interval(self.PREPARE_TICK_S, self._prepare_tick)
-
-        self.set_timer(self.WARM_IDLE_S, tick)
+        self.set_timer(self.WARM_IDLE_S, self._prepare_tick)  # not while the first card is drawn
 
     def _prepare_tick(self) -> None:
+        """One step if the app is idle; then the next tick: soon after a step, else a
+        little later (no busy ticking while the user studies); none once all is done."""
         preparer = self.preparer
         if preparer is None or preparer.done:
-            if self._prepare_timer is not None:
-                self._prepare_timer.stop()  # everything prepared: no more ticks
             return
+        stepped = False
         if not self._warm_started:
             if time.monotonic() - self._last_input >= self.WARM_IDLE_S:
                 self._warm_started = True
                 self._warm_screen_data()
-            return
-        preparer.tick()
+        else:
+            stepped = preparer.tick()
+        self.set_timer(self.PREPARE_TICK_S if stepped else self.PREPARE_WAIT_S, self._prepare_tick)
 
     def _idle_for_prepare(self) -> bool:
         from dlquiz.tui.screens.home import HomeScreen
@@ -255,61 +254,35 @@ class DLQuizApp(App[int]):
             and time.monotonic() - self._last_input >= self.PREPARE_IDLE_S
         )
 
+    # Prepared in this order (the costliest first; the statistics last: they also compute
+    # their figures in a thread, ~1 s of CPU at 100k reviews, then shown at once if
+    # nothing was reviewed since): the name each is kept under, its module and function.
+    PREPARED: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("settings", "settings.settings_screen"),
+        ("browse", "browse.browse_screen"),
+        ("cram", "practice.cram_screen"),
+        ("help", "help.help_screen"),
+        ("quiz", "practice.quiz_screen"),
+        ("skill_map", "skill_map.skill_map_screen"),
+        ("stats", "stats.stats_screen"),
+    )
+
     def _screen_makers(
         self,
     ) -> list[tuple[str, Callable[[], Screen[Any]], Callable[[Any], bool]]]:
-        def settings() -> Screen[Any]:
-            from dlquiz.tui.screens.settings import settings_screen
+        def maker(where: str) -> Callable[[], Screen[Any]]:
+            module, function = where.split(".")
 
-            return self._sized(settings_screen(self))
+            def make() -> Screen[Any]:
+                factory = getattr(import_module(f"dlquiz.tui.screens.{module}"), function)
+                return self._sized(factory(self))
 
-        def browse() -> Screen[Any]:
-            from dlquiz.tui.screens.browse import browse_screen
+            return make
 
-            return self._sized(browse_screen(self))
-
-        def cram() -> Screen[Any]:
-            from dlquiz.tui.screens.practice import cram_screen
-
-            return self._sized(cram_screen(self))
-
-        def help_() -> Screen[Any]:
-            from dlquiz.tui.screens.help import help_screen
-
-            return self._sized(help_screen(self))
-
-        def quiz() -> Screen[Any]:
-            from dlquiz.tui.screens.practice import quiz_screen
-
-            return self._sized(quiz_screen(self))
-
-        def skill_map() -> Screen[Any]:
-            from dlquiz.tui.screens.skill_map import skill_map_screen
-
-            return self._sized(skill_map_screen(self))
-
-        def stats() -> Screen[Any]:
-            from dlquiz.tui.screens.stats import stats_screen
-
-            # Last: it also computes the figures in its thread (~1 s of CPU at 100k
-            # reviews), shown at once if nothing was reviewed before it is opened.
-            return self._sized(stats_screen(self))
-
-        def always(screen: Screen[Any]) -> bool:
-            return True
-
-        def computed(screen: Any) -> bool:  # the statistics: their thread has finished
+        def filled(screen: Any) -> bool:  # the statistics: their thread has finished
             return not getattr(screen, "computing", False)
 
-        return [
-            ("settings", settings, always),
-            ("browse", browse, always),
-            ("cram", cram, always),
-            ("help", help_, always),
-            ("quiz", quiz, always),
-            ("skill_map", skill_map, always),
-            ("stats", stats, computed),
-        ]
+        return [(name, maker(where), filled) for name, where in self.PREPARED]
 
     # ----- questions ----------------------------------------------------------------
 

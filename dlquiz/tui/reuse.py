@@ -164,13 +164,14 @@ class Preparer:
         self.step_ms: list[float] = []  # what each step took (for the tests and benchmarks)
         self.done = False  # every screen prepared (or found built)
 
-    def tick(self) -> None:
-        """Run the next step if the app is idle."""
+    def tick(self) -> bool:
+        """Run the next step if the app is idle; True if one ran."""
         if self.done or not self.idle():
-            return
+            return False
         start = time.perf_counter()
         self._step()
         self.step_ms.append((time.perf_counter() - start) * 1000)
+        return True
 
     def _step(self) -> None:
         app = self.app
