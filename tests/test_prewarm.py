@@ -120,7 +120,7 @@ async def test_a_prepared_screen_is_shown_without_a_layout_pass(
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         await _prepared(pilot, app)
-        for name in ("cram", "quiz", "help"):
+        for name in ("settings", "cram", "quiz", "help"):
             screen = app.get_screen(name)
             passes: list[object] = []
             layout = screen._refresh_layout
