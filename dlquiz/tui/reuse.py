@@ -5,6 +5,10 @@ installed in the app. A screen that costs much to build (a form of ~120 widgets,
 the statistics' charts and tables) is installed under a name and pushed again
 the next time; ``fits`` says whether the kept one can still be used (e.g. the
 choices it offers are the current ones), else a new one replaces it.
+
+``Preparer`` builds kept screens before they are first asked for, in the app's idle
+time: composed, mounted, laid out and rendered unseen, so that a first opening costs
+what a reopening does.
 """
 
 from __future__ import annotations
