@@ -97,6 +97,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
     #settings-form {
         height: 1fr;
         padding: 0 1;
+        scrollbar-gutter: stable;  /* the form always scrolls: one layout pass fewer */
     }
     .field {
         height: auto;
