@@ -50,8 +50,12 @@ def preparing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
-def _app(home: Path, clock: Clock) -> DLQuizApp:
-    return make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+def _app(home: Path, clock: Clock, *only: str) -> DLQuizApp:
+    """The app; if ``only`` names screens, only those are prepared (a shorter test)."""
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    if only:
+        app.PREPARED = tuple(entry for entry in DLQuizApp.PREPARED if entry[0] in only)
+    return app
 
 
 async def _prepared(pilot: Any, app: DLQuizApp, timeout: float = 30) -> None:
@@ -117,7 +121,7 @@ async def test_a_prepared_screen_is_shown_without_a_layout_pass(
 ) -> None:
     """The point of laying it out ahead: Textual's own layout pass at first show is not
     needed (fails if Textual's private layout names or their meaning change)."""
-    app = _app(home, clock)
+    app = _app(home, clock, "settings", "cram", "quiz", "help")
     async with app.run_test(size=SIZE) as pilot:
         await _prepared(pilot, app)
         for name in ("settings", "cram", "quiz", "help"):
@@ -142,7 +146,7 @@ async def test_a_prepared_screen_is_shown_without_a_layout_pass(
 async def test_a_prepared_settings_form_shows_settings_changed_since(
     home: Path, clock: Clock, preparing: None
 ) -> None:
-    app = _app(home, clock)
+    app = _app(home, clock, "settings")
     async with app.run_test(size=SIZE) as pilot:
         await _prepared(pilot, app)
         form = app.get_screen("settings")
@@ -168,7 +172,7 @@ async def test_a_prepared_settings_form_shows_settings_changed_since(
 async def test_a_theme_change_gives_a_new_help_page_in_its_colours(
     home: Path, clock: Clock, preparing: None
 ) -> None:
-    app = _app(home, clock)
+    app = _app(home, clock, "help")
     async with app.run_test(size=SIZE) as pilot:
         await _prepared(pilot, app)
         old = app.get_screen("help")
@@ -186,7 +190,7 @@ async def test_no_step_while_the_user_types_or_away_from_home(
     home: Path, clock: Clock, preparing: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(DLQuizApp, "PREPARE_IDLE_S", 0.3)
-    app = _app(home, clock)
+    app = _app(home, clock, "help")
     async with app.run_test(size=SIZE) as pilot:
         while app.preparer is None or not app._warmed.is_set():
             await pilot.pause(0.02)
@@ -277,7 +281,7 @@ async def test_a_prepared_screen_is_shown_from_lines_rendered_ahead(
 ) -> None:
     """Its widgets were rendered unseen: showing it renders none of the unchanged ones
     again (fails if Textual stops caching what ``render_hidden`` renders)."""
-    app = _app(home, clock)
+    app = _app(home, clock, "cram")
     async with app.run_test(size=SIZE) as pilot:
         await _prepared(pilot, app)
         cram = app.get_screen("cram")
@@ -302,7 +306,7 @@ async def test_a_prepared_screen_is_shown_from_lines_rendered_ahead(
 async def test_prepared_statistics_count_a_review_made_after_they_were_computed(
     home: Path, clock: Clock, preparing: None
 ) -> None:
-    app = _app(home, clock)
+    app = _app(home, clock, "stats")
     async with app.run_test(size=SIZE) as pilot:
         await _prepared(pilot, app)
         stats = app.get_screen("stats")
