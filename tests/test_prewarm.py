@@ -323,3 +323,28 @@ async def test_prepared_statistics_count_a_review_made_after_they_were_computed(
         await pilot.pause()
         assert app.screen is stats
         assert stats.stats is not None and stats.stats.totals.reviews == 1
+
+
+async def test_a_prepared_form_shows_its_cursor_at_once(
+    home: Path, clock: Clock, preparing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its field's blink went on while hidden: shown, the blink starts over with the
+    cursor on, as when a field takes the focus on a new screen (else it could go off at
+    once). Fails if Input's private ``_restart_blink`` or ``_cursor_visible`` change."""
+    app = _app(home, clock, "settings")
+    async with app.run_test(size=SIZE) as pilot:
+        await _prepared(pilot, app)
+        form = app.get_screen("settings")
+        field = form.query_one("#f-desired_retention", Input)
+        assert form.focused is field
+        restarted: list[bool] = []
+        restart = field._restart_blink
+
+        def counted() -> None:
+            restart()
+            restarted.append(field._cursor_visible)
+
+        monkeypatch.setattr(field, "_restart_blink", counted)
+        await pilot.press("comma")
+        assert app.screen is form
+        assert restarted == [True]

@@ -95,6 +95,12 @@ class KeepsStyles(StyledOnce):
         if version is not None and version == self._styled_for:
             event.refresh_styles = False
         self._styled_for = version
+        # A field focused while the screen was hidden (kept, or prepared unseen) kept
+        # blinking: shown, its cursor could be off for half a second. Shown at once, as
+        # on a new screen (Input's own restart, as when it takes the focus).
+        restart = getattr(getattr(self, "focused", None), "_restart_blink", None)
+        if callable(restart):
+            restart()
 
 
 # ----- screens prepared ahead ---------------------------------------------------------
