@@ -16,6 +16,7 @@ skill      skill/<family>/<level>  fresh generated question each time; auto
 from __future__ import annotations
 
 import random
+import threading
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -120,10 +121,18 @@ class DeckTags:
 
 # The last deck summarised, by identity (and size): a study keeps one deck while it runs.
 _tags_of: tuple[Mapping[str, CardSpec], int, DeckTags] | None = None
+# Held while summarising: the app does it ahead in a thread, and a caller that comes
+# meanwhile waits for that result instead of counting the deck a second time.
+_tags_lock = threading.Lock()
 
 
 def deck_tags(deck: Mapping[str, CardSpec]) -> DeckTags:
     """The deck's tags and skills, memoised for the last deck seen (by identity and size)."""
+    with _tags_lock:
+        return _deck_tags(deck)
+
+
+def _deck_tags(deck: Mapping[str, CardSpec]) -> DeckTags:
     global _tags_of
     last = _tags_of
     if last is not None and last[0] is deck and last[1] == len(deck):

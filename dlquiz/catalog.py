@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -149,6 +150,9 @@ class Catalog:
 # The last catalogue built, and what it was built from: the content and the deck do
 # not change while the app runs, so reopening Browse reuses it (marks are not in it).
 _last: tuple[Content, Mapping[str, CardSpec], int, Catalog] | None = None
+# Held while building: the app builds it ahead in a thread, and a caller that comes
+# meanwhile waits for that catalogue instead of building a second one.
+_lock = threading.Lock()
 
 
 def catalog_for(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
@@ -158,13 +162,14 @@ def catalog_for(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
     place): a study keeps both for as long as the app runs.
     """
     global _last
-    last = _last
-    if last is not None and last[0] is content and last[1] is deck and last[2] == len(deck):
-        return last[3]
-    entries = build_entries(content, deck)
-    catalog = Catalog(entries, {e.key: e for e in entries})
-    _last = (content, deck, len(deck), catalog)
-    return catalog
+    with _lock:
+        last = _last
+        if last is not None and last[0] is content and last[1] is deck and last[2] == len(deck):
+            return last[3]
+        entries = build_entries(content, deck)
+        catalog = Catalog(entries, {e.key: e for e in entries})
+        _last = (content, deck, len(deck), catalog)
+        return catalog
 
 
 @dataclass(frozen=True)

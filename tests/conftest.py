@@ -18,6 +18,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Question workers do not warm every family level in the background (~1 s of CPU each,
 # and most of the suite's workers live a few seconds); test_worker checks the warming.
 os.environ["DLQUIZ_WORKER_WARM"] = "0"
+# Apps do not prepare screens in idle time (a second on home, then work no test asked
+# for); tests/test_prewarm.py turns it on.
+os.environ["DLQUIZ_PREPARE_SCREENS"] = "0"
 
 # With PYTHONDONTWRITEBYTECODE set (as on this machine) every xdist worker re-rewrites the
 # asserts of every test module, and every child process (CLI runs, question workers)

@@ -21,8 +21,10 @@ def test_screen_benchmark_prints_ratios_as_json() -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(proc.stdout)
     for folder in data["screens"].values():
-        for name in ("home", "help", "browse", "stats", "settings", "cram", "quiz"):
+        for name in ("home", "help", "browse", "stats", "settings", "cram", "quiz", "skill_map"):
             assert folder[name]["ratio"] > 0, name
+            if name != "home":  # home is pushed, not opened with a key
+                assert folder[name]["idle_first_ratio"] > 0, name
     sizes = data["settings"]["sizes"]
     for cards in sizes:
         figures = data["keypress"][f"{cards}_cards"]

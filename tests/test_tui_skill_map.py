@@ -83,3 +83,36 @@ def test_recall_colour_bands() -> None:
     assert recall_style(0.8) == "yellow"
     assert recall_style(0.5) == "red"
     assert recall_style(None) == ""
+
+
+async def test_the_kept_skill_map_is_rebuilt_only_when_a_cell_changed(home: Path) -> None:
+    clock = Clock(T0)
+    app = make_app(home, clock=clock, rng=random.Random(1), generator=generate)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("m")
+        screen = app.screen
+        assert isinstance(screen, SkillMapScreen)
+        table: DataTable[Text] = screen.query_one(DataTable)
+        assert _cell(table, "linear-params", 1) == "○ new"
+        table.cursor_coordinate = Coordinate(3, 2)
+        cleared: list[bool] = []
+        clear = table.clear
+
+        def counted(columns: bool = False) -> object:
+            cleared.append(columns)
+            return clear(columns)
+
+        table.clear = counted  # type: ignore[method-assign]
+        await pilot.press("escape")
+        await pilot.press("m")  # nothing changed: the same screen, the grid as it was
+        await pilot.pause()
+        assert app.screen is screen and cleared == []
+        assert table.cursor_coordinate == Coordinate(0, 1)  # back at the first cell
+        await pilot.press("escape")
+        study = app.study
+        card = "skill/linear-params/1"
+        study.answer(card, study.outcomes(card, clock())[EASY], clock())
+        await pilot.press("m")  # a review since: that cell changed, the grid rebuilt
+        await pilot.pause()
+        assert app.screen is screen and cleared == [True]
+        assert _cell(table, "linear-params", 1).startswith(("◐", "●"))

@@ -6,14 +6,17 @@ Nothing here imports torch; the core does the work and this module shows it.
 from __future__ import annotations
 
 import gc
+import os
 import random
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -34,10 +37,15 @@ if TYPE_CHECKING:
     from dlquiz.practice import Practice
     from dlquiz.questions.worker import QuestionWorker
     from dlquiz.session import Summary
+    from dlquiz.tui.reuse import Preparer
     from dlquiz.tui.shown import Shown
 
 
 ScreenT = TypeVar("ScreenT", bound=Screen[Any])
+
+# "0": no screen is prepared ahead (the test suite's default: most app tests live a few
+# seconds, and a prepared screen is work no test asked for; tests/test_prewarm* turn it on).
+ENV_PREPARE = "DLQUIZ_PREPARE_SCREENS"
 
 
 def _utcnow() -> datetime:
@@ -86,6 +94,11 @@ class DLQuizApp(App[int]):
         self._worker_ready = threading.Event()
         self._worker_lock = threading.Lock()
         self.theme = theme_name(study.settings.theme, self.available_themes)
+        self.prepare_screens = os.environ.get(ENV_PREPARE) != "0"
+        self.preparer: Preparer | None = None
+        self._last_input = time.monotonic()
+        self._warm_started = False
+        self._warmed = threading.Event()  # the screens' data is computed (_warm_screen_data)
 
     def run(
         self,
@@ -122,6 +135,8 @@ class DLQuizApp(App[int]):
         for notice in self.study.notices:
             self.notify(notice, title="Your data", severity="warning", timeout=20)
         self.call_after_refresh(self._warm_relations)
+        if self.prepare_screens:
+            self.call_after_refresh(self._start_preparing)
         # The torch process starts only if some question family is in rotation.
         excluded = set(self.study.settings.excluded_skills)
         if self._generator is None and any(
@@ -157,6 +172,117 @@ class DLQuizApp(App[int]):
         """Index synonyms and broader terms off the UI thread (name cards need them; a
         large user deck takes most of a second)."""
         self.study.content.relations()
+
+    @work(thread=True, exit_on_error=False, group="warm-screens")
+    def _warm_screen_data(self) -> None:
+        """What the screens opened from home compute from the deck, and their code, off
+        the UI thread: at 100k cards, the tags (Settings), the catalogue (Browse) and the
+        topics (Cram) took 0.1-0.3 s each on the UI thread at a first open. Started once
+        the user has left the app alone a moment (not while the first card is drawn)."""
+        try:
+            import dlquiz.tui.screens.browse
+            import dlquiz.tui.screens.help
+            import dlquiz.tui.screens.settings  # noqa: F401
+            from dlquiz.cards import deck_tags
+            from dlquiz.catalog import catalog_for
+            from dlquiz.questions import families
+            from dlquiz.tui.screens.practice import deck_topics
+            from dlquiz.tui.screens.skill_map import deck_skills
+
+            study = self.study
+            families()
+            deck_tags(study.deck)
+            catalog_for(study.content, study.deck)
+            deck_topics(study.deck)
+            deck_skills(study.deck)
+            # Kept for as long as the app runs (~100k objects at 100k cards): frozen as
+            # at start (see run), full collections do not scan them again and again.
+            gc.freeze()
+        finally:
+            self._warmed.set()
+
+    # ----- screens prepared ahead ---------------------------------------------------
+
+    PREPARE_IDLE_S: float = 1.0  # no key or mouse for this long, on home
+    WARM_IDLE_S: ClassVar[float] = 0.3  # the screens' data, once no key for this long
+    PREPARE_TICK_S: ClassVar[float] = 0.02  # the next step, after one
+    PREPARE_WAIT_S: ClassVar[float] = 0.1  # the next look, while not idle
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self._last_input = time.monotonic()  # the user is active: no step now
+        await super().on_event(event)
+
+    def _start_preparing(self) -> None:
+        """Build the screens opened from home while the user reads it (see ``Preparer``).
+
+        Only on the home screen, after a second without a key or a click: the screens
+        prepared are the ones home's keys open, a review is never held up by a step, and
+        a user who has not pressed a key for a second on home is reading, not typing.
+        The costliest screens come first.
+        """
+        from dlquiz.tui.reuse import Preparer
+
+        self._last_input = time.monotonic()
+        self.preparer = Preparer(self, self._screen_makers(), self._idle_for_prepare)
+
+        self.set_timer(self.WARM_IDLE_S, self._prepare_tick)  # not while the first card is drawn
+
+    def _prepare_tick(self) -> None:
+        """One step if the app is idle; then the next tick: soon after a step, else a
+        little later (no busy ticking while the user studies); none once all is done."""
+        preparer = self.preparer
+        if preparer is None or preparer.done:
+            return
+        stepped = False
+        if not self._warm_started:
+            if time.monotonic() - self._last_input >= self.WARM_IDLE_S:
+                self._warm_started = True
+                self._warm_screen_data()
+        else:
+            stepped = preparer.tick()
+        self.set_timer(self.PREPARE_TICK_S if stepped else self.PREPARE_WAIT_S, self._prepare_tick)
+
+    def _idle_for_prepare(self) -> bool:
+        from dlquiz.tui.screens.home import HomeScreen
+
+        stack = self.screen_stack  # empty while the app closes
+        return (
+            self._warmed.is_set()
+            and bool(stack)
+            and isinstance(stack[-1], HomeScreen)
+            and time.monotonic() - self._last_input >= self.PREPARE_IDLE_S
+        )
+
+    # Prepared in this order (the costliest first; the statistics last: they also compute
+    # their figures in a thread, ~1 s of CPU at 100k reviews, then shown at once if
+    # nothing was reviewed since): the name each is kept under, its module and function.
+    PREPARED: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("settings", "settings.settings_screen"),
+        ("browse", "browse.browse_screen"),
+        ("cram", "practice.cram_screen"),
+        ("help", "help.help_screen"),
+        ("quiz", "practice.quiz_screen"),
+        ("skill_map", "skill_map.skill_map_screen"),
+        ("stats", "stats.stats_screen"),
+    )
+
+    def _screen_makers(
+        self,
+    ) -> list[tuple[str, Callable[[], Screen[Any]], Callable[[Any], bool]]]:
+        def maker(where: str) -> Callable[[], Screen[Any]]:
+            module, function = where.split(".")
+
+            def make() -> Screen[Any]:
+                factory = getattr(import_module(f"dlquiz.tui.screens.{module}"), function)
+                return self._sized(factory(self))
+
+            return make
+
+        def filled(screen: Any) -> bool:  # the statistics: their thread has finished
+            return not getattr(screen, "computing", False)
+
+        return [(name, maker(where), filled) for name, where in self.PREPARED]
 
     # ----- questions ----------------------------------------------------------------
 
@@ -344,9 +470,9 @@ class DLQuizApp(App[int]):
         self._open(stats_screen(self))
 
     def action_skill_map(self) -> None:
-        from dlquiz.tui.screens.skill_map import SkillMapScreen
+        from dlquiz.tui.screens.skill_map import skill_map_screen
 
-        self._open(SkillMapScreen())
+        self._open(skill_map_screen(self))
 
     def action_settings(self) -> None:
         from dlquiz.tui.screens.settings import settings_screen

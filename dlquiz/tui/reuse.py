@@ -5,18 +5,29 @@ installed in the app. A screen that costs much to build (a form of ~120 widgets,
 the statistics' charts and tables) is installed under a name and pushed again
 the next time; ``fits`` says whether the kept one can still be used (e.g. the
 choices it offers are the current ones), else a new one replaces it.
+
+``Preparer`` builds kept screens before they are first asked for, in the app's idle
+time: composed, mounted, laid out and rendered unseen, so that a first opening costs
+what a reopening does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from textual import events
 from textual.app import App
+from textual.geometry import Size
 from textual.screen import Screen
 
 S = TypeVar("S", bound=Screen[Any])
+
+# Ticks a prepared screen may take to be mounted, laid out (three passes settle each
+# screen here) and rendered; it is shown as it is after that.
+LAYOUT_TICKS = 10
 
 
 def kept_screen(
@@ -84,3 +95,124 @@ class KeepsStyles(StyledOnce):
         if version is not None and version == self._styled_for:
             event.refresh_styles = False
         self._styled_for = version
+        # A field focused while the screen was hidden (kept, or prepared unseen) kept
+        # blinking: shown, its cursor could be off for half a second. Shown at once, as
+        # on a new screen (Input's own restart, as when it takes the focus).
+        restart = getattr(getattr(self, "focused", None), "_restart_blink", None)
+        if callable(restart):
+            restart()
+
+
+# ----- screens prepared ahead ---------------------------------------------------------
+
+
+def mount_hidden(app: App[Any], screen: Screen[Any]) -> None:
+    """Compose and mount ``screen`` without showing it (it stays off every screen stack).
+
+    Textual has no public call for this: ``App.push_screen`` mounts a screen it is given
+    this way (``App._get_screen``: registered in the app, its widgets composed and
+    mounted by their own message pumps) before it puts it on the stack. A screen pushed
+    later is found running and only shown. tests/test_prewarm.py fails if this changes.
+    """
+    app._get_screen(screen)
+
+
+def lay_out_hidden(screen: Screen[Any], size: Size) -> None:
+    """One layout pass of a mounted screen that is not shown.
+
+    Textual lays a screen out only while it is on top (``Screen._on_timer_update``), so
+    a prepared screen would get its first layout passes when first shown: three passes
+    of a 120-widget form (new widgets, then their new sizes) were most of opening
+    Settings. ``Screen._refresh_layout`` is what that timer calls; it draws nothing for
+    a screen that is not current. Sizes that change in a pass ask for another
+    (``_layout_required``, set by the Layout messages handled meanwhile).
+    tests/test_prewarm.py fails if these private names change.
+    """
+    screen._layout_required = False
+    screen._refresh_layout(size)
+
+
+def render_hidden(screen: Screen[Any]) -> None:
+    """Render a laid-out screen that is not shown, and drop the result.
+
+    What it keeps is every widget's rendered lines (Textual caches them until the widget
+    changes): its first showing then only puts cached lines together, as a reopening does
+    (Settings: 25 ms instead of 45). ``Screen._compositor`` is Textual's private compositor;
+    ``render_update`` is what it calls to paint the screen on top. Nothing reaches the
+    terminal: the update is not given to the driver. tests/test_prewarm.py fails if this
+    no longer spares the first showing its renders.
+    """
+    screen._compositor.render_update(full=True)
+
+
+class Preparer:
+    """Builds kept screens ahead, in the app's idle time: one step per tick.
+
+    A step is one callback on the UI thread (make and mount one screen, or lay it out
+    once, or render it), so a key pressed meanwhile waits at most one step. ``idle()``
+    says when a step may run; each entry of ``makers`` is (the name the screen is kept
+    under, a function returning the screen to keep, installed under that name, and
+    whether the screen's own work is done: a screen that fills itself in from a thread
+    is laid out and rendered again once it has, for up to ``WAIT_S``).
+    """
+
+    WAIT_S = 20.0
+
+    def __init__(
+        self,
+        app: App[Any],
+        makers: Sequence[tuple[str, Callable[[], Screen[Any]], Callable[[Any], bool]]],
+        idle: Callable[[], bool],
+    ) -> None:
+        self.app = app
+        self.makers = list(makers)
+        self.idle = idle
+        self.prepared: list[Screen[Any]] = []
+        # The screen being laid out and rendered, ticks left for it, rendered since laid
+        # out, whether its own work is done, the time after which it is not waited for.
+        self._pending: tuple[Screen[Any], int, bool, Callable[[Any], bool], float] | None = None
+        self.step_ms: list[float] = []  # what each step took (for the tests and benchmarks)
+        self.done = False  # every screen prepared (or found built)
+
+    def tick(self) -> bool:
+        """Run the next step if the app is idle; True if one ran."""
+        if self.done or not self.idle():
+            return False
+        start = time.perf_counter()
+        self._step()
+        self.step_ms.append((time.perf_counter() - start) * 1000)
+        return True
+
+    def _step(self) -> None:
+        app = self.app
+        if self._pending is not None:
+            screen, left, rendered, filled, deadline = self._pending
+            if screen in app.screen_stack or left <= 0:  # shown meanwhile: Textual does it
+                self._pending = None
+            elif not screen.is_mounted:  # still being composed and mounted: next tick
+                self._pending = (screen, left - 1, False, filled, deadline)
+            elif screen._layout_required or screen.size != app.size:
+                lay_out_hidden(screen, app.size)
+                self._pending = (screen, left - 1, False, filled, deadline)
+            elif not rendered:  # laid out: nothing changed size in the last pass
+                render_hidden(screen)
+                self._pending = (screen, left - 1, True, filled, deadline)
+            elif not filled(screen) and time.monotonic() < deadline:
+                pass  # its thread is still at work: what it adds is laid out once it is in
+            else:  # and rendering it asked for no new layout: ready
+                self._pending = None
+            return
+        while self.makers:
+            name, make, filled = self.makers.pop(0)
+            if app.is_screen_installed(name):
+                continue  # built already (shown, or kept from before)
+            screen = make()
+            if not screen.is_running:
+                mount_hidden(app, screen)
+            self.prepared.append(screen)
+            self._pending = (screen, LAYOUT_TICKS, False, filled, time.monotonic() + self.WAIT_S)
+            return
+        # The kept screens live as long as the app: frozen, as what was made before the
+        # first frame was (DLQuizApp.run), full collections do not scan them again.
+        gc.freeze()
+        self.done = True

@@ -185,6 +185,9 @@ def help_screen(app: App[Any]) -> HelpScreen:
 
 
 class HelpScreen(KeepsStyles, ModalScreen[None]):
+    # The page is taller than the screen but at very large sizes: room for the scrollbar
+    # from the first layout pass, else the page was laid out at two widths (~30 ms each).
+    DEFAULT_CSS = "HelpScreen #help { scrollbar-gutter: stable; }"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "close", "Close", key_display="esc"),
     ]

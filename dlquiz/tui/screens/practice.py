@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
@@ -24,14 +25,16 @@ if TYPE_CHECKING:
 
 
 _TOPICS: list[tuple[dict[str, CardSpec], int, dict[str, int]]] = []
+_TOPICS_LOCK = threading.Lock()  # the app counts them ahead in a thread: one count
 
 
 def deck_topics(deck: dict[str, CardSpec]) -> dict[str, int]:
     """``practice.topics`` of the session's deck, counted once (~90 ms at 100k cards):
     the deck does not change while the app runs."""
-    if not _TOPICS or _TOPICS[0][0] is not deck or _TOPICS[0][1] != len(deck):
-        _TOPICS[:] = [(deck, len(deck), practice.topics(deck))]
-    return _TOPICS[0][2]
+    with _TOPICS_LOCK:
+        if not _TOPICS or _TOPICS[0][0] is not deck or _TOPICS[0][1] != len(deck):
+            _TOPICS[:] = [(deck, len(deck), practice.topics(deck))]
+        return _TOPICS[0][2]
 
 
 def cram_screen(app: DLQuizApp) -> CramScreen:

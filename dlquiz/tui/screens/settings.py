@@ -67,6 +67,12 @@ def settings_screen(app: DLQuizApp) -> SettingsScreen:
     )
 
 
+def _show(widget: Static, text: str) -> None:
+    """``text`` in ``widget`` if not there yet (an update costs the kept form a layout)."""
+    if widget.content != text:
+        widget.update(text)
+
+
 def offered_choices(app: DLQuizApp) -> Choices:
     """What the lists and dropdowns offer: they depend on the deck and the themes."""
     from dlquiz.questions import families  # metadata only: no torch
@@ -91,6 +97,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
     #settings-form {
         height: 1fr;
         padding: 0 1;
+        scrollbar-gutter: stable;  /* the form always scrolls: one layout pass fewer */
     }
     .field {
         height: auto;
@@ -507,13 +514,13 @@ class SettingsScreen(KeepsStyles, Screen[None]):
             text = "Using the default FSRS parameters (fitted to many people's reviews)."
         else:
             text = "Using your fitted parameters: " + ", ".join(f"{p:.4g}" for p in params)
-        self.query_one("#fsrs-current", Static).update(text)
+        _show(self.query_one("#fsrs-current", Static), text)
         self.query_one("#defaults", Button).disabled = params is None or self._fitting
         # While fitting, the same button stops it.
         self.query_one("#fit", Button).label = "Stop fitting" if self._fitting else FIT_LABEL
 
     def _fit_status(self, text: str) -> None:
-        self.query_one("#fit-status", Static).update(text)
+        _show(self.query_one("#fit-status", Static), text)
 
     def start_fit(self) -> None:
         if self._fitting:

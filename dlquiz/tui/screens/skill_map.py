@@ -4,11 +4,16 @@ A cell is one skill (``family`` × ``level``): locked (a prerequisite is not lea
 new (ready to be introduced), learning, or known; the colour of a studied skill is its
 chance of recall now. The panel under the grid lists the selected skill's prerequisites
 and the skills that build on it (``dlquiz.skillgraph``).
+
+The screen is kept between openings (``skill_map_screen``): each showing computes the
+cells again, and rebuilds the grid only when one of them changed.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,9 +23,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from dlquiz import skillgraph
-from dlquiz.cards import Kind
+from dlquiz.cards import CardSpec, Kind
 from dlquiz.questions import families
-from dlquiz.tui.reuse import StyledOnce
+from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
@@ -44,12 +49,40 @@ def recall_style(retrievability: float | None) -> str:
     return "red"
 
 
+SCREEN_NAME = "skill_map"  # the name the kept screen is installed under
+
+_SKILLS: list[tuple[Mapping[str, CardSpec], int, dict[str, list[int]]]] = []
+_SKILLS_LOCK = threading.Lock()  # the app may find them ahead in a thread: found once
+
+
+def deck_skills(deck: Mapping[str, CardSpec]) -> dict[str, list[int]]:
+    """Families in the deck with their levels, ordered by topic then family; found once
+    per deck (a walk of every card: ~20 ms at 100k cards, twice per opening before)."""
+    with _SKILLS_LOCK:
+        if _SKILLS and _SKILLS[0][0] is deck and _SKILLS[0][1] == len(deck):
+            return _SKILLS[0][2]
+        found: dict[str, list[int]] = {}
+        for spec in deck.values():
+            if spec.kind is Kind.SKILL:
+                found.setdefault(spec.key, []).append(spec.level)
+        registry = families()
+        order = sorted(found, key=lambda f: (registry[f].topic if f in registry else "", f))
+        skills = {f: sorted(found[f]) for f in order}
+        _SKILLS[:] = [(deck, len(deck), skills)]
+        return skills
+
+
+def skill_map_screen(app: DLQuizApp) -> SkillMapScreen:
+    """The skill map to push: the one shown before (kept, back at its first cell)."""
+    return kept_screen(app, SCREEN_NAME, SkillMapScreen, SkillMapScreen, lambda old: True)
+
+
 def _name(card_id: str) -> str:
     _, family, level = card_id.split("/")
     return f"{family} {level}"
 
 
-class SkillMapScreen(StyledOnce, Screen[None]):
+class SkillMapScreen(KeepsStyles, Screen[None]):
     """Families × levels, with the prerequisite edges of the selected skill."""
 
     DEFAULT_CSS = """
@@ -78,6 +111,8 @@ class SkillMapScreen(StyledOnce, Screen[None]):
         super().__init__()
         self.rows: list[str] = []  # family ids, in table order
         self.levels = 0  # columns
+        self._shown: object = None  # what the grid shows (see fill)
+        self._reset = False  # shown again (kept by skill_map_screen): back to the first cell
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,19 +126,17 @@ class SkillMapScreen(StyledOnce, Screen[None]):
         self.fill()
         self.query_one(DataTable).focus()
 
+    def reopened(self) -> None:
+        self._reset = True
+
     def on_screen_resume(self) -> None:
+        if self._reset:
+            self._reset = False
+            self.query_one(DataTable).cursor_coordinate = Coordinate(0, 1)
         self.fill()
 
     def _skills(self) -> dict[str, list[int]]:
-        """Families in the deck with their levels, ordered by topic then family."""
-        deck = self.app.study.deck
-        found: dict[str, list[int]] = {}
-        for spec in deck.values():
-            if spec.kind is Kind.SKILL:
-                found.setdefault(spec.key, []).append(spec.level)
-        registry = families()
-        order = sorted(found, key=lambda f: (registry[f].topic if f in registry else "", f))
-        return {f: sorted(found[f]) for f in order}
+        return deck_skills(self.app.study.deck)
 
     def card_at(self, coordinate: Coordinate) -> str | None:
         if not 0 <= coordinate.row < len(self.rows):
@@ -126,20 +159,28 @@ class SkillMapScreen(StyledOnce, Screen[None]):
     def fill(self) -> None:
         table = self.query_one(DataTable)
         cursor = table.cursor_coordinate
-        table.clear(columns=True)
         skills = self._skills()
-        self.rows = list(skills)
-        self.levels = max((max(levels) for levels in skills.values()), default=0)
-        width = max((len(f) for f in skills), default=6)
-        table.add_column("Family", key="family", width=width)
-        for level in range(1, self.levels + 1):
-            table.add_column(f"L{level}", key=str(level), width=6)
-        for family, levels in skills.items():
-            cells = [
+        levels_max = max((max(levels) for levels in skills.values()), default=0)
+        grid = [
+            [
                 self.cell(f"skill/{family}/{lv}") if lv in levels else Text("")
-                for lv in range(1, self.levels + 1)
+                for lv in range(1, levels_max + 1)
             ]
-            table.add_row(Text(family), *cells, key=family)
+            for family, levels in skills.items()
+        ]
+        shown: Any = [[(c.plain, str(c.style)) for c in row] for row in grid]
+        if shown != self._shown or table.row_count != len(skills):
+            # Rebuilt only when a cell changed: rebuilding the grid is what costs.
+            self._shown = shown
+            table.clear(columns=True)
+            self.rows = list(skills)
+            self.levels = levels_max
+            width = max((len(f) for f in skills), default=6)
+            table.add_column("Family", key="family", width=width)
+            for level in range(1, self.levels + 1):
+                table.add_column(f"L{level}", key=str(level), width=6)
+            for family, cells in zip(skills, grid, strict=True):
+                table.add_row(Text(family), *cells, key=family)
         if not self.rows:
             self.query_one("#map-detail", Static).update(
                 "No question families in this deck (started with --no-skills?)."
