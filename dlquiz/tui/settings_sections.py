@@ -30,10 +30,9 @@ LIST_HINT = "Ticked ones are studied; Space or a click toggles."
 def field(name: str, *widgets: Widget, row: bool = True, error: str = "") -> Vertical:
     """One field: label, widget(s), help (the field's docstring) and its error line."""
     parts: list[Widget] = []
-    if row:
-        parts.append(
-            Horizontal(Label(label(name), classes="field-label"), *widgets, classes="field-row")
-        )
+    if row:  # label and widget side by side: the field is a grid of two columns
+        parts.append(Label(label(name), classes="field-label"))
+        parts.extend(widgets)
     else:  # a tall widget: label and help above it
         parts.append(Label(label(name), classes="field-label"))
     parts.append(Static(field_help().get(name, ""), classes="field-help", markup=False))
@@ -43,7 +42,7 @@ def field(name: str, *widgets: Widget, row: bool = True, error: str = "") -> Ver
         parts.extend(widgets)
     classes = "field-error shown" if error else "field-error"
     parts.append(Static(error, id=f"err-{name}", classes=classes, markup=False))
-    return Vertical(*parts, id=f"field-{name}", classes="field")
+    return Vertical(*parts, id=f"field-{name}", classes="field field-row" if row else "field")
 
 
 def text_fields(

@@ -106,7 +106,13 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         margin-bottom: 1;
     }
     .field-row {
-        height: auto;
+        layout: grid;
+        grid-size: 2;
+        grid-columns: 28 1fr;
+        grid-rows: auto;
+    }
+    .field-row .field-help, .field-row .field-error {
+        column-span: 2;
     }
     .field-label {
         width: 28;
@@ -168,6 +174,10 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
+    # Set before compose: set in on_mount, the header's title changed after the first
+    # layout and asked for another pass over the whole form.
+    SUB_TITLE = "Settings"
+
     app: DLQuizApp
 
     def __init__(self, choices: Choices | None = None) -> None:
@@ -217,7 +227,6 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         yield LineFooter()
 
     def on_mount(self) -> None:
-        self.sub_title = "Settings"
         # Filled before the first frame (on_screen_resume comes after it).
         self._reload = False
         self._load(self.settings)
