@@ -111,7 +111,7 @@ async def test_left_before_the_rest_arrives_it_is_complete_when_reopened(
         assert isinstance(app.screen, HomeScreen)
         changed = app.study.settings.replace(theme="nord", excluded_tags=("cnn",))
         assert app.apply_settings(changed)  # while it was closed
-        await _fill(pilot, screen)  # the kept screen gets its sections hidden
+        await filled(pilot, screen)  # left: its sections are mounted unseen, not held back
         again = settings_screen(app)
         assert again is screen
         await app.push_screen(again)

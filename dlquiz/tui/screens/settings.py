@@ -277,6 +277,10 @@ class SettingsScreen(KeepsStyles, Screen[None]):
             self._load(self.settings)
 
     def on_screen_suspend(self) -> None:
+        # Left (or covered by a dialog) before its last sections came: they are mounted
+        # now, unseen, rather than when it is next opened.
+        if self._sections_left:
+            self.call_later(self._mount_next)
         # Left without Esc (another screen opened from the command palette): a kept
         # screen is not removed, so its fitting would go on unseen. Stop it, as Esc does.
         if self._fitting and self not in self.app.screen_stack:
