@@ -151,6 +151,7 @@ async def test_a_prepared_settings_form_shows_settings_changed_since(
         await _prepared(pilot, app)
         form = app.get_screen("settings")
         assert isinstance(form, SettingsScreen)
+        assert form.complete  # prepared unseen: every section, not only the first screenful
         before = form.query_one("#f-new_per_day", Input).value
         assert app.theme != "nord"
         background = form.styles.background

@@ -17,6 +17,7 @@ from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
 from tests.conftest import Clock, steady_cursor
+from tests.test_tui_settings import filled
 
 SIZES = [(60, 20), (80, 24), (120, 40)]
 
@@ -64,6 +65,8 @@ def test_stats(snap_compare, home: Path, clock: Clock, size) -> None:  # type: i
 def test_settings(snap_compare, home: Path, clock: Clock, size) -> None:  # type: ignore[no-untyped-def]
     async def open_settings(pilot) -> None:  # type: ignore[no-untyped-def]
         pilot.app.action_settings()
+        await _settled(pilot)
+        await filled(pilot, pilot.app.screen)  # its last sections come after the first frame
         await _settled(pilot)
 
     assert snap_compare(_app(home, clock), terminal_size=size, run_before=open_settings)

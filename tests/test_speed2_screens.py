@@ -18,6 +18,7 @@ from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.settings import SettingsScreen
 from dlquiz.workspace import load_content, skill_cards
 from tests.conftest import Clock
+from tests.test_tui_settings import filled
 
 
 def _app(home: Path, clock: Clock) -> DLQuizApp:
@@ -72,9 +73,10 @@ def test_deck_tags_are_computed_once_per_deck(home: Path) -> None:
 async def test_settings_lists_the_deck_tags_with_counts(home: Path, clock: Clock) -> None:
     app = _app(home, clock)
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.push_screen(SettingsScreen())
-        await pilot.pause()
-        tags = app.screen.query_one("#f-excluded_tags", SelectionList)
+        screen = SettingsScreen()
+        await app.push_screen(screen)
+        await filled(pilot, screen)  # the lists come after the first screenful
+        tags = screen.query_one("#f-excluded_tags", SelectionList)
         prompts = {
             tags.get_option_at_index(i).value: str(tags.get_option_at_index(i).prompt)
             for i in range(tags.option_count)

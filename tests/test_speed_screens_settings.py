@@ -21,6 +21,7 @@ from dlquiz.tui.confirm import ConfirmDiscard
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.settings import SettingsScreen, settings_screen
 from tests.conftest import Clock
+from tests.test_tui_settings import filled
 
 SIZE = (80, 24)
 
@@ -32,7 +33,7 @@ def _app(home: Path, clock: Clock) -> DLQuizApp:
 async def _open(pilot, app: DLQuizApp) -> SettingsScreen:  # type: ignore[no-untyped-def]
     screen = settings_screen(app)
     await app.push_screen(screen)
-    await pilot.pause()
+    await filled(pilot, screen)
     assert app.screen is screen
     return screen
 
@@ -149,7 +150,7 @@ async def test_reopened_screen_takes_a_theme_changed_while_it_was_closed(
         assert looks() != dark  # restyled for the new theme
         fresh = SettingsScreen()  # what a newly built form looks like in this theme
         await app.push_screen(fresh)
-        await pilot.pause()
+        await filled(pilot, fresh)
         fresh_lists = fresh.query_one("#f-excluded_tags", SelectionList)
         assert (fresh.styles.background, fresh_lists.styles.border_top) == looks()
 

@@ -22,6 +22,7 @@ from dlquiz.tui.screens.settings import SettingsScreen
 from dlquiz.tui.widgets.footer import KeySpec, LineFooter, fit_specs
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import SETTINGS_NAME, Clock
+from tests.test_tui_settings import filled
 
 WIDTHS = [60, 80, 100, 120, 160, 200]
 
@@ -200,6 +201,7 @@ async def test_every_textual_theme_is_offered_and_the_palette_choice_is_kept(
     async with app.run_test(size=(80, 24)) as pilot:
         app.action_settings()
         await _settle(pilot)
+        await filled(pilot, app.screen)  # the selects come after the first screenful
         select = app.screen.query_one("#f-theme", Select)
         offered = {value for _, value in select._options}
         assert set(app.available_themes) <= offered
@@ -229,5 +231,6 @@ async def test_saved_theme_names_old_and_unknown(
         await _settle(pilot)
         screen = app.screen
         assert isinstance(screen, SettingsScreen)
+        await filled(pilot, screen)
         assert screen.query_one("#f-theme", Select).value == shown
         assert not screen.edited  # showing the saved theme is not an edit

@@ -20,7 +20,8 @@ from dlquiz.settings import Settings
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.confirm import ConfirmDiscard
 from dlquiz.tui.screens.home import HomeScreen
-from dlquiz.tui.screens.settings import SettingsScreen, field_help
+from dlquiz.tui.screens.settings import SettingsScreen
+from dlquiz.tui.settings_form import field_help
 from tests.conftest import SETTINGS_NAME, Clock
 
 SIZE = (80, 24)
@@ -59,10 +60,21 @@ def _error(screen: SettingsScreen, name: str) -> str:
     return str(screen.query_one(f"#err-{name}", Static).render())
 
 
+async def filled(pilot, screen: SettingsScreen) -> None:  # type: ignore[no-untyped-def]
+    """Wait until every section of the form is mounted (they arrive in the frames after
+    the first; a bound, so that a failure cannot hang)."""
+    for _ in range(200):
+        if screen.complete:
+            break
+        await pilot.pause(0.02)
+    assert screen.complete
+    await pilot.pause()
+
+
 async def _open(pilot, app: DLQuizApp) -> SettingsScreen:  # type: ignore[no-untyped-def]
     screen = SettingsScreen()
     await app.push_screen(screen)
-    await pilot.pause()
+    await filled(pilot, screen)
     return screen
 
 

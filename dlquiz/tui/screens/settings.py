@@ -7,23 +7,25 @@ written until Save: the values are parsed here, validated by ``Settings.replace`
 input stays as typed. "Fit my parameters" runs the FSRS optimizer in its own
 process (``optimize.fit_in_subprocess``), which the same button stops.
 
-The form is ~120 widgets, costly to build: ``settings_screen`` keeps it and refills
-it at each opening (rebuilt only when the choices it offers change, e.g. another deck).
+The form is ~120 widgets, costly to build: the screen composes the fields a first
+screenful shows and mounts the others a section per frame after it is shown
+(``dlquiz.tui.settings_sections``); ``settings_screen`` keeps it and refills it at each
+opening (rebuilt only when the choices it offers change, e.g. another deck).
 """
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Header, Input, Label, Select, SelectionList, Static
+from textual.widgets import Button, Header, Input, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
 from dlquiz.cards import deck_tags
@@ -39,9 +41,9 @@ from dlquiz.tui.settings_form import (
     SELECT_FIELDS,
     TEXT_FIELDS,
     _field_errors,
-    field_help,
     label,
 )
+from dlquiz.tui.settings_sections import SECTIONS, Choices, Section
 from dlquiz.tui.themes import theme_name
 from dlquiz.tui.widgets.footer import LineFooter
 
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
 
 SCREEN_NAME = "settings"  # the name the reused screen is installed under
 
-Choices = dict[str, tuple[tuple[str, Any], ...]]  # field -> (prompt, value) pairs offered
+W = TypeVar("W", bound=Widget)
 
 
 def settings_screen(app: DLQuizApp) -> SettingsScreen:
@@ -104,7 +106,13 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         margin-bottom: 1;
     }
     .field-row {
-        height: auto;
+        layout: grid;
+        grid-size: 2;
+        grid-columns: 28 1fr;
+        grid-rows: auto;
+    }
+    .field-row .field-help, .field-row .field-error {
+        column-span: 2;
     }
     .field-label {
         width: 28;
@@ -166,6 +174,10 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         Binding("escape", "cancel", "Cancel"),
     ]
 
+    # Set before compose: set in on_mount, the header's title changed after the first
+    # layout and asked for another pass over the whole form.
+    SUB_TITLE = "Settings"
+
     app: DLQuizApp
 
     def __init__(self, choices: Choices | None = None) -> None:
@@ -178,6 +190,23 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         # Excluded ids the lists below cannot show (a deck that failed to load,
         # a family that was renamed): kept as they are rather than silently dropped.
         self._hidden_excluded: dict[str, tuple[str, ...]] = {}
+        # What the form was last set to: a section mounted late shows it. Until then its
+        # fields count as holding these values (the user cannot have edited them).
+        self._loaded: Settings | None = None
+        self._sections_left: list[Section] = list(SECTIONS[1:])  # not mounted yet
+        self._pending_errors: dict[str, str] = {}  # for fields not mounted yet
+        self._mounting = False
+
+    @property
+    def computing(self) -> bool:
+        """Sections still to be mounted: the app's ``Preparer`` lays the screen out and
+        renders it again once they are in (its ``filled`` check, app._screen_makers)."""
+        return bool(self._sections_left)
+
+    @property
+    def complete(self) -> bool:
+        """Every field is mounted."""
+        return not self._sections_left
 
     @property
     def settings(self) -> Settings:
@@ -185,117 +214,57 @@ class SettingsScreen(KeepsStyles, Screen[None]):
 
     # ----- building the form -------------------------------------------------------
 
-    def _field(self, name: str, *widgets: Widget, row: bool = True) -> Vertical:
-        help_text = field_help().get(name, "")
-        parts: list[Widget] = []
-        if row:
-            parts.append(
-                Horizontal(Label(label(name), classes="field-label"), *widgets, classes="field-row")
-            )
-        else:  # a tall widget: label and help above it
-            parts.append(Label(label(name), classes="field-label"))
-        parts.append(Static(help_text, classes="field-help", markup=False))
-        if name in LIST_FIELDS:
-            parts.append(
-                Static("Ticked ones are studied; Space or a click toggles.", classes="field-help")
-            )
-        if not row:
-            parts.extend(widgets)
-        parts.append(Static("", id=f"err-{name}", classes="field-error", markup=False))
-        return Vertical(*parts, id=f"field-{name}", classes="field")
-
     def compose(self) -> ComposeResult:
-        current = self.settings
+        current = self._loaded = self.settings
         if not self.choices:
             self.choices = offered_choices(self.app)
         yield Header()
         with VerticalScroll(id="settings-form"):
-            for name in TEXT_FIELDS:
-                _parse, _hint, fmt = PARSERS[name]
-                yield self._field(
-                    name, Input(fmt(getattr(current, name)), id=f"f-{name}", compact=True)
-                )
-            yield self._field(
-                "day_starts_at_hour",
-                Select(
-                    [(f"{h:02d}:00", h) for h in range(24)],
-                    value=current.day_starts_at_hour,
-                    allow_blank=False,
-                    compact=True,
-                    id="f-day_starts_at_hour",
-                ),
-            )
-            yield self._field(
-                "theme",
-                Select(
-                    self.choices["theme"],
-                    value=self._theme(current),
-                    allow_blank=False,
-                    compact=True,
-                    id="f-theme",
-                ),
-            )
-            yield self._field(
-                "new_card_order",
-                Select(
-                    [
-                        ("Decks and topics in turn", "interleaved"),
-                        ("Deck by deck", "deck"),
-                        ("Random", "random"),
-                    ],
-                    value=current.new_card_order,
-                    allow_blank=False,
-                    compact=True,
-                    id="f-new_card_order",
-                ),
-            )
-            yield self._field(
-                "bury_siblings",
-                Select(
-                    [("On", True), ("Off", False)],
-                    value=current.bury_siblings,
-                    allow_blank=False,
-                    compact=True,
-                    id="f-bury_siblings",
-                ),
-            )
-            for name in LIST_FIELDS:
-                excluded = set(getattr(current, name))
-                choices = self.choices[name]
-                yield self._field(
-                    name,
-                    SelectionList[str](
-                        *[(prompt, v, v not in excluded) for prompt, v in choices],
-                        id=f"f-{name}",
-                    ),
-                    Horizontal(
-                        Button("All", id=f"all-{name}", compact=True),
-                        Button("None", id=f"none-{name}", compact=True),
-                        classes="list-buttons",
-                    ),
-                    row=False,
-                )
-            yield self._field(
-                "fsrs_parameters",
-                Static(id="fsrs-current"),
-                Horizontal(
-                    Button(FIT_LABEL, id="fit", compact=True),
-                    Button("Use default parameters", id="defaults", compact=True),
-                    classes="fit-buttons",
-                ),
-                Static("", id="fit-status"),
-                row=False,
-            )
+            yield from SECTIONS[0](current, self.choices, self._theme(current), {})
         with Horizontal(id="settings-actions"):
             yield Button("Save", id="save", variant="primary", compact=True)
             yield Button("Cancel", id="cancel", compact=True)
         yield LineFooter()
 
     def on_mount(self) -> None:
-        self.sub_title = "Settings"
         # Filled before the first frame (on_screen_resume comes after it).
         self._reload = False
         self._load(self.settings)
+        self._mount_next_later()
+
+    # Between two sections: a frame, so that what is mounted is drawn and a key pressed
+    # meanwhile is handled before the next section (~20-40 ms of work) is built.
+    FILL_PAUSE_S: ClassVar[float] = 0.05
+
+    def _mount_next_later(self) -> None:
+        """The next section once this frame is drawn; at once for a screen not shown
+        (prepared ahead, or left already)."""
+        if not self._sections_left:
+            return
+        if self.is_current:
+            self.set_timer(self.FILL_PAUSE_S, self._mount_next)
+        else:
+            self.call_later(self._mount_next)
+
+    async def _mount_next(self) -> None:
+        if self._mounting or not self._sections_left or not self.is_attached:
+            return
+        self._mounting = True  # one section at a time, in order
+        try:
+            build = self._sections_left.pop(0)
+            current = self._loaded or self.settings
+            widgets = build(current, self.choices, self._theme(current), self._pending_errors)
+            await self.query_one("#settings-form", VerticalScroll).mount_all(widgets)
+        finally:
+            self._mounting = False
+        self._show_parameters()
+        self._mount_next_later()
+
+    def _widget(self, name: str, kind: type[W]) -> W | None:
+        """The widget editing field ``name``; None while its section is not mounted."""
+        for widget in self.query(f"#f-{name}").results(kind):
+            return widget
+        return None
 
     def reopened(self) -> None:
         """Show the saved settings when next shown (this screen is being reused)."""
@@ -308,31 +277,37 @@ class SettingsScreen(KeepsStyles, Screen[None]):
             self._load(self.settings)
 
     def on_screen_suspend(self) -> None:
+        # Left (or covered by a dialog) before its last sections came: they are mounted
+        # now, unseen, rather than when it is next opened.
+        if self._sections_left:
+            self.call_later(self._mount_next)
         # Left without Esc (another screen opened from the command palette): a kept
         # screen is not removed, so its fitting would go on unseen. Stop it, as Esc does.
         if self._fitting and self not in self.app.screen_stack:
             self.stop_fit()
 
     def _load(self, current: Settings) -> None:
-        """Set every field to ``current`` (only what differs: the form is big)."""
+        """Set every field to ``current`` (only what differs: the form is big); sections
+        not mounted yet are built with it."""
+        self._loaded = current
         self._clear_errors()
         for name in TEXT_FIELDS:
-            box = self.query_one(f"#f-{name}", Input)
+            box = self._widget(name, Input)
             text = PARSERS[name][2](getattr(current, name))
-            if box.value != text:
+            if box is not None and box.value != text:
                 box.value = text
         for name in SELECT_FIELDS:
-            select = self.query_one(f"#f-{name}", Select)
+            select = self._widget(name, Select)
             value = self._theme(current) if name == "theme" else getattr(current, name)
-            if select.value != value:
+            if select is not None and select.value != value:
                 select.value = value
         for name in LIST_FIELDS:
             excluded = set(getattr(current, name))
             shown = {v for _, v in self.choices[name]}
             self._hidden_excluded[name] = tuple(sorted(excluded - shown))
-            options = self.query_one(f"#f-{name}", SelectionList)
+            options = self._widget(name, SelectionList)
             ticked = shown - excluded
-            if set(options.selected) != ticked:
+            if options is not None and set(options.selected) != ticked:
                 options.deselect_all()
                 for value in ticked:
                     options.select(value)
@@ -354,26 +329,25 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         for name in SELECT_FIELDS:
             values[name] = getattr(settings, name)
         values["theme"] = self._theme(settings)  # an old "dark" shows as "textual-dark"
-        for name in LIST_FIELDS:
+        for name in LIST_FIELDS:  # the ticked ones among those the list offers
             excluded = set(getattr(settings, name))
-            options = self.query_one(f"#f-{name}", SelectionList)
-            values[name] = tuple(
-                sorted(
-                    options.get_option_at_index(i).value
-                    for i in range(options.option_count)
-                    if options.get_option_at_index(i).value not in excluded
-                )
-            )
+            values[name] = tuple(sorted(v for _, v in self.choices[name] if v not in excluded))
         return values
 
     def _form_values(self) -> dict[str, Any]:
+        """What each field holds; a field not mounted yet holds what it will be built with."""
         values: dict[str, Any] = {}
         for name in TEXT_FIELDS:
-            values[name] = self.query_one(f"#f-{name}", Input).value
+            box = self._widget(name, Input)
+            values[name] = self._initial[name] if box is None else box.value
         for name in SELECT_FIELDS:
-            values[name] = self.query_one(f"#f-{name}", Select).value
+            select = self._widget(name, Select)
+            values[name] = self._initial[name] if select is None else select.value
         for name in LIST_FIELDS:
-            values[name] = tuple(sorted(self.query_one(f"#f-{name}", SelectionList).selected))
+            options = self._widget(name, SelectionList)
+            values[name] = (
+                self._initial[name] if options is None else tuple(sorted(options.selected))
+            )
         return values
 
     @property
@@ -385,12 +359,19 @@ class SettingsScreen(KeepsStyles, Screen[None]):
     def _set_error(self, name: str, message: str) -> None:
         if message and name in TEXT_FIELDS:
             self._refused[name] = self.query_one(f"#f-{name}", Input).value
-        widget = self.query_one(f"#err-{name}", Static)
+        widget = next(iter(self.query(f"#err-{name}").results(Static)), None)
+        if widget is None:  # its section is not mounted yet: it is built showing it
+            if message:
+                self._pending_errors[name] = message
+            else:
+                self._pending_errors.pop(name, None)
+            return
         widget.update(message)
         widget.set_class(bool(message), "shown")
 
     def _clear_errors(self) -> None:
         self._refused.clear()
+        self._pending_errors.clear()
         # Only those showing a message: an update redraws even an empty one.
         for widget in self.query(".field-error.shown").results(Static):
             widget.update("")
@@ -423,12 +404,11 @@ class SettingsScreen(KeepsStyles, Screen[None]):
                 errors[name] = hint
         for name in SELECT_FIELDS:
             changes[name] = form[name]
-        for name in LIST_FIELDS:
-            options = self.query_one(f"#f-{name}", SelectionList)
-            selected = set(options.selected)
-            shown = [options.get_option_at_index(i).value for i in range(options.option_count)]
+        for name in LIST_FIELDS:  # the excluded: those not ticked and those not offered
+            ticked = set(form[name])
+            shown = [v for _, v in self.choices[name]]
             changes[name] = tuple(
-                sorted({*self._hidden_excluded[name], *(v for v in shown if v not in selected)})
+                sorted({*self._hidden_excluded[name], *(v for v in shown if v not in ticked)})
             )
         return changes, errors
 
@@ -451,8 +431,9 @@ class SettingsScreen(KeepsStyles, Screen[None]):
             for name, message in errors.items():
                 self._set_error(name, message)
             first = next((n for n in (*TEXT_FIELDS, *SELECT_FIELDS) if n in errors), None)
-            if first is not None:
-                self.query_one(f"#f-{first}").focus()
+            target = None if first is None else self._widget(first, Widget)
+            if target is not None:  # else not mounted yet: its section shows the message
+                target.focus()
                 self.query_one(f"#field-{first}").scroll_visible()
             self.notify(
                 "Check: " + ", ".join(label(n) for n in LABELS if n in errors) + ".",
@@ -463,6 +444,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         assert new is not None  # no errors means it validated
         if not self._apply(new):
             return False  # the user was told why
+        self._loaded = new
         self._initial = self._initial_values(new)
         self.notify("Saved", title="Settings")
         return True
@@ -509,18 +491,22 @@ class SettingsScreen(KeepsStyles, Screen[None]):
     # ----- FSRS parameters ---------------------------------------------------------
 
     def _show_parameters(self) -> None:
+        shown = next(iter(self.query("#fsrs-current").results(Static)), None)
+        if shown is None:
+            return  # shown once its section is mounted
         params = self.settings.fsrs_parameters
         if params is None:
             text = "Using the default FSRS parameters (fitted to many people's reviews)."
         else:
             text = "Using your fitted parameters: " + ", ".join(f"{p:.4g}" for p in params)
-        _show(self.query_one("#fsrs-current", Static), text)
+        _show(shown, text)
         self.query_one("#defaults", Button).disabled = params is None or self._fitting
         # While fitting, the same button stops it.
         self.query_one("#fit", Button).label = "Stop fitting" if self._fitting else FIT_LABEL
 
     def _fit_status(self, text: str) -> None:
-        _show(self.query_one("#fit-status", Static), text)
+        for widget in self.query("#fit-status").results(Static):  # once mounted
+            _show(widget, text)
 
     def start_fit(self) -> None:
         if self._fitting:
