@@ -16,7 +16,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList
+from textual.widgets import Input, OptionList
 
 from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
@@ -87,13 +87,13 @@ async def test_the_card_keeps_its_size_when_the_answer_and_ratings_come_and_go(
         bar = screen.query_one(RatingBar)
         asked = card.region
         assert not bar.visible
-        # Hidden, the buttons take no focus and no click.
-        assert not any(isinstance(w, Button) for w in screen.focus_chain)
+        # Hidden, the ratings take no focus and no click.
+        assert bar not in screen.focus_chain
         await pilot.press("space")
         await pilot.pause()
         assert bar.visible and bar.region.height == 1
         assert card.region == asked
-        assert any(isinstance(w, Button) for w in screen.focus_chain)
+        assert bar in screen.focus_chain
         await pilot.press("3")
         await pilot.pause()
         assert not bar.visible and card.region == asked
@@ -109,10 +109,10 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         # Recall cards only so far: the choices, code, answer box and proof are not there.
         for part in ("card-code", "choices", "typed", "card-proof"):
             assert not screen.query(f"#{part}")
-        kinds = {Text, Card, RatingBar, Button}
-        # Title bar, progress, card (kind, front, back), hint, ratings (4 buttons), and
-        # the footer: one widget for all its keys.
-        assert len(list(screen.walk_children(Widget))) <= 13, "each widget costs every key"
+        kinds = {Text, Card}
+        # Title bar, progress, card (kind, front, back), hint, ratings and footer: one
+        # widget each (the four ratings, the footer's keys).
+        assert len(list(screen.walk_children(Widget))) <= 9, "each widget costs every key"
         assert {type(w) for w in card.children} <= kinds
 
         screen.next_card(app.study.deck[NAME_CARD])

@@ -30,7 +30,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import CardSpec, Kind
@@ -152,14 +152,16 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         if action == "reveal":
             return mode == "question" and not choice_card and not typed_card
         if action == "accept":
-            # A focused rating button takes Enter itself: never grade over the user's pick.
-            return mode in ("feedback", "done", "failed") and not isinstance(self.focused, Button)
+            # A focused rating bar takes Enter itself: never grade over the user's pick.
+            return mode in ("feedback", "done", "failed") and not isinstance(
+                self.focused, RatingBar
+            )
         if action == "choose":
             return mode == "question" and choice_card
         if action == "rate":
             return mode in ("revealed", "feedback")
         if action == "good":
-            return mode == "revealed" and not isinstance(self.focused, Button)
+            return mode == "revealed" and not isinstance(self.focused, RatingBar)
         if action == "give_up":
             return mode == "question" and typed_card
         if action == "proof":
