@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from dlquiz.cards import CardSpec
 from dlquiz.order import custom_cards
 from dlquiz.practice import Practice
-from dlquiz.scheduler import format_interval
+from dlquiz.scheduler import AGAIN, format_interval
 from dlquiz.study import SaveError, Study
 
 if TYPE_CHECKING:
@@ -89,6 +89,31 @@ def done_texts(study: Study, now: datetime) -> tuple[str, str, str]:
         "back then."
     )
     return title, msg, "a: learn ahead · Enter: session summary"
+
+
+def practice_answered(practice: Practice, cur: Shown, rating: int) -> None:
+    """Count a cram or quiz answer (a graded one with what was asked and given)."""
+    if cur.suggested is None:  # self-graded
+        practice.answered(rating)
+        return
+    question = cur.question
+    prompt = question.prompt if question else cur.front
+    expected = question.expected.display() if question else cur.choices[cur.correct or 0]
+    title = ""
+    if question is not None:
+        from dlquiz.questions import families
+
+        title = f"{families()[question.family].title} · level {question.level}"
+    practice.answered(
+        rating,
+        correct=cur.suggested != AGAIN,
+        prompt=prompt,
+        given=cur.typed or "",
+        expected=expected,
+        title=title,
+        code=question.code if question else "",
+        explanation=question.explanation if question else "",
+    )
 
 
 class SessionKeys:

@@ -40,7 +40,13 @@ from dlquiz.study import SaveError
 from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
-from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
+from dlquiz.tui.review_session import (
+    SessionKeys,
+    done_texts,
+    marks_note,
+    practice_answered,
+    progress_line,
+)
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.card_parts import PARTS, Card, Text, TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
@@ -108,6 +114,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self._skill_help = SkillHelp(None)
         self._retry = False  # a failed question is worth another try (the worker failed)
         self._parts: dict[str, Widget] = {}  # the card parts mounted so far (``part``)
+        self._bar: RatingBar
 
     def compose(self) -> ComposeResult:
         # The parts only some cards show (code, choices, an answer box, a proof) are
@@ -124,7 +131,10 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         yield LineFooter()
 
     def on_mount(self) -> None:
-        self._parts["card-back"] = self.query_one("#card-back")
+        # The composed parts, looked up once: a query per part per key costs more.
+        for part_id in ("progress", "card", "card-kind", "card-front", "card-back", "hint"):
+            self._parts[part_id] = self.query_one(f"#{part_id}")
+        self._bar = self.query_one(RatingBar)
         if self.practice is not None and self.practice.time_limit is not None:
             self.set_interval(1, self._tick)  # the countdown, and the end when time is up
         self.next_card()
@@ -204,8 +214,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     def _report_layout(self) -> None:
         """Tell the screen now of every part that changed, not at each part's next idle:
         a part that reports after the screen's next layout costs a layout of its own."""
-        for part in ("#card", "#hint", "#ratings", "#progress"):
-            for widget in self.query_one(part).walk_children(Widget, with_self=True):
+        parts = self._parts
+        for part in (parts["card"], parts["hint"], self._bar, parts["progress"]):
+            for widget in part.walk_children(Widget, with_self=True):
                 widget._check_refresh()
 
     def _next_card(self, spec: CardSpec | None) -> None:
@@ -242,7 +253,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def _refresh_marks(self) -> None:
         if self.current is not None and self.mode != "loading":
-            self.query_one("#card-kind", Text).put(self._label())
+            self._text("card-kind").put(self._label())
         self.refresh_bindings()
 
     def _label(self) -> str:
@@ -272,14 +283,20 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         if widget is None:
             widget = self._parts[part_id] = PARTS[part_id]()
             widget.display = False  # as the parts are between cards: each card shows its own
-            card = self.query_one("#card", Card)
+            card = self._parts["card"]
             after = list(PARTS)[list(PARTS).index(part_id) + 1 :]
             later = [self._parts[p] for p in after if p in self._parts]
             card.mount(widget, before=later[0] if later else None)
         return widget
 
+    def _text(self, part_id: str) -> Text:
+        text = self._parts[part_id]
+        assert isinstance(text, Text)
+        return text
+
     def _reset_widgets(self) -> None:
-        card = self.query_one(Card)
+        card = self._parts["card"]
+        assert isinstance(card, Card)
         if card.scroll_offset:
             # Each card starts at its top (a long answer was scrolled into view), even a
             # long next card; scrolled now, in the same layout pass as the new text.
@@ -303,13 +320,13 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             typed.value = ""
         # Hidden, its row kept: the card keeps its size from question to answer and back,
         # so a change of card lays out and redraws the card, not the screen around it.
-        self.query_one(RatingBar).visible = False
+        self._bar.visible = False
 
     def _show_loading(self) -> None:
         assert self.current is not None
         self._reset_widgets()
-        self.query_one("#card-kind", Text).put(self._label())
-        self.query_one("#card-front", Text).put(self.current.front)
+        self._text("card-kind").put(self._label())
+        self._text("card-front").put(self.current.front)
         ready = self.app.questions_ready
         self._hint("Generating the question…" if ready else "Loading PyTorch (first time only)…")
         self.mode = "loading"
@@ -318,8 +335,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         assert self.current is not None
         cur = self.current
         self._reset_widgets()
-        self.query_one("#card-kind", Text).put(self._label())
-        self.query_one("#card-front", Text).put(cur.front)
+        self._text("card-kind").put(self._label())
+        self._text("card-front").put(cur.front)
         if cur.question is not None and cur.question.code:
             code = self.part("card-code")
             assert isinstance(code, Static)
@@ -348,19 +365,27 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         else:
             self.set_focus(None)
             self._hint("Think of the answer, then Space: Show answer.")
-        self.mode = "question"
+        self._enter("question")
         if self.practice is not None:
             self.practice.begin(self.app.clock())  # a quiz's clock starts at its first question
-        self.refresh_bindings()  # the mode may not change from card to card; the keys may
+
+    def _enter(self, mode: str) -> None:
+        """Set ``mode``, and the keys with it: a new mode refreshes them itself (a second
+        refresh would compute the footer's keys once more); the same mode may have other
+        keys on the next card (a flag, a choice card)."""
+        if self.mode == mode:
+            self.refresh_bindings()
+        else:
+            self.mode = mode
 
     def _reveal_back(self, prefix: str = "") -> None:
         assert self.current is not None
-        back = self.query_one("#card-back", Static)
+        back = self._text("card-back")
         back.update(prefix + self.current.back)
         back.display = True
         # Once laid out, bring the answer's first lines into view (small terminals).
         self.call_after_refresh(back.scroll_visible, top=True, animate=False)
-        bar = self.query_one(RatingBar)
+        bar = self._bar
         if self.practice is None:
             bar.show(self.current.outcomes, self.current.suggested)
         else:
@@ -376,11 +401,10 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._show_practice_done(now)
             return
         title, msg, hint = done_texts(self.app.study, now)
-        self.query_one("#card-kind", Text).put(title)
-        self.query_one("#card-front", Text).put(msg)
+        self._text("card-kind").put(title)
+        self._text("card-front").put(msg)
         self._hint(hint)
-        self.mode = "done"
-        self.refresh_bindings()
+        self._enter("done")
 
     def _show_practice_done(self, now: datetime) -> None:
         practice = self.practice
@@ -389,18 +413,18 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self.mode = "done"
             self.app.finish_quiz(practice)  # score and misses in full on their own screen
             return
-        self.query_one("#card-kind", Text).put(escape(practice.title))
+        self._text("card-kind").put(escape(practice.title))
         minutes, seconds = divmod(round(practice.elapsed(now)), 60)
         lines = [
             f"Crammed {practice.asked} answers in {minutes}:{seconds:02d}. "
             "Your schedule is unchanged."
         ]
-        self.query_one("#card-front", Text).put("\n".join(lines))
+        self._text("card-front").put("\n".join(lines))
         self._hint("Enter: back home. Practice does not change your schedule.")
         self.mode = "done"
 
     def _hint(self, text: str) -> None:
-        self.query_one("#hint", Text).put(f"[dim]{escape(text)}[/]")
+        self._text("hint").put(f"[dim]{escape(text)}[/]")
 
     def _update_progress(self) -> None:
         if self.practice is not None:
@@ -411,7 +435,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         else:
             line = progress_line(self.app.study, self.app.clock())
         # One line as wide as the screen, whatever it says: no layout needed.
-        self.query_one("#progress", Text).put(line, layout=False)
+        self._text("progress").put(line, layout=False)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
 
@@ -518,7 +542,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         app = self.app
         now = app.clock()
         if self.practice is not None:
-            self._practice_answered(cur, rating)
+            practice_answered(self.practice, cur, rating)
             self.current = None
             if advance:
                 self.next_card()
@@ -535,30 +559,6 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self.current = None
         if advance:
             self.next_card()
-
-    def _practice_answered(self, cur: Shown, rating: int) -> None:
-        assert self.practice is not None
-        if cur.suggested is None:  # self-graded
-            self.practice.answered(rating)
-            return
-        question = cur.question
-        prompt = question.prompt if question else cur.front
-        expected = question.expected.display() if question else cur.choices[cur.correct or 0]
-        title = ""
-        if question is not None:
-            from dlquiz.questions import families
-
-            title = f"{families()[question.family].title} · level {question.level}"
-        self.practice.answered(
-            rating,
-            correct=cur.suggested != AGAIN,
-            prompt=prompt,
-            given=cur.typed or "",
-            expected=expected,
-            title=title,
-            code=question.code if question else "",
-            explanation=question.explanation if question else "",
-        )
 
     def _mark_current(self, kind: str, message: str, **fields: object) -> bool:
         cur = self.current
