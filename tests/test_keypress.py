@@ -21,7 +21,7 @@ from textual.widgets import Input, OptionList
 from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
-from dlquiz.tui.widgets.card_parts import Card, Text, TitleBar
+from dlquiz.tui.widgets.card_parts import Card, CardHead, Text, TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
@@ -109,10 +109,10 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         # Recall cards only so far: the choices, code, answer box and proof are not there.
         for part in ("card-code", "choices", "typed", "card-proof"):
             assert not screen.query(f"#{part}")
-        kinds = {Text, Card}
-        # Title bar, progress, card (kind, front, back), hint, ratings and footer: one
-        # widget each (the four ratings, the footer's keys).
-        assert len(list(screen.walk_children(Widget))) <= 9, "each widget costs every key"
+        kinds = {CardHead, Text}
+        # Title bar, progress, card (its kind and front, its back), hint, ratings and
+        # footer: one widget each (the four ratings, the footer's keys).
+        assert len(list(screen.walk_children(Widget))) <= 8, "each widget costs every key"
         assert {type(w) for w in card.children} <= kinds
 
         screen.next_card(app.study.deck[NAME_CARD])
@@ -129,8 +129,7 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         await pilot.pause()
         order = [w.id for w in card.children]
         assert order == [
-            "card-kind",
-            "card-front",
+            "card-head",
             "card-code",
             "choices",
             "typed",

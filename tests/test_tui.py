@@ -194,7 +194,7 @@ async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> Non
         await _answer_one(pilot, app, rating="4")
         screen = app.screen
         assert isinstance(screen, ReviewScreen) and screen.mode == "done"
-        assert "Nothing more is due" in _text(app, "#card-front")
+        assert "Nothing more is due" in _text(app, "#card-head")
         await pilot.press("enter")
         assert isinstance(app.screen, SummaryScreen)  # the session's summary first
         await pilot.press("escape")

@@ -167,7 +167,7 @@ async def test_only_learning_cards_left_says_when_and_offers_to_learn_ahead(
         card = _card(screen)
         await pilot.press("space", "1")
         assert screen.mode == "done"
-        front = _text(app, "#card-front")
+        front = _text(app, "#card-head")
         assert "due in 1h" in front and "learn" in front
         await pilot.press("a")
         assert screen.mode == "question" and _card(screen) == card
@@ -305,11 +305,11 @@ async def test_marks_are_shown_and_the_footer_follows(home: Path, clock: Clock) 
     app = _app(home, clock)
     async with app.run_test(size=(120, 24)) as pilot:
         screen = await _review(pilot, app)
-        assert "Flagged" not in _text(app, "#card-kind")
+        assert "Flagged" not in _text(app, "#card-head").splitlines()[0]  # the kind line
         assert screen.check_action("flag", ()) and not screen.check_action("unflag", ())
         await pilot.press("f")
         await pilot.pause()
-        assert "Flagged" in _text(app, "#card-kind")
+        assert "Flagged" in _text(app, "#card-head").splitlines()[0]
         assert screen.check_action("unflag", ()) and not screen.check_action("flag", ())
         footer = str(screen.query_one("LineFooter").render())
         assert "Unflag" in footer

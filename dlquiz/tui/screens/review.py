@@ -48,7 +48,7 @@ from dlquiz.tui.review_session import (
     progress_line,
 )
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.card_parts import PARTS, Card, Text, TitleBar
+from dlquiz.tui.widgets.card_parts import PARTS, Card, CardHead, Text, TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -123,8 +123,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         yield TitleBar()  # the Header's look, one widget
         yield Text(id="progress")
         with Card(id="card"):
-            yield Text(id="card-kind")
-            yield Text(id="card-front")
+            yield CardHead(id="card-head")  # the kind of card over its front
             yield Text(id="card-back")
         yield Text(id="hint")
         yield RatingBar(id="ratings")
@@ -132,7 +131,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def on_mount(self) -> None:
         # The composed parts, looked up once: a query per part per key costs more.
-        for part_id in ("progress", "card", "card-kind", "card-front", "card-back", "hint"):
+        for part_id in ("progress", "card", "card-head", "card-back", "hint"):
             self._parts[part_id] = self.query_one(f"#{part_id}")
         self._bar = self.query_one(RatingBar)
         if self.practice is not None and self.practice.time_limit is not None:
@@ -253,7 +252,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def _refresh_marks(self) -> None:
         if self.current is not None and self.mode != "loading":
-            self._text("card-kind").put(self._label())
+            self._head(self._label(), self._head_front())
         self.refresh_bindings()
 
     def _label(self) -> str:
@@ -288,6 +287,17 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             later = [self._parts[p] for p in after if p in self._parts]
             card.mount(widget, before=later[0] if later else None)
         return widget
+
+    def _head(self, kind: str, front: str) -> None:
+        """The card's kind over its front (markup each)."""
+        head = self._parts["card-head"]
+        assert isinstance(head, CardHead)
+        head.show(kind, front)
+
+    def _head_front(self) -> str:
+        head = self._parts["card-head"]
+        assert isinstance(head, CardHead)
+        return head.front
 
     def _text(self, part_id: str) -> Text:
         text = self._parts[part_id]
@@ -325,8 +335,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     def _show_loading(self) -> None:
         assert self.current is not None
         self._reset_widgets()
-        self._text("card-kind").put(self._label())
-        self._text("card-front").put(self.current.front)
+        self._head(self._label(), self.current.front)
         ready = self.app.questions_ready
         self._hint("Generating the question…" if ready else "Loading PyTorch (first time only)…")
         self.mode = "loading"
@@ -335,8 +344,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         assert self.current is not None
         cur = self.current
         self._reset_widgets()
-        self._text("card-kind").put(self._label())
-        self._text("card-front").put(cur.front)
+        self._head(self._label(), cur.front)
         if cur.question is not None and cur.question.code:
             code = self.part("card-code")
             assert isinstance(code, Static)
@@ -401,8 +409,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._show_practice_done(now)
             return
         title, msg, hint = done_texts(self.app.study, now)
-        self._text("card-kind").put(title)
-        self._text("card-front").put(msg)
+        self._head(title, msg)
         self._hint(hint)
         self._enter("done")
 
@@ -413,13 +420,12 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self.mode = "done"
             self.app.finish_quiz(practice)  # score and misses in full on their own screen
             return
-        self._text("card-kind").put(escape(practice.title))
         minutes, seconds = divmod(round(practice.elapsed(now)), 60)
         lines = [
             f"Crammed {practice.asked} answers in {minutes}:{seconds:02d}. "
             "Your schedule is unchanged."
         ]
-        self._text("card-front").put("\n".join(lines))
+        self._head(escape(practice.title), "\n".join(lines))
         self._hint("Enter: back home. Practice does not change your schedule.")
         self.mode = "done"
 

@@ -11,6 +11,7 @@ Also the screen's one-widget title bar, and the parts only some cards show (``PA
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual import events
 from textual.containers import VerticalScroll
@@ -24,7 +25,7 @@ from dlquiz.tui.widgets.footer import LaidOutOnce
 class Text(LaidOutOnce, Static):
     """A line or block of the card's text."""
 
-    _markup: str | None = None  # what ``put`` showed last
+    _markup: object = None  # what ``put`` showed last
     _shown: Content | None = None
 
     def put(self, markup: str, layout: bool | None = None) -> None:
@@ -32,12 +33,15 @@ class Text(LaidOutOnce, Static):
         and redraws the widget even when nothing changed (the same hint or kind of card
         as the last card's). ``layout``: None lays out only if the height may change
         (one line before and after: no); False where the size cannot change."""
-        if markup == self._markup and self.content is self._shown:
+        self._put(markup, lambda: Content.from_markup(markup), layout)
+
+    def _put(self, key: object, make: Callable[[], Content], layout: bool | None) -> None:
+        if key == self._markup and self.content is self._shown:
             return
-        content = Content.from_markup(markup)
+        content = make()
         if layout is None:
             layout = not (self._one_line(self._shown) and self._one_line(content))
-        self._markup, self._shown = markup, content
+        self._markup, self._shown = key, content
         self.update(content, layout=layout)
 
     def _one_line(self, content: Content | None) -> bool:
@@ -46,6 +50,31 @@ class Text(LaidOutOnce, Static):
             return False  # unknown, or set by ``update`` since
         width = self.content_size.width
         return width > 0 and "\n" not in content.plain and content.cell_length <= width
+
+
+class CardHead(Text):
+    """The card's kind (muted), a blank line, then its front: one widget for the two, as
+    every widget on the review screen costs each key a little."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"card-head--kind"}
+    DEFAULT_CSS = """
+    CardHead > .card-head--kind { color: $text-muted; }
+    """
+
+    kind: str = ""  # markup, as last shown
+    front: str = ""
+
+    def show(self, kind: str, front: str) -> None:
+        """Show ``kind`` over ``front`` (markup each)."""
+        self.kind, self.front = kind, front
+
+        def make() -> Content:
+            # The kind's own colours (NEW, Flagged) over the muted colour, resolved when
+            # drawn (the theme may change).
+            head = Content.from_markup(kind).stylize_before(".card-head--kind")
+            return Content.assemble(head, "\n\n", Content.from_markup(front))
+
+        self._put((kind, front), make, None)
 
 
 class Card(LaidOutOnce, VerticalScroll):
