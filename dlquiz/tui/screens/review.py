@@ -27,6 +27,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -42,6 +43,7 @@ from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import (
     SessionKeys,
+    card_label,
     done_texts,
     marks_note,
     practice_answered,
@@ -257,23 +259,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def _label(self) -> str:
         assert self.current is not None
-        spec = self.current.spec
-        new = self.app.study.cards.get(spec.id) is None
-        tag = "  [b $accent]NEW[/]" if new else ""
-        if spec.kind is Kind.SKILL:
-            from dlquiz.questions import families
-
-            fam = families()[spec.key]
-            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}{self._marks_note()}"
-        return (
-            {
-                Kind.RECALL: "Recall the definition",
-                Kind.NAME: "Which term is this?",
-                Kind.CONCEPT: "Concept",
-            }[spec.kind]
-            + tag
-            + self._marks_note()
-        )
+        return card_label(self.app.study, self.current.spec) + self._marks_note()
 
     def part(self, part_id: str) -> Widget:
         """The card part ``part_id`` ("card-code", "choices", "typed", "card-proof"),
@@ -437,7 +423,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             p = self.practice
             score = f"   Score [b $success]{p.right}/{p.graded}[/]" if p.is_quiz else ""
             left = f"   Left [b $warning]{p.remaining}[/]" if p.time_limit is None else ""
-            line = f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
+            line: str | Content = (
+                f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
+            )
         else:
             line = progress_line(self.app.study, self.app.clock())
         # One line as wide as the screen, whatever it says: no layout needed.

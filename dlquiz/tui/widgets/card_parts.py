@@ -11,6 +11,7 @@ Also the screen's one-widget title bar, and the parts only some cards show (``PA
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import ClassVar
 
 from textual import events
@@ -22,18 +23,30 @@ from textual.widgets import Input, OptionList, Static
 from dlquiz.tui.widgets.footer import LaidOutOnce
 
 
+@lru_cache(maxsize=256)
+def parse(markup: str) -> Content:
+    """``markup`` as Content, parsed once: parsing costs ~40 µs a line, and the same hints
+    and kinds of card come back card after card."""
+    return Content.from_markup(markup)
+
+
 class Text(LaidOutOnce, Static):
     """A line or block of the card's text."""
 
     _markup: object = None  # what ``put`` showed last
     _shown: Content | None = None
 
-    def put(self, markup: str, layout: bool | None = None) -> None:
-        """Show ``markup``, unless it is on screen already: an update lays the screen out
-        and redraws the widget even when nothing changed (the same hint or kind of card
-        as the last card's). ``layout``: None lays out only if the height may change
-        (one line before and after: no); False where the size cannot change."""
-        self._put(markup, lambda: Content.from_markup(markup), layout)
+    def put(self, markup: str | Content, layout: bool | None = None) -> None:
+        """Show ``markup`` (or Content, made without parsing), unless it is on screen
+        already: an update lays the screen out and redraws the widget even when nothing
+        changed (the same hint or kind of card as the last card's). ``layout``: None lays
+        out only if the height may change (one line before and after: no); False where
+        the size cannot change."""
+        if isinstance(markup, Content):
+            content = markup  # compared by its text and styles (Content's == is text only)
+            self._put((content.plain, tuple(content.spans)), lambda: content, layout)
+        else:
+            self._put(markup, lambda: parse(markup), layout)
 
     def _put(self, key: object, make: Callable[[], Content], layout: bool | None) -> None:
         if key == self._markup and self.content is self._shown:
@@ -71,8 +84,8 @@ class CardHead(Text):
         def make() -> Content:
             # The kind's own colours (NEW, Flagged) over the muted colour, resolved when
             # drawn (the theme may change).
-            head = Content.from_markup(kind).stylize_before(".card-head--kind")
-            return Content.assemble(head, "\n\n", Content.from_markup(front))
+            head = parse(kind).stylize_before(".card-head--kind")
+            return Content.assemble(head, "\n\n", parse(front))
 
         self._put((kind, front), make, None)
 
