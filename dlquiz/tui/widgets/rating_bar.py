@@ -87,6 +87,8 @@ class RatingBar(Widget, can_focus=True):
         self.cursor = AGAIN  # the rating Enter takes while the bar has the focus
         self._hover: int | None = None
         self._spans: list[tuple[int, int, int]] = []  # x from, x to, rating
+        self._drawn_key: object = None
+        self._drawn: Content | None = None
 
     def show(self, outcomes: dict[int, Outcome], suggested: int | None = None) -> None:
         """Label each button with its interval; mark the auto-grade if any."""
@@ -123,10 +125,27 @@ class RatingBar(Widget, can_focus=True):
 
     def render(self) -> Content:
         focused = self.has_focus and self.app.app_focus
+        regions = self.regions()
+        # Drawn again only when something it shows changed: hiding the bar after each
+        # rating asks for a render too, of the same bar.
+        key = (
+            tuple(self.labels.items()),
+            self.suggested,
+            self._hover,
+            focused and self.cursor,
+            tuple(regions),
+            self.app.theme,
+        )
+        if key == self._drawn_key and self._drawn is not None:
+            return self._drawn
+        self._drawn_key, self._drawn = key, self._draw(regions, focused)
+        return self._drawn
+
+    def _draw(self, regions: list[tuple[int, int]], focused: bool) -> Content:
         parts: list[Content] = []
         spans: list[tuple[int, int, int]] = []
         x = 0
-        for rating, (x0, width) in zip(RATINGS, self.regions(), strict=True):
+        for rating, (x0, width) in zip(RATINGS, regions, strict=True):
             variant = _VARIANTS[rating]
             classes = [f"rating-bar--{variant}"]
             if rating == self.suggested:
