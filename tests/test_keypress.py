@@ -229,3 +229,25 @@ async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
             assert card.show_vertical_scrollbar == card.vertical_scrollbar.display == tall
             seen.add(tall)
         assert seen == {True, False}, "both a card that fits and one that does not"
+
+
+async def test_tab_and_shift_tab_reach_each_rating_as_the_buttons_did(
+    home: Path, clock: Clock
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _review(pilot, app)
+        await pilot.press("space")
+        await pilot.pause()
+        bar = screen.query_one(RatingBar)
+        await pilot.press("tab", "tab")  # the card (it scrolls), then the first rating
+        assert screen.focused is bar and bar.cursor == 1
+        await pilot.press("shift+tab")  # back to the card
+        assert isinstance(screen.focused, Card)
+        await pilot.press("shift+tab")  # in from after the bar: its last rating
+        assert screen.focused is bar and bar.cursor == 4
+        card = screen.current.spec.id  # type: ignore[union-attr]
+        await pilot.press("enter")  # the focused rating, not Good
+        await pilot.pause()
+        last = app.study.session.answered[-1]
+        assert last.card == card and last.rating == 4

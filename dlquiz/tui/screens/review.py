@@ -28,6 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.css.query import QueryType
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -204,6 +205,13 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
                 and self.app.study.next_learning_due() is not None
             )
         return True
+
+    def focus_previous(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        widget = super().focus_previous(selector)
+        if isinstance(widget, RatingBar):
+            widget.cursor = EASY  # in from after it: on its last rating, as Shift+Tab was
+            widget.refresh()
+        return widget
 
     # ----- showing cards ------------------------------------------------------------
 
