@@ -21,7 +21,7 @@ from textual.widgets import Input, OptionList
 from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
-from dlquiz.tui.widgets.card_parts import Card, CardHead, Text, TitleBar
+from dlquiz.tui.widgets.card_parts import Card, CardHead, Text, TitleBar, TitleProgressBar
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
@@ -110,9 +110,9 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         for part in ("card-code", "choices", "typed", "card-proof"):
             assert not screen.query(f"#{part}")
         kinds = {CardHead, Text}
-        # Title bar, progress, card (its kind and front, its back), hint, ratings and
-        # footer: one widget each (the four ratings, the footer's keys).
-        assert len(list(screen.walk_children(Widget))) <= 8, "each widget costs every key"
+        # Title bar (and progress line), card (its kind and front, its back), hint,
+        # ratings and footer: one widget each (the four ratings, the footer's keys).
+        assert len(list(screen.walk_children(Widget))) <= 7, "each widget costs every key"
         assert {type(w) for w in card.children} <= kinds
 
         screen.next_card(app.study.deck[NAME_CARD])
@@ -208,6 +208,30 @@ async def test_the_title_bar_draws_the_header_in_one_widget(width: int) -> None:
         await pilot.click(TitleBar, offset=(1, 0))  # the icon
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
+
+
+class _TitledProgress(App[None]):
+    TITLE = "dlquiz"
+
+    def compose(self) -> ComposeResult:
+        yield TitleProgressBar()
+
+
+async def test_the_progress_line_is_drawn_under_the_title_by_the_same_widget() -> None:
+    app = _TitledProgress()
+    async with app.run_test(size=(30, 6)) as pilot:
+        bar = app.query_one(TitleProgressBar)
+        bar.show_progress("Due [b $warning]3[/] · New 2")
+        await pilot.pause()
+        title, progress = str(bar.render()).split("\n")
+        assert len(title) == len(progress) == 30 and "dlquiz" in title
+        assert progress == " Due 3 · New 2".ljust(30)  # a cell of padding each side
+        bar.show_progress("Cram: a title much too long for the line   Left 3")
+        await pilot.pause()
+        # Cut at the end of its first wrapped line, as the one-row Static before it was.
+        assert str(bar.render()).split("\n")[1] == " Cram: a title much too long  "
+        await pilot.click(TitleProgressBar, offset=(1, 1))  # the progress row: no palette
+        assert not isinstance(app.screen, CommandPalette)
 
 
 async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:

@@ -22,6 +22,7 @@ from dlquiz.tui.screens.card_info import CardInfoScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.summary import SummaryScreen
+from dlquiz.tui.widgets.card_parts import TitleProgressBar
 from tests.conftest import LOG_NAME, T0, Clock
 
 SIZE = (80, 24)
@@ -63,6 +64,11 @@ def _app(home: Path, clock: Clock, **settings: Any) -> DLQuizApp:
     if settings:
         study.change_settings(study.settings.replace(**settings))
     return DLQuizApp(study, clock=clock, rng=random.Random(0))
+
+
+def _progress(app: DLQuizApp) -> str:
+    """The progress line under the title."""
+    return app.screen.query_one(TitleProgressBar).progress.plain
 
 
 def _text(app: DLQuizApp, selector: str) -> str:
@@ -137,10 +143,10 @@ async def test_progress_line_counts_due_new_and_done(home: Path, clock: Clock) -
     app = _app(home, clock, new_per_day=2)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _review(pilot, app)
-        assert "Due 1 · New 2 · Done 0" in _text(app, "#progress")
+        assert "Due 1 · New 2 · Done 0" in _progress(app)
         assert _card(screen) == OTHER  # due before new
         await pilot.press("space", "4")
-        assert "Due 0 · New 2 · Done 1" in _text(app, "#progress")
+        assert "Due 0 · New 2 · Done 1" in _progress(app)
         await pilot.press("q")
 
 
@@ -273,7 +279,7 @@ async def test_summary_misses_and_custom_study(home: Path, clock: Clock) -> None
         await pilot.press("enter")
         assert again.is_current and again.mode == "question"
         spec = app.study.deck[_card(again)]
-        assert "optimization" in spec.tags and "Custom study" in _text(app, "#progress")
+        assert "optimization" in spec.tags and "Custom study" in _progress(app)
         before = len(_log(home))
         await pilot.press("space", "3")
         assert len(_log(home)) == before + 1  # recorded

@@ -51,7 +51,7 @@ from dlquiz.tui.review_session import (
     progress_line,
 )
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.card_parts import PARTS, Card, CardHead, Text, TitleBar
+from dlquiz.tui.widgets.card_parts import PARTS, Card, CardHead, Text, TitleProgressBar
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -118,13 +118,13 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self._retry = False  # a failed question is worth another try (the worker failed)
         self._parts: dict[str, Widget] = {}  # the card parts mounted so far (``part``)
         self._bar: RatingBar
+        self._title: TitleProgressBar
 
     def compose(self) -> ComposeResult:
         # The parts only some cards show (code, choices, an answer box, a proof) are
         # mounted when a card first needs them (``part``): every widget on the screen
         # costs each keypress a little, even hidden.
-        yield TitleBar()  # the Header's look, one widget
-        yield Text(id="progress")
+        yield TitleProgressBar()  # the Header's look, and the progress line under it
         with Card(id="card"):
             yield CardHead(id="card-head")  # the kind of card over its front
             yield Text(id="card-back")
@@ -134,9 +134,10 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def on_mount(self) -> None:
         # The composed parts, looked up once: a query per part per key costs more.
-        for part_id in ("progress", "card", "card-head", "card-back", "hint"):
+        for part_id in ("card", "card-head", "card-back", "hint"):
             self._parts[part_id] = self.query_one(f"#{part_id}")
         self._bar = self.query_one(RatingBar)
+        self._title = self.query_one(TitleProgressBar)
         if self.practice is not None and self.practice.time_limit is not None:
             self.set_interval(1, self._tick)  # the countdown, and the end when time is up
         self.next_card()
@@ -224,7 +225,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         """Tell the screen now of every part that changed, not at each part's next idle:
         a part that reports after the screen's next layout costs a layout of its own."""
         parts = self._parts
-        for part in (parts["card"], parts["hint"], self._bar, parts["progress"]):
+        for part in (parts["card"], parts["hint"], self._bar, self._title):
             for widget in part.walk_children(Widget, with_self=True):
                 widget._check_refresh()
 
@@ -436,8 +437,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             )
         else:
             line = progress_line(self.app.study, self.app.clock())
-        # One line as wide as the screen, whatever it says: no layout needed.
-        self._text("progress").put(line, layout=False)
+        self._title.show_progress(line)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
 
