@@ -16,12 +16,12 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList
+from textual.widgets import Input, OptionList
 
 from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
-from dlquiz.tui.widgets.card_parts import Card, Text, TitleBar
+from dlquiz.tui.widgets.card_parts import Card, CardHead, Text, TitleBar, TitleProgressBar
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
@@ -87,13 +87,13 @@ async def test_the_card_keeps_its_size_when_the_answer_and_ratings_come_and_go(
         bar = screen.query_one(RatingBar)
         asked = card.region
         assert not bar.visible
-        # Hidden, the buttons take no focus and no click.
-        assert not any(isinstance(w, Button) for w in screen.focus_chain)
+        # Hidden, the ratings take no focus and no click.
+        assert bar not in screen.focus_chain
         await pilot.press("space")
         await pilot.pause()
         assert bar.visible and bar.region.height == 1
         assert card.region == asked
-        assert any(isinstance(w, Button) for w in screen.focus_chain)
+        assert bar in screen.focus_chain
         await pilot.press("3")
         await pilot.pause()
         assert not bar.visible and card.region == asked
@@ -109,10 +109,10 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         # Recall cards only so far: the choices, code, answer box and proof are not there.
         for part in ("card-code", "choices", "typed", "card-proof"):
             assert not screen.query(f"#{part}")
-        kinds = {Text, Card, RatingBar, Button}
-        # Title bar, progress, card (kind, front, back), hint, ratings (4 buttons), and
-        # the footer: one widget for all its keys.
-        assert len(list(screen.walk_children(Widget))) <= 13, "each widget costs every key"
+        kinds = {CardHead, Text}
+        # Title bar (and progress line), card (its kind and front, its back), hint,
+        # ratings and footer: one widget each (the four ratings, the footer's keys).
+        assert len(list(screen.walk_children(Widget))) <= 7, "each widget costs every key"
         assert {type(w) for w in card.children} <= kinds
 
         screen.next_card(app.study.deck[NAME_CARD])
@@ -129,8 +129,7 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         await pilot.pause()
         order = [w.id for w in card.children]
         assert order == [
-            "card-kind",
-            "card-front",
+            "card-head",
             "card-code",
             "choices",
             "typed",
@@ -211,6 +210,30 @@ async def test_the_title_bar_draws_the_header_in_one_widget(width: int) -> None:
         assert isinstance(app.screen, CommandPalette)
 
 
+class _TitledProgress(App[None]):
+    TITLE = "dlquiz"
+
+    def compose(self) -> ComposeResult:
+        yield TitleProgressBar()
+
+
+async def test_the_progress_line_is_drawn_under_the_title_by_the_same_widget() -> None:
+    app = _TitledProgress()
+    async with app.run_test(size=(30, 6)) as pilot:
+        bar = app.query_one(TitleProgressBar)
+        bar.show_progress("Due [b $warning]3[/] · New 2")
+        await pilot.pause()
+        title, progress = str(bar.render()).split("\n")
+        assert len(title) == len(progress) == 30 and "dlquiz" in title
+        assert progress == " Due 3 · New 2".ljust(30)  # a cell of padding each side
+        bar.show_progress("Cram: a title much too long for the line   Left 3")
+        await pilot.pause()
+        # Cut at the end of its first wrapped line, as the one-row Static before it was.
+        assert str(bar.render()).split("\n")[1] == " Cram: a title much too long  "
+        await pilot.click(TitleProgressBar, offset=(1, 1))  # the progress row: no palette
+        assert not isinstance(app.screen, CommandPalette)
+
+
 async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
     app = _app(home, clock)
     async with app.run_test(size=(60, 12)) as pilot:  # a card taller than its pane
@@ -230,3 +253,25 @@ async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
             assert card.show_vertical_scrollbar == card.vertical_scrollbar.display == tall
             seen.add(tall)
         assert seen == {True, False}, "both a card that fits and one that does not"
+
+
+async def test_tab_and_shift_tab_reach_each_rating_as_the_buttons_did(
+    home: Path, clock: Clock
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _review(pilot, app)
+        await pilot.press("space")
+        await pilot.pause()
+        bar = screen.query_one(RatingBar)
+        await pilot.press("tab", "tab")  # the card (it scrolls), then the first rating
+        assert screen.focused is bar and bar.cursor == 1
+        await pilot.press("shift+tab")  # back to the card
+        assert isinstance(screen.focused, Card)
+        await pilot.press("shift+tab")  # in from after the bar: its last rating
+        assert screen.focused is bar and bar.cursor == 4
+        card = screen.current.spec.id  # type: ignore[union-attr]
+        await pilot.press("enter")  # the focused rating, not Good
+        await pilot.pause()
+        last = app.study.session.answered[-1]
+        assert last.card == card and last.rating == 4

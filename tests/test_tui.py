@@ -194,7 +194,7 @@ async def test_done_screen_when_nothing_is_left(home: Path, clock: Clock) -> Non
         await _answer_one(pilot, app, rating="4")
         screen = app.screen
         assert isinstance(screen, ReviewScreen) and screen.mode == "done"
-        assert "Nothing more is due" in _text(app, "#card-front")
+        assert "Nothing more is due" in _text(app, "#card-head")
         await pilot.press("enter")
         assert isinstance(app.screen, SummaryScreen)  # the session's summary first
         await pilot.press("escape")
@@ -278,13 +278,13 @@ async def test_quit_with_help_over_feedback_still_saves_the_answer(
 async def test_enter_on_a_focused_rating_button_records_that_rating(
     home: Path, clock: Clock
 ) -> None:
-    from textual.widgets import Button
-
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         screen = await _to_feedback(pilot, app)
         card = screen.current.spec.id  # type: ignore[union-attr]
-        screen.query_one("#rate-4", Button).focus()
+        bar = screen.query_one(RatingBar)
+        bar.focus()  # Tab to the ratings, then to the fourth
+        bar.cursor = 4
         await pilot.press("enter")
         await pilot.press("q")
     last = [r for r in _log(home) if r["card"] == card][-1]

@@ -161,7 +161,7 @@ async def test_text_width_is_capped_on_a_wide_terminal(home: Path, clock: Clock)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("enter", "space")
         await _settle(pilot)
-        for selector in ("#card-front", "#card-back"):
+        for selector in ("#card-head", "#card-back"):
             assert app.screen.query_one(selector).size.width <= 90, selector
 
 

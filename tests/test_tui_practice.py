@@ -46,7 +46,7 @@ async def test_cram_a_tag_changes_nothing_on_disk(home: Path, clock: Clock) -> N
         for _ in range(total):
             await _answer_one(pilot, app)
         assert review.mode == "done"
-        assert "Crammed" in str(review.query_one("#card-front", Static).render())
+        assert "Crammed" in str(review.query_one("#card-head", Static).render())
         await pilot.press("enter")
         assert isinstance(app.screen, HomeScreen)
     assert _log_lines(home) == 0

@@ -22,6 +22,7 @@ from dlquiz.tui.screens.card_info import CardInfoScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.summary import SummaryScreen
+from dlquiz.tui.widgets.card_parts import TitleProgressBar
 from tests.conftest import LOG_NAME, T0, Clock
 
 SIZE = (80, 24)
@@ -63,6 +64,11 @@ def _app(home: Path, clock: Clock, **settings: Any) -> DLQuizApp:
     if settings:
         study.change_settings(study.settings.replace(**settings))
     return DLQuizApp(study, clock=clock, rng=random.Random(0))
+
+
+def _progress(app: DLQuizApp) -> str:
+    """The progress line under the title."""
+    return app.screen.query_one(TitleProgressBar).progress.plain
 
 
 def _text(app: DLQuizApp, selector: str) -> str:
@@ -137,10 +143,10 @@ async def test_progress_line_counts_due_new_and_done(home: Path, clock: Clock) -
     app = _app(home, clock, new_per_day=2)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _review(pilot, app)
-        assert "Due 1 · New 2 · Done 0" in _text(app, "#progress")
+        assert "Due 1 · New 2 · Done 0" in _progress(app)
         assert _card(screen) == OTHER  # due before new
         await pilot.press("space", "4")
-        assert "Due 0 · New 2 · Done 1" in _text(app, "#progress")
+        assert "Due 0 · New 2 · Done 1" in _progress(app)
         await pilot.press("q")
 
 
@@ -167,7 +173,7 @@ async def test_only_learning_cards_left_says_when_and_offers_to_learn_ahead(
         card = _card(screen)
         await pilot.press("space", "1")
         assert screen.mode == "done"
-        front = _text(app, "#card-front")
+        front = _text(app, "#card-head")
         assert "due in 1h" in front and "learn" in front
         await pilot.press("a")
         assert screen.mode == "question" and _card(screen) == card
@@ -273,7 +279,7 @@ async def test_summary_misses_and_custom_study(home: Path, clock: Clock) -> None
         await pilot.press("enter")
         assert again.is_current and again.mode == "question"
         spec = app.study.deck[_card(again)]
-        assert "optimization" in spec.tags and "Custom study" in _text(app, "#progress")
+        assert "optimization" in spec.tags and "Custom study" in _progress(app)
         before = len(_log(home))
         await pilot.press("space", "3")
         assert len(_log(home)) == before + 1  # recorded
@@ -305,11 +311,11 @@ async def test_marks_are_shown_and_the_footer_follows(home: Path, clock: Clock) 
     app = _app(home, clock)
     async with app.run_test(size=(120, 24)) as pilot:
         screen = await _review(pilot, app)
-        assert "Flagged" not in _text(app, "#card-kind")
+        assert "Flagged" not in _text(app, "#card-head").splitlines()[0]  # the kind line
         assert screen.check_action("flag", ()) and not screen.check_action("unflag", ())
         await pilot.press("f")
         await pilot.pause()
-        assert "Flagged" in _text(app, "#card-kind")
+        assert "Flagged" in _text(app, "#card-head").splitlines()[0]
         assert screen.check_action("unflag", ()) and not screen.check_action("flag", ())
         footer = str(screen.query_one("LineFooter").render())
         assert "Unflag" in footer

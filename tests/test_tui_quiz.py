@@ -15,6 +15,7 @@ from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.confirm import ConfirmStopQuiz
 from dlquiz.tui.screens.practice import QuizResults, QuizScreen
 from dlquiz.tui.screens.review import ReviewScreen
+from dlquiz.tui.widgets.card_parts import TitleProgressBar
 from tests.conftest import LOG_NAME, Clock
 from tests.test_tui import SIZE, _answer_one
 
@@ -63,7 +64,7 @@ def _top(app: DLQuizApp) -> object:
 
 
 def _progress(review: ReviewScreen) -> str:
-    return str(review.query_one("#progress", Static).render())
+    return review.query_one(TitleProgressBar).progress.plain
 
 
 def _results_text(screen: QuizResults) -> str:

@@ -160,7 +160,7 @@ async def test_failed_generation_is_reported_and_skipped(home: Path, clock: Cloc
                 break
             await pilot.pause(0.01)
         assert screen.mode == "failed"
-        assert "generator exploded" in str(screen.query_one("#card-front", Static).render())
+        assert "generator exploded" in str(screen.query_one("#card-head", Static).render())
         skipped = screen.current.spec.id  # type: ignore[union-attr]
         await pilot.press("enter")
         assert screen.current is not None and screen.current.spec.id != skipped
@@ -186,7 +186,7 @@ async def test_a_failed_worker_offers_a_retry_of_the_same_card(home: Path, clock
                 break
             await pilot.pause(0.01)
         assert screen.mode == "failed"
-        text = str(screen.query_one("#card-front", Static).render())
+        text = str(screen.query_one("#card-head", Static).render())
         assert "tries again" in text and "report" not in text
         card = screen.current.spec.id  # type: ignore[union-attr]
         await pilot.press("enter")

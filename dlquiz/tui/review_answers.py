@@ -65,6 +65,10 @@ class _Screen(Protocol):
 
     def _hint(self, text: str) -> None: ...
 
+    def _head(self, kind: str, front: str) -> None: ...
+
+    def _label(self) -> str: ...
+
     def _show_question(self) -> None: ...
 
     def _reveal_back(self, prefix: str = "") -> None: ...
@@ -127,8 +131,9 @@ class SkillAnswers:
             if self._retry
             else "It is skipped for this session; nothing was recorded. Please report it."
         )
-        self.query_one("#card-front", Static).update(
-            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n{then}"
+        self._head(
+            self._label(),
+            f"[b $error]This question could not be generated.[/]\n\n{escape(last)}\n\n{then}",
         )
         self._hint("Enter: try again." if self._retry else "Enter: next card.")
         self.mode = "failed"

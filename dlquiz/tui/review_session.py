@@ -10,10 +10,13 @@ from collections import deque
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from dlquiz.cards import CardSpec
+from rich.markup import escape
+from textual.content import Content
+
+from dlquiz.cards import CardSpec, Kind
 from dlquiz.order import custom_cards
 from dlquiz.practice import Practice
-from dlquiz.scheduler import format_interval
+from dlquiz.scheduler import AGAIN, format_interval
 from dlquiz.study import SaveError, Study
 
 if TYPE_CHECKING:
@@ -62,15 +65,37 @@ def marks_note(study: Study, card_id: str, now: datetime) -> str:
     return "  " + " · ".join(out) if out else ""
 
 
-def progress_line(study: Study, now: datetime) -> str:
-    """Due left · new left · done in this session (markup)."""
+def card_label(study: Study, spec: CardSpec) -> str:
+    """The kind of card (markup), and NEW on a card not yet reviewed."""
+    tag = "  [b $accent]NEW[/]" if study.cards.get(spec.id) is None else ""
+    if spec.kind is Kind.SKILL:
+        from dlquiz.questions import families
+
+        fam = families()[spec.key]
+        return f"Compute · {escape(fam.title)} · level {spec.level}{tag}"
+    names = {
+        Kind.RECALL: "Recall the definition",
+        Kind.NAME: "Which term is this?",
+        Kind.CONCEPT: "Concept",
+    }
+    return names[spec.kind] + tag
+
+
+def progress_line(study: Study, now: datetime) -> Content:
+    """Due left · new left · done in this session. Assembled, not markup: parsing this
+    line's markup took ~0.12 ms of every rating key."""
     counts = study.counts(now)
-    done = len(study.session.answered)
+    done = str(len(study.session.answered))
     if study.session.focused:
-        return f"Custom study · left [b $warning]{counts.due}[/] · done [b $success]{done}[/]"
-    return (
-        f"Due [b $warning]{counts.due}[/] · New [b $accent]{counts.new}[/] · "
-        f"Done [b $success]{done}[/]"
+        left = (str(counts.due), "b $warning")
+        return Content.assemble("Custom study · left ", left, " · done ", (done, "b $success"))
+    return Content.assemble(
+        "Due ",
+        (str(counts.due), "b $warning"),
+        " · New ",
+        (str(counts.new), "b $accent"),
+        " · Done ",
+        (done, "b $success"),
     )
 
 
@@ -89,6 +114,31 @@ def done_texts(study: Study, now: datetime) -> tuple[str, str, str]:
         "back then."
     )
     return title, msg, "a: learn ahead · Enter: session summary"
+
+
+def practice_answered(practice: Practice, cur: Shown, rating: int) -> None:
+    """Count a cram or quiz answer (a graded one with what was asked and given)."""
+    if cur.suggested is None:  # self-graded
+        practice.answered(rating)
+        return
+    question = cur.question
+    prompt = question.prompt if question else cur.front
+    expected = question.expected.display() if question else cur.choices[cur.correct or 0]
+    title = ""
+    if question is not None:
+        from dlquiz.questions import families
+
+        title = f"{families()[question.family].title} · level {question.level}"
+    practice.answered(
+        rating,
+        correct=cur.suggested != AGAIN,
+        prompt=prompt,
+        given=cur.typed or "",
+        expected=expected,
+        title=title,
+        code=question.code if question else "",
+        explanation=question.explanation if question else "",
+    )
 
 
 class SessionKeys:

@@ -27,10 +27,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.css.query import QueryType
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.cards import CardSpec, Kind
@@ -40,9 +42,16 @@ from dlquiz.study import SaveError
 from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
-from dlquiz.tui.review_session import SessionKeys, done_texts, marks_note, progress_line
+from dlquiz.tui.review_session import (
+    SessionKeys,
+    card_label,
+    done_texts,
+    marks_note,
+    practice_answered,
+    progress_line,
+)
 from dlquiz.tui.shown import Shown
-from dlquiz.tui.widgets.card_parts import PARTS, Card, Text, TitleBar
+from dlquiz.tui.widgets.card_parts import PARTS, Card, CardHead, Text, TitleProgressBar
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -108,23 +117,27 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self._skill_help = SkillHelp(None)
         self._retry = False  # a failed question is worth another try (the worker failed)
         self._parts: dict[str, Widget] = {}  # the card parts mounted so far (``part``)
+        self._bar: RatingBar
+        self._title: TitleProgressBar
 
     def compose(self) -> ComposeResult:
         # The parts only some cards show (code, choices, an answer box, a proof) are
         # mounted when a card first needs them (``part``): every widget on the screen
         # costs each keypress a little, even hidden.
-        yield TitleBar()  # the Header's look, one widget
-        yield Text(id="progress")
+        yield TitleProgressBar()  # the Header's look, and the progress line under it
         with Card(id="card"):
-            yield Text(id="card-kind")
-            yield Text(id="card-front")
+            yield CardHead(id="card-head")  # the kind of card over its front
             yield Text(id="card-back")
         yield Text(id="hint")
         yield RatingBar(id="ratings")
         yield LineFooter()
 
     def on_mount(self) -> None:
-        self._parts["card-back"] = self.query_one("#card-back")
+        # The composed parts, looked up once: a query per part per key costs more.
+        for part_id in ("card", "card-head", "card-back", "hint"):
+            self._parts[part_id] = self.query_one(f"#{part_id}")
+        self._bar = self.query_one(RatingBar)
+        self._title = self.query_one(TitleProgressBar)
         if self.practice is not None and self.practice.time_limit is not None:
             self.set_interval(1, self._tick)  # the countdown, and the end when time is up
         self.next_card()
@@ -152,14 +165,16 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         if action == "reveal":
             return mode == "question" and not choice_card and not typed_card
         if action == "accept":
-            # A focused rating button takes Enter itself: never grade over the user's pick.
-            return mode in ("feedback", "done", "failed") and not isinstance(self.focused, Button)
+            # A focused rating bar takes Enter itself: never grade over the user's pick.
+            return mode in ("feedback", "done", "failed") and not isinstance(
+                self.focused, RatingBar
+            )
         if action == "choose":
             return mode == "question" and choice_card
         if action == "rate":
             return mode in ("revealed", "feedback")
         if action == "good":
-            return mode == "revealed" and not isinstance(self.focused, Button)
+            return mode == "revealed" and not isinstance(self.focused, RatingBar)
         if action == "give_up":
             return mode == "question" and typed_card
         if action == "proof":
@@ -192,6 +207,13 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             )
         return True
 
+    def focus_previous(self, selector: str | type[QueryType] = "*") -> Widget | None:
+        widget = super().focus_previous(selector)
+        if isinstance(widget, RatingBar):
+            widget.cursor = EASY  # in from after it: on its last rating, as Shift+Tab was
+            widget.refresh()
+        return widget
+
     # ----- showing cards ------------------------------------------------------------
 
     def next_card(self, spec: CardSpec | None = None) -> None:
@@ -202,8 +224,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     def _report_layout(self) -> None:
         """Tell the screen now of every part that changed, not at each part's next idle:
         a part that reports after the screen's next layout costs a layout of its own."""
-        for part in ("#card", "#hint", "#ratings", "#progress"):
-            for widget in self.query_one(part).walk_children(Widget, with_self=True):
+        parts = self._parts
+        for part in (parts["card"], parts["hint"], self._bar, self._title):
+            for widget in part.walk_children(Widget, with_self=True):
                 widget._check_refresh()
 
     def _next_card(self, spec: CardSpec | None) -> None:
@@ -240,28 +263,12 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def _refresh_marks(self) -> None:
         if self.current is not None and self.mode != "loading":
-            self.query_one("#card-kind", Text).put(self._label())
+            self._head(self._label(), self._head_front())
         self.refresh_bindings()
 
     def _label(self) -> str:
         assert self.current is not None
-        spec = self.current.spec
-        new = self.app.study.cards.get(spec.id) is None
-        tag = "  [b $accent]NEW[/]" if new else ""
-        if spec.kind is Kind.SKILL:
-            from dlquiz.questions import families
-
-            fam = families()[spec.key]
-            return f"Compute · {escape(fam.title)} · level {spec.level}{tag}{self._marks_note()}"
-        return (
-            {
-                Kind.RECALL: "Recall the definition",
-                Kind.NAME: "Which term is this?",
-                Kind.CONCEPT: "Concept",
-            }[spec.kind]
-            + tag
-            + self._marks_note()
-        )
+        return card_label(self.app.study, self.current.spec) + self._marks_note()
 
     def part(self, part_id: str) -> Widget:
         """The card part ``part_id`` ("card-code", "choices", "typed", "card-proof"),
@@ -270,14 +277,31 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         if widget is None:
             widget = self._parts[part_id] = PARTS[part_id]()
             widget.display = False  # as the parts are between cards: each card shows its own
-            card = self.query_one("#card", Card)
+            card = self._parts["card"]
             after = list(PARTS)[list(PARTS).index(part_id) + 1 :]
             later = [self._parts[p] for p in after if p in self._parts]
             card.mount(widget, before=later[0] if later else None)
         return widget
 
+    def _head(self, kind: str, front: str) -> None:
+        """The card's kind over its front (markup each)."""
+        head = self._parts["card-head"]
+        assert isinstance(head, CardHead)
+        head.show(kind, front)
+
+    def _head_front(self) -> str:
+        head = self._parts["card-head"]
+        assert isinstance(head, CardHead)
+        return head.front
+
+    def _text(self, part_id: str) -> Text:
+        text = self._parts[part_id]
+        assert isinstance(text, Text)
+        return text
+
     def _reset_widgets(self) -> None:
-        card = self.query_one(Card)
+        card = self._parts["card"]
+        assert isinstance(card, Card)
         if card.scroll_offset:
             # Each card starts at its top (a long answer was scrolled into view), even a
             # long next card; scrolled now, in the same layout pass as the new text.
@@ -301,13 +325,12 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             typed.value = ""
         # Hidden, its row kept: the card keeps its size from question to answer and back,
         # so a change of card lays out and redraws the card, not the screen around it.
-        self.query_one(RatingBar).visible = False
+        self._bar.visible = False
 
     def _show_loading(self) -> None:
         assert self.current is not None
         self._reset_widgets()
-        self.query_one("#card-kind", Text).put(self._label())
-        self.query_one("#card-front", Text).put(self.current.front)
+        self._head(self._label(), self.current.front)
         ready = self.app.questions_ready
         self._hint("Generating the question…" if ready else "Loading PyTorch (first time only)…")
         self.mode = "loading"
@@ -316,8 +339,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         assert self.current is not None
         cur = self.current
         self._reset_widgets()
-        self.query_one("#card-kind", Text).put(self._label())
-        self.query_one("#card-front", Text).put(cur.front)
+        self._head(self._label(), cur.front)
         if cur.question is not None and cur.question.code:
             code = self.part("card-code")
             assert isinstance(code, Static)
@@ -346,19 +368,27 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         else:
             self.set_focus(None)
             self._hint("Think of the answer, then Space: Show answer.")
-        self.mode = "question"
+        self._enter("question")
         if self.practice is not None:
             self.practice.begin(self.app.clock())  # a quiz's clock starts at its first question
-        self.refresh_bindings()  # the mode may not change from card to card; the keys may
+
+    def _enter(self, mode: str) -> None:
+        """Set ``mode``, and the keys with it: a new mode refreshes them itself (a second
+        refresh would compute the footer's keys once more); the same mode may have other
+        keys on the next card (a flag, a choice card)."""
+        if self.mode == mode:
+            self.refresh_bindings()
+        else:
+            self.mode = mode
 
     def _reveal_back(self, prefix: str = "") -> None:
         assert self.current is not None
-        back = self.query_one("#card-back", Static)
+        back = self._text("card-back")
         back.update(prefix + self.current.back)
         back.display = True
         # Once laid out, bring the answer's first lines into view (small terminals).
         self.call_after_refresh(back.scroll_visible, top=True, animate=False)
-        bar = self.query_one(RatingBar)
+        bar = self._bar
         if self.practice is None:
             bar.show(self.current.outcomes, self.current.suggested)
         else:
@@ -374,11 +404,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._show_practice_done(now)
             return
         title, msg, hint = done_texts(self.app.study, now)
-        self.query_one("#card-kind", Text).put(title)
-        self.query_one("#card-front", Text).put(msg)
+        self._head(title, msg)
         self._hint(hint)
-        self.mode = "done"
-        self.refresh_bindings()
+        self._enter("done")
 
     def _show_practice_done(self, now: datetime) -> None:
         practice = self.practice
@@ -387,29 +415,29 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self.mode = "done"
             self.app.finish_quiz(practice)  # score and misses in full on their own screen
             return
-        self.query_one("#card-kind", Text).put(escape(practice.title))
         minutes, seconds = divmod(round(practice.elapsed(now)), 60)
         lines = [
             f"Crammed {practice.asked} answers in {minutes}:{seconds:02d}. "
             "Your schedule is unchanged."
         ]
-        self.query_one("#card-front", Text).put("\n".join(lines))
+        self._head(escape(practice.title), "\n".join(lines))
         self._hint("Enter: back home. Practice does not change your schedule.")
         self.mode = "done"
 
     def _hint(self, text: str) -> None:
-        self.query_one("#hint", Text).put(f"[dim]{escape(text)}[/]")
+        self._text("hint").put(f"[dim]{escape(text)}[/]")
 
     def _update_progress(self) -> None:
         if self.practice is not None:
             p = self.practice
             score = f"   Score [b $success]{p.right}/{p.graded}[/]" if p.is_quiz else ""
             left = f"   Left [b $warning]{p.remaining}[/]" if p.time_limit is None else ""
-            line = f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
+            line: str | Content = (
+                f"{escape(p.title)}{left}{score}   {p.clock_text(self.app.clock())}"
+            )
         else:
             line = progress_line(self.app.study, self.app.clock())
-        # One line as wide as the screen, whatever it says: no layout needed.
-        self.query_one("#progress", Text).put(line, layout=False)
+        self._title.show_progress(line)
 
     # ----- skill questions (generated off the UI thread) ----------------------------
 
@@ -516,7 +544,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         app = self.app
         now = app.clock()
         if self.practice is not None:
-            self._practice_answered(cur, rating)
+            practice_answered(self.practice, cur, rating)
             self.current = None
             if advance:
                 self.next_card()
@@ -533,30 +561,6 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self.current = None
         if advance:
             self.next_card()
-
-    def _practice_answered(self, cur: Shown, rating: int) -> None:
-        assert self.practice is not None
-        if cur.suggested is None:  # self-graded
-            self.practice.answered(rating)
-            return
-        question = cur.question
-        prompt = question.prompt if question else cur.front
-        expected = question.expected.display() if question else cur.choices[cur.correct or 0]
-        title = ""
-        if question is not None:
-            from dlquiz.questions import families
-
-            title = f"{families()[question.family].title} · level {question.level}"
-        self.practice.answered(
-            rating,
-            correct=cur.suggested != AGAIN,
-            prompt=prompt,
-            given=cur.typed or "",
-            expected=expected,
-            title=title,
-            code=question.code if question else "",
-            explanation=question.explanation if question else "",
-        )
 
     def _mark_current(self, kind: str, message: str, **fields: object) -> bool:
         cur = self.current
