@@ -168,7 +168,7 @@ async def test_figures_from_a_real_data_folder(
 
         # Reviews today: c, a and the skill card (d was undone; 06:00 UTC was Mar 1).
         today_tile = _text(screen, "#tile-today")
-        assert today_tile.splitlines()[0] == "3"
+        assert today_tile.splitlines()[:2] == ["3", "reviews today"]
         assert "8 all time" in today_tile  # 9 reviews written, one undone
         # Four local study days in a row, ending today.
         streak = _text(screen, "#tile-streak")
@@ -255,7 +255,7 @@ async def test_empty_folder_says_why_and_refresh_picks_up_a_review(
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert _text(screen, "#tile-today").splitlines()[0] == "1"
+        assert _text(screen, "#tile-today").splitlines()[:2] == ["1", "review today"]
         assert _text(screen, "#tile-streak").splitlines()[0] == "1 day"
         assert _text(screen, "#tile-cards").splitlines()[0] == f"1/{len(app.study.deck)}"
         await pilot.press("escape")

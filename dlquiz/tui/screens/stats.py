@@ -333,7 +333,11 @@ class StatsScreen(KeepsStyles, Screen[None]):
     def _show_summary(self, stats: Stats) -> None:
         totals = stats.totals
         self.query_one("#tile-today", Static).update(
-            _tile(str(totals.reviews_today), "reviews today", f"{totals.reviews} all time")
+            _tile(
+                str(totals.reviews_today),
+                "review today" if totals.reviews_today == 1 else "reviews today",
+                f"{totals.reviews} all time",
+            )
         )
         self.query_one("#tile-streak", Static).update(
             _tile(
