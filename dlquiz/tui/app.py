@@ -267,9 +267,7 @@ class DLQuizApp(App[int]):
         ("stats", "stats.stats_screen"),
     )
 
-    def _screen_makers(
-        self,
-    ) -> list[tuple[str, Callable[[], Screen[Any]], Callable[[Any], bool]]]:
+    def _screen_makers(self) -> list[tuple[str, Callable[[], Screen[Any]]]]:
         def maker(where: str) -> Callable[[], Screen[Any]]:
             module, function = where.split(".")
 
@@ -279,10 +277,7 @@ class DLQuizApp(App[int]):
 
             return make
 
-        def filled(screen: Any) -> bool:  # the statistics: their thread has finished
-            return not getattr(screen, "computing", False)
-
-        return [(name, maker(where), filled) for name, where in self.PREPARED]
+        return [(name, maker(where)) for name, where in self.PREPARED]
 
     # ----- questions ----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from textual import events
@@ -145,15 +146,31 @@ def render_hidden(screen: Screen[Any]) -> None:
     screen._compositor.render_update(full=True)
 
 
+def _filling(screen: Screen[Any]) -> bool:
+    """Whether a screen is still filling itself in (the statistics' thread, the settings
+    form's later sections): its ``computing`` flag, where it has one."""
+    return bool(getattr(screen, "computing", False))
+
+
+@dataclass
+class _Pending:
+    """The screen being laid out and rendered, and how far it has got."""
+
+    screen: Screen[Any]
+    deadline: float  # after this, its own work is not waited for
+    ticks_left: int = LAYOUT_TICKS
+    rendered: bool = False  # since its last layout pass
+
+
 class Preparer:
     """Builds kept screens ahead, in the app's idle time: one step per tick.
 
     A step is one callback on the UI thread (make and mount one screen, or lay it out
     once, or render it), so a key pressed meanwhile waits at most one step. ``idle()``
-    says when a step may run; each entry of ``makers`` is (the name the screen is kept
-    under, a function returning the screen to keep, installed under that name, and
-    whether the screen's own work is done: a screen that fills itself in from a thread
-    is laid out and rendered again once it has, for up to ``WAIT_S``).
+    says when a step may run; each entry of ``makers`` is the name the screen is kept
+    under and a function returning the screen to keep, installed under that name. A
+    screen that fills itself in (``computing``) is laid out and rendered again once it
+    has, for up to ``WAIT_S``.
     """
 
     WAIT_S = 20.0
@@ -161,16 +178,14 @@ class Preparer:
     def __init__(
         self,
         app: App[Any],
-        makers: Sequence[tuple[str, Callable[[], Screen[Any]], Callable[[Any], bool]]],
+        makers: Sequence[tuple[str, Callable[[], Screen[Any]]]],
         idle: Callable[[], bool],
     ) -> None:
         self.app = app
         self.makers = list(makers)
         self.idle = idle
         self.prepared: list[Screen[Any]] = []
-        # The screen being laid out and rendered, ticks left for it, rendered since laid
-        # out, whether its own work is done, the time after which it is not waited for.
-        self._pending: tuple[Screen[Any], int, bool, Callable[[Any], bool], float] | None = None
+        self._pending: _Pending | None = None
         self.step_ms: list[float] = []  # what each step took (for the tests and benchmarks)
         self.done = False  # every screen prepared (or found built)
 
@@ -185,32 +200,34 @@ class Preparer:
 
     def _step(self) -> None:
         app = self.app
-        if self._pending is not None:
-            screen, left, rendered, filled, deadline = self._pending
-            if screen in app.screen_stack or left <= 0:  # shown meanwhile: Textual does it
-                self._pending = None
+        pending = self._pending
+        if pending is not None:
+            screen = pending.screen
+            pending.ticks_left -= 1
+            if screen in app.screen_stack or pending.ticks_left < 0:
+                self._pending = None  # shown meanwhile (Textual does the rest), or given up
             elif not screen.is_mounted:  # still being composed and mounted: next tick
-                self._pending = (screen, left - 1, False, filled, deadline)
+                pending.rendered = False
             elif screen._layout_required or screen.size != app.size:
                 lay_out_hidden(screen, app.size)
-                self._pending = (screen, left - 1, False, filled, deadline)
-            elif not rendered:  # laid out: nothing changed size in the last pass
+                pending.rendered = False
+            elif not pending.rendered:  # laid out: nothing changed size in the last pass
                 render_hidden(screen)
-                self._pending = (screen, left - 1, True, filled, deadline)
-            elif not filled(screen) and time.monotonic() < deadline:
-                pass  # its thread is still at work: what it adds is laid out once it is in
+                pending.rendered = True
+            elif _filling(screen) and time.monotonic() < pending.deadline:
+                pending.ticks_left += 1  # its own work goes on: what it adds is laid out then
             else:  # and rendering it asked for no new layout: ready
                 self._pending = None
             return
         while self.makers:
-            name, make, filled = self.makers.pop(0)
+            name, make = self.makers.pop(0)
             if app.is_screen_installed(name):
                 continue  # built already (shown, or kept from before)
             screen = make()
             if not screen.is_running:
                 mount_hidden(app, screen)
             self.prepared.append(screen)
-            self._pending = (screen, LAYOUT_TICKS, False, filled, time.monotonic() + self.WAIT_S)
+            self._pending = _Pending(screen, time.monotonic() + self.WAIT_S)
             return
         # The kept screens live as long as the app: frozen, as what was made before the
         # first frame was (DLQuizApp.run), full collections do not scan them again.
