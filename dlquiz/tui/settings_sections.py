@@ -29,12 +29,10 @@ LIST_HINT = "Ticked ones are studied; Space or a click toggles."
 
 def field(name: str, *widgets: Widget, row: bool = True, error: str = "") -> Vertical:
     """One field: label, widget(s), help (the field's docstring) and its error line."""
-    parts: list[Widget] = []
+    parts: list[Widget] = [Label(label(name), classes="field-label")]
     if row:  # label and widget side by side: the field is a grid of two columns
-        parts.append(Label(label(name), classes="field-label"))
         parts.extend(widgets)
-    else:  # a tall widget: label and help above it
-        parts.append(Label(label(name), classes="field-label"))
+    # else a tall widget: label and help above it
     parts.append(Static(field_help().get(name, ""), classes="field-help", markup=False))
     if name in LIST_FIELDS:
         parts.append(Static(LIST_HINT, classes="field-help"))
