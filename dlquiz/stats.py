@@ -30,7 +30,7 @@ from dlquiz.cards import CardSpec, Kind
 from dlquiz.records import Record, Review, Undo
 from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
-from dlquiz.stats_log import _StudyDays, in_time_order, mistake_family, no_gc
+from dlquiz.stats_log import StudyDays, in_time_order, mistake_family, no_gc
 
 HISTORY_DAYS = 26 * 7  # about six months: exactly what a 26-week heatmap can show
 FORECAST_DAYS = 30
@@ -245,7 +245,7 @@ def _card_figures(
     studied = [0] * len(groups.keys)
     mastered = [0] * len(groups.keys)
     buckets = [0] * FORECAST_DAYS
-    days = _StudyDays(tz, hour)
+    days = StudyDays(tz, hour)
     by_hour, day_of = days.hours.get, days.of
     # Due times surely before today, or surely after the forecast (a study day is
     # within 14 + 24 hours of its UTC date): only those between need their study day.

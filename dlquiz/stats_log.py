@@ -29,7 +29,7 @@ from dlquiz.records import Record, Review, Undo
 from dlquiz.scheduler import AGAIN, REVIEW
 
 
-class _StudyDays:
+class StudyDays:
     """``study_day`` of many instants, with one time-zone conversion per clock hour.
 
     An hour whose first and last second fall on the same study day, at the same UTC
@@ -118,7 +118,7 @@ class Tally:
         self.new_today: set[str] = set()
         self.mistakes: dict[tuple[str, str], int] = defaultdict(int)
         self.reviews = self.passed = self.total = self.recent_passed = self.recent_total = 0
-        self._days = _StudyDays(tz, hour)
+        self._days = StudyDays(tz, hour)
 
     def add(self, records: Sequence[Record]) -> None:
         """Tally ``records``, after those already tallied (the undos among them must be

@@ -201,7 +201,7 @@ def test_compute_equals_the_reference(seed: int) -> None:
 def test_study_days_equal_study_day_around_every_change(tz: tzinfo) -> None:
     rng = random.Random(str(tz))
     for hour in (0, 1, 2, 3, 4, 23):
-        days = stats_log._StudyDays(tz, hour)
+        days = stats_log.StudyDays(tz, hour)
         start = datetime(2025, 1, 1, tzinfo=UTC).timestamp()
         instants = [start + rng.randrange(0, 400 * 86400) for _ in range(3000)]
         # Every minute of the days around this zone's offset changes in 2025.

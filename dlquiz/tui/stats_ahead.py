@@ -32,10 +32,6 @@ _LOCK = threading.Lock()
 _KEEP = 4
 
 
-def has_result(key: tuple[object, ...]) -> bool:
-    return cached_result(key) is not None
-
-
 def cached_result(key: tuple[object, ...]) -> Stats | None:
     with _LOCK:
         return _RESULTS.get(key)

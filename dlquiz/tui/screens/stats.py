@@ -30,7 +30,7 @@ from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
-from dlquiz.tui.stats_ahead import Asked, cached_result, has_result, shared_result
+from dlquiz.tui.stats_ahead import Asked, cached_result, shared_result
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
@@ -246,7 +246,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
         hour: int,
     ) -> None:
         # ``app`` is passed in: a screen closed meanwhile no longer knows its app.
-        if not has_result(key):
+        if cached_result(key) is None:
             self._painted.wait(1.0)
 
         def compute() -> Stats:
