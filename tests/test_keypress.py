@@ -13,8 +13,11 @@ import random
 from pathlib import Path
 
 import pytest
+from textual._compositor import Compositor
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
+from textual.content import Content
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
 
@@ -53,6 +56,11 @@ def _hint(screen: ReviewScreen) -> str:
     return str(screen.query_one("#hint", Text).render())
 
 
+def _row(widget: Widget, y: int = 0) -> str:
+    """Row ``y`` of ``widget`` as it is drawn."""
+    return widget.render_lines(Region(0, y, widget.size.width, 1))[0].text
+
+
 async def test_the_footer_is_the_same_from_question_to_answer_to_the_next_card(
     home: Path, clock: Clock
 ) -> None:
@@ -86,17 +94,18 @@ async def test_the_card_keeps_its_size_when_the_answer_and_ratings_come_and_go(
         card = screen.query_one(Card)
         bar = screen.query_one(RatingBar)
         asked = card.region
-        assert not bar.visible
+        assert not bar.shown and not _row(bar).strip()
         # Hidden, the ratings take no focus and no click.
         assert bar not in screen.focus_chain
         await pilot.press("space")
         await pilot.pause()
-        assert bar.visible and bar.region.height == 1
+        assert bar.shown and bar.region.height == 1 and "Good" in _row(bar)
         assert card.region == asked
         assert bar in screen.focus_chain
         await pilot.press("3")
         await pilot.pause()
-        assert not bar.visible and card.region == asked
+        assert not bar.shown and card.region == asked and not _row(bar).strip()
+        assert bar not in screen.focus_chain
 
 
 async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_order(
@@ -234,9 +243,47 @@ async def test_the_progress_line_is_drawn_under_the_title_by_the_same_widget() -
         assert not isinstance(app.screen, CommandPalette)
 
 
+async def test_a_card_that_fits_is_shown_and_turned_over_without_a_layout_pass(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reflows: list[object] = []
+    reflow = Compositor.reflow
+
+    def counted(self: Compositor, parent: Widget, size: object) -> object:
+        reflows.append(parent)
+        return reflow(self, parent, size)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Compositor, "reflow", counted)
+    app = _app(home, clock)
+    async with app.run_test(size=(120, 40)) as pilot:  # room for the builtin cards whole
+        screen = await _review(pilot, app)
+        head = screen.query_one(CardHead)
+        card = screen.query_one(Card)
+        for _ in range(5):
+            cur = screen.current
+            assert cur is not None and not cur.is_choice and not cur.is_typed
+            reflows.clear()
+            await pilot.press("space")
+            await pilot.pause()
+            assert head.back == cur.back
+            # The back under a rule, a blank line around it, in the head's own lines.
+            rule = head.rule_line
+            assert rule is not None
+            assert _row(head, rule) == "─" * head.size.width
+            assert not _row(head, rule - 1).strip() and not _row(head, rule + 1).strip()
+            first_words = " ".join(Content.from_markup(cur.back).plain.split()[:2])
+            assert first_words in _row(head, rule + 2)
+            fits = head.size.height <= card.scrollable_content_region.height
+            assert fits and reflows == [], "the back shown in place: no layout pass"
+            await pilot.press("3")
+            await pilot.pause()
+            assert screen.current is not cur and head.back is None
+            assert reflows == [], "the next card shown in place: no layout pass"
+
+
 async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
     app = _app(home, clock)
-    async with app.run_test(size=(60, 12)) as pilot:  # a card taller than its pane
+    async with app.run_test(size=(60, 11)) as pilot:  # a card taller than its pane
         screen = await _review(pilot, app)
         card = screen.query_one(Card)
         seen: set[bool] = set()

@@ -19,6 +19,7 @@ from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.settings import SettingsScreen
+from dlquiz.tui.widgets.card_parts import CardHead
 from dlquiz.tui.widgets.footer import KeySpec, LineFooter, fit_specs
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import SETTINGS_NAME, Clock
@@ -161,8 +162,9 @@ async def test_text_width_is_capped_on_a_wide_terminal(home: Path, clock: Clock)
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("enter", "space")
         await _settle(pilot)
-        for selector in ("#card-head", "#card-back"):
-            assert app.screen.query_one(selector).size.width <= 90, selector
+        head = app.screen.query_one(CardHead)
+        assert head.back is not None and 0 < head.size.width <= 90
+        assert head.render_line(head.rule_line or 0).cell_length == head.size.width  # the rule
 
 
 @pytest.mark.parametrize("size", [(60, 20), (80, 24), (120, 40)])

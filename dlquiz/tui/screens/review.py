@@ -263,7 +263,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
 
     def _refresh_marks(self) -> None:
         if self.current is not None and self.mode != "loading":
-            self._head(self._label(), self._head_front())
+            head = self._card_head()
+            head.show(self._label(), head.front, head.back, head.fill)
         self.refresh_bindings()
 
     def _label(self) -> str:
@@ -283,16 +284,15 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             card.mount(widget, before=later[0] if later else None)
         return widget
 
-    def _head(self, kind: str, front: str) -> None:
-        """The card's kind over its front (markup each)."""
-        head = self._parts["card-head"]
-        assert isinstance(head, CardHead)
-        head.show(kind, front)
+    def _head(self, kind: str, front: str, alone: bool = True) -> None:
+        """The card's kind over its front (markup each); ``alone``: nothing else (code,
+        choices, an answer box) is shown on the card."""
+        self._card_head().show(kind, front, fill=alone)
 
-    def _head_front(self) -> str:
+    def _card_head(self) -> CardHead:
         head = self._parts["card-head"]
         assert isinstance(head, CardHead)
-        return head.front
+        return head
 
     def _text(self, part_id: str) -> Text:
         text = self._parts[part_id]
@@ -325,12 +325,12 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             typed.value = ""
         # Hidden, its row kept: the card keeps its size from question to answer and back,
         # so a change of card lays out and redraws the card, not the screen around it.
-        self._bar.visible = False
+        self._bar.set_shown(False)
 
     def _show_loading(self) -> None:
         assert self.current is not None
         self._reset_widgets()
-        self._head(self._label(), self.current.front)
+        self._head(self._label(), self.current.front, alone=False)  # an answer box comes
         ready = self.app.questions_ready
         self._hint("Generating the question…" if ready else "Loading PyTorch (first time only)…")
         self.mode = "loading"
@@ -339,7 +339,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         assert self.current is not None
         cur = self.current
         self._reset_widgets()
-        self._head(self._label(), cur.front)
+        has_code = cur.question is not None and bool(cur.question.code)
+        self._head(self._label(), cur.front, alone=not (has_code or cur.choices or cur.is_typed))
         if cur.question is not None and cur.question.code:
             code = self.part("card-code")
             assert isinstance(code, Static)
@@ -381,13 +382,20 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         else:
             self.mode = mode
 
-    def _reveal_back(self, prefix: str = "") -> None:
+    def _reveal_back(self, feedback: str | None = None) -> None:
+        """Show the card's back: under its front (a card graded by the user), or with the
+        ``feedback`` on an answer, under the choices or the answer box."""
         assert self.current is not None
-        back = self._text("card-back")
-        back.update(prefix + self.current.back)
-        back.display = True
-        # Once laid out, bring the answer's first lines into view (small terminals).
-        self.call_after_refresh(back.scroll_visible, top=True, animate=False)
+        if feedback is None:
+            head = self._card_head()
+            head.show(head.kind, head.front, self.current.back, head.fill)
+            # Once laid out, bring the answer's first lines into view (small terminals).
+            self.call_after_refresh(head.scroll_to_back)
+        else:
+            back = self._text("card-back")
+            back.update(feedback + self.current.back)
+            back.display = True
+            self.call_after_refresh(back.scroll_visible, top=True, animate=False)
         bar = self._bar
         if self.practice is None:
             bar.show(self.current.outcomes, self.current.suggested)
@@ -396,7 +404,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             bar.show_labels(
                 {AGAIN: again, HARD: "hard", GOOD: "got it", EASY: "easy"}, self.current.suggested
             )
-        bar.visible = True
+        bar.set_shown(True)
 
     def _show_done(self, now: datetime) -> None:
         self._reset_widgets()

@@ -14,9 +14,12 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import ClassVar
 
+from rich.segment import Segment
 from textual import events
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Region, Size
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 
@@ -28,6 +31,12 @@ def parse(markup: str) -> Content:
     """``markup`` as Content, parsed once: parsing costs ~40 µs a line, and the same hints
     and kinds of card come back card after card."""
     return Content.from_markup(markup)
+
+
+def _height(content: Content, widget: Widget, width: int) -> int:
+    """Lines ``content`` takes in ``widget``, ``width`` cells wide (its wrap and overflow
+    rules), as Textual's layout finds them (``Widget.get_content_height``)."""
+    return content.get_height(widget.styles, width)  # type: ignore[arg-type]  # as Textual
 
 
 class Text(LaidOutOnce, Static):
@@ -53,41 +62,108 @@ class Text(LaidOutOnce, Static):
             return
         content = make()
         if layout is None:
-            layout = not (self._one_line(self._shown) and self._one_line(content))
+            layout = not self._same_height(content)
         self._markup, self._shown = key, content
         self.update(content, layout=layout)
 
-    def _one_line(self, content: Content | None) -> bool:
-        """``content`` (on screen now, or next) takes one line of this widget as laid out."""
-        if content is None or self.content is not self._shown:
-            return False  # unknown, or set by ``update`` since
+    def _same_height(self, content: Content) -> bool:
+        """``content`` takes as many lines as this widget has now, as laid out: showing it
+        needs no layout pass (one of the whole screen)."""
         width = self.content_size.width
-        return width > 0 and "\n" not in content.plain and content.cell_length <= width
+        if width <= 0 or self.content is not self._shown or not self.display:
+            return False  # not laid out yet, or set by ``update`` since
+        return self.lines_for(content, width) == self.content_size.height
+
+    def lines_for(self, content: Content, width: int) -> int:
+        """The height this widget takes to show ``content`` ``width`` cells wide."""
+        return _height(content, self, width)
 
 
 class CardHead(Text):
-    """The card's kind (muted), a blank line, then its front: one widget for the two, as
-    every widget on the review screen costs each key a little."""
+    """The card's kind (muted), a blank line, its front and, once shown, a rule and its
+    back: one widget for all, as every widget on the review screen costs each key a
+    little, and a card that shows or hides a widget of its own is laid out again.
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"card-head--kind"}
+    A card with nothing else in it (no code, choices or answer box: ``fill``) takes at
+    least the card's whole height: the next card, or its back, then needs no layout pass
+    unless it is taller than the screen has room for.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"card-head--kind", "card-head--rule"}
     DEFAULT_CSS = """
     CardHead > .card-head--kind { color: $text-muted; }
+    CardHead > .card-head--rule { color: $primary; }
     """
 
     kind: str = ""  # markup, as last shown
     front: str = ""
+    back: str | None = None
+    fill = False
 
-    def show(self, kind: str, front: str) -> None:
-        """Show ``kind`` over ``front`` (markup each)."""
-        self.kind, self.front = kind, front
+    def show(self, kind: str, front: str, back: str | None = None, fill: bool = False) -> None:
+        """Show ``kind`` over ``front`` (markup each) and, under a rule, ``back``; ``fill``:
+        nothing else is on the card."""
+        self.kind, self.front, self.back = kind, front, back
+        layout = None
+        if fill != self.fill:
+            self.fill = fill
+            self.set_class(fill, "-alone")  # no margin under it: nothing follows it
+            layout = True
 
         def make() -> Content:
             # The kind's own colours (NEW, Flagged) over the muted colour, resolved when
             # drawn (the theme may change).
             head = parse(kind).stylize_before(".card-head--kind")
-            return Content.assemble(head, "\n\n", parse(front))
+            parts: list[Content | str] = [head, "\n\n", parse(front)]
+            if back is not None:
+                # A blank line, the rule's line (drawn by ``render_line``), a blank line.
+                parts += ["\n\n\n\n", parse(back)]
+            return Content.assemble(*parts)
 
-        self._put((kind, front), make, None)
+        self._put((kind, front, back, fill), make, layout)
+
+    _rule_at: tuple[object, int] = ((), 0)  # (what it was found for, line)
+    _room_seen = 0  # the card's height for this widget at the last layout pass
+
+    @property
+    def rule_line(self) -> int | None:
+        """The line of the rule over the back (None: no back shown): under the kind and
+        front as wrapped now, and a blank line."""
+        if self.back is None:
+            return None
+        width = self.content_size.width
+        key = (self.kind, self.front, width)
+        if self._rule_at[0] != key:
+            head = Content.assemble(parse(self.kind), "\n\n", parse(self.front))
+            self._rule_at = (key, _height(head, self, width) + 1)
+        return self._rule_at[1]
+
+    def lines_for(self, content: Content, width: int) -> int:
+        lines = super().lines_for(content, width)
+        return max(lines, self._room_seen) if self.fill else lines
+
+    def scroll_to_back(self) -> None:
+        """The rule over the back at the top of the card, as far as the card scrolls."""
+        line, card = self.rule_line, self.parent
+        if line is not None and isinstance(card, Widget):
+            top = self.virtual_region.y + line
+            back = Region(0, top, self.size.width, max(1, self.size.height - line))
+            card.scroll_to_region(back, top=True, animate=False)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        height = super().get_content_height(container, viewport, width)
+        if not self.fill:
+            return height
+        self._room_seen = container.height
+        return max(height, container.height)
+
+    def render_line(self, y: int) -> Strip:
+        if y == self.rule_line:
+            style = self.visual_style.rich_style + self.get_component_rich_style(
+                "card-head--rule", partial=True
+            )
+            return Strip([Segment("─" * self.size.width, style)], self.size.width)
+        return super().render_line(y)
 
 
 class Card(LaidOutOnce, VerticalScroll):

@@ -51,8 +51,10 @@ def _variant_css() -> str:
 class RatingBar(Widget, can_focus=True):
     """Again / Hard / Good / Easy with previews; posts ``RatingBar.Rated``.
 
-    One line high whatever it shows; the review screen hides it with ``visible`` (its row
-    stays, so the card keeps its size when the ratings come and go).
+    One line high whatever it shows; the review screen hides it with ``shown`` (its row
+    stays, so the card keeps its size when the ratings come and go). Hidden, it draws a
+    blank line and takes no focus, click or hover: hiding it with ``visible`` would lay
+    the screen out (the compositor drops an invisible widget) at every card.
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -89,6 +91,20 @@ class RatingBar(Widget, can_focus=True):
         self._spans: list[tuple[int, int, int]] = []  # x from, x to, rating
         self._drawn_key: object = None
         self._drawn: Content | None = None
+        self.shown = True
+
+    def set_shown(self, shown: bool) -> None:
+        """Show the ratings, or a blank line in their place."""
+        if shown != self.shown:
+            self.shown = shown
+            if not shown:
+                self._hover = None
+                if self.has_focus:
+                    self.blur()
+            self.refresh()  # the same line: no layout
+
+    def allow_focus(self) -> bool:
+        return self.shown and super().allow_focus()
 
     def show(self, outcomes: dict[int, Outcome], suggested: int | None = None) -> None:
         """Label each button with its interval; mark the auto-grade if any."""
@@ -124,6 +140,8 @@ class RatingBar(Widget, can_focus=True):
         return [(x0 + shift, w) for x0, w in out]
 
     def render(self) -> Content:
+        if not self.shown:
+            return Content("")
         focused = self.has_focus and self.app.app_focus
         regions = self.regions()
         # Drawn again only when something it shows changed: hiding the bar after each
@@ -181,6 +199,8 @@ class RatingBar(Widget, can_focus=True):
     # ----- input --------------------------------------------------------------------
 
     def _at(self, x: int) -> int | None:
+        if not self.shown:
+            return None
         return next((r for x0, x1, r in self._spans if x0 <= x < x1), None)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
