@@ -279,6 +279,12 @@ async def test_a_card_that_fits_is_shown_and_turned_over_without_a_layout_pass(
             await pilot.pause()
             assert screen.current is not cur and head.back is None
             assert reflows == [], "the next card shown in place: no layout pass"
+            # Only the rows either card's text took were drawn again: none of the last
+            # card's back is left below the new front.
+            rows = [_row(head, y) for y in range(head.size.height)]
+            used = max(i for i, row in enumerate(rows) if row.strip()) + 1
+            assert used <= rule and not any(row.strip() for row in rows[used:])
+            assert head.size.height > used, "the card's blank rows are the head's own"
 
 
 async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:
