@@ -115,13 +115,14 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
     async with app.run_test(size=SIZE) as pilot:
         screen = await _review(pilot, app)
         card = screen.query_one(Card)
-        # Recall cards only so far: the choices, code, answer box and proof are not there.
-        for part in ("card-code", "choices", "typed", "card-proof"):
+        # Recall cards only so far: the choices, code, answer box, feedback and proof are
+        # not there.
+        for part in ("card-code", "choices", "typed", "card-back", "card-proof"):
             assert not screen.query(f"#{part}")
-        kinds = {CardHead, Text}
-        # Title bar (and progress line), card (its kind and front, its back), hint,
-        # ratings and footer: one widget each (the four ratings, the footer's keys).
-        assert len(list(screen.walk_children(Widget))) <= 7, "each widget costs every key"
+        kinds = {CardHead}
+        # Title bar (and progress line), card (its kind, front and back), hint, ratings
+        # and footer: one widget each (the four ratings, the footer's keys).
+        assert len(list(screen.walk_children(Widget))) <= 6, "each widget costs every key"
         assert {type(w) for w in card.children} <= kinds
 
         screen.next_card(app.study.deck[NAME_CARD])

@@ -178,7 +178,8 @@ class SkillAnswers:
             help_.hints += 1
             event.input.value = ""
             lines = [f"[b]Hint {i + 1}[/]  {escape(h)}" for i, h in enumerate(q.hints)]
-            back = self.query_one("#card-back", Static)
+            back = self.part("card-back")
+            assert isinstance(back, Static)
             back.update("\n".join(lines[: help_.hints]))
             back.display = True
             more = " · h: second hint" if help_.hints < len(q.hints) else ""

@@ -121,20 +121,19 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self._title: TitleProgressBar
 
     def compose(self) -> ComposeResult:
-        # The parts only some cards show (code, choices, an answer box, a proof) are
-        # mounted when a card first needs them (``part``): every widget on the screen
-        # costs each keypress a little, even hidden.
+        # The parts only some cards show (code, choices, an answer box, the feedback on
+        # an answer, a proof) are mounted when a card first needs them (``part``): every
+        # widget on the screen costs each keypress a little, even hidden.
         yield TitleProgressBar()  # the Header's look, and the progress line under it
         with Card(id="card"):
-            yield CardHead(id="card-head")  # the kind of card over its front
-            yield Text(id="card-back")
+            yield CardHead(id="card-head")  # the kind of card, its front, then its back
         yield Text(id="hint")
         yield RatingBar(id="ratings")
         yield LineFooter()
 
     def on_mount(self) -> None:
         # The composed parts, looked up once: a query per part per key costs more.
-        for part_id in ("card", "card-head", "card-back", "hint"):
+        for part_id in ("card", "card-head", "hint"):
             self._parts[part_id] = self.query_one(f"#{part_id}")
         self._bar = self.query_one(RatingBar)
         self._title = self.query_one(TitleProgressBar)
@@ -272,8 +271,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         return card_label(self.app.study, self.current.spec) + self._marks_note()
 
     def part(self, part_id: str) -> Widget:
-        """The card part ``part_id`` ("card-code", "choices", "typed", "card-proof"),
-        mounted (hidden) in its place in the card the first time a card needs it."""
+        """The card part ``part_id`` ("card-code", "choices", "typed", "card-back",
+        "card-proof"), mounted (hidden) in its place in the card the first time a card
+        needs it."""
         widget = self._parts.get(part_id)
         if widget is None:
             widget = self._parts[part_id] = PARTS[part_id]()
@@ -314,8 +314,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             card.show_vertical_scrollbar = False
             card.vertical_scrollbar.display = False
         # Only what the last card showed: an update asks for a layout even when unchanged.
-        back = self._parts["card-back"]
-        for widget in (back, self._parts.get("card-code"), self._parts.get("card-proof")):
+        for part_id in ("card-back", "card-code", "card-proof"):
+            widget = self._parts.get(part_id)
             if widget is not None and widget.display:
                 widget.display = False  # its text is replaced before it is shown again
         if (choices := self._parts.get("choices")) is not None:
@@ -392,7 +392,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             # Once laid out, bring the answer's first lines into view (small terminals).
             self.call_after_refresh(head.scroll_to_back)
         else:
-            back = self._text("card-back")
+            back = self.part("card-back")
+            assert isinstance(back, Text)
             back.update(feedback + self.current.back)
             back.display = True
             self.call_after_refresh(back.scroll_visible, top=True, animate=False)

@@ -302,6 +302,6 @@ PARTS: dict[str, Callable[[], Widget]] = {
     "card-code": lambda: Text(id="card-code"),
     "choices": lambda: Choices(id="choices"),
     "typed": lambda: Input(id="typed", placeholder="Your answer, then Enter"),
-    "card-back": lambda: Text(id="card-back"),  # composed: only a place in the order
+    "card-back": lambda: Text(id="card-back"),  # the feedback on an answer, then the back
     "card-proof": lambda: Text(id="card-proof"),
 }
