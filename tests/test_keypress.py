@@ -240,6 +240,8 @@ async def test_the_progress_line_is_drawn_under_the_title_by_the_same_widget() -
         await pilot.pause()
         # Cut at the end of its first wrapped line, as the one-row Static before it was.
         assert str(bar.render()).split("\n")[1] == " Cram: a title much too long  "
+        # Drawn again: the progress row only (the title's row is the same).
+        assert _row(bar, 1) == " Cram: a title much too long  " and "dlquiz" in _row(bar, 0)
         await pilot.click(TitleProgressBar, offset=(1, 1))  # the progress row: no palette
         assert not isinstance(app.screen, CommandPalette)
 

@@ -283,7 +283,8 @@ class TitleProgressBar(TitleBar):
         content = parse(line) if isinstance(line, str) else line
         if (content.plain, content.spans) != (self.progress.plain, self.progress.spans):
             self.progress = content
-            self.refresh()  # two rows whatever they show: no layout
+            # Two rows whatever they show: no layout; the title's row stays as drawn.
+            self.refresh(Region(0, 1, self.size.width, 1))
 
     def render(self) -> Content:
         title = super().render().stylize_before(self.get_visual_style("title-bar--title"))
