@@ -7,6 +7,8 @@ import random
 from pathlib import Path
 
 import pytest
+from textual.app import App
+from textual.screen import Screen
 from textual.widgets import Input, Select, SelectionList, Static
 
 from dlquiz.__main__ import make_app
@@ -60,6 +62,35 @@ async def test_the_first_screenful_comes_first_and_the_rest_after(home: Path, cl
         for name in (*TEXT_FIELDS, *SELECT_FIELDS, *LIST_FIELDS):
             assert _mounted(screen, name), name
         assert screen.query("#fit") and not screen.edited
+
+
+async def test_the_pause_before_the_next_section_starts_once_the_form_is_drawn(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames: list[object] = []  # the screens drawn, in order
+    display = App._display
+
+    def drawn(self: App[object], screen: Screen[object], renderable: object) -> None:
+        frames.append(screen)
+        display(self, screen, renderable)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(App, "_display", drawn)
+    timers: list[int] = []  # frames of the form drawn when each pause was started
+    set_timer = SettingsScreen.set_timer
+
+    def counted(self: SettingsScreen, delay: float, callback: object = None, **kw: object):  # type: ignore[no-untyped-def]
+        if getattr(callback, "__name__", "") == "_mount_next":
+            timers.append(frames.count(self))
+        return set_timer(self, delay, callback, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SettingsScreen, "set_timer", counted)
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = settings_screen(app)
+        await app.push_screen(screen)
+        await filled(pilot, screen)
+    # One pause per section after the first, each begun after a frame showing the form.
+    assert len(timers) >= 3 and all(n >= 1 for n in timers), timers
 
 
 async def test_saved_before_the_rest_arrives_keeps_every_value(

@@ -242,7 +242,10 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         if not self._sections_left:
             return
         if self.is_current:
-            self.set_timer(self.FILL_PAUSE_S, self._mount_next)
+            # Counted from the frame drawn, not from now: the first frame of a newly
+            # opened form comes ~30-60 ms after its mount, and a pause counted from the
+            # mount was over by then, the next section built straight after that frame.
+            self.call_after_refresh(self.set_timer, self.FILL_PAUSE_S, self._mount_next)
         else:
             self.call_later(self._mount_next)
 
