@@ -165,6 +165,13 @@ async def test_an_error_for_a_field_not_mounted_yet_shows_once_it_is(
         await _fill(pilot, screen)
         error = screen.query_one("#err-bury_siblings", Static)
         assert error.display and "on or off" in str(error.render())
+        # Cleared as the form is loaded again (a reopening), with an error set since.
+        screen._set_error("new_per_day", "Must be a whole number")
+        assert screen.query_one("#err-new_per_day", Static).display
+        screen._load(app.study.settings)
+        await pilot.pause()
+        assert not screen.query(".field-error.shown")
+        assert not error.display and not str(error.render()).strip()
 
 
 async def test_tab_goes_through_the_fields_in_the_form_order(home: Path, clock: Clock) -> None:

@@ -26,6 +26,74 @@ Section = Callable[["Settings", Choices, str, dict[str, str]], list[Widget]]
 
 LIST_HINT = "Ticked ones are studied; Space or a click toggles."
 
+# The form's look (the settings screen's DEFAULT_CSS): the fields these sections make.
+FORM_CSS = """
+    #settings-form {
+        height: 1fr;
+        padding: 0 1;
+        scrollbar-gutter: stable;  /* the form always scrolls: one layout pass fewer */
+    }
+    .field {
+        height: auto;
+        margin-bottom: 1;
+    }
+    .field-row {
+        layout: grid;
+        grid-size: 2;
+        grid-columns: 28 1fr;
+        grid-rows: auto;
+    }
+    .field-row .field-help, .field-row .field-error {
+        column-span: 2;
+    }
+    .field-label {
+        width: 28;
+        text-style: bold;
+    }
+    .field-row Input, .field-row Select {
+        width: 1fr;
+        max-width: 40;
+    }
+    .field-help {
+        color: $text-muted;
+    }
+    .field-error {
+        color: $text-error;
+        text-style: bold;
+        display: none;
+    }
+    .field-error.shown {
+        display: block;
+    }
+    .field SelectionList {
+        max-height: 12;
+        border: round $primary-darken-2;
+    }
+    .field SelectionList:focus {
+        border: round $primary;
+    }
+    .list-buttons, .fit-buttons {
+        height: auto;
+    }
+    .list-buttons Button, .fit-buttons Button {
+        margin-right: 1;
+    }
+    #fsrs-current {
+        margin: 1 0 0 0;
+    }
+    #fit-status {
+        color: $text-accent;
+    }
+    #settings-actions {
+        height: auto;
+        padding: 0 1;
+        background: $boost;
+    }
+    #settings-actions Button {
+        margin-right: 1;
+    }
+"""
+
 
 def field(name: str, *widgets: Widget, row: bool = True, error: str = "") -> Vertical:
     """One field: label, widget(s), help (the field's docstring) and its error line."""

@@ -23,6 +23,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Header, Input, Select, SelectionList, Static
@@ -43,7 +44,7 @@ from dlquiz.tui.settings_form import (
     _field_errors,
     label,
 )
-from dlquiz.tui.settings_sections import SECTIONS, Choices, Section
+from dlquiz.tui.settings_sections import FORM_CSS, SECTIONS, Choices, Section
 from dlquiz.tui.themes import theme_name
 from dlquiz.tui.widgets.footer import LineFooter
 
@@ -95,72 +96,7 @@ def offered_choices(app: DLQuizApp) -> Choices:
 class SettingsScreen(KeepsStyles, Screen[None]):
     """Edit, validate and save the settings; fit personal scheduler parameters."""
 
-    DEFAULT_CSS = """
-    #settings-form {
-        height: 1fr;
-        padding: 0 1;
-        scrollbar-gutter: stable;  /* the form always scrolls: one layout pass fewer */
-    }
-    .field {
-        height: auto;
-        margin-bottom: 1;
-    }
-    .field-row {
-        layout: grid;
-        grid-size: 2;
-        grid-columns: 28 1fr;
-        grid-rows: auto;
-    }
-    .field-row .field-help, .field-row .field-error {
-        column-span: 2;
-    }
-    .field-label {
-        width: 28;
-        text-style: bold;
-    }
-    .field-row Input, .field-row Select {
-        width: 1fr;
-        max-width: 40;
-    }
-    .field-help {
-        color: $text-muted;
-    }
-    .field-error {
-        color: $text-error;
-        text-style: bold;
-        display: none;
-    }
-    .field-error.shown {
-        display: block;
-    }
-    .field SelectionList {
-        max-height: 12;
-        border: round $primary-darken-2;
-    }
-    .field SelectionList:focus {
-        border: round $primary;
-    }
-    .list-buttons, .fit-buttons {
-        height: auto;
-    }
-    .list-buttons Button, .fit-buttons Button {
-        margin-right: 1;
-    }
-    #fsrs-current {
-        margin: 1 0 0 0;
-    }
-    #fit-status {
-        color: $text-accent;
-    }
-    #settings-actions {
-        height: auto;
-        padding: 0 1;
-        background: $boost;
-    }
-    #settings-actions Button {
-        margin-right: 1;
-    }
-    """
+    DEFAULT_CSS = FORM_CSS
 
     # The first field takes the focus as the screen is composed. Left to Textual's default,
     # the form's scroll container would take it first, and restyle all the form's widgets
@@ -195,6 +131,8 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         self._loaded: Settings | None = None
         self._sections_left: list[Section] = list(SECTIONS[1:])  # not mounted yet
         self._pending_errors: dict[str, str] = {}  # for fields not mounted yet
+        self._found: dict[str, Widget] = {}  # widget id -> the widget (``_part``)
+        self._errors_shown: set[Static] = set()  # the error lines showing a message
         self._mounting = False
 
     @property
@@ -256,8 +194,12 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         try:
             build = self._sections_left.pop(0)
             current = self._loaded or self.settings
+            pending = list(self._pending_errors)  # the builders take those they show
             widgets = build(current, self.choices, self._theme(current), self._pending_errors)
-            await self.query_one("#settings-form", VerticalScroll).mount_all(widgets)
+            await self._mounted("settings-form", VerticalScroll).mount_all(widgets)
+            for name in pending:
+                if name not in self._pending_errors:  # built showing its message
+                    self._errors_shown.update(self.query(f"#err-{name}").results(Static))
         finally:
             self._mounting = False
         self._show_parameters()
@@ -265,9 +207,28 @@ class SettingsScreen(KeepsStyles, Screen[None]):
 
     def _widget(self, name: str, kind: type[W]) -> W | None:
         """The widget editing field ``name``; None while its section is not mounted."""
-        for widget in self.query(f"#f-{name}").results(kind):
-            return widget
-        return None
+        return self._part(f"f-{name}", kind)
+
+    def _part(self, widget_id: str, kind: type[W]) -> W | None:
+        """The form's widget ``widget_id``; None while its section is not mounted.
+
+        Found once, then kept: a query goes through the whole form (~120 widgets), and
+        reloading it (each reopening) asked for every field: ~15 ms of a reopening.
+        """
+        found = self._found.get(widget_id)
+        if found is None or not found.is_attached:
+            found = next(iter(self.query(f"#{widget_id}")), None)
+            if found is None:
+                return None
+            self._found[widget_id] = found
+        return found if isinstance(found, kind) else None
+
+    def _mounted(self, widget_id: str, kind: type[W]) -> W:
+        """The form's widget ``widget_id``, mounted with the form's first section."""
+        found = self._part(widget_id, kind)
+        if found is None:
+            raise NoMatches(f"#{widget_id}")
+        return found
 
     def reopened(self) -> None:
         """Show the saved settings when next shown (this screen is being reused)."""
@@ -318,8 +279,8 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         self._fit_status("")
         self._show_parameters()
         self._initial = self._initial_values(current)
-        self.query_one("#settings-form", VerticalScroll).scroll_home(animate=False)
-        self.query_one(f"#f-{TEXT_FIELDS[0]}", Input).focus()  # a form starts at its first field
+        self._mounted("settings-form", VerticalScroll).scroll_home(animate=False)
+        self._mounted(f"f-{TEXT_FIELDS[0]}", Input).focus()  # a form starts at its first field
 
     def _theme(self, settings: Settings) -> str:
         return theme_name(settings.theme, self.app.available_themes)
@@ -361,8 +322,8 @@ class SettingsScreen(KeepsStyles, Screen[None]):
 
     def _set_error(self, name: str, message: str) -> None:
         if message and name in TEXT_FIELDS:
-            self._refused[name] = self.query_one(f"#f-{name}", Input).value
-        widget = next(iter(self.query(f"#err-{name}").results(Static)), None)
+            self._refused[name] = self._mounted(f"f-{name}", Input).value
+        widget = self._part(f"err-{name}", Static)
         if widget is None:  # its section is not mounted yet: it is built showing it
             if message:
                 self._pending_errors[name] = message
@@ -371,14 +332,19 @@ class SettingsScreen(KeepsStyles, Screen[None]):
             return
         widget.update(message)
         widget.set_class(bool(message), "shown")
+        if message:
+            self._errors_shown.add(widget)
+        else:
+            self._errors_shown.discard(widget)
 
     def _clear_errors(self) -> None:
         self._refused.clear()
         self._pending_errors.clear()
         # Only those showing a message: an update redraws even an empty one.
-        for widget in self.query(".field-error.shown").results(Static):
+        for widget in self._errors_shown:
             widget.update("")
             widget.remove_class("shown")
+        self._errors_shown.clear()
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
@@ -494,7 +460,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
     # ----- FSRS parameters ---------------------------------------------------------
 
     def _show_parameters(self) -> None:
-        shown = next(iter(self.query("#fsrs-current").results(Static)), None)
+        shown = self._part("fsrs-current", Static)
         if shown is None:
             return  # shown once its section is mounted
         params = self.settings.fsrs_parameters
@@ -503,12 +469,12 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         else:
             text = "Using your fitted parameters: " + ", ".join(f"{p:.4g}" for p in params)
         _show(shown, text)
-        self.query_one("#defaults", Button).disabled = params is None or self._fitting
+        self._mounted("defaults", Button).disabled = params is None or self._fitting
         # While fitting, the same button stops it.
-        self.query_one("#fit", Button).label = "Stop fitting" if self._fitting else FIT_LABEL
+        self._mounted("fit", Button).label = "Stop fitting" if self._fitting else FIT_LABEL
 
     def _fit_status(self, text: str) -> None:
-        for widget in self.query("#fit-status").results(Static):  # once mounted
+        if (widget := self._part("fit-status", Static)) is not None:  # once mounted
             _show(widget, text)
 
     def start_fit(self) -> None:
