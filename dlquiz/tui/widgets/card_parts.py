@@ -103,6 +103,9 @@ class CardHead(Text):
     front: str = ""
     back: str | None = None
     fill = False
+    _head = Content("")  # the kind and front, as last shown (the rule comes under them)
+    _rows: int | None = None  # the rows a repaint is narrowed to (``refresh``)
+    _room_seen = 0  # the card's height for this widget at the last layout pass
 
     def show(self, kind: str, front: str, back: str | None = None, fill: bool = False) -> None:
         """Show ``kind`` over ``front`` (markup each) and, under a rule, ``back``; ``fill``:
@@ -120,16 +123,13 @@ class CardHead(Text):
             # The kind's own colours (NEW, Flagged) over the muted colour, resolved when
             # drawn (the theme may change).
             head = parse(kind).stylize_before(".card-head--kind")
-            parts: list[Content | str] = [head, "\n\n", parse(front)]
-            if back is not None:
-                # A blank line, the rule's line (drawn by ``render_line``), a blank line.
-                parts += ["\n\n\n\n", parse(back)]
-            return Content.assemble(*parts)
+            self._head = Content.assemble(head, "\n\n", parse(front))
+            if back is None:
+                return self._head
+            # A blank line, the rule's line (drawn by ``render_line``), a blank line.
+            return Content.assemble(self._head, "\n\n\n\n", parse(back))
 
         self._put((kind, front, back, fill), make, layout)
-
-    _rule_at: tuple[object, int] = ((), 0)  # (what it was found for, line)
-    _rows: int | None = None  # the rows a repaint is narrowed to (``refresh``)
 
     def _show(self, shown: Content | None, content: Content, layout: bool) -> None:
         width = self.content_size.width
@@ -151,20 +151,13 @@ class CardHead(Text):
             regions = (Region(0, 0, self.size.width, self._rows),)
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
-    _room_seen = 0  # the card's height for this widget at the last layout pass
-
     @property
     def rule_line(self) -> int | None:
         """The line of the rule over the back (None: no back shown): under the kind and
         front as wrapped now, and a blank line."""
         if self.back is None:
             return None
-        width = self.content_size.width
-        key = (self.kind, self.front, width)
-        if self._rule_at[0] != key:
-            head = Content.assemble(parse(self.kind), "\n\n", parse(self.front))
-            self._rule_at = (key, _height(head, self, width) + 1)
-        return self._rule_at[1]
+        return _height(self._head, self, self.content_size.width) + 1  # cached by Content
 
     def lines_for(self, content: Content, width: int) -> int:
         lines = super().lines_for(content, width)

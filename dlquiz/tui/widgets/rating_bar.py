@@ -144,8 +144,8 @@ class RatingBar(Widget, can_focus=True):
             return Content("")
         focused = self.has_focus and self.app.app_focus
         regions = self.regions()
-        # Drawn again only when something it shows changed: hiding the bar after each
-        # rating asks for a render too, of the same bar.
+        # Drawn again only when something it shows changed: showing the bar again after
+        # each rating asks for a render too, of the same bar.
         key = (
             tuple(self.labels.items()),
             self.suggested,
