@@ -457,7 +457,7 @@ def _stats_fill_in_new_process(home: Path) -> tuple[float, float]:
     """``stats_fill`` in a process of its own: nothing kept from an earlier app."""
     proc = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "--stats-fill-sample", str(home)],
-        capture_output=True,
+        stdout=subprocess.PIPE,  # stderr passes through: a failed sample shows why
         text=True,
         check=True,
         stdin=subprocess.DEVNULL,

@@ -209,6 +209,25 @@ async def test_no_step_while_the_user_types_or_away_from_home(
         assert preparer.step_ms
 
 
+async def test_screen_data_not_computed_ahead_while_another_screen_is_open(
+    home: Path, clock: Clock, preparing: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screen opened at once (here the statistics, which compute in a thread) does not
+    share the CPU with the data computed ahead: that waits until the user is home."""
+    monkeypatch.setattr(DLQuizApp, "WARM_IDLE_S", 0.3)
+    app = _app(home, clock, "help")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("s")
+        await pilot.pause(0.8)
+        assert isinstance(app.screen, StatsScreen)
+        assert not app._warm_started and not app._warmed.is_set()
+        await _home(pilot, app)
+        deadline = time.monotonic() + 30
+        while not app._warmed.is_set():
+            assert time.monotonic() < deadline, "the data was never computed ahead"
+            await pilot.pause(0.02)
+
+
 def test_data_asked_for_while_a_thread_computes_it_is_computed_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -178,7 +178,9 @@ class DLQuizApp(App[int]):
         """What the screens opened from home compute from the deck, and their code, off
         the UI thread: at 100k cards, the tags (Settings), the catalogue (Browse) and the
         topics (Cram) took 0.1-0.3 s each on the UI thread at a first open. Started once
-        the user has left the app alone a moment (not while the first card is drawn)."""
+        the user has left the app alone a moment on home: not while the first card is
+        drawn, nor while another screen computes (it would compete for the GIL: the
+        statistics at 100k reviews filled in ~0.1 s later)."""
         try:
             import dlquiz.tui.screens.browse
             import dlquiz.tui.screens.help
@@ -236,21 +238,23 @@ class DLQuizApp(App[int]):
             return
         stepped = False
         if not self._warm_started:
-            if time.monotonic() - self._last_input >= self.WARM_IDLE_S:
+            if self._on_home() and time.monotonic() - self._last_input >= self.WARM_IDLE_S:
                 self._warm_started = True
                 self._warm_screen_data()
         else:
             stepped = preparer.tick()
         self.set_timer(self.PREPARE_TICK_S if stepped else self.PREPARE_WAIT_S, self._prepare_tick)
 
-    def _idle_for_prepare(self) -> bool:
+    def _on_home(self) -> bool:
         from dlquiz.tui.screens.home import HomeScreen
 
         stack = self.screen_stack  # empty while the app closes
+        return bool(stack) and isinstance(stack[-1], HomeScreen)
+
+    def _idle_for_prepare(self) -> bool:
         return (
             self._warmed.is_set()
-            and bool(stack)
-            and isinstance(stack[-1], HomeScreen)
+            and self._on_home()
             and time.monotonic() - self._last_input >= self.PREPARE_IDLE_S
         )
 
