@@ -367,9 +367,14 @@ def history(home: Path) -> list[Record]:
         batches = [
             (name, read_log(path).records) for name, path in devices.log_sources(home).items()
         ]
-        return [record for _, _, record in _unique(_ordered(batches))]
+        return merged(batches)
     finally:
         gc.enable()
+
+
+def merged(batches: Iterable[tuple[str, list[Record]]]) -> list[Record]:
+    """The records of several logs (by log name) in merged order, each once."""
+    return [record for _, _, record in _unique(_ordered(batches))]
 
 
 def history_since(home: Path, moment: datetime) -> list[Record]:

@@ -330,7 +330,7 @@ def compute(
     """Every statistic, from the log ``records`` and the current card states."""
     hour, today, since = _day(now, tz, day_starts_at_hour)
     records = records if isinstance(records, list) else list(records)
-    tallied = stats_log.tally(records, tz, hour, today, since).figures()
+    tallied = stats_log.tally(records, tz, hour).figures(today, since)
     return _assemble(tallied, cards, deck, today, tz, hour)
 
 
@@ -341,11 +341,13 @@ def compute_home(
     now: datetime,
     tz: tzinfo,
     day_starts_at_hour: int = 4,
+    device: str | None = None,
 ) -> Stats:
-    """``compute(log_records(home), ...)``: the log's tally carried on from the last
-    call over what was appended since, when it can be (``stats_log.home_tally``)."""
+    """``compute(log_records(home), ...)``: the logs' tally carried on from the last
+    call, or from the one ``device`` saved in its last run, over what was appended
+    since, when it can be (``stats_log.home_tally``)."""
     hour, today, since = _day(now, tz, day_starts_at_hour)
-    tallied = stats_log.home_tally(home, tz, hour, today, since)
+    tallied = stats_log.home_tally(home, tz, hour, today, since, device)
     return _assemble(tallied, cards, deck, today, tz, hour)
 
 

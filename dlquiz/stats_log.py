@@ -6,10 +6,13 @@ Pure but for ``home_tally``, which reads the log. What counts is defined in
 a study day beginning at the day-start hour local time, true retention from each
 card's first look of a study day.
 
-Carried on means: the tally of a log and of what was appended to it equals the tally
-of the whole, as long as the log only grew, stays in time order (the order the stats
-are counted in), and nothing appended undoes a review already counted. Otherwise, or
-on another study day, in another time zone, or with several logs, it starts again.
+Carried on means: the tally of the logs and of what was appended to them equals the
+tally of the whole, as long as each log only grew, what was appended comes after what
+was tallied in the merged order (time order: the order the stats are counted in), and
+nothing appended undoes a review already counted. Otherwise, in another time zone, or
+with another day-start hour, it starts again. The tally is kept in memory and saved
+in the data folder (``stats_saved``): the next run carries it on too, and the
+statistics of a long history take the time of what was appended since.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from itertools import islice
+from itertools import islice, pairwise
 from pathlib import Path
 
 from dlquiz.records import Record, Review, Undo
@@ -100,38 +103,49 @@ class Tallied:
 
 
 class Tally:
-    """The effective reviews, tallied for the study day ``today`` in ``tz`` (days start
-    at ``hour``); ``since`` begins the recent retention window.
+    """The effective reviews, tallied by study day in ``tz`` (days start at ``hour``).
 
     True retention counts each card's first review of a study day, if it was in Review
     state: only that first look tests memory after a gap of at least a day; later
     same-day repeats (and learning steps) would flatter the figure.
+
+    Nothing here depends on which day is today: the figures of any day (``figures``)
+    come from the counts per day, so a tally carries on from one study day to the next.
     """
 
-    def __init__(self, tz: tzinfo, hour: int, today: date, since: date) -> None:
-        self.key = (tz, hour, today, since)
-        self.today, self.since = today, since
+    def __init__(self, tz: tzinfo, hour: int) -> None:
+        self.key = (tz, hour)
         self.undone: set[str] = set()  # every review an undo names, seen yet or not
         self.seen: set[str] = set()  # every review id met (each counts once)
         self.looked: set[tuple[str, date]] = set()  # (card, day) already tested
+        self.new: set[tuple[str, date]] = set()  # (card, day) first studied that day
         self.per_day: dict[date, int] = defaultdict(int)
-        self.new_today: set[str] = set()
+        self.new_per_day: dict[date, int] = defaultdict(int)  # distinct cards
+        self.looks: dict[date, list[int]] = {}  # day -> [passed, total] first looks
         self.mistakes: dict[tuple[str, str], int] = defaultdict(int)
-        self.reviews = self.passed = self.total = self.recent_passed = self.recent_total = 0
-        self._days = StudyDays(tz, hour)
+        self.reviews = 0
+        self.days = StudyDays(tz, hour)
+
+    @property
+    def last_day(self) -> date | None:
+        """The latest study day with a review tallied."""
+        return max(self.per_day, default=None)
 
     def add(self, records: Sequence[Record]) -> None:
         """Tally ``records``, after those already tallied (the undos among them must be
         in ``undone`` already: an undo cancels a review wherever it stands)."""
         # One loop, the names it uses held locally, and the study day of the previous
         # review's hour kept at hand (the log is in time order): 100k reviews ~0.1 s.
-        undone, seen, looked = self.undone, self.seen, self.looked
-        per_day, new_today, mistakes = self.per_day, self.new_today, self.mistakes
-        today, since = self.today, self.since
-        by_hour, day_of = self._days.hours.get, self._days.of
-        last_hour, last_day = -1, today
-        reviews, passed, total = self.reviews, self.passed, self.total
-        recent_passed, recent_total = self.recent_passed, self.recent_total
+        undone, seen, looked, new = self.undone, self.seen, self.looked, self.new
+        per_day, new_per_day, looks, mistakes = (
+            self.per_day,
+            self.new_per_day,
+            self.looks,
+            self.mistakes,
+        )
+        by_hour, day_of = self.days.hours.get, self.days.of
+        last_hour, last_day = -1, date.min
+        reviews = self.reviews
         for record in records:
             if type(record) is not Review:
                 continue
@@ -154,55 +168,62 @@ class Tally:
                 else:
                     day = found
                 # Only an hour wholly in one day is kept (``found`` None: one per minute).
-                last_hour, last_day = (at_hour, found) if found is not None else (-1, today)
+                last_hour, last_day = (at_hour, found) if found is not None else (-1, date.min)
             per_day[day] += 1
             card, before = record.card, record.before
+            key = (card, day)
             if before is None:
-                if day == today:
-                    new_today.add(card)
-                looked.add((card, day))
-            else:
-                key = (card, day)
-                if key not in looked:
-                    looked.add(key)
-                    if before.state == REVIEW:
-                        ok = record.rating != AGAIN
-                        total += 1
-                        passed += ok
-                        if day >= since:
-                            recent_total += 1
-                            recent_passed += ok
+                if key not in new:
+                    new.add(key)
+                    new_per_day[day] += 1
+                looked.add(key)
+            elif key not in looked:
+                looked.add(key)
+                if before.state == REVIEW:
+                    row = looks.get(day)
+                    if row is None:
+                        row = looks[day] = [0, 0]
+                    row[0] += record.rating != AGAIN
+                    row[1] += 1
             if record.mistake:
                 mistakes[(mistake_family(card), record.mistake)] += 1
-        self.reviews, self.passed, self.total = reviews, passed, total
-        self.recent_passed, self.recent_total = recent_passed, recent_total
+        self.reviews = reviews
 
     def carry_on(self, records: Sequence[Record]) -> bool:
         """Tally ``records`` appended to the log; False (and nothing tallied) if one of
-        them undoes a review already counted: then only a tally from scratch is right."""
+        them undoes a review already counted, or falls on a study day before the last
+        one tallied: then only a tally from scratch is right (a tally read back from
+        disk knows the cards looked at on its last day only: ``stats_saved``)."""
         named = {r.undoes for r in records if type(r) is Undo}
         if any(rid in self.seen and rid not in self.undone for rid in named):
+            return False
+        floor = self.last_day
+        if floor is not None and any(
+            self.days.of(r.time.timestamp()) < floor for r in records if type(r) is Review
+        ):
             return False
         self.undone |= named
         self.add(records)
         return True
 
-    def figures(self) -> Tallied:
+    def figures(self, today: date, since: date) -> Tallied:
+        """The figures as of the study day ``today``, recent retention from ``since``."""
+        looks = self.looks.items()
         return Tallied(
             reviews=self.reviews,
             per_day=dict(self.per_day),
-            new_today=len(self.new_today),
-            passed=self.passed,
-            total=self.total,
-            recent_passed=self.recent_passed,
-            recent_total=self.recent_total,
+            new_today=self.new_per_day.get(today, 0),
+            passed=sum(row[0] for _, row in looks),
+            total=sum(row[1] for _, row in looks),
+            recent_passed=sum(row[0] for day, row in looks if day >= since),
+            recent_total=sum(row[1] for day, row in looks if day >= since),
             mistakes=dict(self.mistakes),
         )
 
 
-def tally(records: Sequence[Record], tz: tzinfo, hour: int, today: date, since: date) -> Tally:
+def tally(records: Sequence[Record], tz: tzinfo, hour: int) -> Tally:
     """``records`` tallied from scratch, in their order."""
-    out = Tally(tz, hour, today, since)
+    out = Tally(tz, hour)
     with no_gc():  # sets of 100k ids: the collector's scans would cost half again
         out.undone = {r.undoes for r in records if type(r) is Undo}
         out.add(records)
@@ -213,70 +234,139 @@ def tally(records: Sequence[Record], tz: tzinfo, hour: int, today: date, since: 
 
 
 @dataclass
-class _Kept:
+class Kept:
+    """A tally of a data folder's logs, with where each one stopped: what carrying the
+    tally on needs."""
+
     home: Path
-    log: Path
-    end: int  # the log's bytes tallied, and the ones just before that end (a fingerprint)
-    tail: str
+    logs: dict[str, LogEnd]  # log name (``devices.log_sources``) -> where it stopped
     last: datetime | None  # the time of the last record tallied
     tally: Tally
 
 
-_kept: _Kept | None = None
+@dataclass
+class LogEnd:
+    path: Path
+    end: int  # the log's bytes tallied, and the ones just before that end (a fingerprint)
+    tail: str
+
+
+_kept: Kept | None = None
 _kept_lock = threading.Lock()
 
 
-def home_tally(home: Path, tz: tzinfo, hour: int, today: date, since: date) -> Tallied:
+def home_tally(
+    home: Path,
+    tz: tzinfo,
+    hour: int,
+    today: date,
+    since: date,
+    device: str | None = None,
+) -> Tallied:
     """What ``tally(log_records(home), ...)`` gives, carried on from the last call's
-    tally when only records were appended to the one log since (see the module's doc)."""
-    from dlquiz import devices, merge
+    tally, or from the one ``device`` saved in its last run, when records were only
+    appended to the logs since (see the module's doc). With ``device``, the tally is
+    saved for its next run."""
+    from dlquiz import devices, stats_saved
 
     global _kept
     with _kept_lock:  # taken out: two threads never carry the same tally on
         kept, _kept = _kept, None
-    sources = list(devices.log_sources(home).values())
-    if len(sources) != 1:
-        return tally(merge.history(home), tz, hour, today, since).figures()
-    log = sources[0]
-    if (
-        kept is not None
-        and (kept.home, kept.log, kept.tally.key) == (home, log, (tz, hour, today, since))
-        and merge.tail_of(log, kept.end) == kept.tail
-    ):
-        with no_gc():
-            scan = merge.read_log(log, kept.end)
-        new = scan.records
-        ordered = not new or (
-            (kept.last is None or kept.last <= new[0].time) and in_time_order(new)
-        )
-        if ordered and kept.tally.carry_on(new):
-            kept.end, kept.tail = scan.end, scan.tail
-            kept.last = new[-1].time if new else kept.last
-            return _keep(kept)
+    sources = devices.log_sources(home)
+    if kept is None or (kept.home, kept.tally.key) != (home, (tz, hour)):
+        kept = stats_saved.load(home, device, tz, hour) if device else None
+    if kept is not None:
+        tallied = [end.end for end in kept.logs.values()]
+        if _carried_on(kept, sources):
+            grew = tallied != [end.end for end in kept.logs.values()]
+            return _keep(kept, today, since, device if grew else None)
     # 100k records at once, and gone again before the collector is back (it would
     # otherwise go through every one of them, to find nothing: they hold no cycles).
     with no_gc():
-        scan = merge.read_log(log)
-        end, tail, records = scan.end, scan.tail, scan.records
-        del scan
+        ends, records = _read_all(sources)
         last = records[-1].time if records else None
-        made = tally(records, tz, hour, today, since) if in_time_order(records) else None
+        made = tally(records, tz, hour)
         del records
-    if made is None:  # not in time order: then the merged order (as ``log_records``)
-        return tally(merge.history(home), tz, hour, today, since).figures()
-    return _keep(_Kept(home, log, end, tail, last, made))
+    return _keep(Kept(home, ends, last, made), today, since, device)
 
 
-def _keep(kept: _Kept) -> Tallied:
+def _read_all(sources: dict[str, Path]) -> tuple[dict[str, LogEnd], list[Record]]:
+    """Every log read whole, and their records in merged order (``merge.history``)."""
+    from dlquiz import merge
+
+    ends: dict[str, LogEnd] = {}
+    batches: list[tuple[str, list[Record]]] = []
+    for name, path in sources.items():
+        scan = merge.read_log(path)
+        ends[name] = LogEnd(path, scan.end, scan.tail)
+        batches.append((name, scan.records))
+    return ends, _in_merged_order(batches)
+
+
+def _in_merged_order(batches: list[tuple[str, list[Record]]]) -> list[Record]:
+    """``merge.merged(batches)``, but for copies of a record (a tally counts each review
+    once anyway); without its sort when the logs follow one another in time (one log,
+    or a pre-device log and this device's), each in time order."""
+    from dlquiz import merge
+
+    runs = sorted((recs for _, recs in batches if recs), key=lambda recs: recs[0].time)
+    if all(map(in_time_order, runs)) and all(
+        before[-1].time < after[0].time for before, after in pairwise(runs)
+    ):
+        return runs[0] if len(runs) == 1 else [r for recs in runs for r in recs]
+    return merge.merged(batches)
+
+
+def _carried_on(kept: Kept, sources: dict[str, Path]) -> bool:
+    """Carry ``kept`` on over what was appended to each log; False (``kept`` unusable)
+    if a log was replaced, rewritten or added, or what was appended does not come
+    after what was tallied in the merged order."""
+    from dlquiz import merge
+
+    if {name: end.path for name, end in kept.logs.items()} != sources:
+        return False
+    if any(merge.tail_of(end.path, end.end) != end.tail for end in kept.logs.values()):
+        return False
+    # A last record without its newline: what is appended next may join its line (and
+    # damage both), which a read from its end would not see.
+    if any(end.end and not end.tail.endswith("0a") for end in kept.logs.values()):
+        return False
+    with no_gc():
+        scans = {name: merge.read_log(end.path, end.end) for name, end in kept.logs.items()}
+    batches = [(name, scan.records) for name, scan in scans.items() if scan.records]
+    if len(batches) == 1:  # one log: its own order is the merged order, ties included
+        new = batches[0][1]
+        if not in_time_order(new) or (kept.last is not None and new[0].time < kept.last):
+            return False
+    else:  # a record at the same time as the last one tallied may sort before it
+        new = merge.merged(batches)
+        if new and kept.last is not None and new[0].time <= kept.last:
+            return False
+    if not kept.tally.carry_on(new):
+        return False
+    for name, scan in scans.items():
+        kept.logs[name] = LogEnd(kept.logs[name].path, scan.end, scan.tail)
+    kept.last = new[-1].time if new else kept.last
+    return True
+
+
+def _keep(kept: Kept, today: date, since: date, save_for: str | None) -> Tallied:
+    """The figures of ``kept``, kept for the next call (and saved for ``save_for``'s next
+    run)."""
+    from dlquiz import stats_saved
+
     global _kept
-    figures = kept.tally.figures()
+    figures = kept.tally.figures(today, since)
+    if save_for:
+        stats_saved.save(kept, save_for)
     with _kept_lock:
         _kept = kept
     return figures
 
 
 def forget() -> None:
-    """Drop the kept tally (its sets of ids: ~20 MB for 100k reviews)."""
+    """Drop the kept tally (its sets of ids: ~20 MB for 100k reviews); a saved one
+    stays on disk."""
     global _kept
     with _kept_lock:
         _kept = None

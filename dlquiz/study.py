@@ -199,6 +199,11 @@ class Study:
         return self._store.read_only
 
     @property
+    def device(self) -> str:
+        """This device's id (the name of its log and of its caches)."""
+        return self._store.device
+
+    @property
     def notices(self) -> list[str]:
         """What the user must be told about this start (damaged files, skipped decks)."""
         notes = [*self._store.notices, *self._notices]

@@ -96,6 +96,12 @@ class Asked:
         return cls(key, now, tz, hour)
 
 
+def saving_device(app: DLQuizApp) -> str | None:
+    """The device the tally is saved for (None: a read-only session writes nothing)."""
+    study = app.study
+    return None if study.read_only else study.device
+
+
 def warm(app: DLQuizApp) -> bool:
     """Compute the figures the stats screen would show now, in a thread, unless they
     are kept or being computed already (then False). The screen, opened meanwhile,
@@ -105,10 +111,12 @@ def warm(app: DLQuizApp) -> bool:
         if asked.key in _RESULTS or asked.key in _RUNNING:
             return False
     study = app.study
-    cards, deck, home = dict(study.cards), study.deck, study.home
+    cards, deck, home, device = dict(study.cards), study.deck, study.home, saving_device(app)
 
     def compute() -> Stats:
-        return stats_core.compute_home(home, cards, deck, asked.now, asked.tz, asked.hour)
+        return stats_core.compute_home(
+            home, cards, deck, asked.now, asked.tz, asked.hour, device
+        )
 
     app.run_worker(
         partial(shared_result, asked.key, compute),

@@ -30,7 +30,7 @@ from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
-from dlquiz.tui.stats_ahead import Asked, cached_result, shared_result
+from dlquiz.tui.stats_ahead import Asked, cached_result, saving_device, shared_result
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
@@ -248,11 +248,12 @@ class StatsScreen(KeepsStyles, Screen[None]):
         # ``app`` is passed in: a screen closed meanwhile no longer knows its app.
         if cached_result(key) is None:
             self._painted.wait(1.0)
+        device = saving_device(app)
 
         def compute() -> Stats:
-            # The whole log the first time (off the UI thread), then only what was
-            # appended since: the tally of the rest is kept.
-            return stats_core.compute_home(app.study.home, cards, deck, now, tz, hour)
+            # The whole log the first time ever (off the UI thread), then only what was
+            # appended since: the tally of the rest is kept, and saved for the next run.
+            return stats_core.compute_home(app.study.home, cards, deck, now, tz, hour, device)
 
         stats = shared_result(key, compute)
         held = held_due(stats, suspended, cards, deck, tz, hour)
