@@ -137,12 +137,15 @@ class DLQuizApp(App[int]):
         self.call_after_refresh(self._warm_relations)
         if self.prepare_screens:
             self.call_after_refresh(self._start_preparing)
-        # The torch process starts only if some question family is in rotation.
+        # The torch process starts only if some question family is in rotation, and a
+        # moment after start: starting it (its module, a fork, a reader thread) cost the
+        # first card ~30 ms when Enter was pressed at once, and the session serves other
+        # cards while torch loads anyway. A question asked sooner starts it on demand.
         excluded = set(self.study.settings.excluded_skills)
         if self._generator is None and any(
             s.kind is Kind.SKILL and s.key not in excluded for s in self.study.deck.values()
         ):
-            self.call_after_refresh(self._warm_worker)
+            self.set_timer(self.WORKER_DELAY_S, self._warm_worker)
 
     def _sized(self, screen: ScreenT) -> ScreenT:
         """``screen`` with its breakpoint classes (``-narrow``...), before it is composed.
@@ -205,6 +208,7 @@ class DLQuizApp(App[int]):
 
     # ----- screens prepared ahead ---------------------------------------------------
 
+    WORKER_DELAY_S: ClassVar[float] = 0.3  # the torch process starts this long after start
     PREPARE_IDLE_S: float = 1.0  # no key or mouse for this long, on home
     WARM_IDLE_S: ClassVar[float] = 0.3  # the screens' data, once no key for this long
     PREPARE_TICK_S: ClassVar[float] = 0.02  # the next step, after one
