@@ -16,7 +16,10 @@ keypress    a rating key (3) -> the next card on screen, idle and rendered, with
             1k, 10k and 100k cards and 100k reviews in the log, vs a bare app
             swapping one Static's text (target <= 1.5x, and 100k / 1k <= 1.2x); the
             cards served are recall and concept cards, and name_card_build_ms times
-            apart what building one name card (its choices) costs on the UI thread
+            apart what building one name card (its choices) costs on the UI thread.
+            ``ratio_same_text``: vs the same bare app swapping in the texts of the
+            cards dlquiz showed (the built-in concept cards at 1k run to many lines;
+            the synthetic terms at 100k to three): dlquiz's own share
 stats_fill  the stats screen at 100k reviews: time until its figures are shown
             (computed in a worker; target <= 1 s), in a newly started process each
             time (a second app in one process would find the first one's figures and
@@ -164,12 +167,16 @@ async def bare_push(repeats: int) -> list[float]:
     return samples
 
 
-async def bare_swap(repeats: int) -> list[float]:
+async def bare_swap(repeats: int, texts: list[str] | None = None) -> list[float]:
+    """A bare app swapping one Static's text: a one-line text, or ``texts`` in turn (the
+    very text of the cards dlquiz showed, drawn in the same place, width and height)."""
     from textual.app import App, ComposeResult
+    from textual.content import Content
     from textual.widgets import Footer, Header, Static
 
     class Swap(App[None]):
         BINDINGS = [("3", "next", "Next")]  # noqa: RUF012
+        CSS = "#card { padding: 1 4; }"  # the card's text: its padding and the card's
         shown = 0
 
         def compose(self) -> ComposeResult:
@@ -179,7 +186,11 @@ async def bare_swap(repeats: int) -> list[float]:
 
         def action_next(self) -> None:
             self.shown += 1
-            self.query_one("#card", Static).update(f"card {self.shown}: a definition to recall")
+            card = self.query_one("#card", Static)
+            if texts:
+                card.update(Content(texts[(self.shown - 1) % len(texts)]))
+            else:
+                card.update(f"card {self.shown}: a definition to recall")
 
     app = Swap()
     samples = []
@@ -283,13 +294,16 @@ async def stats_fill(home: Path) -> tuple[float, float]:
     return samples[0], samples[1]
 
 
-async def dlquiz_keypress(home: Path, repeats: int) -> list[float]:
-    """Reveal (untimed), then time the rating key until the next card is shown."""
+async def dlquiz_keypress(home: Path, repeats: int) -> tuple[list[float], list[str]]:
+    """Reveal (untimed), then time the rating key until the next card is shown; and the
+    text of each card shown (its kind and front)."""
     from dlquiz.tui.screens.home import HomeScreen
     from dlquiz.tui.screens.review import ReviewScreen
+    from dlquiz.tui.widgets.card_parts import CardHead
 
     app = _make_app(home)
     samples = []
+    texts: list[str] = []
     async with app.run_test(size=SIZE) as pilot:
         await _settle(pilot, lambda: isinstance(app.screen, HomeScreen))
         await pilot.press("enter")
@@ -315,7 +329,9 @@ async def dlquiz_keypress(home: Path, repeats: int) -> list[float]:
                 return r.current is not old and r.mode in ("question", "done")
 
             samples.append(await _time(pilot, "3", next_shown))
-    return samples
+            head = review.query_one(CardHead)._shown
+            texts.append(head.plain if head is not None else "")
+    return samples, texts
 
 
 async def dlquiz_computed(home: Path, repeats: int) -> tuple[float, list[float]]:
@@ -434,7 +450,8 @@ def bench_keypress(homes: Homes, sizes: list[int], repeats: int) -> dict[str, An
     for cards in sizes:
         home = homes.get(cards)
         floor = _floor(repeats, bare_swap)
-        ours = asyncio.run(dlquiz_keypress(home, repeats))
+        ours, texts = asyncio.run(dlquiz_keypress(home, repeats))
+        same_text = asyncio.run(bare_swap(repeats, texts))
         if repeats > 1:
             floor += _floor(repeats, bare_swap)
         bare = statistics.median(floor)
@@ -446,6 +463,11 @@ def bench_keypress(homes: Homes, sizes: list[int], repeats: int) -> dict[str, An
             "p90_ms": _ms(sorted(ours)[int(0.9 * (len(ours) - 1))]),
             "ratio": round(medians[cards] / bare, 2),
             "target": 1.5,
+            # The same floor showing the same card texts: what drawing them costs
+            # any Textual app, apart from what dlquiz does around them.
+            "card_lines_mean": round(statistics.mean(t.count("\n") + 1 for t in texts), 1),
+            "bare_swap_same_text_ms": _ms(statistics.median(same_text)),
+            "ratio_same_text": round(medians[cards] / statistics.median(same_text), 2),
             "name_card_build_ms": _name_card_ms(home),
         }
     if len(sizes) > 1:

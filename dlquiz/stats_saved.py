@@ -1,21 +1,22 @@
-"""The statistics' tally of a log, saved beside it: the next start carries it on.
+"""The statistics' tally of the review logs, saved in the data folder: the next run
+carries it on.
 
-Without it, the first statistics of every run read and tallied the whole log (about a
-second at 100k reviews); with it, a run reads only what was appended since the last
-tally. The file (``cache/stats-<device>.json``) holds the figures per study day and what
-carrying them on needs: every review id met, the reviews undone, and the cards looked
-at and first studied on the last study day (records appended later fall on that day
-or after: ``Tally.carry_on`` starts again otherwise).
+Without it, the first statistics of every run read and tallied the whole history
+(about a second at 100k reviews); with it, a run reads only what was appended since
+the last tally. The file (``cache/stats-<device>.json``) holds the figures per study
+day and what carrying them on needs: every review id met, the reviews undone, and the
+cards looked at and first studied on the last study day (records appended later fall
+on that day or after: ``Tally.carry_on`` starts again otherwise).
 
 It is keyed by the logs' names and paths, the bytes tallied of each and the last of
 them, the time zone and the day-start hour; anything else (a log added or rewritten,
 another zone, a zone without a stable name) is a miss. Like every file in the data
 folder it is untrusted: read only if it is a regular file no larger than the logs it
-sums up, its checksum matching (a
-damaged id would still decode, and count a copied review twice), decoded typed and
-validated, and checked for consistency. A miss or a damaged file only means a tally
-from scratch; a failed save (a full disk, a read-only folder) only means the same
-next time. One file per device, so devices syncing a folder never write the same one.
+sums up and its checksum matches (a damaged id would still decode, and a copied
+review would count twice), decoded typed and validated, and checked for consistency.
+A miss or a damaged file only means a tally from scratch; a failed save (a full disk,
+a read-only folder) only means the same next time. One file per device, so devices
+syncing a folder never write the same one.
 """
 
 from __future__ import annotations
@@ -136,15 +137,17 @@ def load(home: Path, device: str, tz: tzinfo, hour: int) -> Kept | None:
         saved = _decoder.decode(body)
     except (OSError, msgspec.DecodeError):
         return None
-    if (saved.v, saved.zone, saved.hour) != (VERSION, zone, hour) or not _consistent(saved):
+    if (saved.v, saved.zone, saved.hour) != (VERSION, zone, hour):
+        return None
+    seen = set(saved.seen)
+    if not _consistent(saved, seen):
         return None
     logs = {log.name: LogEnd(Path(log.path), log.end, log.tail) for log in saved.logs}
-    return Kept(home, logs, saved.last, _tally(saved, tz, hour))
+    return Kept(home, logs, saved.last, _tally(saved, seen, tz, hour))
 
 
-def _consistent(saved: _Saved) -> bool:
+def _consistent(saved: _Saved, seen: set[str]) -> bool:
     """What a tally's figures always satisfy (a hand-edited file may not)."""
-    seen = set(saved.seen)
     return (
         len({log.name for log in saved.logs}) == len(saved.logs)
         and sum(saved.per_day.values()) == saved.reviews
@@ -157,9 +160,9 @@ def _consistent(saved: _Saved) -> bool:
     )
 
 
-def _tally(saved: _Saved, tz: tzinfo, hour: int) -> Tally:
+def _tally(saved: _Saved, seen: set[str], tz: tzinfo, hour: int) -> Tally:
     tally = Tally(tz, hour)
-    tally.seen = set(saved.seen)
+    tally.seen = seen
     tally.undone = set(saved.undone)
     tally.reviews = saved.reviews
     tally.per_day = defaultdict(int, saved.per_day)

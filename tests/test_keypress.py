@@ -19,12 +19,13 @@ from textual.command import CommandPalette
 from textual.content import Content
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import Input, OptionList
+from textual.widgets import Input
 
 from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.widgets.card_parts import Card, CardHead, Text, TitleBar, TitleProgressBar
+from dlquiz.tui.widgets.choice_list import ChoiceList
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
@@ -127,8 +128,8 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
 
         screen.next_card(app.study.deck[NAME_CARD])
         await pilot.pause()
-        choices = screen.query_one("#choices", OptionList)
-        assert choices.display and choices.option_count == 4 and screen.focused is choices
+        choices = screen.query_one("#choices", ChoiceList)
+        assert choices.display and len(choices.labels) == 4 and screen.focused is None
         await pilot.press("2")  # any pick: the answer and its grade show
         await pilot.pause()
         assert screen.mode == "feedback" and screen.query_one("#card-back").display

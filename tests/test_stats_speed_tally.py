@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dlquiz import merge, stats_log, stats_saved
+from dlquiz import merge, stats_log
 from dlquiz.devices import LOGS
 from dlquiz.history import review_record, undo_record
 from dlquiz.records import Review, encode

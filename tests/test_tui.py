@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Static
 
 from dlquiz.__main__ import make_app
 from dlquiz.cards import Kind
@@ -16,6 +16,7 @@ from dlquiz.tui.screens.help import HelpScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.summary import SummaryScreen
+from dlquiz.tui.widgets.choice_list import ChoiceList
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import LOG_NAME, Clock
 
@@ -129,7 +130,8 @@ async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, cl
         assert cur.suggested == 1  # Again
         back = str(screen.query_one("#card-back", Static).render())
         assert "Not quite" in back and cur.choices[cur.correct] in back
-        assert screen.query_one("#choices", OptionList).disabled
+        choices = screen.query_one("#choices", ChoiceList)
+        assert choices.locked and choices.highlighted == cur.choices.index(cur.typed)
         await pilot.press("3")  # the user overrides the grade
         await pilot.press("q")
     last = _log(home)[-1]

@@ -114,9 +114,7 @@ def warm(app: DLQuizApp) -> bool:
     cards, deck, home, device = dict(study.cards), study.deck, study.home, saving_device(app)
 
     def compute() -> Stats:
-        return stats_core.compute_home(
-            home, cards, deck, asked.now, asked.tz, asked.hour, device
-        )
+        return stats_core.compute_home(home, cards, deck, asked.now, asked.tz, asked.hour, device)
 
     app.run_worker(
         partial(shared_result, asked.key, compute),

@@ -32,8 +32,7 @@ from textual.css.query import QueryType
 from textual.reactive import Reactive, reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Static
 
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.practice import Practice
@@ -52,6 +51,7 @@ from dlquiz.tui.review_session import (
 )
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.card_parts import PARTS, Card, CardHead, Text, TitleProgressBar
+from dlquiz.tui.widgets.choice_list import ChoiceList
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -81,6 +81,10 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             for n, letter in enumerate("abcd", 1)
         ],
         *[Binding(str(n), f"rate({n})", "Rate", show=False) for n in range(1, 5)],
+        # A choice card's options (ChoiceList, never focused): Up, Down, Enter.
+        Binding("up", "move_choice(-1)", "Previous choice", show=False),
+        Binding("down", "move_choice(1)", "Next choice", show=False),
+        Binding("enter", "pick_choice", "Pick", show=False),
         Binding("ctrl+r", "give_up", "Show answer", priority=True, show=False),
         Binding("p", "proof", "Prove it", show=False),
         Binding("u", "undo", "Undo"),
@@ -168,7 +172,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             return mode in ("feedback", "done", "failed") and not isinstance(
                 self.focused, RatingBar
             )
-        if action == "choose":
+        if action in ("choose", "move_choice", "pick_choice"):
             return mode == "question" and choice_card
         if action == "rate":
             return mode in ("revealed", "feedback")
@@ -347,16 +351,10 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             code.update(highlighted(cur.question.code))
             code.display = True
         if cur.choices:
-            choices = self.part("choices")
-            assert isinstance(choices, OptionList)
-            choices.set_options(  # one refresh, where clearing then adding made two
-                Option(f"{LETTERS[i]}) {escape(text)}", id=str(i + 1))
-                for i, text in enumerate(cur.choices)
-            )
+            choices = self._choice_list()
+            choices.set_choices([f"{LETTERS[i]}) {text}" for i, text in enumerate(cur.choices)])
             choices.display = True
-            choices.highlighted = 0
-            choices.disabled = False
-            self.set_focus(choices)  # now, not after a refresh: the keys follow at once
+            self.set_focus(None)  # keys reach the screen: digits, letters, ↑↓ and Enter
             self._hint("Pick with 1–4, or ↑↓ and Enter.")
         elif cur.is_typed:
             typed = self.part("typed")
@@ -486,9 +484,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             return
         picked = number - 1
         cur.typed = cur.choices[picked]
-        choices = self.query_one("#choices", OptionList)
-        choices.highlighted = picked
-        choices.disabled = True
+        self._choice_list().show_pick(picked)
         if picked == cur.correct:
             self._graded(True, "Correct.")
         else:
@@ -506,10 +502,20 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
                 + (f" {slip.feedback}" if slip is not None else ""),
             )
 
-    @on(OptionList.OptionSelected, "#choices")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id is not None:
-            self.action_choose(int(event.option.id))
+    def action_move_choice(self, step: int) -> None:
+        self._choice_list().move(step)
+
+    def action_pick_choice(self) -> None:
+        self.action_choose(self._choice_list().highlighted + 1)
+
+    def _choice_list(self) -> ChoiceList:
+        choices = self.part("choices")
+        assert isinstance(choices, ChoiceList)
+        return choices
+
+    @on(ChoiceList.Picked)
+    def _picked(self, event: ChoiceList.Picked) -> None:
+        self.action_choose(event.index + 1)
 
     def action_rate(self, rating: int) -> None:
         if self.mode not in ("revealed", "feedback") or self.current is None:

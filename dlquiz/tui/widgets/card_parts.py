@@ -21,8 +21,9 @@ from textual.content import Content
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, Static
 
+from dlquiz.tui.widgets.choice_list import ChoiceList
 from dlquiz.tui.widgets.footer import LaidOutOnce
 
 
@@ -191,20 +192,6 @@ class Card(LaidOutOnce, VerticalScroll):
     """The scrolling card."""
 
 
-class Choices(OptionList):
-    """The choices, whose lines (measured when first drawn) need no layout of their own.
-
-    Its height is laid out from its options (``get_content_height``); the lines it then
-    measures to draw them set ``virtual_size``, whose change would lay the screen out
-    once more to find the same height.
-    """
-
-    def _update_lines(self) -> None:
-        required = self._layout_required
-        super()._update_lines()
-        self._layout_required = required
-
-
 class TitleBar(Widget):
     """Textual's one-line Header (icon, title, clock space) drawn by one widget instead of
     four: every widget on the review screen costs each keypress a little. Same cells and
@@ -294,7 +281,7 @@ class TitleProgressBar(TitleBar):
 # its back), made when first needed.
 PARTS: dict[str, Callable[[], Widget]] = {
     "card-code": lambda: Text(id="card-code"),
-    "choices": lambda: Choices(id="choices"),
+    "choices": lambda: ChoiceList(id="choices"),
     "typed": lambda: Input(id="typed", placeholder="Your answer, then Enter"),
     "card-back": lambda: Text(id="card-back"),  # the feedback on an answer, then the back
     "card-proof": lambda: Text(id="card-proof"),
