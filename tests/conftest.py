@@ -206,3 +206,19 @@ def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
     from textual.widgets import Input
 
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture
+def log_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The byte offset each read of a review log (``merge.read_log``) starts at."""
+    from dlquiz import merge
+
+    starts: list[int] = []
+    read = merge.read_log
+
+    def counted(path: Path, start: int = 0, stop: int | None = None) -> merge.Scan:
+        starts.append(start)
+        return read(path, start, stop)
+
+    monkeypatch.setattr(merge, "read_log", counted)
+    return starts

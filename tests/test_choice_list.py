@@ -3,27 +3,16 @@ and Enter, a digit or letter, or a click, the pick shown once made."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
-from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.widgets.choice_list import ChoiceList
 from tests.conftest import Clock
-
-SIZE = (80, 24)
-NAME_CARD = "term/relu/name"  # a choice card
-
-
-def _app(home: Path, clock: Clock) -> DLQuizApp:
-    def no_torch(family: str, level: int, seed: int) -> object:
-        raise RuntimeError("these tests use content cards only")
-
-    return make_app(home, clock=clock, rng=random.Random(0), generator=no_torch)
+from tests.test_keypress import NAME_CARD, SIZE, _app
 
 
 async def _choice_card(pilot, app: DLQuizApp) -> tuple[ReviewScreen, ChoiceList]:  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""The stats tally saved beside the log (``dlquiz.stats_saved``): a new run reads only
+"""The stats tally saved in the data folder (``dlquiz.stats_saved``): a new run reads only
 what was appended since, and a saved file that is missing, damaged, hostile or made
 for something else only means a tally from scratch, never an error or wrong figures.
 
@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dlquiz import merge, stats_log, stats_saved
+from dlquiz import stats_log, stats_saved
 from dlquiz.devices import LOGS
 from dlquiz.history import review_record
 from dlquiz.records import encode
@@ -54,11 +54,11 @@ class _Folder:
         since = today - timedelta(days=29)
         return stats_log.home_tally(self.home, tz, hour, today, since, "dev-a")  # type: ignore[arg-type]
 
-    def checked(self, reads: list[int], tz: object = UTC, hour: int = 4) -> list[int]:
+    def checked(self, log_reads: list[int], tz: object = UTC, hour: int = 4) -> list[int]:
         """The figures, checked against a tally from scratch; where the log was read."""
-        before = len(reads)
+        before = len(log_reads)
         found = self.figures(tz, hour)
-        starts = reads[before:]
+        starts = log_reads[before:]
         assert found == self.fresh(tz, hour)
         return starts
 
@@ -81,47 +81,33 @@ def folder(tmp_path: Path) -> _Folder:
     stats_log.forget()
 
 
-@pytest.fixture
-def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The offset each read of the log starts at."""
-    starts: list[int] = []
-    read = merge.read_log
-
-    def counted(path: Path, start: int = 0, stop: int | None = None) -> merge.Scan:
-        starts.append(start)
-        return read(path, start, stop)
-
-    monkeypatch.setattr(merge, "read_log", counted)
-    return starts
-
-
-def test_a_new_run_reads_only_what_was_appended(folder: _Folder, reads: list[int]) -> None:
-    assert folder.checked(reads) == [0]
+def test_a_new_run_reads_only_what_was_appended(folder: _Folder, log_reads: list[int]) -> None:
+    assert folder.checked(log_reads) == [0]
     assert folder.saved.is_file()
     tallied = folder.log.stat().st_size
     stats_log.forget()  # a new run
     folder.answer(3)
-    assert folder.checked(reads) == [tallied]
+    assert folder.checked(log_reads) == [tallied]
 
 
-def test_the_next_study_day_carries_on(folder: _Folder, reads: list[int]) -> None:
-    assert folder.checked(reads) == [0]
+def test_the_next_study_day_carries_on(folder: _Folder, log_reads: list[int]) -> None:
+    assert folder.checked(log_reads) == [0]
     for _ in range(3):
         stats_log.forget()
         tallied = folder.log.stat().st_size
         folder.answer(2, step=timedelta(days=1))
-        assert folder.checked(reads) == [tallied]
+        assert folder.checked(log_reads) == [tallied]
 
 
 @pytest.mark.parametrize(
     ("tz", "hour"), [(ZoneInfo("Asia/Kathmandu"), 4), (UTC, 0)], ids=["zone", "hour"]
 )
 def test_a_tally_saved_for_another_zone_or_hour_is_not_used(
-    folder: _Folder, reads: list[int], tz: object, hour: int
+    folder: _Folder, log_reads: list[int], tz: object, hour: int
 ) -> None:
     folder.figures()
     stats_log.forget()
-    assert folder.checked(reads, tz, hour) == [0]
+    assert folder.checked(log_reads, tz, hour) == [0]
 
 
 def _digest(body: bytes) -> bytes:
@@ -159,13 +145,13 @@ def _hostile(folder: _Folder, kind: str) -> None:
     ["symlink", "fifo", "folder", "huge", "wrong types", "inconsistent", "bit flip", "empty"],
 )
 def test_a_damaged_or_hostile_saved_tally_means_a_tally_from_scratch(
-    folder: _Folder, reads: list[int], kind: str
+    folder: _Folder, log_reads: list[int], kind: str
 ) -> None:
     folder.figures()
     stats_log.forget()
     _hostile(folder, kind)
     folder.answer(2)
-    assert folder.checked(reads) == [0], "the saved tally was used"
+    assert folder.checked(log_reads) == [0], "the saved tally was used"
 
 
 def test_a_tally_that_cannot_be_saved_is_still_shown(tmp_path: Path) -> None:
@@ -179,37 +165,37 @@ def test_a_tally_that_cannot_be_saved_is_still_shown(tmp_path: Path) -> None:
     stats_log.forget()
 
 
-def test_a_folder_with_several_logs_carries_on_too(folder: _Folder, reads: list[int]) -> None:
+def test_a_folder_with_several_logs_carries_on_too(folder: _Folder, log_reads: list[int]) -> None:
     """A pre-device ``reviews.jsonl`` beside this device's log (a folder from the first
     release), or another device's log: each is read from where it was tallied."""
     legacy = folder.home / "reviews.jsonl"
     folder.log.rename(legacy)
     folder.log.touch()
-    assert folder.checked(reads) == [0, 0]
+    assert folder.checked(log_reads) == [0, 0]
     for _ in range(2):
         stats_log.forget()
         ends = sorted(path.stat().st_size for path in (legacy, folder.log))
         folder.answer(3)  # appended to this device's log only
-        assert sorted(folder.checked(reads)) == ends
+        assert sorted(folder.checked(log_reads)) == ends
 
 
 def test_another_devices_earlier_answers_mean_a_tally_from_scratch(
-    folder: _Folder, reads: list[int]
+    folder: _Folder, log_reads: list[int]
 ) -> None:
     """Synced late, another device's answers come before the last one tallied: in the
     merged order they are not appended, so the tally starts again."""
     other = folder.log.with_name("dev-b.jsonl")
     other.touch()  # the other device's log, empty when the tally is made
-    assert folder.checked(reads) == [0, 0]
+    assert folder.checked(log_reads) == [0, 0]
     earlier = _Folder.__new__(_Folder)
     earlier.home, earlier.log, earlier.states = folder.home, other, {}
     earlier.now, earlier.rng = T0 + timedelta(hours=1), random.Random(2)
     earlier.answer(2)
-    assert folder.checked(reads)[-2:] == [0, 0]
+    assert folder.checked(log_reads)[-2:] == [0, 0]
     later = _Folder.__new__(_Folder)
     later.home, later.log, later.states = folder.home, other, {}
     later.now, later.rng = folder.now + timedelta(hours=1), random.Random(3)
     stats_log.forget()
     tallied = sorted(path.stat().st_size for path in (folder.log, other))
     later.answer(2)  # after everything tallied: carried on
-    assert sorted(folder.checked(reads)) == tallied
+    assert sorted(folder.checked(log_reads)) == tallied

@@ -16,11 +16,10 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from dlquiz import merge, stats_log
+from dlquiz import stats_log
 from dlquiz.devices import LOGS
 from dlquiz.history import review_record, undo_record
 from dlquiz.records import Review, encode
@@ -152,18 +151,11 @@ def test_the_kept_tally_equals_a_tally_from_scratch(
     stats_log.forget()
 
 
-def test_appended_answers_are_read_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_appended_answers_are_read_alone(log_reads: list[int], tmp_path: Path) -> None:
     """The carrying on is what happens (not a tally from scratch each time)."""
     stats_log.forget()
     log = _Log(tmp_path / "data", random.Random(3))
-    starts: list[int] = []
-    read = merge.read_log
-
-    def counted(path: Path, start: int = 0, stop: int | None = None) -> merge.Scan:
-        starts.append(start)
-        return read(path, start, stop)
-
-    monkeypatch.setattr(merge, "read_log", counted)
+    starts = log_reads
     today, since = _window(T0, UTC, 4)
     for _ in range(4):
         log.apply("answer")
