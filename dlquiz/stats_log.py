@@ -334,9 +334,11 @@ def _carried_on(kept: Kept, sources: dict[str, Path]) -> bool:
     with no_gc():
         scans = {name: merge.read_log(end.path, end.end) for name, end in kept.logs.items()}
     batches = [(name, scan.records) for name, scan in scans.items() if scan.records]
-    if len(batches) == 1:  # one log: its own order is the merged order, ties included
-        new = batches[0][1]
-        if not in_time_order(new) or (kept.last is not None and new[0].time < kept.last):
+    if len(kept.logs) == 1:  # one log: its own order is the merged order, ties included
+        new = batches[0][1] if batches else []
+        if not in_time_order(new):
+            return False
+        if new and kept.last is not None and new[0].time < kept.last:
             return False
     else:  # a record at the same time as the last one tallied may sort before it
         new = merge.merged(batches)
