@@ -62,6 +62,7 @@ class ChoiceList(Widget, can_focus=False):
         self.locked = False  # a pick was made (``show_pick``): no more moves or picks
         self._hover: int | None = None
         self._rows: list[int] = []  # the first row of each option, as last drawn
+        self._total = 0  # the rows drawn
 
     # ----- what it shows ------------------------------------------------------------
 
@@ -101,7 +102,7 @@ class ChoiceList(Widget, can_focus=False):
                 # Padded to the full width: a highlight is a bar, as in an OptionList.
                 padded = line.pad_right(max(0, width - line.cell_length))
                 lines.append(padded.stylize(style) if style is not None else padded)
-        self._rows = rows
+        self._rows, self._total = rows, len(lines)
         return Content("\n").join(lines)
 
     def _component_classes_of(self, index: int) -> list[str]:
@@ -117,14 +118,9 @@ class ChoiceList(Widget, can_focus=False):
 
     def _at(self, y: int) -> int | None:
         """The option drawn on row ``y``."""
-        if y < 0 or not self._rows:
+        if not 0 <= y < self._total:
             return None
-        found = None
-        for index, first in enumerate(self._rows):
-            if y >= first:
-                found = index
-        total = sum(len(self._lines(label, self.content_size.width)) for label in self.labels)
-        return found if y < total else None
+        return max(index for index, first in enumerate(self._rows) if y >= first)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         hover = None if self.locked else self._at(event.y - self.gutter.top)
