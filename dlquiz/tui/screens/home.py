@@ -12,9 +12,10 @@ from textual.content import Content
 from textual.geometry import Size
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from dlquiz.tui.reuse import StyledOnce
+from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class HomeScreen(StyledOnce, Screen[None]):
         # sets them on the screens it pushes itself: a home pushed otherwise had every
         # widget styled twice (the classes changed at its first resize: ~5 ms).
         self.app._sized(self)
-        yield Header()
+        yield TitleBar()  # the Header's cells, one widget instead of four
         with Vertical(id="home"):
             yield Static("dlquiz", id="home-title")
             yield Static(
