@@ -234,6 +234,13 @@ def tally(records: Sequence[Record], tz: tzinfo, hour: int) -> Tally:
 
 
 @dataclass
+class LogEnd:
+    path: Path
+    end: int  # the log's bytes tallied, and the ones just before that end (a fingerprint)
+    tail: str
+
+
+@dataclass
 class Kept:
     """A tally of a data folder's logs, with where each one stopped: what carrying the
     tally on needs."""
@@ -242,13 +249,6 @@ class Kept:
     logs: dict[str, LogEnd]  # log name (``devices.log_sources``) -> where it stopped
     last: datetime | None  # the time of the last record tallied
     tally: Tally
-
-
-@dataclass
-class LogEnd:
-    path: Path
-    end: int  # the log's bytes tallied, and the ones just before that end (a fingerprint)
-    tail: str
 
 
 _kept: Kept | None = None

@@ -3,26 +3,21 @@ when nothing is due, and it is drawn as Textual's primary Button draws it."""
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.widgets import Button
 
-from dlquiz.__main__ import make_app
 from dlquiz.tui.screens.home import HomeScreen, StudyButton
 from dlquiz.tui.screens.review import ReviewScreen
 from tests.conftest import Clock
+from tests.test_keypress import _app
 
 SIZE = (80, 24)
 
 
-def _no_torch(family: str, level: int, seed: int) -> object:
-    raise RuntimeError("content cards only")
-
-
 async def test_a_click_starts_a_session(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock, rng=random.Random(0), generator=_no_torch)
+    app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
@@ -33,7 +28,7 @@ async def test_a_click_starts_a_session(home: Path, clock: Clock) -> None:
 
 
 async def test_the_label_says_when_nothing_is_due(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock, rng=random.Random(0), generator=_no_torch)
+    app = _app(home, clock)
     settings = app.study.settings.replace(new_per_day=0)
     app.study.change_settings(settings)
     async with app.run_test(size=SIZE) as pilot:

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from textual.app import App
 
-from dlquiz.__main__ import make_app
 from dlquiz.study import Study
+from dlquiz.tui.app import DLQuizApp
 from tests.conftest import Clock
+from tests.test_keypress import _app
 
 SIZE = (80, 24)
 
@@ -20,8 +21,14 @@ def _with_theme(home: Path, theme: str) -> None:
         study.change_settings(study.settings.replace(theme=theme))
 
 
-def _no_torch(family: str, level: int, seed: int) -> object:
-    raise RuntimeError("content cards only")
+def _look(app: DLQuizApp) -> tuple[object, ...]:
+    """What a theme sets: its name, the app's classes, the CSS variables, a colour."""
+    return (
+        app.theme,
+        sorted(app.classes),
+        app.stylesheet._variables,
+        app.screen.query_one("#home-title").styles.color,
+    )
 
 
 @pytest.mark.parametrize("theme", ["nord", "textual-light", "gruvbox"])
@@ -29,28 +36,18 @@ async def test_the_chosen_theme_as_textual_would_set_it(
     home: Path, clock: Clock, theme: str
 ) -> None:
     _with_theme(home, theme)
-    started = make_app(home, clock=clock, generator=_no_torch)
+    started = _app(home, clock)
     async with started.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        ours = (
-            started.theme,
-            sorted(started.classes),
-            started.stylesheet._variables,
-            started.screen.query_one("#home-title").styles.color,
-        )
+        ours = _look(started)
     # The same theme set by Textual's own watcher, on a running app.
     _with_theme(home, "textual-dark")
-    switched = make_app(home, clock=clock, generator=_no_torch)
+    switched = _app(home, clock)
     async with switched.run_test(size=SIZE) as pilot:
         await pilot.pause()
         switched.theme = theme
         await pilot.pause()
-        theirs = (
-            switched.theme,
-            sorted(switched.classes),
-            switched.stylesheet._variables,
-            switched.screen.query_one("#home-title").styles.color,
-        )
+        theirs = _look(switched)
     assert ours == theirs
 
 
@@ -67,7 +64,7 @@ async def test_the_stylesheets_are_not_parsed_again_for_the_theme_at_start(
         refresh(self, animate)
 
     monkeypatch.setattr(App, "refresh_css", counted)
-    app = make_app(home, clock=clock, generator=_no_torch)
+    app = _app(home, clock)
     assert app.theme == "nord"
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
