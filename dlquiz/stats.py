@@ -342,12 +342,13 @@ def compute_home(
     tz: tzinfo,
     day_starts_at_hour: int = 4,
     device: str | None = None,
+    save_later: bool = False,
 ) -> Stats:
     """``compute(log_records(home), ...)``: the logs' tally carried on from the last
     call, or from the one ``device`` saved in its last run, over what was appended
-    since, when it can be (``stats_log.home_tally``)."""
+    since, when it can be (``stats_log.home_tally``, which saves it for ``device``)."""
     hour, today, since = _day(now, tz, day_starts_at_hour)
-    tallied = stats_log.home_tally(home, tz, hour, today, since, device)
+    tallied = stats_log.home_tally(home, tz, hour, today, since, device, save_later)
     return _assemble(tallied, cards, deck, today, tz, hour)
 
 

@@ -107,8 +107,8 @@ def save(kept: Kept, device: str) -> None:
         mistakes=[(family, name, n) for (family, name), n in tally.mistakes.items()],
         seen=list(tally.seen),
         undone=list(tally.undone),
-        looked=[card for card, day in tally.looked if day == last_day],
-        new=[card for card, day in tally.new if day == last_day],
+        looked=list(tally.looked.get(last_day, ())) if last_day is not None else [],
+        new=list(tally.new.get(last_day, ())) if last_day is not None else [],
     )
     path = saved_path(kept.home, device)
     try:
@@ -174,6 +174,6 @@ def _tally(saved: _Saved, seen: set[str], tz: tzinfo, hour: int) -> Tally:
     tally.mistakes = mistakes
     last_day = tally.last_day
     if last_day is not None:
-        tally.looked = {(card, last_day) for card in saved.looked}
-        tally.new = {(card, last_day) for card in saved.new}
+        tally.looked = {last_day: set(saved.looked)}
+        tally.new = {last_day: set(saved.new)}
     return tally

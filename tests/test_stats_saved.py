@@ -199,3 +199,32 @@ def test_another_devices_earlier_answers_mean_a_tally_from_scratch(
     tallied = sorted(path.stat().st_size for path in (folder.log, other))
     later.answer(2)  # after everything tallied: carried on
     assert sorted(folder.checked(log_reads)) == tallied
+
+
+def test_a_save_left_for_later_is_made_by_save_kept(folder: _Folder, log_reads: list[int]) -> None:
+    today = (folder.now - timedelta(hours=4)).date()
+    since = today - timedelta(days=29)
+    found = stats_log.home_tally(folder.home, UTC, 4, today, since, "dev-a", save_later=True)
+    assert found == folder.fresh()
+    assert not folder.saved.exists()  # the figures did not wait for the file
+    # Asked again with nothing new: the save is still owed, and made once.
+    again = stats_log.home_tally(folder.home, UTC, 4, today, since, "dev-a", save_later=True)
+    assert again == found
+    stats_log.save_kept()
+    assert folder.saved.is_file()
+    written = folder.saved.stat().st_mtime_ns
+    stats_log.save_kept()  # nothing owed any more: not written again
+    assert folder.saved.stat().st_mtime_ns == written
+    # The next run carries the saved tally on.
+    stats_log.forget()
+    tallied = folder.log.stat().st_size
+    folder.answer(2)
+    assert folder.checked(log_reads) == [tallied]
+
+
+def test_forgetting_the_tally_forgets_its_owed_save(folder: _Folder) -> None:
+    today = (folder.now - timedelta(hours=4)).date()
+    stats_log.home_tally(folder.home, UTC, 4, today, today, "dev-a", save_later=True)
+    stats_log.forget()
+    stats_log.save_kept()
+    assert not folder.saved.exists()

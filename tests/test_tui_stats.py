@@ -15,6 +15,7 @@ from textual.widgets import Sparkline, Static
 from textual.worker import WorkerFailed
 
 from dlquiz import stats as stats_core
+from dlquiz import stats_log, stats_saved
 from dlquiz import workspace as workspace_mod
 from dlquiz.__main__ import make_app
 from dlquiz.cards import CardSpec, Kind, build_deck
@@ -424,3 +425,47 @@ async def test_the_most_frequent_named_mistakes_are_listed(
         await pilot.pause()
         assert screen.query_one("#mistakes", Static).display
         assert "kept in channels (conv2d-shape) ×2" in _text(screen, "#mistakes")
+
+
+async def test_the_tally_is_saved_for_the_next_run_once_the_figures_are_shown(
+    home: Path, clock: Clock, local_tz: tzinfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill(home, _deck(home))
+    stats_log.forget()
+    app = _app(home, clock)
+    saved_when_shown: list[bool] = []
+    real_fill = StatsScreen._fill
+
+    def fill(screen: StatsScreen, *args: Any) -> None:
+        saved_when_shown.append(stats_saved.saved_path(home, app.study.device).exists())
+        real_fill(screen, *args)
+
+    monkeypatch.setattr(StatsScreen, "_fill", fill)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(StatsScreen())
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the save, started after the next refresh
+        device = app.study.device
+        assert saved_when_shown == [False]  # the figures did not wait for the file
+        assert stats_saved.saved_path(home, device).is_file()
+    stats_log.forget()  # the next run
+    kept = stats_saved.load(home, device, TZ, DAY_HOUR)
+    assert kept is not None and kept.tally.reviews == 8  # 9 written, one undone
+
+
+async def test_a_tally_not_saved_yet_is_saved_when_the_app_closes(
+    home: Path, clock: Clock, local_tz: tzinfo
+) -> None:
+    _fill(home, _deck(home))
+    stats_log.forget()
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE):
+        study = app.study
+        stats_core.compute_home(
+            home, study.cards, study.deck, app.clock(), TZ, DAY_HOUR, study.device, save_later=True
+        )
+        saved = stats_saved.saved_path(home, study.device)
+        assert not saved.exists()
+    assert saved.is_file()
+    stats_log.forget()

@@ -515,5 +515,8 @@ class DLQuizApp(App[int]):
         # Everything answered is already in the log; this writes the final state
         # and releases the lock.
         self.study.close()
+        from dlquiz import stats_log
+
+        stats_log.save_kept()  # a statistics tally not saved yet (the stats screen's)
         if self._worker is not None:
             self._worker.close()

@@ -25,6 +25,7 @@ from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dlquiz import stats as stats_core
+from dlquiz import stats_log
 from dlquiz.cards import CardSpec
 from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
@@ -253,7 +254,10 @@ class StatsScreen(KeepsStyles, Screen[None]):
         def compute() -> Stats:
             # The whole log the first time ever (off the UI thread), then only what was
             # appended since: the tally of the rest is kept, and saved for the next run.
-            return stats_core.compute_home(app.study.home, cards, deck, now, tz, hour, device)
+            # The tally's file is saved once the figures are on screen (_save_tally).
+            return stats_core.compute_home(
+                app.study.home, cards, deck, now, tz, hour, device, save_later=True
+            )
 
         stats = shared_result(key, compute)
         held = held_due(stats, suspended, cards, deck, tz, hour)
@@ -291,6 +295,11 @@ class StatsScreen(KeepsStyles, Screen[None]):
         # One layout and one paint for all of it, not one per widget filled.
         with self.app.batch_update():
             self._fill(stats, now, suspended_due)
+        self.call_after_refresh(self._save_tally)
+
+    @work(thread=True, exit_on_error=False, group="stats-save", description="saving the tally")
+    def _save_tally(self) -> None:
+        stats_log.save_kept()  # nothing if there is nothing new to save
 
     def _fill(self, stats: Stats, now: datetime, suspended_due: int) -> None:
         self.stats = stats
