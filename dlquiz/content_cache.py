@@ -3,22 +3,60 @@
 Keyed by the path, size and modification time of every content file and by the
 dlquiz and Python versions; any change means a fresh load. The cache is
 disposable: if it cannot be read or written, content is simply loaded again.
+
+The file is a pickle (the fastest way back to 100k frozen dataclasses), so it is
+never trusted: it lives in the data folder, which may be synced from elsewhere, and
+unpickling calls whatever a file names. The key is a plain header compared before
+anything is unpickled, and the unpickler may name only the classes a cache holds.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from dlquiz import __version__
 
 T = TypeVar("T")
 MAX_CACHE_BYTES = 256 << 20
+_MAGIC = b"dlquiz-cache 2 "  # then the key (64 hex digits), a newline and the pickle
+
+# Every class a cache may name (by module and exact name: "Path.touch" is refused).
+ALLOWED_CLASSES = frozenset(
+    {
+        ("dlquiz.content", "Content"),
+        ("dlquiz.content", "Term"),
+        ("dlquiz.content", "Concept"),
+        ("dlquiz.content", "Problem"),
+        ("dlquiz.cards", "CardSpec"),
+        ("dlquiz.cards", "Kind"),
+        ("pathlib", "PosixPath"),
+        ("pathlib", "WindowsPath"),
+    }
+)
+
+
+class _Restricted(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in ALLOWED_CLASSES:
+            raise pickle.UnpicklingError(f"a cache may not name {module}.{name}")
+        return super().find_class(module, name)
+
+
+def _unpickled(data: bytes, key: str) -> tuple[bool, Any]:
+    """(True, the value) if ``data`` is a cache made under ``key``, else (False, None)."""
+    header = _MAGIC + key.encode() + b"\n"
+    if not data.startswith(header):
+        return False, None
+    stream = io.BytesIO(data)  # shares the bytes: no copy of a 10 MB cache
+    stream.seek(len(header))
+    return True, _Restricted(stream).load()
 
 
 def fingerprint(roots: list[Path], pattern: str = "*.toml") -> str:
@@ -56,10 +94,10 @@ def cached(
     key = fingerprint(roots, pattern)
     try:
         # Never a FIFO or device (it would block or never end), never a huge file.
-        stored_key, value = pickle.loads(read_regular(cache_file, MAX_CACHE_BYTES))
-        if stored_key == key:
+        found, value = _unpickled(read_regular(cache_file, MAX_CACHE_BYTES), key)
+        if found:
             return value  # type: ignore[no-any-return]  # pickle is untyped; keyed
-    except Exception:  # any unreadable or stale cache is just a miss
+    except Exception:  # any unreadable, stale or refused cache is just a miss
         pass
     value = build()
     if not write:
@@ -68,7 +106,8 @@ def cached(
         from dlquiz.safe_io import atomic_write, make_dirs
 
         make_dirs(cache_file.parent)  # may create the data folder: durably
-        atomic_write(cache_file, pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
+        body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        atomic_write(cache_file, _MAGIC + key.encode() + b"\n" + body)
     except (OSError, pickle.PicklingError, ValueError):
         pass  # a read-only data folder still works, just slower to start
     return value
