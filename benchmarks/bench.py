@@ -506,7 +506,7 @@ BENCHES: dict[str, Callable[[int], dict[str, object]]] = {
     "answers": bench_answers,
 }
 REPEATS = {
-    "startup": (7, 3),
+    "startup": (15, 3),  # starts vary by +-15% on a busy machine: a steadier median
     "record": (300, 50),
     "state_load": (7, 3),
     "generation": (200, 30),

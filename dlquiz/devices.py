@@ -25,8 +25,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import secrets
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -60,7 +58,10 @@ def _slug(text: str) -> str:
 
 def new_device_id() -> str:
     """A readable, unique id: the host name and 8 random hex digits."""
-    return f"{_slug(socket.gethostname())}-{secrets.token_hex(4)}"
+    import socket  # late: only a first run names its device
+
+    # os.urandom, as secrets.token_hex: without importing secrets (hmac, OpenSSL) at start.
+    return f"{_slug(socket.gethostname())}-{os.urandom(4).hex()}"
 
 
 def default_id_path() -> Path:
@@ -93,7 +94,7 @@ def device_id(path: Path | None = None) -> str:
             f"{path} does not hold a device id; delete it and dlquiz makes a new one."
         )
     new = new_device_id()
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.urandom(8).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tmp.open("w", encoding="utf-8") as handle:

@@ -19,7 +19,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 import sys
 from pathlib import Path
@@ -80,7 +79,8 @@ def make_dirs(folder: Path) -> None:
 
 
 def temp_name(target: str) -> str:
-    return f"{TEMP_PREFIX}{target}.{os.getpid()}.{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    # os.urandom, as secrets.token_hex, without importing secrets (hmac, OpenSSL) at start.
+    return f"{TEMP_PREFIX}{target}.{os.getpid()}.{os.urandom(8).hex()}{TEMP_SUFFIX}"
 
 
 def is_own_temp(name: str) -> bool:

@@ -515,8 +515,9 @@ class DLQuizApp(App[int]):
         # Everything answered is already in the log; this writes the final state
         # and releases the lock.
         self.study.close()
-        from dlquiz import stats_log
-
-        stats_log.save_kept()  # a statistics tally not saved yet (the stats screen's)
+        # A statistics tally not saved yet (the stats screen's); none if never imported.
+        stats_log = sys.modules.get("dlquiz.stats_log")
+        if stats_log is not None:
+            stats_log.save_kept()
         if self._worker is not None:
             self._worker.close()
