@@ -6,8 +6,10 @@ disposable: if it cannot be read or written, content is simply loaded again.
 
 The file is a pickle (the fastest way back to 100k frozen dataclasses), so it is
 never trusted: it lives in the data folder, which may be synced from elsewhere, and
-unpickling calls whatever a file names. The key is a plain header compared before
-anything is unpickled, and the unpickler may name only the classes a cache holds.
+unpickling calls whatever a file names. A cache is read only if it is sealed with
+this machine's secret (``cache-key`` in the user's config folder, never in the data
+folder): a file made or altered anywhere else is a miss, never unpickled. Then the
+unpickler may still name only the classes a cache holds.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from dlquiz import __version__
 
 T = TypeVar("T")
 MAX_CACHE_BYTES = 256 << 20
-_MAGIC = b"dlquiz-cache 2 "  # then the key (64 hex digits), a newline and the pickle
+_MAGIC = b"dlquiz-cache 3 "  # then the seal (64 hex digits), a newline and the pickle
+SECRET_NAME = "cache-key"
 
 # Every class a cache may name (by module and exact name: "Path.touch" is refused).
 ALLOWED_CLASSES = frozenset(
@@ -49,14 +52,52 @@ class _Restricted(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def secret_path() -> Path:
+    from platformdirs import user_config_path  # late: as for the device id
+
+    return user_config_path("dlquiz", appauthor=False) / SECRET_NAME
+
+
+def _secret(create: bool) -> bytes | None:
+    """This machine's cache secret; made on first use if ``create`` (else None)."""
+    from dlquiz.safe_io import atomic_write, make_dirs, read_regular
+
+    path = secret_path()
+    try:
+        text = read_regular(path, 1024).decode("ascii").strip()
+        if len(text) == 64:
+            return bytes.fromhex(text)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError):  # damaged (or not a file): replaced if we may
+        pass
+    if not create:
+        return None
+    try:
+        make_dirs(path.parent)
+        atomic_write(path, os.urandom(32).hex().encode() + b"\n")
+        return _secret(create=False)  # as written (a racing process's, if it won)
+    except OSError:
+        return None  # no config folder to write: no cache, content is loaded each start
+
+
+def _seal(secret: bytes, key: str, body: bytes) -> bytes:
+    """Keyed with the secret, over the content's key and the pickle (sha256 first: the
+    fastest pass over a 10 MB cache here)."""
+    inner = hashlib.sha256(key.encode() + b"\n" + body).digest()
+    return hashlib.blake2b(inner, key=secret, digest_size=32).hexdigest().encode()
+
+
 def _unpickled(data: bytes, key: str) -> tuple[bool, Any]:
-    """(True, the value) if ``data`` is a cache made under ``key``, else (False, None)."""
-    header = _MAGIC + key.encode() + b"\n"
-    if not data.startswith(header):
+    """(True, the value) if ``data`` is a cache this machine sealed under ``key``, else
+    (False, None): nothing is unpickled."""
+    if not data.startswith(_MAGIC):
         return False, None
-    stream = io.BytesIO(data)  # shares the bytes: no copy of a 10 MB cache
-    stream.seek(len(header))
-    return True, _Restricted(stream).load()
+    seal, _, body = data[len(_MAGIC) :].partition(b"\n")
+    secret = _secret(create=False)
+    if secret is None or seal != _seal(secret, key, body):
+        return False, None
+    return True, _Restricted(io.BytesIO(body)).load()
 
 
 def fingerprint(roots: list[Path], pattern: str = "*.toml") -> str:
@@ -97,7 +138,7 @@ def cached(
         found, value = _unpickled(read_regular(cache_file, MAX_CACHE_BYTES), key)
         if found:
             return value  # type: ignore[no-any-return]  # pickle is untyped; keyed
-    except Exception:  # any unreadable, stale or refused cache is just a miss
+    except Exception:  # any unreadable, stale, unsealed or refused cache is just a miss
         pass
     value = build()
     if not write:
@@ -105,9 +146,12 @@ def cached(
     try:
         from dlquiz.safe_io import atomic_write, make_dirs
 
+        secret = _secret(create=True)
+        if secret is None:
+            return value
         make_dirs(cache_file.parent)  # may create the data folder: durably
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        atomic_write(cache_file, _MAGIC + key.encode() + b"\n" + body)
+        atomic_write(cache_file, _MAGIC + _seal(secret, key, body) + b"\n" + body)
     except (OSError, pickle.PicklingError, ValueError):
         pass  # a read-only data folder still works, just slower to start
     return value

@@ -346,7 +346,8 @@ def compute_home(
 ) -> Stats:
     """``compute(log_records(home), ...)``: the logs' tally carried on from the last
     call, or from the one ``device`` saved in its last run, over what was appended
-    since, when it can be (``stats_log.home_tally``, which saves it for ``device``)."""
+    since, when it can be (``stats_log.home_tally``: it saves the tally for ``device``, now
+    or, with ``save_later``, at ``stats_log.save_kept``)."""
     hour, today, since = _day(now, tz, day_starts_at_hour)
     tallied = stats_log.home_tally(home, tz, hour, today, since, device, save_later)
     return _assemble(tallied, cards, deck, today, tz, hour)

@@ -142,8 +142,9 @@ class Tally:
         """Tally ``records``, after those already tallied (the undos among them must be
         in ``undone`` already: an undo cancels a review wherever it stands)."""
         # One loop, the names it uses held locally, and what depends on the study day
-        # (its sets, its count) switched only when a review falls outside the clock hour
-        # of the one before (the log is in time order): 100k reviews ~0.1 s.
+        # (its sets, its count) looked up again only when a review falls outside the
+        # clock hour of the one before, if that hour lay wholly in one study day (the log
+        # is in time order; in an hour a day starts in, every review asks): 100k ~0.1 s.
         undone, seen, looked, new = self.undone, self.seen, self.looked, self.new
         per_day, new_per_day, looks, mistakes = (
             self.per_day,
@@ -175,7 +176,8 @@ class Tally:
                 at_hour = int(seconds // 3600)
                 found = by_hour(at_hour)
                 now_day = found if found is not None else day_of(seconds)
-                # Only an hour wholly in one day is kept (``found`` None: one per minute).
+                # Asked again: day_of has just filed an hour not seen before. Only an
+                # hour wholly in one study day is kept as [start, end).
                 if by_hour(at_hour) is not None and at_hour < _LAST_HOUR:
                     start = datetime.fromtimestamp(at_hour * 3600, UTC)
                     end = start + _HOUR

@@ -150,12 +150,13 @@ LOCK_NAME = f"locks/{DEVICE}.lock"
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _device_id() -> Iterator[None]:
+def _device_id(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Every test is one device (its files are logs/this-device.jsonl, …) unless it says
-    otherwise, and nothing reads or writes the real config folder's device id. Session
-    wide, so module fixtures and subprocesses see it too."""
+    otherwise, and nothing reads or writes the real config folder (the device id, the
+    cache secret). Session wide, so module fixtures and subprocesses see it too."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DLQUIZ_DEVICE_ID", DEVICE)
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
         yield
 
 

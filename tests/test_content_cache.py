@@ -1,19 +1,23 @@
-"""The content cache (``dlquiz.content_cache``) never runs what a planted file names.
+"""The content cache (``dlquiz.content_cache``) never runs, nor trusts, a planted file.
 
 The cache is a pickle in the data folder, and a data folder may be synced from other
-machines: a file made to run code when unpickled must be refused, and cost no more
-than a fresh load.
+machines. A cache is read only if this machine sealed it (with a secret kept in the
+user's config folder, which the tests point at a temporary folder): a file made or
+altered elsewhere, even with a seal copied from a real cache, costs a fresh load and
+nothing more. Behind the seal, the unpickler may name only the classes a cache holds.
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from dlquiz.content_cache import cached, fingerprint
+from dlquiz import content_cache
+from dlquiz.content_cache import cached, fingerprint, secret_path
 
 
 class _Touch:
@@ -34,63 +38,118 @@ def roots(tmp_path: Path) -> list[Path]:
     return [content]
 
 
-def _with_header(key: str, body: bytes) -> bytes:
-    return b"dlquiz-cache 2 " + key.encode() + b"\n" + body
+def _parts(cache: Path) -> tuple[bytes, bytes]:
+    """(the header line with its seal, the pickle) of a cache file."""
+    header, _, body = cache.read_bytes().partition(b"\n")
+    return header + b"\n", body
 
 
-@pytest.mark.parametrize("layout", ["header", "first release"])
-def test_a_planted_cache_with_the_right_key_runs_nothing(
-    tmp_path: Path, roots: list[Path], layout: str
-) -> None:
+def test_a_sealed_cache_is_read_back(tmp_path: Path, roots: list[Path]) -> None:
+    cache = tmp_path / "cache" / "c.pickle"
+    assert cached(cache, roots, lambda: {"built": 1}) == {"built": 1}
+    assert secret_path().is_file()
+    assert cached(cache, roots, lambda: {"built": 2}) == {"built": 1}
+    (roots[0] / "a.toml").write_text("x = 22\n")  # the content changed: built again
+    assert cached(cache, roots, lambda: {"built": 3}) == {"built": 3}
+
+
+def test_a_body_swapped_under_a_copied_seal_runs_nothing(tmp_path: Path, roots: list[Path]) -> None:
+    cache = tmp_path / "c.pickle"
+    cached(cache, roots, lambda: "real")
+    header, _ = _parts(cache)
     marker = tmp_path / "ran"
     payload = pickle.dumps(_Touch(marker), protocol=pickle.HIGHEST_PROTOCOL)
     pickle.loads(payload)  # the payload is live: plain unpickling runs it
     assert marker.exists()
     marker.unlink()
 
-    cache = tmp_path / "cache" / "c.pickle"
-    cache.parent.mkdir()
-    key = fingerprint(roots)
-    if layout == "header":
-        cache.write_bytes(_with_header(key, payload))
-    else:  # the first release's layout, which unpickled the whole file to read its key
-        cache.write_bytes(pickle.dumps((key, _Touch(marker)), protocol=pickle.HIGHEST_PROTOCOL))
-    assert cached(cache, roots, lambda: {"built": True}) == {"built": True}
-    assert not marker.exists()
-    # Replaced by a cache of what was built, read back as such.
-    assert cached(cache, roots, lambda: {"built": "again"}) == {"built": True}
+    # Whoever can write the synced folder can read the real cache's seal, and copy it.
+    for body in (payload, pickle.dumps(7), pickle.dumps(("not", "content"))):
+        cache.write_bytes(header + body)
+        assert cached(cache, roots, lambda: "rebuilt") == "rebuilt"
+        assert not marker.exists()
+        assert _parts(cache)[1] == pickle.dumps("rebuilt", protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def test_a_cache_naming_a_method_of_an_allowed_class_is_refused(
+def test_a_cache_sealed_with_another_machines_secret_is_a_miss(
     tmp_path: Path, roots: list[Path]
 ) -> None:
-    marker = tmp_path / "ran"
+    cache = tmp_path / "c.pickle"
+    cached(cache, roots, lambda: "mine")
+    body = pickle.dumps("theirs", protocol=pickle.HIGHEST_PROTOCOL)
+    other = content_cache._seal(os.urandom(32), fingerprint(roots), body)
+    cache.write_bytes(b"dlquiz-cache 3 " + other + b"\n" + body)
+    assert cached(cache, roots, lambda: "rebuilt") == "rebuilt"
 
-    class _Method:
-        def __reduce__(self) -> tuple[Any, ...]:
-            # pathlib.PosixPath is allowed; "PosixPath.touch" (a dotted name) is not.
-            return (type(marker).touch, (marker,))
+
+def test_even_a_sealed_cache_may_not_name_other_classes(tmp_path: Path, roots: list[Path]) -> None:
+    """Behind the seal (a defence in depth): a method of an allowed class, written as the
+    dotted name pickle uses for it, is refused."""
+    marker = tmp_path / "ran"
+    # STACK_GLOBAL pathlib / PosixPath.touch, then called with (marker,): by hand, since
+    # pickle itself writes the method's owner as pathlib.Path.
+    body = (
+        b"\x80\x04"
+        + pickle.dumps("pathlib", protocol=4)[2:-1]
+        + pickle.dumps("PosixPath.touch", protocol=4)[2:-1]
+        + b"\x93"
+        + pickle.dumps((str(marker),), protocol=4)[2:-1]
+        + b"R."
+    )
+    with pytest.raises(pickle.UnpicklingError, match=r"PosixPath\.touch"):
+        content_cache._Restricted(__import__("io").BytesIO(body)).load()
+    pickle.loads(body)  # the bytes are a live call when unpickled plainly
+    assert marker.exists()
+    marker.unlink()
 
     cache = tmp_path / "c.pickle"
-    cache.write_bytes(_with_header(fingerprint(roots), pickle.dumps(_Method(), protocol=4)))
-    assert cached(cache, roots, lambda: 7) == 7
+    cached(cache, roots, lambda: 1)
+    secret = content_cache._secret(create=False)
+    assert secret is not None
+    seal = content_cache._seal(secret, fingerprint(roots), body)
+    cache.write_bytes(b"dlquiz-cache 3 " + seal + b"\n" + body)
+    assert cached(cache, roots, lambda: 2) == 2
     assert not marker.exists()
 
 
-def test_a_cache_of_the_first_release_is_rebuilt(tmp_path: Path, roots: list[Path]) -> None:
-    # The earlier format: one pickle of (key, value), no header.
+def test_a_cache_of_the_first_release_runs_nothing_and_is_rebuilt(
+    tmp_path: Path, roots: list[Path]
+) -> None:
+    # The first release's layout: one pickle of (key, value), unpickled whole to read
+    # its key. Planted with a live payload, it ran that payload at the next start.
+    marker = tmp_path / "ran"
     cache = tmp_path / "c.pickle"
-    cache.write_bytes(pickle.dumps((fingerprint(roots), "old"), protocol=pickle.HIGHEST_PROTOCOL))
+    cache.write_bytes(pickle.dumps((fingerprint(roots), _Touch(marker))))
     assert cached(cache, roots, lambda: "new") == "new"
+    assert not marker.exists()
     assert cached(cache, roots, lambda: "newer") == "new"
 
 
-def test_a_cache_made_under_another_key_is_never_unpickled(
+def test_a_damaged_secret_is_replaced_and_old_caches_miss(
     tmp_path: Path, roots: list[Path]
 ) -> None:
-    marker = tmp_path / "ran"
     cache = tmp_path / "c.pickle"
-    # Only the key header is compared: the body (here, a live payload) is never read.
-    cache.write_bytes(_with_header("0" * 64, pickle.dumps(_Touch(marker))))
-    assert cached(cache, roots, lambda: 1) == 1
-    assert not marker.exists()
+    cached(cache, roots, lambda: "first")
+    secret_path().write_text("not a secret\n")
+    assert cached(cache, roots, lambda: "second") == "second"  # unreadable seal: a miss
+    assert len(secret_path().read_text().strip()) == 64  # a new secret was made
+    assert cached(cache, roots, lambda: "third") == "second"
+
+
+def test_read_only_use_never_makes_a_secret(tmp_path: Path, roots: list[Path]) -> None:
+    secret_path().unlink(missing_ok=True)
+    cache = tmp_path / "c.pickle"
+    assert cached(cache, roots, lambda: "a", write=False) == "a"
+    assert not secret_path().exists() and not cache.exists()
+
+
+def test_no_config_folder_to_write_means_no_cache_not_an_error(
+    tmp_path: Path, roots: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the config folder would be\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocked))
+    cache = tmp_path / "c.pickle"
+    assert cached(cache, roots, lambda: "a") == "a"
+    assert not cache.exists()
+    assert cached(cache, roots, lambda: "b") == "b"

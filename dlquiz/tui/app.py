@@ -5,6 +5,7 @@ Nothing here imports torch; the core does the work and this module shows it.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import random
@@ -513,12 +514,17 @@ class DLQuizApp(App[int]):
         self._leaving(lambda: self.exit(0))
 
     def on_unmount(self) -> None:
+        # A statistics tally not saved yet (the stats screen's), while the lock is held;
+        # none if the statistics were never computed. It is only a cache: whatever goes
+        # wrong, the next run counts again, and the app still closes cleanly.
+        stats_log = sys.modules.get("dlquiz.stats_log")
+        if stats_log is not None and not self.study.read_only:
+            with contextlib.suppress(Exception):
+                stats_log.save_kept()
         # Everything answered is already in the log; this writes the final state
         # and releases the lock.
-        self.study.close()
-        # A statistics tally not saved yet (the stats screen's); none if never imported.
-        stats_log = sys.modules.get("dlquiz.stats_log")
-        if stats_log is not None:
-            stats_log.save_kept()
-        if self._worker is not None:
-            self._worker.close()
+        try:
+            self.study.close()
+        finally:
+            if self._worker is not None:
+                self._worker.close()
