@@ -76,6 +76,7 @@ def _secret(create: bool) -> bytes | None:
     try:
         make_dirs(path.parent)
         atomic_write(path, os.urandom(32).hex().encode() + b"\n")
+        os.chmod(path, 0o600)  # the user's own, as a secret should be
         return _secret(create=False)  # as written (a racing process's, if it won)
     except OSError:
         return None  # no config folder to write: no cache, content is loaded each start

@@ -48,6 +48,7 @@ def test_a_sealed_cache_is_read_back(tmp_path: Path, roots: list[Path]) -> None:
     cache = tmp_path / "cache" / "c.pickle"
     assert cached(cache, roots, lambda: {"built": 1}) == {"built": 1}
     assert secret_path().is_file()
+    assert secret_path().stat().st_mode & 0o777 == 0o600
     assert cached(cache, roots, lambda: {"built": 2}) == {"built": 1}
     (roots[0] / "a.toml").write_text("x = 22\n")  # the content changed: built again
     assert cached(cache, roots, lambda: {"built": 3}) == {"built": 3}
