@@ -53,10 +53,21 @@ class SkillAsked(Struct, frozen=True, forbid_unknown_fields=False):
     params: dict[str, Any] = {}
 
 
+# A record's time lies where the card states' timestamps may (1970 to year 5138): a
+# hand-edited year 1 or 9999 is a damaged line, not an overflow in every study-day sum.
+EARLIEST = datetime.fromtimestamp(0, UTC)
+LATEST = datetime.fromtimestamp(1e11, UTC)
+
+
 class _Base(Struct, frozen=True, kw_only=True, tag_field="type", omit_defaults=True):
     v: Annotated[int, Meta(ge=1, le=1000)] = RECORD_VERSION
     card: CardId
     time: UtcTime
+
+    def __post_init__(self) -> None:
+        # Raised while decoding, msgspec reports it as a ValidationError (a damaged line).
+        if not EARLIEST <= self.time <= LATEST:
+            raise ValueError(f"time {self.time.isoformat()} is out of range")
 
 
 class Review(_Base, tag="review", frozen=True):

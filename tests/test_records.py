@@ -76,6 +76,9 @@ def _with(path: str, value: object) -> bytes:
         ("card", ""),
         ("time", "yesterday"),
         ("time", "2026-03-02T12:00:00"),  # no time zone
+        ("time", "0001-01-01T00:30:00Z"),  # outside the card states' range (1970 to 5138)
+        ("time", "9999-12-31T23:30:00Z"),
+        ("time", "1969-12-31T23:59:59Z"),
         ("before", [1, 2, 3]),
         ("duration_ms", -3),
         ("id", None),
@@ -115,6 +118,9 @@ BAD_LINES = [
     b'"time":"2026-03-02T12:00:00Z","before":null,"after":[1,0,1,5,1,1,1,0]}',
     b'{"v":1,"type":"bury","card":"term/relu/recall","time":"2026-03-02T12:00:00Z","until":NaN}',
     b'{"v":1,"type":"flag","card":["x"],"time":"2026-03-02T12:00:00Z","on":true}',
+    # A well-formed review in year 9999: the study day of its time overflowed in stats.
+    b'{"v":1,"type":"review","id":"x3","card":"term/relu/recall","rating":3,'
+    b'"time":"9999-12-31T23:30:00Z","before":null,"after":[1,0,1,5,1,1,1,0]}',
 ]
 
 
@@ -130,7 +136,7 @@ def test_bad_records_are_skipped_reported_and_kept(home: Path) -> None:
     lines = _write_log(home)
     with Study.open(home, with_skills=False, now=T0) as study:
         assert study.card_state("term/relu/recall") == STATE
-        assert any("lines 2, 3, 4, 5" in n for n in study.notices), study.notices
+        assert any("lines 2, 3, 4, 5, 6" in n for n in study.notices), study.notices
     assert (home / LOG_NAME).read_bytes() == b"".join(lines)  # untouched
 
 
