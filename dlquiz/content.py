@@ -267,13 +267,19 @@ def _entry_label(kind: str, index: int, raw: dict[str, object]) -> str:
     return f"{kind} '{slug}'" if isinstance(slug, str) and slug else f"{kind} #{index + 1}"
 
 
+MAX_FILE_BYTES = 256 << 20
+
+
 def _load_file(path: Path, content: Content) -> list[str]:
     """Add the entries of one file to ``content``; returns the slugs added."""
     import tomllib
 
     try:
-        # utf-8-sig: a byte-order mark (some editors write one) is not an error.
-        text = path.read_text(encoding="utf-8-sig")
+        from dlquiz.safe_io import read_regular
+
+        # Never a FIFO or device (it would block every start), never a huge file; a deck
+        # linked in from elsewhere is read. utf-8-sig: a byte-order mark is not an error.
+        text = read_regular(path, MAX_FILE_BYTES, follow_links=True).decode("utf-8-sig")
         data = tomllib.loads(text)
     except RecursionError:
         content.problems.append(Problem(path, "file", "", "nested too deeply to read"))

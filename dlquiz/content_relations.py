@@ -84,6 +84,11 @@ class Relations:
     def _members(self, group: str) -> list[str]:
         return self.members.get(group) or [group]
 
+    def are_synonyms(self, slug: str, other: str) -> bool:
+        """``other`` is in ``synonyms(slug)`` (without building that set)."""
+        group = self.group.get(slug)
+        return group is not None and slug != other and self.group.get(other) == group
+
     def synonyms(self, slug: str) -> set[str]:
         if slug not in self.group:
             return set()

@@ -189,12 +189,14 @@ def write_output(path: Path, data: bytes, stdout: BinaryIO | None = None) -> Non
     raise OutputRefused(f"{path} is {kind}; give the name of a file to write")
 
 
-def read_regular(path: Path, max_bytes: int) -> bytes:
+def read_regular(path: Path, max_bytes: int, follow_links: bool = False) -> bytes:
     """The bytes of ``path``, refused (``NotRegularFile``) unless it is a regular file
     (a symlink, FIFO, device or folder is refused without blocking) of at most
-    ``max_bytes``. ``FileNotFoundError`` when it is missing."""
+    ``max_bytes``. ``follow_links``: a symlink to a regular file is read (a user's own
+    file linked in, such as a deck). ``FileNotFoundError`` when it is missing."""
+    nofollow = 0 if follow_links else os.O_NOFOLLOW
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+        fd = os.open(path, os.O_RDONLY | nofollow | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise NotRegularFile(errno.ELOOP, "is a symbolic link", str(path)) from None

@@ -558,7 +558,9 @@ MARKER_BYTES = (
 def _marker_version(path: Path) -> int | None:
     """The ``schema_version`` in ``state.json``, or None if missing or unreadable."""
     try:
-        raw = path.read_bytes()
+        # Never a FIFO (it would block the start) nor a huge file: a pre-device state of
+        # 100k cards is tens of MB.
+        raw = read_regular(path, 256 << 20)
         return records.state_head_decoder.decode(raw).schema_version
     except (OSError, records.DecodeError, RecursionError):
         return None

@@ -234,3 +234,27 @@ def test_distractors_drawn_from_a_large_tag_are_never_right_either(tmp_path: Pat
         allowed = set(content.terms) - never - {slug}
         # Drawn from across the tag, not from a fixed few.
         assert len(seen) >= min(50, len(allowed))
+
+
+def test_a_long_same_as_chain_warns_once_per_link_not_per_pair(tmp_path: Path) -> None:
+    """Each term names the next as a synonym (the last names the first): n links, n²/2
+    synonym pairs. A warning per pair made `dlquiz check` quadratic (4,000 terms: minutes
+    and ten million lines); one per link written is what the author can act on."""
+    n = 200
+    content = _load(
+        tmp_path,
+        *(
+            _term(
+                f"x-{i}",
+                f"T x{i}",
+                "A thing about the same subject here.",
+                same_as=f'["x-{(i + 1) % n}"]',
+                broader=f'["x-{(i + 2) % n}"]',
+            )
+            for i in range(n)
+        ),
+    )
+    messages = [p.message for p in lint(content)]
+    assert sum("nearly the same as its synonym" in m for m in messages) == n
+    # Linked through the chain only, the broader term is still found to be a synonym.
+    assert sum("is also a same_as synonym" in m for m in messages) == n

@@ -353,6 +353,30 @@ def test_9_fifo_review_log_is_refused_with_a_message(home: Path) -> None:
     assert stat.S_ISFIFO(os.lstat(home / LOG_NAME).st_mode)
 
 
+def test_9_fifo_layout_marker_does_not_block(home: Path) -> None:
+    studied(home, 2)
+    marker = home / "state.json"  # the layout's version, read before anything else
+    marker.unlink()
+    os.mkfifo(marker)
+    try:
+        proc = _stats_subprocess(home, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("stats blocked on a FIFO state.json marker")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+
+
+def test_9_fifo_deck_is_reported_not_waited_on(home: Path) -> None:
+    studied(home, 2)
+    (home / "decks").mkdir(exist_ok=True)
+    os.mkfifo(home / "decks" / "a.toml")
+    try:
+        proc = _stats_subprocess(home, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("stats blocked on a FIFO deck")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert "a.toml" in proc.stderr and "skipped" in proc.stderr
+
+
 def test_9_endless_device_state_json_is_refused(home: Path, tmp_path: Path) -> None:
     studied(home, 2)
     zero = tmp_path / "zero"
