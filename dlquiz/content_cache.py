@@ -67,9 +67,7 @@ def _secret(create: bool) -> bytes | None:
         text = read_regular(path, 1024).decode("ascii").strip()
         if len(text) == 64:
             return bytes.fromhex(text)
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError):  # damaged (or not a file): replaced if we may
+    except (OSError, ValueError):  # missing, damaged or not a file: made if we may
         pass
     if not create:
         return None

@@ -558,9 +558,8 @@ MARKER_BYTES = (
 def _marker_version(path: Path) -> int | None:
     """The ``schema_version`` in ``state.json``, or None if missing or unreadable."""
     try:
-        # Never a FIFO (it would block the start) nor a huge file: a pre-device state of
-        # 100k cards is tens of MB.
-        raw = read_regular(path, 256 << 20)
+        # Never a FIFO (it would block the start); a pre-device state.json is a state.
+        raw = read_regular(path, MAX_STATE_BYTES)
         return records.state_head_decoder.decode(raw).schema_version
     except (OSError, records.DecodeError, RecursionError):
         return None

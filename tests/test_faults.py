@@ -329,25 +329,26 @@ def _stats_subprocess(home: Path, timeout: float) -> subprocess.CompletedProcess
     )
 
 
+def _stats_with_fifo(home: Path, path: Path, what: str) -> subprocess.CompletedProcess[str]:
+    """``dlquiz stats`` on ``home`` with a FIFO at ``path``; failing if it blocks."""
+    path.unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+    try:
+        return _stats_subprocess(home, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"stats blocked on a FIFO {what}")
+
+
 def test_9_fifo_state_json_does_not_block(home: Path) -> None:
     studied(home, 2)
-    (home / STATE_NAME).unlink()
-    os.mkfifo(home / STATE_NAME)
-    try:
-        proc = _stats_subprocess(home, timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.fail("stats blocked on a FIFO state.json")
+    proc = _stats_with_fifo(home, home / STATE_NAME, "state.json")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
 
 
 def test_9_fifo_review_log_is_refused_with_a_message(home: Path) -> None:
     studied(home, 2)
-    (home / LOG_NAME).unlink()
-    os.mkfifo(home / LOG_NAME)
-    try:
-        proc = _stats_subprocess(home, timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.fail("stats blocked on a FIFO review log")
+    proc = _stats_with_fifo(home, home / LOG_NAME, "review log")
     assert proc.returncode == 2 and "not a regular file" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert stat.S_ISFIFO(os.lstat(home / LOG_NAME).st_mode)
@@ -355,24 +356,14 @@ def test_9_fifo_review_log_is_refused_with_a_message(home: Path) -> None:
 
 def test_9_fifo_layout_marker_does_not_block(home: Path) -> None:
     studied(home, 2)
-    marker = home / "state.json"  # the layout's version, read before anything else
-    marker.unlink()
-    os.mkfifo(marker)
-    try:
-        proc = _stats_subprocess(home, timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.fail("stats blocked on a FIFO state.json marker")
+    # The layout's version, read before anything else.
+    proc = _stats_with_fifo(home, home / "state.json", "state.json marker")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
 
 
 def test_9_fifo_deck_is_reported_not_waited_on(home: Path) -> None:
     studied(home, 2)
-    (home / "decks").mkdir(exist_ok=True)
-    os.mkfifo(home / "decks" / "a.toml")
-    try:
-        proc = _stats_subprocess(home, timeout=30)
-    except subprocess.TimeoutExpired:
-        pytest.fail("stats blocked on a FIFO deck")
+    proc = _stats_with_fifo(home, home / "decks" / "a.toml", "deck")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert "a.toml" in proc.stderr and "skipped" in proc.stderr
 
