@@ -422,6 +422,20 @@ def _fsync_ms(repeats: int) -> float:
 # ----- the benchmarks -----------------------------------------------------------------
 
 
+def _installed_like() -> None:
+    """Bytecode compiled and used, as pip leaves an installed dlquiz.
+
+    Some shells set PYTHONDONTWRITEBYTECODE: from a source checkout each screen's first
+    open (its module imported then) would compile it from source again, ~100 ms that no
+    installed user pays. Set for the processes started here too (stats_fill).
+    """
+    import compileall
+
+    compileall.compile_dir(HERE.parent / "dlquiz", quiet=1)
+    sys.dont_write_bytecode = False
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
 def _floor(repeats: int, measure: Callable[[int], Awaitable[list[float]]]) -> list[float]:
     return asyncio.run(measure(repeats))
 
@@ -581,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=0, help="samples per figure")
     parser.add_argument("--stats-fill-sample", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    _installed_like()
     if args.stats_fill_sample:  # one stats_fill sample, for bench_stats_fill
         print(json.dumps(asyncio.run(stats_fill(Path(args.stats_fill_sample)))))
         return 0

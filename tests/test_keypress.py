@@ -32,6 +32,7 @@ from tests.conftest import Clock
 
 SIZE = (80, 24)
 NAME_CARD = "term/relu/name"  # a choice card
+WRAPPED_CHOICES = "concept/loss-focal-purpose"  # options longer than a row at 60 columns
 
 
 def _app(home: Path, clock: Clock) -> DLQuizApp:
@@ -289,6 +290,40 @@ async def test_a_card_that_fits_is_shown_and_turned_over_without_a_layout_pass(
             used = max(i for i, row in enumerate(rows) if row.strip()) + 1
             assert used <= rule and not any(row.strip() for row in rows[used:])
             assert head.size.height > used, "the card's blank rows are the head's own"
+
+
+async def test_a_choice_card_after_a_plain_one_is_laid_out_in_one_pass(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reflows: list[object] = []
+    reflow = Compositor.reflow
+
+    def counted(self: Compositor, parent: Widget, size: object) -> object:
+        reflows.append(parent)
+        return reflow(self, parent, size)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Compositor, "reflow", counted)
+    app = _app(home, clock)
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = await _review(pilot, app)
+        screen.next_card(app.study.deck[NAME_CARD])  # its choices mounted: the first costs more
+        await pilot.pause()
+        screen.next_card(app.study.deck["term/relu/recall"])
+        await pilot.pause()
+        reflows.clear()
+        screen.next_card(app.study.deck[WRAPPED_CHOICES])
+        await pilot.pause()
+        # The head's height and the choices shown change the layout once; the choices'
+        # new height from that pass asked for a second pass, which found the same sizes.
+        assert len(reflows) == 1
+        choices = screen.query_one("#choices", ChoiceList)
+        width = choices.content_size.width
+        wrapped = [
+            line.plain.strip() for label in choices.labels for line in Content(label).wrap(width)
+        ]
+        assert len(wrapped) > len(choices.labels), "some option takes two rows or more"
+        rows = [_row(choices, y).strip() for y in range(choices.size.height)]
+        assert rows == wrapped, "every row of every option drawn, in place"
 
 
 async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:

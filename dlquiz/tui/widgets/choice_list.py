@@ -8,7 +8,9 @@ lines from one widget and does what the list did on a card: Up and Down move the
 highlight, Enter picks it, a click picks the option under the mouse, and once a pick
 is made (``show_pick``) the options stay on screen, the pick highlighted, the rest dimmed.
 Its height follows its options, wrapped to its width; the card scrolls if they are
-taller than the screen.
+taller than the screen. That height is found in the layout pass that shows them: the
+second pass a new height asked for found the same sizes, and is no longer made
+(``LaidOutOnce``).
 
 It never takes the focus: the review screen's own Up, Down and Enter move and pick
 (``move``, ``pick``), as its digits and letters do. A focus that came to it at each
@@ -25,8 +27,10 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 
+from dlquiz.tui.widgets.footer import LaidOutOnce
 
-class ChoiceList(Widget, can_focus=False):
+
+class ChoiceList(LaidOutOnce, Widget, can_focus=False):
     """Options "a) …" to pick one of; posts ``ChoiceList.Picked`` with its index."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
