@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from dlquiz import __version__, paths
 from dlquiz.content import ContentError
@@ -37,6 +37,12 @@ def make_app(
     return DLQuizApp(study, clock=clock, **app_options)
 
 
+def _folder_argument(text: str) -> str:
+    if not text.strip():  # '' would quietly mean the default folder: say so instead
+        raise argparse.ArgumentTypeError("the folder name is empty")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlquiz",
@@ -46,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--data-dir",
         metavar="DIR",
+        type=_folder_argument,
         help=f"where your reviews are kept (default: ${paths.ENV_HOME} or the platform's "
         "user data folder)",
     )
@@ -103,6 +110,8 @@ def _run_app(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; every failure ends as one line on stderr and an exit status."""
     args = _parser().parse_args(argv)
+    if args.command not in (None, "serve") and sys.stdout is not None:
+        sys.stdout = cast(TextIO, _GuardedStdout(sys.stdout))  # not the app's: Textual's own
     try:
         return _dispatch(args)
     except BrokenPipeError:
@@ -114,11 +123,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dlquiz: interrupted.", file=sys.stderr)
         return 130
-    except Exception as exc:  # a bug: one line for the user, the details in a file
-        report = _crash_report(args, exc)
-        where = f" Details in {report}; please report it." if report else ""
-        print(f"dlquiz: unexpected error: {_one_line(exc)}.{where}", file=sys.stderr)
-        return 70  # EX_SOFTWARE
+    except OutputError as exc:  # stdout on a full disk or a dead device: not a bug
+        _silence_stdout()
+        print(f"dlquiz: cannot write the output: {exc.strerror}.", file=sys.stderr)
+        return 74  # EX_IOERR
+    except Exception as exc:
+        return _unexpected(args, exc)
+
+
+def _unexpected(args: argparse.Namespace, exc: BaseException) -> int:
+    """A bug: one line for the user, the details in a file."""
+    report = _crash_report(args, exc)
+    where = f" Details in {report}; please report it." if report else ""
+    print(f"dlquiz: unexpected error: {_one_line(exc)}.{where}", file=sys.stderr)
+    return 70  # EX_SOFTWARE
+
+
+class OutputError(OSError):
+    """Standard output refused what a command printed (not a broken pipe)."""
+
+
+class _GuardedStdout:
+    """sys.stdout for the commands: a failed write is told apart from any other
+    OSError, so that a full disk under ``> file`` is reported as such, not as a bug."""
+
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+
+    def write(self, text: str) -> int:
+        try:
+            return self._out.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.errno, exc.strerror) from exc
+
+    def flush(self) -> None:
+        try:
+            self._out.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(exc.errno, exc.strerror) from exc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._out, name)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -139,6 +188,7 @@ def _silence_stdout() -> None:
 def _crash_report(args: argparse.Namespace, exc: BaseException) -> Path | None:
     """Write the traceback to a file (data folder, else the temp folder); None if neither."""
     import contextlib
+    import os
     import tempfile
     import traceback
     from datetime import UTC
@@ -153,11 +203,14 @@ def _crash_report(args: argparse.Namespace, exc: BaseException) -> Path | None:
     with contextlib.suppress(Exception):  # the report must not fail in its turn
         folders.append(paths.data_dir(getattr(args, "data_dir", None)))
     folders.append(Path(tempfile.gettempdir()))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     for folder in folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / f"crash-{stamp}.txt"
-            path.write_text(text, encoding="utf-8")
+        if not folder.is_dir():
+            continue  # a command that never used the data folder must not create it
+        path = folder / f"crash-{stamp}.txt"
+        try:  # a new file only: never through a link someone left under that name
+            with os.fdopen(os.open(path, flags, 0o600), "w", encoding="utf-8") as out:
+                out.write(text)
             return path
         except OSError:
             continue

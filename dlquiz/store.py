@@ -99,12 +99,23 @@ def keep_aside(path: Path, why: str) -> Path:
 class Store:
     """The data folder of one dlquiz user. Open it, use it, close it."""
 
-    def __init__(self, home: Path, read_only: bool = False, device: str | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        read_only: bool = False,
+        device: str | None = None,
+        *,
+        keep_settings: bool = False,
+    ) -> None:
         """``read_only`` opens without the lock and never writes: for commands such as
         ``dlquiz stats`` that may run while the app is open in another terminal.
-        ``device``: this device's id (default: ``dlquiz.devices.device_id()``)."""
+        ``device``: this device's id (default: ``dlquiz.devices.device_id()``).
+        ``keep_settings``: an unreadable settings file of this device raises StoreError
+        instead of being moved aside for the defaults (for a command that saves settings
+        and must not save the defaults over the user's own)."""
         self.home = home
         self.read_only = read_only
+        self.keep_settings = keep_settings
         try:
             self.device = device or devices.device_id()
         except devices.DeviceError as exc:
@@ -273,6 +284,11 @@ class Store:
         except (ValueError, OSError) as exc:  # pydantic's ValidationError is a ValueError
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             others = path.parent.name == devices.SETTINGS and path != self.settings_path
+            if self.keep_settings and not others:
+                raise StoreError(
+                    f"{name} could not be read ({first}). Nothing was changed: correct it, "
+                    "or open dlquiz, which keeps it aside and starts from the defaults."
+                ) from None
             if self.read_only or others:
                 # never renamed: another device's file is that device's to keep
                 self.notices.append(f"{name} could not be read ({first}); defaults used.")

@@ -89,12 +89,14 @@ class Study:
         *,
         with_skills: bool = True,
         read_only: bool = False,
+        keep_settings: bool = False,
         now: datetime | None = None,
         tz: tzinfo | None = None,
     ) -> Study:
         """Open the data folder and load everything a session needs.
 
         Takes the lock unless ``read_only`` (which never writes the data folder).
+        ``keep_settings``: see ``Store``.
         Raises StoreError (the folder cannot be used) or ContentError (built-in
         content broken).
         """
@@ -103,7 +105,7 @@ class Study:
 
         # The lock first: a refused second instance must write nothing, not even the
         # content cache.
-        store = Store(home, read_only=read_only).open()
+        store = Store(home, read_only=read_only, keep_settings=keep_settings).open()
         notices: list[str] = []
         try:
             # A read-only command (stats) reads the cache the app filled for this

@@ -266,3 +266,26 @@ def test_optimize_refuses_while_another_instance_runs(
     with OwnedStore(home):
         assert run(home) == 2
     assert "already running" in capsys.readouterr().err
+
+
+def test_optimize_never_saves_the_defaults_over_unreadable_settings(
+    home: Path, records: list[Record], fitted: Fit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _store_with(home, records)
+    mine = home / SETTINGS_NAME
+    # The user's own choices, with one value out of range (a hand edit gone wrong).
+    raw = b'{"desired_retention": 0.93, "new_per_day": 7, "max_reviews_per_day": 0}'
+    mine.write_bytes(raw)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("dlquiz.commands.optimize.fit", lambda _records: fitted)
+        # A dry run fits and says the file is unreadable; it moves and writes nothing.
+        assert run(home, dry_run=True) == 0
+        out, err = capsys.readouterr()
+        assert "Parameters:" in out and "could not be read" in err
+        assert mine.read_bytes() == raw and not list(mine.parent.glob("*damaged*"))
+        # A real run refuses before the fit, in one line that says nothing changed.
+        assert run(home) == 2
+        out, err = capsys.readouterr()
+        assert "Fitting" not in out
+        assert err.count("\n") == 1 and "could not be read" in err and "Nothing was changed" in err
+        assert mine.read_bytes() == raw and not list(mine.parent.glob("*damaged*"))

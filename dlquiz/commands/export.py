@@ -134,6 +134,8 @@ lines and a count of the rest.
 """
 
 MAX_PROBLEM_LINES = 20
+MAX_SAMPLES = 100  # per skill; each is computed by torch, so more would take hours
+MAX_SEED = 2**63 - 1  # as `dlquiz ask --seed`
 
 
 def _error(message: str) -> None:
@@ -213,8 +215,11 @@ def _export_content(args: argparse.Namespace, path: Path, home: Path) -> int:
         return 0
     from dlquiz.questions import families
 
-    if args.samples < 0:
-        _error("--samples must be 0 or more")
+    if not 0 <= args.samples <= MAX_SAMPLES:
+        _error(f"--samples must be a whole number from 0 to {MAX_SAMPLES}, not {args.samples}")
+        return 2
+    if not 0 <= args.seed <= MAX_SEED:
+        _error(f"--seed must be a whole number from 0 to {MAX_SEED}, not {args.seed}")
         return 2
     fams = sorted(families()) if args.samples else []
     counts = export_anki(content, fams, path, samples_per_skill=args.samples, seed=args.seed)

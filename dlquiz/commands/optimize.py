@@ -44,11 +44,15 @@ def run(home: Path, dry_run: bool = False) -> int:
     from dlquiz.study import SaveError, Study
 
     try:
-        study = Study.open(home, with_skills=False)
+        # A dry run only reads; a real one refuses an unreadable settings file rather
+        # than save the defaults, with the fitted parameters, over the user's choices.
+        study = Study.open(home, with_skills=False, read_only=dry_run, keep_settings=not dry_run)
     except (StoreError, ContentError) as exc:  # AlreadyRunning included: it says what to do
         print(f"dlquiz: {exc}", file=sys.stderr)
         return 2
     try:
+        for notice in study.notices:
+            print(f"dlquiz: {notice}", file=sys.stderr)
         records = list(study.log())
         total, n = review_counts(records)
         if n < MIN_REVIEWS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from datetime import UTC, datetime, tzinfo
@@ -93,7 +94,12 @@ def _print(stats: Stats) -> None:
 
     from dlquiz.stats import HISTORY_DAYS, RECENT_DAYS, render_heatmap, sparkline
 
-    console = Console(highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit with status 1 and no word; the CLI says it once (status 141)
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    console = _Console(highlight=False)
     totals = stats.totals
     console.print(
         f"[bold]dlquiz stats[/bold] — study day {stats.today.isoformat()} "
