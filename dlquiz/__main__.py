@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -143,6 +144,16 @@ class OutputError(OSError):
     """Standard output refused what a command printed (not a broken pipe)."""
 
 
+@contextlib.contextmanager
+def _as_output_error() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # the reader went away: main's own answer
+    except OSError as exc:
+        raise OutputError(exc.errno, exc.strerror) from exc
+
+
 class _GuardedStdout:
     """sys.stdout for the commands: a failed write is told apart from any other
     OSError, so that a full disk under ``> file`` is reported as such, not as a bug."""
@@ -151,20 +162,12 @@ class _GuardedStdout:
         self._out = out
 
     def write(self, text: str) -> int:
-        try:
+        with _as_output_error():
             return self._out.write(text)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise OutputError(exc.errno, exc.strerror) from exc
 
     def flush(self) -> None:
-        try:
+        with _as_output_error():
             self._out.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise OutputError(exc.errno, exc.strerror) from exc
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._out, name)
@@ -187,7 +190,6 @@ def _silence_stdout() -> None:
 
 def _crash_report(args: argparse.Namespace, exc: BaseException) -> Path | None:
     """Write the traceback to a file (data folder, else the temp folder); None if neither."""
-    import contextlib
     import os
     import tempfile
     import traceback

@@ -135,7 +135,6 @@ lines and a count of the rest.
 
 MAX_PROBLEM_LINES = 20
 MAX_SAMPLES = 100  # per skill; each is computed by torch, so more would take hours
-MAX_SEED = 2**63 - 1  # as `dlquiz ask --seed`
 
 
 def _error(message: str) -> None:
@@ -213,6 +212,7 @@ def _export_content(args: argparse.Namespace, path: Path, home: Path) -> int:
             path,
         )
         return 0
+    from dlquiz.commands.ask import MAX_SEED
     from dlquiz.questions import families
 
     if not 0 <= args.samples <= MAX_SAMPLES:
