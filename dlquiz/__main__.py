@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -89,7 +90,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+NO_TERMINAL = (
+    "dlquiz: the app reads its keys from a terminal, and standard input is not one."
+    " Start it in a terminal ('dlquiz --help' lists the commands that need none)."
+)
+
+
+def _has_terminal() -> bool:
+    """True when the app has keys to read: a terminal on stdin, or a driver of its own
+    (``dlquiz serve`` starts each browser tab with textual-serve's web driver, on pipes).
+    Without one the app hung with nothing to read, or (stdin closed) ended in Textual's
+    traceback."""
+    if os.environ.get("TEXTUAL_DRIVER"):
+        return True
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (OSError, ValueError):  # closed, or a descriptor that is gone
+        return False
+
+
 def _run_app(args: argparse.Namespace) -> int:
+    if not _has_terminal():
+        print(NO_TERMINAL, file=sys.stderr)
+        return 2
     home = paths.data_dir(args.data_dir)
     try:
         app = make_app(home, args.content)

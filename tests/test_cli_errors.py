@@ -170,3 +170,36 @@ def test_a_crash_report_never_writes_through_a_link(
     assert cli.main(["--data-dir", str(data), "where"]) == 70
     assert victim.read_text() == "keep me"
     assert (temp / "crash-20261203-050000.txt").is_file()
+
+
+@pytest.mark.parametrize("stdin", ["not a terminal", "closed"])
+def test_the_app_without_a_terminal_to_read_keys_says_so(tmp_path: Path, stdin: str) -> None:
+    # The app reads its keys from stdin. Not a terminal, it hung with nothing to read;
+    # closed, Textual's driver ended in a traceback.
+    home = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_DRIVER"}
+    command = [sys.executable, "-m", "dlquiz", "--data-dir", str(home)]
+    if stdin == "closed":
+        proc = subprocess.run(
+            ["sh", "-c", 'exec "$@" 0<&-', "sh", *command],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    else:
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "dlquiz: the app reads its keys from a terminal, and standard input is not one."
+        " Start it in a terminal ('dlquiz --help' lists the commands that need none)."
+    ]
+    assert not home.exists()  # nothing was opened, so nothing was made
