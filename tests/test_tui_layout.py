@@ -123,6 +123,32 @@ def test_fit_specs_drops_the_last_keys_and_keeps_the_palette() -> None:
     assert fit_specs([*keys, palette], 18) == [palette]
 
 
+def test_fit_specs_keeps_help_when_the_screen_keys_run_out_of_room() -> None:
+    # At 60 columns the home screen's keys ran to the edge and Help, the app's key and
+    # the last, was dropped first: the one key a new user needs to find the others.
+    keys = [KeySpec(k, k, d, d, False, "") for k, d in (("a", "Alpha"), ("b", "Beta"))]
+    help_key = KeySpec("question_mark", "?", "Help", "help", False, "")
+    palette = KeySpec("ctrl+p", "^p", "palette", "palette", False, "", palette=True)
+    # a Alpha=8, b Beta=7, ? Help=7, palette 11
+    assert fit_specs([*keys, help_key, palette], 33) == [*keys, help_key, palette]
+    assert fit_specs([*keys, help_key, palette], 32) == [keys[0], help_key, palette]
+    assert fit_specs([*keys, help_key, palette], 18) == [help_key, palette]
+    assert fit_specs([*keys, help_key, palette], 17) == [palette]
+
+
+# The screens whose keys go to the screen (browse and settings open on a text box).
+@pytest.mark.parametrize("key", ["", "enter", "s", "m"])
+async def test_help_stays_in_the_footer_at_60_columns(home: Path, clock: Clock, key: str) -> None:
+    app = make_app(home, clock=clock)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await _settle(pilot)
+        if key:
+            await pilot.press(key)
+            await _settle(pilot)
+        shown = [k.description for k in app.screen.query_one(LineFooter).shown()]
+        assert "Help" in shown, (type(app.screen).__name__, shown)
+
+
 async def _resnet_question(pilot: Pilot[int], app: DLQuizApp) -> ReviewScreen:
     plan = practice.cram(app.study.deck, "skill:resnet-block", random.Random(3), app.clock())
     app.start_practice(plan)

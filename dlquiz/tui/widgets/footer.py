@@ -6,7 +6,8 @@ last ones then run under the command-palette key: "Setting▏^p paletteQ" at 60
 columns). Every widget on a screen costs each keypress a little, and composing ten
 costs each screen's opening more: ``LineFooter`` draws the same cells (the stock
 compact footer's styles) from one widget, keeps only the keys that fit, in order (the
-screen's own keys first, the app's Help and Quit last), and presses a key on a click.
+screen's own keys first, the app's Help and Quit last; Help stays when the screen's keys
+are cut short), and presses a key on a click.
 """
 
 from __future__ import annotations
@@ -68,19 +69,31 @@ class KeySpec(NamedTuple):
         return _cells(self.key_display, self.description, self.palette, compact)
 
 
+# Kept when the screen's keys run out of room: the key that lists all the others.
+KEPT_ACTIONS = frozenset({"help"})
+
+
 def fit_specs(specs: list[KeySpec], width: int, compact: bool = True) -> list[KeySpec]:
-    """``fit_keys`` for specs: the palette key, and the keys before it that fit."""
-    palette = [s for s in specs if s.palette]
-    room = width - sum(p.width(compact) for p in palette)
+    """``fit_keys`` for specs: the palette key, Help, and the keys before them that fit
+    (in their order)."""
+    kept_anyway = [s for s in specs if s.palette or s.action in KEPT_ACTIONS]
+    room = width - sum(s.width(compact) for s in kept_anyway)
+    if room < 0:  # too narrow even for those: the palette key alone, as before
+        kept_anyway = [s for s in kept_anyway if s.palette]
+        room = width - sum(s.width(compact) for s in kept_anyway)
     kept: list[KeySpec] = []
     for spec in specs:
-        if spec.palette:
+        if spec in kept_anyway:
+            kept.append(spec)
+            continue
+        if spec.palette or spec.action in KEPT_ACTIONS:
+            continue
+        if room - spec.width(compact) < 0:
+            room = -1  # the keys after one that did not fit are dropped too, in order
             continue
         room -= spec.width(compact)
-        if room < 0:
-            break
         kept.append(spec)
-    return kept + palette
+    return [s for s in kept if not s.palette] + [s for s in kept if s.palette]
 
 
 def key_specs(
