@@ -232,3 +232,26 @@ def test_matches_leech_and_every_filter_at_once() -> None:
     assert not matches(entry, parse_query("is:leech tag:rnn"), {}, leech, now)
     assert not matches(entry, parse_query("is:leech"), {}, {}, now)
     assert not matches(entry, parse_query("deck:mine"), {}, leech, now)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_footer_never_offers_a_key_that_types(home: Path, clock: Clock, size) -> None:  # type: ignore[no-untyped-def]
+    # Out of the search box every printable key but the card keys types into it, q and ?
+    # included: the footer said "q Quit" and "? Help" there, and q typed a q.
+    from dlquiz.tui.widgets.footer import LineFooter
+
+    app = _app(home, clock)
+    async with app.run_test(size=size) as pilot:
+        screen = await _browse(app, pilot)
+        await _type(pilot, screen, "relu")
+        await pilot.press("enter")
+        if size == (80, 24):  # narrow, the entry filled the screen: back to the list
+            await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(screen.focused, Input)
+        shown = {k.key for k in screen.query_one(LineFooter).shown()}
+        assert "q" not in shown and "question_mark" not in shown, shown
+        assert "escape" in shown  # the way out is still offered
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.screen is screen and screen.query_one("#browse-search", Input).value == "reluq"

@@ -453,19 +453,29 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         else:
             detail.scroll_page_up(animate=False)
 
+    CARD_KEYS = ("x", "f", "b", "r", "i")
+
+    def _types(self, key: str, char: str | None) -> bool:
+        """True when ``key``, pressed out of the search box, goes into it."""
+        if isinstance(self.focused, Input):
+            return False  # the box takes its own keys
+        if key == "backspace":
+            return True  # edits the query from the list too
+        if not char or not char.isprintable() or char == "/":  # "/" is Search
+            return False
+        return not (char in self.CARD_KEYS and self.current is not None)
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        # The footer leaves out the keys this screen types (q, ?): they never reach the app.
+        return self._types(key, character)
+
     def on_key(self, event: events.Key) -> None:
         """Typing always filters: a letter typed outside the search box goes into it.
 
         The card keys (x/f/b/r/i) keep their meaning while an entry is open, and ``/``
         is Search; anything else printable lands in the search box.
         """
-        char = event.character
-        if isinstance(self.focused, Input):
-            return
-        card_key = char in ("x", "f", "b", "r", "i") and self.current is not None
-        if event.key == "backspace":
-            char = ""  # edits the query from the list too
-        elif not event.is_printable or not char or char == "/" or card_key:
+        if not self._types(event.key, event.character):
             return
         event.stop()
         event.prevent_default()
@@ -473,6 +483,7 @@ class BrowseScreen(KeepsStyles, Screen[None]):
             self.close_item()
         box = self.query_one("#browse-search", Input)
         box.focus()
+        char = event.character or ""
         box.value = box.value[:-1] if event.key == "backspace" else box.value + char
         box.cursor_position = len(box.value)
 
