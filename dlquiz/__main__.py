@@ -45,6 +45,12 @@ def _folder_argument(text: str) -> str:
     return text
 
 
+def _path_argument(text: str) -> Path:
+    if not text.strip():  # Path('') is the working folder: every TOML file under it
+        raise argparse.ArgumentTypeError("the path is empty")
+    return Path(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dlquiz",
@@ -67,7 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="validate content files and list every problem")
-    check.add_argument("path", nargs="?", type=Path, help="file or folder (default: built-in)")
+    check.add_argument(
+        "path",
+        nargs="?",
+        type=_path_argument,
+        help="file or folder (default: the built-in content and your decks)",
+    )
     sub.add_parser("where", help="print the data folder in use")
     ask = sub.add_parser(
         "ask",
@@ -246,7 +257,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "check":
         from dlquiz.commands.check import run as run_check
 
-        return run_check(args.path)
+        return run_check(args.path, paths.data_dir(args.data_dir), args.content)
     if args.command == "ask":
         from dlquiz.commands import ask
 

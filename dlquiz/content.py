@@ -78,7 +78,8 @@ TAGS = frozenset(
 
 # Bumped whenever Term, Concept or Content change shape: a content cache pickled by
 # another schema then fails to load (see Content.__setstate__) and is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+MAX_TAG_LENGTH = 40
 
 
 @dataclass(frozen=True)
@@ -253,13 +254,18 @@ class LineIndex:
 
 def _plain_message(err: Any, kind: str) -> str:
     """pydantic's message, reworded where it would puzzle a content author."""
-    if err["type"] == "unexpected_keyword_argument":
-        return f"unknown field (a {kind} has no such field)"
-    if err["type"] == "predicate_failed":
-        return "must be lowercase words joined by hyphens, like 'batch-normalization'"
-    if err["type"] in ("missing", "missing_argument"):
-        return "required field is missing"
-    return str(err["msg"])
+    kinds = {
+        "unexpected_keyword_argument": f"unknown field (a {kind} has no such field)",
+        "predicate_failed": "must be lowercase words joined by hyphens, like 'batch-normalization'",
+        "missing": "required field is missing",
+        "missing_argument": "required field is missing",
+        "string_too_short": "is empty",
+        "string_type": "must be text in quotes",
+        "tuple_type": 'must be a list in brackets, like ["a", "b"]',
+    }
+    if err["type"] in ("string_too_long", "too_long"):
+        return f"is too long (at most {err['ctx']['max_length']} characters)"
+    return kinds.get(err["type"], str(err["msg"]))
 
 
 def _entry_label(kind: str, index: int, raw: dict[str, object]) -> str:
@@ -392,27 +398,49 @@ class Locator:
         return Problem(path, f"{kind} '{slug}'", fld, message, self.line(slug), fatal)
 
 
-def _check_links(content: Content, slugs: Iterable[str] | None = None) -> None:
-    """Cross-entry rules that a single entry cannot check on its own.
+def _check_links(content: Content, slugs: Iterable[str] | None = None) -> set[str]:
+    """Cross-entry rules that a single entry cannot check on its own; returns the slugs
+    of the entries found wrong.
 
     ``slugs``: check only these entries (those just added to valid content).
     """
     locator = Locator(content)
+    wrong: set[str] = set()
 
     def problem(slug: str, kind: str, fld: str, message: str) -> None:
         content.problems.append(locator.problem(slug, kind, fld, message))
+        wrong.add(slug)
+
+    builtin_dir = paths.builtin_content_dir().resolve()
+    builtin_files: dict[Path, bool] = {}  # resolved once per file, not once per entry
+
+    def is_builtin(slug: str) -> bool:
+        path = content.origin[slug]
+        if path not in builtin_files:
+            builtin_files[path] = builtin_dir in path.resolve().parents
+        return builtin_files[path]
 
     todo = list(content.terms) + list(content.concepts) if slugs is None else list(slugs)
     for slug in todo:
         if slug in content.terms:
-            _check_term(content.terms[slug], content, problem)
+            _check_term(content.terms[slug], content, problem, is_builtin(slug))
         elif slug in content.concepts:
-            _check_concept(content.concepts[slug], content, problem)
+            _check_concept(content.concepts[slug], content, problem, is_builtin(slug))
+    return wrong
 
 
-def _check_term(
-    term: Term, content: Content, problem: Callable[[str, str, str, str], None]
-) -> None:
+def _tag_problem(tag: str, builtin: bool) -> str | None:
+    """What is wrong with ``tag``, if anything. A user's deck may name tags of its own
+    (cram and browse list every tag the deck uses); the built-in content keeps to
+    ``TAGS``, where a tag outside the list is a typo."""
+    if not lowercase_words_joined_by_hyphens(tag) or len(tag) > MAX_TAG_LENGTH:
+        return f"a tag is lowercase words joined by hyphens, like 'my-topic', not '{tag}'"
+    if builtin and tag not in TAGS:
+        return f"unknown tag '{tag}' (known: {', '.join(sorted(TAGS))})"
+    return None
+
+
+def _check_term(term: Term, content: Content, problem: _Report, builtin: bool) -> None:
     slug = term.slug
     for fld in ("same_as", "related", "broader"):
         for target in getattr(term, fld):
@@ -425,21 +453,21 @@ def _check_term(
             else:
                 problem(slug, "term", fld, f"unknown term '{target}'")
     for tag in term.tags:
-        if tag not in TAGS:
-            problem(slug, "term", "tags", f"unknown tag '{tag}' (known: {', '.join(sorted(TAGS))})")
+        if (message := _tag_problem(tag, builtin)) is not None:
+            problem(slug, "term", "tags", message)
     leak = _leaked_name(term)
     if leak:
         problem(slug, "term", "definition", f"gives away the name: contains '{leak}'")
 
 
-def _check_concept(concept: Concept, content: Content, problem: _Report) -> None:
+def _check_concept(concept: Concept, content: Content, problem: _Report, builtin: bool) -> None:
     slug = concept.slug
     for target in concept.related:
         if target not in content.terms and target not in content.concepts:
             problem(slug, "concept", "related", f"unknown slug '{target}'")
     for tag in concept.tags:
-        if tag not in TAGS:
-            problem(slug, "concept", "tags", f"unknown tag '{tag}'")
+        if (message := _tag_problem(tag, builtin)) is not None:
+            problem(slug, "concept", "tags", message)
     if concept.choices and concept.answer not in concept.choices:
         problem(slug, "concept", "choices", "the answer is not one of the choices")
     if len(set(concept.choices)) != len(concept.choices):
@@ -494,7 +522,8 @@ def load(folders: Iterable[Path]) -> Content:
                 for path in _toml_files(folder):
                     _load_file(path, content)
             else:
-                content.problems.append(Problem(folder, "path", "", "no such file or folder"))
+                what = "not a file or a folder" if folder.exists() else "no such file or folder"
+                content.problems.append(Problem(folder, "path", "", what))
         _check_links(content)
     return content
 
@@ -511,6 +540,53 @@ def with_file(base: Content, path: Path) -> Content:
         added = _load_file(path, merged)
         _check_links(merged, added)
     return merged
+
+
+def with_valid_entries(base: Content, path: Path) -> Content:
+    """``base`` plus the valid entries of one more file (a user's deck), its problems
+    in ``problems``: an entry with an error is left out, and so is every entry of the
+    file whose links need one left out. One typo no longer takes a whole deck out of
+    the day's study. A file that cannot be read or parsed adds nothing."""
+    merged = Content(
+        terms=dict(base.terms),
+        concepts=dict(base.concepts),
+        problems=list(base.problems),
+        origin=dict(base.origin),
+    )
+    with _bulk():
+        added = _load_file(path, merged)
+        wrong = _check_links(merged, added)
+    if wrong:
+        _leave_out(merged, added, wrong)
+    return merged
+
+
+def _leave_out(content: Content, added: list[str], wrong: set[str]) -> None:
+    """Remove the ``wrong`` entries of ``added``, and the entries that link to a removed
+    one (transitively: an index of who links to whom keeps this linear)."""
+    linked_from: dict[str, list[str]] = {}
+    for slug in added:
+        entry: Term | Concept = content.terms.get(slug) or content.concepts[slug]
+        links = [*entry.related] + (
+            [*entry.same_as, *entry.broader] if isinstance(entry, Term) else []
+        )
+        for target in links:
+            linked_from.setdefault(target, []).append(slug)
+    locator = Locator(content)
+    todo = list(wrong)
+    while todo:
+        gone = todo.pop()
+        for slug in linked_from.get(gone, ()):
+            if slug not in wrong:
+                wrong.add(slug)
+                todo.append(slug)
+                kind = "term" if slug in content.terms else "concept"
+                message = f"links to '{gone}', which is left out for an error of its own"
+                content.problems.append(locator.problem(slug, kind, "", message))
+    for slug in wrong:
+        content.terms.pop(slug, None)
+        content.concepts.pop(slug, None)
+        content.origin.pop(slug, None)
 
 
 def load_builtin() -> Content:

@@ -209,16 +209,9 @@ class Study:
     def notices(self) -> list[str]:
         """What the user must be told about this start (damaged files, skipped decks)."""
         notes = [*self._store.notices, *self._notices]
-        missing = sorted(str(p.file) for p in self.content_problems if p.entry == "deck")
-        if missing:
-            notes.append(f"Deck not found, so not loaded: {', '.join(missing)}.")
-        broken = [p for p in self.content_problems if p.entry != "deck"]
-        if broken:
-            files = sorted({str(p.file) for p in broken})
-            notes.append(
-                f"{len(files)} deck file(s) had errors and were skipped: {', '.join(files)}. "
-                "Run `dlquiz check PATH` to see every problem."
-            )
+        from dlquiz.workspace import deck_notes
+
+        notes += deck_notes(self.content_problems)
         return notes
 
     def card_state(self, card_id: str) -> CardState | None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dlquiz import paths
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.content import Content, ContentError, Problem, load, with_file
+from dlquiz.content import Content, ContentError, Problem, load, with_valid_entries
 from dlquiz.scheduler import Scheduler
 from dlquiz.settings import Settings
 
@@ -70,8 +70,9 @@ def load_content(
 ) -> tuple[Content, list[Problem]]:
     """Built-in content plus the user's decks (through the content cache).
 
-    Built-in content must be valid (``ContentError`` otherwise). A broken user
-    deck is skipped and its problems returned, never fatal.
+    Built-in content must be valid (``ContentError`` otherwise). A user deck's
+    entries with errors are left out (a file that cannot be read, whole) and their
+    problems returned, never fatal.
     """
     from dlquiz.content_cache import cached
 
@@ -130,10 +131,34 @@ def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[P
     for folder in user_dirs:
         files = [folder] if folder.is_file() else sorted(folder.rglob("*.toml"))
         for path in files:
-            merged = with_file(content, path)
-            bad = [p for p in merged.problems if p.fatal and p.file == path]
-            if bad:
-                skipped.extend(bad)
-                continue
-            content = merged
+            content = with_valid_entries(content, path)
+    skipped += [p for p in content.problems if p.fatal]
+    content.problems = [p for p in content.problems if not p.fatal]
     return content, skipped
+
+
+def deck_notes(problems: list[Problem]) -> list[str]:
+    """What the user is told of ``problems`` from ``load_content``: per deck file, what
+    was left out of it, then where to see why."""
+    missing = sorted({str(p.file) for p in problems if p.entry == "deck"})
+    notes = [f"Deck not found, so not loaded: {', '.join(missing)}."] if missing else []
+    by_file: dict[Path, list[Problem]] = {}
+    for problem in problems:
+        if problem.entry != "deck":
+            by_file.setdefault(problem.file, []).append(problem)
+    said = []
+    for file, found in sorted(by_file.items()):
+        unread = next((p for p in found if p.entry == "file" and not p.field), None)
+        if unread is not None:
+            said.append(f"{file} was not loaded ({unread.message})")
+            continue
+        entries = len({p.entry for p in found if p.entry != "file"})
+        what = (
+            [f"{entries} {'entry' if entries == 1 else 'entries'} with errors"] if entries else []
+        )
+        if any(p.entry == "file" for p in found):
+            what.append("tables it cannot read")
+        said.append(f"{' and '.join(what)} left out of {file}")
+    if said:
+        notes.append(f"{'; '.join(said)}. `dlquiz check` lists every problem.")
+    return notes

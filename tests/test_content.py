@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -258,7 +259,7 @@ def test_error_names_file_entry_and_field(tmp_path: Path) -> None:
             '[[term]]\nslug = "gizmo"\nterm = "Gizmo"\ndefinition = "A gizmo does x."\n',
             "gives away",
         ),
-        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\ntags = ["nope"]\n', "unknown tag"),
+        ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\ntags = ["No Tag"]\n', "a tag is"),
         ('[[term]]\nslug = "Bad Slug"\nterm = "A"\ndefinition = "x"\n', "lowercase words"),
         ('[[term]]\nslug = "a"\nterm = "A"\n', "required field is missing"),
         ('[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\ncolour = 1\n', "unknown field"),
@@ -314,19 +315,39 @@ def test_not_utf8_is_reported(tmp_path: Path) -> None:
     assert any("UTF-8" in str(p) for p in load([path]).problems)
 
 
-def _check(*args: str) -> subprocess.CompletedProcess[str]:
+def _check(*args: str, data: Path | None = None) -> subprocess.CompletedProcess[str]:
+    folder = ["--data-dir", str(data)] if data is not None else []
     return subprocess.run(
-        [sys.executable, "-m", "dlquiz", "check", *args],
+        [sys.executable, "-m", "dlquiz", *folder, "check", *args],
         capture_output=True,
         text=True,
         timeout=60,
     )
 
 
-def test_check_command_on_builtin_content() -> None:
-    proc = _check()
+def test_check_command_on_builtin_content(tmp_path: Path) -> None:
+    proc = _check(data=tmp_path / "data")  # no decks of the user's
     assert proc.returncode == 0, proc.stderr
-    assert "OK" in proc.stdout
+    assert proc.stdout.startswith("built-in content: OK")
+    assert len(proc.stdout.splitlines()) == 1
+
+
+def test_check_command_with_no_path_checks_the_users_decks_too(tmp_path: Path) -> None:
+    # The notice of a deck with errors says "Run `dlquiz check`": with no path, check
+    # looked at the built-in content only and said OK.
+    decks = paths.decks_dir(tmp_path / "data")
+    decks.mkdir(parents=True)
+    good = '[[term]]\nslug = "zq-a"\nterm = "Alpha Thing"\ndefinition = "x"\n'
+    _write(decks, good, "good.toml")
+    proc = _check(data=tmp_path / "data")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1] == f"{decks}: OK (1 terms, 0 concepts)"
+    _write(decks, '[[term]]\nslug = "zq-b"\nterm = "B"\ndefinition = ""\n', "bad.toml")
+    proc = _check(data=tmp_path / "data")
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("built-in content: OK")
+    assert f"{decks / 'bad.toml'}:2: term 'zq-b', field 'definition': is empty" in proc.stderr
+    assert f"{decks}: 1 error(s)" in proc.stderr
 
 
 def test_check_command_reports_a_users_errors(tmp_path: Path) -> None:
@@ -371,3 +392,52 @@ def test_check_command_does_not_repeat_an_error_as_a_warning(tmp_path: Path) -> 
     proc = _check(str(tmp_path))
     assert proc.returncode == 1
     assert "gives away the name" in proc.stderr and "warning" not in proc.stderr
+
+
+def test_a_users_deck_may_use_tags_of_its_own_and_builtin_content_may_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = '[[term]]\nslug = "a"\nterm = "A"\ndefinition = "x"\ntags = ["my-topic", "cnn"]\n'
+    path = _write(tmp_path, text)
+    assert load([path]).problems == []
+    # The built-in content keeps its closed list: a typo there is a bug.
+    monkeypatch.setattr(paths, "builtin_content_dir", lambda: tmp_path)
+    [problem] = load([path]).problems
+    assert "unknown tag 'my-topic'" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("definition", '""', "is empty"),
+        ("term", "5", "must be text in quotes"),
+        ("tags", '"cnn"', 'must be a list in brackets, like ["a", "b"]'),
+        ("aliases", "[1]", "must be text in quotes"),
+        ("slug", '"' + "a" * 81 + '"', "is too long (at most 80 characters)"),
+    ],
+)
+def test_messages_speak_the_deck_authors_language(
+    tmp_path: Path, field: str, value: str, message: str
+) -> None:
+    entry = {"slug": '"a"', "term": '"A"', "definition": '"x"', field: value}
+    text = "[[term]]\n" + "".join(f"{k} = {v}\n" for k, v in entry.items())
+    [problem] = load([_write(tmp_path, text)]).problems
+    assert problem.message == message
+
+
+def test_check_says_what_is_wrong_with_a_path_that_holds_no_deck(tmp_path: Path) -> None:
+    # An empty folder (or one named like a deck) said "OK (0 terms)"; a FIFO "no such
+    # file"; '' checked every TOML file under the working folder.
+    empty = tmp_path / "mine.toml"
+    empty.mkdir()
+    proc = _check(str(empty))
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == f"{empty}: no deck files (*.toml) in this folder"
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    proc = _check(str(fifo))
+    assert proc.returncode == 1
+    assert f"{fifo}: path: not a file or a folder" in proc.stderr
+    proc = _check("")
+    assert proc.returncode == 2
+    assert "the path is empty" in proc.stderr and "Traceback" not in proc.stderr

@@ -183,7 +183,7 @@ def test_import_refuses_invalid_rows_and_writes_nothing(tmp_path: Path, home: Pa
             ["term", "relu", "ReLU again", "Clashes with the built-in entry of that slug.", "", ""],
             ["term", "zq-leak", "Leaky Name", "The Leaky Name is defined by itself.", "", ""],
             ["concept", "zq-no-why", "A question?", "An answer.", "", ""],
-            ["concept", "zq-tagged", "A question?", "An answer.", "no-such-tag", "Because."],
+            ["concept", "zq-tagged", "A question?", "An answer.", "no_such_tag", "Because."],
         ],
     )
     decks = paths.decks_dir(home)
@@ -196,7 +196,7 @@ def test_import_refuses_invalid_rows_and_writes_nothing(tmp_path: Path, home: Pa
     assert "duplicate slug" in problems[1]
     assert "gives away the name" in problems[2] and "Leaky Name" in problems[2]
     assert "explanation: is empty" in problems[3]
-    assert "tags: unknown tag 'no-such-tag'" in problems[4]
+    assert "tags: a tag is lowercase words joined by hyphens" in problems[4]
     assert not decks.exists() or not any(decks.iterdir())
 
 

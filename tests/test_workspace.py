@@ -74,3 +74,74 @@ def test_read_only_commands_read_the_apps_content_cache(
     monkeypatch.setattr("dlquiz.workspace._load_content", parse_again)
     with Study.open(home, with_skills=False, read_only=True) as reader:
         assert "relu" in reader.content.terms
+
+
+MIXED_DECK = """
+[[term]]
+slug = "zq-kept"
+term = "Kept Entry"
+definition = "A well-formed entry, with a tag of the user's own."
+tags = ["my-topic"]
+
+[[term]]
+slug = "zq-empty"
+term = "Empty"
+definition = ""
+
+[[term]]
+slug = "zq-leaky"
+term = "Leaky Name"
+definition = "The Leaky Name gives itself away."
+
+[[term]]
+slug = "zq-points-at-leaky"
+term = "Pointer"
+definition = "Links to an entry that is left out."
+related = ["zq-leaky"]
+
+[[term]]
+slug = "zq-points-at-pointer"
+term = "Second Pointer"
+definition = "Links to an entry left out because of its link."
+same_as = ["zq-points-at-pointer-target"]
+broader = ["zq-points-at-leaky"]
+
+[[term]]
+slug = "zq-points-at-pointer-target"
+term = "Third"
+definition = "Well-formed, and linked from an entry that is left out."
+"""
+
+
+def test_an_entry_with_an_error_is_left_out_not_the_whole_deck(home: Path) -> None:
+    # One typo in a new entry used to take every card of the deck out of the day's
+    # study. Now only that entry goes, with the entries whose links need it.
+    decks = paths.decks_dir(home)
+    decks.mkdir(parents=True)
+    (decks / "mine.toml").write_text(MIXED_DECK)
+    study = Study.open(home, with_skills=False)
+    try:
+        terms = study.content.terms
+        assert "zq-kept" in terms and "zq-points-at-pointer-target" in terms
+        left_out = {"zq-empty", "zq-leaky", "zq-points-at-leaky", "zq-points-at-pointer"}
+        assert not left_out & set(terms)
+        assert "term/zq-kept/recall" in study.deck
+        assert "my-topic" in study.deck["term/zq-kept/recall"].tags  # crammable by its tag
+        [note] = [n for n in study.notices if "mine.toml" in n]
+        assert "4 entries" in note and "left out" in note and "dlquiz check" in note
+        problems = {p.entry for p in study.content_problems}
+        assert {f"term '{slug}'" for slug in left_out} <= problems
+    finally:
+        study.close()
+
+
+def test_a_deck_that_is_not_toml_is_skipped_whole(home: Path) -> None:
+    decks = paths.decks_dir(home)
+    decks.mkdir(parents=True)
+    (decks / "broken.toml").write_text("[[term]\nslug = ")
+    study = Study.open(home, with_skills=False)
+    try:
+        [note] = [n for n in study.notices if "broken.toml" in n]
+        assert "not loaded" in note
+    finally:
+        study.close()

@@ -10,13 +10,32 @@ from dlquiz.content import load
 from dlquiz.content_lint import lint
 
 
-def run(path: Path | None) -> int:
-    """Exit status 0 when the content is valid (warnings allowed), 1 when it has errors."""
+def run(path: Path | None, home: Path | None = None, extra: list[Path] | None = None) -> int:
+    """Exit status 0 when the content is valid (warnings allowed), 1 when it has errors.
+
+    With no ``path``: the built-in content, then the decks a start loads beside it (the
+    data folder ``home``'s, and ``extra``, given with --content), whose errors the
+    start's notice points at."""
+    if path is not None:
+        return _check(path)
+    status = _check(None)
+    decks = paths.decks_dir(home) if home is not None else None
+    if decks is not None and decks.is_dir() and any(decks.rglob("*.toml")):
+        status = max(status, _check(decks))
+    for deck in extra or []:
+        status = max(status, _check(deck))
+    return status
+
+
+def _check(path: Path | None) -> int:
     builtin = paths.builtin_content_dir()
     if path is None:
         content = load([builtin])
         problems = content.problems + lint(content)
         label = "built-in content"
+    elif path.is_dir() and not any(path.rglob("*.toml")):
+        print(f"{path}: no deck files (*.toml) in this folder", file=sys.stderr)
+        return 1
     else:
         # A user's deck may link to built-in terms, so load it beside them and
         # report only the problems in the user's own files.
@@ -35,6 +54,8 @@ def run(path: Path | None) -> int:
         own_slugs = {s for s, f in content.origin.items() if is_mine(f)}
         problems = [p for p in content.problems + lint(content, own_slugs) if is_mine(p.file)]
         label = str(path)
+        content.terms = {s: t for s, t in content.terms.items() if s in own_slugs}
+        content.concepts = {s: c for s, c in content.concepts.items() if s in own_slugs}
     # A field with an error needs no warning as well (an exact-name giveaway is both).
     errors = {(p.file, p.entry, p.field) for p in problems if p.fatal}
     problems = [p for p in problems if p.fatal or (p.file, p.entry, p.field) not in errors]

@@ -92,11 +92,12 @@ def add_parser(sub: Any) -> None:
 def _import_help() -> str:
     import textwrap
 
-    from dlquiz.content import TAGS
+    from dlquiz.content import MAX_TAG_LENGTH, TAGS
 
     indent = " " * 12  # the list continues under the first line's text
     tags = textwrap.fill(
-        "each one of: " + ", ".join(sorted(TAGS)) + ".",
+        f"lowercase words joined by hyphens, at most {MAX_TAG_LENGTH} characters: your own, or "
+        "the built-in ones (" + ", ".join(sorted(TAGS)) + ").",
         width=78,
         initial_indent=indent,
         subsequent_indent=indent,
@@ -193,7 +194,7 @@ def _export_content(args: argparse.Namespace, path: Path, home: Path) -> int:
     from dlquiz.anki_export import export_anki
     from dlquiz.content import ContentError
     from dlquiz.exports import export_csv
-    from dlquiz.workspace import load_content
+    from dlquiz.workspace import deck_notes, load_content
 
     try:
         content, skipped = load_content(home, getattr(args, "content", None))
@@ -202,8 +203,8 @@ def _export_content(args: argparse.Namespace, path: Path, home: Path) -> int:
         for p in exc.problems:
             print(f"  {p}", file=sys.stderr)
         return 2
-    for file in sorted({str(p.file) for p in skipped}):
-        print(f"dlquiz: skipped {file}: it has errors (see `dlquiz check {file}`)", file=sys.stderr)
+    for note in deck_notes(skipped):
+        print(f"dlquiz: {note}", file=sys.stderr)
     if args.export_what == "csv":
         n = export_csv(content, path)
         _say(
