@@ -6,6 +6,7 @@ whole deck validates against the built-in content and the user's other decks.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -17,7 +18,7 @@ from pathlib import Path
 from dlquiz import paths
 from dlquiz.content import Content, Problem, load, with_file
 from dlquiz.csv_format import CSV_COLUMNS, LIST_COLUMNS, REQUIRED_COLUMNS, split_list, unquote_cell
-from dlquiz.safe_io import atomic_write
+from dlquiz.safe_io import atomic_write, folder_lock
 
 # ----- TOML writing ----------------------------------------------------------------------
 
@@ -419,6 +420,36 @@ def import_deck(
         raise ImportRefused(
             [f"deck name {name!r}: use letters, digits, '-' and '_' (at most 80 characters)"]
         )
+    seen = _decks_seen(decks_dir)
+    result, writes = _planned(path, decks_dir, name, overwrite, on_duplicate)
+    if not writes:
+        return result
+    # Two imports at once take turns to write, and each writes only what it checked
+    # against the decks as they are: if another import wrote in between (a deck of
+    # this name, slugs taken), the checks run again. The lock (on the decks folder)
+    # is taken only with something to write: a refused import makes no folder.
+    with folder_lock(decks_dir):
+        if _decks_seen(decks_dir) != seen:
+            result, writes = _planned(path, decks_dir, name, overwrite, on_duplicate)
+        for deck, text in writes.items():
+            atomic_write(deck, text.encode("utf-8"))
+    return result
+
+
+def _decks_seen(decks_dir: Path) -> list[tuple[str, int, int]]:
+    """The user's deck files as they stand (name, size, modified): what a check read."""
+    seen = []
+    for deck in sorted(decks_dir.rglob("*.toml")) if decks_dir.is_dir() else []:
+        with contextlib.suppress(OSError):
+            st = deck.stat()
+            seen.append((str(deck), st.st_size, st.st_mtime_ns))
+    return seen
+
+
+def _planned(
+    path: Path, decks_dir: Path, name: str, overwrite: bool, on_duplicate: str
+) -> tuple[ImportResult, dict[Path, str]]:
+    """What the import would write (deck -> text), checked; ImportRefused otherwise."""
     target = decks_dir / f"{name}.toml"
     if target.exists() and not overwrite:
         raise ImportRefused(
@@ -462,12 +493,8 @@ def import_deck(
         problems += _check_toml(after_updates, target.name, toml, new)
     if problems:
         raise ImportRefused(sorted(problems, key=_row_of))
-    for deck, text in texts.items():
-        atomic_write(deck, text.encode("utf-8"))
-    if new:
-        decks_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, toml.encode("utf-8"))
-    return ImportResult(
+    writes = {**texts, target: toml} if new else texts
+    result = ImportResult(
         target if new else None,
         added=len(new),
         updated=sum(len(r) for d, r in updates.items() if d in texts),
@@ -475,6 +502,7 @@ def import_deck(
         skipped_builtin=skipped_builtin,
         skipped_own=skipped_own,
     )
+    return result, writes
 
 
 def _with_text(base: Content, name: str, text: str) -> Content:

@@ -11,6 +11,8 @@
   FIFO or a device) and not larger than a cap.
 * ``fsync_dir`` / ``make_dirs``: make new names durable (a new file's name
   survives power loss only once its folder is fsynced).
+* ``folder_lock``: one writer at a time in a folder (e.g. imports into decks/),
+  with no lock file left beside the user's files.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -225,3 +228,19 @@ def read_regular(path: Path, max_bytes: int, follow_links: bool = False) -> byte
         return data
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` itself (made if missing), waiting for the
+    holder to finish. On the folder, not on a file in it: nothing is left beside the
+    user's files, nor carried by a sync tool to another machine."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -168,3 +168,37 @@ def test_round_trip_of_own_deck_through_export(tmp_path: Path, home: Path, mine:
     result = import_deck(out, paths.decks_dir(home), "copy", on_duplicate="update")
     assert (result.added, result.updated, result.target) == (0, 5, None)
     assert load([paths.builtin_content_dir(), mine]).ok
+
+
+def test_two_imports_at_once_never_lose_one(tmp_path: Path, home: Path) -> None:
+    # Two `import csv --name same` at once both said they wrote the deck; the second
+    # replaced the first. Imports now take turns (a lock on the decks folder), and the
+    # second finds the first one's deck there.
+    import fcntl
+    import os
+    import threading
+
+    decks = paths.decks_dir(home)
+    decks.mkdir(parents=True)
+    second = _csv(tmp_path / "b.csv", [HEADER, ["term", "zq-second", "Second Thing", "Two.", ""]])
+    held = os.open(decks, os.O_RDONLY)
+    fcntl.flock(held, fcntl.LOCK_EX)  # another import is between its check and its write
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(import_deck(second, decks, "same"))
+        except ImportRefused as exc:
+            outcome.append(exc)
+
+    racer = threading.Thread(target=run)
+    racer.start()
+    racer.join(timeout=1.0)
+    assert racer.is_alive(), "the import did not wait for the one in progress"
+    (decks / "same.toml").write_text(SMALL_TOML, encoding="utf-8")  # the other one's deck
+    fcntl.flock(held, fcntl.LOCK_UN)
+    os.close(held)
+    racer.join(timeout=60)
+    [refused] = outcome
+    assert isinstance(refused, ImportRefused) and "already exists" in str(refused.problems)
+    assert (decks / "same.toml").read_text(encoding="utf-8") == SMALL_TOML
