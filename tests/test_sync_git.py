@@ -62,9 +62,27 @@ def test_no_remote_and_a_foreign_repository_are_clear_errors(
     study_at(home, "dev-a", [0])
     assert sync(home, "dev-a", "", monkeypatch) == 1
     assert "no git remote yet" in capsys.readouterr().err
+    assert not (home / ".git").exists()  # no repository made for nothing to push to
     outer = tmp_path / "outer"
     git("init", "-q", str(outer))
     inner = outer / "data"
     study_at(inner, "dev-a", [0])
     assert sync(inner, "dev-a", str(tmp_path / "x.git"), monkeypatch) == 1
     assert "inside the git repository" in capsys.readouterr().err
+
+
+def test_a_gitignore_that_is_a_link_is_never_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A dangling .gitignore link was followed: dlquiz created the file it pointed at,
+    # wherever that was (as root, anywhere).
+    bare = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", str(bare))
+    home = tmp_path / "a"
+    study_at(home, "dev-a", [0])
+    elsewhere = tmp_path / "elsewhere" / "planted"
+    elsewhere.parent.mkdir()
+    (home / ".gitignore").symlink_to(elsewhere)
+    sync(home, "dev-a", str(bare), monkeypatch)
+    assert not elsewhere.exists()
+    assert (home / ".gitignore").is_symlink()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dlquiz import devices
+from dlquiz.safe_io import atomic_write
 
 __all__ = ["GITIGNORE", "add_parser", "run"]
 
@@ -40,6 +41,7 @@ dlquiz.lock
 *.stale-*
 """
 PUSH_TRIES = 3
+NO_REMOTE = "no git remote yet: run `dlquiz sync --git URL` once"
 
 
 class GitFailed(Exception):
@@ -127,7 +129,7 @@ def _git(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
     return result
 
 
-def _ensure_repo(home: Path) -> None:
+def _ensure_repo(home: Path, wanted: str) -> None:
     top = _git(home, "rev-parse", "--show-toplevel", check=False)
     if top.returncode == 0:
         if Path(top.stdout.strip()).resolve() != home.resolve():
@@ -136,6 +138,8 @@ def _ensure_repo(home: Path) -> None:
                 "needs a repository of its own"
             )
         return
+    if not wanted:  # said before making a repository that nothing would push from
+        raise GitFailed(NO_REMOTE)
     _git(home, "init", "-q", "-b", "main")
     print(f"Made {home} a git repository.")
 
@@ -147,7 +151,7 @@ def _remote(home: Path, wanted: str) -> str:
     if not wanted:
         if "origin" in names:
             return "origin"
-        raise GitFailed("no git remote yet: run `dlquiz sync --git URL` once")
+        raise GitFailed(NO_REMOTE)
     if "origin" not in names:
         _git(home, "remote", "add", "origin", wanted)
         return "origin"
@@ -166,8 +170,8 @@ def _identity(home: Path, device: str) -> list[str]:
 
 def _commit_own_files(home: Path, device: str) -> bool:
     ignore = home / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(GITIGNORE, encoding="utf-8")
+    if not ignore.exists() and not ignore.is_symlink():  # never written through a link
+        atomic_write(ignore, GITIGNORE.encode("utf-8"))
     layout = devices.Layout(home, device)
     own = [ignore, layout.marker, layout.own_log, layout.settings, layout.legacy_log]
     paths = [p.relative_to(home).as_posix() for p in own if p.is_file()]
@@ -211,7 +215,7 @@ def _merge_remote(home: Path, device: str, remote: str, branch: str) -> None:
 
 
 def _sync_git(home: Path, device: str, wanted: str) -> int:
-    _ensure_repo(home)
+    _ensure_repo(home, wanted)
     remote = _remote(home, wanted)
     committed = _commit_own_files(home, device)
     branch = _branch(home)
