@@ -355,3 +355,36 @@ async def test_u_during_feedback_undoes_the_answer_on_screen(home: Path, clock: 
         await pilot.press("q")
     mine = [(r["type"], r.get("rating")) for r in _log(home) if r["card"] == NAME]
     assert mine[-2:] == [("review", 1), ("undo", None)]
+
+
+async def test_an_undone_computed_question_comes_back_with_the_same_numbers(
+    home: Path, clock: Clock
+) -> None:
+    # Undo brought the question back with fresh numbers: not the one the user undid.
+    from dlquiz.questions import generate
+
+    study = Study.open(home, now=clock())  # with question families
+    app = DLQuizApp(study, clock=clock, rng=random.Random(0), generator=generate)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _review(pilot, app)
+        skill = next(s for s in study.deck.values() if s.kind.value == "skill")
+
+        async def question() -> tuple[int | None, str, str]:
+            for _ in range(3000):  # a cap: the first question may wait on torch
+                if screen.mode != "loading":
+                    break
+                await pilot.pause(0.01)
+            cur = screen.current
+            assert cur is not None and cur.question is not None, screen.mode
+            return cur.seed, cur.question.prompt, cur.question.code
+
+        screen.next_card(skill)
+        asked = await question()
+        await pilot.press("ctrl+r")  # give up: the answer shown, graded Again
+        assert screen.mode == "feedback"
+        await pilot.press("enter")  # recorded; the next card comes
+        await pilot.pause()
+        await pilot.press("u")
+        assert _card(screen) == skill.id
+        assert await question() == asked
+        await pilot.press("q")

@@ -31,6 +31,7 @@ class _Review(Protocol):
     current: Shown | None
     practice: Practice | None
     _asked: dict[str, Shown]
+    _undone: tuple[str, int] | None
 
     @property
     def mode(self) -> str: ...
@@ -190,7 +191,11 @@ class SessionKeys:
             on_screen and label in ("unsuspend", "reset")
         ):
             # The card on screen (unanswered) goes back to the queue, and the card
-            # the action took away comes first.
+            # the action took away comes first: a computed question with the numbers
+            # it had, not fresh ones (the one the user undid, not another).
+            was = self._asked.get(result.record.card)
+            if was is not None and was.seed is not None:
+                self._undone = (result.record.card, was.seed)
             self.current = None
             self.next_card()
         else:

@@ -120,6 +120,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self._asked: dict[str, Shown] = {}  # card id -> as last shown (the summary's misses)
         self._skill_help = SkillHelp(None)
         self._retry = False  # a failed question is worth another try (the worker failed)
+        self._undone: tuple[str, int] | None = None  # (card, seed) of an answer just undone
         self._parts: dict[str, Widget] = {}  # the card parts mounted so far (``part``)
         self._bar: RatingBar
         self._title: TitleProgressBar
@@ -252,7 +253,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             spec, app.study.content, outcomes, now, state.reps if state else 0
         )
         if spec.kind is Kind.SKILL:
-            self.current.seed = app.rng.randrange(2**32)
+            undone, self._undone = self._undone, None
+            seed = undone[1] if undone is not None and undone[0] == spec.id else None
+            self.current.seed = app.rng.randrange(2**32) if seed is None else seed
             self._show_loading()
             self._generate(spec.id, spec.key, spec.level, self.current.seed)
         else:
