@@ -348,6 +348,8 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
         else f"nn.{'Max' if kind == 'max' else 'Avg'}Pool2d({k})"
     )
 
+    places = 0 if kind == "max" else GRID_DECIMALS  # a max of whole numbers is whole
+
     def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         x = [[randint(rng, 0, 9) for _ in range(4)] for _ in range(4)]
         layer = (
@@ -411,7 +413,7 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
                 "row by row means y[0, 0], y[0, 1], then y[1, 0], y[1, 1].",
             )
         )
-        return floats_answer(flat(y)), mistakes, (x, wins, sums)
+        return floats_answer(flat(y), places), mistakes, (x, wins, sums)
 
     expected, mistakes, extra = draw_until(make)
     x, wins, sums = extra
@@ -456,7 +458,7 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
                 names, [w for row in wins for w in row], flat(sums), y, strict=True
             )
         ]
-    lines = [rule, *steps, f"row by row: {list_text(y, 2)}"]
+    lines = [rule, *steps, f"row by row: {list_text(y, places)}"]
 
     corner = wins[0][0]
     hints = (
@@ -473,7 +475,7 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        proof=f"import torch\nfrom torch import nn\n{code}\n{floats_proof('y.flatten()', 2)}",
+        proof=f"import torch\nfrom torch import nn\n{code}\n{floats_proof('y.flatten()', places)}",
         mistakes=mistakes,
         hints=hints,
     )
