@@ -7,7 +7,8 @@ is refused before any regex runs, so a pasted megabyte costs nothing.
 Decisions on tolerant input, kind by kind:
 
 * Any answer: surrounding whitespace is ignored; tabs and newlines inside count
-  as spaces; any other control, format (zero-width) or unassigned character
+  as spaces; fullwidth digits, letters and punctuation (``１０２４``) read as
+  ASCII; any other control, format (zero-width) or unassigned character
   makes the answer unreadable rather than silently dropped.
 * shape: ``(1, 16, 32, 32)``, ``[1,16,32,32]``, ``1x16x32x32`` (also ``×``,
   ``X``, ``*``), ``1 16 32 32``, ``torch.Size([1, 16, 32, 32])``, ``(5,)``,
@@ -24,7 +25,8 @@ Decisions on tolerant input, kind by kind:
   (``1,500``: 1.5 or 1500?) is refused with a hint. Graded at
   ``expected.decimals`` places: correct when within half a unit in the last
   place (plus 1e-9 for binary noise), or when it has more places than asked
-  and rounds to the same displayed value.
+  and rounds to the same displayed value. A fraction (``3/7``) is unreadable,
+  and the hint gives its decimal value.
 * floats: ``[0.1, 0.2, 0.7]``, ``(0.1, 0.2, 0.7)``, ``0.1, 0.2, 0.7``,
   ``0.1 0.2 0.7``, ``tensor([0.1, 0.2, 0.7])``; each entry graded as a float.
   The wrong number of entries is wrong (and says so), not unreadable.
@@ -101,13 +103,16 @@ class _Unreadable(Exception):
 # ---------------------------------------------------------------- preparation
 
 _SPACES = re.compile(r"\s+")
+# Fullwidth forms (U+FF01–FF5E) and the ideographic space, as East Asian input methods
+# type them, read as the ASCII they stand for: "１０２４" is 1024, "（８，１６）" a shape.
+_FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 
 
 def _prepare(typed: str) -> str:
     """Trimmed text with single spaces; refuses empty, huge or control-laden input."""
     if len(typed) > MAX_CHARS:  # before any regex: len() is O(1)
         raise _Unreadable(f"That is over {MAX_CHARS:,} characters.")
-    text = _SPACES.sub(" ", typed.strip())
+    text = _SPACES.sub(" ", typed.translate(_FULLWIDTH).strip())
     if not text:
         raise _Unreadable("Nothing was typed.")
     # Category C = control, format (zero-width, BOM), surrogate, private, unassigned.
@@ -428,8 +433,15 @@ def _grade_int(expected: Expected, text: str) -> Verdict:
     return _verdict(expected, typed == int(expected.value), f"{typed:,}")
 
 
+_RATIO = re.compile(r"([+-]?\d{1,12}) ?/ ?(\d{1,12})", re.ASCII)
+
+
 def _grade_float(expected: Expected, text: str) -> Verdict:
     decimals = expected.decimals or 0
+    ratio = _RATIO.fullmatch(text)
+    if ratio is not None and int(ratio[2]):  # unread, but its value said: one step away
+        value = int(ratio[1]) / int(ratio[2])
+        raise _Unreadable(f"{ratio[1]}/{ratio[2]} is {value:.{decimals}f} as a decimal.")
     typed, exact = _read_float(text)
     ok = _float_ok(typed, _places(exact), float(expected.value), decimals)
     note = ""

@@ -91,7 +91,6 @@ def test_shape_forms(typed: str, shape: tuple[int, ...]) -> None:
         ("1, 16 32", None),
         ("one by two", None),
         ("(1, 16)(2)", None),
-        ("１６", None),  # fullwidth digits are not ASCII digits
         ("", "Nothing"),
         ("   ", "Nothing"),
     ],
@@ -468,3 +467,25 @@ def test_never_evaluates_and_imports_stay_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("expected", "typed"),
+    [
+        (Expected("float", 0.7314, decimals=3), "０.７３１"),
+        (Expected("int", 1024), "１０２４"),
+        (SHAPE, "（８，１６，３２，３２）"),
+        (Expected("floats", (0.1, 0.2, 0.7), decimals=2), "［0.1，0.2，0.7］"),
+        (Expected("float", 0.7314, decimals=3), "\u30000.731\u3000"),  # ideographic spaces
+    ],
+)
+def test_fullwidth_forms_read_as_plain_ones(expected: Expected, typed: str) -> None:
+    # An East Asian input method types fullwidth digits and brackets: they were
+    # unreadable, with only a hint.
+    assert check(expected, typed).status == "correct"
+
+
+def test_a_fraction_for_a_decimal_says_its_value() -> None:
+    verdict = check(F3, "3/7")
+    assert verdict.status == "unparsed"
+    assert "3/7 is 0.429" in verdict.message
