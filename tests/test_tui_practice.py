@@ -102,3 +102,21 @@ async def test_command_palette_lists_every_screen(home: Path, clock: Clock) -> N
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, QuizScreen)
+
+
+async def test_the_cram_clock_ticks_between_cards(home: Path, clock: Clock) -> None:
+    # "Time 0:00" stayed until the next card: the line was redrawn only between cards.
+    from dlquiz import practice
+
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        plan = practice.cram(app.study.deck, "metrics", random.Random(1), app.clock())
+        app.start_practice(plan)
+        await pilot.pause()
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        title = review._title
+        assert "Time 0:00" in title.progress.plain
+        clock.advance(seconds=65)
+        await pilot.pause(1.3)  # the screen's own one-second tick
+        assert "Time 1:05" in title.progress.plain

@@ -142,8 +142,10 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._parts[part_id] = self.query_one(f"#{part_id}")
         self._bar = self.query_one(RatingBar)
         self._title = self.query_one(TitleProgressBar)
-        if self.practice is not None and self.practice.time_limit is not None:
-            self.set_interval(1, self._tick)  # the countdown, and the end when time is up
+        if self.practice is not None:
+            # The clock on the progress line: a quiz's countdown (and its end when time
+            # is up), or the time a cram has taken so far.
+            self.set_interval(1, self._tick)
         self.next_card()
 
     def _tick(self) -> None:
