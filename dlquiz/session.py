@@ -13,7 +13,7 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -83,6 +83,8 @@ class Summary:
     graded: int  # answers that were auto-graded
     right: int  # of those, how many were graded right
     misses: tuple[Review, ...]  # answers rated Again, the last one per card
+    # card -> the rating of its last answer, for missed cards answered right after
+    later: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def accuracy(self) -> float | None:
@@ -457,10 +459,14 @@ class Session(Queues, SessionUndo):
     def summary(self, now: datetime) -> Summary:
         graded = [r for r in self.answered if r.auto is not None]
         misses: dict[str, Review] = {}
+        later: dict[str, int] = {}
         for review in self.answered:
             if review.rating == AGAIN or review.auto == AGAIN:
                 misses.pop(review.card, None)
                 misses[review.card] = review
+                later.pop(review.card, None)
+            elif review.card in misses:
+                later[review.card] = review.rating
         seconds = sum((r.duration_ms or 0) for r in self.answered) / 1000
         return Summary(
             cards=len(self.answered),
@@ -468,6 +474,7 @@ class Session(Queues, SessionUndo):
             graded=len(graded),
             right=sum(1 for r in graded if r.auto != AGAIN),
             misses=tuple(misses.values()),
+            later=later,
         )
 
     def missed_today(self) -> list[str]:

@@ -206,3 +206,16 @@ def test_summary_counts_answers_accuracy_and_misses() -> None:
     assert summary.seconds == 7.5 and summary.accuracy == 0.5
     assert [m.card for m in summary.misses] == ["concept/t1"]
     assert session.missed_today() == ["concept/t1"]
+
+
+def test_summary_says_which_misses_were_answered_right_later() -> None:
+    # "Missed" listed a card answered Again and then Good in the same session as if it
+    # were still missed.
+    deck = {s.id: s for s in (_spec(f"t{i}", Kind.CONCEPT) for i in range(3))}
+    session = _session(deck)
+    for card, rating in [("t0", AGAIN), ("t1", AGAIN), ("t0", GOOD), ("t2", AGAIN)]:
+        cid = f"concept/{card}"
+        _apply(session, session.answer(cid, session.outcomes(cid, T0)[rating], T0, 1000))
+    summary = session.summary(T0)
+    assert [m.card for m in summary.misses] == ["concept/t0", "concept/t1", "concept/t2"]
+    assert dict(summary.later) == {"concept/t0": GOOD}

@@ -256,7 +256,10 @@ async def test_summary_misses_and_custom_study(home: Path, clock: Clock) -> None
         missed = _card(screen)
         await pilot.press("space", "1", "space", "4")  # back at once: nothing else waits
         assert screen.mode == "done"
-        await pilot.press("enter", "m")  # today's misses: practice, schedule untouched
+        await pilot.press("enter")
+        text = str(app.screen.query_one("#summary-text", Static).render())
+        assert "rated Again, then Easy" in text  # missed, then known
+        await pilot.press("m")  # today's misses: practice, schedule untouched
         practice = app.screen
         assert isinstance(practice, ReviewScreen) and practice.practice is not None
         assert _card(practice) == missed

@@ -102,8 +102,10 @@ class SummaryScreen(StyledOnce, Screen[Choice | None]):
             lines += ["", f"[b]Missed ({len(s.misses)})[/]"]
             for review in s.misses:
                 given = RATING_NAMES[review.rating]
+                then = s.later.get(review.card)
+                after = f", then {RATING_NAMES[then]}" if then is not None else ""
                 body = _question(self.asked.get(review.card), review.card)
-                lines += ["", f"• [dim]rated {given}[/]", body]
+                lines += ["", f"• [dim]rated {given}{after}[/]", body]
         elif s.cards:
             lines += ["", "No misses."]
         return "\n".join(lines)
