@@ -149,8 +149,10 @@ async def test_help_stays_in_the_footer_at_60_columns(home: Path, clock: Clock, 
         assert "Help" in shown, (type(app.screen).__name__, shown)
 
 
-async def _resnet_question(pilot: Pilot[int], app: DLQuizApp) -> ReviewScreen:
-    plan = practice.cram(app.study.deck, "skill:resnet-block", random.Random(3), app.clock())
+async def _resnet_question(
+    pilot: Pilot[int], app: DLQuizApp, family: str = "resnet-block"
+) -> ReviewScreen:
+    plan = practice.cram(app.study.deck, f"skill:{family}", random.Random(3), app.clock())
     app.start_practice(plan)
     await pilot.pause()
     screen = app.screen
@@ -262,3 +264,25 @@ async def test_saved_theme_names_old_and_unknown(
         await filled(pilot, screen)
         assert screen.query_one("#f-theme", Select).value == shown
         assert not screen.edited  # showing the saved theme is not an edit
+
+
+@pytest.mark.parametrize("family", ["sequential-shape", "resnet50-stage"])
+async def test_the_answer_box_is_in_view_when_a_long_question_comes(
+    home: Path, clock: Clock, family: str
+) -> None:
+    # At 60x20 a question with long code put its answer box below the card's visible
+    # rows: the focus went to it before it was laid out, so nothing scrolled to it and
+    # the user typed into a box they could not see.
+    app = _app(home, clock)
+    async with app.run_test(size=(60, 20)) as pilot:
+        screen = await _resnet_question(pilot, app, family)
+        assert screen.current is not None and screen.current.is_typed
+        await _settle(pilot)
+        box = screen.query_one("#typed", Input)
+        card = screen.query_one("#card")
+        assert box.has_focus
+        shown = card.content_region
+        assert shown.y <= box.region.y + 1 and box.region.y + 1 < shown.bottom, (
+            box.region,
+            shown,
+        )  # the row the text is typed on

@@ -367,6 +367,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             typed.display = True
             typed.disabled = False
             self.set_focus(typed)
+            # Scrolled to once laid out: focused before that, it is not scrolled into view,
+            # and below a long question (at 60x20) the user typed into a box out of sight.
+            self.call_after_refresh(typed.scroll_visible, animate=False)
             hint = " h (in the empty box): a hint." if cur.question and cur.question.hints else ""
             self._hint(f"Type your answer and press Enter.{hint} Ctrl+R shows the answer.")
         else:
