@@ -145,7 +145,10 @@ def _run_app(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; every failure ends as one line on stderr and an exit status."""
     args = _parser().parse_args(argv)
-    if args.command not in (None, "serve") and sys.stdout is not None:
+    if args.command not in (None, "serve"):
+        if sys.stdout is None:  # started with stdout closed (``>&-``): nothing could be said
+            print("dlquiz: cannot write the output: standard output is closed.", file=sys.stderr)
+            return 74  # EX_IOERR, as for a full disk
         sys.stdout = cast(TextIO, _GuardedStdout(sys.stdout))  # not the app's: Textual's own
     try:
         return _dispatch(args)

@@ -203,3 +203,28 @@ def test_the_app_without_a_terminal_to_read_keys_says_so(tmp_path: Path, stdin: 
         " Start it in a terminal ('dlquiz --help' lists the commands that need none)."
     ]
     assert not home.exists()  # nothing was opened, so nothing was made
+
+
+@pytest.mark.parametrize("command", [["export", "csv", ""], ["import", "csv", ""]])
+def test_an_empty_file_name_is_refused_as_such(tmp_path: Path, command: list[str]) -> None:
+    # export csv '' said ". is a folder; give a file name".
+    proc = _run("--data-dir", str(tmp_path / "data"), *command)
+    assert proc.returncode == 2
+    assert "the file name is empty" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_closed_stdout_is_said_not_silent(tmp_path: Path) -> None:
+    # ``dlquiz stats >&-`` printed nothing and exited 0.
+    home = tmp_path / "data"
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "dlquiz"]
+        + ["--data-dir", str(home), "stats"],
+        capture_output=False,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 74
+    assert proc.stderr.strip().splitlines() == [
+        "dlquiz: cannot write the output: standard output is closed."
+    ]

@@ -15,6 +15,12 @@ from typing import Any
 from dlquiz import paths
 
 
+def _file_name(text: str) -> str:
+    if not text.strip():  # '' is no file: it read as the working folder
+        raise argparse.ArgumentTypeError("the file name is empty")
+    return text
+
+
 def add_parser(sub: Any) -> None:
     """Register ``export`` and ``import`` on the CLI's subparsers."""
     export = sub.add_parser(
@@ -33,7 +39,12 @@ def add_parser(sub: Any) -> None:
             "updates the notes instead of duplicating them."
         ),
     )
-    anki.add_argument("file", metavar="FILE.apkg", help="the file to write (- for standard output)")
+    anki.add_argument(
+        "file",
+        type=_file_name,
+        metavar="FILE.apkg",
+        help="the file to write (- for standard output)",
+    )
     anki.add_argument(
         "--samples",
         type=int,
@@ -53,13 +64,20 @@ def add_parser(sub: Any) -> None:
             "choices. List cells are joined with ';' (a ';' inside an item is written '\\;')."
         ),
     )
-    csv_.add_argument("file", metavar="FILE", help="the file to write (- for standard output)")
+    csv_.add_argument(
+        "file", type=_file_name, metavar="FILE", help="the file to write (- for standard output)"
+    )
     log = what.add_parser(
         "log",
         help="your whole review history as CSV",
         description="Write every review as a CSV row; undone reviews are marked undone=true.",
     )
-    log.add_argument("file", metavar="FILE.csv", help="the file to write (- for standard output)")
+    log.add_argument(
+        "file",
+        type=_file_name,
+        metavar="FILE.csv",
+        help="the file to write (- for standard output)",
+    )
 
     imp = sub.add_parser(
         "import",
@@ -73,7 +91,7 @@ def add_parser(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description=_import_help(),
     )
-    imp_csv.add_argument("file", type=Path, metavar="FILE")
+    imp_csv.add_argument("file", type=lambda text: Path(_file_name(text)), metavar="FILE")
     imp_csv.add_argument(
         "--name", help="deck name (default: from the file name); saved as decks/NAME.toml"
     )
