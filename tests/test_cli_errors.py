@@ -216,10 +216,9 @@ def test_an_empty_file_name_is_refused_as_such(tmp_path: Path, command: list[str
 def test_a_closed_stdout_is_said_not_silent(tmp_path: Path) -> None:
     # ``dlquiz stats >&-`` printed nothing and exited 0.
     home = tmp_path / "data"
+    command = [sys.executable, "-m", "dlquiz", "--data-dir", str(home), "stats"]
     proc = subprocess.run(
-        ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "dlquiz"]
-        + ["--data-dir", str(home), "stats"],
-        capture_output=False,
+        ["sh", "-c", 'exec "$@" >&-', "sh", *command],
         stderr=subprocess.PIPE,
         text=True,
         timeout=60,
