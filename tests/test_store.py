@@ -180,14 +180,20 @@ def test_second_instance_is_refused(home: Path) -> None:
 
 
 def test_second_process_exits_with_a_clear_message(home: Path) -> None:
-    with OwnedStore(home):
-        proc = subprocess.run(
-            [sys.executable, "-m", "dlquiz", "--data-dir", str(home)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            stdin=subprocess.DEVNULL,
-        )
+    # In a terminal (a pseudo-terminal here): without one the app stops before the lock.
+    keys, terminal = os.openpty()
+    try:
+        with OwnedStore(home):
+            proc = subprocess.run(
+                [sys.executable, "-m", "dlquiz", "--data-dir", str(home)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                stdin=terminal,
+            )
+    finally:
+        os.close(keys)
+        os.close(terminal)
     assert proc.returncode == 2
     assert "already running" in proc.stderr
     assert "Traceback" not in proc.stderr
