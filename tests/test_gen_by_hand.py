@@ -565,15 +565,3 @@ def test_import_is_cheap() -> None:
         "dlquiz.questions.by_hand_attn",
         "dlquiz.questions.by_hand_boxes",
     )
-
-
-def test_max_pooled_whole_numbers_are_written_whole() -> None:
-    # The question asks for whole values; the answer, its working and its proof wrote
-    # them with two decimals ("[8.00, 8.00, 6.00, 4.00]").
-    for seed in range(10):
-        q = generate("pool-grid", 1, seed)
-        assert all(float(v).is_integer() for v in q.expected.value)
-        assert "." not in q.expected.display(), q.expected.display()
-        assert ".00" not in q.explanation, q.explanation
-        assert ":.2f" not in q.proof
-        assert "decimal" not in q.prompt

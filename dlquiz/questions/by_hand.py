@@ -348,8 +348,6 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
         else f"nn.{'Max' if kind == 'max' else 'Avg'}Pool2d({k})"
     )
 
-    places = 0 if kind == "max" else GRID_DECIMALS  # a max of whole numbers is whole
-
     def make() -> tuple[Expected, list[Mistake], tuple[Any, ...]]:
         x = [[randint(rng, 0, 9) for _ in range(4)] for _ in range(4)]
         layer = (
@@ -413,7 +411,7 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
                 "row by row means y[0, 0], y[0, 1], then y[1, 0], y[1, 1].",
             )
         )
-        return floats_answer(flat(y), places), mistakes, (x, wins, sums)
+        return floats_answer(flat(y)), mistakes, (x, wins, sums)
 
     expected, mistakes, extra = draw_until(make)
     x, wins, sums = extra
@@ -458,7 +456,7 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
                 names, [w for row in wins for w in row], flat(sums), y, strict=True
             )
         ]
-    lines = [rule, *steps, f"row by row: {list_text(y, places)}"]
+    lines = [rule, *steps, f"row by row: {list_text(y, 2)}"]
 
     corner = wins[0][0]
     hints = (
@@ -475,7 +473,7 @@ def pool_grid(rng: np.random.Generator, level: int) -> Question:
         code=code,
         expected=expected,
         explanation="\n".join(lines),
-        proof=f"import torch\nfrom torch import nn\n{code}\n{floats_proof('y.flatten()', places)}",
+        proof=f"import torch\nfrom torch import nn\n{code}\n{floats_proof('y.flatten()', 2)}",
         mistakes=mistakes,
         hints=hints,
     )
