@@ -390,4 +390,14 @@ async def test_an_undone_computed_question_comes_back_with_the_same_numbers(
         await pilot.press("u")
         assert _card(screen) == skill.id
         assert await question() == asked
+        # Answered again, then shown once more with new numbers and undone from there:
+        # the numbers of the answer undone come back, not the ones on screen.
+        await pilot.press("ctrl+r", "enter")
+        await pilot.pause()
+        screen.next_card(skill)
+        shown_again = await question()
+        assert shown_again != asked
+        await pilot.press("ctrl+z")  # the answer box has the focus: Ctrl+Z undoes
+        assert _card(screen) == skill.id
+        assert await question() == asked
         await pilot.press("q")

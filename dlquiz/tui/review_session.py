@@ -32,6 +32,7 @@ class _Review(Protocol):
     practice: Practice | None
     _asked: dict[str, Shown]
     _undone: tuple[str, int] | None
+    _answered_seeds: dict[str, int]
 
     @property
     def mode(self) -> str: ...
@@ -193,9 +194,11 @@ class SessionKeys:
             # The card on screen (unanswered) goes back to the queue, and the card
             # the action took away comes first: a computed question with the numbers
             # it had, not fresh ones (the one the user undid, not another).
-            was = self._asked.get(result.record.card)
-            if was is not None and was.seed is not None:
-                self._undone = (result.record.card, was.seed)
+            card = result.record.card
+            shown = self._asked.get(card)  # a bury or suspend: as it was on screen
+            seed = self._answered_seeds.get(card) if label == "answer" else shown and shown.seed
+            if seed is not None:
+                self._undone = (card, seed)
             self.current = None
             self.next_card()
         else:

@@ -121,6 +121,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self._skill_help = SkillHelp(None)
         self._retry = False  # a failed question is worth another try (the worker failed)
         self._undone: tuple[str, int] | None = None  # (card, seed) of an answer just undone
+        self._answered_seeds: dict[str, int] = {}  # skill card -> numbers of its last answer
         self._parts: dict[str, Widget] = {}  # the card parts mounted so far (``part``)
         self._bar: RatingBar
         self._title: TitleProgressBar
@@ -581,6 +582,8 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             app.report(exc)
             return
         app.report(result)
+        if cur.seed is not None:
+            self._answered_seeds[cur.spec.id] = cur.seed  # what an undo brings back
         self.current = None
         if advance:
             self.next_card()
