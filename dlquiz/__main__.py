@@ -46,7 +46,7 @@ def _folder_argument(text: str) -> str:
 
 
 def _path_argument(text: str) -> Path:
-    if not text.strip():  # Path('') is the working folder: every TOML file under it
+    if not text:  # Path('') is the working folder: every TOML file under it
         raise argparse.ArgumentTypeError("the path is empty")
     return Path(text)
 

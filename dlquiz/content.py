@@ -342,6 +342,8 @@ def _load_file(path: Path, content: Content) -> list[str]:
                     content.problems.append(
                         Problem(path, label, loc, _plain_message(err, kind), line)
                     )
+                if isinstance(raw.get("slug"), str):  # its links say why it is missing
+                    content.__dict__.setdefault("_refused", set()).add(raw["slug"])
                 continue
             if entry.slug in content.origin:
                 first = content.origin[entry.slug]
@@ -440,6 +442,13 @@ def _tag_problem(tag: str, builtin: bool) -> str | None:
     return None
 
 
+def _missing(content: Content, target: str, what: str) -> str:
+    """Why a link's target is not there: refused for an error of its own, or unknown."""
+    if target in content.__dict__.get("_refused", ()):
+        return f"links to '{target}', which is left out"
+    return f"unknown {what} '{target}'"
+
+
 def _check_term(term: Term, content: Content, problem: _Report, builtin: bool) -> None:
     slug = term.slug
     for fld in ("same_as", "related", "broader"):
@@ -451,7 +460,7 @@ def _check_term(term: Term, content: Content, problem: _Report, builtin: bool) -
             elif fld == "related" and target in content.concepts:
                 continue  # a term may point at a concept card about it
             else:
-                problem(slug, "term", fld, f"unknown term '{target}'")
+                problem(slug, "term", fld, _missing(content, target, "term"))
     for tag in term.tags:
         if (message := _tag_problem(tag, builtin)) is not None:
             problem(slug, "term", "tags", message)
@@ -464,7 +473,7 @@ def _check_concept(concept: Concept, content: Content, problem: _Report, builtin
     slug = concept.slug
     for target in concept.related:
         if target not in content.terms and target not in content.concepts:
-            problem(slug, "concept", "related", f"unknown slug '{target}'")
+            problem(slug, "concept", "related", _missing(content, target, "slug"))
     for tag in concept.tags:
         if (message := _tag_problem(tag, builtin)) is not None:
             problem(slug, "concept", "tags", message)
@@ -542,19 +551,22 @@ def with_file(base: Content, path: Path) -> Content:
     return merged
 
 
-def with_valid_entries(base: Content, path: Path) -> Content:
-    """``base`` plus the valid entries of one more file (a user's deck), its problems
-    in ``problems``: an entry with an error is left out, and so is every entry of the
-    file whose links need one left out. One typo no longer takes a whole deck out of
-    the day's study. A file that cannot be read or parsed adds nothing."""
+def with_valid_entries(base: Content, files: Iterable[Path]) -> Content:
+    """``base`` plus the valid entries of ``files`` (a user's decks, loaded together as
+    one: an entry may link to one in any of them), their problems in ``problems``. An
+    entry with an error is left out, and so is every entry whose links need one left out:
+    one typo no longer takes a whole deck out of the day's study. A file that cannot be
+    read or parsed adds nothing."""
     merged = Content(
         terms=dict(base.terms),
         concepts=dict(base.concepts),
         problems=list(base.problems),
         origin=dict(base.origin),
     )
+    added: list[str] = []
     with _bulk():
-        added = _load_file(path, merged)
+        for path in files:
+            added += _load_file(path, merged)
         wrong = _check_links(merged, added)
     if wrong:
         _leave_out(merged, added, wrong)
@@ -581,7 +593,7 @@ def _leave_out(content: Content, added: list[str], wrong: set[str]) -> None:
                 wrong.add(slug)
                 todo.append(slug)
                 kind = "term" if slug in content.terms else "concept"
-                message = f"links to '{gone}', which is left out for an error of its own"
+                message = f"links to '{gone}', which is left out"
                 content.problems.append(locator.problem(slug, kind, "", message))
     for slug in wrong:
         content.terms.pop(slug, None)

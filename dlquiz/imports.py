@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlquiz import paths
-from dlquiz.content import Content, Problem, load, with_file
+from dlquiz.content import Content, Problem, load, with_file, with_valid_entries
 from dlquiz.csv_format import CSV_COLUMNS, LIST_COLUMNS, REQUIRED_COLUMNS, split_list, unquote_cell
 from dlquiz.safe_io import atomic_write, folder_lock
 
@@ -269,17 +269,15 @@ def csv_to_toml(path: Path) -> str:
 
 
 def _existing_decks(decks_dir: Path, base: Content, skip: Sequence[Path]) -> Content:
-    """``base`` plus every existing user deck that loads cleanly (as dlquiz would)."""
+    """``base`` plus the entries of the user's decks that a start loads (their valid
+    ones: an entry with an error is left out, as dlquiz leaves it out)."""
     if not decks_dir.is_dir():
         return base
     left_out = {p.resolve() for p in skip}
-    for path in sorted(decks_dir.rglob("*.toml")):
-        if path.resolve() in left_out:
-            continue
-        merged = with_file(base, path)
-        if not any(p.fatal and p.file == path for p in merged.problems):
-            base = merged
-    return base
+    files = [p for p in sorted(decks_dir.rglob("*.toml")) if p.resolve() not in left_out]
+    merged = with_valid_entries(base, files)
+    merged.problems = list(base.problems)  # the decks' own problems are not this import's
+    return merged
 
 
 def _row_index(
@@ -436,13 +434,15 @@ def import_deck(
     return result
 
 
-def _decks_seen(decks_dir: Path) -> list[tuple[str, int, int]]:
-    """The user's deck files as they stand (name, size, modified): what a check read."""
+def _decks_seen(decks_dir: Path) -> list[tuple[str, int, int, int]]:
+    """The user's deck files as they stand (name, inode, size, modified): what a check
+    read. The inode tells a rewrite (atomic_write makes a new file) within one tick of
+    the file system's clock, where size and time may both come out the same."""
     seen = []
     for deck in sorted(decks_dir.rglob("*.toml")) if decks_dir.is_dir() else []:
         with contextlib.suppress(OSError):
             st = deck.stat()
-            seen.append((str(deck), st.st_size, st.st_mtime_ns))
+            seen.append((str(deck), st.st_ino, st.st_size, st.st_mtime_ns))
     return seen
 
 

@@ -128,10 +128,8 @@ def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[P
         if not path.exists()
     ]
     user_dirs = [d for d in [paths.decks_dir(home), *(extra or [])] if d.exists()]
-    for folder in user_dirs:
-        files = [folder] if folder.is_file() else sorted(folder.rglob("*.toml"))
-        for path in files:
-            content = with_valid_entries(content, path)
+    files = [f for d in user_dirs for f in ([d] if d.is_file() else sorted(d.rglob("*.toml")))]
+    content = with_valid_entries(content, files)  # together: a link may cross decks
     skipped += [p for p in content.problems if p.fatal]
     content.problems = [p for p in content.problems if not p.fatal]
     return content, skipped

@@ -432,7 +432,7 @@ def test_check_says_what_is_wrong_with_a_path_that_holds_no_deck(tmp_path: Path)
     empty.mkdir()
     proc = _check(str(empty))
     assert proc.returncode == 1
-    assert proc.stderr.strip() == f"{empty}: no deck files (*.toml) in this folder"
+    assert f"{empty}: folder: no deck files (*.toml) in it" in proc.stderr
     fifo = tmp_path / "pipe.toml"
     os.mkfifo(fifo)
     proc = _check(str(fifo))
@@ -441,3 +441,49 @@ def test_check_says_what_is_wrong_with_a_path_that_holds_no_deck(tmp_path: Path)
     proc = _check("")
     assert proc.returncode == 2
     assert "the path is empty" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_check_and_a_start_agree_on_a_users_decks(tmp_path: Path) -> None:
+    # A start loads the decks together (a link may cross files) and leaves out an entry
+    # with an error and the entries that link to it: check says the same, a deck file
+    # linked in from elsewhere included. It said OK for the linked file, reported a
+    # link to a later file that the start loaded file by file as broken, and never
+    # named the entries left out for their links.
+    data = tmp_path / "data"
+    decks = paths.decks_dir(data)
+    decks.mkdir(parents=True)
+    _write(
+        decks,
+        '[[term]]\nslug = "zq-alpha"\nterm = "Alpha Thing"\ndefinition = "x"\n'
+        'related = ["zq-beta"]\n',
+        "a.toml",
+    )
+    _write(decks, '[[term]]\nslug = "zq-beta"\nterm = "Beta Thing"\ndefinition = "y"\n', "b.toml")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    _write(
+        elsewhere,
+        '[[term]]\nslug = "zq-gamma"\nterm = "Gamma Thing"\ndefinition = ""\n'
+        '[[term]]\nslug = "zq-delta"\nterm = "Delta Thing"\ndefinition = "z"\n'
+        'broader = ["zq-gamma"]\n',
+        "real.toml",
+    )
+    (decks / "linked.toml").symlink_to(elsewhere / "real.toml")
+    proc = _check(data=data)
+    assert proc.returncode == 1
+    linked = decks / "linked.toml"
+    assert f"{linked}:2: term 'zq-gamma', field 'definition': is empty" in proc.stderr
+    assert (
+        f"{linked}:6: term 'zq-delta', field 'broader': links to 'zq-gamma', which is left out"
+        in proc.stderr
+    )
+    assert "zq-alpha" not in proc.stderr and "zq-beta" not in proc.stderr
+    from dlquiz.study import Study
+
+    study = Study.open(data, with_skills=False, read_only=True)
+    try:
+        assert {"zq-alpha", "zq-beta"} <= set(study.content.terms)
+        assert not {"zq-gamma", "zq-delta"} & set(study.content.terms)
+        assert {p.entry for p in study.content_problems} == {"term 'zq-gamma'", "term 'zq-delta'"}
+    finally:
+        study.close()

@@ -202,3 +202,24 @@ def test_two_imports_at_once_never_lose_one(tmp_path: Path, home: Path) -> None:
     [refused] = outcome
     assert isinstance(refused, ImportRefused) and "already exists" in str(refused.problems)
     assert (decks / "same.toml").read_text(encoding="utf-8") == SMALL_TOML
+
+
+def test_an_entry_of_a_deck_with_errors_elsewhere_still_counts_as_taken(
+    tmp_path: Path, home: Path
+) -> None:
+    # A start keeps the valid entries of a deck with an error. The import checked
+    # against whole clean decks only, took the slug for free, and the next start left
+    # the imported entry out as a duplicate.
+    decks = paths.decks_dir(home)
+    decks.mkdir(parents=True)
+    (decks / "old.toml").write_text(
+        '[[term]]\nslug = "zq-foo-thing"\nterm = "Foo Thing"\ndefinition = "Kept."\n\n'
+        '[[term]]\nslug = "zq-broken"\nterm = "Broken"\ndefinition = ""\n',
+        encoding="utf-8",
+    )
+    row = ["term", "zq-foo-thing", "Foo Again", "Another meaning.", ""]
+    source = _csv(tmp_path / "in.csv", [HEADER, row])
+    with pytest.raises(ImportRefused, match="duplicate slug"):
+        import_deck(source, decks, "again")
+    result = import_deck(source, decks, "again", on_duplicate="skip")
+    assert result.target is None and result.skipped_own == 1

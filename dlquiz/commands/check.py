@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sized
 from pathlib import Path
 
 from dlquiz import paths
-from dlquiz.content import load
+from dlquiz.content import Problem, load, with_valid_entries
 from dlquiz.content_lint import lint
 
 
@@ -14,48 +15,53 @@ def run(path: Path | None, home: Path | None = None, extra: list[Path] | None = 
     """Exit status 0 when the content is valid (warnings allowed), 1 when it has errors.
 
     With no ``path``: the built-in content, then the decks a start loads beside it (the
-    data folder ``home``'s, and ``extra``, given with --content), whose errors the
-    start's notice points at."""
+    data folder ``home``'s, and ``extra``, given with --content), checked as the start
+    loads them: together, so that the start's notice and this list agree."""
     if path is not None:
-        return _check(path)
-    status = _check(None)
+        return _check_decks([path])
+    status = _check_builtin()
     decks = paths.decks_dir(home) if home is not None else None
-    if decks is not None and decks.is_dir() and any(decks.rglob("*.toml")):
-        status = max(status, _check(decks))
-    for deck in extra or []:
-        status = max(status, _check(deck))
+    roots = [decks] if decks is not None and decks.is_dir() and _deck_files(decks) else []
+    roots += extra or []
+    if roots:
+        status = max(status, _check_decks(roots))
     return status
 
 
-def _check(path: Path | None) -> int:
-    builtin = paths.builtin_content_dir()
-    if path is None:
-        content = load([builtin])
-        problems = content.problems + lint(content)
-        label = "built-in content"
-    elif path.is_dir() and not any(path.rglob("*.toml")):
-        print(f"{path}: no deck files (*.toml) in this folder", file=sys.stderr)
-        return 1
-    else:
-        # A user's deck may link to built-in terms, so load it beside them and
-        # report only the problems in the user's own files.
-        content = load([builtin, path])
-        own = path.resolve()
-        # Resolved once per file, not once per problem: thousands of problems
-        # share a handful of files.
-        mine: dict[Path, bool] = {}
+def _deck_files(root: Path) -> list[Path]:
+    return [root] if root.is_file() else sorted(root.rglob("*.toml"))
 
-        def is_mine(file: Path) -> bool:
-            if file not in mine:
-                resolved = file.resolve()
-                mine[file] = resolved == own or own in resolved.parents
-            return mine[file]
 
-        own_slugs = {s for s, f in content.origin.items() if is_mine(f)}
-        problems = [p for p in content.problems + lint(content, own_slugs) if is_mine(p.file)]
-        label = str(path)
-        content.terms = {s: t for s, t in content.terms.items() if s in own_slugs}
-        content.concepts = {s: c for s, c in content.concepts.items() if s in own_slugs}
+def _check_builtin() -> int:
+    content = load([paths.builtin_content_dir()])
+    problems = content.problems + lint(content)
+    return _report(problems, "built-in content", content.terms, content.concepts)
+
+
+def _check_decks(roots: list[Path]) -> int:
+    """The user's decks in ``roots``, beside the built-in content (their entries may
+    link to it); only the problems in their own files are reported."""
+    label = ", ".join(str(root) for root in roots)
+    problems: list[Problem] = []
+    files: list[Path] = []
+    for root in roots:
+        if root.is_dir() and not _deck_files(root):
+            problems.append(Problem(root, "folder", "", "no deck files (*.toml) in it"))
+        elif root.is_dir() or root.is_file():
+            files += _deck_files(root)
+        else:
+            what = "not a file or a folder" if root.exists() else "no such file or folder"
+            problems.append(Problem(root, "path", "", what))
+    content = with_valid_entries(load([paths.builtin_content_dir()]), files)
+    mine = set(files)
+    own = {slug for slug, file in content.origin.items() if file in mine}
+    problems += [p for p in content.problems + lint(content, own) if p.file in mine]
+    terms = {slug: t for slug, t in content.terms.items() if slug in own}
+    concepts = {slug: c for slug, c in content.concepts.items() if slug in own}
+    return _report(problems, label, terms, concepts)
+
+
+def _report(problems: list[Problem], label: str, terms: Sized, concepts: Sized) -> int:
     # A field with an error needs no warning as well (an exact-name giveaway is both).
     errors = {(p.file, p.entry, p.field) for p in problems if p.fatal}
     problems = [p for p in problems if p.fatal or (p.file, p.entry, p.field) not in errors]
@@ -67,5 +73,5 @@ def _check(path: Path | None) -> int:
     if n_err:
         print(f"{label}: {n_err} error(s){warned}", file=sys.stderr)
         return 1
-    print(f"{label}: OK ({len(content.terms)} terms, {len(content.concepts)} concepts){warned}")
+    print(f"{label}: OK ({len(terms)} terms, {len(concepts)} concepts){warned}")
     return 0

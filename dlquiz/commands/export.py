@@ -16,7 +16,7 @@ from dlquiz import paths
 
 
 def _file_name(text: str) -> str:
-    if not text.strip():  # '' is no file: it read as the working folder
+    if not text:  # '' is no file: it read as the working folder (' ' is a name)
         raise argparse.ArgumentTypeError("the file name is empty")
     return text
 
