@@ -363,8 +363,12 @@ def _load_file(path: Path, content: Content) -> list[str]:
     return added
 
 
-def _toml_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.toml") if p.is_file())
+def deck_files(root: Path) -> list[Path]:
+    """The TOML files a deck path stands for: the file itself, or a folder's, in order
+    (anything but a folder: a FIFO named x.toml is read, and reported, not skipped)."""
+    if root.is_file():
+        return [root]
+    return sorted(p for p in root.rglob("*.toml") if not p.is_dir()) if root.is_dir() else []
 
 
 # problem(slug, kind, field, message)
@@ -528,7 +532,7 @@ def load(folders: Iterable[Path]) -> Content:
             if folder.is_file():
                 _load_file(folder, content)
             elif folder.is_dir():
-                for path in _toml_files(folder):
+                for path in deck_files(folder):
                     _load_file(path, content)
             else:
                 what = "not a file or a folder" if folder.exists() else "no such file or folder"
@@ -538,29 +542,39 @@ def load(folders: Iterable[Path]) -> Content:
 
 
 def with_file(base: Content, path: Path) -> Content:
-    """``base`` plus the entries of one more file, validated beside ``base``.
+    """``base`` plus the entries of one more file, validated beside ``base``; only that
+    file's problems in ``problems``.
 
-    Used for user decks: the caller keeps ``base`` if the result has problems. Only
-    the new entries are checked (cost linear in the file, not in ``base``): entries
-    of ``base`` cannot gain a problem from new ones, since a repeated slug is refused.
+    Used to check a deck before it is written (an import): the caller keeps ``base`` if
+    the result has problems. Only the new entries are checked (cost linear in the file,
+    not in ``base``): entries of ``base`` cannot gain a problem from new ones, since a
+    repeated slug is refused.
     """
-    merged = Content(terms=dict(base.terms), concepts=dict(base.concepts), origin=dict(base.origin))
-    with _bulk():
-        added = _load_file(path, merged)
-        _check_links(merged, added)
+    merged, _, _ = _merged(base, [path], problems=[])
     return merged
 
 
 def with_valid_entries(base: Content, files: Iterable[Path]) -> Content:
     """``base`` plus the valid entries of ``files`` (a user's decks, loaded together as
-    one: an entry may link to one in any of them), their problems in ``problems``. An
-    entry with an error is left out, and so is every entry whose links need one left out:
-    one typo no longer takes a whole deck out of the day's study. A file that cannot be
-    read or parsed adds nothing."""
+    one: an entry may link to one in any of them), their problems added to ``base``'s.
+    An entry with an error is left out, and so is every entry whose links need one left
+    out: one typo no longer takes a whole deck out of the day's study. A file that
+    cannot be read or parsed adds nothing."""
+    merged, added, wrong = _merged(base, files, problems=list(base.problems))
+    if wrong:
+        _leave_out(merged, added, wrong)
+    return merged
+
+
+def _merged(
+    base: Content, files: Iterable[Path], problems: list[Problem]
+) -> tuple[Content, list[str], set[str]]:
+    """A copy of ``base`` with the entries of ``files`` added and checked; the slugs
+    added, and those of them found wrong."""
     merged = Content(
         terms=dict(base.terms),
         concepts=dict(base.concepts),
-        problems=list(base.problems),
+        problems=problems,
         origin=dict(base.origin),
     )
     added: list[str] = []
@@ -568,9 +582,7 @@ def with_valid_entries(base: Content, files: Iterable[Path]) -> Content:
         for path in files:
             added += _load_file(path, merged)
         wrong = _check_links(merged, added)
-    if wrong:
-        _leave_out(merged, added, wrong)
-    return merged
+    return merged, added, wrong
 
 
 def _leave_out(content: Content, added: list[str], wrong: set[str]) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dlquiz import paths
-from dlquiz.content import Content, Problem, load, with_file, with_valid_entries
+from dlquiz.content import Content, Problem, deck_files, load, with_file, with_valid_entries
 from dlquiz.csv_format import CSV_COLUMNS, LIST_COLUMNS, REQUIRED_COLUMNS, split_list, unquote_cell
 from dlquiz.safe_io import atomic_write, folder_lock
 
@@ -274,7 +274,7 @@ def _existing_decks(decks_dir: Path, base: Content, skip: Sequence[Path]) -> Con
     if not decks_dir.is_dir():
         return base
     left_out = {p.resolve() for p in skip}
-    files = [p for p in sorted(decks_dir.rglob("*.toml")) if p.resolve() not in left_out]
+    files = [p for p in deck_files(decks_dir) if p.resolve() not in left_out]
     merged = with_valid_entries(base, files)
     merged.problems = list(base.problems)  # the decks' own problems are not this import's
     return merged
@@ -439,7 +439,7 @@ def _decks_seen(decks_dir: Path) -> list[tuple[str, int, int, int]]:
     read. The inode tells a rewrite (atomic_write makes a new file) within one tick of
     the file system's clock, where size and time may both come out the same."""
     seen = []
-    for deck in sorted(decks_dir.rglob("*.toml")) if decks_dir.is_dir() else []:
+    for deck in deck_files(decks_dir):
         with contextlib.suppress(OSError):
             st = deck.stat()
             seen.append((str(deck), st.st_ino, st.st_size, st.st_mtime_ns))

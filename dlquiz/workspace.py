@@ -11,7 +11,14 @@ from pathlib import Path
 
 from dlquiz import paths
 from dlquiz.cards import CardSpec, Kind
-from dlquiz.content import Content, ContentError, Problem, load, with_valid_entries
+from dlquiz.content import (
+    Content,
+    ContentError,
+    Problem,
+    deck_files,
+    load,
+    with_valid_entries,
+)
 from dlquiz.scheduler import Scheduler
 from dlquiz.settings import Settings
 
@@ -128,7 +135,7 @@ def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[P
         if not path.exists()
     ]
     user_dirs = [d for d in [paths.decks_dir(home), *(extra or [])] if d.exists()]
-    files = [f for d in user_dirs for f in ([d] if d.is_file() else sorted(d.rglob("*.toml")))]
+    files = [f for d in user_dirs for f in deck_files(d)]
     content = with_valid_entries(content, files)  # together: a link may cross decks
     skipped += [p for p in content.problems if p.fatal]
     content.problems = [p for p in content.problems if not p.fatal]

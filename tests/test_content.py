@@ -480,10 +480,7 @@ def test_check_and_a_start_agree_on_a_users_decks(tmp_path: Path) -> None:
     assert "zq-alpha" not in proc.stderr and "zq-beta" not in proc.stderr
     from dlquiz.study import Study
 
-    study = Study.open(data, with_skills=False, read_only=True)
-    try:
+    with Study.open(data, with_skills=False, read_only=True) as study:
         assert {"zq-alpha", "zq-beta"} <= set(study.content.terms)
         assert not {"zq-gamma", "zq-delta"} & set(study.content.terms)
         assert {p.entry for p in study.content_problems} == {"term 'zq-gamma'", "term 'zq-delta'"}
-    finally:
-        study.close()

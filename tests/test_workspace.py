@@ -119,8 +119,7 @@ def test_an_entry_with_an_error_is_left_out_not_the_whole_deck(home: Path) -> No
     decks = paths.decks_dir(home)
     decks.mkdir(parents=True)
     (decks / "mine.toml").write_text(MIXED_DECK)
-    study = Study.open(home, with_skills=False)
-    try:
+    with Study.open(home, with_skills=False) as study:
         terms = study.content.terms
         assert "zq-kept" in terms and "zq-points-at-pointer-target" in terms
         left_out = {"zq-empty", "zq-leaky", "zq-points-at-leaky", "zq-points-at-pointer"}
@@ -131,17 +130,12 @@ def test_an_entry_with_an_error_is_left_out_not_the_whole_deck(home: Path) -> No
         assert "4 entries" in note and "left out" in note and "dlquiz check" in note
         problems = {p.entry for p in study.content_problems}
         assert {f"term '{slug}'" for slug in left_out} <= problems
-    finally:
-        study.close()
 
 
 def test_a_deck_that_is_not_toml_is_skipped_whole(home: Path) -> None:
     decks = paths.decks_dir(home)
     decks.mkdir(parents=True)
     (decks / "broken.toml").write_text("[[term]\nslug = ")
-    study = Study.open(home, with_skills=False)
-    try:
+    with Study.open(home, with_skills=False) as study:
         [note] = [n for n in study.notices if "broken.toml" in n]
         assert "not loaded" in note
-    finally:
-        study.close()

@@ -7,7 +7,7 @@ from collections.abc import Sized
 from pathlib import Path
 
 from dlquiz import paths
-from dlquiz.content import Problem, load, with_valid_entries
+from dlquiz.content import Content, Problem, deck_files, load, with_valid_entries
 from dlquiz.content_lint import lint
 
 
@@ -17,42 +17,40 @@ def run(path: Path | None, home: Path | None = None, extra: list[Path] | None = 
     With no ``path``: the built-in content, then the decks a start loads beside it (the
     data folder ``home``'s, and ``extra``, given with --content), checked as the start
     loads them: together, so that the start's notice and this list agree."""
+    builtin = load([paths.builtin_content_dir()])  # parsed once, for both checks
     if path is not None:
-        return _check_decks([path])
-    status = _check_builtin()
+        return _check_decks([path], builtin)
+    status = _check_builtin(builtin)
     decks = paths.decks_dir(home) if home is not None else None
-    roots = [decks] if decks is not None and decks.is_dir() and _deck_files(decks) else []
+    roots = [decks] if decks is not None and decks.is_dir() and deck_files(decks) else []
     roots += extra or []
     if roots:
-        status = max(status, _check_decks(roots))
+        status = max(status, _check_decks(roots, builtin))
     return status
 
 
-def _deck_files(root: Path) -> list[Path]:
-    return [root] if root.is_file() else sorted(root.rglob("*.toml"))
-
-
-def _check_builtin() -> int:
-    content = load([paths.builtin_content_dir()])
+def _check_builtin(content: Content) -> int:
     problems = content.problems + lint(content)
     return _report(problems, "built-in content", content.terms, content.concepts)
 
 
-def _check_decks(roots: list[Path]) -> int:
+def _check_decks(roots: list[Path], builtin: Content) -> int:
     """The user's decks in ``roots``, beside the built-in content (their entries may
     link to it); only the problems in their own files are reported."""
     label = ", ".join(str(root) for root in roots)
     problems: list[Problem] = []
     files: list[Path] = []
     for root in roots:
-        if root.is_dir() and not _deck_files(root):
+        found = deck_files(root)
+        files += found
+        if found:
+            continue
+        if root.is_dir():
             problems.append(Problem(root, "folder", "", "no deck files (*.toml) in it"))
-        elif root.is_dir() or root.is_file():
-            files += _deck_files(root)
         else:
             what = "not a file or a folder" if root.exists() else "no such file or folder"
             problems.append(Problem(root, "path", "", what))
-    content = with_valid_entries(load([paths.builtin_content_dir()]), files)
+    content = with_valid_entries(builtin, files)
     mine = set(files)
     own = {slug for slug, file in content.origin.items() if file in mine}
     problems += [p for p in content.problems + lint(content, own) if p.file in mine]
