@@ -53,6 +53,13 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _defined(module: str, name: str) -> Any:
+    """``module.name`` if that module is imported and has defined it by now, else None:
+    without importing it. A module a thread is importing (``_warm_screen_data``) is in
+    ``sys.modules`` before its body has run, without the names it defines yet."""
+    return getattr(sys.modules.get(module), name, None)
+
+
 class DLQuizApp(App[int]):
     """dlquiz: spaced repetition for deep learning."""
 
@@ -379,19 +386,17 @@ class DLQuizApp(App[int]):
     def _leaving(self, then: Callable[[], object]) -> None:
         """Before leaving the current screens: save an answer on screen, and ask about
         unsaved settings. ``then`` runs unless the user chooses to stay."""
-        # A screen module not imported yet has no screen on the stack: looked up, not
+        # A screen class not defined yet has no screen on the stack: looked up, not
         # imported (the settings screen's code would cost the first card ~8 ms).
-        review = sys.modules.get("dlquiz.tui.screens.review")
-        settings_mod = sys.modules.get("dlquiz.tui.screens.settings")
+        review_cls = _defined("dlquiz.tui.screens.review", "ReviewScreen")
+        settings_cls = _defined("dlquiz.tui.screens.settings", "SettingsScreen")
         for screen in self.screen_stack:  # not only the top: Help may be over a review
-            if review is not None and isinstance(screen, review.ReviewScreen):
+            if review_cls is not None and isinstance(screen, review_cls):
                 screen.commit_pending()
         settings = (
             None
-            if settings_mod is None
-            else next(
-                (s for s in self.screen_stack if isinstance(s, settings_mod.SettingsScreen)), None
-            )
+            if settings_cls is None
+            else next((s for s in self.screen_stack if isinstance(s, settings_cls)), None)
         )
         if settings is not None and settings.edited:
             from dlquiz.tui.confirm import ConfirmDiscard
@@ -517,10 +522,10 @@ class DLQuizApp(App[int]):
         # A statistics tally not saved yet (the stats screen's), while the lock is held;
         # none if the statistics were never computed. It is only a cache: whatever goes
         # wrong, the next run counts again, and the app still closes cleanly.
-        stats_log = sys.modules.get("dlquiz.stats_log")
-        if stats_log is not None and not self.study.read_only:
+        save_kept = _defined("dlquiz.stats_log", "save_kept")
+        if save_kept is not None and not self.study.read_only:
             with contextlib.suppress(Exception):
-                stats_log.save_kept()
+                save_kept()
         # Everything answered is already in the log; this writes the final state
         # and releases the lock.
         try:
