@@ -18,12 +18,17 @@ import pytest
 
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
+from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.stats import StatsScreen
 from tests.conftest import Clock
 
 SIZE = (80, 24)
 HALF_RUN = ("dlquiz.tui.screens.settings", "dlquiz.tui.screens.review")
+
+
+def _app(home: Path, clock: Clock) -> DLQuizApp:
+    return make_app(home, clock=clock, generator=generate, rng=random.Random(0))
 
 
 @pytest.fixture
@@ -39,7 +44,7 @@ def half_run(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_a_screen_opens_while_a_screen_module_is_half_imported(
     home: Path, clock: Clock
 ) -> None:
-    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
@@ -51,7 +56,7 @@ async def test_a_screen_opens_while_a_screen_module_is_half_imported(
 
 @pytest.mark.usefixtures("half_run")
 async def test_quit_while_a_screen_module_is_half_imported(home: Path, clock: Clock) -> None:
-    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("q")
