@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,13 +19,37 @@ from dlquiz.questions.base import Question
 from dlquiz.scheduler import Outcome
 
 
+class Outcomes(Mapping[int, Outcome]):
+    """The outcomes of each rating, computed when first looked up: a card's ratings show
+    on reveal, so showing the card (the rating key's path to the next one) skips the
+    scheduler's four runs (~0.3 ms)."""
+
+    def __init__(self, compute: Callable[[], dict[int, Outcome]]) -> None:
+        self._compute: Callable[[], dict[int, Outcome]] | None = compute
+        self._outcomes: dict[int, Outcome] = {}
+
+    def _all(self) -> dict[int, Outcome]:
+        if self._compute is not None:
+            self._outcomes, self._compute = self._compute(), None
+        return self._outcomes
+
+    def __getitem__(self, rating: int) -> Outcome:
+        return self._all()[rating]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 @dataclass
 class Shown:
     """The card on screen and what answering it would do."""
 
     spec: CardSpec
     shown_at: datetime
-    outcomes: dict[int, Outcome]
+    outcomes: Mapping[int, Outcome]
     front: str  # Rich markup
     back: str = ""  # Rich markup, shown after the answer
     choices: list[str] = field(default_factory=list)
@@ -56,7 +81,7 @@ def _term_parts(content: Content, slug: str) -> tuple[str, str, str]:
 
 
 def build(
-    spec: CardSpec, content: Content, outcomes: dict[int, Outcome], now: datetime, reps: int
+    spec: CardSpec, content: Content, outcomes: Mapping[int, Outcome], now: datetime, reps: int
 ) -> Shown:
     """The front and back of a content card, or a placeholder for a skill card."""
     # A fresh arrangement of choices at each review, repeatable for tests.

@@ -20,6 +20,7 @@ mode; Ctrl+Z does the same while an answer box has the focus.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
@@ -251,7 +252,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._show_done(now)
             return
         state = app.study.cards.get(spec.id)
-        outcomes = app.study.outcomes(spec.id, now)
+        outcomes = shown_mod.Outcomes(partial(app.study.outcomes, spec.id, now))
         self.current = shown_mod.build(
             spec, app.study.content, outcomes, now, state.reps if state else 0
         )
