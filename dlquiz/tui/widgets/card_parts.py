@@ -105,7 +105,7 @@ class Text(LaidOutOnce, Static):
             self._kept[key] = strips
         if y < len(strips):
             return strips[y]
-        return Strip.blank(self.size.width, self.visual_style.rich_style)
+        return Strip.blank(self.size.width, self.visual_style.rich_style)  # as Textual
 
 
 class CardHead(Text):
@@ -307,12 +307,9 @@ class TitleProgressBar(TitleBar):
     def render_line(self, y: int) -> Strip:
         # Row by row: a new progress line draws its own row only (both rows through
         # ``render`` took ~1.3 ms a rating key).
-        width, style = self.size.width, self.visual_style
         if y > 1:
-            return Strip.blank(width, style.rich_style)
-        return Strip(self.row(y).render_segments(style), width).crop_extend(
-            0, width, style.rich_style
-        )
+            return Strip([], 0)  # padded to the bar's width, as any line is
+        return Strip(self.row(y).render_segments(self.visual_style))
 
 
 # The parts only some cards show, in their order in the card (after its front, around

@@ -144,11 +144,10 @@ class RatingBar(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         # One row, drawn from the Content ``render`` keeps (through ``render`` and
         # Textual's text pipeline, a hidden bar's blank row took ~0.5 ms a rating key).
-        width, style = self.size.width, self.visual_style
+        # Padded to the bar's width as any line is (a hidden bar's: all of it).
         if y > 0 or not self.shown:
-            return Strip.blank(width, style.rich_style)
-        segments = self.render().render_segments(style)
-        return Strip(segments).crop_extend(0, width, style.rich_style)
+            return Strip([], 0)
+        return Strip(self.render().render_segments(self.visual_style))
 
     def render(self) -> Content:
         if not self.shown:
