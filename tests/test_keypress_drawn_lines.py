@@ -114,6 +114,14 @@ async def test_a_text_shown_again_is_drawn_as_textual_draws_it() -> None:
         await pilot.pause()
         ours, twin = (_drawn(hint) for hint in hints)
         assert ours == twin and ours != seen[second]
+        # Narrower: the text wraps anew, on each line drawn.
+        for hint in hints:
+            hint.put("a hint long enough to take two lines at thirty columns")
+        await pilot.pause()
+        await pilot.resize_terminal(30, 12)
+        await pilot.pause()
+        ours, twin = (_drawn(hint) for hint in hints)
+        assert ours == twin and len(ours) == 2 and _chars(ours[1]).startswith("lines at thirty")
         # Set directly, not through ``put``: drawn from what was set.
         for hint in hints:
             hint.update("set directly")

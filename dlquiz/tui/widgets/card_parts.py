@@ -48,6 +48,8 @@ class Text(LaidOutOnce, Static):
 
     _markup: object = None  # what ``put`` showed last
     _shown: Content | None = None
+    _in_pass = False  # in ``render_lines``
+    _drawing: list[Strip] | None = None  # the lines of the ``render_lines`` under way
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,21 +93,40 @@ class Text(LaidOutOnce, Static):
         return _height(content, self, width)
 
     def render_line(self, y: int) -> Strip:
-        # What was shown a card or two ago (the same hint, the same kind of card) comes
-        # back from the strips drawn then: drawing a text costs ~0.5 ms, even one line.
-        if self.content is not self._shown or self.text_selection is not None:
-            return super().render_line(y)
-        key = (self._markup, self.size, self.visual_style, self.app.theme)
-        strips = self._kept.get(key)
+        strips = self._drawing
         if strips is None:
-            width, height = self.size
-            strips = Visual.to_strips(self, self.visual, width, height, self.visual_style)
-            if len(self._kept) >= KEPT:
-                self._kept.clear()
-            self._kept[key] = strips
+            strips = self._lines()
+            if self._in_pass:
+                self._drawing = strips
         if y < len(strips):
             return strips[y]
         return Strip.blank(self.size.width, self.visual_style.rich_style)  # as Textual
+
+    def _lines(self) -> list[Strip]:
+        """All the lines, as Textual draws them. What was shown a card or two ago (the
+        same hint, the same kind of card) comes back from the lines drawn then: drawing
+        a text costs ~0.5 ms, even one line."""
+        width, height = self.size
+        style = self.visual_style
+        if self.content is not self._shown or self.text_selection is not None:
+            return Visual.to_strips(self, self.visual, width, height, style)  # nothing kept
+        key = (self._markup, width, height, style, self.app.theme)
+        strips = self._kept.get(key)
+        if strips is None:
+            strips = Visual.to_strips(self, self.visual, width, height, style)
+            if len(self._kept) >= KEPT:
+                self._kept.clear()
+            self._kept[key] = strips
+        return strips
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The lines are looked up once for all those drawn now, not at each line (the
+        # text, size, style, theme and selection they are drawn for).
+        self._in_pass, self._drawing = True, None
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._in_pass, self._drawing = False, None
 
 
 class CardHead(Text):
