@@ -27,3 +27,13 @@ def test_every_level_is_a_skill_card_and_levels_unlock_in_order() -> None:
             assert parse_skill(card.id) == (fam.id, level)
             want = None if level == 1 else skill_id(fam.id, level - 1)
             assert card.requires == want
+
+
+def test_families_are_shown_by_distinct_titles_and_an_unknown_one_by_its_id() -> None:
+    from dlquiz.questions import family_title
+
+    titles = [family_title(fid) for fid in families()]
+    # Distinct: the statistics' mastery table has a row per title.
+    assert len(set(titles)) == len(titles) and all(titles)
+    assert family_title("conv2d-shape") == families()["conv2d-shape"].title != "conv2d-shape"
+    assert family_title("a-family-from-another-version") == "a-family-from-another-version"

@@ -218,7 +218,9 @@ async def test_figures_from_a_real_data_folder(
         assert row[4] == f"{mastered / 3:.0%}"
         families = screen.query_one("#mastery-families", MasteryTable)
         assert families.display and families.row_count == 1
-        family = [str(cell) for cell in families.get_row("conv2d-shape")]
+        # Shown by its title, not its id.
+        family = [str(cell) for cell in families.get_row("Conv2d output shape")]
+        assert family[0] == "Conv2d output shape"
         levels = sum(s.kind is Kind.SKILL and s.key == "conv2d-shape" for s in deck.values())
         assert family[2:4] == ["1", str(levels)]
 
@@ -424,7 +426,7 @@ async def test_the_most_frequent_named_mistakes_are_listed(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen.query_one("#mistakes", Static).display
-        assert "kept in channels (conv2d-shape) ×2" in _text(screen, "#mistakes")
+        assert "kept in channels (Conv2d output shape) ×2" in _text(screen, "#mistakes")
 
 
 async def test_the_tally_is_saved_for_the_next_run_once_the_figures_are_shown(

@@ -92,6 +92,7 @@ def _print(stats: Stats) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from dlquiz.questions import family_title
     from dlquiz.stats import HISTORY_DAYS, RECENT_DAYS, render_heatmap, sparkline
 
     class _Console(Console):
@@ -141,7 +142,8 @@ def _print(stats: Stats) -> None:
     console.print(_mastery_table("Mastery by topic tag", "Tag", stats.mastery_by_tag))
     started = {k: m for k, m in stats.mastery_by_family.items() if m.studied}
     if started:
-        console.print(_mastery_table("Mastery by skill family", "Family", started))
+        titled = {family_title(k): m for k, m in started.items()}
+        console.print(_mastery_table("Mastery by skill family", "Family", titled))
     untouched = len(stats.mastery_by_family) - len(started)
     if untouched:
         console.print(f"[dim]{untouched} skill families not started yet.[/dim]")
@@ -154,7 +156,7 @@ def _print(stats: Stats) -> None:
         table.add_column("Mistake")
         table.add_column("Times", justify="right")
         for m in stats.mistakes:
-            table.add_row(m.family, m.name, str(m.count))
+            table.add_row(family_title(m.family), m.name, str(m.count))
         console.print(table)
 
 

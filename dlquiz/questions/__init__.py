@@ -35,6 +35,13 @@ def families() -> dict[str, Family]:
     return REGISTRY
 
 
+def family_title(family_id: str) -> str:
+    """What people read for a family ("nn.Linear parameter count"); its id if no family
+    has it (one a log from another version names)."""
+    fam = families().get(family_id)
+    return fam.title if fam is not None else family_id
+
+
 def parse_skill(card_id: str) -> tuple[str, int]:
     """``skill/conv2d-shape/2`` -> ``("conv2d-shape", 2)``; ValueError if malformed."""
     prefix, fam, level = card_id.split("/")
@@ -57,4 +64,13 @@ def generate(family_id: str, level: int, seed: int) -> Question:
     return replace(question, family=fam.id, seed=seed, mistakes=mistakes)
 
 
-__all__ = ["Expected", "Family", "Question", "families", "generate", "parse_skill", "skill_id"]
+__all__ = [
+    "Expected",
+    "Family",
+    "Question",
+    "families",
+    "family_title",
+    "generate",
+    "parse_skill",
+    "skill_id",
+]

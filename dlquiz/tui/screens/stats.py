@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from dlquiz import stats as stats_core
 from dlquiz import stats_log
 from dlquiz.cards import CardSpec
+from dlquiz.questions import families, family_title
 from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
@@ -261,6 +262,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
 
         stats = shared_result(key, compute)
         held = held_due(stats, suspended, cards, deck, tz, hour)
+        families()  # the family titles the figures show, loaded here (~20 ms)
         if not get_current_worker().is_cancelled:
             # _show is async (it mounts the figures' widgets first); Textual awaits it,
             # but its signature cannot infer a coroutine's result type.
@@ -319,9 +321,9 @@ class StatsScreen(KeepsStyles, Screen[None]):
         self._show_forecast(stats, suspended_due)
         self.query_one("#mastery-tags", MasteryTable).show(stats.mastery_by_tag)
         started = {k: m for k, m in stats.mastery_by_family.items() if m.studied}
-        families = self.query_one("#mastery-families", MasteryTable)
-        families.show(started)
-        families.display = bool(started)
+        by_family = self.query_one("#mastery-families", MasteryTable)
+        by_family.show({family_title(k): m for k, m in started.items()})
+        by_family.display = bool(started)
         untouched = len(stats.mastery_by_family) - len(started)
         self.query_one("#families-note", Static).update(
             "No skill family started yet."
@@ -333,7 +335,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
         mistakes = self.query_one("#mistakes", Static)
         mistakes.update(
             "Your most frequent mistakes: "
-            + "; ".join(f"{m.name} ({m.family}) ×{m.count}" for m in stats.mistakes)
+            + "; ".join(f"{m.name} ({family_title(m.family)}) ×{m.count}" for m in stats.mistakes)
             if stats.mistakes
             else ""
         )
