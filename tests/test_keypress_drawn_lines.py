@@ -4,9 +4,13 @@ each widget drawn that way, side by side), after a change of text, of theme, and
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.strip import Strip
+from textual.visual import Visual
 from textual.widget import Widget
 
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD
@@ -146,3 +150,50 @@ async def test_the_rating_bar_draws_its_row_as_textual_draws_it() -> None:
         await pilot.pause()
         ours, twin = (_drawn(bar) for bar in bars)
         assert ours == twin and _chars(ours[0]) == " " * 80
+
+
+async def test_selected_text_is_drawn_selected_as_textual_draws_it() -> None:
+    app = _Pairs()
+    async with app.run_test(size=(40, 12)) as pilot:
+        pairs = [
+            [app.query_one(f"#{name}", kind) for name in (own, f"{own}-twin")]
+            for own, kind in (("title", TitleProgressBar), ("hint", Text), ("bar", RatingBar))
+        ]
+        pairs[0][0].show_progress("Due 3")
+        pairs[0][1].show_progress("Due 3")
+        for hint in pairs[1]:
+            hint.put("Space: show the answer")
+        await pilot.pause()
+        for pair in pairs:
+            unselected = _drawn(pair[0])
+            selected = []
+            for widget in pair:  # one at a time: a screen has one selection
+                widget.text_select_all()
+                await pilot.pause()
+                selected.append(_drawn(widget))
+            ours, twin = selected
+            assert ours == twin
+            if any(_chars(row).strip() for row in ours):
+                assert ours != unselected  # the selection shows
+
+
+async def test_a_text_set_directly_is_drawn_once_not_at_each_scroll_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[int] = []
+    to_strips = Visual.to_strips
+
+    def counted(*args: Any, **kwargs: Any) -> list[Strip]:
+        drawn.append(1)
+        return to_strips(*args, **kwargs)
+
+    app = _Pairs()
+    async with app.run_test(size=(40, 12)) as pilot:
+        hint = app.query_one("#hint", Text)
+        hint.update("\n".join(f"line {n}" for n in range(8)))  # as the card's code is set
+        await pilot.pause()
+        monkeypatch.setattr(Visual, "to_strips", counted)
+        hint.refresh()
+        rows = [_chars(hint.render_lines(Region(0, y, 40, 2))[0]) for y in (0, 2, 4, 6)]
+        assert [row.strip() for row in rows] == ["line 0", "line 2", "line 4", "line 6"]
+        assert len(drawn) == 1  # the lines shown one part after another: drawn once

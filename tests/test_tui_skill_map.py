@@ -11,7 +11,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from dlquiz.__main__ import make_app
-from dlquiz.questions import generate
+from dlquiz.questions import families, generate
 from dlquiz.scheduler import AGAIN, EASY, GOOD
 from dlquiz.study import Study
 from dlquiz.tui.commands import COMMANDS
@@ -61,7 +61,9 @@ async def test_the_skill_map_shows_states_colours_and_edges(home: Path) -> None:
         table.cursor_coordinate = Coordinate(screen.rows.index("flatten-size"), 1)
         await pilot.pause()
         text = _detail(screen)
-        assert "flatten-size level 1" in text and "locked" in text
+        # The family by its title, and the id its row shows.
+        title = families()["flatten-size"].title
+        assert f"{title} (flatten-size) level 1" in text and "locked" in text
         assert "conv2d-shape 1 ✓" in text and "pool2d-shape 1 ✗" in text
         assert "flatten-size 2" in text.split("Unlocks:")[1]
         # The family-name column is skipped: the cursor lands on level 1.

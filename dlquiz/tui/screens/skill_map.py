@@ -210,7 +210,8 @@ class SkillMapScreen(KeepsStyles, Screen[None]):
         status = session.skill_status(card_id)
         chance = study.retrievability(card_id, self.app.clock())
         recall = f" · recall now {chance:.0%}" if chance is not None else ""
-        lines = [Text.assemble((f"{family} level {level}", "bold"), f": {what}")]
+        title = f"{fam.title} ({family})" if fam else family
+        lines = [Text.assemble((f"{title} level {level}", "bold"), f": {what}")]
         lines.append(Text(f"{status}{recall}"))
         needs = skillgraph.prerequisites(card_id)
         if needs:

@@ -262,7 +262,8 @@ class StatsScreen(KeepsStyles, Screen[None]):
 
         stats = shared_result(key, compute)
         held = held_due(stats, suspended, cards, deck, tz, hour)
-        families()  # the family titles the figures show, loaded here (~20 ms)
+        if stats.mistakes or any(m.studied for m in stats.mastery_by_family.values()):
+            families()  # the family titles the figures show, loaded here (~20 ms)
         if not get_current_worker().is_cancelled:
             # _show is async (it mounts the figures' widgets first); Textual awaits it,
             # but its signature cannot infer a coroutine's result type.

@@ -93,6 +93,10 @@ class Text(LaidOutOnce, Static):
         return _height(content, self, width)
 
     def render_line(self, y: int) -> Strip:
+        if self.content is not self._shown or self.text_selection is not None:
+            # Set by ``update`` (code, feedback), or selected: Textual's own line cache,
+            # which draws such a text once, not at each scroll step.
+            return super().render_line(y)
         strips = self._drawing
         if strips is None:
             strips = self._lines()
@@ -108,8 +112,6 @@ class Text(LaidOutOnce, Static):
         a text costs ~0.5 ms, even one line."""
         width, height = self.size
         style = self.visual_style
-        if self.content is not self._shown or self.text_selection is not None:
-            return Visual.to_strips(self, self.visual, width, height, style)  # nothing kept
         key = (self._markup, width, height, style, self.app.theme)
         strips = self._kept.get(key)
         if strips is None:
@@ -328,6 +330,8 @@ class TitleProgressBar(TitleBar):
     def render_line(self, y: int) -> Strip:
         # Row by row: a new progress line draws its own row only (both rows through
         # ``render`` took ~1.3 ms a rating key).
+        if self.text_selection is not None:
+            return super().render_line(y)  # Textual draws the selection
         if y > 1:
             return Strip([], 0)  # padded to the bar's width, as any line is
         return Strip(self.row(y).render_segments(self.visual_style))

@@ -144,6 +144,8 @@ class RatingBar(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         # One row, drawn from the Content ``render`` keeps (through ``render`` and
         # Textual's text pipeline, a hidden bar's blank row took ~0.5 ms a rating key).
+        if self.text_selection is not None:
+            return super().render_line(y)  # Textual draws the selection
         # Padded to the bar's width as any line is (a hidden bar's: all of it).
         if y > 0 or not self.shown:
             return Strip([], 0)
