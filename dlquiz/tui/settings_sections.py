@@ -111,17 +111,22 @@ def field(name: str, *widgets: Widget, row: bool = True, error: str = "") -> Ver
     return Vertical(*parts, id=f"field-{name}", classes="field field-row" if row else "field")
 
 
-def text_fields(
-    current: Settings, choices: Choices, theme: str, errors: dict[str, str]
-) -> list[Widget]:
-    return [
-        field(
-            name,
-            Input(PARSERS[name][2](getattr(current, name)), id=f"f-{name}", compact=True),
-            error=errors.pop(name, ""),
-        )
-        for name in TEXT_FIELDS
-    ]
+def text_fields(names: tuple[str, ...]) -> Section:
+    """The section of text fields ``names``."""
+
+    def build(
+        current: Settings, choices: Choices, theme: str, errors: dict[str, str]
+    ) -> list[Widget]:
+        return [
+            field(
+                name,
+                Input(PARSERS[name][2](getattr(current, name)), id=f"f-{name}", compact=True),
+                error=errors.pop(name, ""),
+            )
+            for name in names
+        ]
+
+    return build
 
 
 def _select(name: str, options: Any, value: Any, errors: dict[str, str]) -> Vertical:
@@ -195,9 +200,12 @@ def fsrs_field(
 
 # In the form's order. The first is composed with the screen; the others are mounted one
 # per frame after it is shown (in a 120×40 terminal the selects show in the first screenful
-# too: they arrive a frame later).
+# too: they arrive a frame later). The first is the smallest that starts the form: every
+# widget in it is composed, styled and laid out before the screen shows at all.
+FIRST_TEXT_FIELDS = 3
 SECTIONS: tuple[Section, ...] = (
-    text_fields,
+    text_fields(TEXT_FIELDS[:FIRST_TEXT_FIELDS]),
+    text_fields(TEXT_FIELDS[FIRST_TEXT_FIELDS:]),
     select_fields,
     *(list_field(name) for name in LIST_FIELDS),
     fsrs_field,
