@@ -155,6 +155,15 @@ _last: tuple[Content, Mapping[str, CardSpec], int, Catalog] | None = None
 _lock = threading.Lock()
 
 
+def built_catalog(content: Content, deck: Mapping[str, CardSpec]) -> Catalog | None:
+    """``catalog_for``'s catalogue if it is built already, else None (without building
+    it, nor waiting for a thread building it)."""
+    last = _last
+    if last is not None and last[0] is content and last[1] is deck and last[2] == len(deck):
+        return last[3]
+    return None
+
+
 def catalog_for(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
     """``build_entries`` and its index, memoised for the last (content, deck) pair seen.
 
@@ -163,9 +172,9 @@ def catalog_for(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
     """
     global _last
     with _lock:
-        last = _last
-        if last is not None and last[0] is content and last[1] is deck and last[2] == len(deck):
-            return last[3]
+        built = built_catalog(content, deck)
+        if built is not None:
+            return built
         entries = build_entries(content, deck)
         catalog = Catalog(entries, {e.key: e for e in entries})
         _last = (content, deck, len(deck), catalog)

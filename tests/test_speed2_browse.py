@@ -32,6 +32,9 @@ async def _browse(app: DLQuizApp, pilot) -> BrowseScreen:  # type: ignore[no-unt
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, BrowseScreen)
+    await app.workers.wait_for_complete()  # the catalogue, built in a thread
+    await pilot.pause()
+    assert screen.catalog is not None
     return screen
 
 

@@ -154,6 +154,7 @@ async def test_browse_is_kept_and_starts_over(home: Path, clock: Clock) -> None:
     async with app.run_test(size=SIZE) as pilot:
         first = browse_screen(app)
         await app.push_screen(first)
+        await app.workers.wait_for_complete()  # the catalogue, built in a thread
         await pilot.pause()
         listing = first.query_one("#browse-list", OptionList)
         search = first.query_one("#browse-search", Input)

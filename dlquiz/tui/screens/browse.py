@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -24,6 +24,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from dlquiz.cards import Kind
 from dlquiz.catalog import (
@@ -31,6 +32,7 @@ from dlquiz.catalog import (
     Catalog,
     Entry,
     Found,
+    built_catalog,
     catalog_for,
     count_terms,
     matches,
@@ -44,6 +46,10 @@ from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from dlquiz.cards import CardSpec
+    from dlquiz.content import Content
     from dlquiz.tui.app import DLQuizApp
 
 
@@ -71,9 +77,13 @@ def browse_screen(app: DLQuizApp) -> BrowseScreen:
     """The browse screen to push: the one shown before while its catalogue is the
     current one (kept, started over), else a new one."""
     study = app.study
-    catalog = catalog_for(study.content, study.deck)  # memoised: built once per deck
+    catalog = built_catalog(study.content, study.deck)  # built once per deck
     return kept_screen(
-        app, SCREEN_NAME, BrowseScreen, BrowseScreen, lambda old: old.catalog is catalog
+        app,
+        SCREEN_NAME,
+        BrowseScreen,
+        BrowseScreen,
+        lambda old: catalog is not None and old.catalog is catalog,
     )
 
 
@@ -131,6 +141,7 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         self.history: list[str] = []  # entries left through a Related link, for Esc
         self._reset = False  # shown again (kept by browse_screen): start over
         self.catalog: Catalog | None = None  # what the entries come from
+        self._listing = False  # its catalogue is being built (_build_catalog)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -148,12 +159,34 @@ class BrowseScreen(KeepsStyles, Screen[None]):
 
     def on_mount(self) -> None:
         ws = self.app.study
-        catalog = catalog_for(ws.content, ws.deck)
-        self.catalog = catalog
-        self.entries, self.by_key = catalog.entries, catalog.by_key
-        self._filter("")
+        catalog = built_catalog(ws.content, ws.deck)
+        if catalog is not None:
+            self._take(catalog)
+        else:  # built in a thread once the screen is drawn (on_screen_resume)
+            self.query_one("#browse-status", Static).update("Listing the terms and concepts…")
         self._intro()
         self.query_one("#browse-search", Input).focus()
+
+    @work(thread=True, exit_on_error=False, group="catalog", description="catalogue")
+    def _build_catalog(
+        self, app: DLQuizApp, content: Content, deck: Mapping[str, CardSpec]
+    ) -> None:
+        catalog = catalog_for(content, deck)  # waits for the app's thread if it builds it
+        app.call_from_thread(self._take, catalog)
+
+    def _take(self, catalog: Catalog) -> None:
+        """List ``catalog``'s entries (for what was typed meanwhile, if anything)."""
+        if self.is_attached:
+            self.catalog = catalog
+            self.entries, self.by_key = catalog.entries, catalog.by_key
+            self._filter(self.query_one("#browse-search", Input).value)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "catalog" and event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.query_one("#browse-status", Static).update(
+                f"[$error]Could not list the terms and concepts: {escape(str(error))}[/]"
+            )
 
     def _intro(self) -> None:
         self.query_one(TermView).show_message(
@@ -165,6 +198,12 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         self._reset = True
 
     def on_screen_resume(self) -> None:
+        if self.catalog is None and not self._listing:
+            # ~0.5 s of CPU at 100k cards, in a thread that would take the GIL from the
+            # screen's first frame: started once that frame is drawn.
+            self._listing = True
+            study = self.app.study
+            self.call_after_refresh(self._build_catalog, self.app, study.content, study.deck)
         if self._reset:  # kept by browse_screen: back to how a new one opens
             self._reset = False
             self._start_over()
@@ -283,7 +322,8 @@ class BrowseScreen(KeepsStyles, Screen[None]):
 
     @on(Input.Changed, "#browse-search")
     def _query_changed(self, event: Input.Changed) -> None:
-        self._filter(event.value)
+        if self.catalog is not None:  # else filtered once listed (_take)
+            self._filter(event.value)
 
     @on(Input.Submitted, "#browse-search")
     def _query_submitted(self) -> None:
