@@ -102,3 +102,38 @@ async def test_browse_closed_while_it_lists_is_listed_and_kept_for_next_time(
         assert again.query_one("#browse-search", Input).value == ""
         listed = _listed(again)
         assert listed and listed[0] != "term:relu"
+
+
+async def test_a_catalogue_that_fails_says_so_and_is_tried_again_when_reopened(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = catalog_module.catalog_for
+    calls: list[int] = []
+
+    def failing_once(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("disk gone")
+        return build(content, deck)
+
+    monkeypatch.setattr(browse, "catalog_for", failing_once)
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = browse_screen(app)
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        status = screen.query_one("#browse-status", Static)
+        assert "Could not list the terms and concepts: disk gone" in str(status.render())
+        await pilot.press(*"relu")  # nothing to search: the message stays
+        await pilot.pause()
+        assert "Could not list" in str(status.render())
+        while not isinstance(app.screen, HomeScreen):
+            await pilot.press("escape")
+            await pilot.pause()
+        await app.push_screen(browse_screen(app))
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        shown = app.screen
+        assert isinstance(shown, BrowseScreen) and shown.catalog is not None
+        assert len(calls) == 2 and _listed(shown)

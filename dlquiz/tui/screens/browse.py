@@ -183,6 +183,7 @@ class BrowseScreen(KeepsStyles, Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group == "catalog" and event.state == WorkerState.ERROR:
+            self._listing = False  # tried again when the screen is next shown
             error = event.worker.error
             self.query_one("#browse-status", Static).update(
                 f"[$error]Could not list the terms and concepts: {escape(str(error))}[/]"
@@ -259,6 +260,8 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         return label
 
     def _filter(self, query: str) -> None:
+        if self.catalog is None:
+            return  # still listing: filtered once the catalogue is in (_take)
         parsed = parse_query(query)
         entries = self.entries
         if parsed.filtered:
@@ -322,8 +325,7 @@ class BrowseScreen(KeepsStyles, Screen[None]):
 
     @on(Input.Changed, "#browse-search")
     def _query_changed(self, event: Input.Changed) -> None:
-        if self.catalog is not None:  # else filtered once listed (_take)
-            self._filter(event.value)
+        self._filter(event.value)
 
     @on(Input.Submitted, "#browse-search")
     def _query_submitted(self) -> None:

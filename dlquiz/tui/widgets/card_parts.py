@@ -123,7 +123,7 @@ class Text(LaidOutOnce, Static):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # The lines are looked up once for all those drawn now, not at each line (the
-        # text, size, style, theme and selection they are drawn for).
+        # text, size, style and theme they are drawn for).
         self._in_pass, self._drawing = True, None
         try:
             return super().render_lines(crop)
