@@ -30,18 +30,24 @@ def _listed(screen: BrowseScreen) -> list[str]:
     return [o.id for o in listing.options if o.id is not None and o.id != MORE_ID]
 
 
-async def test_browse_opens_before_its_catalogue_and_searches_what_was_typed(
-    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def release(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Browse's catalogue is built once this is set (and off the UI thread)."""
     release = threading.Event()
     build = catalog_module.catalog_for
 
     def slow(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
-        assert threading.current_thread() is not threading.main_thread()  # off the UI
+        assert threading.current_thread() is not threading.main_thread()
         release.wait(10)
         return build(content, deck)
 
     monkeypatch.setattr(browse, "catalog_for", slow)
+    return release
+
+
+async def test_browse_opens_before_its_catalogue_and_searches_what_was_typed(
+    home: Path, clock: Clock, release: threading.Event
+) -> None:
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         await app.push_screen(browse_screen(app))
@@ -72,16 +78,8 @@ async def test_browse_opens_before_its_catalogue_and_searches_what_was_typed(
 
 
 async def test_browse_closed_while_it_lists_is_listed_and_kept_for_next_time(
-    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    home: Path, clock: Clock, release: threading.Event
 ) -> None:
-    release = threading.Event()
-    build = catalog_module.catalog_for
-
-    def slow(content: Content, deck: Mapping[str, CardSpec]) -> Catalog:
-        release.wait(10)
-        return build(content, deck)
-
-    monkeypatch.setattr(browse, "catalog_for", slow)
     app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
     async with app.run_test(size=SIZE) as pilot:
         first = browse_screen(app)
