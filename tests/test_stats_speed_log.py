@@ -102,8 +102,8 @@ def test_a_clean_log_is_read_in_stretches(monkeypatch: pytest.MonkeyPatch) -> No
     calls: list[int] = []
     decode = review_log._decode_stretch
 
-    def counted(lines: list[bytes]) -> list[records.Record] | None:
-        found = decode(lines)
+    def counted(stretch: bytes) -> list[records.Record] | None:
+        found = decode(stretch)
         calls.append(-1 if found is None else len(found))
         return found
 
