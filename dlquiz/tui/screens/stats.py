@@ -88,6 +88,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
     DEFAULT_CSS = """
     StatsScreen #stats {
         padding: 0 1;
+        overflow-y: scroll;
     }
     StatsScreen #stats-status {
         color: $text-muted;
@@ -133,6 +134,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
         self.stats: Stats | None = None
         self._painted = threading.Event()
         self._reopen = False  # shown again (kept by stats_screen): refresh as it shows
+        self._resumed = False  # has been on top (drawn) before
         self._shown: tuple[object, ...] = ()  # what the figures on screen were made from
 
     def compose(self) -> ComposeResult:
@@ -188,9 +190,16 @@ class StatsScreen(KeepsStyles, Screen[None]):
         self._painted.clear()
 
     def on_screen_resume(self) -> None:
-        # Asked here, not in on_mount: callbacks after a refresh belong to the screen
-        # on top, which during on_mount is still the one below.
-        self.call_after_refresh(self._painted.set)
+        if not self._resumed:
+            # Its first time on top: Textual lays it out and draws it as this event is
+            # handled (after this handler), so the computation starts right after
+            # that. A refresh asked for now would come a frame or two later, ~30 ms.
+            self._resumed = True
+            self.call_next(self._painted.set)
+        else:
+            # Asked here, not in on_mount: callbacks after a refresh belong to the screen
+            # on top, which during on_mount is still the one below.
+            self.call_after_refresh(self._painted.set)
         if self._reopen:
             self._reopen = False
             self.action_refresh()

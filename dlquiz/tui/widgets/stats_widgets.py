@@ -159,6 +159,7 @@ class ForecastChart(Vertical):
         super().__init__(id=id, classes=classes)
         self.forecast: tuple[int, ...] = ()
         self.per_day = 2  # columns per day
+        self._drawn: tuple[tuple[int, ...], int] | None = None  # (forecast, per_day) drawn
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -178,7 +179,12 @@ class ForecastChart(Vertical):
             return
         days = len(self.forecast)
         width = self.size.width or 80
-        self.per_day = max(1, min(3, (width - self.Y_WIDTH) // days))
+        per_day = max(1, min(3, (width - self.Y_WIDTH) // days))
+        if (self.forecast, per_day) == self._drawn:
+            # Its first layout pass resizes it, most often to as many columns a day: a
+            # redraw would ask for another pass of the whole screen, which changes nothing.
+            return
+        self._drawn, self.per_day = (self.forecast, per_day), per_day
         bars = self.query_one(Sparkline)
         bars.styles.width = days * self.per_day
         # Sparkline scales bars between min(data) and max(data); a zero beside every

@@ -1,0 +1,120 @@
+"""The statistics screen draws its figures in as few frames as it can.
+
+Each layout pass of this screen lays out and redraws some 200 widgets (~30-90 ms at
+100k cards): the figures must arrive in one pass, at the width they keep, and the
+computation must start as soon as the screen's first frame is drawn, not frames later.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.screen import Screen
+from textual.widgets import Static
+
+from dlquiz.__main__ import make_app
+from dlquiz.questions import generate
+from dlquiz.tui.app import DLQuizApp
+from dlquiz.tui.screens.stats import StatsScreen
+from dlquiz.tui.widgets.stats_widgets import ForecastChart
+from tests.conftest import Clock
+
+SIZE = (80, 24)
+
+
+def _app(home: Path, clock: Clock) -> DLQuizApp:
+    return make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+
+
+def _answer_some(app: DLQuizApp, clock: Clock, count: int) -> None:
+    """A few answers, so that the forecast has bars and the figures fill more than a screen."""
+    for card in list(app.study.deck)[:count]:
+        now = clock()
+        app.study.answer(card, app.study.outcomes(card, now)[3], now)
+
+
+async def test_the_figures_arrive_in_one_layout_pass(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passes: list[int] = []  # for each layout pass: the width the figures were given
+    real = Screen._refresh_layout
+
+    def counted(self: Screen[Any], *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        if isinstance(self, StatsScreen) and self.stats is not None:
+            passes.append(self.query_one("#stats-body").size.width)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        _answer_some(app, clock, 5)
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        for _ in range(3):  # anything a pass sets off has been handled
+            await pilot.pause()
+        assert screen.stats is not None and any(screen.stats.forecast)
+        scroll = screen.query_one("#stats")
+        assert scroll.max_scroll_y > 0  # taller than the screen: the scrollbar is needed
+        # Its scrollbar was there before the figures: every pass gave them the width
+        # they keep (it was 78, then 76 once the scrollbar came in). And no chart redrawn
+        # for its new width asks for a pass of its own: one more pass at most, Textual's
+        # own after a first layout of new widgets (it stores their sizes).
+        width = SIZE[0] - 2 - 2  # the scrollbar, the padding on both sides
+        assert passes in ([width], [width, width])
+        await pilot.press("escape")
+
+
+async def test_the_forecast_is_not_redrawn_for_a_size_that_changes_nothing(
+    home: Path, clock: Clock
+) -> None:
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        _answer_some(app, clock, 5)
+        screen = StatsScreen()
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        chart = screen.query_one(ForecastChart)
+        axis = chart.query_one(".forecast-x", Static)
+        drawn = axis.content
+        per_day = chart.per_day
+        chart._draw()  # as a resize to as many columns a day does
+        assert axis.content is drawn  # not updated: an update lays the screen out again
+        await pilot.resize_terminal(120, 40)  # room for more columns a day: redrawn
+        await pilot.pause()
+        assert chart.per_day > per_day and axis.content is not drawn
+        await pilot.press("escape")
+
+
+async def test_the_computation_is_let_go_once_the_first_frame_is_drawn(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frames: list[object] = []  # each screen update: the screen drawn
+    real = Screen._compositor_refresh
+
+    def counted(self: Screen[Any]) -> None:
+        real(self)
+        frames.append(self)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", counted)
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE):
+        screen = StatsScreen()
+        painted = screen._painted
+        released: list[int] = []  # frames of this screen drawn when the computation went
+
+        def set_once_drawn() -> None:
+            released.append(sum(frame is screen for frame in frames))
+            type(painted).set(painted)
+
+        monkeypatch.setattr(painted, "set", set_once_drawn)
+        await app.push_screen(screen)
+        await app.workers.wait_for_complete()
+        # Its first frame, and not one more: the computation waited for no later frame
+        # (a refresh asked for would have come one or two frames later, ~30 ms).
+        assert released == [1]
+        assert screen.stats is not None
