@@ -6,12 +6,19 @@ import random
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import pytest
 from rich.console import Console
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
 
 from dlquiz.__main__ import make_app
 from dlquiz.questions import generate
-from dlquiz.tui.screens.help import HELP_FILE, HelpScreen, help_renderable, inline
+from dlquiz.tui.screens.help import HELP_FILE, HelpScreen, HelpText, help_renderable, inline
 from tests.conftest import Clock
 
 
@@ -65,3 +72,80 @@ async def test_help_opens_scrolls_and_closes(home: Path, clock: Clock) -> None:
         assert scroll.scroll_y > 0  # the page is longer than the screen, and it scrolls
         await pilot.press("escape")
         assert isinstance(app.screen, HomeScreen)
+
+
+class _HelpByRender(HelpText):
+    """Drawn as Textual draws any widget: the whole of ``render()`` (as HelpText was)."""
+
+    def render_line(self, y: int) -> Strip:
+        return Widget.render_line(self, y)
+
+
+class _HelpPair(App[None]):
+    AUTO_FOCUS = None
+
+    def compose(self) -> ComposeResult:
+        yield HelpText("#ffaa00", id="ours")
+        yield _HelpByRender("#ffaa00", id="twin")
+
+
+def _rows(widget: Widget) -> list[list[tuple[str, object, object, bool]]]:
+    """Each row as the screen gets it: every cell's character, colours and boldness."""
+    width, height = widget.size
+    rows = []
+    for strip in widget.render_lines(Region(0, 0, width, height)):
+        row = []
+        for segment in strip:
+            style = segment.style
+            look = (style.color, style.bgcolor, bool(style.bold)) if style else (None, None, False)
+            row += [(ch, *look) for ch in segment.text]
+        rows.append(row)
+    return rows
+
+
+async def test_the_page_is_drawn_line_by_line_as_textual_draws_it() -> None:
+    app = _HelpPair()
+    async with app.run_test(size=(80, 24)) as pilot:
+        pair = [app.query_one(f"#{name}", HelpText) for name in ("ours", "twin")]
+        for theme in (app.theme, "textual-light"):
+            app.theme = theme
+            await pilot.pause()
+            ours, twin = (_rows(widget) for widget in pair)
+            assert ours == twin and len(ours) > 100  # the whole page, every cell
+            assert "".join(cell[0] for cell in ours[0]).strip()  # a heading, not blank
+        unselected = ours
+        selected = []
+        for widget in pair:  # one at a time: a screen has one selection
+            widget.text_select_all()
+            await pilot.pause()
+            selected.append(_rows(widget))
+        assert selected[0] == selected[1] and selected[0] != unselected  # the selection shows
+
+
+async def test_only_the_lines_on_screen_are_drawn(
+    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the whole page through Textual's text pipeline (~180 lines, ~30 ms at the
+    first open): the lines laid out once per width, the ones on screen drawn."""
+    drawn: list[int] = []  # rows of the page drawn
+    whole: list[object] = []  # widgets drawn whole through the text pipeline
+    render_line, to_strips = HelpText.render_line, Visual.to_strips
+
+    def counted(self: HelpText, y: int) -> Strip:
+        drawn.append(y)
+        return render_line(self, y)
+
+    def pipeline(widget: Widget, *args: Any, **kwargs: Any) -> list[Strip]:
+        whole.append(widget)
+        return to_strips(widget, *args, **kwargs)
+
+    monkeypatch.setattr(HelpText, "render_line", counted)
+    monkeypatch.setattr(Visual, "to_strips", staticmethod(pipeline))
+    app = make_app(home, clock=clock, generator=generate, rng=random.Random(0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        page = app.screen.query_one(HelpText)
+        assert page.size.height > 100 and drawn  # a long page, drawn line by line
+        assert max(drawn) < 24 and not any(isinstance(w, HelpText) for w in whole)
+        await pilot.press("escape")

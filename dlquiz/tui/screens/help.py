@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -23,6 +24,7 @@ from textual.color import Color, ColorParseError
 from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widget import Widget
 
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
@@ -132,26 +134,20 @@ def help_renderable(accent: str) -> Group:
 
 
 @cache
-def help_lines(accent: str, width: int) -> Text:
-    """The page laid out at ``width`` columns, as plain styled lines.
+def help_lines(accent: str, width: int) -> tuple[Strip, ...]:
+    """The page laid out at ``width`` columns, a strip per line.
 
     Laying out Rich tables is the slow part (~30 ms a pass, and Textual asks for
     the height and the lines separately, at every resize): done once per width.
     """
     console = Console(width=width, color_system="truecolor", force_terminal=True)
     lines = console.render_lines(help_renderable(accent), console.options, pad=False)
-    text = Text(no_wrap=True, end="")
-    for number, line in enumerate(lines):
-        if number:
-            text.append("\n")
-        for segment in line:
-            if not segment.control:
-                text.append(segment.text, segment.style)
-    return text
+    return tuple(Strip([segment for segment in line if not segment.control]) for line in lines)
 
 
 class HelpText(Widget):
-    """help.md at the width it is given, from ``help_lines``'s cache."""
+    """help.md at the width it is given, from ``help_lines``'s cache: only the lines on
+    screen are drawn (as text of the whole page, all ~180 lines were, ~30 ms)."""
 
     DEFAULT_CSS = "HelpText { height: auto; }"
 
@@ -159,14 +155,33 @@ class HelpText(Widget):
         super().__init__(id=id)
         self.accent = accent
 
-    def _lines(self, width: int) -> Text:
+    def _lines(self, width: int) -> tuple[Strip, ...]:
         return help_lines(self.accent, max(20, width))
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return self._lines(width).plain.count("\n") + 1
+        return len(self._lines(width))
 
     def render(self) -> Text:
-        return self._lines(self.content_region.width or self.size.width)
+        """The whole page as text: what a selection is drawn and copied from."""
+        text = Text(no_wrap=True, end="")
+        for number, line in enumerate(self._lines(self.content_region.width or self.size.width)):
+            if number:
+                text.append("\n")
+            for segment in line:
+                text.append(segment.text, segment.style)
+        return text
+
+    def render_line(self, y: int) -> Strip:
+        if self.text_selection is not None:
+            return super().render_line(y)  # drawn from ``render``, the selection shown
+        width = self.content_region.width or self.size.width
+        lines = self._lines(width)
+        style = self.visual_style.rich_style
+        background = Style(bgcolor=style.bgcolor)  # of the blank cells, as Textual pads
+        if not 0 <= y < len(lines):
+            return Strip.blank(width, background)
+        # The page's own styles over the widget's colours, padded to the full width.
+        return lines[y].apply_style(style).extend_cell_length(width, background)
 
 
 def theme_accent(app: App[object]) -> str:
