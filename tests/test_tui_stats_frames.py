@@ -1,8 +1,8 @@
 """The statistics screen draws its figures in as few frames as it can.
 
 Each layout pass of this screen lays out and redraws some 200 widgets (~30-90 ms at
-100k cards): the figures must arrive in one pass, at the width they keep, and the
-computation must start as soon as the screen's first frame is drawn, not frames later.
+100k cards): the figures must arrive at the width they keep, and nothing they draw
+may ask for a pass of its own.
 """
 
 from __future__ import annotations
@@ -88,33 +88,3 @@ async def test_the_forecast_is_not_redrawn_for_a_size_that_changes_nothing(
         await pilot.pause()
         assert chart.per_day > per_day and axis.content is not drawn
         await pilot.press("escape")
-
-
-async def test_the_computation_is_let_go_once_the_first_frame_is_drawn(
-    home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    frames: list[object] = []  # each screen update: the screen drawn
-    real = Screen._compositor_refresh
-
-    def counted(self: Screen[Any]) -> None:
-        real(self)
-        frames.append(self)
-
-    monkeypatch.setattr(Screen, "_compositor_refresh", counted)
-    app = _app(home, clock)
-    async with app.run_test(size=SIZE):
-        screen = StatsScreen()
-        painted = screen._painted
-        released: list[int] = []  # frames of this screen drawn when the computation went
-
-        def set_once_drawn() -> None:
-            released.append(sum(frame is screen for frame in frames))
-            type(painted).set(painted)
-
-        monkeypatch.setattr(painted, "set", set_once_drawn)
-        await app.push_screen(screen)
-        await app.workers.wait_for_complete()
-        # Its first frame, and not one more: the computation waited for no later frame
-        # (a refresh asked for would have come one or two frames later, ~30 ms).
-        assert released == [1]
-        assert screen.stats is not None
