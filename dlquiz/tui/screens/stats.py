@@ -88,6 +88,8 @@ class StatsScreen(KeepsStyles, Screen[None]):
     DEFAULT_CSS = """
     StatsScreen #stats {
         padding: 0 1;
+        /* The scrollbar from the start: the figures, taller than the screen, are laid
+           out at the width they keep, not again once it comes in. */
         overflow-y: scroll;
     }
     StatsScreen #stats-status {
@@ -190,10 +192,8 @@ class StatsScreen(KeepsStyles, Screen[None]):
 
     def on_screen_resume(self) -> None:
         # Asked here, not in on_mount: callbacks after a refresh belong to the screen on
-        # top, which during on_mount is still the one below. Not right after the first
-        # frame (~30 ms sooner): the computation then competed with the frames that
-        # follow it, and a new folder's statistics (~0.1 s) came in while the screen
-        # was still settling: opening it took 82-145 ms, not 60-98 (fresh processes).
+        # top, which during on_mount is still the one below. Not straight after the
+        # first frame: the computation then held up the frames that follow it.
         self.call_after_refresh(self._painted.set)
         if self._reopen:
             self._reopen = False
