@@ -29,14 +29,19 @@ def _app(home: Path, clock: Clock) -> DLQuizApp:
     return make_app(home, clock=clock, generator=generate, rng=random.Random(0))
 
 
-def _answer_some(app: DLQuizApp, clock: Clock, count: int) -> None:
-    """A few answers, so that the forecast has bars and the figures fill more than a screen."""
-    for card in list(app.study.deck)[:count]:
+async def _open_stats(app: DLQuizApp, clock: Clock) -> StatsScreen:
+    """The statistics after a few answers (the forecast has bars, the figures fill more
+    than a screen), once computed and shown."""
+    for card in list(app.study.deck)[:5]:
         now = clock()
         app.study.answer(card, app.study.outcomes(card, now)[3], now)
+    screen = StatsScreen()
+    await app.push_screen(screen)
+    await app.workers.wait_for_complete()
+    return screen
 
 
-async def test_the_figures_arrive_in_one_layout_pass(
+async def test_the_figures_are_laid_out_at_the_width_they_keep(
     home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     passes: list[int] = []  # for each layout pass: the width the figures were given
@@ -50,10 +55,7 @@ async def test_the_figures_arrive_in_one_layout_pass(
     monkeypatch.setattr(Screen, "_refresh_layout", counted)
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
-        _answer_some(app, clock, 5)
-        screen = StatsScreen()
-        await app.push_screen(screen)
-        await app.workers.wait_for_complete()
+        screen = await _open_stats(app, clock)
         for _ in range(3):  # anything a pass sets off has been handled
             await pilot.pause()
         assert screen.stats is not None and any(screen.stats.forecast)
@@ -73,10 +75,7 @@ async def test_the_forecast_is_not_redrawn_for_a_size_that_changes_nothing(
 ) -> None:
     app = _app(home, clock)
     async with app.run_test(size=SIZE) as pilot:
-        _answer_some(app, clock, 5)
-        screen = StatsScreen()
-        await app.push_screen(screen)
-        await app.workers.wait_for_complete()
+        screen = await _open_stats(app, clock)
         await pilot.pause()
         chart = screen.query_one(ForecastChart)
         axis = chart.query_one(".forecast-x", Static)
