@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 from textual.strip import Strip
@@ -89,15 +90,16 @@ class _HelpPair(App[None]):
         yield _HelpByRender("#ffaa00", id="twin")
 
 
-def _rows(widget: Widget) -> list[list[tuple[str, object, object, bool]]]:
-    """Each row as the screen gets it: every cell's character, colours and boldness."""
+def _rows(widget: Widget) -> list[list[tuple[object, ...]]]:
+    """Each row as the screen gets it: every cell's character, colours, bold, italic and
+    underline (the page's headings, keys and emphasis)."""
     width, height = widget.size
     rows = []
     for strip in widget.render_lines(Region(0, 0, width, height)):
-        row = []
+        row: list[tuple[object, ...]] = []
         for segment in strip:
-            style = segment.style
-            look = (style.color, style.bgcolor, bool(style.bold)) if style else (None, None, False)
+            style = segment.style or Style()
+            look = (style.color, style.bgcolor, style.bold, style.italic, style.underline)
             row += [(ch, *look) for ch in segment.text]
         rows.append(row)
     return rows
