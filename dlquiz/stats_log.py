@@ -277,6 +277,7 @@ FREEZE_FROM = 20_000
 
 _kept: Kept | None = None
 _unsaved: str | None = None  # the device ``_kept`` is still to be saved for (``save_kept``)
+_spent: list[Record] | None = None  # the records a tally was made from, let go by save_kept
 _kept_lock = threading.Lock()
 
 
@@ -296,7 +297,7 @@ def home_tally(
     screen waiting for the figures does not wait for the file too)."""
     from dlquiz import devices, stats_saved
 
-    global _kept, _unsaved
+    global _kept, _unsaved, _spent
     with _kept_lock:  # taken out: two threads never carry the same tally on
         kept, _kept, unsaved, _unsaved = _kept, None, _unsaved, None
     sources = devices.log_sources(home)
@@ -313,6 +314,13 @@ def home_tally(
         ends, records = _read_all(sources)
         last = records[-1].time if records else None
         made = tally(records, tz, hour)
+        if save_later and made.reviews >= FREEZE_FROM:
+            # Letting 100k records go takes ~40 ms: not while a screen waits for the
+            # figures, but with the save, once they are shown (save_kept). Frozen with
+            # the tally below meanwhile, the collector does not go through them.
+            with _kept_lock:
+                older, _spent = _spent, records
+            del older  # outside the lock
         del records
         if made.reviews >= FREEZE_FROM:
             # The tally is kept as long as the app runs (sets of every review id and
@@ -403,25 +411,30 @@ def _keep(
 
 def save_kept() -> None:
     """Save the kept tally if its save was left for later (``home_tally``): ~40 ms and
-    an fsync at 100k reviews, done once the figures are on screen, or at exit."""
+    an fsync at 100k reviews, done once the figures are on screen, or at exit. The
+    records a tally was then made from are let go too (~40 ms more)."""
     from dlquiz import stats_saved
 
-    global _kept, _unsaved
+    global _kept, _unsaved, _spent
     with _kept_lock:  # taken out meanwhile, as by home_tally
-        if _kept is None or _unsaved is None:
-            return
-        kept, device, _kept, _unsaved = _kept, _unsaved, None, None
-    try:
-        stats_saved.save(kept, device)
-    finally:
-        with _kept_lock:
-            if _kept is None:  # no newer tally kept meanwhile
-                _kept = kept
+        spent, _spent = _spent, None
+        kept, device = _kept, _unsaved
+        if kept is not None and device is not None:
+            _kept, _unsaved = None, None
+    if kept is not None and device is not None:
+        try:
+            stats_saved.save(kept, device)
+        finally:
+            with _kept_lock:
+                if _kept is None:  # no newer tally kept meanwhile
+                    _kept = kept
+    del spent  # here, outside the lock, in the caller's thread
 
 
 def forget() -> None:
     """Drop the kept tally (its sets of ids: ~20 MB for 100k reviews); a saved one
     stays on disk."""
-    global _kept, _unsaved
+    global _kept, _unsaved, _spent
     with _kept_lock:
-        _kept, _unsaved = None, None
+        spent, _kept, _unsaved, _spent = _spent, None, None, None
+    del spent  # outside the lock

@@ -228,3 +228,29 @@ def test_forgetting_the_tally_forgets_its_owed_save(folder: _Folder) -> None:
     stats_log.forget()
     stats_log.save_kept()
     assert not folder.saved.exists()
+
+
+def test_the_records_of_a_tally_are_let_go_with_its_save(
+    folder: _Folder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Letting 100k records go takes ~40 ms: a tally made for a screen (its save left for
+    later) holds them until ``save_kept``, which the screen calls once they are shown."""
+    monkeypatch.setattr(stats_log, "FREEZE_FROM", 10)  # a log this large counts as large
+    monkeypatch.setattr(stats_log.gc, "freeze", lambda: None)  # nothing of the run frozen
+    today = (folder.now - timedelta(hours=4)).date()
+    since = today - timedelta(days=29)
+    stats_log.home_tally(folder.home, UTC, 4, today, since, "dev-a", save_later=True)
+    assert stats_log._spent is not None and len(stats_log._spent) == 40
+    stats_log.save_kept()
+    assert stats_log._spent is None and folder.saved.is_file()
+    # Saved at once (the CLI, home's figures made ahead): let go at once too.
+    stats_log.forget()
+    folder.saved.unlink()
+    stats_log.home_tally(folder.home, UTC, 4, today, since, "dev-a")
+    assert stats_log._spent is None and folder.saved.is_file()
+    # A log under the size where it matters: nothing held.
+    monkeypatch.setattr(stats_log, "FREEZE_FROM", 1000)
+    stats_log.forget()
+    folder.saved.unlink()
+    stats_log.home_tally(folder.home, UTC, 4, today, since, "dev-a", save_later=True)
+    assert stats_log._spent is None

@@ -372,6 +372,39 @@ async def test_leaving_while_computing_is_harmless(
         await pilot.press("q")
 
 
+async def test_figures_never_shown_are_saved_and_let_go_at_once(
+    home: Path,
+    clock: Clock,
+    local_tz: tzinfo,
+    gate: tuple[threading.Event, list[threading.Thread]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Closed while computing: the tally is saved, and the log's records it held (saved
+    and let go once figures are shown) are let go, when the computation ends, not when
+    the app closes."""
+    monkeypatch.setattr(stats_log, "FREEZE_FROM", 1)  # records held, as for a large log
+    monkeypatch.setattr(stats_log.gc, "freeze", lambda: None)  # nothing of the run frozen
+    _fill(home, _deck(home))
+    stats_log.forget()
+    opened, threads = gate
+    app = _app(home, clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.push_screen(StatsScreen())
+        await pilot.pause()
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+        opened.set()
+        saved = stats_saved.saved_path(home, app.study.device)
+        for _ in range(500):  # the worker ends within milliseconds of the computation
+            if saved.is_file():
+                break
+            await pilot.pause(0.01)
+        assert threads and saved.is_file()
+        assert stats_log._spent is None
+        await pilot.press("q")
+    stats_log.forget()
+
+
 async def test_clicking_a_header_sorts_the_mastery_table(
     home: Path, clock: Clock, local_tz: tzinfo
 ) -> None:

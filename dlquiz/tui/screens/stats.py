@@ -272,6 +272,10 @@ class StatsScreen(KeepsStyles, Screen[None]):
             # _show is async (it mounts the figures' widgets first); Textual awaits it,
             # but its signature cannot infer a coroutine's result type.
             app.call_from_thread(self._show, stats, now.astimezone(tz), held)  # type: ignore[arg-type]
+        if self.stats is not stats:
+            # Not shown (the screen closed, or a newer computation took over): what
+            # would have been saved once they were, and the log's records, go now.
+            stats_log.save_kept()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "stats" or event.state != WorkerState.ERROR:
