@@ -36,6 +36,7 @@ from dlquiz.tui.widgets.stats_widgets import (
 from tests.conftest import T0, Clock, OwnedStore
 
 SIZE = (80, 24)
+Gate = tuple[threading.Event, list[threading.Thread]]  # (opens it, the threads it held)
 # Five hours behind UTC: a review at 06:00 UTC is 01:00 local, before the 04:00 day
 # start, so it belongs to the previous study day. Counting in UTC would move it to
 # today and change every figure checked below.
@@ -125,7 +126,7 @@ def local_tz(monkeypatch: pytest.MonkeyPatch) -> tzinfo:
 
 
 @pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, list[threading.Thread]]:
+def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     """Holds the statistics computation until the test opens the gate; records its thread."""
     opened = threading.Event()
     threads: list[threading.Thread] = []
@@ -145,7 +146,7 @@ async def test_figures_from_a_real_data_folder(
     home: Path,
     clock: Clock,
     local_tz: tzinfo,
-    gate: tuple[threading.Event, list[threading.Thread]],
+    gate: Gate,
 ) -> None:
     deck = _deck(home)
     ids = _fill(home, deck)
@@ -339,7 +340,7 @@ async def test_leaving_while_computing_is_harmless(
     home: Path,
     clock: Clock,
     local_tz: tzinfo,
-    gate: tuple[threading.Event, list[threading.Thread]],
+    gate: Gate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     opened, threads = gate
@@ -376,7 +377,7 @@ async def test_figures_never_shown_are_saved_and_let_go_at_once(
     home: Path,
     clock: Clock,
     local_tz: tzinfo,
-    gate: tuple[threading.Event, list[threading.Thread]],
+    gate: Gate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Closed while computing: the tally is saved, and the log's records it held (saved

@@ -158,8 +158,12 @@ class ForecastChart(Vertical):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.forecast: tuple[int, ...] = ()
-        self.per_day = 2  # columns per day
         self._drawn: tuple[tuple[int, ...], int] | None = None  # (forecast, per_day) drawn
+
+    @property
+    def per_day(self) -> int:
+        """Columns per day, as last drawn."""
+        return self._drawn[1] if self._drawn is not None else 2
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -184,16 +188,16 @@ class ForecastChart(Vertical):
             # Its first layout pass resizes it, most often to as many columns a day: a
             # redraw would ask for another pass of the whole screen, which changes nothing.
             return
-        self._drawn, self.per_day = (self.forecast, per_day), per_day
+        self._drawn = (self.forecast, per_day)
         bars = self.query_one(Sparkline)
-        bars.styles.width = days * self.per_day
+        bars.styles.width = days * per_day
         # Sparkline scales bars between min(data) and max(data); a zero beside every
         # value pins the bottom of the scale at 0, and with width = days * per_day
         # every bar covers exactly one [0, n] pair, whose max is that day's count.
-        bars.data = [x for n in self.forecast for _ in range(self.per_day) for x in (0, n)]
+        bars.data = [x for n in self.forecast for _ in range(per_day) for x in (0, n)]
         peak = max(self.forecast)
         self.query_one(".forecast-y", Static).update(f"{peak or ''}\n\n\n\n0")
-        self.query_one(".forecast-x", Static).update(forecast_axis(days, self.per_day))
+        self.query_one(".forecast-x", Static).update(forecast_axis(days, per_day))
 
 
 def share_text(share: float | None) -> Text:
