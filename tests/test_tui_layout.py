@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.syntax import Syntax
 from textual.pilot import Pilot
-from textual.widgets import Input, Select, Static
+from textual.widgets import Header, Input, Select, Static
 from textual.widgets._toast import Toast
 
 from dlquiz import practice
@@ -19,7 +19,7 @@ from dlquiz.questions import generate
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.settings import SettingsScreen
-from dlquiz.tui.widgets.card_parts import CardHead
+from dlquiz.tui.widgets.card_parts import CardHead, TitleBar
 from dlquiz.tui.widgets.footer import KeySpec, LineFooter, fit_specs
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import SETTINGS_NAME, Clock
@@ -93,6 +93,25 @@ async def test_every_footer_fits_from_60_to_200_columns(
             await app.workers.wait_for_complete()
             await _settle(pilot)
         await _footer_fits_at_every_width(pilot, app, first, where)
+
+
+@pytest.mark.parametrize("where", ["browse", "stats", "settings", "quiz", "cram", "skill_map"])
+async def test_every_screen_draws_its_title_bar_in_one_widget(
+    home: Path, clock: Clock, where: str
+) -> None:
+    """As home and the review screen do: Textual's Header is four widgets, and their
+    late title update cost each screen's first opening a layout pass of its own."""
+    app = _app(home, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _settle(pilot)
+        getattr(app, f"action_{where}")()
+        await _settle(pilot)
+        screen = app.screen
+        assert not screen.query(Header)
+        bar = screen.query_one(TitleBar)
+        assert bar.region.y == 0 and bar.size == (80, 1)
+        sub_title = screen.sub_title if screen.sub_title is not None else app.sub_title
+        assert f"dlquiz — {sub_title}" in str(bar.render())
 
 
 async def test_footer_follows_a_resize(home: Path, clock: Clock) -> None:

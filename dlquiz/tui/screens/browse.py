@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Header, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
@@ -42,6 +42,7 @@ from dlquiz.catalog import (
 from dlquiz.records import Marks
 from dlquiz.tui.confirm import Confirm
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.term_view import CardRow, TermView
 
@@ -144,7 +145,7 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         self._listing = False  # its catalogue is being built (_build_catalog)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="browse-body"):
             with Vertical(id="browse-left"):
                 yield Input(

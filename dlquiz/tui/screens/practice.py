@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Header, Input, OptionList, SelectionList, Static
+from textual.widgets import Button, Input, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz import practice
 from dlquiz.cards import CardSpec
 from dlquiz.tui.reuse import KeepsStyles, StyledOnce, kept_screen
+from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ class CramScreen(KeepsStyles, Screen[None]):
     def compose(self) -> ComposeResult:
         deck = self.app.study.deck
         self.topics_of = (deck, len(deck))  # the deck the topics were counted in, its size
-        yield Header()
+        yield TitleBar()
         with Vertical(classes="practice"):
             yield Static(
                 "[b]Cram[/]: every card of one topic, in random order, until you know each. "
@@ -120,7 +121,7 @@ class QuizScreen(KeepsStyles, Screen[None]):
     def compose(self) -> ComposeResult:
         from dlquiz.questions import families
 
-        yield Header()
+        yield TitleBar()
         with Vertical(classes="practice"):
             yield Static(
                 "[b]Quiz[/]: fresh computed questions from the families you tick "
@@ -243,7 +244,7 @@ class QuizResults(StyledOnce, Screen[None]):
         self.plan = plan
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="quiz-results"):
             yield Static(self._summary(), id="quiz-score")
             for number, miss in enumerate(self.plan.misses, 1):

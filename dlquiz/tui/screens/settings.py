@@ -26,7 +26,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Header, Input, Select, SelectionList, Static
+from textual.widgets import Button, Input, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
 from dlquiz.cards import deck_tags
@@ -46,6 +46,7 @@ from dlquiz.tui.settings_form import (
 )
 from dlquiz.tui.settings_sections import FORM_CSS, SECTIONS, Choices, Section
 from dlquiz.tui.themes import theme_name
+from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         current = self._loaded = self.settings
         if not self.choices:
             self.choices = offered_choices(self.app)
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="settings-form"):
             yield from SECTIONS[0](current, self.choices, self._theme(current), {})
         with Horizontal(id="settings-actions"):

@@ -20,12 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 
 from dlquiz import skillgraph
 from dlquiz.cards import CardSpec, Kind
 from dlquiz.questions import families
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
+from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ class SkillMapScreen(KeepsStyles, Screen[None]):
         self._reset = False  # shown again (kept by skill_map_screen): back to the first cell
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(LEGEND, id="map-legend")
         yield DataTable(id="map-grid", cursor_type="cell", zebra_stripes=True)
         yield Static(id="map-detail")

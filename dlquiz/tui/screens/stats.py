@@ -21,7 +21,7 @@ from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Header, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from dlquiz import stats as stats_core
@@ -33,6 +33,7 @@ from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.stats_ahead import Asked, cached_result, saving_device, shared_result
+from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.stats_widgets import ForecastChart, Heatmap, MasteryTable
 
@@ -141,7 +142,7 @@ class StatsScreen(KeepsStyles, Screen[None]):
     def compose(self) -> ComposeResult:
         # Only what is shown while computing: the figures' widgets are mounted with
         # the first result, so the screen opens as fast as an empty one.
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="stats"):
             yield Static(COMPUTING, id="stats-status")
             yield Vertical(id="stats-body")

@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Checkbox, Header, OptionList, Static
+from textual.widgets import Checkbox, OptionList, Static
 from textual.widgets.option_list import Option
 
 from dlquiz.order import study_choices
@@ -23,6 +23,7 @@ from dlquiz.scheduler import RATING_NAMES
 from dlquiz.session import Summary
 from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.shown import Shown
+from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class SummaryScreen(StyledOnce, Screen[Choice | None]):
         self.asked = asked
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="summary-scroll"):
             yield Static(self._text(), id="summary-text")
         yield OptionList(*self._actions(), id="summary-actions")

@@ -241,8 +241,9 @@ class Card(LaidOutOnce, VerticalScroll):
 
 class TitleBar(Widget):
     """Textual's one-line Header (icon, title, clock space) drawn by one widget instead of
-    four: every widget on the review screen costs each keypress a little. Same cells and
-    colours; a click on the icon opens the command palette, as on the Header."""
+    four, on every screen: every widget on the review screen costs each keypress a
+    little, and each one a screen's first opening mounts, styles and draws. Same cells
+    and colours; a click on the icon opens the command palette, as on the Header."""
 
     DEFAULT_CSS = """
     TitleBar {
