@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,45 @@ def test_inline_code_and_emphasis_are_styled_not_shown_as_syntax() -> None:
     styles = {text.plain[span.start : span.end]: str(span.style) for span in text.spans}
     assert styles["Ctrl+P"] == "bold red"
     assert styles["Again"] == "bold" and styles["Hard"] == "italic"
+
+
+def test_emoji_codes_are_shown_as_written() -> None:
+    """help.md is not Rich markup: an emoji code stays the text it is."""
+    text = inline("`:q:` is not :smile: and [b]this[/b] is not bold", "bold red")
+    assert text.plain == ":q: is not :smile: and [b]this[/b] is not bold"
+
+
+# Opened in a new process: Help, the skill map and the statistics, then which of Rich's
+# modules were loaded. Its emoji table (~5 ms to load) is needed by none of them.
+_OPEN_SCREENS = """
+import asyncio, random, sys
+from pathlib import Path
+from dlquiz.__main__ import make_app
+from dlquiz.questions import generate
+
+async def main() -> None:
+    app = make_app(Path(sys.argv[1]), generator=generate, rng=random.Random(0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("question_mark", "escape", "m", "escape", "s"):
+            await pilot.press(key)
+            await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        print(type(app.screen).__name__, "rich._emoji_codes" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_help_skill_map_and_stats_never_load_the_emoji_table(home: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _OPEN_SCREENS, str(home)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split() == ["StatsScreen", "False"], done.stderr
 
 
 def test_narrow_terminal_wraps_instead_of_cutting() -> None:

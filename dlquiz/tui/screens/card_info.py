@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -61,7 +62,7 @@ class CardInfoScreen(StyledOnce, ModalScreen[None]):
         history = study.card_history(card_id)
         empty = "" if history else "\n[dim]Never reviewed (or every review was undone).[/]"
         head.update(self._head(card_id, now) + empty)
-        table.add_columns("Date", "Rating", "Interval", "Answer", "Took")
+        table.add_columns(*map(Text, ("Date", "Rating", "Interval", "Answer", "Took")))
         for review in reversed(history):  # newest first
             when = review.time.astimezone(study.tz).strftime("%Y-%m-%d %H:%M")
             rating = RATING_NAMES[review.rating]

@@ -177,9 +177,9 @@ class SkillMapScreen(KeepsStyles, Screen[None]):
             self.rows = list(skills)
             self.levels = levels_max
             width = max((len(f) for f in skills), default=6)
-            table.add_column("Family", key="family", width=width)
+            table.add_column(Text("Family"), key="family", width=width)
             for level in range(1, self.levels + 1):
-                table.add_column(f"L{level}", key=str(level), width=6)
+                table.add_column(Text(f"L{level}"), key=str(level), width=6)
             for family, cells in zip(skills, grid, strict=True):
                 table.add_row(Text(family), *cells, key=family)
         if not self.rows:

@@ -79,8 +79,8 @@ def schedule_table(rows: list[CardRow], now: datetime, tz: tzinfo) -> Table:
         ("Reps", "right"),
         ("Lapses", "right"),
     ):
-        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]  # str for a Literal
-    table.add_column("Marks")  # the only column that may wrap in a narrow pane
+        table.add_column(Text(name), justify=justify, no_wrap=True)  # type: ignore[arg-type]  # str for a Literal
+    table.add_column(Text("Marks"))  # the only column that may wrap in a narrow pane
     for row in rows:
         st = row.state
         if st is None:
