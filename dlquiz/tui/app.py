@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.markup import MarkupError
 from textual.screen import Screen
 
 from dlquiz import __version__
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
 
     from textual.app import AutopilotCallbackType
+    from textual.notifications import SeverityLevel
 
     from dlquiz.practice import Practice
     from dlquiz.questions.worker import QuestionWorker
@@ -156,7 +159,7 @@ class DLQuizApp(App[int]):
 
         self.push_screen(self._sized(HomeScreen()))
         for notice in self.study.notices:
-            self.notify(notice, title="Your data", severity="warning", timeout=20)
+            self.notify(notice, title="Your data", severity="warning", timeout=20, markup=False)
         self.call_after_refresh(self._warm_relations)
         if self.prepare_screens:
             self.call_after_refresh(self._start_preparing)
@@ -169,6 +172,26 @@ class DLQuizApp(App[int]):
             s.kind is Kind.SKILL and s.key not in excluded for s in self.study.deck.values()
         ):
             self.set_timer(self.WORKER_DELAY_S, self._warm_worker)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast. dlquiz's own messages are plain text (``markup=False``): they hold file
+        names, paths and deck text, where a "[" is not markup. Any other message whose
+        markup does not parse is shown as written: drawn later, a MarkupError closed the
+        app."""
+        if markup:
+            try:
+                Content.from_markup(message)
+            except MarkupError:
+                markup = False
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def _sized(self, screen: ScreenT) -> ScreenT:
         """``screen`` with its breakpoint classes (``-narrow``...), before it is composed.
@@ -343,14 +366,14 @@ class DLQuizApp(App[int]):
     def report(self, result: Recorded | SaveError) -> bool:
         """Tell the user what a write did; True when it was saved."""
         if isinstance(result, SaveError):
-            self.notify(str(result), title="Not saved", severity="error", timeout=30)
+            self.notify(str(result), title="Not saved", severity="error", timeout=30, markup=False)
             return False
         if result.leech_made:
             from dlquiz.study import LEECH_MESSAGE
 
-            self.notify(LEECH_MESSAGE, title="Leech", severity="warning", timeout=15)
+            self.notify(LEECH_MESSAGE, title="Leech", severity="warning", timeout=15, markup=False)
         if result.warning:
-            self.notify(result.warning, severity="warning")
+            self.notify(result.warning, severity="warning", markup=False)
         return True
 
     def apply_mark(self, kind: str, card_id: str, **fields: object) -> bool:
@@ -366,7 +389,7 @@ class DLQuizApp(App[int]):
         try:
             self.study.change_settings(settings)
         except SaveError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return False
         self.theme = theme_name(settings.theme, self.available_themes)
         return True
@@ -379,7 +402,7 @@ class DLQuizApp(App[int]):
         try:
             self.study.change_settings(settings.replace(theme=name))
         except SaveError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
 
     # ----- navigation (used by the home screen's keys and the command palette) ------
 
@@ -507,7 +530,7 @@ class DLQuizApp(App[int]):
     def action_toggle_theme(self) -> None:
         theme = "textual-dark" if self.current_theme.dark is False else "textual-light"
         if self.apply_settings(self.study.settings.replace(theme=theme)):
-            self.notify(f"Theme: {theme}.", timeout=3)
+            self.notify(f"Theme: {theme}.", timeout=3, markup=False)
 
     def action_help(self) -> None:
         from dlquiz.tui.screens.help import HelpScreen, help_screen

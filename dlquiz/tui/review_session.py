@@ -185,7 +185,7 @@ class SessionKeys:
             return
         if result is None or not app.report(result):
             return
-        app.notify(f"Undone: {label}.", timeout=3)
+        app.notify(f"Undone: {label}.", timeout=3, markup=False)
         cur = self.current
         on_screen = cur is not None and cur.spec.id == result.record.card
         if label in ("answer", "bury", "suspend") or (

@@ -569,9 +569,12 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         todo = [cid for cid in entry.card_ids if self._marks(cid).suspended != on]
         if self._apply("suspend", todo, on=on):
             if on:
-                self.notify(f"Suspended “{self._entry_name(entry)}”: out of reviews until x again.")
+                self.notify(
+                    f"Suspended “{self._entry_name(entry)}”: out of reviews until x again.",
+                    markup=False,
+                )
             else:
-                self.notify(f"“{self._entry_name(entry)}” is back in your reviews.")
+                self.notify(f"“{self._entry_name(entry)}” is back in your reviews.", markup=False)
 
     def action_flag(self, on: bool) -> None:
         entry = self._current_entry()
@@ -580,7 +583,7 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         todo = [cid for cid in entry.card_ids if self._marks(cid).flagged != on]
         if self._apply("flag", todo, on=on):
             what = "Flagged" if on else "Unflagged"
-            self.notify(f"{what} “{self._entry_name(entry)}”.")
+            self.notify(f"{what} “{self._entry_name(entry)}”.", markup=False)
 
     def action_bury(self, on: bool) -> None:
         entry = self._current_entry()
@@ -592,7 +595,9 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         done = self._apply("bury", todo, **fields)
         if done:
             name = self._entry_name(entry)
-            self.notify(f"Buried “{name}” until tomorrow." if on else f"Unburied “{name}”.")
+            self.notify(
+                f"Buried “{name}” until tomorrow." if on else f"Unburied “{name}”.", markup=False
+            )
 
     def action_reset(self) -> None:
         entry = self._current_entry()
@@ -607,12 +612,12 @@ class BrowseScreen(KeepsStyles, Screen[None]):
         todo = [cid for cid in entry.card_ids if has_progress(cid)]
         name = self._entry_name(entry)
         if not todo:
-            self.notify(f"“{name}” has no progress to reset.")
+            self.notify(f"“{name}” has no progress to reset.", markup=False)
             return
 
         def answered(yes: bool | None) -> None:
             if yes and self._apply("reset", todo):
-                self.notify(f"“{name}” starts again as new.")
+                self.notify(f"“{name}” starts again as new.", markup=False)
 
         self.app.push_screen(
             Confirm(f"Reset progress of '{name}'? Its history stays in the log."),

@@ -181,7 +181,9 @@ class QuizScreen(KeepsStyles, Screen[None]):
         n = int(text) if text.isdigit() else 0
         if not 1 <= n <= most:
             self.notify(
-                f"Choose between 1 and {most} {what}, or leave it empty.", severity="warning"
+                f"Choose between 1 and {most} {what}, or leave it empty.",
+                severity="warning",
+                markup=False,
             )
             return -1
         return n
@@ -193,13 +195,15 @@ class QuizScreen(KeepsStyles, Screen[None]):
         if n == -1 or minutes == -1:
             return
         if n is None and minutes is None:
-            self.notify("Give a number of questions, of minutes, or both.", severity="warning")
+            self.notify(
+                "Give a number of questions, of minutes, or both.", severity="warning", markup=False
+            )
             return
         app = self.app
         try:
             plan = practice.quiz(app.study.deck, chosen, n, app.rng, app.clock(), minutes)
         except ValueError as exc:
-            self.notify(str(exc).capitalize() + ".", severity="warning")
+            self.notify(str(exc).capitalize() + ".", severity="warning", markup=False)
             return
         app.start_practice(plan)
 
@@ -299,7 +303,7 @@ class QuizResults(StyledOnce, Screen[None]):
         try:
             plan = practice.cram_misses(self.plan, app.study.deck, app.clock())
         except ValueError as exc:
-            self.notify(str(exc).capitalize() + ".", severity="warning")
+            self.notify(str(exc).capitalize() + ".", severity="warning", markup=False)
             return
         app.start_practice(plan)
 

@@ -601,7 +601,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             self._commit(cur.suggested or AGAIN, advance=False)  # the answer still counts
         if not self.app.apply_mark(kind, card_id, **fields):
             return False
-        self.app.notify(message, timeout=4)
+        self.app.notify(message, timeout=4, markup=False)
         return True
 
     def action_bury(self) -> None:

@@ -395,7 +395,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         except ValueError as exc:  # pydantic's ValidationError
             errors = {**_field_errors(exc), **errors}
             if not errors:  # cannot be pinned on one field: say it all
-                self.notify(str(exc), title="Not saved", severity="error", timeout=15)
+                self.notify(str(exc), title="Not saved", severity="error", timeout=15, markup=False)
                 return False
         if errors:
             for name, message in errors.items():
@@ -409,6 +409,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
                 "Check: " + ", ".join(label(n) for n in LABELS if n in errors) + ".",
                 title="Not saved",
                 severity="error",
+                markup=False,
             )
             return False
         assert new is not None  # no errors means it validated
@@ -416,7 +417,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
             return False  # the user was told why
         self._loaded = new
         self._initial = self._initial_values(new)
-        self.notify("Saved", title="Settings")
+        self.notify("Saved", title="Settings", markup=False)
         return True
 
     def _apply(self, new: Settings) -> bool:
@@ -437,7 +438,9 @@ class SettingsScreen(KeepsStyles, Screen[None]):
     def _leave(self) -> None:
         if self._fitting:
             self.workers.cancel_group(self, "fit")  # the worker then kills the process
-            self.notify("Fitting stopped; your parameters were not changed.", title="Settings")
+            self.notify(
+                "Fitting stopped; your parameters were not changed.", title="Settings", markup=False
+            )
         self.dismiss()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
@@ -535,7 +538,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
         self._fitting = False
         self._show_parameters()
         self._fit_status(f"Fitting failed: {exc}")
-        self.notify(f"Fitting failed: {exc}", title="Settings", severity="error")
+        self.notify(f"Fitting failed: {exc}", title="Settings", severity="error", markup=False)
 
     def _fit_done(self, result: Fit | None, too_few: str) -> None:
         self._fitting = False
@@ -551,7 +554,7 @@ class SettingsScreen(KeepsStyles, Screen[None]):
                 f"Fitted to {result.reviews} reviews: log loss {result.default_loss:.4f} → "
                 f"{result.loss:.4f}. Saved; the scheduler uses them now."
             )
-            self.notify("Personal parameters saved", title="Settings")
+            self.notify("Personal parameters saved", title="Settings", markup=False)
         else:
             self._fit_status("The fitted parameters were not saved; see the message.")
         self._show_parameters()
@@ -561,5 +564,5 @@ class SettingsScreen(KeepsStyles, Screen[None]):
             return
         if self._apply(self.settings.replace(fsrs_parameters=None)):
             self._fit_status("Back to the default parameters.")
-            self.notify("Default parameters restored", title="Settings")
+            self.notify("Default parameters restored", title="Settings", markup=False)
         self._show_parameters()
