@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import msgspec
 
@@ -46,6 +48,10 @@ class LogScan:
 # record may take, so no line in it needs its length checked; it is ~200 records, well
 # under a millisecond of decoding, so a reader in a thread lets the UI thread run.
 _STRETCH_BYTES = records.MAX_LINE_BYTES
+# One record's end and the next one's start (its first key: "type", or "v" in older
+# logs) with no newline between: a carriage return, or nothing. Never within one record:
+# its strings escape every quote, and after a string or an object comes "," "}" or "]".
+_JOINED = re.compile(rb'\}\s*\{"(?:type|v)":')
 _many = msgspec.json.Decoder(list[records.Record])
 
 
@@ -106,6 +112,21 @@ def _scan_each(lines: list[bytes], line_no: int, scan: LogScan) -> None:
                 scan.records.append(record)
                 scan.lines.append(line_no)
         line_no += 1
+
+
+def _unterminated(handle: BinaryIO, size: int) -> tuple[int, bytes]:
+    """Where the last line without a newline starts, and its bytes (empty if none)."""
+    pos, chunk, cut = size, 1 << 16, 0
+    while pos > 0:  # the last newline, read backwards in blocks
+        start = max(0, pos - chunk)
+        handle.seek(start)
+        found = handle.read(pos - start).rfind(b"\n")
+        if found >= 0:
+            cut = start + found + 1
+            break
+        pos = start
+    handle.seek(cut)
+    return cut, handle.read() if cut < size else b""
 
 
 class ReviewLog:
@@ -183,23 +204,9 @@ class ReviewLog:
         if size == 0:
             return None
         with self.path.open("rb+") as handle:
-            # Find the last newline by reading backwards in chunks.
-            pos = size
-            chunk = 1 << 16
-            last_nl = -1
-            while pos > 0 and last_nl < 0:
-                start = max(0, pos - chunk)
-                handle.seek(start)
-                block = handle.read(pos - start)
-                idx = block.rfind(b"\n")
-                if idx >= 0:
-                    last_nl = start + idx
-                pos = start
-            cut = last_nl + 1
-            if cut == size:
+            cut, tail = _unterminated(handle, size)
+            if not tail:
                 return None
-            handle.seek(cut)
-            tail = handle.read()
             if records.decode(tail) is not None:
                 # complete, only its newline is missing: finish the line
                 handle.seek(size)
@@ -207,12 +214,33 @@ class ReviewLog:
                 handle.flush()
                 os.fsync(handle.fileno())
                 return None
+            self._refuse_joined(tail)
             aside = self.path.with_name(f"{self.path.name}.partial-{stamp()}")
             atomic_write(aside, tail)  # durable before the log is cut
             handle.truncate(cut)
             handle.flush()
             os.fsync(handle.fileno())
         return aside
+
+    def check_line_breaks(self) -> None:
+        """What ``salvage_partial_tail`` refuses, without writing: for a read-only open."""
+        size = self.size()
+        if size:
+            with os.fdopen(self._open_read(), "rb") as handle:
+                self._refuse_joined(_unterminated(handle, size)[1])
+
+    def _refuse_joined(self, tail: bytes) -> None:
+        """An append is one record: more than one after the last newline is not a crash
+        mid-append but line breaks changed (to carriage returns by an editor or a sync
+        tool, or lines joined). Cut off, they would be history out of sight."""
+        joins = len(_JOINED.findall(tail))
+        if joins:
+            raise StoreError(
+                f"{self.path} has {joins + 1} records after its last line break: its line "
+                "breaks were changed (e.g. to carriage returns by an editor or a sync "
+                "tool). dlquiz left the file as it is. Turn its line endings back into "
+                "newlines (LF), then start dlquiz again."
+            )
 
     def append(self, record: Record) -> int:
         """Write one record durably; returns the log size after it.

@@ -187,6 +187,8 @@ class Store:
             if not self.read_only:
                 self._salvage_own_log()
                 self._absorb_conflict_copies()
+            else:
+                self.log.check_line_breaks()
             self._check_own_log()
             self._load_settings()
             self._load_merged()
