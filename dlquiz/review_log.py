@@ -292,14 +292,27 @@ class ReviewLog:
             return []
         with os.fdopen(fd, "rb") as handle:
             pos = size
-            carry = b""
+            carry = b""  # the start of a line is in the block before
+            skipping = False  # in a line too long to be a record: read on to its start
             while pos > 0:
                 start = max(0, pos - (1 << 16))
                 handle.seek(start)
-                block = handle.read(pos - start) + carry
+                block = handle.read(pos - start)
                 pos = start
+                if skipping:
+                    newline = block.rfind(b"\n")
+                    if newline < 0:
+                        continue
+                    block, skipping = block[:newline], False
+                else:
+                    block += carry
                 lines = block.split(b"\n")
                 carry = lines.pop(0) if start > 0 else b""
+                if len(carry) > records.MAX_LINE_BYTES:
+                    # Damaged (no record is that long; the store reports it). Carried
+                    # on block after block, it was copied and split again each time:
+                    # a 50 MB line took half a minute.
+                    carry, skipping = b"", True
                 for raw in reversed(lines):
                     if not raw.strip():
                         continue
