@@ -167,12 +167,24 @@ def log_sources(home: Path) -> dict[str, Path]:
     legacy = home / LEGACY_LOG
     if legacy.is_file():
         found[LEGACY_LOG] = legacy
+    entries: list[os.DirEntry[str]] = []
     with contextlib.suppress(OSError):
-        for entry in sorted(os.scandir(home / LOGS), key=lambda e: e.name):
-            stem = entry.name.removesuffix(".jsonl")
-            if entry.name.endswith(".jsonl") and valid_id(stem) and entry.is_file():
-                found[f"{LOGS}/{entry.name}"] = Path(entry.path)
+        entries = sorted(os.scandir(home / LOGS), key=lambda e: e.name)
+    for entry in entries:
+        stem = entry.name.removesuffix(".jsonl")
+        if entry.name.endswith(".jsonl") and valid_id(stem) and _is_file(entry):
+            found[f"{LOGS}/{entry.name}"] = Path(entry.path)
     return dict(sorted(found.items()))
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    """A regular file, through links; an entry that cannot be followed (a link to
+    itself, a loop) is none. Asked in one try for the whole folder, it hid every log
+    that sorts after it."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def device_of(source: str) -> str:
