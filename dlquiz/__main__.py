@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if sys.stdout is None:  # started with stdout closed (``>&-``): nothing could be said
             print("dlquiz: cannot write the output: standard output is closed.", file=sys.stderr)
             return 74  # EX_IOERR, as for a full disk
-        sys.stdout = cast(TextIO, _GuardedStdout(sys.stdout))  # not the app's: Textual's own
+        _guard_streams()
     try:
         return _dispatch(args)
     except BrokenPipeError:
@@ -169,9 +169,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _unexpected(args, exc)
 
 
+def _guard_streams() -> None:
+    """The commands' stdout and stderr (not the app's: Textual has its own), wrapped once
+    however often ``main`` runs in one process (the tests)."""
+    if not isinstance(sys.stdout, _GuardedStdout):
+        sys.stdout = cast(TextIO, _GuardedStdout(sys.stdout))
+    if sys.stderr is not None and not isinstance(sys.stderr, _Tolerant):
+        sys.stderr = cast(TextIO, _Tolerant(sys.stderr))
+
+
 def _unexpected(args: argparse.Namespace, exc: BaseException) -> int:
     """A bug: one line for the user, the details in a file."""
-    report = _crash_report(args, exc)
+    try:
+        report = _crash_report(args, exc)
+    except Exception:  # the last line of defence: the user still gets the one line
+        report = None
     where = f" Details in {report}; please report it." if report else ""
     print(f"dlquiz: unexpected error: {_one_line(exc)}.{where}", file=sys.stderr)
     return 70  # EX_SOFTWARE
@@ -191,23 +203,44 @@ def _as_output_error() -> Iterator[None]:
         raise OutputError(exc.errno, exc.strerror) from exc
 
 
-class _GuardedStdout:
-    """sys.stdout for the commands: a failed write is told apart from any other
-    OSError, so that a full disk under ``> file`` is reported as such, not as a bug."""
+class _Tolerant:
+    """A text stream that prints any str. Paths from the command line or the disk may
+    hold surrogate escapes (bytes that are not UTF-8), which a strict encoding refuses:
+    those characters are written as backslash escapes instead of failing the command."""
 
     def __init__(self, out: TextIO) -> None:
         self._out = out
 
     def write(self, text: str) -> int:
-        with _as_output_error():
+        try:
             return self._out.write(text)
+        except UnicodeEncodeError:  # raised before anything was written
+            return self._out.write(_encodable(text, self._out))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._out, name)
+
+
+class _GuardedStdout(_Tolerant):
+    """sys.stdout for the commands: a failed write is told apart from any other
+    OSError, so that a full disk under ``> file`` is reported as such, not as a bug."""
+
+    def write(self, text: str) -> int:
+        with _as_output_error():
+            return super().write(text)
 
     def flush(self) -> None:
         with _as_output_error():
             self._out.flush()
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._out, name)
+
+def _encodable(text: str, stream: TextIO) -> str:
+    """``text`` with what ``stream``'s encoding cannot hold written as backslash escapes."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # an encoding Python does not know: ASCII is in every one
+        return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -239,20 +272,29 @@ def _crash_report(args: argparse.Namespace, exc: BaseException) -> Path | None:
         + "".join(traceback.format_exception(exc))
     )
     folders: list[Path] = []
-    with contextlib.suppress(Exception):  # the report must not fail in its turn
+    # The report must not fail in its turn: the data folder's name may be what failed
+    # (too long, say), and there may be no usable temp folder either.
+    with contextlib.suppress(Exception):
         folders.append(paths.data_dir(getattr(args, "data_dir", None)))
-    folders.append(Path(tempfile.gettempdir()))
+    with contextlib.suppress(Exception):
+        folders.append(Path(tempfile.gettempdir()))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     for folder in folders:
-        if not folder.is_dir():
-            continue  # a command that never used the data folder must not create it
         path = folder / f"crash-{stamp}.txt"
-        try:  # a new file only: never through a link someone left under that name
-            with os.fdopen(os.open(path, flags, 0o600), "w", encoding="utf-8") as out:
-                out.write(text)
-            return path
+        try:
+            if not folder.is_dir():
+                continue  # a command that never used the data folder must not create it
+            fd = os.open(path, flags, 0o600)  # new only: never through a link left there
         except OSError:
             continue
+        try:
+            # An argument or message that is not UTF-8 (surrogate escapes) is escaped.
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as out:
+                out.write(text)
+            return path
+        except OSError:  # a full disk: no half report left behind
+            with contextlib.suppress(OSError):
+                path.unlink()
     return None
 
 

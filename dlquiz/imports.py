@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import itertools
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,13 +204,13 @@ def _read_rows(path: Path) -> tuple[list[_Row], list[str]]:
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         problems.append(f"row 1 (header): missing column(s) {', '.join(missing)}")
-    unknown = [h for h in header if h not in CSV_COLUMNS]
+    unknown = list(dict.fromkeys(h for h in header if h not in CSV_COLUMNS))
     if unknown:
         problems.append(
-            f"row 1 (header): unknown column(s) {', '.join(map(repr, unknown))} "
-            f"(known: {', '.join(CSV_COLUMNS)})"
+            f"row 1 (header): unknown column(s) {_some(unknown)} (known: {', '.join(CSV_COLUMNS)})"
         )
-    repeated = sorted({h for h in header if header.count(h) > 1 and h in CSV_COLUMNS})
+    counts = Counter(header)  # header.count() per column was quadratic: 100k columns hung
+    repeated = sorted(h for h in CSV_COLUMNS if counts[h] > 1)
     if repeated:
         problems.append(f"row 1 (header): column(s) given twice: {', '.join(repeated)}")
     if unterminated == 0:
@@ -245,6 +247,19 @@ def _read_rows(path: Path) -> tuple[list[_Row], list[str]]:
     return rows, problems
 
 
+MAX_NAMES_SHOWN = 5
+MAX_NAME_SHOWN = 40
+
+
+def _some(names: list[str]) -> str:
+    """The first few ``names``, quoted, and how many more: a header of thousands of
+    columns is still one short problem line."""
+    clipped = (n if len(n) <= MAX_NAME_SHOWN else n[: MAX_NAME_SHOWN - 1] + "…" for n in names)
+    shown = ", ".join(repr(n) for n in itertools.islice(clipped, MAX_NAMES_SHOWN))
+    more = len(names) - MAX_NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 def _entry_toml(kind: str, fields: dict[str, str | list[str]]) -> list[str]:
     return [f"[[{kind}]]", *(f"{key} = {_toml_value(value)}" for key, value in fields.items()), ""]
 
@@ -252,7 +267,10 @@ def _entry_toml(kind: str, fields: dict[str, str | list[str]]) -> list[str]:
 def _rows_to_toml(rows: Sequence[_Row], source: str = "") -> str:
     lines = []
     if source:
-        safe = re.sub(r"[\x00-\x1f\x7f]", "?", source)
+        # A file name that is not UTF-8 (surrogate escapes) is kept as escapes: UTF-8
+        # cannot hold it, and the deck is written as UTF-8.
+        escaped = source.encode("utf-8", "backslashreplace").decode("utf-8")
+        safe = re.sub(r"[\x00-\x1f\x7f]", "?", escaped)
         lines += [f"# Imported by dlquiz from {safe}.", ""]
     for row in rows:
         lines += _entry_toml(row.kind, row.fields())

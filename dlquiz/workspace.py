@@ -17,6 +17,7 @@ from dlquiz.content import (
     Problem,
     deck_files,
     load,
+    path_problem,
     with_valid_entries,
 )
 from dlquiz.scheduler import Scheduler
@@ -83,17 +84,30 @@ def load_content(
     """
     from dlquiz.content_cache import cached
 
-    if device is None:  # no device known (e.g. an export): no cache to read or write
-        return _load_content(home, extra)
-    roots = [paths.builtin_content_dir(), paths.decks_dir(home), *(extra or [])]
-    return cached(
-        # One cache file per device: the data folder may be synced, and no two
-        # devices ever write the same file.
-        home / "cache" / f"content-{device}.pickle",
-        roots,
-        lambda: _load_content(home, extra),
-        write=write_cache,
-    )
+    decks = paths.decks_dir(home)
+    unread = _unreadable([decks, *(extra or [])])
+    left_out = {problem.file for problem in unread}
+    extra = [path for path in extra or [] if path not in left_out]
+    if device is None or decks in left_out:  # no device known (e.g. an export), or a
+        # data folder that cannot be looked into: no cache to read or write
+        content, skipped = _load_content(home, extra)
+    else:
+        content, skipped = cached(
+            # One cache file per device: the data folder may be synced, and no two
+            # devices ever write the same file.
+            home / "cache" / f"content-{device}.pickle",
+            [paths.builtin_content_dir(), decks, *extra],
+            lambda: _load_content(home, extra),
+            write=write_cache,
+        )
+    return content, unread + skipped
+
+
+def _unreadable(roots: list[Path]) -> list[Problem]:
+    """The deck paths that cannot even be looked at (a name too long, say): left out of
+    the load, and said as an unreadable deck file is, instead of failing the start."""
+    found = ((root, path_problem(root)) for root in roots)
+    return [Problem(root, "file", "", f"cannot read: {why}") for root, why in found if why]
 
 
 # The built-in content parsed in this process, under the fingerprint of its files.
@@ -134,7 +148,8 @@ def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[P
         for path in extra or []
         if not path.exists()
     ]
-    user_dirs = [d for d in [paths.decks_dir(home), *(extra or [])] if d.exists()]
+    decks = paths.decks_dir(home)
+    user_dirs = [d for d in [decks, *(extra or [])] if not path_problem(d) and d.exists()]
     files = [f for d in user_dirs for f in deck_files(d)]
     content = with_valid_entries(content, files)  # together: a link may cross decks
     skipped += [p for p in content.problems if p.fatal]

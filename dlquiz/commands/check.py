@@ -7,7 +7,14 @@ from collections.abc import Sized
 from pathlib import Path
 
 from dlquiz import paths
-from dlquiz.content import Content, Problem, deck_files, load, with_valid_entries
+from dlquiz.content import (
+    Content,
+    Problem,
+    deck_files,
+    load,
+    path_problem,
+    with_valid_entries,
+)
 from dlquiz.content_lint import lint
 
 
@@ -21,12 +28,21 @@ def run(path: Path | None, home: Path | None = None, extra: list[Path] | None = 
     if path is not None:
         return _check_decks([path], builtin)
     status = _check_builtin(builtin)
-    decks = paths.decks_dir(home) if home is not None else None
-    roots = [decks] if decks is not None and decks.is_dir() and deck_files(decks) else []
-    roots += extra or []
+    roots = _own_decks(home) + (extra or [])
     if roots:
         status = max(status, _check_decks(roots, builtin))
     return status
+
+
+def _own_decks(home: Path | None) -> list[Path]:
+    """The data folder's decks folder when it has decks, or cannot be looked at (then
+    ``_check_decks`` says why)."""
+    if home is None:
+        return []
+    decks = paths.decks_dir(home)
+    if path_problem(decks):
+        return [decks]
+    return [decks] if decks.is_dir() and deck_files(decks) else []
 
 
 def _check_builtin(content: Content) -> int:
@@ -41,6 +57,10 @@ def _check_decks(roots: list[Path], builtin: Content) -> int:
     problems: list[Problem] = []
     files: list[Path] = []
     for root in roots:
+        why = path_problem(root)  # e.g. a name too long: said as any bad path is
+        if why:
+            problems.append(Problem(root, "path", "", why))
+            continue
         found = deck_files(root)
         files += found
         if found:

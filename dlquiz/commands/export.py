@@ -168,11 +168,20 @@ def _check_output(path: Path, home: Path) -> str | None:
         return None
     if is_dlquiz_file(home, path):
         return f"{path} is one of dlquiz's own data files; choose another file name"
-    if path.is_dir():
-        return f"{path} is a folder; give a file name"
-    if not path.parent.is_dir():
-        return f"the folder {path.parent} does not exist"
+    try:
+        if path.is_dir():
+            return f"{path} is a folder; give a file name"
+        if not path.parent.is_dir():
+            return f"the folder {path.parent} does not exist"
+    except OSError as exc:  # e.g. a name too long: the user's input, not a bug
+        return f"cannot write {path}: {_reason(exc)}"
     return None
+
+
+def _reason(exc: OSError) -> str:
+    from dlquiz.content import os_reason  # here: only an error needs it
+
+    return os_reason(exc)
 
 
 def _output_path(arg: str | Path) -> Path:
@@ -254,7 +263,12 @@ def _export_log(path: Path, home: Path) -> int:
     from dlquiz.exports import export_log
     from dlquiz.store import Store, StoreError
 
-    if not home.is_dir():
+    try:
+        found = home.is_dir()
+    except OSError as exc:  # before this, the message blamed the output file
+        _error(f"cannot use the data folder {home}: {_reason(exc)}")
+        return 2
+    if not found:
         _error(f"no data folder at {home}: there is no review history yet")
         return 2
     try:
@@ -280,8 +294,12 @@ def run_import(args: argparse.Namespace, home: Path) -> int:
     from dlquiz.imports import ImportRefused, import_deck
 
     path: Path = args.file
-    if not path.is_file():
-        _error(f"{path}: no such file" if not path.exists() else f"{path} is not a file")
+    try:
+        if not path.is_file():
+            _error(f"{path}: no such file" if not path.exists() else f"{path} is not a file")
+            return 2
+    except OSError as exc:  # e.g. a name too long
+        _error(f"{path}: {_reason(exc)}")
         return 2
     mode = getattr(args, "on_duplicate", "skip")
     try:

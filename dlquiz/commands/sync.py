@@ -76,7 +76,14 @@ def _error(message: str) -> None:
 
 
 def run(home: Path, git_remote: str | None) -> int:
-    if not home.is_dir():
+    try:
+        found = home.is_dir()
+    except OSError as exc:  # e.g. a --data-dir name too long
+        from dlquiz.content import os_reason
+
+        _error(f"cannot use the data folder {home}: {os_reason(exc)}")
+        return 2
+    if not found:
         _error(f"no data folder at {home}: study once first")
         return 2
     try:
@@ -121,7 +128,15 @@ def _status(home: Path, device: str) -> int:
 def _git(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GIT_MERGE_AUTOEDIT": "no"}
     result = subprocess.run(
-        ["git", "-C", str(home), *args], capture_output=True, text=True, env=env, check=False
+        ["git", "-C", str(home), *args],
+        capture_output=True,
+        text=True,
+        # git prints paths and URLs as the bytes they are, which need not be UTF-8 (a
+        # remote at remote\xff.git). Decoded as Python decodes paths and arguments, they
+        # still compare equal to those (--data-dir, REMOTE) and print escaped.
+        errors="surrogateescape",
+        env=env,
+        check=False,
     )
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()
