@@ -63,7 +63,10 @@ async def _start_app(home: Path) -> Outcome:
         app = cli.make_app(home, generator=_no_generation)  # type: ignore[arg-type]
     except (StoreError, ContentError) as exc:  # what the CLI prints as one message
         return Outcome(2, "", str(exc))
-    async with app.run_test(size=SIZE) as pilot:
+    # With its notices drawn, as a user sees them (run_test leaves them out by default):
+    # a notice the app cannot draw fails the start here too.
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
         await pilot.pause()
         await pilot.press("q")
     return Outcome(app.return_code, "", "")
