@@ -20,7 +20,7 @@ from typing import Annotated, Any, Final, Literal, TypeAlias
 import msgspec
 from msgspec import Meta, Struct
 
-from dlquiz.scheduler import CardState
+from dlquiz.scheduler import CardState, check_schedulable
 
 RECORD_VERSION: Final = 1
 # A log line longer than this is damaged, not a record (the largest real one, a
@@ -85,6 +85,15 @@ class Review(_Base, tag="review", frozen=True):
     mistake: Annotated[str, Meta(max_length=100)] | None = None  # a named misconception
     hints: Annotated[int, Meta(ge=0, le=10)] | None = None
 
+    def __post_init__(self) -> None:
+        # A state FSRS cannot review would crash every start at this card, so the line
+        # is damaged (and such a record is never built to be written). No super(): this
+        # runs for every record read.
+        _Base.__post_init__(self)
+        check_schedulable(self.after)
+        if self.before is not None:
+            check_schedulable(self.before)
+
 
 class Undo(_Base, tag="undo", frozen=True):
     """Cancels a review; carries the state to go back to (replay never needs the review)."""
@@ -92,6 +101,11 @@ class Undo(_Base, tag="undo", frozen=True):
     id: Id
     undoes: Id
     restore: CardState | None
+
+    def __post_init__(self) -> None:
+        _Base.__post_init__(self)
+        if self.restore is not None:
+            check_schedulable(self.restore)
 
 
 class Implicit(_Base, tag="implicit", frozen=True):
@@ -109,6 +123,11 @@ class Implicit(_Base, tag="implicit", frozen=True):
     before: CardState
     after: CardState
     undoes: Id | None = None
+
+    def __post_init__(self) -> None:
+        _Base.__post_init__(self)
+        check_schedulable(self.before)
+        check_schedulable(self.after)
 
 
 class Suspend(_Base, tag="suspend", frozen=True):
