@@ -20,7 +20,7 @@ from dlquiz import records
 from dlquiz.history import review_record
 from dlquiz.scheduler import AGAIN, EASY, GOOD, LEARNING, RELEARNING, REVIEW, CardState, Scheduler
 from dlquiz.study import Study
-from tests.conftest import LOG_NAME, T0
+from tests.conftest import LOG_NAME, STATE_NAME, T0
 
 CARD = "term/relu/recall"
 DAY = 86400.0
@@ -108,6 +108,26 @@ def test_a_folder_with_such_a_record_opens_and_schedules_the_card(
             assert set(study.outcomes(CARD, later)) == {1, 2, 3, 4}
             assert 0 < (study.retrievability(CARD, later) or 0) < 1
     assert log.read_bytes() == content  # the damaged line is kept on disk
+
+
+@pytest.mark.parametrize("shape", [[REVIEW, None, None, 5.2], [RELEARNING, None, 12.5, 5.2]])
+def test_a_state_file_card_fsrs_cannot_review_is_rebuilt_from_the_log(
+    home: Path, shape: list[object]
+) -> None:
+    """The state file is derived from the logs: a hand-edited card in it that FSRS could
+    not review makes the file damaged, and the state is rebuilt from the logs."""
+    log = home / LOG_NAME
+    log.parent.mkdir(parents=True)
+    log.write_bytes(_review_line(SOUND) + b"\n")
+    later = T0 + timedelta(days=30)
+    with Study.open(home, with_skills=False, now=later):
+        pass  # the state file written
+    saved = json.loads((home / STATE_NAME).read_text())
+    saved["cards"][CARD] = _state(shape)
+    (home / STATE_NAME).write_text(json.dumps(saved))
+    with Study.open(home, with_skills=False, now=later) as study:
+        assert study.card_state(CARD) == SOUND_STATE  # the log's, not the edit's
+        assert set(study.outcomes(CARD, later)) == {1, 2, 3, 4}
 
 
 # ----- what the real scheduler produces stays valid --------------------------------------
