@@ -8,9 +8,7 @@ fix it without reading a traceback.
 
 from __future__ import annotations
 
-import errno
 import gc
-import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -363,28 +361,6 @@ def _load_file(path: Path, content: Content) -> list[str]:
             target[entry.slug] = entry
             added.append(entry.slug)
     return added
-
-
-# What pathlib's exists(), is_file() and is_dir() take for "not there" rather than raise.
-_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
-
-
-def os_reason(exc: OSError) -> str:
-    """An OSError in words ("File name too long"), without the errno and the path."""
-    return os.strerror(exc.errno) if exc.errno else str(exc)
-
-
-def path_problem(path: Path) -> str | None:
-    """Why a path the user gave cannot even be looked at (a name too long, a folder
-    that may not be searched), or None: it is there, or plainly is not (which callers
-    say in their own words). After None, exists(), is_file() and is_dir() do not raise."""
-    try:
-        path.stat()
-    except OSError as exc:
-        return None if exc.errno in _NOT_THERE else os_reason(exc)
-    except ValueError:  # a NUL in the name: "not there" for pathlib too
-        pass
-    return None
 
 
 def deck_files(root: Path) -> list[Path]:

@@ -6,6 +6,7 @@ Order of precedence for the data folder: ``--data-dir`` (passed in), then the
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -40,3 +41,20 @@ def builtin_content_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return here.parent / "content"
+
+
+# What pathlib's exists(), is_file() and is_dir() take for "not there" rather than raise.
+_NOT_THERE = frozenset({errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP})
+
+
+def path_problem(path: Path) -> str | None:
+    """Why a path the user gave cannot even be looked at (a name too long, a folder
+    that may not be searched), or None: it is there, or plainly is not (which callers
+    say in their own words). After None, exists(), is_file() and is_dir() do not raise."""
+    try:
+        path.stat()
+    except OSError as exc:
+        return None if exc.errno in _NOT_THERE else str(exc.strerror or exc)
+    except ValueError:  # a NUL in the name: "not there" for pathlib too
+        pass
+    return None

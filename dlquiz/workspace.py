@@ -17,7 +17,6 @@ from dlquiz.content import (
     Problem,
     deck_files,
     load,
-    path_problem,
     with_valid_entries,
 )
 from dlquiz.scheduler import Scheduler
@@ -88,16 +87,17 @@ def load_content(
     unread = _unreadable([decks, *(extra or [])])
     left_out = {problem.file for problem in unread}
     extra = [path for path in extra or [] if path not in left_out]
+    roots = [decks, *extra] if decks not in left_out else extra  # each can be looked at
     if device is None or decks in left_out:  # no device known (e.g. an export), or a
         # data folder that cannot be looked into: no cache to read or write
-        content, skipped = _load_content(home, extra)
+        content, skipped = _load_content(roots, extra)
     else:
         content, skipped = cached(
             # One cache file per device: the data folder may be synced, and no two
             # devices ever write the same file.
             home / "cache" / f"content-{device}.pickle",
-            [paths.builtin_content_dir(), decks, *extra],
-            lambda: _load_content(home, extra),
+            [paths.builtin_content_dir(), *roots],
+            lambda: _load_content(roots, extra),
             write=write_cache,
         )
     return content, unread + skipped
@@ -106,7 +106,7 @@ def load_content(
 def _unreadable(roots: list[Path]) -> list[Problem]:
     """The deck paths that cannot even be looked at (a name too long, say): left out of
     the load, and said as an unreadable deck file is, instead of failing the start."""
-    found = ((root, path_problem(root)) for root in roots)
+    found = ((root, paths.path_problem(root)) for root in roots)
     return [Problem(root, "file", "", f"cannot read: {why}") for root, why in found if why]
 
 
@@ -141,16 +141,14 @@ def builtin_content() -> Content:
     )
 
 
-def _load_content(home: Path, extra: list[Path] | None) -> tuple[Content, list[Problem]]:
+def _load_content(roots: list[Path], extra: list[Path]) -> tuple[Content, list[Problem]]:
+    """The built-in content with the decks under ``roots`` (paths that can be looked at:
+    ``load_content``); ``extra``, the decks asked for, is told of when missing."""
     content = builtin_content()
-    skipped: list[Problem] = [
-        Problem(path, "deck", "", "no such file or folder")
-        for path in extra or []
-        if not path.exists()
+    skipped = [
+        Problem(path, "deck", "", "no such file or folder") for path in extra if not path.exists()
     ]
-    decks = paths.decks_dir(home)
-    user_dirs = [d for d in [decks, *(extra or [])] if not path_problem(d) and d.exists()]
-    files = [f for d in user_dirs for f in deck_files(d)]
+    files = [f for d in roots if d.exists() for f in deck_files(d)]
     content = with_valid_entries(content, files)  # together: a link may cross decks
     skipped += [p for p in content.problems if p.fatal]
     content.problems = [p for p in content.problems if not p.fatal]

@@ -7,14 +7,7 @@ from collections.abc import Sized
 from pathlib import Path
 
 from dlquiz import paths
-from dlquiz.content import (
-    Content,
-    Problem,
-    deck_files,
-    load,
-    path_problem,
-    with_valid_entries,
-)
+from dlquiz.content import Content, Problem, deck_files, load, with_valid_entries
 from dlquiz.content_lint import lint
 
 
@@ -40,7 +33,7 @@ def _own_decks(home: Path | None) -> list[Path]:
     if home is None:
         return []
     decks = paths.decks_dir(home)
-    if path_problem(decks):
+    if paths.path_problem(decks):
         return [decks]
     return [decks] if decks.is_dir() and deck_files(decks) else []
 
@@ -57,7 +50,7 @@ def _check_decks(roots: list[Path], builtin: Content) -> int:
     problems: list[Problem] = []
     files: list[Path] = []
     for root in roots:
-        why = path_problem(root)  # e.g. a name too long: said as any bad path is
+        why = paths.path_problem(root)  # e.g. a name too long: said as any bad path is
         if why:
             problems.append(Problem(root, "path", "", why))
             continue

@@ -174,14 +174,8 @@ def _check_output(path: Path, home: Path) -> str | None:
         if not path.parent.is_dir():
             return f"the folder {path.parent} does not exist"
     except OSError as exc:  # e.g. a name too long: the user's input, not a bug
-        return f"cannot write {path}: {_reason(exc)}"
+        return f"cannot write {path}: {exc.strerror or exc}"
     return None
-
-
-def _reason(exc: OSError) -> str:
-    from dlquiz.content import os_reason  # here: only an error needs it
-
-    return os_reason(exc)
 
 
 def _output_path(arg: str | Path) -> Path:
@@ -266,7 +260,7 @@ def _export_log(path: Path, home: Path) -> int:
     try:
         found = home.is_dir()
     except OSError as exc:  # before this, the message blamed the output file
-        _error(f"cannot use the data folder {home}: {_reason(exc)}")
+        _error(f"cannot use the data folder {home}: {exc.strerror or exc}")
         return 2
     if not found:
         _error(f"no data folder at {home}: there is no review history yet")
@@ -299,7 +293,7 @@ def run_import(args: argparse.Namespace, home: Path) -> int:
             _error(f"{path}: no such file" if not path.exists() else f"{path} is not a file")
             return 2
     except OSError as exc:  # e.g. a name too long
-        _error(f"{path}: {_reason(exc)}")
+        _error(f"{path}: {exc.strerror or exc}")
         return 2
     mode = getattr(args, "on_duplicate", "skip")
     try:

@@ -79,9 +79,7 @@ def run(home: Path, git_remote: str | None) -> int:
     try:
         found = home.is_dir()
     except OSError as exc:  # e.g. a --data-dir name too long
-        from dlquiz.content import os_reason
-
-        _error(f"cannot use the data folder {home}: {os_reason(exc)}")
+        _error(f"cannot use the data folder {home}: {exc.strerror or exc}")
         return 2
     if not found:
         _error(f"no data folder at {home}: study once first")
