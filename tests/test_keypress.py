@@ -25,7 +25,6 @@ from dlquiz.__main__ import make_app
 from dlquiz.tui.app import DLQuizApp
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.widgets.card_parts import Card, CardHead, Text, TitleBar, TitleProgressBar
-from dlquiz.tui.widgets.choice_list import ChoiceList
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import Clock
@@ -129,14 +128,20 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
 
         screen.next_card(app.study.deck[NAME_CARD])
         await pilot.pause()
-        choices = screen.query_one("#choices", ChoiceList)
-        assert choices.display and len(choices.labels) == 4 and screen.focused is None
+        head = screen.query_one(CardHead)
+        # A name card's options are drawn by its head, and the feedback under them.
+        assert head.choices is not None and len(head.choices.labels) == 4
+        assert screen.focused is None
         await pilot.press("2")  # any pick: the answer and its grade show
         await pilot.pause()
-        assert screen.mode == "feedback" and screen.query_one("#card-back").display
+        cur = screen.current
+        assert screen.mode == "feedback" and cur is not None and head.back is not None
+        assert "✗" in head.back or "✓" in head.back
+        assert head.back.endswith(cur.back)
+        assert not screen.query("#choices") and not screen.query("#card-back")
 
         # The rest, made in place, hidden until a card shows them.
-        for part in ("card-proof", "typed", "card-code"):
+        for part in ("card-proof", "typed", "card-code", "card-back", "choices"):
             assert not screen.part(part).display
         await pilot.pause()
         order = [w.id for w in card.children]
@@ -151,8 +156,8 @@ async def test_parts_only_some_cards_need_are_mounted_when_first_needed_in_card_
         assert screen.part("typed") is screen.query_one("#typed", Input)  # made once
         await pilot.press("enter")  # Good: the next card hides what the last one showed
         await pilot.pause()
-        assert screen.mode == "question"
-        assert not choices.display and not screen.query_one("#card-back").display
+        assert screen.mode == "question" and head.choices is None and head.back is None
+        assert not screen.query_one("#card-back").display
 
 
 class _One(App[None]):
@@ -292,7 +297,7 @@ async def test_a_card_that_fits_is_shown_and_turned_over_without_a_layout_pass(
             assert head.size.height > used, "the card's blank rows are the head's own"
 
 
-async def test_a_choice_card_after_a_plain_one_is_laid_out_in_one_pass(
+async def test_a_choice_card_and_a_plain_one_follow_each_other_in_place(
     home: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reflows: list[object] = []
@@ -306,24 +311,33 @@ async def test_a_choice_card_after_a_plain_one_is_laid_out_in_one_pass(
     app = _app(home, clock)
     async with app.run_test(size=(60, 20)) as pilot:
         screen = await _review(pilot, app)
-        screen.next_card(app.study.deck[NAME_CARD])  # its choices mounted: the first costs more
-        await pilot.pause()
+        head = screen.query_one(CardHead)
+        card = screen.query_one(Card)
         screen.next_card(app.study.deck["term/relu/recall"])
         await pilot.pause()
         reflows.clear()
         screen.next_card(app.study.deck[WRAPPED_CHOICES])
         await pilot.pause()
-        # The head's height and the choices shown change the layout once; the choices'
-        # new height from that pass asked for a second pass, which found the same sizes.
-        assert len(reflows) == 1
-        choices = screen.query_one("#choices", ChoiceList)
-        width = choices.content_size.width
+        # The options drawn by the head, under the front: nothing laid out.
+        assert head.size.height <= card.scrollable_content_region.height
+        assert reflows == [], "a choice card after a plain one: no layout pass"
+        assert not screen.query("#choices"), "no widget of their own"
+        choices = head.choices
+        assert choices is not None and len(choices.labels) == 4
+        width = head.content_size.width - 2  # a cell of padding each side
         wrapped = [
             line.plain.strip() for label in choices.labels for line in Content(label).wrap(width)
         ]
         assert len(wrapped) > len(choices.labels), "some option takes two rows or more"
-        rows = [_row(choices, y).strip() for y in range(choices.size.height)]
-        assert rows == wrapped, "every row of every option drawn, in place"
+        rows = [_row(head, y) for y in range(head.size.height)]
+        first = next(y for y, row in enumerate(rows) if row.startswith(" a) "))
+        drawn = rows[first : first + len(wrapped)]
+        assert [row.strip() for row in drawn] == wrapped, "every row of every option, in place"
+        assert all(len(row) == head.size.width for row in drawn)
+        screen.next_card(app.study.deck["term/relu/recall"])
+        await pilot.pause()
+        assert reflows == [], "and a plain card after a choice card: none either"
+        assert head.choices is None and not any(" a) " in _row(head, y) for y in range(8))
 
 
 async def test_each_card_starts_at_its_top(home: Path, clock: Clock) -> None:

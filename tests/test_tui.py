@@ -16,7 +16,7 @@ from dlquiz.tui.screens.help import HelpScreen
 from dlquiz.tui.screens.home import HomeScreen
 from dlquiz.tui.screens.review import ReviewScreen
 from dlquiz.tui.screens.summary import SummaryScreen
-from dlquiz.tui.widgets.choice_list import ChoiceList
+from dlquiz.tui.widgets.card_parts import CardHead
 from dlquiz.tui.widgets.rating_bar import RatingBar
 from tests.conftest import LOG_NAME, Clock
 
@@ -58,7 +58,13 @@ async def _answer_one(pilot, app: DLQuizApp, rating: str = "3") -> str:  # type:
     if screen.current.correct is not None:  # multiple choice: pick the right one
         await pilot.press(str(screen.current.correct + 1))
         assert screen.mode == "feedback"
-        assert screen.query_one("#card-back").display  # explanation stays up
+        # The explanation stays up: under the options the head draws (a card without
+        # code), or in a part of its own under a ChoiceList (a card with code).
+        head = screen.query_one(CardHead)
+        if head.choices is not None:
+            assert head.back is not None and "Correct." in head.back
+        else:
+            assert screen.query_one("#card-back").display
         await pilot.press("enter")
     else:
         await pilot.press("space")
@@ -128,10 +134,12 @@ async def test_name_card_wrong_pick_is_graded_again_and_explained(home: Path, cl
         wrong = (cur.correct + 1) % len(cur.choices)
         await pilot.press(str(wrong + 1))
         assert cur.suggested == 1  # Again
-        back = str(screen.query_one("#card-back", Static).render())
+        head = screen.query_one(CardHead)  # the options, then the feedback, under the front
+        back = head.back or ""
         assert "Not quite" in back and cur.choices[cur.correct] in back
-        choices = screen.query_one("#choices", ChoiceList)
-        assert choices.locked and choices.highlighted == cur.choices.index(cur.typed)
+        choices = head.choices
+        assert choices is not None and choices.locked
+        assert choices.highlighted == cur.choices.index(cur.typed)
         await pilot.press("3")  # the user overrides the grade
         await pilot.press("q")
     last = _log(home)[-1]

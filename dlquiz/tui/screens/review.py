@@ -52,7 +52,7 @@ from dlquiz.tui.review_session import (
 )
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.card_parts import PARTS, Card, CardHead, Text, TitleProgressBar
-from dlquiz.tui.widgets.choice_list import ChoiceList
+from dlquiz.tui.widgets.choice_list import ChoiceList, Choices
 from dlquiz.tui.widgets.footer import LineFooter
 from dlquiz.tui.widgets.rating_bar import RatingBar
 
@@ -274,7 +274,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
     def _refresh_marks(self) -> None:
         if self.current is not None and self.mode != "loading":
             head = self._card_head()
-            head.show(self._label(), head.front, head.back, head.fill)
+            head.show(self._label(), head.front, head.back, head.fill, head.choices)
         self.refresh_bindings()
 
     def _label(self) -> str:
@@ -295,10 +295,12 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             card.mount(widget, before=later[0] if later else None)
         return widget
 
-    def _head(self, kind: str, front: str, alone: bool = True) -> None:
-        """The card's kind over its front (markup each); ``alone``: nothing else (code,
-        choices, an answer box) is shown on the card."""
-        self._card_head().show(kind, front, fill=alone)
+    def _head(
+        self, kind: str, front: str, alone: bool = True, choices: Choices | None = None
+    ) -> None:
+        """The card's kind over its front (markup each), and ``choices`` under it;
+        ``alone``: nothing else (code, a ChoiceList, an answer box) is on the card."""
+        self._card_head().show(kind, front, fill=alone, choices=choices)
 
     def _card_head(self) -> CardHead:
         head = self._parts["card-head"]
@@ -351,16 +353,22 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         cur = self.current
         self._reset_widgets()
         has_code = cur.question is not None and bool(cur.question.code)
-        self._head(self._label(), cur.front, alone=not (has_code or cur.choices or cur.is_typed))
+        labels = [f"{LETTERS[i]}) {text}" for i, text in enumerate(cur.choices)]
+        # Options right under the front are drawn by the card's head: a change between
+        # such a card and a flashcard then lays nothing out. Under code, by a ChoiceList.
+        in_head = Choices(labels) if labels and not has_code else None
+        alone = not (has_code or cur.is_typed)
+        self._head(self._label(), cur.front, alone=alone, choices=in_head)
         if cur.question is not None and cur.question.code:
             code = self.part("card-code")
             assert isinstance(code, Static)
             code.update(highlighted(cur.question.code))
             code.display = True
-        if cur.choices:
-            choices = self._choice_list()
-            choices.set_choices([f"{LETTERS[i]}) {text}" for i, text in enumerate(cur.choices)])
-            choices.display = True
+        if labels:
+            if in_head is None:
+                choices = self._choice_list()
+                choices.set_choices(labels)
+                choices.display = True
             self.set_focus(None)  # keys reach the screen: digits, letters, ↑↓ and Enter
             self._hint("Pick with 1–4, or ↑↓ and Enter.")
         elif cur.is_typed:
@@ -394,9 +402,11 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         """Show the card's back: under its front (a card graded by the user), or with the
         ``feedback`` on an answer, under the choices or the answer box."""
         assert self.current is not None
-        if feedback is None:
-            head = self._card_head()
-            head.show(head.kind, head.front, self.current.back, head.fill)
+        head = self._card_head()
+        if feedback is None or head.choices is not None:
+            # Under the front, or under options the head draws: by the head.
+            text = self.current.back if feedback is None else feedback + self.current.back
+            head.show(head.kind, head.front, text, head.fill, head.choices)
             # Once laid out, bring the answer's first lines into view (small terminals).
             self.call_after_refresh(head.scroll_to_back)
         else:
@@ -494,7 +504,9 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             return
         picked = number - 1
         cur.typed = cur.choices[picked]
-        self._choice_list().show_pick(picked)
+        choices, view = self._choices()
+        choices.pick(picked)
+        view.redraw_choices()
         if picked == cur.correct:
             self._graded(True, "Correct.")
         else:
@@ -513,10 +525,21 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             )
 
     def action_move_choice(self, step: int) -> None:
-        self._choice_list().move(step)
+        choices, view = self._choices()
+        if choices.move(step):
+            view.redraw_choices()
 
     def action_pick_choice(self) -> None:
-        self.action_choose(self._choice_list().highlighted + 1)
+        self.action_choose(self._choices()[0].highlighted + 1)
+
+    def _choices(self) -> tuple[Choices, CardHead | ChoiceList]:
+        """The card's options, and what draws them: its head, or (under code) a
+        ChoiceList."""
+        head = self._card_head()
+        if head.choices is not None:
+            return head.choices, head
+        choice_list = self._choice_list()
+        return choice_list.choices, choice_list
 
     def _choice_list(self) -> ChoiceList:
         choices = self.part("choices")

@@ -20,14 +20,16 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
-from dlquiz.tui.widgets.choice_list import ChoiceList
+from dlquiz.tui.widgets.choice_list import CHOICE_CLASSES, CHOICE_CSS, ChoiceList, Choices
 from dlquiz.tui.widgets.footer import LaidOutOnce
 
 KEPT = 4  # texts whose drawn lines a Text keeps
+_OPTIONS = ".card-head--choices"  # the style of the options' rows in a CardHead
 
 
 @lru_cache(maxsize=256)
@@ -132,33 +134,54 @@ class Text(LaidOutOnce, Static):
 
 
 class CardHead(Text):
-    """The card's kind (muted), a blank line, its front and, once shown, a rule and its
-    back: one widget for all, as every widget on the review screen costs each key a
-    little, and a card that shows or hides a widget of its own is laid out again.
+    """The card's kind (muted), a blank line, its front, a choice card's options and,
+    once shown, a rule and its back (or the feedback on a pick and the back): one widget
+    for all, as every widget on the review screen costs each key a little, and a card
+    that shows or hides a widget of its own is laid out again.
 
-    A card with nothing else in it (no code, choices or answer box: ``fill``) takes at
-    least the card's whole height: the next card, or its back, then needs no layout pass
-    unless it is taller than the screen has room for.
+    A card with nothing else in it (no code, answer box or ``ChoiceList``: ``fill``)
+    takes at least the card's whole height: the next card, or its back, then needs no
+    layout pass unless it is taller than the screen has room for.
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"card-head--kind", "card-head--rule"}
-    DEFAULT_CSS = """
-    CardHead > .card-head--kind { color: $text-muted; }
-    CardHead > .card-head--rule { color: $primary; }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "card-head--kind",
+        "card-head--rule",
+        "card-head--choices",
+        *CHOICE_CLASSES,
+    }
+    # The options as a ChoiceList draws them: on $surface, padded a cell each side.
+    DEFAULT_CSS = f"""
+    CardHead {{
+        & > .card-head--kind {{ color: $text-muted; }}
+        & > .card-head--rule {{ color: $primary; }}
+        & > .card-head--choices {{ background: $surface; }}
+        {CHOICE_CSS}
+    }}
     """
 
     kind: str = ""  # markup, as last shown
     front: str = ""
     back: str | None = None
     fill = False
-    _head = Content("")  # the kind and front, as last shown (the rule comes under them)
+    choices: Choices | None = None  # a choice card's options, drawn under its front
+    _head = Content("")  # all above the rule (kind, front, options), as last shown
+    _front_part = Content("")  # the kind and front, as last shown
+    _rows_width = -1  # the width the options were last wrapped to
     _rows: int | None = None  # the rows a repaint is narrowed to (``refresh``)
     _room_seen = 0  # the card's height for this widget at the last layout pass
 
-    def show(self, kind: str, front: str, back: str | None = None, fill: bool = False) -> None:
-        """Show ``kind`` over ``front`` (markup each) and, under a rule, ``back``; ``fill``:
-        nothing else is on the card."""
-        self.kind, self.front, self.back = kind, front, back
+    def show(
+        self,
+        kind: str,
+        front: str,
+        back: str | None = None,
+        fill: bool = False,
+        choices: Choices | None = None,
+    ) -> None:
+        """Show ``kind`` over ``front`` (markup each), ``choices``' options and, under a
+        rule, ``back``; ``fill``: nothing else is on the card."""
+        self.kind, self.front, self.back, self.choices = kind, front, back, choices
         layout = None
         if fill != self.fill:
             self.fill = fill
@@ -166,18 +189,47 @@ class CardHead(Text):
             # restyle the widget, ~0.2 ms at each change of kind of card.
             self.styles.margin = (0, 0, 0 if fill else 1, 0)
             layout = True
+        self._show_parts(self.content_size.width, layout)
+
+    def redraw_choices(self) -> None:
+        """Draw the options again (a move, a pick, the mouse over them)."""
+        self._show_parts(self.content_size.width, None)
+
+    def _show_parts(self, width: int, layout: bool | None) -> None:
+        kind, front, back, choices = self.kind, self.front, self.back, self.choices
 
         def make() -> Content:
             # The kind's own colours (NEW, Flagged) over the muted colour, resolved when
             # drawn (the theme may change).
             head = parse(kind).stylize_before(".card-head--kind")
-            self._head = Content.assemble(head, "\n\n", parse(front))
+            self._head = self._front_part = Content.assemble(head, "\n\n", parse(front))
+            if choices is not None:
+                self._rows_width = width
+                rows = Content("\n").join(self._option_rows(choices, width))
+                self._head = Content.assemble(self._head, "\n\n", rows)
             if back is None:
-                return self._head
+                # Options end with a blank line, as a ChoiceList's margin did (it shows
+                # where a card taller than the screen ends).
+                return self._head if choices is None else Content.assemble(self._head, "\n")
             # A blank line, the rule's line (drawn by ``render_line``), a blank line.
             return Content.assemble(self._head, "\n\n\n\n", parse(back))
 
-        self._put((kind, front, back, fill), make, layout)
+        options = None if choices is None else (choices.key, width)
+        self._put((kind, front, back, self.fill, options), make, layout)
+
+    def _option_rows(self, choices: Choices, width: int) -> list[Content]:
+        """The options' rows, a cell of padding each side: as wide as this widget, so
+        a highlight is a bar and the Content's own wrapping leaves them as they are."""
+        rows = choices.rows(max(1, width - 2), lambda name: f"{_OPTIONS}.{name}" if name else None)
+        return [Content.assemble(" ", row, " ").stylize_before(_OPTIONS) for row in rows]
+
+    def _get_style(self, style: VisualStyle | str) -> VisualStyle:
+        # The options' styles, named in their rows and resolved when drawn (the theme
+        # may change), over the card's: Textual resolves a ".class" span to that class's
+        # own rules, which lose an opaque background ($surface, the highlight's).
+        if isinstance(style, str) and style.startswith(_OPTIONS):
+            return self.get_visual_style(*style[1:].split("."))
+        return super()._get_style(style)
 
     def _show(self, shown: Content | None, content: Content, layout: bool) -> None:
         width = self.content_size.width
@@ -220,6 +272,11 @@ class CardHead(Text):
             card.scroll_to_region(back, top=True, animate=False)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if self.choices is not None and width != self._rows_width and width > 0:
+            # The options wrapped to the width this pass gives (a scrollbar came or
+            # went, the terminal was resized, the first card): measured and drawn in
+            # this pass, not in one more.
+            self._show_parts(width, layout=False)
         height = super().get_content_height(container, viewport, width)
         if not self.fill:
             return height
@@ -233,6 +290,30 @@ class CardHead(Text):
             )
             return Strip([Segment("─" * self.size.width, style)], self.size.width)
         return super().render_line(y)
+
+    # ----- the options under the mouse ----------------------------------------------
+
+    def _option_row(self, y: int) -> int | None:
+        """Row ``y`` of this widget as a row of the options (0: the first option's)."""
+        if self.choices is None:
+            return None
+        return y - _height(self._front_part, self, self.content_size.width) - 1
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self.choices is not None and self.choices.hover_at(self._option_row(event.y)):
+            self.redraw_choices()
+
+    def on_leave(self) -> None:
+        if self.choices is not None and self.choices.hover_at(None):
+            self.redraw_choices()
+
+    def on_click(self, event: events.Click) -> None:
+        choices, row = self.choices, self._option_row(event.y)
+        index = None if choices is None or row is None else choices.at(row)
+        if choices is not None and index is not None and not choices.locked:
+            event.stop()
+            choices.highlighted = index
+            self.post_message(ChoiceList.Picked(index))
 
 
 class Card(LaidOutOnce, VerticalScroll):
