@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from dlquiz.tui.markup import escape
 from dlquiz.tui.reuse import StyledOnce
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from rich.markup import escape
 from textual.widgets import Input, Static
 
 from dlquiz.questions.base import Question
 from dlquiz.scheduler import RATING_NAMES, auto_rating
 from dlquiz.tui import shown as shown_mod
+from dlquiz.tui.markup import escape
 from dlquiz.tui.shown import Shown
 
 if TYPE_CHECKING:

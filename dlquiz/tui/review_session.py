@@ -10,7 +10,6 @@ from collections import deque
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from rich.markup import escape
 from textual.content import Content
 
 from dlquiz.cards import CardSpec, Kind
@@ -18,6 +17,7 @@ from dlquiz.order import custom_cards
 from dlquiz.practice import Practice
 from dlquiz.scheduler import AGAIN, format_interval
 from dlquiz.study import SaveError, Study
+from dlquiz.tui.markup import escape
 
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp

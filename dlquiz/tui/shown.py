@@ -11,12 +11,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from rich.markup import escape
-
 from dlquiz.cards import CardSpec, Kind, name_choices
 from dlquiz.content import Content
 from dlquiz.questions.base import Question
 from dlquiz.scheduler import Outcome
+from dlquiz.tui.markup import escape
 
 
 class Outcomes(Mapping[int, Outcome]):

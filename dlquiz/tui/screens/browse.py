@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -41,6 +40,7 @@ from dlquiz.catalog import (
 )
 from dlquiz.records import Marks
 from dlquiz.tui.confirm import Confirm
+from dlquiz.tui.markup import escape
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -15,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from dlquiz.cards import Kind
 from dlquiz.scheduler import RATING_NAMES, REVIEW, format_interval
+from dlquiz.tui.markup import escape
 from dlquiz.tui.reuse import StyledOnce
 
 if TYPE_CHECKING:

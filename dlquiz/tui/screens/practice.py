@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from dlquiz import practice
 from dlquiz.cards import CardSpec
+from dlquiz.tui.markup import escape
 from dlquiz.tui.reuse import KeepsStyles, StyledOnce, kept_screen
 from dlquiz.tui.widgets.card_parts import TitleBar
 from dlquiz.tui.widgets.footer import LineFooter

@@ -23,7 +23,6 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -40,6 +39,7 @@ from dlquiz.practice import Practice
 from dlquiz.scheduler import AGAIN, EASY, GOOD, HARD
 from dlquiz.study import SaveError
 from dlquiz.tui import shown as shown_mod
+from dlquiz.tui.markup import escape
 from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
 from dlquiz.tui.review_session import (

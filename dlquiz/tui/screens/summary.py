@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.markup import escape
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,6 +20,7 @@ from textual.widgets.option_list import Option
 from dlquiz.order import study_choices
 from dlquiz.scheduler import RATING_NAMES
 from dlquiz.session import Summary
+from dlquiz.tui.markup import escape
 from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.shown import Shown
 from dlquiz.tui.widgets.card_parts import TitleBar

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from rich.console import Group
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import on
@@ -19,6 +18,7 @@ from textual.widgets.option_list import Option
 from dlquiz.content import Content
 from dlquiz.records import Marks
 from dlquiz.scheduler import LEARNING, RELEARNING, REVIEW, CardState
+from dlquiz.tui.markup import escape
 
 STATE_NAMES = {LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
 
