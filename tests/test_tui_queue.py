@@ -304,7 +304,7 @@ async def test_card_info_lists_every_review_and_the_memory_state(home: Path, clo
         r = app.study.retrievability(OTHER, clock())
         assert r is not None and f"Recall chance now {r:.0%}" in head
         row = info.query_one(DataTable).get_row_at(1)  # oldest last
-        assert row[1] == "Good" and row[3] == "typed" and row[4] == "4s"
+        assert row[1] == "Good" and str(row[3]) == "typed" and row[4] == "4s"
         await pilot.press("escape")
         assert app.screen is screen
         await pilot.press("q")

@@ -191,7 +191,9 @@ def fsrs_field(
                 Button("Use default parameters", id="defaults", compact=True),
                 classes="fit-buttons",
             ),
-            Static("", id="fit-status"),
+            # Plain text: it says the fitting process's errors (its stderr), where "[" is
+            # not markup (a "[/]" raised a MarkupError and the failure was never shown).
+            Static("", id="fit-status", markup=False),
             row=False,
             error=errors.pop("fsrs_parameters", ""),
         )

@@ -72,7 +72,9 @@ class CardInfoScreen(StyledOnce, ModalScreen[None]):
             interval = format_interval(wait)
             answer = (review.answer or "").replace("\n", " ")
             took = f"{review.duration_ms / 1000:.0f}s" if review.duration_ms is not None else "—"
-            table.add_row(when, rating, interval, answer[:40] or "—", took)
+            # Text, not str: a str cell is Rich markup ("[/]" typed as an answer raised a
+            # MarkupError as the table was drawn, "[b]" went missing).
+            table.add_row(when, rating, interval, Text(answer[:40] or "—"), took)
         table.display = bool(history)
 
     def _title(self, card_id: str) -> str:

@@ -17,7 +17,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
@@ -31,6 +30,7 @@ from dlquiz.questions import families, family_title
 from dlquiz.scheduler import CardState
 from dlquiz.session import study_day
 from dlquiz.stats import HISTORY_DAYS, MASTERY_DAYS, RECENT_DAYS, Ratio, Stats
+from dlquiz.tui.markup import escape
 from dlquiz.tui.reuse import KeepsStyles, kept_screen
 from dlquiz.tui.stats_ahead import Asked, cached_result, saving_device, shared_result
 from dlquiz.tui.widgets.card_parts import TitleBar
@@ -345,7 +345,11 @@ class StatsScreen(KeepsStyles, Screen[None]):
         mistakes = self.query_one("#mistakes", Static)
         mistakes.update(
             "Your most frequent mistakes: "
-            + "; ".join(f"{m.name} ({family_title(m.family)}) ×{m.count}" for m in stats.mistakes)
+            # Named in the review log (another device's, another version's): shown as written.
+            + "; ".join(
+                f"{escape(m.name)} ({escape(family_title(m.family))}) ×{m.count}"
+                for m in stats.mistakes
+            )
             if stats.mistakes
             else ""
         )
