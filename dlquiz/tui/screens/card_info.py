@@ -57,7 +57,7 @@ class CardInfoScreen(StyledOnce, ModalScreen[None]):
         for card_id, head, table in zip(self.card_ids, heads, tables, strict=True):
             self._fill(card_id, head, table)
 
-    def _fill(self, card_id: str, head: Static, table: DataTable[str]) -> None:
+    def _fill(self, card_id: str, head: Static, table: DataTable[str | Text]) -> None:
         study, now = self.app.study, self.app.clock()
         history = study.card_history(card_id)
         empty = "" if history else "\n[dim]Never reviewed (or every review was undone).[/]"
