@@ -176,12 +176,22 @@ class Scan:
     bad_lines: list[int]  # 1-based, counted from where the read started
     end: int  # offset after the last complete line
     tail: str = ""  # hex of the bytes just before ``end``
+    joined: list[int] = field(default_factory=list)  # bad lines holding records joined
+    lone_crs: int = 0  # carriage returns read as line breaks (the file's were changed)
+    tail_joined: bool = False  # records joined after the last line break: not read
+    too_big: int = 0  # the log's size, if larger than MAX_LOG_BYTES (then not read)
 
 
 def read_log(path: Path, start: int = 0, stop: int | None = None) -> Scan:
-    """Complete lines of a log between two byte offsets (a half-synced tail is left out)."""
-    from dlquiz.review_log import (
-        scan_lines as _scan,  # the store's parser: one set of limits for every log
+    """Complete lines of a log between two byte offsets (a half-synced tail is left out).
+
+    Read a block at a time (``review_log.scan_file``), and not at all if the file is
+    larger than ``review_log.MAX_LOG_BYTES``: another device's log may hold anything.
+    A lone carriage return is read as a line break (the file's line breaks were
+    changed; a record never holds one), and counted so that the user is told."""
+    from dlquiz.review_log import (  # the store's parser: one set of limits for every log
+        MAX_LOG_BYTES,
+        scan_file,
     )
 
     try:
@@ -190,23 +200,31 @@ def read_log(path: Path, start: int = 0, stop: int | None = None) -> Scan:
     except OSError:
         return Scan([], [], start, tail_of(path, start))
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
             return Scan([], [], start, "")
-        handle.seek(start)
-        data = handle.read() if stop is None else handle.read(max(0, stop - start))
-    scan = _scan(data)
-    rest = data[scan.end :]
+        if info.st_size > MAX_LOG_BYTES:
+            return Scan([], [], start, tail_of(path, start), too_big=info.st_size)
+        scan = scan_file(handle, start, stop)
+    end, before, rest = scan.end, scan.before_end, scan.rest
     last = records.decode(rest) if rest.strip() else None
     if last is not None and not isinstance(last, records.Unknown):
         # A complete last record whose newline is missing counts (its writer adds the
         # newline at its next start; when it arrives it is an empty line, skipped).
         scan.records.append(last)
-        scan.end = len(data)
-    end = start + scan.end
+        end, before = end + len(rest), before + rest  # rest holds no CR made a newline
     # The fingerprint from the very bytes parsed (the file may be replaced meanwhile).
-    tail = data[max(0, scan.end - TAIL_BYTES) : scan.end]
+    tail = before[-TAIL_BYTES:]
     tail_hex = tail_of(path, end) if len(tail) < TAIL_BYTES and start > 0 else tail.hex()
-    return Scan(scan.records, scan.bad_lines, end, tail_hex)
+    return Scan(
+        scan.records,
+        scan.bad_lines,
+        end,
+        tail_hex,
+        joined=scan.joined,
+        lone_crs=scan.lone_crs,
+        tail_joined=scan.rest_joined and last is None,
+    )
 
 
 @dataclass
@@ -253,15 +271,54 @@ def _unique(rows: Iterable[tuple[int, str, Record]]) -> Iterator[tuple[int, str,
             yield row
 
 
-def _damaged_notice(bad: dict[str, list[int]]) -> list[str]:
+def _damaged_notice(bad: dict[str, list[int]], joined: dict[str, list[int]]) -> list[str]:
     notes = []
     for name, lines in bad.items():
         if lines:
             shown = ", ".join(map(str, lines[:10])) + (" …" if len(lines) > 10 else "")
-            notes.append(
+            note = (
                 f"{len(lines)} damaged line(s) in {name} were skipped (lines {shown}). "
                 "The file itself was left untouched."
             )
+            together = joined.get(name)
+            if together:
+                shown = ", ".join(map(str, together[:10])) + (" …" if len(together) > 10 else "")
+                note += (
+                    f" Line(s) {shown} hold several records joined on one line (line breaks "
+                    "removed, e.g. by an editor or a sync tool): on the device that writes "
+                    "it, put each record back on a line of its own."
+                )
+            notes.append(note)
+    return notes
+
+
+def _log_notices(name: str, scan: Scan) -> list[str]:
+    """What the user is told about a log read whole or in part (but for damaged lines:
+    ``_damaged_notice``, at a rebuild, which can say which lines)."""
+    from dlquiz.review_log import LOG_LIMIT_TEXT
+
+    notes = []
+    if scan.too_big:
+        notes.append(
+            f"{name} is {scan.too_big / 2**20:.0f} MB, larger than any review log dlquiz "
+            f"reads ({LOG_LIMIT_TEXT}): it was not read, so "
+            "its reviews are missing from your history. The file itself was left untouched."
+        )
+    if scan.lone_crs:
+        notes.append(
+            f"{name} has carriage returns for line breaks ({scan.lone_crs} of them; changed "
+            "by an editor or a sync tool). Its records were read all the same, and the file "
+            "was left untouched. Turn its line endings back into newlines (LF) on the device "
+            "that writes it: dlquiz there will not start until then."
+        )
+    if scan.tail_joined:
+        notes.append(
+            f"{name} holds several records after its last line break (its line breaks were "
+            "removed or changed, e.g. by an editor or a sync tool): they were not read, so "
+            "those reviews are missing from your history. The file itself was left "
+            "untouched. On the device that writes it, put each record back on a line of "
+            "its own (LF)."
+        )
     return notes
 
 
@@ -278,12 +335,18 @@ def _rebuild(sources: dict[str, Path]) -> Merged:
     merged = Merged(changed=True, rebuilt=True)
     batches: list[tuple[str, list[Record]]] = []
     bad: dict[str, list[int]] = {}
+    joined: dict[str, list[int]] = {}
     for name, path in sources.items():
         scan = read_log(path)
         batches.append((name, scan.records))
-        bad[name] = scan.bad_lines
+        bad[name], joined[name] = scan.bad_lines, scan.joined
         merged.sources[name] = Reflected(scan.end, scan.tail)
-        if name == devices.LEGACY_LOG and _size(path) > scan.end:
+        merged.notices += _log_notices(name, scan)
+        if (
+            name == devices.LEGACY_LOG
+            and not (scan.too_big or scan.tail_joined)
+            and _size(path) > scan.end
+        ):
             # Another device's log may end mid-line while it syncs; this one never grows
             # again here, so its half line is an answer cut short by a crash.
             merged.notices.append(
@@ -294,7 +357,7 @@ def _rebuild(sources: dict[str, Path]) -> Merged:
         apply_record(merged.cards, merged.marks, record)
         merged.last[record.card] = max(merged.last.get(record.card, -1), when)
     merged.replayed = len(merged.last)
-    merged.notices += _damaged_notice(bad)
+    merged.notices += _damaged_notice(bad, joined)
     return merged
 
 
@@ -361,6 +424,7 @@ def catch_up(home: Path, saved: DeviceState | None) -> Merged:
         scan = read_log(path, start)
         if scan.bad_lines:  # rebuilt, so the notice can say which lines
             return rebuild(home, sources)
+        merged.notices += _log_notices(name, scan)
         if scan.end != start or ref is None:
             merged.sources[name] = Reflected(scan.end, scan.tail)
             merged.changed = True

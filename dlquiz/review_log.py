@@ -3,7 +3,9 @@
 Reading it never trusts it: only a regular file is read, damaged lines are counted
 (the store reports them), a half-written last line left by a crash is moved aside
 before the next append, and ``records_since`` reads backwards so that today's
-records cost what today's records cost.
+records cost what today's records cost. ``scan_file`` reads any device's log in
+blocks, so the bytes held at once are a block and a line whatever the file holds;
+a log larger than ``MAX_LOG_BYTES`` is not read at all.
 """
 
 from __future__ import annotations
@@ -35,12 +37,35 @@ def stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+# The largest log any device reads (``dlquiz.merge.read_log``; this device's own log is
+# refused at open beyond it, so that every device leaves out the same logs). A review
+# takes ~260 bytes: ~4M reviews, 55 years of 200 a day, and forty times the benchmarks'
+# 100k (~26 MB); their records would take ~4 GB of memory. A larger file is damage (a
+# sparse file, a device's contents) or not a log of ours.
+MAX_LOG_BYTES = 1 << 30
+# The limit as the messages about it say it.
+LOG_LIMIT_TEXT = f"{MAX_LOG_BYTES >> 20} MB, about {MAX_LOG_BYTES // 260 // 10**6} million reviews"
+# How much of a log ``scan_file`` reads at once.
+READ_BLOCK_BYTES = 1 << 20
+# A carriage return that is not a CRLF's: a line break changed by an editor or a sync
+# tool. Never within a record (its strings escape every control character, and
+# records.encode puts no whitespace between tokens), so it is a line break there too.
+_LONE_CR = re.compile(rb"\r(?!\n)")
+_KEPT_BEFORE_END = 64  # raw bytes kept from just before a scan's end (its fingerprint)
+
+
 @dataclass
 class LogScan:
     records: list[Record] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)  # 1-based line number of each record
     bad_lines: list[int] = field(default_factory=list)  # 1-based line numbers
     end: int = 0  # byte offset after the last complete line
+    # ``scan_file`` only:
+    joined: list[int] = field(default_factory=list)  # bad lines holding records joined
+    lone_crs: int = 0  # carriage returns read as line breaks
+    rest: bytes = b""  # the incomplete last line (empty if longer than a record)
+    rest_joined: bool = False  # it holds several records joined (line breaks removed)
+    before_end: bytes = b""  # the raw bytes just before ``end`` (read from ``start`` on)
 
 
 # A clean stretch of the log is decoded as one JSON array, in C (a Python loop over
@@ -76,13 +101,21 @@ def _decode_stretch(stretch: bytes) -> list[Record] | None:
 def scan_lines(data: bytes) -> LogScan:
     """Complete lines of ``data`` (an incomplete last line is left to the caller)."""
     scan = LogScan()
-    pos = 0
-    line_no = 1
-    size = len(data)
+    scan.end = _scan_complete(data, scan, 1)[0]
+    return scan
+
+
+def _scan_complete(
+    data: bytes, scan: LogScan, line_no: int, pos: int = 0, size: int | None = None
+) -> tuple[int, int]:
+    """Add the complete lines of ``data[pos:size]`` to ``scan``, numbered from
+    ``line_no``; returns the offset after the last one, and the number of the line
+    after it."""
+    size = len(data) if size is None else size
     while pos < size:
-        cut = data.rfind(b"\n", pos, pos + _STRETCH_BYTES)
+        cut = data.rfind(b"\n", pos, min(pos + _STRETCH_BYTES, size))
         if cut < 0:  # a line longer than a stretch (damaged), or the incomplete last one
-            cut = data.find(b"\n", pos + _STRETCH_BYTES)
+            cut = data.find(b"\n", pos + _STRETCH_BYTES, size)
             if cut < 0:
                 break
         stretch = data[pos:cut]
@@ -96,7 +129,80 @@ def scan_lines(data: bytes) -> LogScan:
             _scan_each(lines, line_no, scan)
             line_no += len(lines)
         pos = cut + 1
-    scan.end = pos
+    return pos, line_no
+
+
+def scan_file(handle: BinaryIO, start: int = 0, stop: int | None = None) -> LogScan:
+    """Complete lines of the open log ``handle`` from ``start`` to ``stop`` (or its end),
+    as ``scan_lines`` finds them, read a block at a time: what is held at once is a block
+    and the line it ends in, whatever the file holds. A line longer than a record is
+    passed over (counted damaged) without being kept; a lone carriage return is a line
+    break (counted: the file's line breaks were changed). The incomplete last line is
+    left to the caller in ``rest``. Line numbers count from ``start``."""
+    scan = LogScan(end=start)
+    handle.seek(start)
+    left = -1 if stop is None else max(0, stop - start)
+    offset = start  # of the next byte to read
+    pending = b""  # a line begun and not ended yet
+    skipping = False  # in a line too long to be a record: read on to its end
+    skipped_joined = False  # that line holds records joined
+    held = b""  # a CR ending a block: whether a newline follows is in the next one
+    before = b""  # the raw bytes just before the block
+    line_no = 1
+    while True:
+        want = READ_BLOCK_BYTES if left < 0 else min(READ_BLOCK_BYTES, left)
+        fresh = handle.read(want) if want else b""
+        if left > 0:
+            left -= len(fresh)
+        last = not fresh
+        block_at = offset - len(held)
+        offset += len(fresh)
+        block, held = held + fresh, b""
+        if not last and block.endswith(b"\r"):
+            block, held = block[:-1], b"\r"
+        text = block
+        if b"\r" in block:
+            text, count = _LONE_CR.subn(b"\n", block)
+            scan.lone_crs += count
+        scanned = 0  # where in ``text`` the lines not scanned yet begin
+        if skipping:
+            cut = text.find(b"\n")
+            if cut >= 0:  # the long line ends: damaged
+                scan.bad_lines.append(line_no)
+                if skipped_joined:
+                    scan.joined.append(line_no)
+                line_no += 1
+                skipping = False
+                scanned = cut + 1
+                scan.end = block_at + scanned
+                kept = block[max(0, scanned - _KEPT_BEFORE_END) : scanned]
+                scan.before_end = (before + kept)[-_KEPT_BEFORE_END:]
+        if not skipping:
+            cut = text.rfind(b"\n", scanned)
+            if cut < 0:
+                pending += text[scanned:]
+            else:
+                # The line begun is joined to its end only, not to the whole block (a copy
+                # of every block).
+                if pending:  # the line it ends
+                    ends = text.find(b"\n", scanned)
+                    line_no = _scan_complete(pending + text[scanned : ends + 1], scan, line_no)[1]
+                    scanned = ends + 1
+                line_no = _scan_complete(text, scan, line_no, scanned, cut + 1)[1]
+                scan.end = block_at + cut + 1
+                kept = block[max(0, cut + 1 - _KEPT_BEFORE_END) : cut + 1]
+                scan.before_end = (before + kept)[-_KEPT_BEFORE_END:]
+                pending = text[cut + 1 :]
+            if len(pending) > records.MAX_LINE_BYTES:
+                skipping, skipped_joined, pending = True, bool(_JOINED.search(pending)), b""
+        before = (before + block[-_KEPT_BEFORE_END:])[-_KEPT_BEFORE_END:]
+        if last:
+            break
+    if skipping:
+        scan.rest_joined = skipped_joined
+    else:
+        scan.rest = pending
+        scan.rest_joined = _JOINED.search(pending) is not None
     return scan
 
 
@@ -107,6 +213,8 @@ def _scan_each(lines: list[bytes], line_no: int, scan: LogScan) -> None:
             record = records.decode(raw)
             if record is None:
                 scan.bad_lines.append(line_no)
+                if _JOINED.search(raw):
+                    scan.joined.append(line_no)
             elif record is not UNKNOWN:
                 assert not isinstance(record, records.Unknown)
                 scan.records.append(record)
@@ -278,10 +386,11 @@ class ReviewLog:
     def records_since(self, moment: datetime) -> list[Record]:
         """Records whose time is at or after ``moment``, reading backwards from the end.
 
-        Costs what today's records cost, not the whole history.
+        Costs what today's records cost, not the whole history. A log larger than
+        ``MAX_LOG_BYTES`` is not read (``merge.read_log`` says so).
         """
         size = self.size()
-        if size == 0:
+        if size == 0 or size > MAX_LOG_BYTES:
             return []
         cutoff = moment.astimezone(UTC)
         found: list[Record] = []

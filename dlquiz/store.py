@@ -44,7 +44,7 @@ from pathlib import Path
 from dlquiz import devices, merge, records
 from dlquiz.merge import STATE_VERSION, DeviceState, Merged, Reflected, state_decoder
 from dlquiz.records import Marks, Record
-from dlquiz.review_log import ReviewLog
+from dlquiz.review_log import LOG_LIMIT_TEXT, MAX_LOG_BYTES, ReviewLog
 from dlquiz.review_log import stamp as _stamp
 from dlquiz.safe_io import (
     atomic_write,
@@ -472,9 +472,25 @@ class Store:
     def _check_own_log(self) -> None:
         """This device's log, if there, must be a regular file (StoreError otherwise):
         a pipe or device in its place would block or never end. Other devices' logs
-        that are not regular files are simply not read (``devices.log_sources``)."""
-        with contextlib.suppress(FileNotFoundError):
-            os.close(self.log._open_read())
+        that are not regular files are simply not read (``devices.log_sources``).
+        Nor is a log larger than ``MAX_LOG_BYTES`` (``merge.read_log``): this device's
+        is refused, as every other device leaves it out, rather than appended to out of
+        sight."""
+        try:
+            fd = self.log._open_read()
+        except FileNotFoundError:
+            return
+        try:
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+        if size > MAX_LOG_BYTES:
+            raise StoreError(
+                f"{self.log.path} is {size / 2**20:.0f} MB, larger than any review log dlquiz "
+                f"reads ({LOG_LIMIT_TEXT}). dlquiz left it as "
+                "it is. If it grew by damage (e.g. a run of NUL bytes), keep a copy, cut "
+                "the damage out, then start dlquiz again."
+            )
 
     def _salvage_own_log(self) -> None:
         aside = self.log.salvage_partial_tail()
