@@ -42,6 +42,7 @@ from dlquiz.tui import shown as shown_mod
 from dlquiz.tui.markup import escape
 from dlquiz.tui.reuse import StyledOnce
 from dlquiz.tui.review_answers import SkillAnswers, SkillHelp, highlighted
+from dlquiz.tui.review_choices import LETTERS, ChoiceKeys
 from dlquiz.tui.review_session import (
     SessionKeys,
     card_label,
@@ -59,10 +60,8 @@ from dlquiz.tui.widgets.rating_bar import RatingBar
 if TYPE_CHECKING:
     from dlquiz.tui.app import DLQuizApp
 
-LETTERS = "abcdefgh"
 
-
-class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
+class ReviewScreen(StyledOnce, SkillAnswers, ChoiceKeys, SessionKeys, Screen[None]):
     """One card at a time until the day's work is done."""
 
     # The footer shows the card's own keys (undo, bury, suspend, flag, info, home): the
@@ -82,7 +81,7 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
             for n, letter in enumerate("abcd", 1)
         ],
         *[Binding(str(n), f"rate({n})", "Rate", show=False) for n in range(1, 5)],
-        # A choice card's options (ChoiceList, never focused): Up, Down, Enter.
+        # A choice card's options (never focused): Up, Down, Enter.
         Binding("up", "move_choice(-1)", "Previous choice", show=False),
         Binding("down", "move_choice(1)", "Next choice", show=False),
         Binding("enter", "pick_choice", "Pick", show=False),
@@ -495,56 +494,6 @@ class ReviewScreen(StyledOnce, SkillAnswers, SessionKeys, Screen[None]):
         self.set_focus(None)
         self.mode = "revealed"
         self._report_layout()
-
-    def action_choose(self, number: int) -> None:
-        cur = self.current
-        if self.mode != "question" or cur is None or cur.correct is None:
-            return
-        if not 1 <= number <= len(cur.choices):
-            return
-        picked = number - 1
-        cur.typed = cur.choices[picked]
-        choices, view = self._choices()
-        choices.pick(picked)
-        view.redraw_choices()
-        if picked == cur.correct:
-            self._graded(True, "Correct.")
-        else:
-            # A computed "pick one" question names the slip that leads to this option.
-            slip = next(
-                (m for m in (cur.question.mistakes if cur.question else ()) if m.value == picked),
-                None,
-            )
-            if slip is not None:
-                self._help(cur).mistake = slip.id
-            self._graded(
-                False,
-                f"Not quite. You picked {LETTERS[picked]}) {cur.choices[picked]}; "
-                f"the answer is {LETTERS[cur.correct]}) {cur.choices[cur.correct]}."
-                + (f" {slip.feedback}" if slip is not None else ""),
-            )
-
-    def action_move_choice(self, step: int) -> None:
-        choices, view = self._choices()
-        if choices.move(step):
-            view.redraw_choices()
-
-    def action_pick_choice(self) -> None:
-        self.action_choose(self._choices()[0].highlighted + 1)
-
-    def _choices(self) -> tuple[Choices, CardHead | ChoiceList]:
-        """The card's options, and what draws them: its head, or (under code) a
-        ChoiceList."""
-        head = self._card_head()
-        if head.choices is not None:
-            return head.choices, head
-        choice_list = self._choice_list()
-        return choice_list.choices, choice_list
-
-    def _choice_list(self) -> ChoiceList:
-        choices = self.part("choices")
-        assert isinstance(choices, ChoiceList)
-        return choices
 
     @on(ChoiceList.Picked)
     def _picked(self, event: ChoiceList.Picked) -> None:
