@@ -4,6 +4,7 @@ Enter, a digit or letter, or a click, the pick shown once made."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from textual.app import App, ComposeResult
@@ -134,24 +135,18 @@ async def test_the_head_draws_the_options_as_a_choice_list_does_in_every_state()
             return [_cells(s)[:36] for s in drawn] == [_cells(s)[:36] for s in heads]
 
         assert same(), "as shown"
-        for states in (widget.choices, choices):
-            states.move(2)
-        widget.redraw_choices()
-        head.redraw_choices()
-        await pilot.pause()
-        assert same(), "another highlighted"
-        for states in (widget.choices, choices):
-            assert states.hover_at(0)
-        widget.redraw_choices()
-        head.redraw_choices()
-        await pilot.pause()
-        assert same(), "one under the mouse"
-        for states in (widget.choices, choices):
-            states.pick(1)
-        widget.redraw_choices()
-        head.redraw_choices()
-        await pilot.pause()
-        assert same(), "the pick made: the rest dimmed"
+        steps: list[tuple[str, Callable[[Choices], object]]] = [
+            ("another highlighted", lambda states: states.move(2)),
+            ("one under the mouse", lambda states: states.hover_at(0)),
+            ("the pick made: the rest dimmed", lambda states: states.pick(1)),
+        ]
+        for state, step in steps:
+            for states in (widget.choices, choices):
+                assert step(states) is not False  # moved, hovered, picked
+            widget.redraw_choices()
+            head.redraw_choices()
+            await pilot.pause()
+            assert same(), state
         app.theme = "textual-light"  # the options' colours are the theme's, when drawn
         await pilot.pause()
         assert same(), "in another theme"
