@@ -407,6 +407,10 @@ class ReviewLog:
                 start = max(0, pos - (1 << 16))
                 handle.seek(start)
                 block = handle.read(pos - start)
+                if b"\r" in block:
+                    # Carriage returns for line breaks (another device's log, changed
+                    # by a tool): each one a break. A CRLF's CR only adds an empty line.
+                    block = block.replace(b"\r", b"\n")
                 pos = start
                 if skipping:
                     newline = block.rfind(b"\n")

@@ -259,3 +259,16 @@ def test_a_log_read_in_blocks_is_read_as_a_whole(
     )
     part = data[start:stop]
     assert found.lone_crs == len(re.findall(rb"\r(?!\n)", part))
+
+
+@pytest.mark.parametrize("separator", [b"\r", b"\r\r", b"\r\n"], ids=["CR", "CRCR", "CRLF"])
+def test_todays_records_are_found_whatever_the_line_breaks(home: Path, separator: bytes) -> None:
+    # Read backwards from the end (today's counts): a log turned to carriage returns was
+    # one long line, and none of its records were found.
+    lines = _lines(40)
+    other = home / OTHER
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_bytes(separator.join(lines) + separator)
+    found = ReviewLog(other).records_since(T0 + timedelta(minutes=10))
+    assert {r.id for r in found if isinstance(r, records.Review)} == _ids(lines[10:])
+    assert len(found) == 30
