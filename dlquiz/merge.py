@@ -292,7 +292,7 @@ def _damaged_notice(bad: dict[str, list[int]], joined: dict[str, list[int]]) -> 
     return notes
 
 
-def _log_notices(name: str, scan: Scan) -> list[str]:
+def log_notices(name: str, scan: Scan) -> list[str]:
     """What the user is told about a log read whole or in part (but for damaged lines:
     ``_damaged_notice``, at a rebuild, which can say which lines)."""
     from dlquiz.review_log import LOG_LIMIT_TEXT
@@ -341,7 +341,7 @@ def _rebuild(sources: dict[str, Path]) -> Merged:
         batches.append((name, scan.records))
         bad[name], joined[name] = scan.bad_lines, scan.joined
         merged.sources[name] = Reflected(scan.end, scan.tail)
-        merged.notices += _log_notices(name, scan)
+        merged.notices += log_notices(name, scan)
         if (
             name == devices.LEGACY_LOG
             and not (scan.too_big or scan.tail_joined)
@@ -424,7 +424,7 @@ def catch_up(home: Path, saved: DeviceState | None) -> Merged:
         scan = read_log(path, start)
         if scan.bad_lines:  # rebuilt, so the notice can say which lines
             return rebuild(home, sources)
-        merged.notices += _log_notices(name, scan)
+        merged.notices += log_notices(name, scan)
         if scan.end != start or ref is None:
             merged.sources[name] = Reflected(scan.end, scan.tail)
             merged.changed = True

@@ -338,6 +338,27 @@ def test_todays_counts_and_the_status_include_every_device(
     assert "logs/dev-a.jsonl: 3 record(s)" in out and "This device: this-device" in out
 
 
+def test_the_status_says_why_a_log_was_not_read_in_full(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dlquiz.commands import sync
+    from dlquiz.review_log import MAX_LOG_BYTES
+
+    study_at(home, "dev-a", [0, 1, 2])
+    big = home / "logs" / "dev-big.jsonl"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_LOG_BYTES + 1)  # sparse: no disk used
+    crs = home / "logs" / "dev-cr.jsonl"
+    crs.write_bytes((home / "logs" / "dev-a.jsonl").read_bytes().replace(b"\n", b"\r"))
+    damaged = home / "logs" / "dev-bad.jsonl"
+    damaged.write_bytes((home / "logs" / "dev-a.jsonl").read_bytes() + b"{not a record}\n")
+    assert sync.run(home, None) == 0
+    out = capsys.readouterr().out
+    assert "logs/dev-big.jsonl: 0 record(s)" in out and "it was not read" in out
+    assert "logs/dev-cr.jsonl: 3 record(s)" in out and "carriage returns" in out
+    assert "logs/dev-bad.jsonl: 3 record(s)" in out and "1 damaged line(s) skipped" in out
+
+
 def test_dlquiz_starting_twice_at_once_on_a_new_machine_agrees_on_one_id(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

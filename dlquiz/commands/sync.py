@@ -116,7 +116,10 @@ def _status(home: Path, device: str) -> int:
         mine = " (this device)" if who == device else ""
         last = max((r.time for r in scan.records), default=None)
         when = f", last {last:%Y-%m-%d %H:%M} UTC" if last else ""
-        print(f"  {name}: {len(scan.records)} record(s){when}{mine}")
+        damaged = f", {len(scan.bad_lines)} damaged line(s) skipped" if scan.bad_lines else ""
+        print(f"  {name}: {len(scan.records)} record(s){when}{damaged}{mine}")
+        for note in merge.log_notices(name, scan):  # why some or all of it was not read
+            print(f"    {note}")
     pending = devices.conflict_copies(home)
     if pending:
         print(f"{len(pending)} conflict copy(ies) from a sync tool; merged at the next start.")
