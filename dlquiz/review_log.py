@@ -15,6 +15,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,7 @@ READ_BLOCK_BYTES = 1 << 20
 # records.encode puts no whitespace between tokens), so it is a line break there too.
 _LONE_CR = re.compile(rb"\r(?!\n)")
 _KEPT_BEFORE_END = 64  # raw bytes kept from just before a scan's end (its fingerprint)
+_JOIN_OVERLAP = 64  # bytes a block's search for joined records takes from the one before
 
 
 @dataclass
@@ -223,7 +225,9 @@ def _scan_each(lines: list[bytes], line_no: int, scan: LogScan) -> None:
 
 
 def _unterminated(handle: BinaryIO, size: int) -> tuple[int, bytes]:
-    """Where the last line without a newline starts, and its bytes (empty if none)."""
+    """Where the last line without a newline starts, and its bytes (empty if none): its
+    first ``MAX_LINE_BYTES`` + 1 only, as no record is longer (a damaged tail may be a
+    gigabyte of NUL bytes)."""
     pos, chunk, cut = size, 1 << 16, 0
     while pos > 0:  # the last newline, read backwards in blocks
         start = max(0, pos - chunk)
@@ -234,7 +238,30 @@ def _unterminated(handle: BinaryIO, size: int) -> tuple[int, bytes]:
             break
         pos = start
     handle.seek(cut)
-    return cut, handle.read() if cut < size else b""
+    return cut, handle.read(min(size - cut, records.MAX_LINE_BYTES + 1)) if cut < size else b""
+
+
+def _blocks(handle: BinaryIO, start: int, stop: int) -> Iterator[bytes]:
+    """The bytes from ``start`` to ``stop``, a block at a time."""
+    handle.seek(start)
+    left = stop - start
+    while left > 0:
+        block = handle.read(min(READ_BLOCK_BYTES, left))
+        if not block:
+            return
+        left -= len(block)
+        yield block
+
+
+def _joins(blocks: Iterable[bytes]) -> int:
+    """How many records follow another on the same line, counted block by block (a
+    match across two blocks counted once: it ends in the later one)."""
+    count, carry = 0, b""
+    for block in blocks:
+        data = carry + block
+        count += sum(1 for match in _JOINED.finditer(data) if match.end() > len(carry))
+        carry = data[-_JOIN_OVERLAP:]
+    return count
 
 
 class ReviewLog:
@@ -315,16 +342,16 @@ class ReviewLog:
             cut, tail = _unterminated(handle, size)
             if not tail:
                 return None
-            if records.decode(tail) is not None:
+            if len(tail) <= records.MAX_LINE_BYTES and records.decode(tail) is not None:
                 # complete, only its newline is missing: finish the line
                 handle.seek(size)
                 handle.write(b"\n")
                 handle.flush()
                 os.fsync(handle.fileno())
                 return None
-            self._refuse_joined(tail)
+            self._refuse_joined(_joins(_blocks(handle, cut, size)))
             aside = self.path.with_name(f"{self.path.name}.partial-{stamp()}")
-            atomic_write(aside, tail)  # durable before the log is cut
+            atomic_write(aside, _blocks(handle, cut, size))  # durable before the log is cut
             handle.truncate(cut)
             handle.flush()
             os.fsync(handle.fileno())
@@ -335,13 +362,14 @@ class ReviewLog:
         size = self.size()
         if size:
             with os.fdopen(self._open_read(), "rb") as handle:
-                self._refuse_joined(_unterminated(handle, size)[1])
+                cut = _unterminated(handle, size)[0]
+                self._refuse_joined(_joins(_blocks(handle, cut, size)))
 
-    def _refuse_joined(self, tail: bytes) -> None:
-        """An append is one record: more than one after the last newline is not a crash
-        mid-append but line breaks changed (to carriage returns by an editor or a sync
-        tool, or lines joined). Cut off, they would be history out of sight."""
-        joins = len(_JOINED.findall(tail))
+    def _refuse_joined(self, joins: int) -> None:
+        """An append is one record: more than one after the last newline (``joins`` >
+        0) is not a crash mid-append but line breaks changed (to carriage returns by an
+        editor or a sync tool, or lines joined). Cut off, they would be history out of
+        sight."""
         if joins:
             raise StoreError(
                 f"{self.path} has {joins + 1} records after its last line break: its line "

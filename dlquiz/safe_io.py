@@ -23,7 +23,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -97,8 +97,9 @@ def own_temp_pid(name: str) -> int | None:
     return int(match.group("pid")) if match else None
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file.
+def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Replace ``path`` with ``data`` (bytes, or blocks of them: a large copy is never
+    held whole) so that a crash leaves the old or the new file.
 
     An error names ``path`` (never the random temp name), so the same failure
     always reads the same.
@@ -110,9 +111,8 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for block in [data] if isinstance(data, bytes) else data:
+                _write_all(fd, block)
             os.fsync(fd)
         finally:
             os.close(fd)

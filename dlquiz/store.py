@@ -184,12 +184,14 @@ class Store:
 
     def _load(self) -> None:
         try:
+            # A log that is not a regular file, or too large, is refused before any of
+            # it is read or moved.
+            self._check_own_log()
             if not self.read_only:
                 self._salvage_own_log()
                 self._absorb_conflict_copies()
             else:
                 self.log.check_line_breaks()
-            self._check_own_log()
             self._load_settings()
             self._load_merged()
         except OSError as exc:  # e.g. a folder where a file should be, or a full disk

@@ -361,7 +361,7 @@ def test_damaged_lines_are_reported_by_line_number(home: Path) -> None:
 
 def test_a_folder_in_place_of_the_log_is_a_clear_error(home: Path) -> None:
     (home / LOG_NAME).mkdir(parents=True)
-    with pytest.raises(StoreError, match="cannot use"):
+    with pytest.raises(StoreError, match="is not a regular file"):
         OwnedStore(home).open()
 
 
