@@ -271,22 +271,25 @@ def _unique(rows: Iterable[tuple[int, str, Record]]) -> Iterator[tuple[int, str,
             yield row
 
 
+def _first_lines(lines: list[int]) -> str:
+    """Line numbers as a notice shows them: the first ten, then "…"."""
+    return ", ".join(map(str, lines[:10])) + (" …" if len(lines) > 10 else "")
+
+
 def _damaged_notice(bad: dict[str, list[int]], joined: dict[str, list[int]]) -> list[str]:
     notes = []
     for name, lines in bad.items():
         if lines:
-            shown = ", ".join(map(str, lines[:10])) + (" …" if len(lines) > 10 else "")
             note = (
-                f"{len(lines)} damaged line(s) in {name} were skipped (lines {shown}). "
-                "The file itself was left untouched."
+                f"{len(lines)} damaged line(s) in {name} were skipped (lines "
+                f"{_first_lines(lines)}). The file itself was left untouched."
             )
             together = joined.get(name)
             if together:
-                shown = ", ".join(map(str, together[:10])) + (" …" if len(together) > 10 else "")
                 note += (
-                    f" Line(s) {shown} hold several records joined on one line (line breaks "
-                    "removed, e.g. by an editor or a sync tool): on the device that writes "
-                    "it, put each record back on a line of its own."
+                    f" Line(s) {_first_lines(together)} hold several records joined on one "
+                    "line (line breaks removed, e.g. by an editor or a sync tool): on the "
+                    "device that writes it, put each record back on a line of its own."
                 )
             notes.append(note)
     return notes

@@ -163,9 +163,9 @@ class ChoiceList(LaidOutOnce, Widget, can_focus=False):
 
     def set_choices(self, labels: list[str]) -> None:
         """Show ``labels``, the first highlighted, ready for a pick."""
-        width = self.content_size.width
-        same_height = width > 0 and Choices(labels).height(width) == self.content_size.height
-        self.choices = Choices(labels)
+        width, choices = self.content_size.width, Choices(labels)
+        same_height = width > 0 and choices.height(width) == self.content_size.height
+        self.choices = choices
         self.refresh(layout=not same_height)
 
     def redraw_choices(self) -> None:
